@@ -1,0 +1,83 @@
+/*
+ * Building a store: import records and accounts, resolve the records into
+ * customers, and write the snapshot.
+ *
+ * A builder owns copies of everything added to it. ecif_builder_write()
+ * normalizes every record, builds the sharded blocking-key index, clusters
+ * the records into customers, sums exposure per customer, and writes the
+ * snapshot atomically (temporary file, fsync, rename, fsync of the
+ * directory). A builder is used by one thread.
+ */
+#ifndef ECIF_BUILDER_H
+#define ECIF_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+typedef struct ecif_builder ecif_builder_t;
+
+typedef struct ecif_builder_options {
+    /* Shards of the key index: a power of two from 1 to 4096. */
+    uint32_t shard_count;
+    /*
+     * Called with progress during ecif_builder_write (stage name, done,
+     * total), at most a few times a second. May be NULL.
+     */
+    void (*progress)(void *arg, const char *stage, uint64_t done,
+                     uint64_t total);
+    void *progress_arg;
+} ecif_builder_options_t;
+
+/* Fills *opts with the defaults (16 shards, no progress callback). */
+void ecif_builder_options_default(ecif_builder_options_t *opts);
+
+/*
+ * Creates a builder. Returns ECIF_OK, ECIF_EINVAL (shard count not a power
+ * of two in range; message in err) or ECIF_ENOMEM.
+ */
+int ecif_builder_create(const ecif_builder_options_t *opts,
+                        ecif_builder_t **out, char *err, size_t errlen);
+
+void ecif_builder_destroy(ecif_builder_t *builder);
+
+/*
+ * Adds a record. Validates it (see ecif_record_validate, with the source
+ * required). Returns ECIF_OK, ECIF_EINVAL, ECIF_EEXIST (the same
+ * source_system and source_id were added before) or ECIF_ENOMEM, with a
+ * message in err. A failed call adds nothing.
+ */
+int ecif_builder_add_record(ecif_builder_t *builder, const ecif_record_t *rec,
+                            char *err, size_t errlen);
+
+/*
+ * Adds an account to the record (source_system, source_id). The record may
+ * be added before or after its accounts; ecif_builder_write fails with
+ * ECIF_ENOTFOUND when an account's record never arrives. Returns ECIF_OK,
+ * ECIF_EINVAL, ECIF_EEXIST (same account_id in the same source system) or
+ * ECIF_ENOMEM.
+ */
+int ecif_builder_add_account(ecif_builder_t *builder,
+                             const char *source_system, const char *source_id,
+                             const ecif_account_t *acct, char *err,
+                             size_t errlen);
+
+typedef struct ecif_build_stats {
+    uint32_t record_count;
+    uint32_t customer_count;
+    uint32_t account_count;
+    uint64_t key_count;
+    uint64_t snapshot_bytes;
+} ecif_build_stats_t;
+
+/*
+ * Resolves, indexes and writes the snapshot to path. stats may be NULL.
+ * Returns ECIF_OK, ECIF_ENOTFOUND (an orphan account), ECIF_EIO (errno text
+ * in err; no file is left at path unless one was there before, and then it
+ * is unchanged) or ECIF_ENOMEM.
+ */
+int ecif_builder_write(ecif_builder_t *builder, const char *path,
+                       ecif_build_stats_t *stats, char *err, size_t errlen);
+
+#endif

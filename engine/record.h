@@ -1,0 +1,100 @@
+/*
+ * The record model: a source record as one source system holds it, and the
+ * accounts it owns.
+ *
+ * A record is identified by (source_system, source_id). Every string is a
+ * borrowed, NUL-terminated UTF-8 pointer; NULL and "" both mean missing.
+ * The engine copies what it keeps, so a caller may free its strings as soon
+ * as a call returns. Records returned by the store point into the store and
+ * stay valid until the store is closed.
+ */
+#ifndef ECIF_RECORD_H
+#define ECIF_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Maximum values of one multi-valued field (phones, emails, addresses). */
+#define ECIF_MAX_VALUES 8
+
+/* Maximum bytes of one field value; longer values are rejected. */
+#define ECIF_MAX_FIELD_BYTES 512
+
+/* Amounts are fixed-point integers in units of 1/10000 of the currency. */
+#define ECIF_AMOUNT_SCALE 10000
+
+/* Bytes needed to format any amount, with sign, point and NUL. */
+#define ECIF_AMOUNT_STR_MAX 32
+
+typedef struct ecif_record {
+    const char *source_system;
+    const char *source_id;
+    const char *name; /* full name; used when given and family are missing */
+    const char *given_name;
+    const char *family_name;
+    const char *id_type; /* RESIDENT_ID, PASSPORT, SSN, ... */
+    const char *id_number;
+    const char *phones[ECIF_MAX_VALUES];
+    uint32_t n_phones;
+    const char *emails[ECIF_MAX_VALUES];
+    uint32_t n_emails;
+    const char *addresses[ECIF_MAX_VALUES];
+    uint32_t n_addresses;
+    const char *dob;    /* as given; normalized to YYYY-MM-DD in the store */
+    const char *gender; /* M, F or missing */
+} ecif_record_t;
+
+typedef struct ecif_account {
+    const char *account_id;
+    const char *product; /* loan, credit_card, deposit, wealth, ... */
+    const char *currency; /* ISO 4217 code, upper case */
+    const char *branch;
+    int64_t credit_limit; /* in 1/ECIF_AMOUNT_SCALE units */
+    int64_t balance;      /* in 1/ECIF_AMOUNT_SCALE units */
+} ecif_account_t;
+
+/* Names of record fields as they appear in messages and column headers. */
+#define ECIF_COLUMN_SOURCE_SYSTEM "source_system"
+#define ECIF_COLUMN_SOURCE_ID "source_id"
+
+/*
+ * Checks a record. With require_source, source_system and source_id must be
+ * set (stored records); queries may leave them empty. Checks UTF-8 validity,
+ * field sizes, the date of birth and the gender, and that at least one
+ * matchable field (name, ID number, phone, email, dob) is present.
+ *
+ * Returns ECIF_OK or ECIF_EINVAL with a message in err that names the field
+ * and quotes the value (cut to a safe length).
+ */
+int ecif_record_validate(const ecif_record_t *rec, bool require_source,
+                         char *err, size_t errlen);
+
+/*
+ * Checks an account: account_id and product are required, currency must be
+ * three ASCII letters. Same contract as ecif_record_validate.
+ */
+int ecif_account_validate(const ecif_account_t *acct, char *err,
+                          size_t errlen);
+
+/*
+ * Parses a decimal amount ("1234", "-12.5", "1,234.50") into
+ * 1/ECIF_AMOUNT_SCALE units. At most four decimal places; thousands
+ * separators are accepted only in groups of three. Returns ECIF_OK or
+ * ECIF_EINVAL (not a number, too many places, out of range).
+ */
+int ecif_amount_parse(const char *text, int64_t *out);
+
+/*
+ * Formats an amount with at least two and at most four decimal places,
+ * trailing zeros past the second removed ("1234.50", "0.0125"). buf must
+ * hold ECIF_AMOUNT_STR_MAX bytes. Returns buf.
+ */
+char *ecif_amount_format(int64_t amount, char *buf);
+
+/*
+ * Adds b to *a, failing with ECIF_ELIMIT instead of overflowing.
+ */
+int ecif_amount_add(int64_t *a, int64_t b);
+
+#endif

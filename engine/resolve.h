@@ -1,0 +1,88 @@
+/*
+ * Who is this customer: scoring a query record against the store.
+ *
+ * ecif_resolve() normalizes the query, gathers candidate records through the
+ * blocking-key index (bounded per key and in total, so one very common key
+ * cannot blow up a query), scores each candidate by field agreement, and
+ * groups the scores by customer. See engine/MATCHING.md for the keys, levels
+ * and weights.
+ */
+#ifndef ECIF_RESOLVE_H
+#define ECIF_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "store.h"
+
+typedef enum ecif_verdict {
+    ECIF_NO_MATCH = 0,
+    ECIF_POSSIBLE_MATCH = 1,
+    ECIF_MATCH = 2,
+} ecif_verdict_t;
+
+/* The fields compared; each candidate carries one evidence entry per field. */
+typedef enum ecif_field {
+    ECIF_FIELD_NAME = 0,
+    ECIF_FIELD_ID_NUMBER,
+    ECIF_FIELD_PHONE,
+    ECIF_FIELD_EMAIL,
+    ECIF_FIELD_ADDRESS,
+    ECIF_FIELD_DOB,
+    ECIF_FIELD_GENDER,
+    ECIF_FIELD_COUNT
+} ecif_field_t;
+
+/* Comparison levels, from strongest agreement to disagreement. */
+typedef enum ecif_level {
+    ECIF_LEVEL_MISSING = 0, /* either side has no value: weight 0 */
+    ECIF_LEVEL_EXACT,
+    ECIF_LEVEL_FUZZY,    /* small edit distance or high Jaro-Winkler */
+    ECIF_LEVEL_PHONETIC, /* same phonetic code, spelled differently */
+    ECIF_LEVEL_PARTIAL,  /* part of the value agrees (a token, a date part) */
+    ECIF_LEVEL_MISMATCH,
+} ecif_level_t;
+
+typedef struct ecif_evidence {
+    ecif_level_t level;
+    double weight;
+} ecif_evidence_t;
+
+/* Maximum matched records reported per candidate. */
+#define ECIF_MAX_MATCHED 16
+
+/* Maximum candidates one query may request. */
+#define ECIF_MAX_CANDIDATES 64
+
+typedef struct ecif_candidate {
+    uint32_t customer;
+    double score; /* sum of evidence weights of the best record */
+    ecif_verdict_t verdict;
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT]; /* of the best record */
+    uint32_t matched[ECIF_MAX_MATCHED]; /* record ids, best first */
+    uint32_t n_matched;
+} ecif_candidate_t;
+
+/* Returns "name", "id_number", ... for a field. */
+const char *ecif_field_str(ecif_field_t field);
+
+/* Returns "exact", "fuzzy", ... for a level. */
+const char *ecif_level_str(ecif_level_t level);
+
+/* Returns "MATCH", "POSSIBLE_MATCH" or "NO_MATCH". */
+const char *ecif_verdict_str(ecif_verdict_t verdict);
+
+/*
+ * Resolves a query record. Writes up to max candidates (max is capped at
+ * ECIF_MAX_CANDIDATES) to out, best first, and their number to *count.
+ * Candidates whose best score is below the NO_MATCH floor are dropped, so
+ * *count may be 0: no match.
+ *
+ * The query must have passed ecif_record_validate(). Thread-safe: it only
+ * reads the store and uses per-call scratch. Returns ECIF_OK or ECIF_ENOMEM.
+ */
+int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
+                 ecif_candidate_t *out, size_t max, size_t *count);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * The customer store: an immutable, loaded index of records, accounts,
+ * customers and blocking keys.
+ *
+ * A store is opened from a snapshot (see docs/snapshot-format.md) and is
+ * read-only afterwards, so any number of threads may query it at once
+ * without locks. Every pointer a store call returns points into the store
+ * and stays valid until ecif_store_close().
+ *
+ * Records, customers and accounts are addressed by dense uint32_t ids:
+ * records 0..record_count-1, customers 0..customer_count-1. Customer ids are
+ * internal; clients see the stable customer number ("C" and 12 digits).
+ */
+#ifndef ECIF_STORE_H
+#define ECIF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+typedef struct ecif_store ecif_store_t;
+
+/* Length of a customer number without its NUL: "C" and 12 digits. */
+#define ECIF_CUSTOMER_NUMBER_LEN 13
+
+/* Per (product, currency) sums over all accounts of one customer. */
+typedef struct ecif_exposure_total {
+    const char *product;
+    const char *currency;
+    int64_t credit_limit; /* in 1/ECIF_AMOUNT_SCALE units */
+    int64_t balance;      /* in 1/ECIF_AMOUNT_SCALE units */
+    uint32_t account_count;
+} ecif_exposure_total_t;
+
+typedef struct ecif_store_info {
+    uint32_t format_version;
+    uint32_t shard_count;
+    uint32_t record_count;
+    uint32_t customer_count;
+    uint32_t account_count;
+    uint64_t key_count;
+    uint64_t snapshot_bytes;
+} ecif_store_info_t;
+
+/*
+ * Loads the snapshot at path with io_uring, checks its version, section
+ * checksums and internal bounds, and returns the store in *out.
+ *
+ * Returns ECIF_OK, ECIF_EIO (open or read failed; errno text in err),
+ * ECIF_EVERSION, ECIF_ECORRUPT (truncated, checksum or bounds failure) or
+ * ECIF_ENOMEM. On failure *out is NULL and err says what failed on which
+ * section.
+ */
+int ecif_store_open(const char *path, ecif_store_t **out, char *err,
+                    size_t errlen);
+
+/* Frees the store. Accepts NULL. */
+void ecif_store_close(ecif_store_t *store);
+
+void ecif_store_get_info(const ecif_store_t *store, ecif_store_info_t *info);
+
+/*
+ * Finds a customer by number. Returns ECIF_OK with *customer set, or
+ * ECIF_ENOTFOUND (also for a malformed number).
+ */
+int ecif_store_find_customer(const ecif_store_t *store, const char *number,
+                             uint32_t *customer);
+
+/*
+ * Finds a record by its source key. Returns ECIF_OK or ECIF_ENOTFOUND.
+ */
+int ecif_store_find_record(const ecif_store_t *store,
+                           const char *source_system, const char *source_id,
+                           uint32_t *record);
+
+/* Returns the customer number of a customer id (NUL-terminated). */
+const char *ecif_store_customer_number(const ecif_store_t *store,
+                                       uint32_t customer);
+
+/* Returns the customer id that owns a record. */
+uint32_t ecif_store_record_customer(const ecif_store_t *store,
+                                    uint32_t record);
+
+/*
+ * Returns the record ids of a customer in (source_system, source_id) order,
+ * and their count in *count.
+ */
+const uint32_t *ecif_store_customer_records(const ecif_store_t *store,
+                                            uint32_t customer,
+                                            uint32_t *count);
+
+/* Fills *out with the stored values of a record, as they were imported. */
+void ecif_store_get_record(const ecif_store_t *store, uint32_t record,
+                           ecif_record_t *out);
+
+/* Returns the number of accounts of a record. */
+uint32_t ecif_store_record_account_count(const ecif_store_t *store,
+                                         uint32_t record);
+
+/* Fills *out with the index-th account of a record. */
+void ecif_store_get_account(const ecif_store_t *store, uint32_t record,
+                            uint32_t index, ecif_account_t *out);
+
+/*
+ * Returns the exposure totals of a customer, one per (product, currency) in
+ * that order, and their count in *count. The totals are computed at import
+ * and stored; summing them again over ecif_store_get_account gives the same
+ * figures.
+ */
+const ecif_exposure_total_t *
+ecif_store_customer_exposure(const ecif_store_t *store, uint32_t customer,
+                             uint32_t *count);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * Subcommands of ecifctl. Each takes the arguments after its own name
+ * (argv[0] is the subcommand) and returns the process exit code:
+ * 0 success, 1 failure of the work, 2 a usage error.
+ */
+#ifndef ECIF_TOOLS_CTL_H
+#define ECIF_TOOLS_CTL_H
+
+/* import: reads CSV or JSONL files and writes a snapshot. */
+int ctl_import_main(int argc, char **argv);
+
+/* resolve, customer, exposure, health: query a running ecifd over gRPC. */
+int ctl_resolve_main(int argc, char **argv);
+int ctl_customer_main(int argc, char **argv);
+int ctl_exposure_main(int argc, char **argv);
+int ctl_health_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * ecifctl: the command-line tool of the appliance. It imports source files
+ * into a snapshot and queries a running ecifd.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"import", ctl_import_main, "read CSV or JSONL files, write a snapshot"},
+    {"resolve", ctl_resolve_main, "find the customers matching a record"},
+    {"customer", ctl_customer_main, "show a customer and its records"},
+    {"exposure", ctl_exposure_main, "show a customer's limits and balances"},
+    {"health", ctl_health_main, "check that ecifd is serving"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'ecifctl COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].main(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "ecifctl: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
