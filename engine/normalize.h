@@ -1,0 +1,81 @@
+/*
+ * Normalization of field values into the canonical forms that blocking
+ * keys and comparisons use.
+ *
+ * Every function writes into a caller buffer of outlen bytes, always
+ * NUL-terminates it when outlen > 0, and returns the output length (0 for
+ * an empty or unusable value). Output never exceeds ECIF_NORM_MAX - 1 bytes.
+ * Normalizing twice gives the same result as normalizing once.
+ */
+#ifndef ECIF_NORMALIZE_H
+#define ECIF_NORMALIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Buffer size that holds any normalized value. */
+#define ECIF_NORM_MAX 256
+
+/*
+ * Returns true when s (of len bytes) is well-formed UTF-8 without NUL,
+ * overlong forms or surrogates.
+ */
+bool ecif_utf8_valid(const char *s, size_t len);
+
+/*
+ * Decodes one code point of well-formed UTF-8 at *p and advances *p. Returns
+ * the code point, or 0xFFFD for an ill-formed sequence (advancing one byte).
+ */
+uint32_t ecif_utf8_next(const char **p, const char *end);
+
+/*
+ * Folds text: full-width ASCII to ASCII, the ideographic space to a space,
+ * ASCII and Latin-1 letters to lower case with accents removed,
+ * punctuation to a space, runs of spaces to one, trimmed. CJK and other
+ * letters are kept as they are.
+ */
+size_t ecif_norm_text(const char *in, char *out, size_t outlen);
+
+/*
+ * Normalizes a name to its folded tokens joined by single spaces. Digits,
+ * '?' and punctuation are dropped.
+ */
+size_t ecif_norm_name(const char *in, char *out, size_t outlen);
+
+/*
+ * Keeps the digits of a phone number (full-width digits too). A leading
+ * "+86"/"0086" country code is removed, so mainland numbers compare in
+ * national form. Returns 0 when fewer than 5 digits remain.
+ */
+size_t ecif_norm_phone(const char *in, char *out, size_t outlen);
+
+/* Lower-cases and trims an email address; 0 unless it has one '@'. */
+size_t ecif_norm_email(const char *in, char *out, size_t outlen);
+
+/*
+ * Upper-cases an identity document number and drops spaces, dashes and
+ * dots; full-width characters are folded first.
+ */
+size_t ecif_norm_id(const char *in, char *out, size_t outlen);
+
+/*
+ * Parses a date in one of YYYYMMDD, YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD,
+ * DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or YYYY年M月D日 into *ymd as
+ * YYYY*10000 + MM*100 + DD. Returns ECIF_OK when the text has one of those
+ * shapes (even if the date does not exist: *calendar_valid tells), or
+ * ECIF_EINVAL when it has none.
+ */
+int ecif_norm_date(const char *in, uint32_t *ymd, bool *calendar_valid);
+
+/* Returns 'M', 'F' or 0 for a gender value (M/F/male/female/男/女). */
+char ecif_norm_gender(const char *in);
+
+/*
+ * Computes a phonetic code of one folded name token: a Soundex-style code
+ * of up to 6 characters for Latin letters, the token itself for other
+ * scripts. Returns the output length.
+ */
+size_t ecif_phonetic(const char *token, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * Validation of records and accounts, and fixed-point amounts.
+ *
+ * Messages have the form "FIELD: what is wrong 'VALUE'", so that callers
+ * can prefix the path of the field in their own input ("record.dob: ...",
+ * "column 'dob': ..."). Values are quoted up to QUOTE_MAX bytes, cut on a
+ * UTF-8 boundary, and only ever returned to the caller, never logged.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "normalize.h"
+#include "record.h"
+#include "status.h"
+
+#define QUOTE_MAX 64
+
+/* Copies at most QUOTE_MAX bytes of value, cut on a UTF-8 boundary. */
+static const char *quote(const char *value, char *buf, size_t buflen)
+{
+    size_t len = strlen(value);
+
+    if (len < buflen && len <= QUOTE_MAX)
+        return value;
+    len = QUOTE_MAX < buflen - 4 ? QUOTE_MAX : buflen - 4;
+    while (len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
+        len--;
+    memcpy(buf, value, len);
+    memcpy(buf + len, "...", 4);
+    return buf;
+}
+
+static bool present(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* Checks encoding and size of one string field. */
+static int check_text(const char *field, const char *value, char *err,
+                      size_t errlen)
+{
+    size_t len;
+
+    if (!present(value))
+        return ECIF_OK;
+    len = strlen(value);
+    if (len > ECIF_MAX_FIELD_BYTES)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "%s: value of %zu bytes is longer than the maximum "
+                         "of %d bytes",
+                         field, len, ECIF_MAX_FIELD_BYTES);
+    if (!ecif_utf8_valid(value, len))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "%s: invalid UTF-8 in value", field);
+    return ECIF_OK;
+}
+
+static int check_list(const char *field, const char *const *values,
+                      uint32_t count, char *err, size_t errlen)
+{
+    if (count > ECIF_MAX_VALUES)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "%s: %u values, more than the maximum of %d", field,
+                         count, ECIF_MAX_VALUES);
+    for (uint32_t i = 0; i < count; i++) {
+        int rc = check_text(field, values[i], err, errlen);
+        if (rc != ECIF_OK)
+            return rc;
+    }
+    return ECIF_OK;
+}
+
+static int check_encoding(const ecif_record_t *rec, char *err, size_t errlen)
+{
+    const struct {
+        const char *field;
+        const char *value;
+    } singles[] = {
+        {"source_system", rec->source_system},
+        {"source_id", rec->source_id},
+        {"name", rec->name},
+        {"given_name", rec->given_name},
+        {"family_name", rec->family_name},
+        {"id_type", rec->id_type},
+        {"id_number", rec->id_number},
+        {"dob", rec->dob},
+        {"gender", rec->gender},
+    };
+    int rc;
+
+    for (size_t i = 0; i < sizeof(singles) / sizeof(singles[0]); i++) {
+        rc = check_text(singles[i].field, singles[i].value, err, errlen);
+        if (rc != ECIF_OK)
+            return rc;
+    }
+    rc = check_list("phone", rec->phones, rec->n_phones, err, errlen);
+    if (rc == ECIF_OK)
+        rc = check_list("email", rec->emails, rec->n_emails, err, errlen);
+    if (rc == ECIF_OK)
+        rc = check_list("address", rec->addresses, rec->n_addresses, err,
+                        errlen);
+    return rc;
+}
+
+static int check_values(const ecif_record_t *rec, char *err, size_t errlen)
+{
+    char q[QUOTE_MAX + 8];
+    char norm[ECIF_NORM_MAX];
+
+    if (present(rec->dob)) {
+        uint32_t ymd;
+        bool exists;
+        if (ecif_norm_date(rec->dob, &ymd, &exists) != ECIF_OK)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "dob: invalid date '%s' (expected YYYY-MM-DD, "
+                             "YYYYMMDD, DD/MM/YYYY or YYYY年M月D日)",
+                             quote(rec->dob, q, sizeof(q)));
+    }
+    if (present(rec->gender) && ecif_norm_gender(rec->gender) == 0)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "gender: invalid gender '%s' (expected M or F)",
+                         quote(rec->gender, q, sizeof(q)));
+    if (present(rec->id_number) &&
+        ecif_norm_id(rec->id_number, norm, sizeof(norm)) == 0)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "id_number: invalid ID number '%s' (no letters or "
+                         "digits)",
+                         quote(rec->id_number, q, sizeof(q)));
+    for (uint32_t i = 0; i < rec->n_phones; i++) {
+        if (present(rec->phones[i]) &&
+            ecif_norm_phone(rec->phones[i], norm, sizeof(norm)) == 0)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "phone: invalid phone number '%s' (fewer than "
+                             "5 digits)",
+                             quote(rec->phones[i], q, sizeof(q)));
+    }
+    for (uint32_t i = 0; i < rec->n_emails; i++) {
+        if (present(rec->emails[i]) &&
+            ecif_norm_email(rec->emails[i], norm, sizeof(norm)) == 0)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "email: invalid email address '%s'",
+                             quote(rec->emails[i], q, sizeof(q)));
+    }
+    return ECIF_OK;
+}
+
+static bool any_present(const char *const *values, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        if (present(values[i]))
+            return true;
+    }
+    return false;
+}
+
+int ecif_record_validate(const ecif_record_t *rec, bool require_source,
+                         char *err, size_t errlen)
+{
+    int rc = check_encoding(rec, err, errlen);
+
+    if (rc != ECIF_OK)
+        return rc;
+    if (require_source && !present(rec->source_system))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "source_system: missing value");
+    if (require_source && !present(rec->source_id))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "source_id: missing value");
+    rc = check_values(rec, err, errlen);
+    if (rc != ECIF_OK)
+        return rc;
+    if (!present(rec->name) && !present(rec->given_name) &&
+        !present(rec->family_name) && !present(rec->id_number) &&
+        !any_present(rec->phones, rec->n_phones) &&
+        !any_present(rec->emails, rec->n_emails) && !present(rec->dob))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "record: no name, id_number, phone, email or dob "
+                         "to match on");
+    return ECIF_OK;
+}
+
+int ecif_account_validate(const ecif_account_t *acct, char *err,
+                          size_t errlen)
+{
+    char q[QUOTE_MAX + 8];
+    const struct {
+        const char *field;
+        const char *value;
+    } fields[] = {
+        {"account_id", acct->account_id},
+        {"product", acct->product},
+        {"currency", acct->currency},
+        {"branch", acct->branch},
+    };
+
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        int rc = check_text(fields[i].field, fields[i].value, err, errlen);
+        if (rc != ECIF_OK)
+            return rc;
+    }
+    if (!present(acct->account_id))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "account_id: missing value");
+    if (!present(acct->product))
+        return ecif_fail(ECIF_EINVAL, err, errlen, "product: missing value");
+    if (!present(acct->currency))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "currency: missing value");
+    const char *c = acct->currency;
+    if (strlen(c) != 3 || !isupper((unsigned char)c[0]) ||
+        !isupper((unsigned char)c[1]) || !isupper((unsigned char)c[2]))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "currency: invalid currency code '%s' (expected "
+                         "three upper-case letters, such as CNY)",
+                         quote(c, q, sizeof(q)));
+    return ECIF_OK;
+}
+
+int ecif_amount_parse(const char *text, int64_t *out)
+{
+    const char *p = text;
+    bool negative = false;
+    int64_t units = 0;
+    int64_t fraction = 0;
+    int places = 0;
+    int digits = 0;
+    int group = -1; /* digits since the last thousands separator */
+
+    if (text == NULL)
+        return ECIF_EINVAL;
+    while (*p == ' ')
+        p++;
+    if (*p == '-' || *p == '+')
+        negative = *p++ == '-';
+    for (; isdigit((unsigned char)*p) || *p == ','; p++) {
+        if (*p == ',') {
+            if (digits == 0 || (group >= 0 && group != 3) ||
+                (group < 0 && digits > 3))
+                return ECIF_EINVAL;
+            group = 0;
+            continue;
+        }
+        if (units > (INT64_MAX / ECIF_AMOUNT_SCALE - 9) / 10)
+            return ECIF_EINVAL;
+        units = units * 10 + (*p - '0');
+        digits++;
+        if (group >= 0)
+            group++;
+    }
+    if (group >= 0 && group != 3)
+        return ECIF_EINVAL;
+    if (*p == '.') {
+        p++;
+        for (; isdigit((unsigned char)*p); p++) {
+            if (++places > 4)
+                return ECIF_EINVAL;
+            fraction = fraction * 10 + (*p - '0');
+        }
+    }
+    while (*p == ' ')
+        p++;
+    if (*p != '\0' || (digits == 0 && places == 0))
+        return ECIF_EINVAL;
+    for (int i = places; i < 4; i++)
+        fraction *= 10;
+    *out = units * ECIF_AMOUNT_SCALE + fraction;
+    if (negative)
+        *out = -*out;
+    return ECIF_OK;
+}
+
+char *ecif_amount_format(int64_t amount, char *buf)
+{
+    uint64_t magnitude =
+        amount < 0 ? (uint64_t)(-(amount + 1)) + 1 : (uint64_t)amount;
+    uint64_t units = magnitude / ECIF_AMOUNT_SCALE;
+    unsigned fraction = (unsigned)(magnitude % ECIF_AMOUNT_SCALE);
+    int len;
+
+    len = snprintf(buf, ECIF_AMOUNT_STR_MAX, "%s%" PRIu64 ".%04u",
+                   amount < 0 ? "-" : "", units, fraction);
+    /* Keep two places; drop trailing zeros of the third and fourth. */
+    while (len > 0 && buf[len - 1] == '0' && buf[len - 3] != '.')
+        buf[--len] = '\0';
+    return buf;
+}
+
+int ecif_amount_add(int64_t *a, int64_t b)
+{
+    int64_t sum;
+
+    if (__builtin_add_overflow(*a, b, &sum))
+        return ECIF_ELIMIT;
+    *a = sum;
+    return ECIF_OK;
+}
