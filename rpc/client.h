@@ -1,0 +1,65 @@
+/*
+ * A blocking unary gRPC client on the gRPC C core, for ecifctl and the
+ * benchmark tools.
+ *
+ * A client owns one channel, which any number of threads may share. Each
+ * calling thread gets its own pluck completion queue on first use, kept in
+ * thread-local storage and destroyed when the thread exits, so a call
+ * allocates no queue and threads never wait on one another's queue.
+ * Request and response payloads are serialized protobuf bytes; this module
+ * knows nothing about the messages.
+ */
+#ifndef ECIF_RPC_CLIENT_H
+#define ECIF_RPC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <grpc/status.h>
+
+typedef struct ecif_client ecif_client_t;
+
+/* Method paths of the services ecifd serves. */
+#define ECIF_METHOD_RESOLVE      "/ecif.v1.CustomerIndex/Resolve"
+#define ECIF_METHOD_GET_CUSTOMER "/ecif.v1.CustomerIndex/GetCustomer"
+#define ECIF_METHOD_GET_EXPOSURE "/ecif.v1.CustomerIndex/GetExposure"
+#define ECIF_METHOD_HEALTH_CHECK "/grpc.health.v1.Health/Check"
+
+/* Bytes of the status message kept from a call. */
+#define ECIF_CLIENT_DETAILS_MAX 512
+
+typedef struct ecif_client_result {
+    grpc_status_code status;
+    char details[ECIF_CLIENT_DETAILS_MAX]; /* the server's status message */
+    uint8_t *response; /* malloc'd response bytes, NULL unless status OK */
+    size_t response_len;
+} ecif_client_result_t;
+
+/*
+ * Creates a client for target ("HOST:PORT") over an insecure channel. The
+ * channel connects lazily, so an unreachable server shows up as
+ * UNAVAILABLE on the first call. Returns ECIF_OK or ECIF_ENOMEM.
+ */
+int ecif_client_create(const char *target, ecif_client_t **out, char *err,
+                       size_t errlen);
+
+/*
+ * Destroys the client and the calling thread's completion queue. Other
+ * threads that made calls must have exited before. Accepts NULL.
+ */
+void ecif_client_destroy(ecif_client_t *client);
+
+/*
+ * Makes one unary call on method (a path such as ECIF_METHOD_RESOLVE) and
+ * waits for its status, at most deadline_ms milliseconds. Thread-safe.
+ *
+ * Returns ECIF_OK when the call finished, whatever its gRPC status: read
+ * result->status, result->details and, on GRPC_STATUS_OK, the response,
+ * which the caller frees with free(). Returns ECIF_ENOMEM or ECIF_EINVAL
+ * (gRPC refused to start the call; message in result->details) otherwise.
+ */
+int ecif_client_call(ecif_client_t *client, const char *method,
+                     const uint8_t *request, size_t request_len,
+                     uint32_t deadline_ms, ecif_client_result_t *result);
+
+#endif
