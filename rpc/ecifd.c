@@ -1,0 +1,283 @@
+/*
+ * ecifd: loads a snapshot and serves the customer index over gRPC until
+ * SIGINT or SIGTERM.
+ *
+ * stdout carries exactly one line, "ecifd: serving on HOST:PORT", once the
+ * server accepts calls, so scripts can read the real port when the listen
+ * port is 0. Everything else is a log line on stderr: UTC timestamp, level,
+ * event. Log lines never carry customer data, and nothing is logged per
+ * request.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "resolve.h"
+#include "server.h"
+#include "service.h"
+#include "status.h"
+#include "store.h"
+
+/* Time calls in flight may take to finish after a stop signal. */
+#define ECIFD_GRACE_MS 2000
+
+typedef struct ecifd_args {
+    const char *snapshot;
+    const char *listen;
+    uint32_t threads;
+    uint32_t max_message_bytes;
+    uint32_t max_candidates;
+} ecifd_args_t;
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_line(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes one log line: ISO-8601 UTC time with milliseconds, level, text. */
+static void log_line(const char *level, const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+
+    pthread_mutex_lock(&log_lock);
+    fprintf(stderr, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, level);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void log_server_error(const char *message)
+{
+    log_line("ERROR", "%s", message);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ecifd --snapshot PATH --listen HOST:PORT [OPTIONS]\n"
+            "\n"
+            "Serves the customer index of a snapshot over gRPC.\n"
+            "\n"
+            "  --snapshot PATH          snapshot written by 'ecifctl "
+            "import'\n"
+            "  --listen HOST:PORT       address to serve on; port 0 picks "
+            "a free port\n"
+            "  --threads N              worker threads (default: online "
+            "CPUs)\n"
+            "  --max-message-bytes N    largest request or response in "
+            "bytes\n"
+            "                           (default 1048576)\n"
+            "  --max-candidates N       cap on Resolve's max_candidates, "
+            "1 to %d\n"
+            "                           (default %d)\n"
+            "  --help                   show this text\n",
+            ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES);
+}
+
+/* Parses an unsigned decimal in [min, max]; false when invalid. */
+static bool parse_u32(const char *option, const char *text, uint32_t min,
+                      uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0 ||
+        v < min || v > max) {
+        fprintf(stderr, "ecifd: invalid %s '%s': expected %u to %u\n", option,
+                text, min, max);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* Returns 0 on success, or the exit code (0 for --help, 2 on error). */
+static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
+{
+    static const struct option options[] = {
+        {"snapshot", required_argument, NULL, 's'},
+        {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'},
+        {"max-message-bytes", required_argument, NULL, 'm'},
+        {"max-candidates", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *done = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        bool ok = true;
+        switch (opt) {
+        case 's':
+            args->snapshot = optarg;
+            break;
+        case 'l':
+            args->listen = optarg;
+            break;
+        case 't':
+            ok = parse_u32("--threads", optarg, 1, 1024, &args->threads);
+            break;
+        case 'm':
+            ok = parse_u32("--max-message-bytes", optarg, 1024, INT32_MAX,
+                           &args->max_message_bytes);
+            break;
+        case 'c':
+            ok = parse_u32("--max-candidates", optarg, 1, ECIF_MAX_CANDIDATES,
+                           &args->max_candidates);
+            break;
+        case 'h':
+            usage(stdout);
+            *done = true;
+            return 0;
+        default:
+            ok = false;
+            break;
+        }
+        if (!ok) {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ecifd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (args->snapshot == NULL || args->listen == NULL) {
+        fprintf(stderr, "ecifd: --snapshot and --listen are required\n");
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static int load_store(const char *path, ecif_store_t **store)
+{
+    char err[512];
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = ecif_store_open(path, store, err, sizeof(err));
+    if (status != ECIF_OK) {
+        log_line("ERROR", "cannot load snapshot '%s': %s (%s)", path, err,
+                 ecif_status_str(status));
+        return status;
+    }
+
+    ecif_store_info_t info;
+    ecif_store_get_info(*store, &info);
+    log_line("INFO",
+             "loaded snapshot '%s': %" PRIu64 " bytes, %" PRIu32
+             " records, %" PRIu32 " customers, %" PRIu32
+             " accounts, format %" PRIu32 ", %.1f ms",
+             path, info.snapshot_bytes, info.record_count, info.customer_count,
+             info.account_count, info.format_version, elapsed_ms(&start));
+    return ECIF_OK;
+}
+
+/* Prints the host part of the listen address with the bound port. */
+static void announce(const char *listen, int port)
+{
+    const char *colon = strrchr(listen, ':');
+    int host_len = colon != NULL ? (int)(colon - listen) : (int)strlen(listen);
+    printf("ecifd: serving on %.*s:%d\n", host_len, listen, port);
+    fflush(stdout);
+    log_line("INFO", "listening on %.*s:%d", host_len, listen, port);
+}
+
+static int wait_for_stop_signal(const sigset_t *stop_signals)
+{
+    int sig = 0;
+    while (sigwait(stop_signals, &sig) != 0)
+        ;
+    return sig;
+}
+
+static int serve(const ecifd_args_t *args, const ecif_store_t *store,
+                 const sigset_t *stop_signals)
+{
+    ecif_service_t service = {
+        .store = store,
+        .max_candidates = args->max_candidates,
+    };
+    ecif_server_options_t opts;
+    ecif_server_options_default(&opts);
+    opts.listen = args->listen;
+    opts.threads = args->threads;
+    if (args->max_message_bytes != 0)
+        opts.max_message_bytes = args->max_message_bytes;
+    opts.log_error = log_server_error;
+
+    char err[512];
+    ecif_server_t *server = NULL;
+    int status = ecif_server_create(&opts, &service, &server, err, sizeof(err));
+    if (status == ECIF_OK)
+        status = ecif_server_start(server, err, sizeof(err));
+    if (status != ECIF_OK) {
+        log_line("ERROR", "cannot start the server: %s", err);
+        ecif_server_destroy(server);
+        return 1;
+    }
+    log_line("INFO", "started %" PRIu32 " worker threads",
+             ecif_server_thread_count(server));
+    announce(args->listen, ecif_server_port(server));
+
+    int sig = wait_for_stop_signal(stop_signals);
+    log_line("INFO", "received %s, stopping", strsignal(sig));
+    if (ecif_server_stop(server, ECIFD_GRACE_MS) != 0)
+        log_line("WARN", "cancelled calls still running after %d ms",
+                 ECIFD_GRACE_MS);
+    ecif_server_destroy(server);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    ecifd_args_t args = {.max_candidates = ECIF_MAX_CANDIDATES};
+    bool done = false;
+    int rc = parse_args(argc, argv, &args, &done);
+    if (rc != 0 || done)
+        return rc;
+
+    /*
+     * Block the stop signals before any thread starts, so every thread
+     * inherits the mask and only sigwait in the main thread sees them.
+     */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ecif_store_t *store = NULL;
+    if (load_store(args.snapshot, &store) != ECIF_OK)
+        return 1;
+    rc = serve(&args, store, &stop_signals);
+    ecif_store_close(store);
+    log_line("INFO", "stopped");
+    return rc;
+}

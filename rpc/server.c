@@ -1,0 +1,488 @@
+/*
+ * The gRPC server: worker threads, completion queues and the per-call
+ * state machine.
+ *
+ * Every worker thread owns one completion queue, registered with the
+ * server, and polls only that queue. A call object is created for every
+ * grpc_server_request_call and moves through three states, each ended by
+ * one completion on its worker's queue:
+ *
+ *   REQUESTED -> a client started a call; post a replacement request,
+ *                then start a batch receiving the request message.
+ *   RECEIVED  -> the message arrived; handle it through the service, then
+ *                start one batch with initial metadata, the response
+ *                message, the status and RECV_CLOSE_ON_SERVER.
+ *   SENT      -> the call is over; free it.
+ *
+ * A completion with success == 0 in any state means the server is
+ * shutting down or the client went away, and frees the call. The call
+ * object owns everything of its call (gRPC call, details, metadata,
+ * message buffers, status slice) and server_call_free releases all of it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+
+#include "server.h"
+#include "status.h"
+
+typedef struct server_worker server_worker_t;
+
+struct ecif_server {
+    grpc_server *grpc;
+    const ecif_service_t *service;
+    ecif_server_options_t opts;
+    int port;
+    /* Shutdown notification only; never polled for calls. */
+    grpc_completion_queue *shutdown_cq;
+    server_worker_t *workers;
+    uint32_t worker_count;
+    uint32_t started_threads;
+    atomic_bool stopping;
+    bool started;
+    bool stopped;
+};
+
+struct server_worker {
+    ecif_server_t *server;
+    grpc_completion_queue *cq;
+    pthread_t thread;
+};
+
+typedef enum server_call_state {
+    CALL_REQUESTED,
+    CALL_RECEIVED,
+    CALL_SENT,
+} server_call_state_t;
+
+typedef struct server_call {
+    server_worker_t *worker;
+    server_call_state_t state;
+    grpc_call *call;
+    grpc_call_details details;
+    grpc_metadata_array request_metadata;
+    grpc_byte_buffer *request;
+    grpc_byte_buffer *response;
+    grpc_slice status_details;
+    int cancelled; /* written by RECV_CLOSE_ON_SERVER */
+    char message[ECIF_SERVICE_DETAILS_MAX];
+} server_call_t;
+
+static void server_log_error(const ecif_server_t *server, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void server_log_error(const ecif_server_t *server, const char *fmt, ...)
+{
+    if (server->opts.log_error == NULL)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    server->opts.log_error(line);
+}
+
+void ecif_server_options_default(ecif_server_options_t *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->max_message_bytes = 1024 * 1024;
+    opts->calls_per_thread = 8;
+}
+
+/* ---- Calls ----------------------------------------------------------------
+ */
+
+static void server_call_free(server_call_t *c)
+{
+    if (c->call != NULL)
+        grpc_call_unref(c->call);
+    grpc_call_details_destroy(&c->details);
+    grpc_metadata_array_destroy(&c->request_metadata);
+    if (c->request != NULL)
+        grpc_byte_buffer_destroy(c->request);
+    if (c->response != NULL)
+        grpc_byte_buffer_destroy(c->response);
+    grpc_slice_unref(c->status_details);
+    free(c);
+}
+
+/*
+ * Posts one grpc_server_request_call on the worker's queue. A failure is
+ * expected once shutdown has begun, so it is logged only before that.
+ */
+static void server_call_request(server_worker_t *w)
+{
+    ecif_server_t *server = w->server;
+    server_call_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        server_log_error(server, "cannot allocate a call: out of memory");
+        return;
+    }
+    c->worker = w;
+    c->state = CALL_REQUESTED;
+    c->status_details = grpc_empty_slice();
+    grpc_call_details_init(&c->details);
+    grpc_metadata_array_init(&c->request_metadata);
+
+    grpc_call_error rc =
+        grpc_server_request_call(server->grpc, &c->call, &c->details,
+                                 &c->request_metadata, w->cq, w->cq, c);
+    if (rc != GRPC_CALL_OK) {
+        if (!atomic_load(&server->stopping))
+            server_log_error(server, "grpc_server_request_call failed: %s",
+                             grpc_call_error_to_string(rc));
+        server_call_free(c);
+    }
+}
+
+static void server_call_start_batch(server_call_t *c, const grpc_op *ops,
+                                    size_t n, server_call_state_t next)
+{
+    c->state = next;
+    grpc_call_error rc = grpc_call_start_batch(c->call, ops, n, c, NULL);
+    if (rc != GRPC_CALL_OK) {
+        server_log_error(c->worker->server,
+                         "grpc_call_start_batch failed in state %d: %s",
+                         (int)next, grpc_call_error_to_string(rc));
+        grpc_call_cancel(c->call, NULL);
+        server_call_free(c);
+    }
+}
+
+static void server_call_receive(server_call_t *c)
+{
+    grpc_op op;
+    memset(&op, 0, sizeof(op));
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &c->request;
+    server_call_start_batch(c, &op, 1, CALL_RECEIVED);
+}
+
+static bool deadline_passed(gpr_timespec deadline)
+{
+    gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
+    deadline = gpr_convert_clock_type(deadline, GPR_CLOCK_MONOTONIC);
+    return gpr_time_cmp(deadline, now) < 0;
+}
+
+/* Copies a method path for a status message, non-printable bytes as '?'. */
+static void format_method(grpc_slice method, char *out, size_t out_len)
+{
+    size_t len = GRPC_SLICE_LENGTH(method);
+    const unsigned char *p = GRPC_SLICE_START_PTR(method);
+    size_t n = 0;
+    for (; n < len && n < 80 && n + 1 < out_len; n++)
+        out[n] = (p[n] >= 0x20 && p[n] < 0x7f) ? (char)p[n] : '?';
+    out[n] = '\0';
+}
+
+/* Handles the received request; fills the status, message and response. */
+static grpc_status_code server_call_handle(server_call_t *c)
+{
+    const ecif_server_t *server = c->worker->server;
+    grpc_slice method = c->details.method;
+    const ecif_service_method_t *m = ecif_service_find_method(
+        (const char *)GRPC_SLICE_START_PTR(method), GRPC_SLICE_LENGTH(method));
+    if (m == NULL) {
+        char path[96];
+        format_method(method, path, sizeof(path));
+        snprintf(c->message, sizeof(c->message),
+                 "method '%s' is not implemented", path);
+        return GRPC_STATUS_UNIMPLEMENTED;
+    }
+    if (deadline_passed(c->details.deadline)) {
+        snprintf(c->message, sizeof(c->message),
+                 "deadline exceeded before the request was handled");
+        return GRPC_STATUS_DEADLINE_EXCEEDED;
+    }
+    return ecif_service_call(server->service, m, c->request, &c->response,
+                             c->message, sizeof(c->message));
+}
+
+static void server_call_respond(server_call_t *c)
+{
+    grpc_status_code code = server_call_handle(c);
+    c->status_details = grpc_slice_from_copied_string(c->message);
+
+    grpc_op ops[4];
+    size_t n = 0;
+    memset(ops, 0, sizeof(ops));
+    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (code == GRPC_STATUS_OK && c->response != NULL) {
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = c->response;
+    }
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = code;
+    ops[n++].data.send_status_from_server.status_details = &c->status_details;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+    server_call_start_batch(c, ops, n, CALL_SENT);
+}
+
+/* Advances a call by one completion of its worker's queue. */
+static void server_call_advance(server_call_t *c, bool success)
+{
+    server_worker_t *w = c->worker;
+    switch (c->state) {
+    case CALL_REQUESTED:
+        if (!success) {
+            /* Requests fail only when the server shuts down. */
+            server_call_free(c);
+            return;
+        }
+        if (!atomic_load(&w->server->stopping))
+            server_call_request(w);
+        server_call_receive(c);
+        return;
+    case CALL_RECEIVED:
+        if (!success) {
+            /* The client cancelled or the deadline expired. */
+            server_call_free(c);
+            return;
+        }
+        server_call_respond(c);
+        return;
+    case CALL_SENT:
+        server_call_free(c);
+        return;
+    }
+}
+
+/* ---- Workers ------------------------------------------------------------- */
+
+static void *server_worker_main(void *arg)
+{
+    server_worker_t *w = arg;
+    for (uint32_t i = 0; i < w->server->opts.calls_per_thread; i++)
+        server_call_request(w);
+
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(
+            w->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            break;
+        if (ev.type == GRPC_OP_COMPLETE)
+            server_call_advance(ev.tag, ev.success != 0);
+    }
+    return NULL;
+}
+
+static uint32_t online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+/* ---- Server ----------------------------------------------------------------
+ */
+
+static grpc_completion_queue *create_non_listening_cq(void)
+{
+    grpc_completion_queue_attributes attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.version = 1;
+    attr.cq_completion_type = GRPC_CQ_NEXT;
+    attr.cq_polling_type = GRPC_CQ_NON_LISTENING;
+    return grpc_completion_queue_create(
+        grpc_completion_queue_factory_lookup(&attr), &attr, NULL);
+}
+
+static grpc_server *create_grpc_server(const ecif_server_options_t *opts)
+{
+    grpc_arg args[3];
+    memset(args, 0, sizeof(args));
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[0].value.integer = (int)opts->max_message_bytes;
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+    args[1].value.integer = (int)opts->max_message_bytes;
+    /* Without this, a second ecifd on a busy port would share it. */
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = GRPC_ARG_ALLOW_REUSEPORT;
+    args[2].value.integer = 0;
+    grpc_channel_args channel_args = {.num_args = 3, .args = args};
+    return grpc_server_create(&channel_args, NULL);
+}
+
+static int check_options(const ecif_server_options_t *opts, char *err,
+                         size_t errlen)
+{
+    if (opts->listen == NULL || opts->listen[0] == '\0')
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "listen address is required");
+    if (opts->max_message_bytes == 0 || opts->max_message_bytes > INT32_MAX)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "invalid max message bytes %u (1 to %d)",
+                         opts->max_message_bytes, INT32_MAX);
+    if (opts->calls_per_thread == 0)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "calls per thread must be at least 1");
+    return ECIF_OK;
+}
+
+int ecif_server_create(const ecif_server_options_t *opts,
+                       const ecif_service_t *service, ecif_server_t **out,
+                       char *err, size_t errlen)
+{
+    *out = NULL;
+    int status = check_options(opts, err, errlen);
+    if (status != ECIF_OK)
+        return status;
+
+    ecif_server_t *server = calloc(1, sizeof(*server));
+    if (server == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    server->opts = *opts;
+    server->service = service;
+    server->worker_count = opts->threads > 0 ? opts->threads : online_cpus();
+    server->workers = calloc(server->worker_count, sizeof(*server->workers));
+    if (server->workers == NULL) {
+        free(server);
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    }
+    atomic_init(&server->stopping, false);
+
+    grpc_init();
+    server->grpc = create_grpc_server(opts);
+    server->shutdown_cq = create_non_listening_cq();
+    grpc_server_register_completion_queue(server->grpc, server->shutdown_cq,
+                                          NULL);
+    for (uint32_t i = 0; i < server->worker_count; i++) {
+        server->workers[i].server = server;
+        server->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(server->grpc,
+                                              server->workers[i].cq, NULL);
+    }
+
+    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    server->port =
+        grpc_server_add_http2_port(server->grpc, opts->listen, creds);
+    grpc_server_credentials_release(creds);
+    if (server->port == 0) {
+        ecif_server_destroy(server);
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "cannot listen on '%s': invalid address, or the "
+                         "port is in use",
+                         opts->listen);
+    }
+    *out = server;
+    return ECIF_OK;
+}
+
+int ecif_server_port(const ecif_server_t *server)
+{
+    return server->port;
+}
+
+uint32_t ecif_server_thread_count(const ecif_server_t *server)
+{
+    return server->worker_count;
+}
+
+int ecif_server_start(ecif_server_t *server, char *err, size_t errlen)
+{
+    grpc_server_start(server->grpc);
+    server->started = true;
+    for (uint32_t i = 0; i < server->worker_count; i++) {
+        server_worker_t *w = &server->workers[i];
+        int rc = pthread_create(&w->thread, NULL, server_worker_main, w);
+        if (rc != 0) {
+            ecif_server_stop(server, 0);
+            return ecif_fail(ECIF_ENOMEM, err, errlen,
+                             "cannot start worker thread %u: %s", i,
+                             strerror(rc));
+        }
+        server->started_threads++;
+    }
+    return ECIF_OK;
+}
+
+/* Waits for the shutdown notification until deadline; false on timeout. */
+static bool wait_shutdown(ecif_server_t *server, gpr_timespec deadline)
+{
+    for (;;) {
+        grpc_event ev =
+            grpc_completion_queue_next(server->shutdown_cq, deadline, NULL);
+        if (ev.type == GRPC_QUEUE_TIMEOUT)
+            return false;
+        if (ev.type == GRPC_OP_COMPLETE && ev.tag == server)
+            return true;
+    }
+}
+
+static bool shutdown_grpc_server(ecif_server_t *server, uint32_t grace_ms)
+{
+    atomic_store(&server->stopping, true);
+    grpc_server_shutdown_and_notify(server->grpc, server->shutdown_cq, server);
+    gpr_timespec grace =
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                     gpr_time_from_millis((int64_t)grace_ms, GPR_TIMESPAN));
+    if (wait_shutdown(server, grace))
+        return false;
+    grpc_server_cancel_all_calls(server->grpc);
+    wait_shutdown(server, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+    return true;
+}
+
+int ecif_server_stop(ecif_server_t *server, uint32_t grace_ms)
+{
+    if (server->stopped)
+        return 0;
+    server->stopped = true;
+    bool cancelled = shutdown_grpc_server(server, grace_ms);
+
+    /* No call is left, so the worker queues only drain and shut down. */
+    for (uint32_t i = 0; i < server->worker_count; i++)
+        grpc_completion_queue_shutdown(server->workers[i].cq);
+    for (uint32_t i = 0; i < server->started_threads; i++)
+        pthread_join(server->workers[i].thread, NULL);
+    return cancelled ? 1 : 0;
+}
+
+/* Shuts down and destroys a queue no worker thread ever polled. */
+static void destroy_unpolled_cq(grpc_completion_queue *cq)
+{
+    grpc_completion_queue_shutdown(cq);
+    grpc_event ev;
+    do {
+        ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC),
+                                        NULL);
+    } while (ev.type != GRPC_QUEUE_SHUTDOWN);
+    grpc_completion_queue_destroy(cq);
+}
+
+void ecif_server_destroy(ecif_server_t *server)
+{
+    if (server == NULL)
+        return;
+    /* gRPC requires a finished shutdown before grpc_server_destroy. */
+    if (!server->stopped) {
+        server->stopped = true;
+        shutdown_grpc_server(server, 0);
+    }
+    grpc_server_destroy(server->grpc);
+    for (uint32_t i = 0; i < server->worker_count; i++) {
+        /* A started worker drained its queue before it exited. */
+        if (i < server->started_threads)
+            grpc_completion_queue_destroy(server->workers[i].cq);
+        else
+            destroy_unpolled_cq(server->workers[i].cq);
+    }
+    destroy_unpolled_cq(server->shutdown_cq);
+    free(server->workers);
+    free(server);
+    grpc_shutdown();
+}

@@ -1,0 +1,872 @@
+/*
+ * The CustomerIndex and Health services over the engine.
+ *
+ * Every handler follows the same steps: unpack the request into a per-call
+ * arena, convert and validate it, call the engine, build the response
+ * message in the same arena, pack it into a gRPC byte buffer, and free the
+ * arena. Response strings point straight into the store (which outlives the
+ * call) or into the arena, so nothing in a response is freed on its own.
+ *
+ * Engine statuses map to gRPC codes in service_status_from_engine(); the
+ * request-level checks below choose their code where they fail.
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/slice.h>
+
+#include "ecif/v1/customer_index.pb-c.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "resolve.h"
+#include "service.h"
+#include "status.h"
+
+/* ---- Per-call arena ---------------------------------------------------- */
+
+/*
+ * A bump allocator whose chunks are freed together at the end of a call.
+ * Allocation failure sets failed and returns NULL; the handler then answers
+ * RESOURCE_EXHAUSTED, because arena use grows with the request.
+ */
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t size;
+    size_t used;
+    _Alignas(16) unsigned char data[];
+} arena_chunk_t;
+
+typedef struct arena {
+    arena_chunk_t *head;
+    bool failed;
+} arena_t;
+
+#define ARENA_CHUNK_BYTES 16384
+#define ARENA_ALIGN       16
+
+static void *arena_alloc(arena_t *arena, size_t size)
+{
+    size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    arena_chunk_t *chunk = arena->head;
+    if (chunk == NULL || chunk->size - chunk->used < size) {
+        size_t bytes = size > ARENA_CHUNK_BYTES ? size : ARENA_CHUNK_BYTES;
+        chunk = malloc(sizeof(*chunk) + bytes);
+        if (chunk == NULL) {
+            arena->failed = true;
+            return NULL;
+        }
+        chunk->next = arena->head;
+        chunk->size = bytes;
+        chunk->used = 0;
+        arena->head = chunk;
+    }
+    void *p = chunk->data + chunk->used;
+    chunk->used += size;
+    return p;
+}
+
+static void *arena_calloc(arena_t *arena, size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size) {
+        arena->failed = true;
+        return NULL;
+    }
+    void *p = arena_alloc(arena, count * size);
+    if (p != NULL)
+        memset(p, 0, count * size);
+    return p;
+}
+
+static void arena_free_all(arena_t *arena)
+{
+    arena_chunk_t *chunk = arena->head;
+    while (chunk != NULL) {
+        arena_chunk_t *next = chunk->next;
+        free(chunk);
+        chunk = next;
+    }
+    arena->head = NULL;
+}
+
+static void *arena_pb_alloc(void *data, size_t size)
+{
+    return arena_alloc(data, size);
+}
+
+/* protobuf-c frees piecewise; the arena frees everything at the end. */
+static void arena_pb_free(void *data, void *p)
+{
+}
+
+/* ---- Call context and status helpers ----------------------------------- */
+
+typedef struct call_ctx {
+    const ecif_service_t *svc;
+    arena_t arena;
+    ProtobufCAllocator allocator;
+    char *details;
+    size_t details_len;
+} call_ctx_t;
+
+static grpc_status_code fail(call_ctx_t *ctx, grpc_status_code code,
+                             const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static grpc_status_code fail(call_ctx_t *ctx, grpc_status_code code,
+                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->details, ctx->details_len, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static grpc_status_code fail_oom(call_ctx_t *ctx)
+{
+    return fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                "out of memory while handling the request");
+}
+
+/* Maps an engine status that a request could not avoid to a gRPC code. */
+static grpc_status_code service_status_from_engine(int status)
+{
+    switch (status) {
+    case ECIF_OK:
+        return GRPC_STATUS_OK;
+    case ECIF_EINVAL:
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    case ECIF_ENOTFOUND:
+        return GRPC_STATUS_NOT_FOUND;
+    case ECIF_ENOMEM:
+    case ECIF_ELIMIT:
+        return GRPC_STATUS_RESOURCE_EXHAUSTED;
+    default:
+        return GRPC_STATUS_INTERNAL;
+    }
+}
+
+/*
+ * Copies text into out for quoting in a status message: at most 40 bytes,
+ * non-printable ASCII bytes replaced by '?', so a malformed value cannot
+ * garble the message.
+ */
+static void quote_value(const char *text, char *out, size_t out_len)
+{
+    size_t n = 0;
+    for (; text[n] != '\0' && n < 40 && n + 1 < out_len; n++) {
+        unsigned char c = (unsigned char)text[n];
+        out[n] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[n] = '\0';
+}
+
+/* Unpacks the request payload. Returns NULL on a malformed message. */
+static ProtobufCMessage *unpack_request(call_ctx_t *ctx,
+                                        const ProtobufCMessageDescriptor *desc,
+                                        grpc_byte_buffer *request)
+{
+    if (request == NULL)
+        return protobuf_c_message_unpack(desc, &ctx->allocator, 0,
+                                         (const uint8_t *)"");
+
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, request))
+        return NULL;
+    grpc_slice slice = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    ProtobufCMessage *msg = protobuf_c_message_unpack(
+        desc, &ctx->allocator, GRPC_SLICE_LENGTH(slice),
+        GRPC_SLICE_START_PTR(slice));
+    grpc_slice_unref(slice);
+    return msg;
+}
+
+static grpc_status_code fail_unparseable(call_ctx_t *ctx,
+                                         const ProtobufCMessageDescriptor *d)
+{
+    if (ctx->arena.failed)
+        return fail_oom(ctx);
+    return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request is not a valid %s",
+                d->name);
+}
+
+/* Packs a response message into a new byte buffer. */
+static grpc_byte_buffer *pack_response(const ProtobufCMessage *msg)
+{
+    size_t size = protobuf_c_message_get_packed_size(msg);
+    grpc_slice slice = grpc_slice_malloc(size);
+    size_t packed = protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+    assert(packed == size);
+    (void)packed;
+    grpc_byte_buffer *buf = grpc_raw_byte_buffer_create(&slice, 1);
+    grpc_slice_unref(slice);
+    return buf;
+}
+
+/* ---- Conversions between protobuf and the engine ----------------------- */
+
+/* protobuf-c strings are never const; the packer only reads them. */
+static char *pb_str(const char *s)
+{
+    return (char *)(s != NULL ? s : protobuf_c_empty_string);
+}
+
+static grpc_status_code copy_values(call_ctx_t *ctx, const char *path,
+                                    const char *field, char **values,
+                                    size_t count, const char **out,
+                                    uint32_t *n_out)
+{
+    if (count > ECIF_MAX_VALUES)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "%s.%s: too many values (%zu, maximum %d)", path, field,
+                    count, ECIF_MAX_VALUES);
+    for (size_t i = 0; i < count; i++)
+        out[i] = values[i];
+    *n_out = (uint32_t)count;
+    return GRPC_STATUS_OK;
+}
+
+/*
+ * Converts a query record and validates it. path ("record") prefixes the
+ * field names in the status message. The strings of *rec point into msg.
+ */
+static grpc_status_code record_from_proto(call_ctx_t *ctx, const char *path,
+                                          const Ecif__V1__Record *msg,
+                                          ecif_record_t *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->source_system = msg->source_system;
+    rec->source_id = msg->source_id;
+    rec->name = msg->name;
+    rec->given_name = msg->given_name;
+    rec->family_name = msg->family_name;
+    rec->id_type = msg->id_type;
+    rec->id_number = msg->id_number;
+    rec->dob = msg->dob;
+    rec->gender = msg->gender;
+
+    grpc_status_code code;
+    code = copy_values(ctx, path, "phones", msg->phones, msg->n_phones,
+                       rec->phones, &rec->n_phones);
+    if (code != GRPC_STATUS_OK)
+        return code;
+    code = copy_values(ctx, path, "emails", msg->emails, msg->n_emails,
+                       rec->emails, &rec->n_emails);
+    if (code != GRPC_STATUS_OK)
+        return code;
+    code = copy_values(ctx, path, "addresses", msg->addresses, msg->n_addresses,
+                       rec->addresses, &rec->n_addresses);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    char err[ECIF_SERVICE_DETAILS_MAX - 32];
+    int status = ecif_record_validate(rec, false, err, sizeof(err));
+    if (status != ECIF_OK)
+        return fail(ctx, service_status_from_engine(status), "%s.%s", path,
+                    err);
+    return GRPC_STATUS_OK;
+}
+
+static Ecif__V1__Verdict verdict_to_proto(ecif_verdict_t verdict)
+{
+    switch (verdict) {
+    case ECIF_NO_MATCH:
+        return ECIF__V1__VERDICT__NO_MATCH;
+    case ECIF_POSSIBLE_MATCH:
+        return ECIF__V1__VERDICT__POSSIBLE_MATCH;
+    case ECIF_MATCH:
+        return ECIF__V1__VERDICT__MATCH;
+    }
+    return ECIF__V1__VERDICT__VERDICT_UNSPECIFIED;
+}
+
+static Ecif__V1__RecordRef *record_ref_to_proto(call_ctx_t *ctx,
+                                                const ecif_record_t *rec)
+{
+    Ecif__V1__RecordRef *ref = arena_alloc(&ctx->arena, sizeof(*ref));
+    if (ref == NULL)
+        return NULL;
+    ecif__v1__record_ref__init(ref);
+    ref->source_system = pb_str(rec->source_system);
+    ref->source_id = pb_str(rec->source_id);
+    return ref;
+}
+
+static Ecif__V1__Candidate *candidate_to_proto(call_ctx_t *ctx,
+                                               const ecif_candidate_t *cand)
+{
+    const ecif_store_t *store = ctx->svc->store;
+    Ecif__V1__Candidate *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+    Ecif__V1__FieldEvidence *ev =
+        arena_calloc(&ctx->arena, ECIF_FIELD_COUNT, sizeof(*ev));
+    Ecif__V1__FieldEvidence **evp =
+        arena_calloc(&ctx->arena, ECIF_FIELD_COUNT, sizeof(*evp));
+    Ecif__V1__RecordRef **refs =
+        arena_calloc(&ctx->arena, cand->n_matched + 1, sizeof(*refs));
+    if (msg == NULL || ev == NULL || evp == NULL || refs == NULL)
+        return NULL;
+
+    ecif__v1__candidate__init(msg);
+    msg->customer_number =
+        pb_str(ecif_store_customer_number(store, cand->customer));
+    msg->score = cand->score;
+    msg->verdict = verdict_to_proto(cand->verdict);
+
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        ecif__v1__field_evidence__init(&ev[f]);
+        ev[f].field = pb_str(ecif_field_str((ecif_field_t)f));
+        ev[f].level = pb_str(ecif_level_str(cand->evidence[f].level));
+        ev[f].weight = cand->evidence[f].weight;
+        evp[f] = &ev[f];
+    }
+    msg->evidence = evp;
+    msg->n_evidence = ECIF_FIELD_COUNT;
+
+    for (uint32_t i = 0; i < cand->n_matched; i++) {
+        ecif_record_t rec;
+        ecif_store_get_record(store, cand->matched[i], &rec);
+        refs[i] = record_ref_to_proto(ctx, &rec);
+        if (refs[i] == NULL)
+            return NULL;
+    }
+    msg->matched_records = refs;
+    msg->n_matched_records = cand->n_matched;
+    return msg;
+}
+
+static char *amount_to_proto(call_ctx_t *ctx, int64_t amount)
+{
+    char *buf = arena_alloc(&ctx->arena, ECIF_AMOUNT_STR_MAX);
+    if (buf == NULL)
+        return NULL;
+    return ecif_amount_format(amount, buf);
+}
+
+static Ecif__V1__Account *account_to_proto(call_ctx_t *ctx, uint32_t record,
+                                           uint32_t index)
+{
+    ecif_account_t acct;
+    ecif_store_get_account(ctx->svc->store, record, index, &acct);
+
+    Ecif__V1__Account *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+    if (msg == NULL)
+        return NULL;
+    ecif__v1__account__init(msg);
+    msg->account_id = pb_str(acct.account_id);
+    msg->product = pb_str(acct.product);
+    msg->currency = pb_str(acct.currency);
+    msg->branch = pb_str(acct.branch);
+    msg->credit_limit = amount_to_proto(ctx, acct.credit_limit);
+    msg->balance = amount_to_proto(ctx, acct.balance);
+    if (msg->credit_limit == NULL || msg->balance == NULL)
+        return NULL;
+    return msg;
+}
+
+static char **values_to_proto(call_ctx_t *ctx, const char *const *values,
+                              uint32_t count)
+{
+    char **out = arena_calloc(&ctx->arena, count + 1, sizeof(*out));
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < count; i++)
+        out[i] = pb_str(values[i]);
+    return out;
+}
+
+/* Builds a stored record with its accounts. */
+static Ecif__V1__Record *record_to_proto(call_ctx_t *ctx, uint32_t record)
+{
+    const ecif_store_t *store = ctx->svc->store;
+    ecif_record_t rec;
+    ecif_store_get_record(store, record, &rec);
+    uint32_t n_accounts = ecif_store_record_account_count(store, record);
+
+    Ecif__V1__Record *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+    Ecif__V1__Account **accounts =
+        arena_calloc(&ctx->arena, n_accounts + 1, sizeof(*accounts));
+    if (msg == NULL || accounts == NULL)
+        return NULL;
+    ecif__v1__record__init(msg);
+    msg->source_system = pb_str(rec.source_system);
+    msg->source_id = pb_str(rec.source_id);
+    msg->name = pb_str(rec.name);
+    msg->given_name = pb_str(rec.given_name);
+    msg->family_name = pb_str(rec.family_name);
+    msg->id_type = pb_str(rec.id_type);
+    msg->id_number = pb_str(rec.id_number);
+    msg->dob = pb_str(rec.dob);
+    msg->gender = pb_str(rec.gender);
+    msg->phones = values_to_proto(ctx, rec.phones, rec.n_phones);
+    msg->emails = values_to_proto(ctx, rec.emails, rec.n_emails);
+    msg->addresses = values_to_proto(ctx, rec.addresses, rec.n_addresses);
+    if (msg->phones == NULL || msg->emails == NULL || msg->addresses == NULL)
+        return NULL;
+    msg->n_phones = rec.n_phones;
+    msg->n_emails = rec.n_emails;
+    msg->n_addresses = rec.n_addresses;
+
+    for (uint32_t i = 0; i < n_accounts; i++) {
+        accounts[i] = account_to_proto(ctx, record, i);
+        if (accounts[i] == NULL)
+            return NULL;
+    }
+    msg->accounts = accounts;
+    msg->n_accounts = n_accounts;
+    return msg;
+}
+
+/* ---- Consolidated record ------------------------------------------------ */
+
+static bool is_set(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/*
+ * Returns the most common non-empty value of one single-valued field among
+ * the members, the earliest member winning ties, or "" when no member has
+ * a value. field is the offset of a const char * in ecif_record_t.
+ *
+ * NOTE: quadratic in the member count; fine for the few records a customer
+ * usually has, slow for a customer with thousands of records.
+ */
+static char *most_common_value(const ecif_record_t *members, uint32_t count,
+                               size_t field)
+{
+    const char *best = NULL;
+    uint32_t best_count = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        const char *v =
+            *(const char *const *)((const char *)&members[i] + field);
+        if (!is_set(v))
+            continue;
+        uint32_t n = 0;
+        for (uint32_t j = 0; j < count; j++) {
+            const char *w =
+                *(const char *const *)((const char *)&members[j] + field);
+            if (is_set(w) && strcmp(v, w) == 0)
+                n++;
+        }
+        if (n > best_count) {
+            best = v;
+            best_count = n;
+        }
+    }
+    return pb_str(best);
+}
+
+/*
+ * Collects the distinct values of one multi-valued field over the members,
+ * in member order, at most ECIF_MAX_VALUES of them.
+ */
+static char **distinct_values(call_ctx_t *ctx, const ecif_record_t *members,
+                              uint32_t count, size_t values_field,
+                              size_t count_field, size_t *n_out)
+{
+    char **out = arena_calloc(&ctx->arena, ECIF_MAX_VALUES, sizeof(*out));
+    if (out == NULL)
+        return NULL;
+    size_t n = 0;
+    for (uint32_t i = 0; i < count && n < ECIF_MAX_VALUES; i++) {
+        const char *base = (const char *)&members[i];
+        const char *const *values = (const char *const *)(base + values_field);
+        uint32_t n_values = *(const uint32_t *)(base + count_field);
+        for (uint32_t k = 0; k < n_values && n < ECIF_MAX_VALUES; k++) {
+            if (!is_set(values[k]))
+                continue;
+            bool seen = false;
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = strcmp(out[j], values[k]) == 0;
+            if (!seen)
+                out[n++] = pb_str(values[k]);
+        }
+    }
+    *n_out = n;
+    return out;
+}
+
+#define MEMBER_FIELD(f) offsetof(ecif_record_t, f)
+
+static Ecif__V1__Record *
+consolidate(call_ctx_t *ctx, const ecif_record_t *members, uint32_t count)
+{
+    Ecif__V1__Record *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+    if (msg == NULL)
+        return NULL;
+    ecif__v1__record__init(msg);
+    msg->name = most_common_value(members, count, MEMBER_FIELD(name));
+    msg->given_name =
+        most_common_value(members, count, MEMBER_FIELD(given_name));
+    msg->family_name =
+        most_common_value(members, count, MEMBER_FIELD(family_name));
+    msg->id_type = most_common_value(members, count, MEMBER_FIELD(id_type));
+    msg->id_number = most_common_value(members, count, MEMBER_FIELD(id_number));
+    msg->dob = most_common_value(members, count, MEMBER_FIELD(dob));
+    msg->gender = most_common_value(members, count, MEMBER_FIELD(gender));
+
+    msg->phones = distinct_values(ctx, members, count, MEMBER_FIELD(phones),
+                                  MEMBER_FIELD(n_phones), &msg->n_phones);
+    msg->emails = distinct_values(ctx, members, count, MEMBER_FIELD(emails),
+                                  MEMBER_FIELD(n_emails), &msg->n_emails);
+    msg->addresses =
+        distinct_values(ctx, members, count, MEMBER_FIELD(addresses),
+                        MEMBER_FIELD(n_addresses), &msg->n_addresses);
+    if (msg->phones == NULL || msg->emails == NULL || msg->addresses == NULL)
+        return NULL;
+    return msg;
+}
+
+/* ---- Handlers ----------------------------------------------------------- */
+
+static grpc_status_code find_customer(call_ctx_t *ctx, const char *path,
+                                      const char *number, uint32_t *customer)
+{
+    if (!is_set(number))
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s is required", path);
+    if (ecif_store_find_customer(ctx->svc->store, number, customer) !=
+        ECIF_OK) {
+        char quoted[48];
+        quote_value(number, quoted, sizeof(quoted));
+        return fail(ctx, GRPC_STATUS_NOT_FOUND, "customer '%s' not found",
+                    quoted);
+    }
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code resolve(call_ctx_t *ctx, const ecif_record_t *query,
+                                ecif_candidate_t *out, size_t max,
+                                size_t *count)
+{
+    int status = ecif_resolve(ctx->svc->store, query, out, max, count);
+    if (status != ECIF_OK)
+        return fail(ctx, service_status_from_engine(status),
+                    "resolve failed: %s", ecif_status_str(status));
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code handle_resolve(call_ctx_t *ctx,
+                                       grpc_byte_buffer *request,
+                                       ProtobufCMessage **response)
+{
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__resolve_request__descriptor;
+    Ecif__V1__ResolveRequest *req =
+        (Ecif__V1__ResolveRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+    if (req->record == NULL)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "record is required");
+
+    ecif_record_t query;
+    grpc_status_code code =
+        record_from_proto(ctx, "record", req->record, &query);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    size_t max = req->max_candidates;
+    if (max == 0)
+        max = ECIF_SERVICE_DEFAULT_CANDIDATES;
+    if (max > ctx->svc->max_candidates)
+        max = ctx->svc->max_candidates;
+
+    ecif_candidate_t cands[ECIF_MAX_CANDIDATES];
+    size_t count = 0;
+    code = resolve(ctx, &query, cands, max, &count);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    Ecif__V1__ResolveResponse *resp = arena_alloc(&ctx->arena, sizeof(*resp));
+    Ecif__V1__Candidate **list =
+        arena_calloc(&ctx->arena, count + 1, sizeof(*list));
+    if (resp == NULL || list == NULL)
+        return fail_oom(ctx);
+    ecif__v1__resolve_response__init(resp);
+    for (size_t i = 0; i < count; i++) {
+        list[i] = candidate_to_proto(ctx, &cands[i]);
+        if (list[i] == NULL)
+            return fail_oom(ctx);
+    }
+    resp->candidates = list;
+    resp->n_candidates = count;
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code handle_get_customer(call_ctx_t *ctx,
+                                            grpc_byte_buffer *request,
+                                            ProtobufCMessage **response)
+{
+    const ecif_store_t *store = ctx->svc->store;
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__get_customer_request__descriptor;
+    Ecif__V1__GetCustomerRequest *req =
+        (Ecif__V1__GetCustomerRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+
+    uint32_t customer;
+    grpc_status_code code =
+        find_customer(ctx, "customer_number", req->customer_number, &customer);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    uint32_t count = 0;
+    const uint32_t *ids = ecif_store_customer_records(store, customer, &count);
+    Ecif__V1__GetCustomerResponse *resp =
+        arena_alloc(&ctx->arena, sizeof(*resp));
+    Ecif__V1__Record **records =
+        arena_calloc(&ctx->arena, count + 1, sizeof(*records));
+    ecif_record_t *members =
+        arena_calloc(&ctx->arena, count + 1, sizeof(*members));
+    if (resp == NULL || records == NULL || members == NULL)
+        return fail_oom(ctx);
+
+    ecif__v1__get_customer_response__init(resp);
+    resp->customer_number = pb_str(ecif_store_customer_number(store, customer));
+    for (uint32_t i = 0; i < count; i++) {
+        ecif_store_get_record(store, ids[i], &members[i]);
+        records[i] = record_to_proto(ctx, ids[i]);
+        if (records[i] == NULL)
+            return fail_oom(ctx);
+    }
+    resp->records = records;
+    resp->n_records = count;
+    resp->consolidated = consolidate(ctx, members, count);
+    if (resp->consolidated == NULL)
+        return fail_oom(ctx);
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
+/* Resolves a record to the customer of its best candidate, if a MATCH. */
+static grpc_status_code resolve_exposure_target(call_ctx_t *ctx,
+                                                const Ecif__V1__Record *msg,
+                                                uint32_t *customer,
+                                                Ecif__V1__Candidate **resolved)
+{
+    ecif_record_t query;
+    grpc_status_code code = record_from_proto(ctx, "record", msg, &query);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    ecif_candidate_t best;
+    size_t count = 0;
+    code = resolve(ctx, &query, &best, 1, &count);
+    if (code != GRPC_STATUS_OK)
+        return code;
+    if (count == 0 || best.verdict != ECIF_MATCH)
+        return fail(ctx, GRPC_STATUS_NOT_FOUND,
+                    "no customer matches the record with verdict MATCH");
+
+    *customer = best.customer;
+    *resolved = candidate_to_proto(ctx, &best);
+    if (*resolved == NULL)
+        return fail_oom(ctx);
+    return GRPC_STATUS_OK;
+}
+
+static Ecif__V1__ExposureTotal **
+totals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
+{
+    uint32_t count = 0;
+    const ecif_exposure_total_t *totals =
+        ecif_store_customer_exposure(ctx->svc->store, customer, &count);
+    Ecif__V1__ExposureTotal *rows =
+        arena_calloc(&ctx->arena, count + 1, sizeof(*rows));
+    Ecif__V1__ExposureTotal **list =
+        arena_calloc(&ctx->arena, count + 1, sizeof(*list));
+    if (rows == NULL || list == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < count; i++) {
+        ecif__v1__exposure_total__init(&rows[i]);
+        rows[i].product = pb_str(totals[i].product);
+        rows[i].currency = pb_str(totals[i].currency);
+        rows[i].credit_limit = amount_to_proto(ctx, totals[i].credit_limit);
+        rows[i].balance = amount_to_proto(ctx, totals[i].balance);
+        rows[i].account_count = totals[i].account_count;
+        if (rows[i].credit_limit == NULL || rows[i].balance == NULL)
+            return NULL;
+        list[i] = &rows[i];
+    }
+    *n_out = count;
+    return list;
+}
+
+static Ecif__V1__AccountExposure **
+accounts_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
+{
+    const ecif_store_t *store = ctx->svc->store;
+    uint32_t n_records = 0;
+    const uint32_t *ids =
+        ecif_store_customer_records(store, customer, &n_records);
+    size_t total = 0;
+    for (uint32_t i = 0; i < n_records; i++)
+        total += ecif_store_record_account_count(store, ids[i]);
+
+    Ecif__V1__AccountExposure **list =
+        arena_calloc(&ctx->arena, total + 1, sizeof(*list));
+    if (list == NULL)
+        return NULL;
+    size_t n = 0;
+    for (uint32_t i = 0; i < n_records; i++) {
+        ecif_record_t rec;
+        ecif_store_get_record(store, ids[i], &rec);
+        uint32_t n_accounts = ecif_store_record_account_count(store, ids[i]);
+        for (uint32_t k = 0; k < n_accounts; k++) {
+            Ecif__V1__AccountExposure *row =
+                arena_alloc(&ctx->arena, sizeof(*row));
+            if (row == NULL)
+                return NULL;
+            ecif__v1__account_exposure__init(row);
+            row->record = record_ref_to_proto(ctx, &rec);
+            row->account = account_to_proto(ctx, ids[i], k);
+            if (row->record == NULL || row->account == NULL)
+                return NULL;
+            list[n++] = row;
+        }
+    }
+    *n_out = n;
+    return list;
+}
+
+static grpc_status_code handle_get_exposure(call_ctx_t *ctx,
+                                            grpc_byte_buffer *request,
+                                            ProtobufCMessage **response)
+{
+    const ecif_store_t *store = ctx->svc->store;
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__get_exposure_request__descriptor;
+    Ecif__V1__GetExposureRequest *req =
+        (Ecif__V1__GetExposureRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+
+    uint32_t customer = 0;
+    Ecif__V1__Candidate *resolved = NULL;
+    grpc_status_code code;
+    switch (req->target_case) {
+    case ECIF__V1__GET_EXPOSURE_REQUEST__TARGET_CUSTOMER_NUMBER:
+        code = find_customer(ctx, "customer_number", req->customer_number,
+                             &customer);
+        break;
+    case ECIF__V1__GET_EXPOSURE_REQUEST__TARGET_RECORD:
+        code = resolve_exposure_target(ctx, req->record, &customer, &resolved);
+        break;
+    default:
+        code = fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "customer_number or record is required");
+        break;
+    }
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    Ecif__V1__GetExposureResponse *resp =
+        arena_alloc(&ctx->arena, sizeof(*resp));
+    if (resp == NULL)
+        return fail_oom(ctx);
+    ecif__v1__get_exposure_response__init(resp);
+    resp->customer_number = pb_str(ecif_store_customer_number(store, customer));
+    resp->resolved = resolved;
+    resp->totals = totals_to_proto(ctx, customer, &resp->n_totals);
+    resp->accounts = accounts_to_proto(ctx, customer, &resp->n_accounts);
+    if (resp->totals == NULL || resp->accounts == NULL)
+        return fail_oom(ctx);
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
+/* The service name clients use for the whole server, and ours. */
+static bool is_served_service(const char *name)
+{
+    return name[0] == '\0' || strcmp(name, "ecif.v1.CustomerIndex") == 0;
+}
+
+static grpc_status_code handle_health_check(call_ctx_t *ctx,
+                                            grpc_byte_buffer *request,
+                                            ProtobufCMessage **response)
+{
+    const ProtobufCMessageDescriptor *desc =
+        &grpc__health__v1__health_check_request__descriptor;
+    Grpc__Health__V1__HealthCheckRequest *req =
+        (Grpc__Health__V1__HealthCheckRequest *)unpack_request(ctx, desc,
+                                                               request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+    if (!is_served_service(req->service)) {
+        char quoted[48];
+        quote_value(req->service, quoted, sizeof(quoted));
+        return fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service '%s'", quoted);
+    }
+
+    Grpc__Health__V1__HealthCheckResponse *resp =
+        arena_alloc(&ctx->arena, sizeof(*resp));
+    if (resp == NULL)
+        return fail_oom(ctx);
+    grpc__health__v1__health_check_response__init(resp);
+    resp->status =
+        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---- Dispatch ------------------------------------------------------------ */
+
+typedef grpc_status_code (*handler_t)(call_ctx_t *ctx,
+                                      grpc_byte_buffer *request,
+                                      ProtobufCMessage **response);
+
+struct ecif_service_method {
+    const char *path;
+    handler_t handler;
+};
+
+static const ecif_service_method_t service_methods[] = {
+    {"/ecif.v1.CustomerIndex/Resolve", handle_resolve},
+    {"/ecif.v1.CustomerIndex/GetCustomer", handle_get_customer},
+    {"/ecif.v1.CustomerIndex/GetExposure", handle_get_exposure},
+    {"/grpc.health.v1.Health/Check", handle_health_check},
+};
+
+const ecif_service_method_t *ecif_service_find_method(const char *path,
+                                                      size_t path_len)
+{
+    size_t n = sizeof(service_methods) / sizeof(service_methods[0]);
+    for (size_t i = 0; i < n; i++) {
+        const char *p = service_methods[i].path;
+        if (strlen(p) == path_len && memcmp(p, path, path_len) == 0)
+            return &service_methods[i];
+    }
+    return NULL;
+}
+
+grpc_status_code ecif_service_call(const ecif_service_t *svc,
+                                   const ecif_service_method_t *method,
+                                   grpc_byte_buffer *request,
+                                   grpc_byte_buffer **response, char *details,
+                                   size_t details_len)
+{
+    call_ctx_t ctx = {
+        .svc = svc,
+        .details = details,
+        .details_len = details_len,
+    };
+    ctx.allocator.alloc = arena_pb_alloc;
+    ctx.allocator.free = arena_pb_free;
+    ctx.allocator.allocator_data = &ctx.arena;
+    if (details_len > 0)
+        details[0] = '\0';
+    *response = NULL;
+
+    ProtobufCMessage *msg = NULL;
+    grpc_status_code code = method->handler(&ctx, request, &msg);
+    if (code == GRPC_STATUS_OK)
+        *response = pack_response(msg);
+    arena_free_all(&ctx.arena);
+    return code;
+}

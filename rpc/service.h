@@ -1,0 +1,59 @@
+/*
+ * The CustomerIndex and Health services: the one place that maps protobuf
+ * messages to engine calls and engine statuses to gRPC status codes.
+ *
+ * A method handler takes the request payload of one unary call and returns
+ * the status code, the response payload (only with GRPC_STATUS_OK) and a
+ * status message. Handlers only read the store and keep their scratch in a
+ * per-call arena that is freed before they return, so any number of threads
+ * may call them at once.
+ */
+#ifndef ECIF_RPC_SERVICE_H
+#define ECIF_RPC_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/status.h>
+
+#include "store.h"
+
+/* The server default of Resolve's max_candidates when a request sends 0. */
+#define ECIF_SERVICE_DEFAULT_CANDIDATES 10
+
+/* Bytes of the status message buffer a handler writes into. */
+#define ECIF_SERVICE_DETAILS_MAX 512
+
+typedef struct ecif_service {
+    const ecif_store_t *store; /* borrowed; must outlive the service */
+    /* Cap on Resolve's max_candidates, from 1 to ECIF_MAX_CANDIDATES. */
+    uint32_t max_candidates;
+} ecif_service_t;
+
+/* One served method; the service owns the table of them. */
+typedef struct ecif_service_method ecif_service_method_t;
+
+/*
+ * Finds a method by its path, such as "/ecif.v1.CustomerIndex/Resolve"
+ * (path_len bytes, not NUL-terminated). Returns NULL for a method the
+ * server does not serve.
+ */
+const ecif_service_method_t *ecif_service_find_method(const char *path,
+                                                      size_t path_len);
+
+/*
+ * Handles one unary call. request may be NULL (the client sent no
+ * message). On GRPC_STATUS_OK *response is a new byte buffer that the
+ * caller destroys; on any other code *response is NULL and details holds a
+ * message naming the field and the value. details is always written
+ * (empty on success). The unpacked request and all scratch are freed
+ * before the call returns.
+ */
+grpc_status_code ecif_service_call(const ecif_service_t *svc,
+                                   const ecif_service_method_t *method,
+                                   grpc_byte_buffer *request,
+                                   grpc_byte_buffer **response, char *details,
+                                   size_t details_len);
+
+#endif
