@@ -1,0 +1,782 @@
+/*
+ * ecifctl resolve, customer, exposure and health: query a running ecifd
+ * over gRPC through the blocking client and print the answer as readable
+ * text or, with --json, as one JSON object.
+ *
+ * The JSON form is written straight from the protobuf-c descriptors of the
+ * response, so it always carries every field of the message under its
+ * proto name; enums are written by name.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "ctl.h"
+#include "ecif/v1/customer_index.pb-c.h"
+#include "grpc/health/v1/health.pb-c.h"
+
+#define QUERY_DEFAULT_DEADLINE_MS 5000
+
+/* Options shared by the query commands, and the query record. */
+typedef struct query_opts {
+    const char *server;
+    uint32_t deadline_ms;
+    uint32_t max_candidates;
+    bool json;
+    bool has_record;
+    Ecif__V1__Record record;
+    /* Backing arrays of the repeated record fields, argc entries each. */
+    char **phones;
+    char **emails;
+    char **addresses;
+} query_opts_t;
+
+enum {
+    OPT_SERVER = 256,
+    OPT_DEADLINE_MS,
+    OPT_JSON,
+    OPT_MAX_CANDIDATES,
+    OPT_NAME,
+    OPT_GIVEN_NAME,
+    OPT_FAMILY_NAME,
+    OPT_ID_TYPE,
+    OPT_ID_NUMBER,
+    OPT_PHONE,
+    OPT_EMAIL,
+    OPT_ADDRESS,
+    OPT_DOB,
+    OPT_GENDER,
+    OPT_HELP,
+};
+
+static const struct option common_options[] = {
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"deadline-ms", required_argument, NULL, OPT_DEADLINE_MS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option record_options[] = {
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"deadline-ms", required_argument, NULL, OPT_DEADLINE_MS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"max-candidates", required_argument, NULL, OPT_MAX_CANDIDATES},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"given-name", required_argument, NULL, OPT_GIVEN_NAME},
+    {"family-name", required_argument, NULL, OPT_FAMILY_NAME},
+    {"id-type", required_argument, NULL, OPT_ID_TYPE},
+    {"id-number", required_argument, NULL, OPT_ID_NUMBER},
+    {"phone", required_argument, NULL, OPT_PHONE},
+    {"email", required_argument, NULL, OPT_EMAIL},
+    {"address", required_argument, NULL, OPT_ADDRESS},
+    {"dob", required_argument, NULL, OPT_DOB},
+    {"gender", required_argument, NULL, OPT_GENDER},
+    {NULL, 0, NULL, 0},
+};
+
+static const char common_help[] =
+    "  --server HOST:PORT    address of ecifd (required)\n"
+    "  --deadline-ms N       deadline of the call in milliseconds "
+    "(default 5000)\n"
+    "  --json                print one JSON object with proto field "
+    "names\n"
+    "  --help                show this text\n";
+
+static const char record_help[] =
+    "record fields (each optional; --phone, --email and --address may be\n"
+    "repeated):\n"
+    "  --name TEXT           full name\n"
+    "  --given-name TEXT     given name\n"
+    "  --family-name TEXT    family name\n"
+    "  --id-type TEXT        RESIDENT_ID, PASSPORT, SSN, ...\n"
+    "  --id-number TEXT      ID document number\n"
+    "  --phone TEXT          phone number\n"
+    "  --email TEXT          email address\n"
+    "  --address TEXT        postal address\n"
+    "  --dob DATE            date of birth: YYYY-MM-DD, YYYYMMDD or "
+    "DD/MM/YYYY\n"
+    "  --gender M|F          gender\n";
+
+/* ---- Status codes ----------------------------------------------------------
+ */
+
+static const char *status_code_name(grpc_status_code code)
+{
+    static const char *const names[] = {
+        "OK",
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+    };
+    if ((unsigned)code < sizeof(names) / sizeof(names[0]))
+        return names[code];
+    return "UNKNOWN";
+}
+
+/* ---- JSON output -----------------------------------------------------------
+ */
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static void json_message(FILE *out, const ProtobufCMessage *msg);
+
+/* Writes one value of a field; value points at the stored C value. */
+static void json_value(FILE *out, const ProtobufCFieldDescriptor *field,
+                       const void *value)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        json_string(out, *(char *const *)value);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+        fprintf(out, "%u", *(const uint32_t *)value);
+        break;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        fprintf(out, "%.15g", *(const double *)value);
+        break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
+            field->descriptor, *(const int *)value);
+        if (ev != NULL)
+            json_string(out, ev->name);
+        else
+            fprintf(out, "%d", *(const int *)value);
+        break;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        json_message(out, *(const ProtobufCMessage *const *)value);
+        break;
+    default:
+        /* The ecif and health protos use no other field types. */
+        fputs("null", out);
+        break;
+    }
+}
+
+static size_t json_value_size(const ProtobufCFieldDescriptor *field)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_UINT32:
+        return sizeof(uint32_t);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_ENUM:
+        return sizeof(int);
+    default:
+        return sizeof(void *);
+    }
+}
+
+/* Writes a message as a JSON object, NULL as null. */
+static void json_message(FILE *out, const ProtobufCMessage *msg)
+{
+    if (msg == NULL) {
+        fputs("null", out);
+        return;
+    }
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+    const char *base = (const char *)msg;
+    bool first = true;
+    fputc('{', out);
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t set = *(const uint32_t *)(base + f->quantifier_offset);
+            if (set != f->id)
+                continue;
+        }
+        if (!first)
+            fputc(',', out);
+        first = false;
+        json_string(out, f->name);
+        fputc(':', out);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            const char *items = *(const char *const *)(base + f->offset);
+            fputc('[', out);
+            for (size_t k = 0; k < n; k++) {
+                if (k > 0)
+                    fputc(',', out);
+                json_value(out, f, items + k * json_value_size(f));
+            }
+            fputc(']', out);
+        } else {
+            json_value(out, f, base + f->offset);
+        }
+    }
+    fputc('}', out);
+}
+
+static void print_json(const ProtobufCMessage *msg)
+{
+    json_message(stdout, msg);
+    fputc('\n', stdout);
+}
+
+/* ---- Option parsing --------------------------------------------------------
+ */
+
+static bool parse_count(const char *option, const char *text, uint32_t min,
+                        uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0 ||
+        v < min || v > max) {
+        fprintf(stderr, "ecifctl: invalid %s '%s': expected %u to %u\n", option,
+                text, min, max);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static void query_opts_init(query_opts_t *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->deadline_ms = QUERY_DEFAULT_DEADLINE_MS;
+    ecif__v1__record__init(&q->record);
+}
+
+static void query_opts_fini(query_opts_t *q)
+{
+    free(q->phones);
+    free(q->emails);
+    free(q->addresses);
+}
+
+/* Applies one record option; false when opt is not a record option. */
+static bool set_record_field(query_opts_t *q, int opt, char *value)
+{
+    Ecif__V1__Record *r = &q->record;
+    switch (opt) {
+    case OPT_NAME:
+        r->name = value;
+        break;
+    case OPT_GIVEN_NAME:
+        r->given_name = value;
+        break;
+    case OPT_FAMILY_NAME:
+        r->family_name = value;
+        break;
+    case OPT_ID_TYPE:
+        r->id_type = value;
+        break;
+    case OPT_ID_NUMBER:
+        r->id_number = value;
+        break;
+    case OPT_PHONE:
+        q->phones[r->n_phones++] = value;
+        break;
+    case OPT_EMAIL:
+        q->emails[r->n_emails++] = value;
+        break;
+    case OPT_ADDRESS:
+        q->addresses[r->n_addresses++] = value;
+        break;
+    case OPT_DOB:
+        r->dob = value;
+        break;
+    case OPT_GENDER:
+        r->gender = value;
+        break;
+    default:
+        return false;
+    }
+    q->has_record = true;
+    return true;
+}
+
+/*
+ * Parses the options of a query command. Returns -1 to go on, or the exit
+ * code: 0 after --help, 2 on a usage error.
+ */
+static int parse_query_opts(int argc, char **argv, bool with_record,
+                            void (*usage)(FILE *), query_opts_t *q)
+{
+    size_t slots = (size_t)argc + 1;
+    q->phones = calloc(slots, sizeof(char *));
+    q->emails = calloc(slots, sizeof(char *));
+    q->addresses = calloc(slots, sizeof(char *));
+    if (q->phones == NULL || q->emails == NULL || q->addresses == NULL) {
+        fprintf(stderr, "ecifctl: out of memory\n");
+        return 1;
+    }
+    q->record.phones = q->phones;
+    q->record.emails = q->emails;
+    q->record.addresses = q->addresses;
+
+    const struct option *options =
+        with_record ? record_options : common_options;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        bool ok = true;
+        if (opt == OPT_SERVER)
+            q->server = optarg;
+        else if (opt == OPT_DEADLINE_MS)
+            ok = parse_count("--deadline-ms", optarg, 1, 3600 * 1000,
+                             &q->deadline_ms);
+        else if (opt == OPT_JSON)
+            q->json = true;
+        else if (opt == OPT_MAX_CANDIDATES)
+            ok = parse_count("--max-candidates", optarg, 1, 1000,
+                             &q->max_candidates);
+        else if (opt == OPT_HELP) {
+            usage(stdout);
+            return 0;
+        } else
+            ok = set_record_field(q, opt, optarg);
+        if (!ok) {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (q->server == NULL) {
+        fprintf(stderr, "ecifctl: --server HOST:PORT is required\n");
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* ---- Calls ------------------------------------------------------------------
+ */
+
+/*
+ * Packs request, calls method and unpacks the response. Prints the error
+ * and returns NULL on any failure; the caller frees the response with
+ * protobuf_c_message_free_unpacked.
+ */
+static ProtobufCMessage *call_method(const query_opts_t *q, const char *rpc,
+                                     const char *method,
+                                     const ProtobufCMessage *request,
+                                     const ProtobufCMessageDescriptor *resp)
+{
+    char err[256];
+    ecif_client_t *client = NULL;
+    if (ecif_client_create(q->server, &client, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ecifctl: cannot create a client for '%s': %s\n",
+                q->server, err);
+        return NULL;
+    }
+
+    size_t len = protobuf_c_message_get_packed_size(request);
+    uint8_t *buf = malloc(len > 0 ? len : 1);
+    if (buf == NULL) {
+        fprintf(stderr, "ecifctl: out of memory\n");
+        ecif_client_destroy(client);
+        return NULL;
+    }
+    protobuf_c_message_pack(request, buf);
+
+    ecif_client_result_t result;
+    int rc =
+        ecif_client_call(client, method, buf, len, q->deadline_ms, &result);
+    free(buf);
+    ProtobufCMessage *msg = NULL;
+    if (rc != 0 || result.status != GRPC_STATUS_OK) {
+        fprintf(stderr, "ecifctl: %s failed: %s: %s\n", rpc,
+                status_code_name(result.status), result.details);
+    } else {
+        msg = protobuf_c_message_unpack(resp, NULL, result.response_len,
+                                        result.response);
+        if (msg == NULL)
+            fprintf(stderr,
+                    "ecifctl: %s failed: the response is not a valid %s\n", rpc,
+                    resp->name);
+    }
+    free(result.response);
+    ecif_client_destroy(client);
+    return msg;
+}
+
+/* ---- Text output ------------------------------------------------------------
+ */
+
+static const char *verdict_name(Ecif__V1__Verdict verdict)
+{
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
+        &ecif__v1__verdict__descriptor, (int)verdict);
+    return ev != NULL ? ev->name : "VERDICT_UNSPECIFIED";
+}
+
+static void print_candidate(const Ecif__V1__Candidate *c)
+{
+    printf("%-15s %8.2f  %-14s", verdict_name(c->verdict), c->score,
+           c->customer_number);
+    for (size_t i = 0; i < c->n_evidence; i++) {
+        const Ecif__V1__FieldEvidence *e = c->evidence[i];
+        printf(" %s=%s(%+.2f)", e->field, e->level, e->weight);
+    }
+    printf("\n");
+    if (c->n_matched_records > 0) {
+        printf("%-15s %8s  records:", "", "");
+        for (size_t i = 0; i < c->n_matched_records; i++)
+            printf(" %s/%s", c->matched_records[i]->source_system,
+                   c->matched_records[i]->source_id);
+        printf("\n");
+    }
+}
+
+static void print_candidates_header(void)
+{
+    printf("%-15s %8s  %-14s %s\n", "VERDICT", "SCORE", "CUSTOMER", "EVIDENCE");
+}
+
+static void print_values(const char *label, char **values, size_t n)
+{
+    if (n == 0)
+        return;
+    printf("    %-12s", label);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i > 0 ? "; " : "", values[i]);
+    printf("\n");
+}
+
+static void print_field(const char *label, const char *value)
+{
+    if (value != NULL && value[0] != '\0')
+        printf("    %-12s%s\n", label, value);
+}
+
+static void print_account(const char *indent, const Ecif__V1__Account *a)
+{
+    printf("%s%-16s %-12s %-3s limit %14s  balance %14s  branch %s\n", indent,
+           a->account_id, a->product, a->currency, a->credit_limit, a->balance,
+           a->branch);
+}
+
+static void print_record(const Ecif__V1__Record *r)
+{
+    print_field("name", r->name);
+    print_field("given name", r->given_name);
+    print_field("family name", r->family_name);
+    print_field("id type", r->id_type);
+    print_field("id number", r->id_number);
+    print_values("phones", r->phones, r->n_phones);
+    print_values("emails", r->emails, r->n_emails);
+    print_values("addresses", r->addresses, r->n_addresses);
+    print_field("dob", r->dob);
+    print_field("gender", r->gender);
+    for (size_t i = 0; i < r->n_accounts; i++)
+        print_account("    account     ", r->accounts[i]);
+}
+
+/* ---- resolve ----------------------------------------------------------------
+ */
+
+static void resolve_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl resolve --server HOST:PORT [OPTIONS] "
+                 "[RECORD FIELDS]\n\n"
+                 "Finds the customers matching a record, best first.\n\n");
+    fputs(common_help, out);
+    fputs("  --max-candidates N    candidates to return (default: the "
+          "server's, 10)\n\n",
+          out);
+    fputs(record_help, out);
+}
+
+int ctl_resolve_main(int argc, char **argv)
+{
+    query_opts_t q;
+    query_opts_init(&q);
+    int rc = parse_query_opts(argc, argv, true, resolve_usage, &q);
+    if (rc >= 0) {
+        query_opts_fini(&q);
+        return rc;
+    }
+
+    Ecif__V1__ResolveRequest req = ECIF__V1__RESOLVE_REQUEST__INIT;
+    req.record = &q.record;
+    req.max_candidates = q.max_candidates;
+    Ecif__V1__ResolveResponse *resp = (Ecif__V1__ResolveResponse *)call_method(
+        &q, "Resolve", ECIF_METHOD_RESOLVE, &req.base,
+        &ecif__v1__resolve_response__descriptor);
+    if (resp == NULL) {
+        query_opts_fini(&q);
+        return 1;
+    }
+
+    if (q.json) {
+        print_json(&resp->base);
+    } else if (resp->n_candidates == 0) {
+        printf("no candidates\n");
+    } else {
+        print_candidates_header();
+        for (size_t i = 0; i < resp->n_candidates; i++)
+            print_candidate(resp->candidates[i]);
+    }
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    query_opts_fini(&q);
+    return 0;
+}
+
+/* ---- customer ---------------------------------------------------------------
+ */
+
+static void customer_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl customer --server HOST:PORT [OPTIONS] "
+                 "NUMBER\n\n"
+                 "Shows a customer: the consolidated record and the member "
+                 "records\nwith their accounts. NUMBER is the customer number "
+                 "(C and 12 digits).\n\n");
+    fputs(common_help, out);
+}
+
+static void print_customer(const Ecif__V1__GetCustomerResponse *resp)
+{
+    printf("customer %s\n", resp->customer_number);
+    if (resp->consolidated != NULL) {
+        printf("  consolidated\n");
+        print_record(resp->consolidated);
+    }
+    printf("  records (%zu)\n", resp->n_records);
+    for (size_t i = 0; i < resp->n_records; i++) {
+        printf("  %s/%s\n", resp->records[i]->source_system,
+               resp->records[i]->source_id);
+        print_record(resp->records[i]);
+    }
+}
+
+/* Takes the one positional argument a command expects. */
+static const char *single_operand(int argc, char **argv, const char *what,
+                                  void (*usage)(FILE *))
+{
+    if (argc - optind != 1) {
+        fprintf(stderr, "ecifctl: expected one %s, got %d arguments\n", what,
+                argc - optind);
+        usage(stderr);
+        return NULL;
+    }
+    return argv[optind];
+}
+
+int ctl_customer_main(int argc, char **argv)
+{
+    query_opts_t q;
+    query_opts_init(&q);
+    int rc = parse_query_opts(argc, argv, false, customer_usage, &q);
+    if (rc >= 0) {
+        query_opts_fini(&q);
+        return rc;
+    }
+    const char *number =
+        single_operand(argc, argv, "customer number", customer_usage);
+    if (number == NULL) {
+        query_opts_fini(&q);
+        return 2;
+    }
+
+    Ecif__V1__GetCustomerRequest req = ECIF__V1__GET_CUSTOMER_REQUEST__INIT;
+    req.customer_number = (char *)number;
+    Ecif__V1__GetCustomerResponse *resp =
+        (Ecif__V1__GetCustomerResponse *)call_method(
+            &q, "GetCustomer", ECIF_METHOD_GET_CUSTOMER, &req.base,
+            &ecif__v1__get_customer_response__descriptor);
+    if (resp == NULL) {
+        query_opts_fini(&q);
+        return 1;
+    }
+    if (q.json)
+        print_json(&resp->base);
+    else
+        print_customer(resp);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    query_opts_fini(&q);
+    return 0;
+}
+
+/* ---- exposure ---------------------------------------------------------------
+ */
+
+static void exposure_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl exposure --server HOST:PORT [OPTIONS] "
+                 "(NUMBER | RECORD FIELDS)\n\n"
+                 "Shows a customer's credit limits and balances per product "
+                 "and currency,\nand every account. The customer is given by "
+                 "number, or by record fields\nthat must resolve with the "
+                 "MATCH verdict.\n\n");
+    fputs(common_help, out);
+    fputs("\n", out);
+    fputs(record_help, out);
+}
+
+static void print_exposure(const Ecif__V1__GetExposureResponse *resp)
+{
+    printf("customer %s\n", resp->customer_number);
+    if (resp->resolved != NULL)
+        printf("resolved %s, score %.2f\n",
+               verdict_name(resp->resolved->verdict), resp->resolved->score);
+    printf("%-12s %-8s %16s %16s %8s\n", "PRODUCT", "CURRENCY", "CREDIT_LIMIT",
+           "BALANCE", "ACCOUNTS");
+    for (size_t i = 0; i < resp->n_totals; i++) {
+        const Ecif__V1__ExposureTotal *t = resp->totals[i];
+        printf("%-12s %-8s %16s %16s %8u\n", t->product, t->currency,
+               t->credit_limit, t->balance, t->account_count);
+    }
+    printf("accounts (%zu)\n", resp->n_accounts);
+    for (size_t i = 0; i < resp->n_accounts; i++) {
+        const Ecif__V1__AccountExposure *a = resp->accounts[i];
+        char indent[160];
+        snprintf(indent, sizeof(indent), "  %s/%s  ",
+                 a->record ? a->record->source_system : "",
+                 a->record ? a->record->source_id : "");
+        if (a->account != NULL)
+            print_account(indent, a->account);
+    }
+}
+
+int ctl_exposure_main(int argc, char **argv)
+{
+    query_opts_t q;
+    query_opts_init(&q);
+    int rc = parse_query_opts(argc, argv, true, exposure_usage, &q);
+    if (rc >= 0) {
+        query_opts_fini(&q);
+        return rc;
+    }
+
+    Ecif__V1__GetExposureRequest req = ECIF__V1__GET_EXPOSURE_REQUEST__INIT;
+    if (q.has_record && optind == argc) {
+        req.target_case = ECIF__V1__GET_EXPOSURE_REQUEST__TARGET_RECORD;
+        req.record = &q.record;
+    } else if (!q.has_record && argc - optind == 1) {
+        req.target_case =
+            ECIF__V1__GET_EXPOSURE_REQUEST__TARGET_CUSTOMER_NUMBER;
+        req.customer_number = argv[optind];
+    } else {
+        fprintf(stderr, "ecifctl: give either one customer number or "
+                        "record fields\n");
+        exposure_usage(stderr);
+        query_opts_fini(&q);
+        return 2;
+    }
+
+    Ecif__V1__GetExposureResponse *resp =
+        (Ecif__V1__GetExposureResponse *)call_method(
+            &q, "GetExposure", ECIF_METHOD_GET_EXPOSURE, &req.base,
+            &ecif__v1__get_exposure_response__descriptor);
+    if (resp == NULL) {
+        query_opts_fini(&q);
+        return 1;
+    }
+    if (q.json)
+        print_json(&resp->base);
+    else
+        print_exposure(resp);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    query_opts_fini(&q);
+    return 0;
+}
+
+/* ---- health -----------------------------------------------------------------
+ */
+
+static void health_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl health --server HOST:PORT [OPTIONS] "
+                 "[SERVICE]\n\n"
+                 "Checks that ecifd is serving SERVICE (default: the whole "
+                 "server).\nExits 0 when it is SERVING, 1 otherwise.\n\n");
+    fputs(common_help, out);
+}
+
+static const char *
+serving_status_name(Grpc__Health__V1__HealthCheckResponse__ServingStatus s)
+{
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
+        &grpc__health__v1__health_check_response__serving_status__descriptor,
+        (int)s);
+    return ev != NULL ? ev->name : "UNKNOWN";
+}
+
+int ctl_health_main(int argc, char **argv)
+{
+    query_opts_t q;
+    query_opts_init(&q);
+    int rc = parse_query_opts(argc, argv, false, health_usage, &q);
+    if (rc >= 0) {
+        query_opts_fini(&q);
+        return rc;
+    }
+    if (argc - optind > 1) {
+        fprintf(stderr, "ecifctl: expected at most one service name\n");
+        health_usage(stderr);
+        query_opts_fini(&q);
+        return 2;
+    }
+
+    Grpc__Health__V1__HealthCheckRequest req =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    if (optind < argc)
+        req.service = argv[optind];
+    Grpc__Health__V1__HealthCheckResponse *resp =
+        (Grpc__Health__V1__HealthCheckResponse *)call_method(
+            &q, "Check", ECIF_METHOD_HEALTH_CHECK, &req.base,
+            &grpc__health__v1__health_check_response__descriptor);
+    query_opts_fini(&q);
+    if (resp == NULL)
+        return 1;
+
+    bool serving =
+        resp->status ==
+        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    if (q.json)
+        print_json(&resp->base);
+    else
+        printf("%s\n", serving_status_name(resp->status));
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return serving ? 0 : 1;
+}
