@@ -58,10 +58,9 @@ int ecif_builder_add_record(ecif_builder_t *builder, const ecif_record_t *rec,
  * ECIF_EINVAL, ECIF_EEXIST (same account_id in the same source system) or
  * ECIF_ENOMEM.
  */
-int ecif_builder_add_account(ecif_builder_t *builder,
-                             const char *source_system, const char *source_id,
-                             const ecif_account_t *acct, char *err,
-                             size_t errlen);
+int ecif_builder_add_account(ecif_builder_t *builder, const char *source_system,
+                             const char *source_id, const ecif_account_t *acct,
+                             char *err, size_t errlen);
 
 typedef struct ecif_build_stats {
     uint32_t record_count;

@@ -52,8 +52,8 @@ static int check_text(const char *field, const char *value, char *err,
                          "of %d bytes",
                          field, len, ECIF_MAX_FIELD_BYTES);
     if (!ecif_utf8_valid(value, len))
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "%s: invalid UTF-8 in value", field);
+        return ecif_fail(ECIF_EINVAL, err, errlen, "%s: invalid UTF-8 in value",
+                         field);
     return ECIF_OK;
 }
 
@@ -166,8 +166,7 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "source_system: missing value");
     if (require_source && !present(rec->source_id))
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "source_id: missing value");
+        return ecif_fail(ECIF_EINVAL, err, errlen, "source_id: missing value");
     rc = check_values(rec, err, errlen);
     if (rc != ECIF_OK)
         return rc;
@@ -181,8 +180,7 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
     return ECIF_OK;
 }
 
-int ecif_account_validate(const ecif_account_t *acct, char *err,
-                          size_t errlen)
+int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen)
 {
     char q[QUOTE_MAX + 8];
     const struct {
@@ -201,13 +199,11 @@ int ecif_account_validate(const ecif_account_t *acct, char *err,
             return rc;
     }
     if (!present(acct->account_id))
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "account_id: missing value");
+        return ecif_fail(ECIF_EINVAL, err, errlen, "account_id: missing value");
     if (!present(acct->product))
         return ecif_fail(ECIF_EINVAL, err, errlen, "product: missing value");
     if (!present(acct->currency))
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "currency: missing value");
+        return ecif_fail(ECIF_EINVAL, err, errlen, "currency: missing value");
     const char *c = acct->currency;
     if (strlen(c) != 3 || !isupper((unsigned char)c[0]) ||
         !isupper((unsigned char)c[1]) || !isupper((unsigned char)c[2]))

@@ -47,7 +47,7 @@ typedef struct ecif_record {
 
 typedef struct ecif_account {
     const char *account_id;
-    const char *product; /* loan, credit_card, deposit, wealth, ... */
+    const char *product;  /* loan, credit_card, deposit, wealth, ... */
     const char *currency; /* ISO 4217 code, upper case */
     const char *branch;
     int64_t credit_limit; /* in 1/ECIF_AMOUNT_SCALE units */
@@ -56,7 +56,7 @@ typedef struct ecif_account {
 
 /* Names of record fields as they appear in messages and column headers. */
 #define ECIF_COLUMN_SOURCE_SYSTEM "source_system"
-#define ECIF_COLUMN_SOURCE_ID "source_id"
+#define ECIF_COLUMN_SOURCE_ID     "source_id"
 
 /*
  * Checks a record. With require_source, source_system and source_id must be
@@ -74,8 +74,7 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
  * Checks an account: account_id and product are required, currency must be
  * three ASCII letters. Same contract as ecif_record_validate.
  */
-int ecif_account_validate(const ecif_account_t *acct, char *err,
-                          size_t errlen);
+int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen);
 
 /*
  * Parses a decimal amount ("1234", "-12.5", "1,234.50") into

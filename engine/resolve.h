@@ -60,7 +60,7 @@ typedef struct ecif_candidate {
     double score; /* sum of evidence weights of the best record */
     ecif_verdict_t verdict;
     ecif_evidence_t evidence[ECIF_FIELD_COUNT]; /* of the best record */
-    uint32_t matched[ECIF_MAX_MATCHED]; /* record ids, best first */
+    uint32_t matched[ECIF_MAX_MATCHED];         /* record ids, best first */
     uint32_t n_matched;
 } ecif_candidate_t;
 

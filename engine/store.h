@@ -41,11 +41,14 @@ typedef struct ecif_store_info {
     uint32_t account_count;
     uint64_t key_count;
     uint64_t snapshot_bytes;
+    uint32_t loaded_with_io_uring; /* 0 when the pread fallback was used */
 } ecif_store_info_t;
 
 /*
  * Loads the snapshot at path with io_uring, checks its version, section
- * checksums and internal bounds, and returns the store in *out.
+ * checksums and internal bounds, and returns the store in *out. Where the
+ * kernel refuses io_uring (disabled by sysctl or a seccomp policy), it
+ * reads with pread instead and says so in ecif_store_info_t.
  *
  * Returns ECIF_OK, ECIF_EIO (open or read failed; errno text in err),
  * ECIF_EVERSION, ECIF_ECORRUPT (truncated, checksum or bounds failure) or
@@ -70,25 +73,22 @@ int ecif_store_find_customer(const ecif_store_t *store, const char *number,
 /*
  * Finds a record by its source key. Returns ECIF_OK or ECIF_ENOTFOUND.
  */
-int ecif_store_find_record(const ecif_store_t *store,
-                           const char *source_system, const char *source_id,
-                           uint32_t *record);
+int ecif_store_find_record(const ecif_store_t *store, const char *source_system,
+                           const char *source_id, uint32_t *record);
 
 /* Returns the customer number of a customer id (NUL-terminated). */
 const char *ecif_store_customer_number(const ecif_store_t *store,
                                        uint32_t customer);
 
 /* Returns the customer id that owns a record. */
-uint32_t ecif_store_record_customer(const ecif_store_t *store,
-                                    uint32_t record);
+uint32_t ecif_store_record_customer(const ecif_store_t *store, uint32_t record);
 
 /*
  * Returns the record ids of a customer in (source_system, source_id) order,
  * and their count in *count.
  */
 const uint32_t *ecif_store_customer_records(const ecif_store_t *store,
-                                            uint32_t customer,
-                                            uint32_t *count);
+                                            uint32_t customer, uint32_t *count);
 
 /* Fills *out with the stored values of a record, as they were imported. */
 void ecif_store_get_record(const ecif_store_t *store, uint32_t record,

@@ -1,0 +1,926 @@
+/*
+ * The builder collects records and accounts in growable arrays laid out
+ * exactly like a store (engine/layout.h), then, in ecif_builder_write():
+ *
+ *   1. attaches accounts to their records;
+ *   2. builds the sharded blocking-key index;
+ *   3. clusters records into customers: every pair that shares a key and
+ *      scores MATCH is joined (union-find, so the result does not depend
+ *      on the order in which records were added);
+ *   4. numbers customers in the order of their first source key, sums
+ *      exposure, and hands the arrays to the snapshot writer.
+ *
+ * Strings are interned in one pool, so repeated values (source systems,
+ * products, currencies) are stored once.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "builder.h"
+#include "hash.h"
+#include "layout.h"
+#include "match.h"
+#include "snapshot.h"
+#include "status.h"
+
+/* A growable array of fixed-size items. */
+typedef struct vec {
+    void *data;
+    size_t count;
+    size_t cap;
+    size_t item;
+} vec_t;
+
+static int vec_reserve(vec_t *v, size_t extra)
+{
+    if (v->count + extra <= v->cap)
+        return ECIF_OK;
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    while (cap < v->count + extra)
+        cap *= 2;
+    void *data = realloc(v->data, cap * v->item);
+    if (data == NULL)
+        return ECIF_ENOMEM;
+    v->data = data;
+    v->cap = cap;
+    return ECIF_OK;
+}
+
+static void *vec_push(vec_t *v)
+{
+    if (vec_reserve(v, 1) != ECIF_OK)
+        return NULL;
+    return (char *)v->data + v->item * v->count++;
+}
+
+#define VEC_AT(v, type, i) (((type *)(v).data)[i])
+
+/* An open-addressing map from a 64-bit hash to a 32-bit value. */
+typedef struct hmap {
+    uint64_t *keys; /* 0 = empty */
+    uint32_t *values;
+    size_t cap;
+    size_t used;
+} hmap_t;
+
+static int hmap_grow(hmap_t *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    uint64_t *keys = calloc(cap, sizeof(*keys));
+    uint32_t *values = calloc(cap, sizeof(*values));
+
+    if (keys == NULL || values == NULL) {
+        free(keys);
+        free(values);
+        return ECIF_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->keys[i] == 0)
+            continue;
+        size_t j = m->keys[i] & (cap - 1);
+        while (keys[j] != 0)
+            j = (j + 1) & (cap - 1);
+        keys[j] = m->keys[i];
+        values[j] = m->values[i];
+    }
+    free(m->keys);
+    free(m->values);
+    m->keys = keys;
+    m->values = values;
+    m->cap = cap;
+    return ECIF_OK;
+}
+
+/*
+ * Calls match(arg, value) for each entry with this hash until it returns
+ * true; returns that entry's slot, or the empty slot where the hash would
+ * go (check m->keys[slot] == 0).
+ */
+static size_t hmap_find(const hmap_t *m, uint64_t hash,
+                        bool (*match)(void *arg, uint32_t value), void *arg)
+{
+    size_t i = hash & (m->cap - 1);
+
+    while (m->keys[i] != 0) {
+        if (m->keys[i] == hash && match(arg, m->values[i]))
+            return i;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return i;
+}
+
+static void hmap_free(hmap_t *m)
+{
+    free(m->keys);
+    free(m->values);
+}
+
+struct pending_account {
+    uint32_t source_system;
+    uint32_t source_id;
+    struct acct_entry entry;
+};
+
+struct ecif_builder {
+    ecif_builder_options_t opts;
+    vec_t strings;      /* char */
+    hmap_t interned;    /* string hash → pool offset */
+    vec_t records;      /* struct rec_entry */
+    vec_t values;       /* uint32_t */
+    hmap_t sources;     /* source key hash → record id */
+    vec_t pending;      /* struct pending_account */
+    hmap_t account_ids; /* (source_system, account_id) → pending index */
+};
+
+void ecif_builder_options_default(ecif_builder_options_t *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->shard_count = 16;
+}
+
+int ecif_builder_create(const ecif_builder_options_t *opts,
+                        ecif_builder_t **out, char *err, size_t errlen)
+{
+    ecif_builder_t *b;
+    uint32_t shards = opts->shard_count;
+
+    *out = NULL;
+    if (shards == 0 || shards > 4096 || (shards & (shards - 1)) != 0)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "shard count %u is not a power of two from 1 to "
+                         "4096",
+                         shards);
+    b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return ECIF_ENOMEM;
+    b->opts = *opts;
+    b->strings.item = 1;
+    b->records.item = sizeof(struct rec_entry);
+    b->values.item = sizeof(uint32_t);
+    b->pending.item = sizeof(struct pending_account);
+    if (vec_push(&b->strings) == NULL || hmap_grow(&b->interned) ||
+        hmap_grow(&b->sources) || hmap_grow(&b->account_ids)) {
+        ecif_builder_destroy(b);
+        return ECIF_ENOMEM;
+    }
+    ((char *)b->strings.data)[0] = '\0'; /* offset 0 is "" */
+    *out = b;
+    return ECIF_OK;
+}
+
+void ecif_builder_destroy(ecif_builder_t *b)
+{
+    if (b == NULL)
+        return;
+    free(b->strings.data);
+    hmap_free(&b->interned);
+    free(b->records.data);
+    free(b->values.data);
+    hmap_free(&b->sources);
+    free(b->pending.data);
+    hmap_free(&b->account_ids);
+    free(b);
+}
+
+struct string_probe {
+    const ecif_builder_t *b;
+    const char *text;
+};
+
+static bool string_equals(void *arg, uint32_t offset)
+{
+    struct string_probe *p = arg;
+    return strcmp((const char *)p->b->strings.data + offset, p->text) == 0;
+}
+
+/* Interns s and stores its pool offset in *off. NULL and "" give 0. */
+static int intern(ecif_builder_t *b, const char *s, uint32_t *off)
+{
+    size_t len;
+    uint64_t hash;
+    size_t slot;
+    struct string_probe probe = {b, s};
+
+    *off = 0;
+    if (s == NULL || s[0] == '\0')
+        return ECIF_OK;
+    len = strlen(s);
+    hash = ecif_hash64(s, len, 0x5157);
+    slot = hmap_find(&b->interned, hash, string_equals, &probe);
+    if (b->interned.keys[slot] != 0) {
+        *off = b->interned.values[slot];
+        return ECIF_OK;
+    }
+    if (b->strings.count + len + 1 > UINT32_MAX)
+        return ECIF_ELIMIT;
+    if (vec_reserve(&b->strings, len + 1) != ECIF_OK)
+        return ECIF_ENOMEM;
+    if ((b->interned.used + 1) * 2 > b->interned.cap) {
+        if (hmap_grow(&b->interned) != ECIF_OK)
+            return ECIF_ENOMEM;
+        slot = hmap_find(&b->interned, hash, string_equals, &probe);
+    }
+    *off = (uint32_t)b->strings.count;
+    memcpy((char *)b->strings.data + b->strings.count, s, len + 1);
+    b->strings.count += len + 1;
+    b->interned.keys[slot] = hash;
+    b->interned.values[slot] = *off;
+    b->interned.used++;
+    return ECIF_OK;
+}
+
+static uint64_t source_hash(const char *system, const char *id)
+{
+    uint64_t h = ecif_hash64(system, strlen(system), 0x53);
+    return ecif_hash64(id, strlen(id), h);
+}
+
+struct source_probe {
+    const ecif_builder_t *b;
+    const char *system;
+    const char *id;
+};
+
+static bool source_equals(void *arg, uint32_t record)
+{
+    struct source_probe *p = arg;
+    const struct rec_entry *r =
+        &VEC_AT(p->b->records, struct rec_entry, record);
+    const char *pool = p->b->strings.data;
+    return strcmp(pool + r->source_system, p->system) == 0 &&
+           strcmp(pool + r->source_id, p->id) == 0;
+}
+
+/* Interns a list of strings and appends their offsets to values. */
+static int push_values(ecif_builder_t *b, const char *const *list,
+                       uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t off;
+        int rc = intern(b, list[i], &off);
+        if (rc != ECIF_OK)
+            return rc;
+        uint32_t *slot = vec_push(&b->values);
+        if (slot == NULL)
+            return ECIF_ENOMEM;
+        *slot = off;
+    }
+    return ECIF_OK;
+}
+
+/*
+ * Keeps the values of a list whose normalized form is not empty, so that
+ * the raw and normalized lists of a record line up one to one.
+ */
+static uint32_t usable_values(const char *const *in, uint32_t count,
+                              size_t (*norm)(const char *, char *, size_t),
+                              const char **out)
+{
+    char scratch[ECIF_NORM_MAX];
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < count && i < ECIF_MAX_VALUES; i++) {
+        if (in[i] != NULL && norm(in[i], scratch, sizeof(scratch)) > 0)
+            out[n++] = in[i];
+    }
+    return n;
+}
+
+static int fill_entry(ecif_builder_t *b, const ecif_record_t *input,
+                      struct rec_entry *e)
+{
+    match_buffer_t buf;
+    match_view_t v;
+    ecif_record_t copy = *input;
+    const ecif_record_t *rec = &copy;
+    uint32_t np, ne, na;
+    int rc = ECIF_OK;
+
+    np = copy.n_phones = usable_values(input->phones, input->n_phones,
+                                       ecif_norm_phone, copy.phones);
+    ne = copy.n_emails = usable_values(input->emails, input->n_emails,
+                                       ecif_norm_email, copy.emails);
+    na = copy.n_addresses = usable_values(input->addresses, input->n_addresses,
+                                          ecif_norm_text, copy.addresses);
+    memset(e, 0, sizeof(*e));
+    match_normalize(rec, &buf, &v);
+    const struct {
+        const char *text;
+        uint32_t *off;
+    } fields[] = {
+        {rec->source_system, &e->source_system},
+        {rec->source_id, &e->source_id},
+        {rec->name, &e->name},
+        {rec->given_name, &e->given_name},
+        {rec->family_name, &e->family_name},
+        {rec->id_type, &e->id_type},
+        {rec->id_number, &e->id_number},
+        {rec->dob, &e->dob},
+        {rec->gender, &e->gender},
+        {v.name, &e->norm_name},
+        {v.given, &e->norm_given},
+        {v.family, &e->norm_family},
+        {v.id, &e->norm_id},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !rc; i++)
+        rc = intern(b, fields[i].text, fields[i].off);
+    if (rc != ECIF_OK)
+        return rc;
+
+    assert(v.n_phones == np && v.n_emails == ne && v.n_addresses == na);
+    if (b->values.count + 2 * (np + ne + na) > UINT32_MAX)
+        return ECIF_ELIMIT;
+    e->values_first = (uint32_t)b->values.count;
+    e->n_phones = (uint8_t)np;
+    e->n_emails = (uint8_t)ne;
+    e->n_addresses = (uint8_t)na;
+    if ((rc = push_values(b, copy.phones, np)) ||
+        (rc = push_values(b, copy.emails, ne)) ||
+        (rc = push_values(b, copy.addresses, na)) ||
+        (rc = push_values(b, v.phones, np)) ||
+        (rc = push_values(b, v.emails, ne)) ||
+        (rc = push_values(b, v.addresses, na)))
+        return rc;
+    e->dob_ymd = v.dob;
+    e->flags = v.dob_valid ? REC_DOB_VALID : 0;
+    e->gender_code = (uint8_t)v.gender;
+    return ECIF_OK;
+}
+
+int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
+                            char *err, size_t errlen)
+{
+    struct source_probe probe = {b, rec->source_system, rec->source_id};
+    struct rec_entry entry;
+    size_t values_before = b->values.count;
+    uint64_t hash;
+    size_t slot;
+    int rc;
+
+    rc = ecif_record_validate(rec, true, err, errlen);
+    if (rc != ECIF_OK)
+        return rc;
+    if (b->records.count >= UINT32_MAX - 1)
+        return ecif_fail(ECIF_ELIMIT, err, errlen,
+                         "record: more than %u records", UINT32_MAX - 1);
+    hash = source_hash(rec->source_system, rec->source_id);
+    slot = hmap_find(&b->sources, hash, source_equals, &probe);
+    if (b->sources.keys[slot] != 0)
+        return ecif_fail(ECIF_EEXIST, err, errlen,
+                         "source_id: duplicate record '%s' in source system "
+                         "'%s'",
+                         rec->source_id, rec->source_system);
+
+    rc = fill_entry(b, rec, &entry);
+    if (rc == ECIF_OK && (b->sources.used + 1) * 2 > b->sources.cap)
+        rc = hmap_grow(&b->sources);
+    if (rc == ECIF_OK && vec_push(&b->records) == NULL)
+        rc = ECIF_ENOMEM;
+    if (rc != ECIF_OK) {
+        /* Strings interned so far stay in the pool, unreferenced. */
+        b->values.count = values_before;
+        return ecif_fail(rc, err, errlen, "record: %s", ecif_status_str(rc));
+    }
+    VEC_AT(b->records, struct rec_entry, b->records.count - 1) = entry;
+    slot = hmap_find(&b->sources, hash, source_equals, &probe);
+    b->sources.keys[slot] = hash;
+    b->sources.values[slot] = (uint32_t)(b->records.count - 1);
+    b->sources.used++;
+    return ECIF_OK;
+}
+
+struct account_probe {
+    const ecif_builder_t *b;
+    const char *system;
+    const char *account_id;
+};
+
+static bool account_equals(void *arg, uint32_t index)
+{
+    struct account_probe *p = arg;
+    const struct pending_account *a =
+        &VEC_AT(p->b->pending, struct pending_account, index);
+    const char *pool = p->b->strings.data;
+    return strcmp(pool + a->source_system, p->system) == 0 &&
+           strcmp(pool + a->entry.account_id, p->account_id) == 0;
+}
+
+int ecif_builder_add_account(ecif_builder_t *b, const char *source_system,
+                             const char *source_id, const ecif_account_t *acct,
+                             char *err, size_t errlen)
+{
+    struct account_probe probe = {b, source_system, acct->account_id};
+    struct pending_account pa;
+    uint64_t hash;
+    size_t slot;
+    int rc;
+
+    if (source_system == NULL || source_system[0] == '\0')
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "source_system: missing value");
+    if (source_id == NULL || source_id[0] == '\0')
+        return ecif_fail(ECIF_EINVAL, err, errlen, "source_id: missing value");
+    rc = ecif_account_validate(acct, err, errlen);
+    if (rc != ECIF_OK)
+        return rc;
+    hash = source_hash(source_system, acct->account_id);
+    slot = hmap_find(&b->account_ids, hash, account_equals, &probe);
+    if (b->account_ids.keys[slot] != 0)
+        return ecif_fail(ECIF_EEXIST, err, errlen,
+                         "account_id: duplicate account '%s' in source "
+                         "system '%s'",
+                         acct->account_id, source_system);
+
+    memset(&pa, 0, sizeof(pa));
+    if ((rc = intern(b, source_system, &pa.source_system)) ||
+        (rc = intern(b, source_id, &pa.source_id)) ||
+        (rc = intern(b, acct->account_id, &pa.entry.account_id)) ||
+        (rc = intern(b, acct->product, &pa.entry.product)) ||
+        (rc = intern(b, acct->currency, &pa.entry.currency)) ||
+        (rc = intern(b, acct->branch, &pa.entry.branch)))
+        return ecif_fail(rc, err, errlen, "account: %s", ecif_status_str(rc));
+    pa.entry.credit_limit = acct->credit_limit;
+    pa.entry.balance = acct->balance;
+    if ((b->account_ids.used + 1) * 2 > b->account_ids.cap &&
+        hmap_grow(&b->account_ids) != ECIF_OK)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "account: out of memory");
+    if (vec_push(&b->pending) == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "account: out of memory");
+    VEC_AT(b->pending, struct pending_account, b->pending.count - 1) = pa;
+    slot = hmap_find(&b->account_ids, hash, account_equals, &probe);
+    b->account_ids.keys[slot] = hash;
+    b->account_ids.values[slot] = (uint32_t)(b->pending.count - 1);
+    b->account_ids.used++;
+    return ECIF_OK;
+}
+
+/* State of one ecif_builder_write() call; all arrays are freed at its end. */
+struct build {
+    ecif_builder_t *b;
+    struct ecif_store store; /* views the builder's arrays while building */
+    struct acct_entry *accounts;
+    struct shard_entry *shards;
+    struct slot_entry *slots;
+    uint32_t *postings;
+    uint32_t *parent; /* union-find over records */
+    struct cust_entry *customers;
+    uint32_t *members;
+    struct exposure_entry *exposure;
+    uint32_t *sources;
+    uint32_t customer_count;
+    uint32_t exposure_count;
+    time_t last_progress;
+};
+
+static void progress(struct build *bd, const char *stage, uint64_t done,
+                     uint64_t total)
+{
+    time_t now;
+
+    if (bd->b->opts.progress == NULL)
+        return;
+    now = time(NULL);
+    if (done != total && done != 0 && now == bd->last_progress)
+        return;
+    bd->last_progress = now;
+    bd->b->opts.progress(bd->b->opts.progress_arg, stage, done, total);
+}
+
+static int compare_pending(const void *pa, const void *pb, void *arg)
+{
+    const struct pending_account *a = pa, *b = pb;
+    const char *pool = arg;
+    int cmp = strcmp(pool + a->source_system, pool + b->source_system);
+    if (cmp == 0)
+        cmp = strcmp(pool + a->source_id, pool + b->source_id);
+    if (cmp == 0)
+        cmp = strcmp(pool + a->entry.account_id, pool + b->entry.account_id);
+    return cmp;
+}
+
+/* Attaches accounts to records: sorted by source key, then account id. */
+static int attach_accounts(struct build *bd, char *err, size_t errlen)
+{
+    ecif_builder_t *b = bd->b;
+    struct pending_account *pending = b->pending.data;
+    struct rec_entry *records = b->records.data;
+    size_t n = b->pending.count;
+
+    bd->accounts = malloc((n ? n : 1) * sizeof(*bd->accounts));
+    if (bd->accounts == NULL)
+        return ECIF_ENOMEM;
+    qsort_r(pending, n, sizeof(*pending), compare_pending, b->strings.data);
+    for (size_t i = 0; i < n; i++) {
+        const char *pool = b->strings.data;
+        const char *system = pool + pending[i].source_system;
+        const char *id = pool + pending[i].source_id;
+        struct source_probe probe = {b, system, id};
+        size_t slot = hmap_find(&b->sources, source_hash(system, id),
+                                source_equals, &probe);
+        if (b->sources.keys[slot] == 0)
+            return ecif_fail(ECIF_ENOTFOUND, err, errlen,
+                             "account '%s': no record '%s' in source system "
+                             "'%s'",
+                             pool + pending[i].entry.account_id, id, system);
+        struct rec_entry *r = &records[b->sources.values[slot]];
+        if (r->account_count == 0)
+            r->accounts_first = (uint32_t)i;
+        r->account_count++;
+        bd->accounts[i] = pending[i].entry;
+    }
+    return ECIF_OK;
+}
+
+struct key_ref {
+    uint64_t hash;
+    uint32_t record;
+};
+
+static int compare_key_refs(const void *pa, const void *pb)
+{
+    const struct key_ref *a = pa, *b = pb;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    return a->record < b->record ? -1 : (a->record > b->record);
+}
+
+static uint32_t shard_of(const struct ecif_store *s, uint64_t hash)
+{
+    return s->shard_shift >= 64 ? 0 : (uint32_t)(hash >> s->shard_shift);
+}
+
+/*
+ * Builds the key index: every (key, record) pair sorted by key hash (which
+ * also groups them by shard, since the shard is the top bits), keys with
+ * more than MAX_KEY_POSTINGS records dropped, then one open-addressing
+ * table per shard at a load factor of at most one half.
+ */
+static int build_index(struct build *bd)
+{
+    struct ecif_store *s = &bd->store;
+    uint32_t n = s->record_count;
+    vec_t refs = {.item = sizeof(struct key_ref)};
+    uint64_t keys[MAX_RECORD_KEYS];
+    uint64_t *shard_keys = NULL;
+    int rc = ECIF_OK;
+
+    for (uint32_t r = 0; r < n; r++) {
+        match_view_t v;
+        match_view_stored(s, r, &v);
+        size_t nk = match_keys(&v, keys, MAX_RECORD_KEYS);
+        if (vec_reserve(&refs, nk) != ECIF_OK) {
+            rc = ECIF_ENOMEM;
+            goto out;
+        }
+        for (size_t k = 0; k < nk; k++) {
+            struct key_ref *ref = vec_push(&refs);
+            ref->hash = keys[k];
+            ref->record = r;
+        }
+        progress(bd, "index", r + 1, n);
+    }
+    struct key_ref *all = refs.data;
+    qsort(all, refs.count, sizeof(*all), compare_key_refs);
+
+    /* Count the usable keys per shard and lay the postings out. */
+    shard_keys = calloc(s->shard_count, sizeof(*shard_keys));
+    bd->postings = malloc((refs.count ? refs.count : 1) * sizeof(uint32_t));
+    bd->shards = calloc(s->shard_count, sizeof(*bd->shards));
+    if (shard_keys == NULL || bd->postings == NULL || bd->shards == NULL) {
+        rc = ECIF_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < refs.count;) {
+        size_t j = i;
+        while (j < refs.count && all[j].hash == all[i].hash)
+            j++;
+        if (j - i <= MAX_KEY_POSTINGS)
+            shard_keys[shard_of(s, all[i].hash)]++;
+        i = j;
+    }
+    uint64_t slots_total = 0;
+    for (uint32_t sh = 0; sh < s->shard_count; sh++) {
+        uint32_t cap = 16;
+        while (cap < shard_keys[sh] * 2)
+            cap *= 2;
+        bd->shards[sh].slots_first = slots_total;
+        bd->shards[sh].capacity = cap;
+        slots_total += cap;
+    }
+    bd->slots = calloc(slots_total, sizeof(*bd->slots));
+    if (bd->slots == NULL) {
+        rc = ECIF_ENOMEM;
+        goto out;
+    }
+    uint32_t posted = 0;
+    for (size_t i = 0; i < refs.count;) {
+        size_t j = i;
+        while (j < refs.count && all[j].hash == all[i].hash)
+            j++;
+        if (j - i <= MAX_KEY_POSTINGS) {
+            struct shard_entry *sh = &bd->shards[shard_of(s, all[i].hash)];
+            uint64_t mask = sh->capacity - 1;
+            uint64_t at = all[i].hash & mask;
+            while (bd->slots[sh->slots_first + at].key_hash != 0)
+                at = (at + 1) & mask;
+            struct slot_entry *slot = &bd->slots[sh->slots_first + at];
+            slot->key_hash = all[i].hash;
+            slot->postings_first = posted;
+            slot->postings_count = (uint32_t)(j - i);
+            for (size_t k = i; k < j; k++)
+                bd->postings[posted++] = all[k].record;
+            sh->used++;
+            s->key_count++;
+        }
+        i = j;
+    }
+    s->shards = bd->shards;
+    s->slots = bd->slots;
+    s->postings = bd->postings;
+    s->slots_count = slots_total;
+    s->postings_count = posted;
+out:
+    free(shard_keys);
+    free(refs.data);
+    return rc;
+}
+
+static uint32_t find_root(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+/* Joins the sets of x and y; the smaller root id wins, for determinism. */
+static void join(uint32_t *parent, uint32_t x, uint32_t y)
+{
+    uint32_t rx = find_root(parent, x), ry = find_root(parent, y);
+    if (rx < ry)
+        parent[ry] = rx;
+    else if (ry < rx)
+        parent[rx] = ry;
+}
+
+/* Joins every pair of records that share a key and score MATCH. */
+static int cluster(struct build *bd)
+{
+    const struct ecif_store *s = &bd->store;
+    uint32_t n = s->record_count;
+    match_candidates_t *cand = malloc(sizeof(*cand));
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+
+    bd->parent = malloc((n ? n : 1) * sizeof(uint32_t));
+    if (cand == NULL || bd->parent == NULL) {
+        free(cand);
+        return ECIF_ENOMEM;
+    }
+    for (uint32_t r = 0; r < n; r++)
+        bd->parent[r] = r;
+    for (uint32_t r = 0; r < n; r++) {
+        match_view_t a;
+        match_view_stored(s, r, &a);
+        match_gather(s, &a, cand);
+        for (uint32_t i = 0; i < cand->count; i++) {
+            uint32_t other = cand->ids[i];
+            if (other <= r)
+                continue;
+            match_view_t b;
+            match_view_stored(s, other, &b);
+            if (match_verdict(match_score(&a, &b, evidence)) == ECIF_MATCH)
+                join(bd->parent, r, other);
+        }
+        progress(bd, "cluster", r + 1, n);
+    }
+    free(cand);
+    return ECIF_OK;
+}
+
+static int compare_records_by_source(const void *pa, const void *pb, void *arg)
+{
+    const struct ecif_store *s = arg;
+    const struct rec_entry *a = &s->records[*(const uint32_t *)pa];
+    const struct rec_entry *b = &s->records[*(const uint32_t *)pb];
+    int cmp =
+        strcmp(store_str(s, a->source_system), store_str(s, b->source_system));
+    return cmp != 0
+               ? cmp
+               : strcmp(store_str(s, a->source_id), store_str(s, b->source_id));
+}
+
+struct exposure_item {
+    uint32_t product;
+    uint32_t currency;
+    int64_t credit_limit;
+    int64_t balance;
+};
+
+static int compare_exposure_items(const void *pa, const void *pb, void *arg)
+{
+    const struct exposure_item *a = pa, *b = pb;
+    const char *pool = arg;
+    int cmp = strcmp(pool + a->product, pool + b->product);
+    return cmp != 0 ? cmp : strcmp(pool + a->currency, pool + b->currency);
+}
+
+/*
+ * Numbers the customers and sums their exposure. Records are walked in
+ * source-key order, so a customer's number follows the first source key of
+ * its members and the same input always gives the same numbers.
+ */
+static int number_customers(struct build *bd, char *err, size_t errlen)
+{
+    struct ecif_store *s = &bd->store;
+    struct rec_entry *records = bd->b->records.data;
+    uint32_t n = s->record_count;
+    uint32_t *first_of_root = NULL;
+    uint32_t *next = NULL;
+    vec_t items = {.item = sizeof(struct exposure_item)};
+    vec_t exposure = {.item = sizeof(struct exposure_entry)};
+    int rc = ECIF_ENOMEM;
+
+    bd->sources = malloc((n ? n : 1) * sizeof(uint32_t));
+    bd->members = malloc((n ? n : 1) * sizeof(uint32_t));
+    bd->customers = calloc(n ? n : 1, sizeof(*bd->customers));
+    first_of_root = malloc((n ? n : 1) * sizeof(uint32_t));
+    next = malloc((n ? n : 1) * sizeof(uint32_t));
+    if (!bd->sources || !bd->members || !bd->customers || !first_of_root ||
+        !next)
+        goto out;
+    for (uint32_t r = 0; r < n; r++)
+        bd->sources[r] = r;
+    qsort_r(bd->sources, n, sizeof(uint32_t), compare_records_by_source, s);
+
+    /* Customer ids in order of first member; members chained per root. */
+    for (uint32_t r = 0; r < n; r++)
+        first_of_root[r] = UINT32_MAX;
+    uint32_t customers = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = bd->sources[i];
+        uint32_t root = find_root(bd->parent, r);
+        if (first_of_root[root] == UINT32_MAX)
+            first_of_root[root] = customers++;
+        records[r].customer = first_of_root[root];
+    }
+    /* Counting sort of records (in source order) by customer. */
+    uint32_t *counts = next;
+    memset(counts, 0, n * sizeof(uint32_t));
+    for (uint32_t r = 0; r < n; r++)
+        counts[records[r].customer]++;
+    uint32_t offset = 0;
+    for (uint32_t c = 0; c < customers; c++) {
+        bd->customers[c].members_first = offset;
+        offset += counts[c];
+        counts[c] = 0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = bd->sources[i];
+        struct cust_entry *c = &bd->customers[records[r].customer];
+        bd->members[c->members_first + counts[records[r].customer]++] = r;
+        c->member_count++;
+    }
+
+    for (uint32_t c = 0; c < customers; c++) {
+        struct cust_entry *ce = &bd->customers[c];
+        snprintf(ce->number, sizeof(ce->number), "C%012u", c + 1);
+        items.count = 0;
+        for (uint32_t m = 0; m < ce->member_count; m++) {
+            const struct rec_entry *r =
+                &records[bd->members[ce->members_first + m]];
+            for (uint32_t a = 0; a < r->account_count; a++) {
+                const struct acct_entry *acct =
+                    &bd->accounts[r->accounts_first + a];
+                struct exposure_item *it = vec_push(&items);
+                if (it == NULL)
+                    goto out;
+                it->product = acct->product;
+                it->currency = acct->currency;
+                it->credit_limit = acct->credit_limit;
+                it->balance = acct->balance;
+            }
+        }
+        qsort_r(items.data, items.count, sizeof(struct exposure_item),
+                compare_exposure_items, bd->b->strings.data);
+        ce->exposure_first = (uint32_t)exposure.count;
+        struct exposure_item *it = items.data;
+        for (size_t i = 0; i < items.count; i++) {
+            struct exposure_entry *e = NULL;
+            if (i > 0 && it[i].product == it[i - 1].product &&
+                it[i].currency == it[i - 1].currency) {
+                e = &VEC_AT(exposure, struct exposure_entry,
+                            exposure.count - 1);
+            } else {
+                e = vec_push(&exposure);
+                if (e == NULL)
+                    goto out;
+                memset(e, 0, sizeof(*e));
+                e->product = it[i].product;
+                e->currency = it[i].currency;
+                ce->exposure_count++;
+            }
+            e->account_count++;
+            if (ecif_amount_add(&e->credit_limit, it[i].credit_limit) ||
+                ecif_amount_add(&e->balance, it[i].balance)) {
+                rc = ecif_fail(ECIF_ELIMIT, err, errlen,
+                               "customer %s: exposure total overflows",
+                               ce->number);
+                goto out;
+            }
+        }
+        progress(bd, "customers", c + 1, customers);
+    }
+    bd->customer_count = customers;
+    bd->exposure = exposure.data;
+    bd->exposure_count = (uint32_t)exposure.count;
+    exposure.data = NULL;
+    rc = ECIF_OK;
+out:
+    free(exposure.data);
+    free(items.data);
+    free(first_of_root);
+    free(next);
+    return rc;
+}
+
+static void build_free(struct build *bd)
+{
+    free(bd->store.exposure_views);
+    free(bd->accounts);
+    free(bd->shards);
+    free(bd->slots);
+    free(bd->postings);
+    free(bd->parent);
+    free(bd->customers);
+    free(bd->members);
+    free(bd->exposure);
+    free(bd->sources);
+}
+
+int ecif_builder_write(ecif_builder_t *b, const char *path,
+                       ecif_build_stats_t *stats, char *err, size_t errlen)
+{
+    struct build bd = {.b = b};
+    struct ecif_store *s = &bd.store;
+    uint64_t bytes = 0;
+    int rc;
+
+    s->shard_count = b->opts.shard_count;
+    s->shard_shift = 64;
+    for (uint32_t n = s->shard_count; n > 1; n >>= 1)
+        s->shard_shift--;
+    s->record_count = (uint32_t)b->records.count;
+    s->strings = b->strings.data;
+    s->strings_bytes = b->strings.count;
+    s->records = b->records.data;
+    s->values = b->values.data;
+    s->values_count = b->values.count;
+
+    /* Account attachment rewrites accounts_first/count: start clean so a
+     * second write after a failed one gives the same result. */
+    for (size_t i = 0; i < b->records.count; i++) {
+        VEC_AT(b->records, struct rec_entry, i).accounts_first = 0;
+        VEC_AT(b->records, struct rec_entry, i).account_count = 0;
+    }
+    rc = attach_accounts(&bd, err, errlen);
+    if (rc != ECIF_OK)
+        goto out;
+    s->accounts = bd.accounts;
+    s->account_count = (uint32_t)b->pending.count;
+
+    if ((rc = build_index(&bd)) != ECIF_OK || (rc = cluster(&bd)) != ECIF_OK)
+        goto fail_status;
+    rc = number_customers(&bd, err, errlen);
+    if (rc != ECIF_OK)
+        goto out;
+    s->customers = bd.customers;
+    s->customer_count = bd.customer_count;
+    s->members = bd.members;
+    s->exposure = bd.exposure;
+    s->exposure_count = bd.exposure_count;
+    s->sources = bd.sources;
+
+    progress(&bd, "write", 0, 1);
+    rc = snapshot_write(s, path, &bytes, err, errlen);
+    if (rc != ECIF_OK)
+        goto out;
+    progress(&bd, "write", 1, 1);
+    if (stats != NULL) {
+        stats->record_count = s->record_count;
+        stats->customer_count = s->customer_count;
+        stats->account_count = s->account_count;
+        stats->key_count = s->key_count;
+        stats->snapshot_bytes = bytes;
+    }
+    goto out;
+fail_status:
+    rc = ecif_fail(rc, err, errlen, "building the index: %s",
+                   ecif_status_str(rc));
+out:
+    build_free(&bd);
+    return rc;
+}

@@ -1,0 +1,195 @@
+/*
+ * The in-memory layout of a store, which is also the snapshot layout.
+ *
+ * Every table is a flat array of fixed-size entries that refer to each other
+ * by index and to strings by byte offset into one string pool, never by
+ * pointer. A snapshot is these arrays written one after another (see
+ * docs/snapshot-format.md), so loading is reading the file into one buffer
+ * and pointing struct ecif_store at the sections: no parsing, no
+ * re-normalization, no index rebuild. Changing any struct here changes the
+ * format and requires a new ECIF_SNAPSHOT_VERSION.
+ *
+ * Private to the engine.
+ */
+#ifndef ECIF_LAYOUT_H
+#define ECIF_LAYOUT_H
+
+#include <stdint.h>
+
+#include "record.h"
+#include "store.h"
+
+#define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
+#define ECIF_SNAPSHOT_VERSION 1
+
+/* Sections of a snapshot, in file order. */
+enum snap_section_id {
+    SECTION_STRINGS = 1,   /* char[]: NUL-terminated strings; offset 0 = "" */
+    SECTION_RECORDS = 2,   /* struct rec_entry[record_count] */
+    SECTION_VALUES = 3,    /* uint32_t[]: string offsets of list values */
+    SECTION_ACCOUNTS = 4,  /* struct acct_entry[account_count] */
+    SECTION_CUSTOMERS = 5, /* struct cust_entry[customer_count], by number */
+    SECTION_MEMBERS = 6,   /* uint32_t[record_count]: record ids by customer */
+    SECTION_EXPOSURE = 7,  /* struct exposure_entry[] */
+    SECTION_SOURCES = 8,   /* uint32_t[record_count]: ids by source key */
+    SECTION_SHARDS = 9,    /* struct shard_entry[shard_count] */
+    SECTION_SLOTS = 10,    /* struct slot_entry[]: key hash tables */
+    SECTION_POSTINGS = 11, /* uint32_t[]: record ids per key */
+    SECTION_COUNT = 11
+};
+
+struct snap_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t section_count;
+    uint64_t file_bytes;
+    uint32_t shard_count;
+    uint32_t record_count;
+    uint32_t customer_count;
+    uint32_t account_count;
+    uint32_t exposure_count;
+    uint32_t header_crc; /* CRC-32C of header and section table, this = 0 */
+    uint64_t key_count;
+    uint64_t reserved[2];
+};
+
+struct snap_section {
+    uint32_t id;
+    uint32_t crc; /* CRC-32C of the section bytes */
+    uint64_t offset;
+    uint64_t bytes;
+};
+
+/* Record flags. */
+#define REC_DOB_VALID 0x01 /* dob_ymd is a real calendar date */
+
+/*
+ * A record. Raw values are kept as imported (for GetCustomer); normalized
+ * values are what keys and comparisons use. List values live in VALUES at
+ * values_first: raw phones, raw emails, raw addresses, then the normalized
+ * phones, emails and addresses, in that order.
+ */
+struct rec_entry {
+    uint32_t source_system;
+    uint32_t source_id;
+    uint32_t name;
+    uint32_t given_name;
+    uint32_t family_name;
+    uint32_t id_type;
+    uint32_t id_number;
+    uint32_t dob;
+    uint32_t gender;
+    uint32_t norm_name; /* folded full name: family then given when split */
+    uint32_t norm_given;
+    uint32_t norm_family;
+    uint32_t norm_id;
+    uint32_t dob_ymd; /* YYYYMMDD, 0 when missing */
+    uint32_t values_first;
+    uint32_t customer;
+    uint32_t accounts_first;
+    uint32_t account_count;
+    uint8_t n_phones;
+    uint8_t n_emails;
+    uint8_t n_addresses;
+    uint8_t gender_code; /* 'M', 'F' or 0 */
+    uint8_t flags;
+    uint8_t pad[3];
+};
+
+struct acct_entry {
+    uint32_t account_id;
+    uint32_t product;
+    uint32_t currency;
+    uint32_t branch;
+    int64_t credit_limit;
+    int64_t balance;
+};
+
+struct cust_entry {
+    char number[16]; /* "C" + 12 digits, NUL-padded */
+    uint32_t members_first;
+    uint32_t member_count;
+    uint32_t exposure_first;
+    uint32_t exposure_count;
+};
+
+struct exposure_entry {
+    uint32_t product;
+    uint32_t currency;
+    uint32_t account_count;
+    uint32_t pad;
+    int64_t credit_limit;
+    int64_t balance;
+};
+
+/* One shard: an open-addressing table of capacity slots (a power of two). */
+struct shard_entry {
+    uint64_t slots_first;
+    uint32_t capacity;
+    uint32_t used;
+};
+
+/* A blocking key. key_hash 0 marks an empty slot. */
+struct slot_entry {
+    uint64_t key_hash;
+    uint32_t postings_first;
+    uint32_t postings_count;
+};
+
+/*
+ * A store: pointers into one snapshot buffer (or into the builder's arrays
+ * while it clusters). Read-only after construction.
+ */
+struct ecif_store {
+    void *buffer; /* owned file image; NULL when borrowed from a builder */
+    uint64_t buffer_bytes;
+    uint32_t loaded_with_io_uring;
+    uint32_t shard_count;
+    uint32_t shard_shift; /* 64 - log2(shard_count); 64 for one shard */
+    uint32_t record_count;
+    uint32_t customer_count;
+    uint32_t account_count;
+    uint32_t exposure_count;
+    uint64_t key_count;
+    uint64_t strings_bytes;
+    uint64_t values_count;
+    uint64_t slots_count;
+    uint64_t postings_count;
+    const char *strings;
+    const struct rec_entry *records;
+    const uint32_t *values;
+    const struct acct_entry *accounts;
+    const struct cust_entry *customers;
+    const uint32_t *members;
+    const struct exposure_entry *exposure;
+    const uint32_t *sources;
+    const struct shard_entry *shards;
+    const struct slot_entry *slots;
+    const uint32_t *postings;
+    ecif_exposure_total_t *exposure_views; /* resolved string pointers */
+};
+
+/* Returns the string at a pool offset. */
+static inline const char *store_str(const struct ecif_store *s, uint32_t off)
+{
+    return s->strings + off;
+}
+
+/*
+ * Looks up a key hash. Returns the postings (record ids) and sets *count, or
+ * returns NULL with *count 0 when the key is absent.
+ */
+const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
+                                 uint32_t *count);
+
+/*
+ * Checks the cross-references of a store: every string offset inside the
+ * pool and terminated, every index in range. Returns ECIF_OK or
+ * ECIF_ECORRUPT with the failing table in err.
+ */
+int store_check(const struct ecif_store *s, char *err, size_t errlen);
+
+/* Builds exposure_views for a store. Returns ECIF_OK or ECIF_ENOMEM. */
+int store_prepare(struct ecif_store *s);
+
+#endif

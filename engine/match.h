@@ -1,0 +1,104 @@
+/*
+ * Matching internals shared by import clustering and query resolution:
+ * normalized views of records, blocking keys, and pairwise scoring.
+ * The keys, levels and weights are described in engine/MATCHING.md.
+ *
+ * Private to the engine.
+ */
+#ifndef ECIF_MATCH_H
+#define ECIF_MATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layout.h"
+#include "normalize.h"
+#include "record.h"
+#include "resolve.h"
+
+/* Score thresholds of the verdicts, and the floor under which a candidate
+ * is not reported at all. */
+#define MATCH_THRESHOLD    13.0
+#define POSSIBLE_THRESHOLD 7.0
+#define CANDIDATE_FLOOR    0.0
+
+/* Keys whose posting list would exceed this are dropped at build time as
+ * too common to block on. */
+#define MAX_KEY_POSTINGS 256
+
+/* Candidate records scored per query at most. */
+#define MAX_QUERY_CANDIDATES 256
+
+/* Blocking keys generated per record at most. */
+#define MAX_RECORD_KEYS 64
+
+/* Normalized values of one record; all strings are NUL-terminated. */
+typedef struct match_view {
+    const char *name; /* folded tokens, family first when split */
+    const char *given;
+    const char *family;
+    const char *id;
+    const char *phones[ECIF_MAX_VALUES];
+    uint32_t n_phones;
+    const char *emails[ECIF_MAX_VALUES];
+    uint32_t n_emails;
+    const char *addresses[ECIF_MAX_VALUES];
+    uint32_t n_addresses;
+    uint32_t dob; /* YYYYMMDD digits; 0 when missing */
+    bool dob_valid;
+    char gender; /* 'M', 'F' or 0 */
+} match_view_t;
+
+/* Storage for the normalized strings of one view. */
+typedef struct match_buffer {
+    char name[2 * ECIF_NORM_MAX];
+    char given[ECIF_NORM_MAX];
+    char family[ECIF_NORM_MAX];
+    char id[ECIF_NORM_MAX];
+    char phones[ECIF_MAX_VALUES][64];
+    char emails[ECIF_MAX_VALUES][ECIF_NORM_MAX];
+    char addresses[ECIF_MAX_VALUES][ECIF_NORM_MAX];
+} match_buffer_t;
+
+/*
+ * Normalizes a validated record into view, with strings in buf. Values that
+ * normalize to nothing are left out.
+ */
+void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
+                     match_view_t *view);
+
+/* Fills view from the normalized values stored for a record. */
+void match_view_stored(const struct ecif_store *s, uint32_t record,
+                       match_view_t *view);
+
+/*
+ * Computes the blocking keys of a view, strongest first, without
+ * duplicates. Returns how many were written to hashes (at most max).
+ */
+size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max);
+
+/*
+ * Scores record b against query a: fills one evidence entry per field and
+ * returns the sum of their weights.
+ */
+double match_score(const match_view_t *a, const match_view_t *b,
+                   ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
+
+/* Returns the verdict for a score. */
+ecif_verdict_t match_verdict(double score);
+
+/* Per-call scratch for candidate gathering; lives on the caller's stack. */
+typedef struct match_candidates {
+    uint32_t ids[MAX_QUERY_CANDIDATES];
+    uint32_t count;
+    uint32_t table[MAX_QUERY_CANDIDATES * 4]; /* open addressing, id + 1 */
+} match_candidates_t;
+
+/*
+ * Collects the records sharing a blocking key with view, at most
+ * MAX_QUERY_CANDIDATES, strongest keys first.
+ */
+void match_gather(const struct ecif_store *s, const match_view_t *view,
+                  match_candidates_t *out);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * Query resolution: normalize the query, gather candidate records through
+ * the blocking keys, score each, keep the best record per customer, and
+ * rank customers by that score. Everything lives on the caller's stack:
+ * no allocation, no locks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "resolve.h"
+#include "status.h"
+
+const char *ecif_field_str(ecif_field_t field)
+{
+    static const char *const names[ECIF_FIELD_COUNT] = {
+        "name", "id_number", "phone", "email", "address", "dob", "gender",
+    };
+    return (unsigned)field < ECIF_FIELD_COUNT ? names[field] : "unknown";
+}
+
+const char *ecif_level_str(ecif_level_t level)
+{
+    switch (level) {
+    case ECIF_LEVEL_MISSING:
+        return "missing";
+    case ECIF_LEVEL_EXACT:
+        return "exact";
+    case ECIF_LEVEL_FUZZY:
+        return "fuzzy";
+    case ECIF_LEVEL_PHONETIC:
+        return "phonetic";
+    case ECIF_LEVEL_PARTIAL:
+        return "partial";
+    case ECIF_LEVEL_MISMATCH:
+        return "mismatch";
+    }
+    return "unknown";
+}
+
+const char *ecif_verdict_str(ecif_verdict_t verdict)
+{
+    switch (verdict) {
+    case ECIF_MATCH:
+        return "MATCH";
+    case ECIF_POSSIBLE_MATCH:
+        return "POSSIBLE_MATCH";
+    case ECIF_NO_MATCH:
+        return "NO_MATCH";
+    }
+    return "UNKNOWN";
+}
+
+typedef struct scored {
+    uint32_t record;
+    uint32_t customer;
+    double score;
+} scored_t;
+
+/* Groups by customer, best score first within a customer, record id last
+ * so that the order is total and results are reproducible. */
+static int compare_by_customer(const void *pa, const void *pb)
+{
+    const scored_t *a = pa, *b = pb;
+
+    if (a->customer != b->customer)
+        return a->customer < b->customer ? -1 : 1;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->record < b->record ? -1 : (a->record > b->record);
+}
+
+static int compare_candidates(const void *pa, const void *pb)
+{
+    const ecif_candidate_t *a = pa, *b = pb;
+
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->customer < b->customer ? -1 : (a->customer > b->customer);
+}
+
+int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
+                 ecif_candidate_t *out, size_t max, size_t *count)
+{
+    match_buffer_t buf;
+    match_view_t qv;
+    match_candidates_t cand;
+    scored_t scored[MAX_QUERY_CANDIDATES];
+    ecif_candidate_t found[MAX_QUERY_CANDIDATES];
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+    size_t nfound = 0;
+
+    *count = 0;
+    if (max > ECIF_MAX_CANDIDATES)
+        max = ECIF_MAX_CANDIDATES;
+    match_normalize(query, &buf, &qv);
+    match_gather(store, &qv, &cand);
+
+    for (uint32_t i = 0; i < cand.count; i++) {
+        match_view_t rv;
+        match_view_stored(store, cand.ids[i], &rv);
+        scored[i].record = cand.ids[i];
+        scored[i].customer = store->records[cand.ids[i]].customer;
+        scored[i].score = match_score(&qv, &rv, evidence);
+    }
+    qsort(scored, cand.count, sizeof(scored[0]), compare_by_customer);
+
+    for (uint32_t i = 0; i < cand.count;) {
+        uint32_t j = i;
+        ecif_candidate_t *c = &found[nfound];
+
+        if (scored[i].score < CANDIDATE_FLOOR) {
+            while (j < cand.count && scored[j].customer == scored[i].customer)
+                j++;
+            i = j;
+            continue;
+        }
+        memset(c, 0, sizeof(*c));
+        c->customer = scored[i].customer;
+        c->score = scored[i].score;
+        c->verdict = match_verdict(c->score);
+        for (; j < cand.count && scored[j].customer == c->customer; j++) {
+            if (c->n_matched < ECIF_MAX_MATCHED &&
+                (j == i || match_verdict(scored[j].score) != ECIF_NO_MATCH))
+                c->matched[c->n_matched++] = scored[j].record;
+        }
+        /* Recompute the evidence of the best record only. */
+        match_view_t rv;
+        match_view_stored(store, scored[i].record, &rv);
+        match_score(&qv, &rv, c->evidence);
+        nfound++;
+        i = j;
+    }
+    qsort(found, nfound, sizeof(found[0]), compare_candidates);
+    *count = nfound < max ? nfound : max;
+    memcpy(out, found, *count * sizeof(found[0]));
+    return ECIF_OK;
+}

@@ -1,0 +1,596 @@
+/*
+ * Snapshot writing and loading.
+ *
+ * Writing: header, section table, then each section padded to 64 bytes,
+ * into a temporary file beside the target; fsync; rename; fsync of the
+ * directory. A reader therefore sees the old file or the new one, never a
+ * mix.
+ *
+ * Loading: the whole file is read into one 64-byte-aligned buffer with
+ * io_uring (several large reads in flight), every check that could make a
+ * later access go out of bounds is run, and the store's pointers are set to
+ * the sections. The buffer belongs to the kernel until each read's
+ * completion arrives; nothing touches it before.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "snapshot.h"
+#include "status.h"
+
+#define SECTION_ALIGN   64
+#define READ_CHUNK      (4u << 20)
+#define READS_IN_FLIGHT 8
+
+struct section_src {
+    uint32_t id;
+    const void *data;
+    uint64_t bytes;
+};
+
+static void collect_sections(const struct ecif_store *s,
+                             struct section_src out[SECTION_COUNT])
+{
+    const struct section_src src[SECTION_COUNT] = {
+        {SECTION_STRINGS, s->strings, s->strings_bytes},
+        {SECTION_RECORDS, s->records,
+         (uint64_t)s->record_count * sizeof(struct rec_entry)},
+        {SECTION_VALUES, s->values, s->values_count * sizeof(uint32_t)},
+        {SECTION_ACCOUNTS, s->accounts,
+         (uint64_t)s->account_count * sizeof(struct acct_entry)},
+        {SECTION_CUSTOMERS, s->customers,
+         (uint64_t)s->customer_count * sizeof(struct cust_entry)},
+        {SECTION_MEMBERS, s->members,
+         (uint64_t)s->record_count * sizeof(uint32_t)},
+        {SECTION_EXPOSURE, s->exposure,
+         (uint64_t)s->exposure_count * sizeof(struct exposure_entry)},
+        {SECTION_SOURCES, s->sources,
+         (uint64_t)s->record_count * sizeof(uint32_t)},
+        {SECTION_SHARDS, s->shards,
+         (uint64_t)s->shard_count * sizeof(struct shard_entry)},
+        {SECTION_SLOTS, s->slots, s->slots_count * sizeof(struct slot_entry)},
+        {SECTION_POSTINGS, s->postings, s->postings_count * sizeof(uint32_t)},
+    };
+    memcpy(out, src, sizeof(src));
+}
+
+static uint64_t align_up(uint64_t x)
+{
+    return (x + SECTION_ALIGN - 1) & ~(uint64_t)(SECTION_ALIGN - 1);
+}
+
+static int write_all(int fd, const void *data, uint64_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+/* Fsyncs the directory that contains path, so a rename in it is durable. */
+static int sync_parent(const char *path)
+{
+    char copy[4096];
+    int fd, rc = 0;
+
+    snprintf(copy, sizeof(copy), "%s", path);
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int snapshot_write(const struct ecif_store *s, const char *path,
+                   uint64_t *bytes, char *err, size_t errlen)
+{
+    struct section_src src[SECTION_COUNT];
+    struct snap_header header;
+    struct snap_section table[SECTION_COUNT];
+    static const char zeros[SECTION_ALIGN];
+    char tmp[4096];
+    uint64_t offset;
+    int fd, rc;
+    const char *step;
+
+    collect_sections(s, src);
+    memset(&header, 0, sizeof(header));
+    memcpy(header.magic, ECIF_SNAPSHOT_MAGIC, 8);
+    header.version = ECIF_SNAPSHOT_VERSION;
+    header.section_count = SECTION_COUNT;
+    header.shard_count = s->shard_count;
+    header.record_count = s->record_count;
+    header.customer_count = s->customer_count;
+    header.account_count = s->account_count;
+    header.exposure_count = s->exposure_count;
+    header.key_count = s->key_count;
+
+    offset = align_up(sizeof(header) + sizeof(table));
+    for (int i = 0; i < SECTION_COUNT; i++) {
+        table[i].id = src[i].id;
+        table[i].crc = ecif_crc32c(0, src[i].data, src[i].bytes);
+        table[i].offset = offset;
+        table[i].bytes = src[i].bytes;
+        offset = align_up(offset + src[i].bytes);
+    }
+    header.file_bytes = offset;
+    header.header_crc = ecif_crc32c(0, &header, sizeof(header));
+    header.header_crc = ecif_crc32c(header.header_crc, table, sizeof(table));
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
+        return ecif_fail(ECIF_EIO, err, errlen, "snapshot path is too long");
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "cannot create a temporary file beside '%s': %s", path,
+                         strerror(errno));
+
+    step = "write";
+    rc = write_all(fd, &header, sizeof(header));
+    if (rc == 0)
+        rc = write_all(fd, table, sizeof(table));
+    uint64_t written = sizeof(header) + sizeof(table);
+    for (int i = 0; i < SECTION_COUNT && rc == 0; i++) {
+        rc = write_all(fd, zeros, table[i].offset - written);
+        if (rc == 0)
+            rc = write_all(fd, src[i].data, src[i].bytes);
+        written = table[i].offset + src[i].bytes;
+    }
+    if (rc == 0)
+        rc = write_all(fd, zeros, header.file_bytes - written);
+    if (rc == 0 && fsync(fd) != 0) {
+        step = "fsync";
+        rc = -errno;
+    }
+    if (close(fd) != 0 && rc == 0) {
+        step = "close";
+        rc = -errno;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        step = "rename";
+        rc = -errno;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "%s of snapshot '%s' failed: %s", step, path,
+                         strerror(-rc));
+    }
+    rc = sync_parent(path);
+    if (rc != 0)
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "fsync of the directory of '%s' failed: %s", path,
+                         strerror(-rc));
+    *bytes = header.file_bytes;
+    return ECIF_OK;
+}
+
+/* Reads len bytes at offset 0 of fd into buf with pread. */
+static int read_pread(int fd, char *buf, uint64_t len)
+{
+    uint64_t done = 0;
+
+    while (done < len) {
+        ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -ENODATA;
+        done += (uint64_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Reads len bytes of fd into buf with io_uring, READS_IN_FLIGHT chunks of
+ * READ_CHUNK bytes at a time; the rest of a short read is read with pread.
+ * Returns 0, -ENODATA when the file ended early, another -errno on a read
+ * error, or a positive 1 when io_uring itself is unavailable.
+ */
+static int read_uring(int fd, char *buf, uint64_t len)
+{
+    struct io_uring ring;
+    uint64_t next = 0; /* first byte not yet submitted */
+    unsigned inflight = 0;
+    int rc = io_uring_queue_init(READS_IN_FLIGHT, &ring, 0);
+
+    if (rc < 0)
+        return 1;
+    rc = 0;
+    while ((next < len || inflight > 0) && rc == 0) {
+        while (next < len && inflight < READS_IN_FLIGHT) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+            uint64_t n = len - next < READ_CHUNK ? len - next : READ_CHUNK;
+            if (sqe == NULL)
+                break;
+            io_uring_prep_read(sqe, fd, buf + next, (unsigned)n, next);
+            io_uring_sqe_set_data64(sqe, next);
+            next += n;
+            inflight++;
+        }
+        rc = io_uring_submit(&ring);
+        if (rc < 0)
+            break;
+        rc = 0;
+
+        struct io_uring_cqe *cqe;
+        rc = io_uring_wait_cqe(&ring, &cqe);
+        if (rc < 0)
+            break;
+        rc = 0;
+        uint64_t at = cqe->user_data;
+        int res = cqe->res;
+        io_uring_cqe_seen(&ring, cqe);
+        inflight--;
+        if (res < 0) {
+            rc = res;
+        } else if (res == 0) {
+            rc = -ENODATA;
+        } else {
+            /* Chunks start at multiples of READ_CHUNK. */
+            uint64_t planned = len - at < READ_CHUNK ? len - at : READ_CHUNK;
+            if ((uint64_t)res < planned) {
+                /* Read the rest of this chunk synchronously. */
+                rc = (int)pread(fd, buf + at + res, planned - res,
+                                (off_t)(at + res));
+                if (rc < 0)
+                    rc = -errno;
+                else if ((uint64_t)rc < planned - res)
+                    rc = -ENODATA;
+                else
+                    rc = 0;
+            }
+        }
+    }
+    /* Drain what is still in flight before the buffer can be freed. */
+    while (inflight > 0) {
+        struct io_uring_cqe *cqe;
+        if (io_uring_wait_cqe(&ring, &cqe) < 0)
+            break;
+        io_uring_cqe_seen(&ring, cqe);
+        inflight--;
+    }
+    io_uring_queue_exit(&ring);
+    return rc;
+}
+
+static bool offset_ok(const struct ecif_store *s, uint32_t off)
+{
+    return off < s->strings_bytes;
+}
+
+/* Checks record entries and the list values they refer to. */
+static int check_records(const struct ecif_store *s, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < s->record_count; i++) {
+        const struct rec_entry *r = &s->records[i];
+        const uint32_t offs[] = {
+            r->source_system, r->source_id, r->name,       r->given_name,
+            r->family_name,   r->id_type,   r->id_number,  r->dob,
+            r->gender,        r->norm_name, r->norm_given, r->norm_family,
+            r->norm_id,
+        };
+        uint64_t nvalues =
+            2 * ((uint64_t)r->n_phones + r->n_emails + r->n_addresses);
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            if (!offset_ok(s, offs[k]))
+                return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                                 "record %u: string offset out of range", i);
+        }
+        if (r->n_phones > ECIF_MAX_VALUES || r->n_emails > ECIF_MAX_VALUES ||
+            r->n_addresses > ECIF_MAX_VALUES ||
+            (uint64_t)r->values_first + nvalues > s->values_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "record %u: value list out of range", i);
+        if (r->customer >= s->customer_count ||
+            (uint64_t)r->accounts_first + r->account_count > s->account_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "record %u: customer or accounts out of range", i);
+    }
+    for (uint64_t i = 0; i < s->values_count; i++) {
+        if (!offset_ok(s, s->values[i]))
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "value %llu: string offset out of range",
+                             (unsigned long long)i);
+    }
+    return ECIF_OK;
+}
+
+static int check_customers(const struct ecif_store *s, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < s->customer_count; i++) {
+        const struct cust_entry *c = &s->customers[i];
+        if (memchr(c->number, '\0', sizeof(c->number)) == NULL ||
+            strlen(c->number) != ECIF_CUSTOMER_NUMBER_LEN ||
+            (i > 0 && strcmp(s->customers[i - 1].number, c->number) >= 0))
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "customer %u: invalid or unsorted number", i);
+        if ((uint64_t)c->members_first + c->member_count > s->record_count ||
+            (uint64_t)c->exposure_first + c->exposure_count > s->exposure_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "customer %u: members or exposure out of range",
+                             i);
+    }
+    for (uint32_t i = 0; i < s->record_count; i++) {
+        if (s->members[i] >= s->record_count ||
+            s->sources[i] >= s->record_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "member or source entry %u out of range", i);
+    }
+    for (uint32_t i = 0; i < s->account_count; i++) {
+        const struct acct_entry *a = &s->accounts[i];
+        if (!offset_ok(s, a->account_id) || !offset_ok(s, a->product) ||
+            !offset_ok(s, a->currency) || !offset_ok(s, a->branch))
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "account %u: string offset out of range", i);
+    }
+    for (uint32_t i = 0; i < s->exposure_count; i++) {
+        if (!offset_ok(s, s->exposure[i].product) ||
+            !offset_ok(s, s->exposure[i].currency))
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "exposure %u: string offset out of range", i);
+    }
+    return ECIF_OK;
+}
+
+static int check_index(const struct ecif_store *s, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < s->shard_count; i++) {
+        const struct shard_entry *sh = &s->shards[i];
+        if (sh->capacity == 0 || (sh->capacity & (sh->capacity - 1)) != 0 ||
+            sh->used >= sh->capacity ||
+            sh->slots_first + sh->capacity > s->slots_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "shard %u: invalid slot range", i);
+    }
+    for (uint64_t i = 0; i < s->slots_count; i++) {
+        const struct slot_entry *slot = &s->slots[i];
+        if (slot->key_hash != 0 &&
+            (uint64_t)slot->postings_first + slot->postings_count >
+                s->postings_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "key slot %llu: postings out of range",
+                             (unsigned long long)i);
+    }
+    for (uint64_t i = 0; i < s->postings_count; i++) {
+        if (s->postings[i] >= s->record_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "posting %llu: record out of range",
+                             (unsigned long long)i);
+    }
+    return ECIF_OK;
+}
+
+int store_check(const struct ecif_store *s, char *err, size_t errlen)
+{
+    int rc;
+
+    if (s->strings_bytes == 0 || s->strings[0] != '\0' ||
+        s->strings[s->strings_bytes - 1] != '\0')
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "string pool is not NUL-terminated");
+    if ((rc = check_records(s, err, errlen)) != ECIF_OK ||
+        (rc = check_customers(s, err, errlen)) != ECIF_OK ||
+        (rc = check_index(s, err, errlen)) != ECIF_OK)
+        return rc;
+    return ECIF_OK;
+}
+
+static const char *section_name(uint32_t id)
+{
+    static const char *const names[SECTION_COUNT + 1] = {
+        "?",       "strings",  "records", "values", "accounts", "customers",
+        "members", "exposure", "sources", "shards", "slots",    "postings",
+    };
+    return id <= SECTION_COUNT ? names[id] : "?";
+}
+
+/* Checks the header and section table of a file image of size bytes. */
+static int check_layout(const char *buf, uint64_t size, const char *path,
+                        char *err, size_t errlen)
+{
+    const struct snap_header *h = (const struct snap_header *)buf;
+    const struct snap_section *table =
+        (const struct snap_section *)(buf + sizeof(*h));
+    struct snap_header copy;
+    uint32_t crc;
+
+    if (size < sizeof(*h) || memcmp(h->magic, ECIF_SNAPSHOT_MAGIC, 8) != 0)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "'%s' is not an ECIF snapshot (bad magic)", path);
+    if (h->version != ECIF_SNAPSHOT_VERSION)
+        return ecif_fail(ECIF_EVERSION, err, errlen,
+                         "snapshot '%s' has format version %u; this build "
+                         "reads version %u: re-import it",
+                         path, h->version, ECIF_SNAPSHOT_VERSION);
+    if (h->section_count != SECTION_COUNT ||
+        size < sizeof(*h) + SECTION_COUNT * sizeof(*table))
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "snapshot '%s': invalid section table", path);
+    if (h->file_bytes != size)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "snapshot '%s' is truncated or extended: the header "
+                         "says %llu bytes, the file has %llu",
+                         path, (unsigned long long)h->file_bytes,
+                         (unsigned long long)size);
+    copy = *h;
+    copy.header_crc = 0;
+    crc = ecif_crc32c(0, &copy, sizeof(copy));
+    crc = ecif_crc32c(crc, table, SECTION_COUNT * sizeof(*table));
+    if (crc != h->header_crc)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "snapshot '%s': header checksum mismatch", path);
+    for (uint32_t i = 0; i < SECTION_COUNT; i++) {
+        const struct snap_section *sec = &table[i];
+        if (sec->id != i + 1 || sec->offset % SECTION_ALIGN != 0 ||
+            sec->offset > size || sec->bytes > size - sec->offset)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "snapshot '%s': section %s out of range", path,
+                             section_name(i + 1));
+        if (ecif_crc32c(0, buf + sec->offset, sec->bytes) != sec->crc)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "snapshot '%s': checksum mismatch in section %s",
+                             path, section_name(sec->id));
+    }
+    return ECIF_OK;
+}
+
+/* Points the store at the sections and checks each section's size. */
+static int map_sections(struct ecif_store *s, const char *path, char *err,
+                        size_t errlen)
+{
+    const char *buf = s->buffer;
+    const struct snap_header *h = (const struct snap_header *)buf;
+    const struct snap_section *t =
+        (const struct snap_section *)(buf + sizeof(*h));
+    uint32_t shards = h->shard_count;
+
+#define SECTION(id) (buf + t[(id)-1].offset)
+#define BYTES(id)   (t[(id)-1].bytes)
+    if (shards == 0 || shards > 4096 || (shards & (shards - 1)) != 0)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "snapshot '%s': invalid shard count %u", path, shards);
+    s->shard_count = shards;
+    s->shard_shift = 64;
+    for (uint32_t n = shards; n > 1; n >>= 1)
+        s->shard_shift--;
+    s->record_count = h->record_count;
+    s->customer_count = h->customer_count;
+    s->account_count = h->account_count;
+    s->exposure_count = h->exposure_count;
+    s->key_count = h->key_count;
+    s->strings = SECTION(SECTION_STRINGS);
+    s->strings_bytes = BYTES(SECTION_STRINGS);
+    s->records = (const void *)SECTION(SECTION_RECORDS);
+    s->values = (const void *)SECTION(SECTION_VALUES);
+    s->values_count = BYTES(SECTION_VALUES) / sizeof(uint32_t);
+    s->accounts = (const void *)SECTION(SECTION_ACCOUNTS);
+    s->customers = (const void *)SECTION(SECTION_CUSTOMERS);
+    s->members = (const void *)SECTION(SECTION_MEMBERS);
+    s->exposure = (const void *)SECTION(SECTION_EXPOSURE);
+    s->sources = (const void *)SECTION(SECTION_SOURCES);
+    s->shards = (const void *)SECTION(SECTION_SHARDS);
+    s->slots = (const void *)SECTION(SECTION_SLOTS);
+    s->slots_count = BYTES(SECTION_SLOTS) / sizeof(struct slot_entry);
+    s->postings = (const void *)SECTION(SECTION_POSTINGS);
+    s->postings_count = BYTES(SECTION_POSTINGS) / sizeof(uint32_t);
+
+    if (BYTES(SECTION_RECORDS) !=
+            (uint64_t)s->record_count * sizeof(struct rec_entry) ||
+        BYTES(SECTION_VALUES) % sizeof(uint32_t) != 0 ||
+        BYTES(SECTION_ACCOUNTS) !=
+            (uint64_t)s->account_count * sizeof(struct acct_entry) ||
+        BYTES(SECTION_CUSTOMERS) !=
+            (uint64_t)s->customer_count * sizeof(struct cust_entry) ||
+        BYTES(SECTION_MEMBERS) != (uint64_t)s->record_count * 4 ||
+        BYTES(SECTION_EXPOSURE) !=
+            (uint64_t)s->exposure_count * sizeof(struct exposure_entry) ||
+        BYTES(SECTION_SOURCES) != (uint64_t)s->record_count * 4 ||
+        BYTES(SECTION_SHARDS) !=
+            (uint64_t)shards * sizeof(struct shard_entry) ||
+        BYTES(SECTION_SLOTS) % sizeof(struct slot_entry) != 0 ||
+        BYTES(SECTION_POSTINGS) % sizeof(uint32_t) != 0)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "snapshot '%s': section sizes do not match the "
+                         "header counts",
+                         path);
+#undef SECTION
+#undef BYTES
+    return ECIF_OK;
+}
+
+int ecif_store_open(const char *path, ecif_store_t **out, char *err,
+                    size_t errlen)
+{
+    struct ecif_store *s = NULL;
+    struct stat st;
+    void *buf = NULL;
+    int fd, rc;
+
+    *out = NULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ecif_fail(ECIF_EIO, err, errlen, "cannot open snapshot '%s': %s",
+                         path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = ecif_fail(ECIF_EIO, err, errlen,
+                       "snapshot '%s' is not a regular file", path);
+        goto fail;
+    }
+    if ((uint64_t)st.st_size < sizeof(struct snap_header)) {
+        rc = ecif_fail(ECIF_ECORRUPT, err, errlen,
+                       "snapshot '%s' is truncated: %lld bytes, shorter "
+                       "than its header",
+                       path, (long long)st.st_size);
+        goto fail;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL || posix_memalign(&buf, SECTION_ALIGN, st.st_size) != 0) {
+        rc = ecif_fail(ECIF_ENOMEM, err, errlen,
+                       "cannot allocate %lld bytes for snapshot '%s'",
+                       (long long)st.st_size, path);
+        goto fail;
+    }
+    s->buffer = buf;
+    s->buffer_bytes = (uint64_t)st.st_size;
+
+    rc = read_uring(fd, buf, (uint64_t)st.st_size);
+    s->loaded_with_io_uring = rc <= 0;
+    if (rc > 0)
+        rc = read_pread(fd, buf, (uint64_t)st.st_size);
+    if (rc != 0) {
+        rc = ecif_fail(rc == -ENODATA ? ECIF_ECORRUPT : ECIF_EIO, err, errlen,
+                       "reading snapshot '%s' failed: %s", path,
+                       rc == -ENODATA ? "file shorter than its size"
+                                      : strerror(-rc));
+        goto fail;
+    }
+    close(fd);
+    fd = -1;
+
+    if ((rc = check_layout(buf, s->buffer_bytes, path, err, errlen)) ||
+        (rc = map_sections(s, path, err, errlen)))
+        goto fail;
+    if ((rc = store_check(s, err, errlen)) != ECIF_OK) {
+        char detail[256];
+        snprintf(detail, sizeof(detail), "%s", err ? err : "");
+        rc = ecif_fail(rc, err, errlen, "snapshot '%s': %s", path, detail);
+        goto fail;
+    }
+    if (store_prepare(s) != ECIF_OK) {
+        rc = ecif_fail(ECIF_ENOMEM, err, errlen,
+                       "out of memory preparing snapshot '%s'", path);
+        goto fail;
+    }
+    *out = s;
+    return ECIF_OK;
+fail:
+    if (fd >= 0)
+        close(fd);
+    ecif_store_close(s);
+    if (s == NULL)
+        free(buf);
+    return rc;
+}

@@ -1,0 +1,200 @@
+/*
+ * Read access to a store: lookups by customer number, source key and
+ * blocking key, record and account views, and the integrity check run on
+ * every loaded snapshot before it is used.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "status.h"
+
+void ecif_store_close(ecif_store_t *store)
+{
+    if (store == NULL)
+        return;
+    free(store->exposure_views);
+    free(store->buffer);
+    free(store);
+}
+
+void ecif_store_get_info(const ecif_store_t *s, ecif_store_info_t *info)
+{
+    info->format_version = ECIF_SNAPSHOT_VERSION;
+    info->shard_count = s->shard_count;
+    info->record_count = s->record_count;
+    info->customer_count = s->customer_count;
+    info->account_count = s->account_count;
+    info->key_count = s->key_count;
+    info->snapshot_bytes = s->buffer_bytes;
+    info->loaded_with_io_uring = s->loaded_with_io_uring;
+}
+
+int ecif_store_find_customer(const ecif_store_t *s, const char *number,
+                             uint32_t *customer)
+{
+    size_t lo = 0, hi = s->customer_count;
+
+    if (number == NULL || strlen(number) != ECIF_CUSTOMER_NUMBER_LEN)
+        return ECIF_ENOTFOUND;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(s->customers[mid].number, number);
+        if (cmp == 0) {
+            *customer = (uint32_t)mid;
+            return ECIF_OK;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ECIF_ENOTFOUND;
+}
+
+/* Orders records by (source_system, source_id). */
+static int compare_source(const ecif_store_t *s, uint32_t record,
+                          const char *system, const char *id)
+{
+    const struct rec_entry *r = &s->records[record];
+    int cmp = strcmp(store_str(s, r->source_system), system);
+    return cmp != 0 ? cmp : strcmp(store_str(s, r->source_id), id);
+}
+
+int ecif_store_find_record(const ecif_store_t *s, const char *source_system,
+                           const char *source_id, uint32_t *record)
+{
+    size_t lo = 0, hi = s->record_count;
+
+    if (source_system == NULL || source_id == NULL)
+        return ECIF_ENOTFOUND;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = compare_source(s, s->sources[mid], source_system, source_id);
+        if (cmp == 0) {
+            *record = s->sources[mid];
+            return ECIF_OK;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ECIF_ENOTFOUND;
+}
+
+const char *ecif_store_customer_number(const ecif_store_t *s, uint32_t customer)
+{
+    return s->customers[customer].number;
+}
+
+uint32_t ecif_store_record_customer(const ecif_store_t *s, uint32_t record)
+{
+    return s->records[record].customer;
+}
+
+const uint32_t *ecif_store_customer_records(const ecif_store_t *s,
+                                            uint32_t customer, uint32_t *count)
+{
+    const struct cust_entry *c = &s->customers[customer];
+    *count = c->member_count;
+    return s->members + c->members_first;
+}
+
+void ecif_store_get_record(const ecif_store_t *s, uint32_t record,
+                           ecif_record_t *out)
+{
+    const struct rec_entry *r = &s->records[record];
+    const uint32_t *v = s->values + r->values_first;
+
+    memset(out, 0, sizeof(*out));
+    out->source_system = store_str(s, r->source_system);
+    out->source_id = store_str(s, r->source_id);
+    out->name = store_str(s, r->name);
+    out->given_name = store_str(s, r->given_name);
+    out->family_name = store_str(s, r->family_name);
+    out->id_type = store_str(s, r->id_type);
+    out->id_number = store_str(s, r->id_number);
+    out->dob = store_str(s, r->dob);
+    out->gender = store_str(s, r->gender);
+    out->n_phones = r->n_phones;
+    for (uint32_t i = 0; i < r->n_phones; i++)
+        out->phones[i] = store_str(s, *v++);
+    out->n_emails = r->n_emails;
+    for (uint32_t i = 0; i < r->n_emails; i++)
+        out->emails[i] = store_str(s, *v++);
+    out->n_addresses = r->n_addresses;
+    for (uint32_t i = 0; i < r->n_addresses; i++)
+        out->addresses[i] = store_str(s, *v++);
+}
+
+uint32_t ecif_store_record_account_count(const ecif_store_t *s, uint32_t record)
+{
+    return s->records[record].account_count;
+}
+
+void ecif_store_get_account(const ecif_store_t *s, uint32_t record,
+                            uint32_t index, ecif_account_t *out)
+{
+    const struct acct_entry *a =
+        &s->accounts[s->records[record].accounts_first + index];
+
+    out->account_id = store_str(s, a->account_id);
+    out->product = store_str(s, a->product);
+    out->currency = store_str(s, a->currency);
+    out->branch = store_str(s, a->branch);
+    out->credit_limit = a->credit_limit;
+    out->balance = a->balance;
+}
+
+const ecif_exposure_total_t *ecif_store_customer_exposure(const ecif_store_t *s,
+                                                          uint32_t customer,
+                                                          uint32_t *count)
+{
+    const struct cust_entry *c = &s->customers[customer];
+    *count = c->exposure_count;
+    return s->exposure_views + c->exposure_first;
+}
+
+const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
+                                 uint32_t *count)
+{
+    uint32_t shard =
+        s->shard_shift >= 64 ? 0 : (uint32_t)(hash >> s->shard_shift);
+    const struct shard_entry *sh = &s->shards[shard];
+    uint64_t mask = (uint64_t)sh->capacity - 1;
+
+    *count = 0;
+    if (sh->capacity == 0)
+        return NULL;
+    for (uint64_t i = hash & mask, probes = 0; probes < sh->capacity;
+         i = (i + 1) & mask, probes++) {
+        const struct slot_entry *slot = &s->slots[sh->slots_first + i];
+        if (slot->key_hash == 0)
+            return NULL;
+        if (slot->key_hash == hash) {
+            *count = slot->postings_count;
+            return s->postings + slot->postings_first;
+        }
+    }
+    return NULL;
+}
+
+int store_prepare(struct ecif_store *s)
+{
+    free(s->exposure_views);
+    s->exposure_views = calloc(s->exposure_count ? s->exposure_count : 1,
+                               sizeof(*s->exposure_views));
+    if (s->exposure_views == NULL)
+        return ECIF_ENOMEM;
+    for (uint32_t i = 0; i < s->exposure_count; i++) {
+        const struct exposure_entry *e = &s->exposure[i];
+        ecif_exposure_total_t *t = &s->exposure_views[i];
+        t->product = store_str(s, e->product);
+        t->currency = store_str(s, e->currency);
+        t->credit_limit = e->credit_limit;
+        t->balance = e->balance;
+        t->account_count = e->account_count;
+    }
+    return ECIF_OK;
+}
