@@ -136,6 +136,52 @@ static void add_key(uint64_t *hashes, size_t *n, size_t max, char type,
     hashes[(*n)++] = h;
 }
 
+static int compare_chars(const void *a, const void *b)
+{
+    return *(const char *)a - *(const char *)b;
+}
+
+/* Copies the first chars code points of token into out. */
+static void utf8_prefix(const char *token, size_t chars, char *out,
+                        size_t outlen)
+{
+    const char *p = token;
+    const char *end = token + strlen(token);
+    size_t len;
+
+    for (size_t i = 0; i < chars && p < end; i++)
+        ecif_utf8_next(&p, end);
+    len = (size_t)(p - token);
+    if (len >= outlen)
+        len = outlen - 1;
+    memcpy(out, token, len);
+    out[len] = '\0';
+}
+
+#define MAX_POSTCODES 2
+
+/* Collects up to MAX_POSTCODES address tokens of 4 to 6 digits. */
+static size_t find_postcodes(const match_view_t *v, char out[MAX_POSTCODES][8])
+{
+    size_t n = 0;
+
+    for (uint32_t a = 0; a < v->n_addresses; a++) {
+        const char *p = v->addresses[a];
+        while (*p != '\0' && n < MAX_POSTCODES) {
+            size_t len = strcspn(p, " ");
+            if (len >= 4 && len <= 6 && strspn(p, "0123456789") == len) {
+                memcpy(out[n], p, len);
+                out[n][len] = '\0';
+                n++;
+            }
+            p += len;
+            while (*p == ' ')
+                p++;
+        }
+    }
+    return n;
+}
+
 static int compare_strings(const void *a, const void *b)
 {
     return strcmp((const char *)a, (const char *)b);
@@ -151,6 +197,14 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
 
     if (strlen(v->id) >= 4)
         add_key(hashes, &n, max, 'I', v->id, NULL);
+    if (strlen(v->id) >= 6) {
+        /* The characters of the ID in sorted order: survives a
+         * transposition of two digits, the most common keying error. */
+        char sorted[ECIF_NORM_MAX];
+        snprintf(sorted, sizeof(sorted), "%s", v->id);
+        qsort(sorted, strlen(sorted), 1, compare_chars);
+        add_key(hashes, &n, max, 'S', sorted, NULL);
+    }
     for (uint32_t i = 0; i < v->n_phones; i++)
         add_key(hashes, &n, max, 'P', v->phones[i], NULL);
     for (uint32_t i = 0; i < v->n_emails; i++)
@@ -167,6 +221,26 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
     if (dob[0] != '\0') {
         for (size_t i = 0; i < ntok; i++)
             add_key(hashes, &n, max, 'T', codes[i], dob);
+    }
+
+    /* The first three characters of each name token with the date of
+     * birth: survives a typo past the start that changes the phonetic
+     * code. */
+    if (dob[0] != '\0') {
+        for (size_t i = 0; i < ntok; i++) {
+            char prefix[16];
+            utf8_prefix(tokens[i], 3, prefix, sizeof(prefix));
+            add_key(hashes, &n, max, 'Q', prefix, dob);
+        }
+    }
+
+    /* Each name token with each postal code (a number of 4 to 6 digits)
+     * found in the addresses: for records without a date of birth. */
+    char postcodes[MAX_POSTCODES][8];
+    size_t npost = find_postcodes(v, postcodes);
+    for (size_t i = 0; i < ntok; i++) {
+        for (size_t k = 0; k < npost; k++)
+            add_key(hashes, &n, max, 'Z', codes[i], postcodes[k]);
     }
 
     /* All phonetic codes in sorted order: survives swapped name order and
