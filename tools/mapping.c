@@ -616,6 +616,48 @@ static bool mapping_is_null(const mapping_t *mapping, const char *value)
     return false;
 }
 
+static size_t add_name(const char **names, size_t count, size_t max,
+                       const char *name)
+{
+    for (size_t i = 0; i < count && i < max; i++) {
+        if (strcmp(names[i], name) == 0)
+            return count;
+    }
+    if (count < max)
+        names[count] = name;
+    return count + 1;
+}
+
+static size_t add_term_names(const mapping_term_t *terms, size_t n,
+                             const char **names, size_t count, size_t max)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (terms[i].kind == TERM_COLUMN)
+            count = add_name(names, count, max, terms[i].text);
+        count =
+            add_term_names(terms[i].args, terms[i].n_args, names, count, max);
+    }
+    return count;
+}
+
+size_t mapping_columns(const mapping_t *mapping, mapping_kind_t kind,
+                       const char **names, size_t max)
+{
+    size_t count = 0;
+
+    for (int f = 0; f < MAPPING_FIELD_COUNT; f++) {
+        const mapping_expr_t *expr = mapping->exprs[f];
+        if (!mapping_field_in_kind((mapping_field_t)f, kind))
+            continue;
+        if (expr == NULL)
+            count = add_name(names, count, max, mapping_field_names[f]);
+        else
+            count =
+                add_term_names(expr->terms, expr->n_terms, names, count, max);
+    }
+    return count;
+}
+
 /* ---- Binding ---------------------------------------------------------- */
 
 static int find_column(const mapping_binding_t *b, const char *name)

@@ -95,6 +95,15 @@ const char *const *mapping_header(const mapping_t *mapping, size_t *count);
 char mapping_delimiter(const mapping_t *mapping);
 
 /*
+ * Stores in names (room for max) the distinct columns that the fields of
+ * kind read: a column of each field's canonical name when the field has
+ * no expression, else the columns of its expression. Returns the count,
+ * which may exceed max. The names stay owned by the mapping.
+ */
+size_t mapping_columns(const mapping_t *mapping, mapping_kind_t kind,
+                       const char **names, size_t max);
+
+/*
  * Binds the fields of kind to a file's columns. A field expression that
  * names a column the file lacks is an error naming the mapping line, and
  * so is a missing source_system or source_id. Returns ECIF_OK, ECIF_EINVAL
