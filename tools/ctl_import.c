@@ -1,0 +1,490 @@
+/*
+ * ecifctl import: reads record and account files, adds every valid row to
+ * a builder, and writes the snapshot.
+ *
+ * Each rejected row is reported on stderr as "FILE:LINE: message" and
+ * counted by reason. When the share of rejected rows exceeds
+ * --max-invalid-share, nothing is written, so an existing snapshot at the
+ * output path stays as it was.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "builder.h"
+#include "ctl.h"
+#include "mapping.h"
+#include "source.h"
+#include "status.h"
+
+#define IMPORT_MAX_FILES 256
+
+enum import_reason {
+    REASON_MALFORMED, /* the reader rejected the row */
+    REASON_INVALID,   /* a field value failed validation */
+    REASON_DUPLICATE, /* the source key or account was added before */
+    REASON_AMOUNT,    /* an amount is not a decimal */
+    REASON_COUNT
+};
+
+static const char *const import_reason_names[REASON_COUNT] = {
+    "malformed",
+    "invalid",
+    "duplicate",
+    "bad amount",
+};
+
+typedef struct import_options {
+    const char *output;
+    const char *accounts[IMPORT_MAX_FILES];
+    size_t n_accounts;
+    const char *files[IMPORT_MAX_FILES];
+    size_t n_files;
+    source_options_t source;
+    double max_invalid_share;
+    uint32_t shards;
+    bool quiet;
+} import_options_t;
+
+typedef struct import_state {
+    const import_options_t *opts;
+    ecif_builder_t *builder;
+    uint64_t rows_read;
+    uint64_t imported;
+    uint64_t rejected[REASON_COUNT];
+    double started;
+    double last_progress;
+} import_state_t;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void import_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ecifctl import --output SNAPSHOT [OPTIONS] FILE...\n"
+            "\n"
+            "Reads records from each FILE (CSV or JSONL) and accounts from\n"
+            "each --accounts FILE, resolves them into customers and writes\n"
+            "the snapshot.\n"
+            "\n"
+            "  -o, --output PATH          snapshot to write (required)\n"
+            "  -a, --accounts FILE        accounts file; may repeat\n"
+            "  -m, --mapping FILE         column mapping of the record files\n"
+            "      --map FIELD=EXPR       one mapping line; overrides the\n"
+            "                             file; may repeat\n"
+            "  -f, --format csv|jsonl     input format (default: by file\n"
+            "                             name, .jsonl and .ndjson are JSONL)\n"
+            "  -d, --delimiter C          CSV delimiter: one character or\n"
+            "                             'tab' (default ',')\n"
+            "      --max-invalid-share F  fail without writing when more than\n"
+            "                             this share of rows is rejected\n"
+            "                             (0 to 1, default 0.05)\n"
+            "      --shards N             key index shards, a power of two\n"
+            "                             (default 16)\n"
+            "  -q, --quiet                no progress lines\n"
+            "\n"
+            "The mapping syntax is described in tools/IMPORT.md.\n");
+}
+
+static void import_warn(void *arg, const char *path, const char *message)
+{
+    fprintf(stderr, "%s: warning: %s\n", path, message);
+}
+
+static int parse_delimiter(const char *text, char *out)
+{
+    if (strcmp(text, "tab") == 0 || strcmp(text, "\\t") == 0) {
+        *out = '\t';
+        return 0;
+    }
+    if (strlen(text) != 1 || text[0] == '"' || text[0] == '\n' ||
+        text[0] == '\r') {
+        fprintf(stderr,
+                "ecifctl import: invalid --delimiter '%s' (expected one "
+                "character or 'tab')\n",
+                text);
+        return 2;
+    }
+    *out = text[0];
+    return 0;
+}
+
+static int parse_number(const char *option, const char *text, double min,
+                        double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || isnan(value) ||
+        value < min || value > max) {
+        fprintf(stderr,
+                "ecifctl import: invalid %s '%s' (expected a number from "
+                "%g to %g)\n",
+                option, text, min, max);
+        return 2;
+    }
+    *out = value;
+    return 0;
+}
+
+static int add_file(const char **list, size_t *count, const char *path)
+{
+    if (*count == IMPORT_MAX_FILES) {
+        fprintf(stderr, "ecifctl import: more than %d files\n",
+                IMPORT_MAX_FILES);
+        return 2;
+    }
+    list[(*count)++] = path;
+    return 0;
+}
+
+/*
+ * Parses the command line into opts and mapping. Returns 0, or the exit
+ * code (2 for a usage error, 1 for an unreadable mapping, -1 for --help).
+ */
+static int parse_args(int argc, char **argv, import_options_t *opts,
+                      mapping_t *mapping)
+{
+    enum { OPT_MAP = 256, OPT_MAX_INVALID, OPT_SHARDS };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"accounts", required_argument, NULL, 'a'},
+        {"mapping", required_argument, NULL, 'm'},
+        {"map", required_argument, NULL, OPT_MAP},
+        {"format", required_argument, NULL, 'f'},
+        {"delimiter", required_argument, NULL, 'd'},
+        {"max-invalid-share", required_argument, NULL, OPT_MAX_INVALID},
+        {"shards", required_argument, NULL, OPT_SHARDS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *maps[IMPORT_MAX_FILES];
+    const char *mapping_file = NULL;
+    size_t n_maps = 0;
+    char err[512];
+    double value;
+    int rc = 0;
+    int c;
+
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "o:a:m:f:d:qh", longopts,
+                                       NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            opts->output = optarg;
+            break;
+        case 'a':
+            rc = add_file(opts->accounts, &opts->n_accounts, optarg);
+            break;
+        case 'm':
+            mapping_file = optarg;
+            break;
+        case OPT_MAP:
+            rc = add_file(maps, &n_maps, optarg);
+            break;
+        case 'f':
+            if (strcmp(optarg, "csv") == 0) {
+                opts->source.format = SOURCE_FORMAT_CSV;
+            } else if (strcmp(optarg, "jsonl") == 0) {
+                opts->source.format = SOURCE_FORMAT_JSONL;
+            } else {
+                fprintf(stderr,
+                        "ecifctl import: invalid --format '%s' (expected "
+                        "csv or jsonl)\n",
+                        optarg);
+                rc = 2;
+            }
+            break;
+        case 'd':
+            rc = parse_delimiter(optarg, &opts->source.delimiter);
+            break;
+        case OPT_MAX_INVALID:
+            rc = parse_number("--max-invalid-share", optarg, 0, 1,
+                              &opts->max_invalid_share);
+            break;
+        case OPT_SHARDS:
+            rc = parse_number("--shards", optarg, 1, 4096, &value);
+            opts->shards = (uint32_t)value;
+            break;
+        case 'q':
+            opts->quiet = true;
+            break;
+        case 'h':
+            import_usage(stdout);
+            return -1;
+        default:
+            import_usage(stderr);
+            return 2;
+        }
+    }
+    if (rc != 0)
+        return rc;
+    for (int i = optind; i < argc && rc == 0; i++)
+        rc = add_file(opts->files, &opts->n_files, argv[i]);
+    if (rc != 0)
+        return rc;
+    if (opts->output == NULL || opts->n_files == 0) {
+        fprintf(stderr, "ecifctl import: %s\n",
+                opts->output == NULL ? "missing --output SNAPSHOT"
+                                     : "missing input FILE");
+        import_usage(stderr);
+        return 2;
+    }
+
+    if (mapping_file != NULL &&
+        mapping_load_file(mapping, mapping_file, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "ecifctl import: %s\n", err);
+        return 1;
+    }
+    for (size_t i = 0; i < n_maps; i++) {
+        if (mapping_add_line(mapping, "--map", 0, maps[i], err, sizeof(err)) !=
+            ECIF_OK) {
+            fprintf(stderr, "ecifctl import: %s\n", err);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Rewrites an engine message "field: text" as "column 'SOURCE': text",
+ * naming the source column the mapping read the field from.
+ */
+static void describe_engine_error(const source_t *source, const char *err,
+                                  char *out, size_t outlen)
+{
+    const char *colon = strstr(err, ": ");
+    if (colon != NULL) {
+        char field[32];
+        size_t len = (size_t)(colon - err);
+        if (len < sizeof(field)) {
+            memcpy(field, err, len);
+            field[len] = '\0';
+            int index = mapping_field_lookup(field);
+            if (index >= 0) {
+                snprintf(out, outlen, "column '%s': %s",
+                         source_column_name(source, (mapping_field_t)index),
+                         colon + 2);
+                return;
+            }
+        }
+    }
+    snprintf(out, outlen, "%s", err);
+}
+
+static void reject(import_state_t *st, const source_t *source, uint64_t line,
+                   enum import_reason reason, const char *message)
+{
+    st->rejected[reason]++;
+    fprintf(stderr, "%s:%llu: %s\n", source_path(source),
+            (unsigned long long)line, message);
+}
+
+static uint64_t rejected_total(const import_state_t *st)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < REASON_COUNT; i++)
+        total += st->rejected[i];
+    return total;
+}
+
+static void report_progress(import_state_t *st)
+{
+    if (st->opts->quiet)
+        return;
+    double t = now_seconds();
+    if (t - st->last_progress < 1.0)
+        return;
+    st->last_progress = t;
+    double elapsed = t - st->started;
+    fprintf(stderr, "import: %llu rows read, %.0f rows/s\n",
+            (unsigned long long)st->rows_read,
+            elapsed > 0 ? (double)st->rows_read / elapsed : 0.0);
+}
+
+/* Adds one row to the builder, or reports and counts its rejection. */
+static void add_row(import_state_t *st, const source_t *source,
+                    mapping_kind_t kind, const source_row_t *row)
+{
+    char err[512];
+    char message[640];
+    int rc;
+
+    if (kind == MAPPING_RECORDS)
+        rc = ecif_builder_add_record(st->builder, &row->record, err,
+                                     sizeof(err));
+    else
+        rc = ecif_builder_add_account(st->builder, row->source_system,
+                                      row->source_id, &row->account, err,
+                                      sizeof(err));
+    if (rc == ECIF_OK) {
+        st->imported++;
+        return;
+    }
+    describe_engine_error(source, err, message, sizeof(message));
+    reject(st, source, row->line,
+           rc == ECIF_EEXIST ? REASON_DUPLICATE : REASON_INVALID, message);
+}
+
+/* Reads one file into the builder. Returns 0 or 1 (the file failed). */
+static int import_file(import_state_t *st, const char *path,
+                       mapping_kind_t kind)
+{
+    source_options_t opts = st->opts->source;
+    source_t *source;
+    source_row_t row;
+    char err[512];
+    int rc;
+
+    if (kind == MAPPING_ACCOUNTS)
+        opts.mapping = NULL; /* accounts files have the canonical layout */
+    rc = source_open(path, kind, &opts, &source, err, sizeof(err));
+    if (rc != ECIF_OK) {
+        fprintf(stderr, "ecifctl import: %s\n", err);
+        return 1;
+    }
+    while ((rc = source_next(source, &row, err, sizeof(err))) != 0) {
+        if (rc != 1 && rc != ECIF_EINVAL) {
+            fprintf(stderr, "%s:%llu: %s\n", path, (unsigned long long)row.line,
+                    err);
+            source_close(source);
+            return 1;
+        }
+        st->rows_read++;
+        if (rc == 1)
+            add_row(st, source, kind, &row);
+        else if (strstr(err, "invalid amount") != NULL)
+            reject(st, source, row.line, REASON_AMOUNT, err);
+        else if (strncmp(err, "column '", 8) == 0)
+            reject(st, source, row.line, REASON_INVALID, err);
+        else
+            reject(st, source, row.line, REASON_MALFORMED, err);
+        if ((st->rows_read & 1023) == 0)
+            report_progress(st);
+    }
+    source_close(source);
+    return 0;
+}
+
+static void write_progress(void *arg, const char *stage, uint64_t done,
+                           uint64_t total)
+{
+    import_state_t *st = arg;
+    if (st->opts->quiet)
+        return;
+    fprintf(stderr, "import: %s %llu/%llu\n", stage, (unsigned long long)done,
+            (unsigned long long)total);
+}
+
+static void print_summary(const import_state_t *st,
+                          const ecif_build_stats_t *stats, size_t n_files)
+{
+    printf("files: %zu\n", n_files);
+    printf("rows read: %llu\n", (unsigned long long)st->rows_read);
+    printf("imported: %llu\n", (unsigned long long)st->imported);
+    printf("rejected: %llu", (unsigned long long)rejected_total(st));
+    const char *sep = " (";
+    for (int i = 0; i < REASON_COUNT; i++) {
+        if (st->rejected[i] == 0)
+            continue;
+        printf("%s%s %llu", sep, import_reason_names[i],
+               (unsigned long long)st->rejected[i]);
+        sep = ", ";
+    }
+    printf("%s\n", sep[0] == ',' ? ")" : "");
+    printf("records: %u\n", stats->record_count);
+    printf("customers: %u\n", stats->customer_count);
+    printf("accounts: %u\n", stats->account_count);
+    printf("keys: %llu\n", (unsigned long long)stats->key_count);
+    printf("snapshot bytes: %llu\n", (unsigned long long)stats->snapshot_bytes);
+    printf("seconds: %.2f\n", now_seconds() - st->started);
+}
+
+/* Checks the rejected share. Returns 0 or 1 (too many rejected rows). */
+static int check_invalid_share(const import_state_t *st)
+{
+    uint64_t rejected = rejected_total(st);
+    double share =
+        st->rows_read > 0 ? (double)rejected / (double)st->rows_read : 0.0;
+
+    if (share <= st->opts->max_invalid_share)
+        return 0;
+    fprintf(stderr,
+            "ecifctl import: %llu of %llu rows (%.1f%%) were invalid, more "
+            "than --max-invalid-share %g; no snapshot written. Fix the rows "
+            "or raise --max-invalid-share to import the valid ones.\n",
+            (unsigned long long)rejected, (unsigned long long)st->rows_read,
+            share * 100.0, st->opts->max_invalid_share);
+    return 1;
+}
+
+static int run_import(import_state_t *st)
+{
+    const import_options_t *opts = st->opts;
+    ecif_builder_options_t bopts;
+    ecif_build_stats_t stats = {0};
+    char err[512];
+
+    ecif_builder_options_default(&bopts);
+    if (opts->shards != 0)
+        bopts.shard_count = opts->shards;
+    bopts.progress = write_progress;
+    bopts.progress_arg = st;
+    if (ecif_builder_create(&bopts, &st->builder, err, sizeof(err)) !=
+        ECIF_OK) {
+        fprintf(stderr, "ecifctl import: %s\n", err);
+        return 1;
+    }
+    for (size_t i = 0; i < opts->n_files; i++) {
+        if (import_file(st, opts->files[i], MAPPING_RECORDS) != 0)
+            return 1;
+    }
+    for (size_t i = 0; i < opts->n_accounts; i++) {
+        if (import_file(st, opts->accounts[i], MAPPING_ACCOUNTS) != 0)
+            return 1;
+    }
+    if (check_invalid_share(st) != 0)
+        return 1;
+    if (ecif_builder_write(st->builder, opts->output, &stats, err,
+                           sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "ecifctl import: writing %s failed: %s\n", opts->output,
+                err);
+        return 1;
+    }
+    print_summary(st, &stats, opts->n_files + opts->n_accounts);
+    return 0;
+}
+
+int ctl_import_main(int argc, char **argv)
+{
+    import_options_t opts = {.max_invalid_share = 0.05};
+    import_state_t st = {.opts = &opts};
+    mapping_t *mapping;
+
+    if (mapping_create(&mapping) != ECIF_OK) {
+        fprintf(stderr, "ecifctl import: out of memory\n");
+        return 1;
+    }
+    opts.source.mapping = mapping;
+    opts.source.warn = import_warn;
+    int rc = parse_args(argc, argv, &opts, mapping);
+    if (rc == 0) {
+        st.started = now_seconds();
+        st.last_progress = st.started;
+        rc = run_import(&st);
+    }
+    ecif_builder_destroy(st.builder);
+    mapping_destroy(mapping);
+    return rc < 0 ? 0 : rc;
+}
