@@ -50,7 +50,7 @@ struct snap_header {
     uint32_t exposure_count;
     uint32_t header_crc; /* CRC-32C of header and section table, this = 0 */
     uint64_t key_count;
-    uint64_t reserved[2];
+    uint64_t reserved;
 };
 
 struct snap_section {
@@ -168,6 +168,14 @@ struct ecif_store {
     const uint32_t *postings;
     ecif_exposure_total_t *exposure_views; /* resolved string pointers */
 };
+
+_Static_assert(sizeof(struct snap_header) == 64, "header is 64 bytes");
+_Static_assert(sizeof(struct snap_section) == 24, "table entry is 24 bytes");
+_Static_assert(sizeof(struct rec_entry) == 80, "rec_entry is 80 bytes");
+_Static_assert(sizeof(struct acct_entry) == 32, "acct_entry is 32 bytes");
+_Static_assert(sizeof(struct cust_entry) == 32, "cust_entry is 32 bytes");
+_Static_assert(sizeof(struct exposure_entry) == 32, "exposure is 32 bytes");
+_Static_assert(sizeof(struct slot_entry) == 16, "slot_entry is 16 bytes");
 
 /* Returns the string at a pool offset. */
 static inline const char *store_str(const struct ecif_store *s, uint32_t off)
