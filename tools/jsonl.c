@@ -1,7 +1,7 @@
 /*
  * The JSON Lines reader: a recursive-descent parser for the flat subset of
- * JSON (RFC 8259) that source files use. Each line is read whole, then
- * decoded keys and values are appended to one row buffer; members refer to
+ * JSON (RFC 8259) that source files use. Each line is read whole, and the
+ * decoded keys and values are appended to one row buffer. Members refer to
  * them by offset until the line is done, because the buffer may move
  * while it grows.
  */

@@ -3,7 +3,7 @@
  *
  * Both formats are reduced to one shape: a fixed list of column names and
  * one value per column for each row. For CSV the columns come from the
- * header line (or the mapping's @header); for JSONL they are the columns
+ * header line or the mapping's @header. For JSONL they are the columns
  * the mapping reads, and each object's keys are matched to them. The
  * mapping is bound once to that list, then every row is evaluated field by
  * field into one row buffer, which the returned strings point into.

@@ -2,9 +2,9 @@
  * Source files as rows of records or accounts: the reader that ecifctl
  * import and the benchmark tools share.
  *
- * A source opens one CSV or JSONL file, binds a column mapping to its
- * columns (the header line, the mapping's @header, or the keys of JSONL
- * objects), and returns rows as ecif_record_t or as ecif_account_t with
+ * A source opens one CSV or JSONL file and binds a column mapping to its
+ * columns: the header line, the mapping's @header, or the keys of JSONL
+ * objects. It returns rows as ecif_record_t, or as ecif_account_t with
  * the source key of the record that owns the account. A cell may hold
  * several phones, emails or addresses separated by '|'; more than
  * ECIF_MAX_VALUES of them reject the row. Amounts are parsed with

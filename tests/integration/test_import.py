@@ -1,9 +1,9 @@
 """Integration test of `ecifctl import` on the fixtures in tests/data/import.
 
-Runs the built ecifctl (ECIFCTL) on canonical CSV and JSONL files, checks
-the summary counts, the report of each rejected row, the invalid-share
-limit, and the import of public record-linkage files through the mappings
-in tools/mappings when ECIF_DATA_DIR points at a folder holding them.
+Runs the built ecifctl (ECIFCTL) on canonical CSV and JSONL files. Checks
+the summary counts, the report of each rejected row and the invalid-share
+limit. When ECIF_DATA_DIR points at a folder of public record-linkage
+files, imports them through the mappings in tools/mappings.
 """
 
 import os
