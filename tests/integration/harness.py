@@ -1,0 +1,183 @@
+"""Shared fixtures of the integration tests: stubs, snapshots and ecifd.
+
+The tests run with Debian's /usr/bin/python3 (python3-grpcio and
+python3-protobuf). ctest passes the paths of the built programs in the
+environment: ECIFD, ECIFCTL, ECIF_SOURCE_DIR and ECIF_BUILD_DIR.
+
+Python stubs are generated from the repository's .proto files into a
+temporary directory with protoc and grpc_python_plugin, so the tests always
+speak the proto that ecifd was built from.
+"""
+
+import csv
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import grpc
+
+ECIFD = os.environ.get("ECIFD", "")
+ECIFCTL = os.environ.get("ECIFCTL", "")
+SOURCE_DIR = os.environ.get(
+    "ECIF_SOURCE_DIR",
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+)
+PROTO_DIR = os.path.join(SOURCE_DIR, "rpc")
+
+RECORD_COLUMNS = [
+    "source_system", "source_id", "name", "given_name", "family_name",
+    "id_type", "id_number", "phone", "email", "address", "dob", "gender",
+]
+ACCOUNT_COLUMNS = [
+    "source_system", "source_id", "account_id", "product", "credit_limit",
+    "balance", "currency", "branch",
+]
+
+# Seconds to wait for ecifd to print its serving line and to stop.
+START_TIMEOUT = 30
+STOP_TIMEOUT = 30
+
+
+def require_programs():
+    """Exit with a clear message when ctest did not pass the programs."""
+    for name, path in (("ECIFD", ECIFD), ("ECIFCTL", ECIFCTL)):
+        if not path or not os.access(path, os.X_OK):
+            sys.exit(f"{name} must name the built program (got {path!r}); "
+                     "run the tests through ctest")
+
+
+def generate_stubs(out_dir):
+    """Generate the Python stubs of both protos and import them.
+
+    Returns (customer_index_pb2, customer_index_pb2_grpc, health_pb2).
+    health_pb2 is loaded from its file, because the package name grpc of
+    the health proto is taken by grpcio itself.
+    """
+    protos = ["ecif/v1/customer_index.proto", "grpc/health/v1/health.proto"]
+    os.makedirs(out_dir, exist_ok=True)
+    cmd = [
+        "protoc", f"--python_out={out_dir}", f"--grpc_out={out_dir}",
+        "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin",
+        "-I", PROTO_DIR,
+    ] + [os.path.join(PROTO_DIR, p) for p in protos]
+    subprocess.run(cmd, check=True)
+
+    sys.path.insert(0, out_dir)
+    from ecif.v1 import customer_index_pb2, customer_index_pb2_grpc
+
+    path = os.path.join(out_dir, "grpc", "health", "v1", "health_pb2.py")
+    spec = importlib.util.spec_from_file_location("ecif_test_health_pb2",
+                                                  path)
+    health_pb2 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(health_pb2)
+    return customer_index_pb2, customer_index_pb2_grpc, health_pb2
+
+
+def write_csv(path, columns, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+
+
+def import_snapshot(work_dir, records, accounts):
+    """Write fixture CSVs, run `ecifctl import`, return the snapshot path."""
+    records_csv = os.path.join(work_dir, "records.csv")
+    accounts_csv = os.path.join(work_dir, "accounts.csv")
+    snapshot = os.path.join(work_dir, "customers.snap")
+    write_csv(records_csv, RECORD_COLUMNS, records)
+    write_csv(accounts_csv, ACCOUNT_COLUMNS, accounts)
+    proc = subprocess.run(
+        [ECIFCTL, "import", "--output", snapshot, "--accounts", accounts_csv,
+         records_csv],
+        capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"ecifctl import failed with {proc.returncode}: {proc.stderr}")
+    return snapshot
+
+
+class Ecifd:
+    """One ecifd process on an ephemeral loopback port.
+
+    The log (stderr) goes to a file so tests can read it after the stop.
+    """
+
+    def __init__(self, snapshot, work_dir, extra_args=()):
+        self.log_path = os.path.join(work_dir, f"ecifd-{time.time_ns()}.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [ECIFD, "--snapshot", snapshot, "--listen", "127.0.0.1:0"]
+            + list(extra_args),
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.address = self._read_address()
+        self.channel = grpc.insecure_channel(self.address)
+
+    def _read_address(self):
+        line = self.proc.stdout.readline()
+        match = re.fullmatch(r"ecifd: serving on (127\.0\.0\.1:\d+)\n", line)
+        if match is None:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(
+                f"ecifd did not print its serving line (got {line!r}); "
+                f"log:\n{self.read_log()}")
+        return match.group(1)
+
+    def wait_serving(self, health_pb2):
+        """Poll Health/Check until SERVING, for at most START_TIMEOUT s."""
+        check = health_check_method(self.channel, health_pb2)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                reply = check(health_pb2.HealthCheckRequest(), timeout=2)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
+
+    def stop(self):
+        """Send SIGTERM and return the exit code."""
+        self.channel.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        self.proc.stdout.close()
+        self.log.close()
+        return rc
+
+    def read_log(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+
+def health_check_method(channel, health_pb2):
+    return channel.unary_unary(
+        "/grpc.health.v1.Health/Check",
+        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString)
+
+
+def raw_method(channel, path):
+    """A unary method that sends and returns bytes as they are."""
+    return channel.unary_unary(path, request_serializer=None,
+                               response_deserializer=None)
+
+
+def make_work_dir():
+    return tempfile.TemporaryDirectory(prefix="ecif-it-")
