@@ -1,0 +1,34 @@
+#!/bin/sh
+# Build the appliance and run the whole test suite (unit and integration
+# tests, through ctest).
+#
+#   tools/test.sh             RelWithDebInfo build in build/
+#   tools/test.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer
+#                             build in build-asan/
+#
+# Installs missing Debian packages first (tools/install-deps.sh). Tests that
+# read public datasets take their folder from ECIF_DATA_DIR and are skipped
+# when it is unset.
+set -eu
+
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+
+build=build
+flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo"
+if [ "${1:-}" = "--sanitize" ]; then
+	build=build-asan
+	flags="-DCMAKE_BUILD_TYPE=Debug -DENABLE_ASAN=ON -DENABLE_UBSAN=ON"
+	# gRPC keeps some global state until exit; leaks are still reported
+	# for the project's own allocations.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+elif [ -n "${1:-}" ]; then
+	echo "usage: tools/test.sh [--sanitize]" >&2
+	exit 2
+fi
+
+# shellcheck disable=SC2086
+cmake -S . -B "$build" $flags
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j1
