@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import unittest
 from decimal import Decimal
 
@@ -372,8 +373,26 @@ class RpcTest(unittest.TestCase):
 
     def test_expired_deadline(self):
         request = self.pb.ResolveRequest(record=self.pb.Record(name="Li Wei"))
-        self.assert_code(lambda: self.stub.Resolve(request, timeout=0.0),
+        self.assert_code(lambda: self.stub.Resolve(request, timeout=-1),
                          grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    def test_deadline_expires_before_message(self):
+        # The call starts in time, but its message arrives after the
+        # deadline; the server must not answer it as if nothing happened.
+        request = self.pb.ResolveRequest(record=self.pb.Record(name="Li Wei"))
+        late_call = self.server.channel.stream_unary(
+            "/ecif.v1.CustomerIndex/Resolve",
+            request_serializer=self.pb.ResolveRequest.SerializeToString,
+            response_deserializer=self.pb.ResolveResponse.FromString)
+
+        def late_request():
+            time.sleep(0.5)
+            yield request
+
+        self.assert_code(lambda: late_call(late_request(), timeout=0.2),
+                         grpc.StatusCode.DEADLINE_EXCEEDED)
+        reply = self.stub.Resolve(request, timeout=10)
+        self.assertGreater(len(reply.candidates), 0)
 
     # ---- ecifctl --------------------------------------------------------
 
