@@ -1,12 +1,21 @@
 /*
- * Normalization of field values. First version: hand-written folding for
- * ASCII, full-width forms and Latin-1; other scripts pass through.
+ * Normalization of field values. Text folding is Unicode NFKC with case
+ * folding and accents stripped, through utf8proc; the field-specific
+ * normalizers (phones, emails, IDs, dates) work on ASCII after folding
+ * full-width forms themselves.
  */
 #include <ctype.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "normalize.h"
+#include "record.h"
 #include "status.h"
+
+/* Input bytes of one value that folding reads; validation caps fields at
+ * ECIF_MAX_FIELD_BYTES. */
+#define ECIF_MAX_FOLD_INPUT ECIF_MAX_FIELD_BYTES
 
 bool ecif_utf8_valid(const char *s, size_t len)
 {
@@ -90,111 +99,84 @@ uint32_t ecif_utf8_next(const char **pp, const char *end)
     return cp;
 }
 
-static size_t utf8_put(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
+/*
+ * utf8proc options of the text fold: compatibility decomposition (folds
+ * full-width forms and the ideographic space), Unicode case folding,
+ * accents stripped, ignorable and control characters dropped, punctuation
+ * lumped to ASCII, then recomposed.
+ */
+#define FOLD_OPTIONS                                                           \
+    (UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |                \
+     UTF8PROC_IGNORE | UTF8PROC_STRIPCC | UTF8PROC_LUMP | UTF8PROC_COMPOSE)
 
-/* Base letters of U+00C0..U+00FF; '\0' where the character is no letter. */
-static const char latin1_base[64] = {
-    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'c', 'e', 'e', 'e', 'e', 'i',
-    'i', 'i', 'i', 'd', 'n', 'o', 'o', 'o', 'o', 'o', 0,   'o', 'u',
-    'u', 'u', 'u', 'y', 0,   's', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
-    'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i', 'd', 'n', 'o', 'o',
-    'o', 'o', 'o', 0,   'o', 'u', 'u', 'u', 'u', 'y', 0,   'y',
-};
-
-enum fold_class { FOLD_SPACE, FOLD_KEEP };
+/* Code points one folded value may expand to before it is cut. */
+#define FOLD_BUFFER 2048
 
 /*
- * Folds one code point. Returns FOLD_SPACE for separators and punctuation,
- * otherwise FOLD_KEEP with the folded code point in *cp.
+ * Shared folding: utf8proc normalizes, then letters (and digits, except in
+ * names) are kept and everything else becomes a single space between
+ * tokens. In names, a space between two Han characters is dropped, because
+ * Chinese names are written without one and 张 伟 is 张伟. The output is cut,
+ * on a code point boundary, to fit min(outlen, ECIF_NORM_MAX).
  */
-static enum fold_class fold_code_point(uint32_t *cp)
+static bool is_han(utf8proc_int32_t cp)
 {
-    uint32_t c = *cp;
-
-    if (c >= 0xFF01 && c <= 0xFF5E) /* full-width ASCII */
-        c -= 0xFEE0;
-    if (c == 0x3000 || c == 0xFFFD)
-        return FOLD_SPACE;
-    if (c < 0x80) {
-        if (isalnum((int)c)) {
-            *cp = (uint32_t)tolower((int)c);
-            return FOLD_KEEP;
-        }
-        return FOLD_SPACE;
-    }
-    if (c >= 0xC0 && c <= 0xFF) {
-        char base = latin1_base[c - 0xC0];
-        if (base == 0)
-            return FOLD_SPACE;
-        *cp = (uint32_t)base;
-        return FOLD_KEEP;
-    }
-    if (c < 0xC0) /* Latin-1 punctuation and symbols */
-        return FOLD_SPACE;
-    if ((c >= 0x3001 && c <= 0x303F) || (c >= 0xFE30 && c <= 0xFE4F) ||
-        (c >= 0x2000 && c <= 0x206F) || c == 0x00B7 || c == 0x30FB)
-        return FOLD_SPACE; /* CJK and general punctuation, middle dots */
-    *cp = c;
-    return FOLD_KEEP;
+    return (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0x20000 && cp <= 0x3FFFF);
 }
 
-/* Shared folding loop; keep_digits decides whether digits survive. */
-static size_t fold(const char *in, char *out, size_t outlen, bool keep_digits)
+static size_t fold(const char *in, char *out, size_t outlen, bool is_name)
 {
-    size_t n = 0;
+    bool keep_digits = !is_name;
+    utf8proc_int32_t last = 0;
+    utf8proc_int32_t cps[FOLD_BUFFER];
+    utf8proc_ssize_t count;
+    size_t inlen, n = 0;
     bool pending_space = false;
 
     if (outlen == 0)
         return 0;
-    if (in == NULL) {
-        out[0] = '\0';
+    out[0] = '\0';
+    if (in == NULL)
         return 0;
-    }
+    inlen = strlen(in);
+    if (inlen > ECIF_MAX_FOLD_INPUT)
+        inlen = ECIF_MAX_FOLD_INPUT;
+    count = utf8proc_decompose((const utf8proc_uint8_t *)in,
+                               (utf8proc_ssize_t)inlen, cps, FOLD_BUFFER,
+                               FOLD_OPTIONS);
+    if (count < 0 || count > FOLD_BUFFER)
+        return 0; /* invalid UTF-8, or an expansion beyond any real name */
+    count = utf8proc_normalize_utf32(cps, count, FOLD_OPTIONS);
+    if (count < 0)
+        return 0;
 
-    const char *p = in;
-    const char *end = in + strlen(in);
     size_t cap = outlen < ECIF_NORM_MAX ? outlen : ECIF_NORM_MAX;
+    for (utf8proc_ssize_t i = 0; i < count; i++) {
+        utf8proc_int32_t cp = cps[i];
+        utf8proc_category_t cat = utf8proc_category(cp);
+        bool letter =
+            cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+        bool digit = cat == UTF8PROC_CATEGORY_ND;
+        utf8proc_uint8_t buf[4];
+        utf8proc_ssize_t len;
 
-    while (p < end) {
-        uint32_t cp = ecif_utf8_next(&p, end);
-        char buf[4];
-        size_t len;
-
-        if (fold_code_point(&cp) == FOLD_SPACE ||
-            (!keep_digits && cp < 0x80 && isdigit((int)cp))) {
+        if (cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+            cat == UTF8PROC_CATEGORY_ME)
+            continue; /* marks left after folding belong to their letter */
+        if (!letter && !(digit && keep_digits)) {
             pending_space = n > 0;
             continue;
         }
-        len = utf8_put(cp, buf);
-        if (n + (pending_space ? 1 : 0) + len + 1 > cap)
+        len = utf8proc_encode_char(cp, buf);
+        if (n + (pending_space ? 1u : 0u) + (size_t)len + 1 > cap)
             break;
-        if (pending_space)
+        if (pending_space && !(is_name && is_han(last) && is_han(cp)))
             out[n++] = ' ';
         pending_space = false;
-        memcpy(out + n, buf, len);
-        n += len;
+        memcpy(out + n, buf, (size_t)len);
+        n += (size_t)len;
+        last = cp;
     }
     out[n] = '\0';
     return n;
@@ -202,12 +184,12 @@ static size_t fold(const char *in, char *out, size_t outlen, bool keep_digits)
 
 size_t ecif_norm_text(const char *in, char *out, size_t outlen)
 {
-    return fold(in, out, outlen, true);
+    return fold(in, out, outlen, false);
 }
 
 size_t ecif_norm_name(const char *in, char *out, size_t outlen)
 {
-    return fold(in, out, outlen, false);
+    return fold(in, out, outlen, true);
 }
 
 /* Collects ASCII and full-width digits of in. */

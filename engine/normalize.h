@@ -30,10 +30,10 @@ bool ecif_utf8_valid(const char *s, size_t len);
 uint32_t ecif_utf8_next(const char **p, const char *end);
 
 /*
- * Folds text: full-width ASCII to ASCII, the ideographic space to a space,
- * ASCII and Latin-1 letters to lower case with accents removed,
- * punctuation to a space, runs of spaces to one, trimmed. CJK and other
- * letters are kept as they are.
+ * Folds text: Unicode NFKC (full-width forms to ASCII, the ideographic
+ * space to a space), case folding, accents removed; anything but letters
+ * and digits becomes one space between tokens, trimmed. Chinese and other
+ * letters are kept. Invalid UTF-8 gives 0.
  */
 size_t ecif_norm_text(const char *in, char *out, size_t outlen);
 

@@ -13,6 +13,7 @@ libprotobuf-c-dev
 protobuf-c-compiler
 libjemalloc-dev
 liburing-dev
+libutf8proc-dev
 protobuf-compiler
 protobuf-compiler-grpc
 python3-grpcio
