@@ -512,7 +512,8 @@ static int attach_accounts(struct build *bd, char *err, size_t errlen)
     bd->accounts = malloc((n ? n : 1) * sizeof(*bd->accounts));
     if (bd->accounts == NULL)
         return ECIF_ENOMEM;
-    qsort_r(pending, n, sizeof(*pending), compare_pending, b->strings.data);
+    if (n > 0)
+        qsort_r(pending, n, sizeof(*pending), compare_pending, b->strings.data);
     for (size_t i = 0; i < n; i++) {
         const char *pool = b->strings.data;
         const char *system = pool + pending[i].source_system;
@@ -583,7 +584,8 @@ static int build_index(struct build *bd)
         progress(bd, "index", r + 1, n);
     }
     struct key_ref *all = refs.data;
-    qsort(all, refs.count, sizeof(*all), compare_key_refs);
+    if (refs.count > 0)
+        qsort(all, refs.count, sizeof(*all), compare_key_refs);
 
     /* Count the usable keys per shard and lay the postings out. */
     shard_keys = calloc(s->shard_count, sizeof(*shard_keys));
@@ -804,8 +806,9 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
                 it->balance = acct->balance;
             }
         }
-        qsort_r(items.data, items.count, sizeof(struct exposure_item),
-                compare_exposure_items, bd->b->strings.data);
+        if (items.count > 0)
+            qsort_r(items.data, items.count, sizeof(struct exposure_item),
+                    compare_exposure_items, bd->b->strings.data);
         ce->exposure_first = (uint32_t)exposure.count;
         struct exposure_item *it = items.data;
         for (size_t i = 0; i < items.count; i++) {

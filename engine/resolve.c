@@ -133,6 +133,7 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
     }
     qsort(found, nfound, sizeof(found[0]), compare_candidates);
     *count = nfound < max ? nfound : max;
-    memcpy(out, found, *count * sizeof(found[0]));
+    if (*count > 0)
+        memcpy(out, found, *count * sizeof(found[0]));
     return ECIF_OK;
 }
