@@ -102,7 +102,7 @@ static void arena_pb_free(void *data, void *p)
 {
 }
 
-/* ---- Call context and status helpers ----------------------------------- */
+/* ---- Call context and status helpers ------------------------------------- */
 
 typedef struct call_ctx {
     const ecif_service_t *svc;
@@ -208,7 +208,7 @@ static grpc_byte_buffer *pack_response(const ProtobufCMessage *msg)
     return buf;
 }
 
-/* ---- Conversions between protobuf and the engine ----------------------- */
+/* ---- Conversions between protobuf and the engine ------------------------- */
 
 /* protobuf-c strings are never const; the packer only reads them. */
 static char *pb_str(const char *s)
@@ -229,6 +229,40 @@ static grpc_status_code copy_values(call_ctx_t *ctx, const char *path,
         out[i] = values[i];
     *n_out = (uint32_t)count;
     return GRPC_STATUS_OK;
+}
+
+/*
+ * Fails with an engine message ("dob: invalid date ...") rewritten to name
+ * the field by its path in the request ("record.dob: ..."). The engine
+ * names list fields in the singular and the whole record "record"; both
+ * become their proto names.
+ */
+static grpc_status_code fail_with_field_path(call_ctx_t *ctx,
+                                             grpc_status_code code,
+                                             const char *path,
+                                             const char *message)
+{
+    static const struct {
+        const char *engine;
+        const char *proto;
+    } renames[] = {
+        {"phone", "phones"},
+        {"email", "emails"},
+        {"address", "addresses"},
+    };
+    const char *colon = strchr(message, ':');
+    if (colon == NULL)
+        return fail(ctx, code, "%s: %s", path, message);
+
+    size_t len = (size_t)(colon - message);
+    if (len == strlen("record") && memcmp(message, "record", len) == 0)
+        return fail(ctx, code, "%s%s", path, colon);
+    for (size_t i = 0; i < sizeof(renames) / sizeof(renames[0]); i++) {
+        if (strlen(renames[i].engine) == len &&
+            memcmp(message, renames[i].engine, len) == 0)
+            return fail(ctx, code, "%s.%s%s", path, renames[i].proto, colon);
+    }
+    return fail(ctx, code, "%s.%s", path, message);
 }
 
 /*
@@ -267,8 +301,8 @@ static grpc_status_code record_from_proto(call_ctx_t *ctx, const char *path,
     char err[ECIF_SERVICE_DETAILS_MAX - 32];
     int status = ecif_record_validate(rec, false, err, sizeof(err));
     if (status != ECIF_OK)
-        return fail(ctx, service_status_from_engine(status), "%s.%s", path,
-                    err);
+        return fail_with_field_path(ctx, service_status_from_engine(status),
+                                    path, err);
     return GRPC_STATUS_OK;
 }
 
@@ -421,7 +455,7 @@ static Ecif__V1__Record *record_to_proto(call_ctx_t *ctx, uint32_t record)
     return msg;
 }
 
-/* ---- Consolidated record ------------------------------------------------ */
+/* ---- Consolidated record ------------------------------------------------- */
 
 static bool is_set(const char *s)
 {
@@ -522,7 +556,7 @@ consolidate(call_ctx_t *ctx, const ecif_record_t *members, uint32_t count)
     return msg;
 }
 
-/* ---- Handlers ----------------------------------------------------------- */
+/* ---- Handlers ------------------------------------------------------------ */
 
 static grpc_status_code find_customer(call_ctx_t *ctx, const char *path,
                                       const char *number, uint32_t *customer)
