@@ -68,7 +68,7 @@ typedef enum server_call_state {
 typedef struct server_call {
     server_worker_t *worker;
     server_call_state_t state;
-    grpc_call *call;
+    grpc_call *handle;
     grpc_call_details details;
     grpc_metadata_array request_metadata;
     grpc_byte_buffer *request;
@@ -100,73 +100,73 @@ void ecif_server_options_default(ecif_server_options_t *opts)
     opts->calls_per_thread = 8;
 }
 
-/* ---- Calls ----------------------------------------------------------------
- */
+/* ---- Calls --------------------------------------------------------------- */
 
-static void server_call_free(server_call_t *c)
+static void server_call_free(server_call_t *call)
 {
-    if (c->call != NULL)
-        grpc_call_unref(c->call);
-    grpc_call_details_destroy(&c->details);
-    grpc_metadata_array_destroy(&c->request_metadata);
-    if (c->request != NULL)
-        grpc_byte_buffer_destroy(c->request);
-    if (c->response != NULL)
-        grpc_byte_buffer_destroy(c->response);
-    grpc_slice_unref(c->status_details);
-    free(c);
+    if (call->handle != NULL)
+        grpc_call_unref(call->handle);
+    grpc_call_details_destroy(&call->details);
+    grpc_metadata_array_destroy(&call->request_metadata);
+    if (call->request != NULL)
+        grpc_byte_buffer_destroy(call->request);
+    if (call->response != NULL)
+        grpc_byte_buffer_destroy(call->response);
+    grpc_slice_unref(call->status_details);
+    free(call);
 }
 
 /*
  * Posts one grpc_server_request_call on the worker's queue. A failure is
  * expected once shutdown has begun, so it is logged only before that.
  */
-static void server_call_request(server_worker_t *w)
+static void server_call_request(server_worker_t *worker)
 {
-    ecif_server_t *server = w->server;
-    server_call_t *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
+    ecif_server_t *server = worker->server;
+    server_call_t *call = calloc(1, sizeof(*call));
+    if (call == NULL) {
         server_log_error(server, "cannot allocate a call: out of memory");
         return;
     }
-    c->worker = w;
-    c->state = CALL_REQUESTED;
-    c->status_details = grpc_empty_slice();
-    grpc_call_details_init(&c->details);
-    grpc_metadata_array_init(&c->request_metadata);
+    call->worker = worker;
+    call->state = CALL_REQUESTED;
+    call->status_details = grpc_empty_slice();
+    grpc_call_details_init(&call->details);
+    grpc_metadata_array_init(&call->request_metadata);
 
-    grpc_call_error rc =
-        grpc_server_request_call(server->grpc, &c->call, &c->details,
-                                 &c->request_metadata, w->cq, w->cq, c);
+    grpc_call_error rc = grpc_server_request_call(
+        server->grpc, &call->handle, &call->details, &call->request_metadata,
+        worker->cq, worker->cq, call);
     if (rc != GRPC_CALL_OK) {
         if (!atomic_load(&server->stopping))
             server_log_error(server, "grpc_server_request_call failed: %s",
                              grpc_call_error_to_string(rc));
-        server_call_free(c);
+        server_call_free(call);
     }
 }
 
-static void server_call_start_batch(server_call_t *c, const grpc_op *ops,
+static void server_call_start_batch(server_call_t *call, const grpc_op *ops,
                                     size_t n, server_call_state_t next)
 {
-    c->state = next;
-    grpc_call_error rc = grpc_call_start_batch(c->call, ops, n, c, NULL);
+    call->state = next;
+    grpc_call_error rc =
+        grpc_call_start_batch(call->handle, ops, n, call, NULL);
     if (rc != GRPC_CALL_OK) {
-        server_log_error(c->worker->server,
+        server_log_error(call->worker->server,
                          "grpc_call_start_batch failed in state %d: %s",
                          (int)next, grpc_call_error_to_string(rc));
-        grpc_call_cancel(c->call, NULL);
-        server_call_free(c);
+        grpc_call_cancel(call->handle, NULL);
+        server_call_free(call);
     }
 }
 
-static void server_call_receive(server_call_t *c)
+static void server_call_receive(server_call_t *call)
 {
     grpc_op op;
     memset(&op, 0, sizeof(op));
     op.op = GRPC_OP_RECV_MESSAGE;
-    op.data.recv_message.recv_message = &c->request;
-    server_call_start_batch(c, &op, 1, CALL_RECEIVED);
+    op.data.recv_message.recv_message = &call->request;
+    server_call_start_batch(call, &op, 1, CALL_RECEIVED);
 }
 
 static bool deadline_passed(gpr_timespec deadline)
@@ -188,74 +188,76 @@ static void format_method(grpc_slice method, char *out, size_t out_len)
 }
 
 /* Handles the received request; fills the status, message and response. */
-static grpc_status_code server_call_handle(server_call_t *c)
+static grpc_status_code server_call_handle(server_call_t *call)
 {
-    const ecif_server_t *server = c->worker->server;
-    grpc_slice method = c->details.method;
-    const ecif_service_method_t *m = ecif_service_find_method(
+    const ecif_server_t *server = call->worker->server;
+    grpc_slice method = call->details.method;
+    const ecif_service_method_t *entry = ecif_service_find_method(
         (const char *)GRPC_SLICE_START_PTR(method), GRPC_SLICE_LENGTH(method));
-    if (m == NULL) {
+    if (entry == NULL) {
         char path[96];
         format_method(method, path, sizeof(path));
-        snprintf(c->message, sizeof(c->message),
+        snprintf(call->message, sizeof(call->message),
                  "method '%s' is not implemented", path);
         return GRPC_STATUS_UNIMPLEMENTED;
     }
-    if (deadline_passed(c->details.deadline)) {
-        snprintf(c->message, sizeof(c->message),
+    if (deadline_passed(call->details.deadline)) {
+        snprintf(call->message, sizeof(call->message),
                  "deadline exceeded before the request was handled");
         return GRPC_STATUS_DEADLINE_EXCEEDED;
     }
-    return ecif_service_call(server->service, m, c->request, &c->response,
-                             c->message, sizeof(c->message));
+    return ecif_service_call(server->service, entry, call->request,
+                             &call->response, call->message,
+                             sizeof(call->message));
 }
 
-static void server_call_respond(server_call_t *c)
+static void server_call_respond(server_call_t *call)
 {
-    grpc_status_code code = server_call_handle(c);
-    c->status_details = grpc_slice_from_copied_string(c->message);
+    grpc_status_code code = server_call_handle(call);
+    call->status_details = grpc_slice_from_copied_string(call->message);
 
     grpc_op ops[4];
     size_t n = 0;
     memset(ops, 0, sizeof(ops));
     ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-    if (code == GRPC_STATUS_OK && c->response != NULL) {
+    if (code == GRPC_STATUS_OK && call->response != NULL) {
         ops[n].op = GRPC_OP_SEND_MESSAGE;
-        ops[n++].data.send_message.send_message = c->response;
+        ops[n++].data.send_message.send_message = call->response;
     }
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = code;
-    ops[n++].data.send_status_from_server.status_details = &c->status_details;
+    ops[n++].data.send_status_from_server.status_details =
+        &call->status_details;
     ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
-    server_call_start_batch(c, ops, n, CALL_SENT);
+    ops[n++].data.recv_close_on_server.cancelled = &call->cancelled;
+    server_call_start_batch(call, ops, n, CALL_SENT);
 }
 
 /* Advances a call by one completion of its worker's queue. */
-static void server_call_advance(server_call_t *c, bool success)
+static void server_call_advance(server_call_t *call, bool success)
 {
-    server_worker_t *w = c->worker;
-    switch (c->state) {
+    server_worker_t *worker = call->worker;
+    switch (call->state) {
     case CALL_REQUESTED:
         if (!success) {
             /* Requests fail only when the server shuts down. */
-            server_call_free(c);
+            server_call_free(call);
             return;
         }
-        if (!atomic_load(&w->server->stopping))
-            server_call_request(w);
-        server_call_receive(c);
+        if (!atomic_load(&worker->server->stopping))
+            server_call_request(worker);
+        server_call_receive(call);
         return;
     case CALL_RECEIVED:
         if (!success) {
             /* The client cancelled or the deadline expired. */
-            server_call_free(c);
+            server_call_free(call);
             return;
         }
-        server_call_respond(c);
+        server_call_respond(call);
         return;
     case CALL_SENT:
-        server_call_free(c);
+        server_call_free(call);
         return;
     }
 }
@@ -264,13 +266,13 @@ static void server_call_advance(server_call_t *c, bool success)
 
 static void *server_worker_main(void *arg)
 {
-    server_worker_t *w = arg;
-    for (uint32_t i = 0; i < w->server->opts.calls_per_thread; i++)
-        server_call_request(w);
+    server_worker_t *worker = arg;
+    for (uint32_t i = 0; i < worker->server->opts.calls_per_thread; i++)
+        server_call_request(worker);
 
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(
-            w->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+            worker->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type == GRPC_OP_COMPLETE)
@@ -285,8 +287,7 @@ static uint32_t online_cpus(void)
     return n > 0 ? (uint32_t)n : 1;
 }
 
-/* ---- Server ----------------------------------------------------------------
- */
+/* ---- Server -------------------------------------------------------------- */
 
 static grpc_completion_queue *create_non_listening_cq(void)
 {
@@ -397,8 +398,9 @@ int ecif_server_start(ecif_server_t *server, char *err, size_t errlen)
     grpc_server_start(server->grpc);
     server->started = true;
     for (uint32_t i = 0; i < server->worker_count; i++) {
-        server_worker_t *w = &server->workers[i];
-        int rc = pthread_create(&w->thread, NULL, server_worker_main, w);
+        server_worker_t *worker = &server->workers[i];
+        int rc =
+            pthread_create(&worker->thread, NULL, server_worker_main, worker);
         if (rc != 0) {
             ecif_server_stop(server, 0);
             return ecif_fail(ECIF_ENOMEM, err, errlen,

@@ -39,7 +39,7 @@ void ecif_server_options_default(ecif_server_options_t *opts);
 /*
  * Creates the server and binds the listen address; nothing is served until
  * ecif_server_start. service is borrowed and must outlive the server.
- * Returns ECIF_OK, ECIF_EINVAL (bad options, or the address could not be
+ * Returns ECIF_OK, ECIF_EINVAL (invalid options, or the address could not be
  * bound; message in err) or ECIF_ENOMEM.
  */
 int ecif_server_create(const ecif_server_options_t *opts,
