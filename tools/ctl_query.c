@@ -103,8 +103,7 @@ static const char record_help[] =
     "DD/MM/YYYY\n"
     "  --gender M|F          gender\n";
 
-/* ---- Status codes ----------------------------------------------------------
- */
+/* ---- Status codes -------------------------------------------------------- */
 
 static const char *status_code_name(grpc_status_code code)
 {
@@ -132,8 +131,7 @@ static const char *status_code_name(grpc_status_code code)
     return "UNKNOWN";
 }
 
-/* ---- JSON output -----------------------------------------------------------
- */
+/* ---- JSON output --------------------------------------------------------- */
 
 static void json_string(FILE *out, const char *s)
 {
@@ -260,8 +258,7 @@ static void print_json(const ProtobufCMessage *msg)
     fputc('\n', stdout);
 }
 
-/* ---- Option parsing --------------------------------------------------------
- */
+/* ---- Option parsing ------------------------------------------------------ */
 
 static bool parse_count(const char *option, const char *text, uint32_t min,
                         uint32_t max, uint32_t *out)
@@ -388,8 +385,7 @@ static int parse_query_opts(int argc, char **argv, bool with_record,
     return -1;
 }
 
-/* ---- Calls ------------------------------------------------------------------
- */
+/* ---- Calls --------------------------------------------------------------- */
 
 /*
  * Packs request, calls method and unpacks the response. Prints the error
@@ -439,8 +435,7 @@ static ProtobufCMessage *call_method(const query_opts_t *q, const char *rpc,
     return msg;
 }
 
-/* ---- Text output ------------------------------------------------------------
- */
+/* ---- Text output --------------------------------------------------------- */
 
 static const char *verdict_name(Ecif__V1__Verdict verdict)
 {
@@ -511,8 +506,7 @@ static void print_record(const Ecif__V1__Record *r)
         print_account("    account     ", r->accounts[i]);
 }
 
-/* ---- resolve ----------------------------------------------------------------
- */
+/* ---- resolve ------------------------------------------------------------- */
 
 static void resolve_usage(FILE *out)
 {
@@ -561,8 +555,7 @@ int ctl_resolve_main(int argc, char **argv)
     return 0;
 }
 
-/* ---- customer ---------------------------------------------------------------
- */
+/* ---- customer ------------------------------------------------------------ */
 
 static void customer_usage(FILE *out)
 {
@@ -637,8 +630,7 @@ int ctl_customer_main(int argc, char **argv)
     return 0;
 }
 
-/* ---- exposure ---------------------------------------------------------------
- */
+/* ---- exposure ------------------------------------------------------------ */
 
 static void exposure_usage(FILE *out)
 {
@@ -721,8 +713,7 @@ int ctl_exposure_main(int argc, char **argv)
     return 0;
 }
 
-/* ---- health -----------------------------------------------------------------
- */
+/* ---- health -------------------------------------------------------------- */
 
 static void health_usage(FILE *out)
 {
