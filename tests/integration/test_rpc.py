@@ -493,6 +493,15 @@ class RpcTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertIn("ecifctl: Check failed:", proc.stderr)
 
+    def test_second_server_on_same_port(self):
+        proc = subprocess.run(
+            [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+             self.server.address],
+            capture_output=True, text=True, timeout=20)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(f"cannot listen on '{self.server.address}'",
+                      proc.stderr)
+
     # ---- logging --------------------------------------------------------
 
     def test_log_has_no_personal_data(self):
