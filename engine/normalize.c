@@ -228,8 +228,9 @@ size_t ecif_norm_phone(const char *in, char *out, size_t outlen)
     p = in;
     while (*p == ' ')
         p++;
+    bool plus = *p == '+' || strncmp(p, "\xEF\xBC\x8B", 3) == 0; /* ＋ */
     n = collect_digits(in, digits, sizeof(digits));
-    if (*p == '+' && n > 2 && strncmp(digits, "86", 2) == 0) {
+    if (plus && n > 2 && strncmp(digits, "86", 2) == 0) {
         start += 2;
         n -= 2;
     } else if (n > 4 && strncmp(digits, "0086", 4) == 0) {

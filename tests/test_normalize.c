@@ -138,6 +138,12 @@ static void test_phone_full_width_digits(void)
     CHECK_STR(phone("\xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x98\xEF\xBC\x90"
                     "\xEF\xBC\x90\xEF\xBC\x91"),
               "138001");
+    /* ＋８６ １３８００１３８０００: a full-width plus is a plus too. */
+    CHECK_STR(phone("\xEF\xBC\x8B\xEF\xBC\x98\xEF\xBC\x96 "
+                    "\xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x98\xEF\xBC\x90"
+                    "\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x98"
+                    "\xEF\xBC\x90\xEF\xBC\x90\xEF\xBC\x90"),
+              "13800138000");
 }
 
 static void test_phone_extension_cut(void)
