@@ -363,14 +363,16 @@ int ecif_norm_date(const char *in, uint32_t *ymd, bool *calendar_valid)
             q += 3;
         else
             return ECIF_EINVAL;
+        const char *third = q;
         int c = read_number(&q, end, 4);
+        int last_digits = (int)(q - third);
         if (c < 0)
             return ECIF_EINVAL;
         if (end - q >= 3 && memcmp(q, "\xE6\x97\xA5", 3) == 0) /* 日 */
             q += 3;
         if (q != end)
             return ECIF_EINVAL;
-        if (first_digits == 4) {
+        if (first_digits == 4 && last_digits <= 2) {
             y = a;
             m = b;
             d = c;

@@ -261,10 +261,23 @@ static void test_date_calendar_invalid_kept(void)
 static void test_date_non_dates_rejected(void)
 {
     static const char *const bad[] = {
-        "",           "   ",          "yesterday",   "1990",
-        "1990-03",    "1990-03-15-1", "1990-03/15",  "15/03/90",
-        "199-03-15",  "1990315",      "199003150",   "1990 03 15",
-        "0099-03-15", "abcd-ef-gh",   "1990-03-15x", "1990\xE5\xB9\xB4",
+        "",
+        "   ",
+        "yesterday",
+        "1990",
+        "1990-03",
+        "1990-03-15-1",
+        "1990-03/15",
+        "15/03/90",
+        "199-03-15",
+        "1990315",
+        "199003150",
+        "1990 03 15",
+        "0099-03-15",
+        "abcd-ef-gh",
+        "1990-03-15x",
+        "1990\xE5\xB9\xB4",
+        "2024-01-1500",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint32_t ymd;
