@@ -432,8 +432,12 @@ size_t ecif_phonetic(const char *token, char *out, size_t outlen)
     if ((unsigned char)token[0] >= 0x80 || !isalpha((unsigned char)token[0])) {
         /* Not Latin: the token is its own phonetic code for now. */
         size_t len = strlen(token);
-        if (len + 1 > outlen)
+        if (len + 1 > outlen) {
             len = outlen - 1;
+            /* Cut before a continuation byte, so the code stays UTF-8. */
+            while (len > 0 && ((unsigned char)token[len] & 0xC0) == 0x80)
+                len--;
+        }
         memcpy(out, token, len);
         out[len] = '\0';
         return len;

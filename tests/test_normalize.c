@@ -329,7 +329,12 @@ static void test_phonetic_different_names_differ(void)
 
 static void test_phonetic_other_scripts(void)
 {
+    char out[8];
     CHECK_STR(phonetic("\xE5\xBC\xA0\xE4\xBC\x9F"), "\xE5\xBC\xA0\xE4\xBC\x9F");
+    /* 张伟伟 is 9 bytes: a code cut to fit must end on a character. */
+    ecif_phonetic("\xE5\xBC\xA0\xE4\xBC\x9F\xE4\xBC\x9F", out, sizeof(out));
+    CHECK(ecif_utf8_valid(out, strlen(out)));
+    CHECK_STR(out, "\xE5\xBC\xA0\xE4\xBC\x9F");
 }
 
 static void test_utf8_valid_rejects_ill_formed(void)
