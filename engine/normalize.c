@@ -95,6 +95,11 @@ uint32_t ecif_utf8_next(const char **pp, const char *end)
         }
         cp = (cp << 6) | (p[i] & 0x3F);
     }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        *pp += 1; /* overlong form, surrogate or beyond Unicode */
+        return 0xFFFD;
+    }
     *pp += n + 1;
     return cp;
 }

@@ -348,6 +348,23 @@ static void test_utf8_valid_rejects_ill_formed(void)
     CHECK(!ecif_utf8_valid("a\0b", 3));
 }
 
+static void test_utf8_next_ill_formed_is_replacement(void)
+{
+    static const char *const ill[] = {
+        "\xED\xA0\x80",     /* surrogate */
+        "\xE0\x80\xAF",     /* overlong '/' */
+        "\xF0\x80\x80\x80", /* overlong NUL */
+        "\xF4\x90\x80\x80", /* above U+10FFFF */
+        "\x80",             /* lone continuation byte */
+    };
+    for (size_t i = 0; i < sizeof(ill) / sizeof(ill[0]); i++) {
+        const char *p = ill[i];
+        uint32_t cp = ecif_utf8_next(&p, ill[i] + strlen(ill[i]));
+        CHECK_INT(cp, 0xFFFD);
+        CHECK(p == ill[i] + 1);
+    }
+}
+
 /* Inputs for the property checks: plain, folded, CJK, ill-formed, long. */
 static const char *const mixed_inputs[] = {
     "",
@@ -492,6 +509,7 @@ int main(void)
     RUN(test_phonetic_different_names_differ);
     RUN(test_phonetic_other_scripts);
     RUN(test_utf8_valid_rejects_ill_formed);
+    RUN(test_utf8_next_ill_formed_is_replacement);
     RUN(test_property_idempotent);
     RUN(test_property_output_valid_utf8);
     RUN(test_property_output_fits_buffer);
