@@ -112,6 +112,10 @@ echo "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo |
 	head -n 1)"
 echo "kernel:  $(uname -r)"
 echo "debian:  $(cat /etc/debian_version 2>/dev/null || echo unknown)"
-echo "commit:  $(git -C "$repo" rev-parse --short HEAD 2>/dev/null ||
-	echo unknown)"
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The build used the working tree, so report changes not yet committed.
+if ! git -C "$repo" diff --quiet HEAD -- 2>/dev/null; then
+	commit="$commit, with uncommitted changes"
+fi
+echo "commit:  $commit"
 exit $status
