@@ -258,10 +258,17 @@ size_t ecif_norm_email(const char *in, char *out, size_t outlen)
     out[0] = '\0';
     if (in == NULL)
         return 0;
-    for (const char *p = in; *p != '\0' && n + 1 < outlen; p++) {
+
+    /* A cut address is another address: one that does not fit is unusable. */
+    size_t cap = outlen < ECIF_NORM_MAX ? outlen : ECIF_NORM_MAX;
+    for (const char *p = in; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
         if (isspace(c))
             continue;
+        if (n + 1 >= cap) {
+            out[0] = '\0';
+            return 0;
+        }
         if (c == '@')
             at++;
         out[n++] = (char)tolower(c);

@@ -182,6 +182,22 @@ static void test_email_at_sign_count(void)
     CHECK_INT(ecif_norm_email("a@b", out, sizeof(out)), 3);
 }
 
+static void test_email_too_long_unusable(void)
+{
+    char small[8];
+    char out[ECIF_NORM_MAX];
+    char longer[ECIF_NORM_MAX + 16];
+
+    CHECK_INT(ecif_norm_email("ab@cd.ef", small, sizeof(small)), 0);
+    CHECK_STR(small, "");
+    CHECK_INT(ecif_norm_email("ab@cd.e", small, sizeof(small)), 7);
+    memset(longer, 'a', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    longer[3] = '@';
+    CHECK_INT(ecif_norm_email(longer, out, sizeof(out)), 0);
+    CHECK_STR(out, "");
+}
+
 static void test_id_upper_case_and_dashes(void)
 {
     CHECK_STR(id_number("11010519491231002x"), "11010519491231002X");
@@ -378,6 +394,7 @@ static const char *const mixed_inputs[] = {
     "+86 138-0013-8000",
     "0086 \xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x98 0013 8000",
     "Wei.Zhang@Example.com",
+    "\xE5\xBC\xA0@\xE4\xBE\x8B\xE5\xAD\x90.\xE4\xB8\xAD\xE5\x9B\xBD",
     "110105-19491231-002x",
     "O'Brien-Smith, Jr.",
     "\xC3\x80\xC3\x89\xC3\x8E\xC3\x95\xC3\x9C\xC3\x9F\xC3\xBF",
@@ -499,6 +516,7 @@ int main(void)
     RUN(test_phone_too_short);
     RUN(test_email_case_and_spaces);
     RUN(test_email_at_sign_count);
+    RUN(test_email_too_long_unusable);
     RUN(test_id_upper_case_and_dashes);
     RUN(test_id_full_width);
     RUN(test_date_every_layout);
