@@ -232,11 +232,24 @@ class RpcTest(unittest.TestCase):
             details)
 
     def test_resolve_dob_not_in_calendar(self):
+        # A date with a valid layout but no such day (a mistyped digit) is
+        # accepted and compared digit by digit, not rejected: the rest of
+        # the record is still evidence.
+        reply = self.resolve(name="Li Wei", id_number="110101199003071234",
+                             dob="1990-13-07")
+        self.assertTrue(reply.candidates)
+        top = reply.candidates[0]
+        self.assertEqual(top.customer_number,
+                         self.customer_of("CORE", "1001"))
+        dob = next(e for e in top.evidence if e.field == "dob")
+        self.assertEqual(dob.level, "fuzzy")
+
+    def test_resolve_dob_without_layout(self):
         details = self.assert_code(
-            lambda: self.resolve(name="Li Wei", dob="2023-13-45"),
+            lambda: self.resolve(name="Li Wei", dob="1990-13"),
             grpc.StatusCode.INVALID_ARGUMENT)
         self.assertTrue(
-            details.startswith("record.dob: invalid date '2023-13-45'"),
+            details.startswith("record.dob: invalid date '1990-13'"),
             details)
 
     def test_resolve_missing_record(self):
