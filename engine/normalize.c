@@ -293,8 +293,9 @@ size_t ecif_norm_id(const char *in, char *out, size_t outlen)
 
     const char *p = in;
     const char *end = in + strlen(in);
+    size_t cap = outlen < ECIF_NORM_MAX ? outlen : ECIF_NORM_MAX;
 
-    while (p < end && n + 1 < outlen) {
+    while (p < end && n + 1 < cap) {
         uint32_t cp = ecif_utf8_next(&p, end);
         if (cp >= 0xFF01 && cp <= 0xFF5E)
             cp -= 0xFEE0;

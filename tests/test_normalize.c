@@ -492,6 +492,18 @@ static void test_property_output_fits_buffer(void)
     }
 }
 
+static void test_property_output_below_norm_max(void)
+{
+    for (size_t f = 0; f < N_FUNCTIONS; f++) {
+        char out[4096];
+        size_t n = norm_functions[f].fn(long_input(), out, sizeof(out));
+        if (n > ECIF_NORM_MAX - 1)
+            fprintf(stderr, "%s wrote %zu bytes\n", norm_functions[f].label, n);
+        CHECK(n <= ECIF_NORM_MAX - 1);
+        CHECK(ecif_utf8_valid(out, n));
+    }
+}
+
 static void test_zero_length_buffer_untouched(void)
 {
     for (size_t f = 0; f < N_FUNCTIONS; f++) {
@@ -531,6 +543,7 @@ int main(void)
     RUN(test_property_idempotent);
     RUN(test_property_output_valid_utf8);
     RUN(test_property_output_fits_buffer);
+    RUN(test_property_output_below_norm_max);
     RUN(test_zero_length_buffer_untouched);
     return unit_report();
 }
