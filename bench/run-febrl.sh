@@ -112,10 +112,13 @@ echo "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo |
 	head -n 1)"
 echo "kernel:  $(uname -r)"
 echo "debian:  $(cat /etc/debian_version 2>/dev/null || echo unknown)"
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 # The build used the working tree, so report changes not yet committed.
-if ! git -C "$repo" diff --quiet HEAD -- 2>/dev/null; then
-	commit="$commit, with uncommitted changes"
+if commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null); then
+	if ! git -C "$repo" diff --quiet HEAD --; then
+		commit="$commit, with uncommitted changes"
+	fi
+else
+	commit="unknown (not a git checkout)"
 fi
 echo "commit:  $commit"
 exit $status
