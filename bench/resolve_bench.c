@@ -59,6 +59,7 @@ typedef struct bench_options {
     const char *mapping;
     const char *truth;
     const char *json;
+    const char *misses;
     source_format_t format;
     uint32_t max_candidates;
     uint32_t rounds;
@@ -122,6 +123,7 @@ typedef struct accuracy {
     /* Rank-1 verdicts split by whether the top candidate contains the truth. */
     uint64_t verdict_at_1_right[BENCH_VERDICTS];
     uint64_t verdict_at_1_wrong[BENCH_VERDICTS];
+    FILE *misses; /* receives one line per miss at rank 1; NULL for none */
 } accuracy_t;
 
 typedef struct bench_run {
@@ -170,6 +172,10 @@ static void bench_usage(FILE *out)
         "  --deadline-ms N           deadline of each call in milliseconds\n"
         "                            (default 5000)\n"
         "  --json OUT                also write every figure to OUT as JSON\n"
+        "  --misses OUT              write to OUT one tab-separated line per\n"
+        "                            query whose true record is not the\n"
+        "                            first at rank 1: source_id, true\n"
+        "                            source_id, rank (0 for none), verdict\n"
         "  --help                    show this text\n");
 }
 
@@ -221,6 +227,7 @@ static int parse_options(int argc, char **argv, bench_options_t *opts)
         OPT_WARMUP,
         OPT_DEADLINE_MS,
         OPT_JSON,
+        OPT_MISSES,
         OPT_HELP,
     };
     static const struct option longopts[] = {
@@ -235,6 +242,7 @@ static int parse_options(int argc, char **argv, bench_options_t *opts)
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"deadline-ms", required_argument, NULL, OPT_DEADLINE_MS},
         {"json", required_argument, NULL, OPT_JSON},
+        {"misses", required_argument, NULL, OPT_MISSES},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -283,6 +291,9 @@ static int parse_options(int argc, char **argv, bench_options_t *opts)
             break;
         case OPT_JSON:
             opts->json = optarg;
+            break;
+        case OPT_MISSES:
+            opts->misses = optarg;
             break;
         case OPT_HELP:
             bench_usage(stdout);
@@ -632,6 +643,13 @@ static bool timed_call(ecif_client_t *client, const char *method,
 /* ---- Accuracy --------------------------------------------------------------
  */
 
+static const char *verdict_name(unsigned verdict)
+{
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
+        &ecif__v1__verdict__descriptor, (int)verdict);
+    return ev != NULL ? ev->name : "VERDICT_UNSPECIFIED";
+}
+
 static bool candidate_has_record(const Ecif__V1__Candidate *c, const char *id)
 {
     for (size_t i = 0; i < c->n_matched_records; i++) {
@@ -639,6 +657,15 @@ static bool candidate_has_record(const Ecif__V1__Candidate *c, const char *id)
             return true;
     }
     return false;
+}
+
+/* Writes one line for a query whose true record is not first at rank 1. */
+static void accuracy_report_miss(const accuracy_t *acc, const bench_query_t *q,
+                                 size_t rank, const char *verdict)
+{
+    if (acc->misses != NULL)
+        fprintf(acc->misses, "%s\t%s\t%zu\t%s\n", q->source_id, q->truth_id,
+                rank, verdict);
 }
 
 static void accuracy_add(accuracy_t *acc, const bench_query_t *q,
@@ -651,12 +678,15 @@ static void accuracy_add(accuracy_t *acc, const bench_query_t *q,
     acc->scored++;
     if (resp->n_candidates == 0) {
         acc->no_candidate++;
+        accuracy_report_miss(acc, q, 0, "no_candidate");
         return;
     }
 
     const Ecif__V1__Candidate *top = resp->candidates[0];
-    if (top->n_matched_records > 0 &&
-        strcmp(top->matched_records[0]->source_id, q->truth_id) == 0)
+    bool hit_at_1 =
+        top->n_matched_records > 0 &&
+        strcmp(top->matched_records[0]->source_id, q->truth_id) == 0;
+    if (hit_at_1)
         acc->hit_at_1++;
 
     size_t rank = 0;
@@ -677,6 +707,8 @@ static void accuracy_add(accuracy_t *acc, const bench_query_t *q,
         acc->verdict_at_1_right[verdict]++;
     else
         acc->verdict_at_1_wrong[verdict]++;
+    if (!hit_at_1)
+        accuracy_report_miss(acc, q, rank, verdict_name(verdict));
 }
 
 /* ---- The run ---------------------------------------------------------------
@@ -828,13 +860,6 @@ static latency_summary_t summarize(latency_samples_t *s)
 static double share(uint64_t part, uint64_t whole)
 {
     return whole > 0 ? (double)part / (double)whole : 0.0;
-}
-
-static const char *verdict_name(unsigned verdict)
-{
-    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
-        &ecif__v1__verdict__descriptor, (int)verdict);
-    return ev != NULL ? ev->name : "VERDICT_UNSPECIFIED";
 }
 
 static void print_latency(const char *label, const latency_summary_t *s,
@@ -1064,6 +1089,14 @@ int main(int argc, char **argv)
                 opts.server, err);
         goto out;
     }
+    if (opts.misses != NULL) {
+        run.accuracy.misses = fopen(opts.misses, "w");
+        if (run.accuracy.misses == NULL) {
+            fprintf(stderr, "resolve_bench: cannot write --misses '%s': %s\n",
+                    opts.misses, strerror(errno));
+            goto out;
+        }
+    }
     if (!bench_execute(client, &opts, &qs, &run))
         goto out;
 
@@ -1077,6 +1110,11 @@ int main(int argc, char **argv)
     exit_code = saved && all_ok ? 0 : 1;
 
 out:
+    if (run.accuracy.misses != NULL && fclose(run.accuracy.misses) != 0) {
+        fprintf(stderr, "resolve_bench: writing '%s' failed: %s\n", opts.misses,
+                strerror(errno));
+        exit_code = 1;
+    }
     ecif_client_destroy(client);
     free(run.resolve.ns);
     free(run.health.ns);
