@@ -123,7 +123,7 @@ typedef struct accuracy {
     /* Rank-1 verdicts split by whether the top candidate contains the truth. */
     uint64_t verdict_at_1_right[BENCH_VERDICTS];
     uint64_t verdict_at_1_wrong[BENCH_VERDICTS];
-    FILE *misses; /* receives one line per miss at rank 1; NULL for none */
+    FILE *misses; /* output for rank-1 misses, or NULL */
 } accuracy_t;
 
 typedef struct bench_run {
