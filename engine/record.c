@@ -32,6 +32,38 @@ static const char *quote(const char *value, char *buf, size_t buflen)
     return buf;
 }
 
+/*
+ * Returns the length of the longest well-formed UTF-8 prefix of s (of len
+ * bytes), so a message can quote a value without copying bad bytes.
+ */
+static size_t utf8_valid_prefix(const char *s, size_t len)
+{
+    const char *p = s;
+    const char *end = s + len;
+
+    while (p < end) {
+        const char *at = p;
+        if (ecif_utf8_next(&p, end) == 0xFFFD && p - at == 1)
+            return (size_t)(at - s);
+    }
+    return len;
+}
+
+/*
+ * Copies the first valid bytes of value (at most QUOTE_MAX, cut on a
+ * character) into buf of QUOTE_MAX + 4 bytes or more; "..." marks a cut.
+ */
+static const char *quote_prefix(const char *value, size_t valid, char *buf)
+{
+    size_t len = valid < QUOTE_MAX ? valid : QUOTE_MAX;
+
+    while (len < valid && len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
+        len--;
+    memcpy(buf, value, len);
+    strcpy(buf + len, len < valid ? "..." : "");
+    return buf;
+}
+
 static bool present(const char *s)
 {
     return s != NULL && s[0] != '\0';
@@ -41,19 +73,23 @@ static bool present(const char *s)
 static int check_text(const char *field, const char *value, char *err,
                       size_t errlen)
 {
-    size_t len;
+    char q[QUOTE_MAX + 8];
+    size_t len, valid;
 
     if (!present(value))
         return ECIF_OK;
     len = strlen(value);
+    valid = utf8_valid_prefix(value, len);
     if (len > ECIF_MAX_FIELD_BYTES)
         return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "%s: value of %zu bytes is longer than the maximum "
-                         "of %d bytes",
-                         field, len, ECIF_MAX_FIELD_BYTES);
-    if (!ecif_utf8_valid(value, len))
-        return ecif_fail(ECIF_EINVAL, err, errlen, "%s: invalid UTF-8 in value",
-                         field);
+                         "%s: value '%s' of %zu bytes is longer than the "
+                         "maximum of %d bytes",
+                         field, quote_prefix(value, valid, q), len,
+                         ECIF_MAX_FIELD_BYTES);
+    if (valid < len)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "%s: invalid UTF-8 at byte %zu, after '%s'", field,
+                         valid, quote_prefix(value, valid, q));
     return ECIF_OK;
 }
 
