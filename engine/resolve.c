@@ -137,3 +137,16 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
         memcpy(out, found, *count * sizeof(found[0]));
     return ECIF_OK;
 }
+
+void ecif_compare(const ecif_record_t *a, const ecif_record_t *b,
+                  double *score, ecif_verdict_t *verdict,
+                  ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+{
+    match_buffer_t buf_a, buf_b;
+    match_view_t va, vb;
+
+    match_normalize(a, &buf_a, &va);
+    match_normalize(b, &buf_b, &vb);
+    *score = match_score(&va, &vb, evidence);
+    *verdict = match_verdict(*score);
+}

@@ -85,4 +85,15 @@ const char *ecif_verdict_str(ecif_verdict_t verdict);
 int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
                  ecif_candidate_t *out, size_t max, size_t *count);
 
+/*
+ * Compares two records directly, as the import compares a pair when it
+ * groups records into customers: fills one evidence entry per field and
+ * returns the score through *score and the verdict through *verdict. Both
+ * records must have passed ecif_record_validate(). Pure function of its
+ * inputs: no store is involved.
+ */
+void ecif_compare(const ecif_record_t *a, const ecif_record_t *b,
+                  double *score, ecif_verdict_t *verdict,
+                  ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
+
 #endif
