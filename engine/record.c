@@ -254,8 +254,9 @@ int ecif_amount_parse(const char *text, int64_t *out)
 {
     const char *p = text;
     bool negative = false;
-    int64_t units = 0;
-    int64_t fraction = 0;
+    uint64_t units = 0;
+    uint64_t fraction = 0;
+    uint64_t magnitude, limit;
     int places = 0;
     int digits = 0;
     int group = -1; /* digits since the last thousands separator */
@@ -274,9 +275,11 @@ int ecif_amount_parse(const char *text, int64_t *out)
             group = 0;
             continue;
         }
-        if (units > (INT64_MAX / ECIF_AMOUNT_SCALE - 9) / 10)
+        units = units * 10 + (uint64_t)(*p - '0');
+        /* Past this, units * ECIF_AMOUNT_SCALE is out of range anyway; the
+         * check also keeps units * 10 from wrapping. */
+        if (units > ((uint64_t)INT64_MAX + 1) / ECIF_AMOUNT_SCALE)
             return ECIF_EINVAL;
-        units = units * 10 + (*p - '0');
         digits++;
         if (group >= 0)
             group++;
@@ -288,7 +291,7 @@ int ecif_amount_parse(const char *text, int64_t *out)
         for (; isdigit((unsigned char)*p); p++) {
             if (++places > 4)
                 return ECIF_EINVAL;
-            fraction = fraction * 10 + (*p - '0');
+            fraction = fraction * 10 + (uint64_t)(*p - '0');
         }
     }
     while (*p == ' ')
@@ -297,9 +300,17 @@ int ecif_amount_parse(const char *text, int64_t *out)
         return ECIF_EINVAL;
     for (int i = places; i < 4; i++)
         fraction *= 10;
-    *out = units * ECIF_AMOUNT_SCALE + fraction;
-    if (negative)
-        *out = -*out;
+    /* INT64_MIN has no positive counterpart: negatives reach one further. */
+    magnitude = units * ECIF_AMOUNT_SCALE + fraction;
+    limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (magnitude > limit)
+        return ECIF_EINVAL;
+    if (!negative)
+        *out = (int64_t)magnitude;
+    else if (magnitude == (uint64_t)INT64_MAX + 1)
+        *out = INT64_MIN;
+    else
+        *out = -(int64_t)magnitude;
     return ECIF_OK;
 }
 

@@ -346,6 +346,19 @@ static void test_amount_parse_rejected(void)
     CHECK_INT(ecif_amount_parse(NULL, &(int64_t){0}), ECIF_EINVAL);
 }
 
+static void test_amount_parse_range_limits(void)
+{
+    int64_t value = 0;
+
+    CHECK_INT(ecif_amount_parse("922337203685477.5807", &value), ECIF_OK);
+    CHECK(value == INT64_MAX);
+    CHECK_INT(ecif_amount_parse("-922337203685477.5808", &value), ECIF_OK);
+    CHECK(value == INT64_MIN);
+    CHECK_INT(ecif_amount_parse("922337203685477.5808", &value), ECIF_EINVAL);
+    CHECK_INT(ecif_amount_parse("-922337203685477.5809", &value), ECIF_EINVAL);
+    CHECK_INT(ecif_amount_parse("922337203685478", &value), ECIF_EINVAL);
+}
+
 static void test_amount_format_places(void)
 {
     char buf[ECIF_AMOUNT_STR_MAX];
@@ -363,7 +376,20 @@ static void test_amount_format_places(void)
 static void test_amount_format_round_trip(void)
 {
     static const int64_t amounts[] = {
-        0, 1, -1, 99, 100, 12345000, -12345000, 5000, -5000, 123456789012345LL,
+        0,
+        1,
+        -1,
+        99,
+        100,
+        12345000,
+        -12345000,
+        5000,
+        -5000,
+        123456789012345LL,
+        INT64_MAX,
+        INT64_MIN,
+        INT64_MAX - 1,
+        INT64_MIN + 1,
     };
     for (size_t i = 0; i < sizeof(amounts) / sizeof(amounts[0]); i++) {
         char buf[ECIF_AMOUNT_STR_MAX];
@@ -413,6 +439,7 @@ int main(void)
     RUN(test_account_invalid_utf8);
     RUN(test_amount_parse_accepted);
     RUN(test_amount_parse_rejected);
+    RUN(test_amount_parse_range_limits);
     RUN(test_amount_format_places);
     RUN(test_amount_format_round_trip);
     RUN(test_amount_add_overflow);
