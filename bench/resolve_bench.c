@@ -18,8 +18,9 @@
  *
  * Latency: after a warm-up, every Resolve call is followed by one
  * grpc.health.v1.Health/Check call on the same client and channel. The
- * Health call does no work in the server, so its time is the transport
- * floor, and interleaving the two exposes both to the same machine noise.
+ * server answers Health with a fixed message and no engine work, so its
+ * time is the transport floor, and interleaving the two exposes both to
+ * the same machine noise.
  * Each call's wall time is taken with CLOCK_MONOTONIC around the blocking
  * call only; packing and unpacking are outside it.
  */
