@@ -139,6 +139,7 @@ void ecif_builder_options_default(ecif_builder_options_t *opts)
 {
     memset(opts, 0, sizeof(*opts));
     opts->shard_count = 16;
+    opts->frequent_value_limit = 256;
 }
 
 int ecif_builder_create(const ecif_builder_options_t *opts,
@@ -153,6 +154,10 @@ int ecif_builder_create(const ecif_builder_options_t *opts,
                          "shard count %u is not a power of two from 1 to "
                          "4096",
                          shards);
+    if (opts->frequent_value_limit < 2 || opts->frequent_value_limit > 65536)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "frequent value limit %u is not from 2 to 65536",
+                         opts->frequent_value_limit);
     b = calloc(1, sizeof(*b));
     if (b == NULL)
         return ECIF_ENOMEM;
@@ -472,6 +477,7 @@ struct build {
     uint32_t *sources;
     uint32_t customer_count;
     uint32_t exposure_count;
+    uint64_t frequent_keys;
     time_t last_progress;
 };
 
@@ -555,9 +561,10 @@ static uint32_t shard_of(const struct ecif_store *s, uint64_t hash)
 
 /*
  * Builds the key index: every (key, record) pair sorted by key hash (which
- * also groups them by shard, since the shard is the top bits), keys with
- * more than MAX_KEY_POSTINGS records dropped, then one open-addressing
- * table per shard at a load factor of at most one half.
+ * also groups them by shard, since the shard is the top bits), then one
+ * open-addressing table per shard at a load factor of at most one half.
+ * A key on more than frequent_value_limit records keeps its slot, marked
+ * SLOT_FREQUENT with no postings, so scoring can tell it is frequent.
  */
 static int build_index(struct build *bd)
 {
@@ -599,8 +606,7 @@ static int build_index(struct build *bd)
         size_t j = i;
         while (j < refs.count && all[j].hash == all[i].hash)
             j++;
-        if (j - i <= MAX_KEY_POSTINGS)
-            shard_keys[shard_of(s, all[i].hash)]++;
+        shard_keys[shard_of(s, all[i].hash)]++;
         i = j;
     }
     uint64_t slots_total = 0;
@@ -622,20 +628,24 @@ static int build_index(struct build *bd)
         size_t j = i;
         while (j < refs.count && all[j].hash == all[i].hash)
             j++;
-        if (j - i <= MAX_KEY_POSTINGS) {
-            struct shard_entry *sh = &bd->shards[shard_of(s, all[i].hash)];
-            uint64_t mask = sh->capacity - 1;
-            uint64_t at = all[i].hash & mask;
-            while (bd->slots[sh->slots_first + at].key_hash != 0)
-                at = (at + 1) & mask;
-            struct slot_entry *slot = &bd->slots[sh->slots_first + at];
-            slot->key_hash = all[i].hash;
+        struct shard_entry *sh = &bd->shards[shard_of(s, all[i].hash)];
+        uint64_t mask = sh->capacity - 1;
+        uint64_t at = all[i].hash & mask;
+        while (bd->slots[sh->slots_first + at].key_hash != 0)
+            at = (at + 1) & mask;
+        struct slot_entry *slot = &bd->slots[sh->slots_first + at];
+        slot->key_hash = all[i].hash;
+        sh->used++;
+        if (j - i <= bd->b->opts.frequent_value_limit) {
             slot->postings_first = posted;
             slot->postings_count = (uint32_t)(j - i);
             for (size_t k = i; k < j; k++)
                 bd->postings[posted++] = all[k].record;
-            sh->used++;
             s->key_count++;
+        } else {
+            slot->postings_first = SLOT_FREQUENT;
+            slot->postings_count = 0;
+            bd->frequent_keys++;
         }
         i = j;
     }
@@ -687,6 +697,7 @@ static int cluster(struct build *bd)
     for (uint32_t r = 0; r < n; r++) {
         match_view_t a;
         match_view_stored(s, r, &a);
+        match_mark_frequent(s, &a);
         match_gather(s, &a, cand);
         for (uint32_t i = 0; i < cand->count; i++) {
             uint32_t other = cand->ids[i];
@@ -917,6 +928,7 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
         stats->customer_count = s->customer_count;
         stats->account_count = s->account_count;
         stats->key_count = s->key_count;
+        stats->frequent_key_count = bd.frequent_keys;
         stats->snapshot_bytes = bytes;
     }
     goto out;

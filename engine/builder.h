@@ -22,6 +22,14 @@ typedef struct ecif_builder_options {
     /* Shards of the key index: a power of two from 1 to 4096. */
     uint32_t shard_count;
     /*
+     * A blocking-key value (an ID number, a phone, an email, a name with a
+     * birth date ...) shared by more records than this is frequent: it is
+     * no blocking key, and agreeing on it weighs little, because a value
+     * on that many records is a placeholder or a household value, not an
+     * identifier. From 2 to 65536.
+     */
+    uint32_t frequent_value_limit;
+    /*
      * Called with progress during ecif_builder_write (stage name, done,
      * total), at most a few times a second. May be NULL.
      */
@@ -30,7 +38,8 @@ typedef struct ecif_builder_options {
     void *progress_arg;
 } ecif_builder_options_t;
 
-/* Fills *opts with the defaults (16 shards, no progress callback). */
+/* Fills *opts with the defaults: 16 shards, frequent values above 256
+ * records, no progress callback. */
 void ecif_builder_options_default(ecif_builder_options_t *opts);
 
 /*
@@ -67,6 +76,7 @@ typedef struct ecif_build_stats {
     uint32_t customer_count;
     uint32_t account_count;
     uint64_t key_count;
+    uint64_t frequent_key_count; /* values over frequent_value_limit */
     uint64_t snapshot_bytes;
 } ecif_build_stats_t;
 

@@ -14,6 +14,7 @@
 #ifndef ECIF_LAYOUT_H
 #define ECIF_LAYOUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "record.h"
@@ -129,6 +130,10 @@ struct shard_entry {
     uint32_t used;
 };
 
+/* postings_first of a key whose value is on too many records to block on;
+ * its postings_count is 0. */
+#define SLOT_FREQUENT UINT32_MAX
+
 /* A blocking key. key_hash 0 marks an empty slot. */
 struct slot_entry {
     uint64_t key_hash;
@@ -189,6 +194,9 @@ static inline const char *store_str(const struct ecif_store *s, uint32_t off)
  */
 const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
                                  uint32_t *count);
+
+/* Returns true when a key is in the index as a frequent value. */
+bool store_key_frequent(const struct ecif_store *s, uint64_t hash);
 
 /*
  * Checks the cross-references of a store: every string offset inside the

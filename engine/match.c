@@ -15,6 +15,10 @@
 
 #define MAX_TOKENS 8
 
+/* Weight of agreeing on a frequent ID, phone or email: a household or
+ * placeholder value says little about who the person is. */
+#define FREQUENT_AGREEMENT_WEIGHT 0.5
+
 static bool present(const char *s)
 {
     return s != NULL && s[0] != '\0';
@@ -90,6 +94,9 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
     view->dob = r->dob_ymd;
     view->dob_valid = (r->flags & REC_DOB_VALID) != 0;
     view->gender = (char)r->gender_code;
+    /* Agreement is checked on the query side, which match_mark_frequent
+     * sets: an equal value has the same frequency on both sides. */
+    view->frequent = 0;
 }
 
 /* Splits a normalized string at spaces into tokens stored in buf. */
@@ -116,19 +123,28 @@ static size_t split_tokens(const char *text, char buf[][ECIF_NORM_MAX],
     return n;
 }
 
-/* Appends a key made of a type letter and parts joined by '|'. */
-static void add_key(uint64_t *hashes, size_t *n, size_t max, char type,
-                    const char *a, const char *b)
+/* Returns the hash of a key made of a type letter and parts joined by '|'. */
+static uint64_t key_hash(char type, const char *a, const char *b)
 {
     char key[2 * ECIF_NORM_MAX + 4];
     int len = snprintf(key, sizeof(key), "%c%s|%s", type, a, b ? b : "");
-    uint64_t h;
 
-    if (len < 0 || *n >= max)
-        return;
+    if (len < 0)
+        len = 0;
     if ((size_t)len >= sizeof(key))
         len = (int)sizeof(key) - 1;
-    h = ecif_hash64(key, (size_t)len, 0);
+    return ecif_hash64(key, (size_t)len, 0);
+}
+
+/* Appends a key unless it is already in hashes or hashes is full. */
+static void add_key(uint64_t *hashes, size_t *n, size_t max, char type,
+                    const char *a, const char *b)
+{
+    uint64_t h;
+
+    if (*n >= max)
+        return;
+    h = key_hash(type, a, b);
     for (size_t i = 0; i < *n; i++) {
         if (hashes[i] == h)
             return;
@@ -397,7 +413,9 @@ static ecif_evidence_t score_id(const match_view_t *a, const match_view_t *b)
         return ev;
     if (strcmp(a->id, b->id) == 0) {
         ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 10.0;
+        ev.weight = (a->frequent | b->frequent) & FREQUENT_ID
+                        ? FREQUENT_AGREEMENT_WEIGHT
+                        : 10.0;
     } else if (strlen(a->id) >= 6 && ecif_edit_distance(a->id, b->id, 1) <= 1) {
         ev.level = ECIF_LEVEL_FUZZY;
         ev.weight = 4.0;
@@ -426,8 +444,10 @@ static ecif_evidence_t score_phone(const match_view_t *a, const match_view_t *b)
     for (uint32_t i = 0; i < a->n_phones; i++) {
         for (uint32_t j = 0; j < b->n_phones; j++) {
             if (strcmp(a->phones[i], b->phones[j]) == 0) {
+                bool frequent = (a->frequent & FREQUENT_PHONE(i)) ||
+                                (b->frequent & FREQUENT_PHONE(j));
                 ev.level = ECIF_LEVEL_EXACT;
-                ev.weight = 6.0;
+                ev.weight = frequent ? FREQUENT_AGREEMENT_WEIGHT : 6.0;
                 return ev;
             }
             if (strlen(a->phones[i]) >= 7 && strlen(b->phones[j]) >= 7 &&
@@ -452,8 +472,10 @@ static ecif_evidence_t score_email(const match_view_t *a, const match_view_t *b)
         for (uint32_t j = 0; j < b->n_emails; j++) {
             const char *x = a->emails[i], *y = b->emails[j];
             if (strcmp(x, y) == 0) {
+                bool frequent = (a->frequent & FREQUENT_EMAIL(i)) ||
+                                (b->frequent & FREQUENT_EMAIL(j));
                 ev.level = ECIF_LEVEL_EXACT;
-                ev.weight = 6.0;
+                ev.weight = frequent ? FREQUENT_AGREEMENT_WEIGHT : 6.0;
                 return ev;
             }
             size_t lx = strcspn(x, "@"), ly = strcspn(y, "@");
@@ -595,6 +617,21 @@ double match_score(const match_view_t *a, const match_view_t *b,
     for (int f = 0; f < ECIF_FIELD_COUNT; f++)
         total += evidence[f].weight;
     return total;
+}
+
+void match_mark_frequent(const struct ecif_store *s, match_view_t *v)
+{
+    v->frequent = 0;
+    if (strlen(v->id) >= 4 && store_key_frequent(s, key_hash('I', v->id, NULL)))
+        v->frequent |= FREQUENT_ID;
+    for (uint32_t i = 0; i < v->n_phones; i++) {
+        if (store_key_frequent(s, key_hash('P', v->phones[i], NULL)))
+            v->frequent |= FREQUENT_PHONE(i);
+    }
+    for (uint32_t i = 0; i < v->n_emails; i++) {
+        if (store_key_frequent(s, key_hash('E', v->emails[i], NULL)))
+            v->frequent |= FREQUENT_EMAIL(i);
+    }
 }
 
 ecif_verdict_t match_verdict(double score)

@@ -22,10 +22,6 @@
 #define POSSIBLE_THRESHOLD 7.0
 #define CANDIDATE_FLOOR    0.0
 
-/* Keys whose posting list would exceed this are dropped at build time as
- * too common to block on. */
-#define MAX_KEY_POSTINGS 256
-
 /* Candidate records scored per query at most. */
 #define MAX_QUERY_CANDIDATES 256
 
@@ -46,8 +42,15 @@ typedef struct match_view {
     uint32_t n_addresses;
     uint32_t dob; /* YYYYMMDD digits; 0 when missing */
     bool dob_valid;
-    char gender; /* 'M', 'F' or 0 */
+    char gender;       /* 'M', 'F' or 0 */
+    uint32_t frequent; /* FREQUENT_* bits, set by match_mark_frequent */
 } match_view_t;
+
+/* Bits of match_view_t.frequent: values on too many records to count as
+ * evidence of identity. */
+#define FREQUENT_ID       0x1u
+#define FREQUENT_PHONE(i) (0x2u << (i))                     /* i < 8 */
+#define FREQUENT_EMAIL(i) (0x2u << (ECIF_MAX_VALUES + (i))) /* i < 8 */
 
 /* Storage for the normalized strings of one view. */
 typedef struct match_buffer {
@@ -83,6 +86,13 @@ size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max);
  */
 double match_score(const match_view_t *a, const match_view_t *b,
                    ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
+
+/*
+ * Sets view->frequent from the store's frequent keys: the ID number,
+ * phones and emails whose value is on more records than the builder's
+ * frequent_value_limit.
+ */
+void match_mark_frequent(const struct ecif_store *s, match_view_t *view);
 
 /* Returns the verdict for a score. */
 ecif_verdict_t match_verdict(double score);

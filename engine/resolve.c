@@ -94,6 +94,7 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
     if (max > ECIF_MAX_CANDIDATES)
         max = ECIF_MAX_CANDIDATES;
     match_normalize(query, &buf, &qv);
+    match_mark_frequent(store, &qv);
     match_gather(store, &qv, &cand);
 
     for (uint32_t i = 0; i < cand.count; i++) {
@@ -138,8 +139,8 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
     return ECIF_OK;
 }
 
-void ecif_compare(const ecif_record_t *a, const ecif_record_t *b,
-                  double *score, ecif_verdict_t *verdict,
+void ecif_compare(const ecif_record_t *a, const ecif_record_t *b, double *score,
+                  ecif_verdict_t *verdict,
                   ecif_evidence_t evidence[ECIF_FIELD_COUNT])
 {
     match_buffer_t buf_a, buf_b;

@@ -92,8 +92,8 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
  * records must have passed ecif_record_validate(). Pure function of its
  * inputs: no store is involved.
  */
-void ecif_compare(const ecif_record_t *a, const ecif_record_t *b,
-                  double *score, ecif_verdict_t *verdict,
+void ecif_compare(const ecif_record_t *a, const ecif_record_t *b, double *score,
+                  ecif_verdict_t *verdict,
                   ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
 
 #endif

@@ -367,7 +367,9 @@ static int check_index(const struct ecif_store *s, char *err, size_t errlen)
     }
     for (uint64_t i = 0; i < s->slots_count; i++) {
         const struct slot_entry *slot = &s->slots[i];
-        if (slot->key_hash != 0 &&
+        bool frequent =
+            slot->postings_first == SLOT_FREQUENT && slot->postings_count == 0;
+        if (slot->key_hash != 0 && !frequent &&
             (uint64_t)slot->postings_first + slot->postings_count >
                 s->postings_count)
             return ecif_fail(ECIF_ECORRUPT, err, errlen,

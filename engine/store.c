@@ -156,15 +156,15 @@ const ecif_exposure_total_t *ecif_store_customer_exposure(const ecif_store_t *s,
     return s->exposure_views + c->exposure_first;
 }
 
-const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
-                                 uint32_t *count)
+/* Returns the slot of a key, or NULL when the key is absent. */
+static const struct slot_entry *find_slot(const struct ecif_store *s,
+                                          uint64_t hash)
 {
     uint32_t shard =
         s->shard_shift >= 64 ? 0 : (uint32_t)(hash >> s->shard_shift);
     const struct shard_entry *sh = &s->shards[shard];
     uint64_t mask = (uint64_t)sh->capacity - 1;
 
-    *count = 0;
     if (sh->capacity == 0)
         return NULL;
     for (uint64_t i = hash & mask, probes = 0; probes < sh->capacity;
@@ -172,12 +172,28 @@ const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
         const struct slot_entry *slot = &s->slots[sh->slots_first + i];
         if (slot->key_hash == 0)
             return NULL;
-        if (slot->key_hash == hash) {
-            *count = slot->postings_count;
-            return s->postings + slot->postings_first;
-        }
+        if (slot->key_hash == hash)
+            return slot;
     }
     return NULL;
+}
+
+const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
+                                 uint32_t *count)
+{
+    const struct slot_entry *slot = find_slot(s, hash);
+
+    *count = 0;
+    if (slot == NULL || slot->postings_count == 0)
+        return NULL;
+    *count = slot->postings_count;
+    return s->postings + slot->postings_first;
+}
+
+bool store_key_frequent(const struct ecif_store *s, uint64_t hash)
+{
+    const struct slot_entry *slot = find_slot(s, hash);
+    return slot != NULL && slot->postings_first == SLOT_FREQUENT;
 }
 
 int store_prepare(struct ecif_store *s)
