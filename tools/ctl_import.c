@@ -48,6 +48,7 @@ typedef struct import_options {
     source_options_t source;
     double max_invalid_share;
     uint32_t shards;
+    uint32_t frequent_limit;
     bool quiet;
 } import_options_t;
 
@@ -70,30 +71,34 @@ static double now_seconds(void)
 
 static void import_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ecifctl import --output SNAPSHOT [OPTIONS] FILE...\n"
-            "\n"
-            "Reads records from each FILE (CSV or JSONL) and accounts from\n"
-            "each --accounts FILE, resolves them into customers and writes\n"
-            "the snapshot.\n"
-            "\n"
-            "  -o, --output PATH          snapshot to write (required)\n"
-            "  -a, --accounts FILE        accounts file; may repeat\n"
-            "  -m, --mapping FILE         column mapping of the record files\n"
-            "      --map FIELD=EXPR       one mapping line; overrides the\n"
-            "                             file; may repeat\n"
-            "  -f, --format csv|jsonl     input format (default: by file\n"
-            "                             name, .jsonl and .ndjson are JSONL)\n"
-            "  -d, --delimiter C          CSV delimiter: one character or\n"
-            "                             'tab' (default ',')\n"
-            "      --max-invalid-share F  fail without writing when more than\n"
-            "                             this share of rows is rejected\n"
-            "                             (0 to 1, default 0.05)\n"
-            "      --shards N             key index shards, a power of two\n"
-            "                             (default 16)\n"
-            "  -q, --quiet                no progress lines\n"
-            "\n"
-            "The mapping syntax is described in tools/IMPORT.md.\n");
+    fprintf(
+        out,
+        "usage: ecifctl import --output SNAPSHOT [OPTIONS] FILE...\n"
+        "\n"
+        "Reads records from each FILE (CSV or JSONL) and accounts from\n"
+        "each --accounts FILE, resolves them into customers and writes\n"
+        "the snapshot.\n"
+        "\n"
+        "  -o, --output PATH          snapshot to write (required)\n"
+        "  -a, --accounts FILE        accounts file; may repeat\n"
+        "  -m, --mapping FILE         column mapping of the record files\n"
+        "      --map FIELD=EXPR       one mapping line; overrides the\n"
+        "                             file; may repeat\n"
+        "  -f, --format csv|jsonl     input format (default: by file\n"
+        "                             name, .jsonl and .ndjson are JSONL)\n"
+        "  -d, --delimiter C          CSV delimiter: one character or\n"
+        "                             'tab' (default ',')\n"
+        "      --max-invalid-share F  fail without writing when more than\n"
+        "                             this share of rows is rejected\n"
+        "                             (0 to 1, default 0.05)\n"
+        "      --shards N             key index shards, a power of two\n"
+        "                             (default 16)\n"
+        "      --frequent-limit N     a key value on more than N records\n"
+        "                             is frequent: no blocking key, little\n"
+        "                             weight (2 to 65536, default 256)\n"
+        "  -q, --quiet                no progress lines\n"
+        "\n"
+        "The mapping syntax is described in tools/IMPORT.md.\n");
 }
 
 static void import_warn(void *arg, const char *path, const char *message)
@@ -155,7 +160,7 @@ static int add_file(const char **list, size_t *count, const char *path)
 static int parse_args(int argc, char **argv, import_options_t *opts,
                       mapping_t *mapping)
 {
-    enum { OPT_MAP = 256, OPT_MAX_INVALID, OPT_SHARDS };
+    enum { OPT_MAP = 256, OPT_MAX_INVALID, OPT_SHARDS, OPT_FREQUENT };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"accounts", required_argument, NULL, 'a'},
@@ -165,6 +170,7 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         {"delimiter", required_argument, NULL, 'd'},
         {"max-invalid-share", required_argument, NULL, OPT_MAX_INVALID},
         {"shards", required_argument, NULL, OPT_SHARDS},
+        {"frequent-limit", required_argument, NULL, OPT_FREQUENT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -216,6 +222,10 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         case OPT_SHARDS:
             rc = parse_number("--shards", optarg, 1, 4096, &value);
             opts->shards = (uint32_t)value;
+            break;
+        case OPT_FREQUENT:
+            rc = parse_number("--frequent-limit", optarg, 2, 65536, &value);
+            opts->frequent_limit = (uint32_t)value;
             break;
         case 'q':
             opts->quiet = true;
@@ -407,6 +417,8 @@ static void print_summary(const import_state_t *st,
     printf("customers: %u\n", stats->customer_count);
     printf("accounts: %u\n", stats->account_count);
     printf("keys: %llu\n", (unsigned long long)stats->key_count);
+    printf("frequent keys: %llu\n",
+           (unsigned long long)stats->frequent_key_count);
     printf("snapshot bytes: %llu\n", (unsigned long long)stats->snapshot_bytes);
     printf("seconds: %.2f\n", now_seconds() - st->started);
 }
@@ -439,6 +451,8 @@ static int run_import(import_state_t *st)
     ecif_builder_options_default(&bopts);
     if (opts->shards != 0)
         bopts.shard_count = opts->shards;
+    if (opts->frequent_limit != 0)
+        bopts.frequent_value_limit = opts->frequent_limit;
     bopts.progress = write_progress;
     bopts.progress_arg = st;
     if (ecif_builder_create(&bopts, &st->builder, err, sizeof(err)) !=
