@@ -47,7 +47,8 @@ for f in dataset4a.csv dataset4b.csv; do
 done
 
 echo "== build ($build, Release)"
-cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_BENCH=ON \
+	>/dev/null
 cmake --build "$build" -j2 --target ecifctl ecifd resolve_bench >/dev/null
 
 tmp=$(mktemp -d)
