@@ -179,7 +179,7 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
     const char *mapping_file = NULL;
     size_t n_maps = 0;
     char err[512];
-    double value;
+    double value = 0;
     int rc = 0;
     int c;
 
