@@ -14,6 +14,7 @@ protobuf-c-compiler
 libjemalloc-dev
 liburing-dev
 libutf8proc-dev
+unicode-data
 protobuf-compiler
 protobuf-compiler-grpc
 python3-grpcio
