@@ -22,8 +22,6 @@ flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo"
 if [ "${1:-}" = "--sanitize" ]; then
 	build=build-asan
 	flags="-DCMAKE_BUILD_TYPE=Debug -DENABLE_ASAN=ON -DENABLE_UBSAN=ON"
-	# gRPC keeps some global state until exit; leaks are still reported
-	# for the project's own allocations.
 	export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}"
 	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 elif [ "${1:-}" = "--tsan" ]; then
