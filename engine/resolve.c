@@ -151,3 +151,23 @@ void ecif_compare(const ecif_record_t *a, const ecif_record_t *b, double *score,
     *score = match_score(&va, &vb, evidence);
     *verdict = match_verdict(*score);
 }
+
+int ecif_record_candidates(const ecif_store_t *store, uint32_t record,
+                           uint32_t *out, size_t max, size_t *count)
+{
+    match_candidates_t cand;
+    match_view_t view;
+    size_t n = 0;
+
+    *count = 0;
+    if (record >= store->record_count)
+        return ECIF_EINVAL;
+    match_view_stored(store, record, &view);
+    match_gather(store, &view, &cand);
+    for (uint32_t i = 0; i < cand.count && n < max; i++) {
+        if (cand.ids[i] != record)
+            out[n++] = cand.ids[i];
+    }
+    *count = n;
+    return ECIF_OK;
+}

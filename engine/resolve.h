@@ -86,6 +86,16 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
                  ecif_candidate_t *out, size_t max, size_t *count);
 
 /*
+ * Writes to out the ids of the stored records that share a blocking key
+ * with the stored record `record` (itself excluded), as import gathers
+ * them before scoring: at most max, bounded like a query's candidates.
+ * Sets *count. For evaluating blocking (pairs completeness, reduction
+ * ratio). Returns ECIF_OK, or ECIF_EINVAL for a record id out of range.
+ */
+int ecif_record_candidates(const ecif_store_t *store, uint32_t record,
+                           uint32_t *out, size_t max, size_t *count);
+
+/*
  * Compares two records directly, as the import compares a pair when it
  * groups records into customers: fills one evidence entry per field and
  * returns the score through *score and the verdict through *verdict. Both
