@@ -611,6 +611,59 @@ static void test_builder_order_independent(void)
     ecif_store_close(reference);
 }
 
+static char *read_whole(const char *path, size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    char *data = NULL;
+    long len;
+
+    *size = 0;
+    if (fp == NULL)
+        return NULL;
+    if (fseek(fp, 0, SEEK_END) == 0 && (len = ftell(fp)) >= 0) {
+        rewind(fp);
+        data = malloc((size_t)len + 1);
+        if (data != NULL && fread(data, 1, (size_t)len, fp) == (size_t)len)
+            *size = (size_t)len;
+    }
+    fclose(fp);
+    return data;
+}
+
+static void test_builder_write_twice_identical(void)
+{
+    ecif_builder_t *b = new_builder();
+    ecif_record_t rec = {.source_system = "core",
+                         .source_id = "c-1",
+                         .name = "Wei Zhang",
+                         .phones = {"13800138000"},
+                         .n_phones = 1,
+                         .dob = "1980-01-02"};
+    ecif_account_t acct = {"A-1", "loan", "CNY", NULL, 100, 50};
+    const char *first = scratch_path("twice-1.snap");
+    const char *second = scratch_path("twice-2.snap");
+    size_t first_size, second_size;
+    char err[256];
+
+    CHECK_INT(ecif_builder_add_record(b, &rec, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(
+        ecif_builder_add_account(b, "core", "c-1", &acct, err, sizeof(err)),
+        ECIF_OK);
+    CHECK_INT(ecif_builder_write(b, first, NULL, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(ecif_builder_write(b, second, NULL, err, sizeof(err)), ECIF_OK);
+    ecif_builder_destroy(b);
+
+    char *a = read_whole(first, &first_size);
+    char *c = read_whole(second, &second_size);
+    CHECK(a != NULL);
+    CHECK(c != NULL);
+    CHECK_INT(second_size, first_size);
+    if (a != NULL && c != NULL && first_size == second_size)
+        CHECK(memcmp(a, c, first_size) == 0);
+    free(a);
+    free(c);
+}
+
 int main(void)
 {
     scratch_init();
@@ -625,5 +678,6 @@ int main(void)
     RUN(test_builder_keeps_different_people_apart);
     RUN(test_builder_exposure_totals);
     RUN(test_builder_order_independent);
+    RUN(test_builder_write_twice_identical);
     return unit_report();
 }
