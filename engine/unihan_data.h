@@ -17,10 +17,10 @@
 #define UNIHAN_DATA_SIMPLIFIED_COUNT 6271
 
 /* Code points with a Mandarin reading. */
-#define UNIHAN_DATA_READING_COUNT 41419
+#define UNIHAN_DATA_READING_COUNT 43938
 
 /* Distinct toneless syllables, sorted in byte order. */
-#define UNIHAN_DATA_SYLLABLE_COUNT 414
+#define UNIHAN_DATA_SYLLABLE_COUNT 416
 
 /* Longest syllable in bytes, without the NUL. */
 #define UNIHAN_DATA_SYLLABLE_MAX 6

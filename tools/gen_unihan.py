@@ -9,7 +9,8 @@ tables for the Chinese-name layer:
   two sorted arrays searched with binary search.
 - Mandarin reading: the first kMandarin value of each code point, toneless
   and lower case with u-umlaut written "v", as an index into a sorted table
-  of distinct syllables. The index sits in a two-level table: a page number
+  of distinct syllables. A Simplified form without a reading takes the
+  reading of its Traditional source. The index sits in a two-level table: a page number
   per block of 256 code points, then one page of indexes.
 
 The output depends only on the input files: running the script twice on
@@ -52,8 +53,10 @@ def read_field(path, field):
 
 def toneless(reading):
     """Strip the tone marks of a pinyin syllable: 'lǜ' -> 'lv'."""
-    reading = reading.replace("ü", "v").replace("Ü", "v")
-    decomposed = unicodedata.normalize("NFD", reading)
+    # The tone mark may sit on a precomposed u-umlaut (U+01DA), so split
+    # marks off first and spell u with a diaeresis as v.
+    decomposed = unicodedata.normalize("NFD", reading.lower())
+    decomposed = decomposed.replace("u\u0308", "v")
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     plain = plain.lower()
     if not re.fullmatch(r"[a-z]+", plain):
@@ -253,8 +256,15 @@ def generate(unihan_dir):
                  f"{version} and {version_v}")
 
     readings = {cp: toneless(v.split()[0]) for cp, v in readings_raw.items()}
-    syllables = sorted(set(readings.values()))
     simplified = simplified_map(variants)
+    # Some Simplified forms (mostly in Extension B and later) have no
+    # kMandarin of their own. They take the reading of their lowest
+    # Traditional source that has one, so simplifying never loses a reading.
+    for source in sorted(simplified):
+        target = simplified[source]
+        if target not in readings and source in readings:
+            readings[target] = readings[source]
+    syllables = sorted(set(readings.values()))
     page_numbers, pages = reading_pages(readings, syllables)
     index_type = "uint16_t" if len(syllables) < 0xFFFF else "uint32_t"
 
