@@ -1,9 +1,9 @@
 /*
  * Latin-script name matching aids. The phonetic code is Double Metaphone
- * as Lawrence Philips published it in 2000 (C/C++ Users Journal, June
- * 2000), written here rule by rule: each letter is coded from its context,
- * and ambiguous contexts add different sounds to the primary and the
- * alternate code. The nickname table and the particle list are ours; see
+ * as Lawrence Philips published it (C/C++ Users Journal, June 2000),
+ * written here rule by rule. Each letter is coded from its context, and an
+ * ambiguous context adds different sounds to the primary and the alternate
+ * code. The nickname table and the particle list are ours, described in
  * engine/LATIN_NAMES.md.
  */
 #include <assert.h>
@@ -77,7 +77,7 @@ static void add(metaphone_t *m, const char *sound)
     add2(m, sound, sound);
 }
 
-/* Advance past a letter that may be doubled ("BB", "FF"). */
+/* Returns the position after a letter that may be doubled ("BB"). */
 static int skip_double(const metaphone_t *m, int pos, char c)
 {
     return letter_at(m, pos + 1) == c ? pos + 2 : pos + 1;
@@ -317,7 +317,7 @@ static int code_p(metaphone_t *m, int pos)
 
 static int code_r(metaphone_t *m, int pos)
 {
-    /* French final "ier": rogier is ROJ or ROJR */
+    /* French final "ier": rogier is RJ or RJR */
     if (pos == m->last && !m->slavo_germanic && at(m, pos - 2, "IE") &&
         !at(m, pos - 4, "ME|MA"))
         add2(m, "", "R");
@@ -360,7 +360,7 @@ static int code_s(metaphone_t *m, int pos)
         return pos + 1;
     }
     if (at(m, pos, "SH")) {
-        /* Germanic: holmes-like "sh" in rheinsheim, hoek */
+        /* s and h of two Germanic word parts: rheinsheim, hoek */
         if (at(m, pos + 1, "HEIM|HOEK|HOLM|HOLZ"))
             add(m, "S");
         else
@@ -589,7 +589,7 @@ bool latin_metaphone_match(const char *a, const char *b)
 /*
  * Diminutives and short forms of English given names, in alphabetical
  * order for the reader. A name with several canonical forms lists them with '|'
- * in rough order of frequency, at most LATIN_NICKNAME_MAX of them.
+ * the most common first (our estimate), at most LATIN_NICKNAME_MAX of them.
  */
 static const struct nickname {
     const char *name;

@@ -79,10 +79,10 @@ size_t latin_name_suffix(const char *folded, char *rest, size_t outlen,
                          char suffix[LATIN_SUFFIX_SIZE]);
 
 /*
- * Weak key of a family name. key has the name's tokens without particles
- * ("van der berg" gives "berg"), with "mc" written "mac" and the prefixes
- * mac, o and saint joined to the next token; parts lists the tokens of
- * key, so "garcia lopez" gives the parts "garcia" and "lopez".
+ * Weak key of a family name. key has the name's tokens without particles,
+ * so "van der berg" gives "berg". A leading "mc" is written "mac", and the
+ * prefixes mac, o and saint are joined to the next token. parts lists the
+ * tokens of key: "garcia lopez" gives "garcia" and "lopez".
  */
 typedef struct latin_surname {
     char key[ECIF_NORM_MAX];
