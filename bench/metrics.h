@@ -1,0 +1,123 @@
+/*
+ * Accuracy metrics of entity resolution: pairwise precision and recall,
+ * B-cubed, blocking quality and ranking, computed from labels and counts.
+ *
+ * The module does no I/O. A clustering is an array of labels, one per
+ * record: records with equal labels are in the same cluster. Labels are
+ * any uint32_t values; they need not be dense. Pairs are counted from the
+ * contingency table of (true label, predicted label), so a clustering of
+ * n records costs O(n log n) time and O(n) memory, never n^2.
+ *
+ * A ratio whose denominator is 0 takes a fixed value, chosen so that the
+ * figure states what was observed: no predicted pair means no wrong pair
+ * (precision 1), no true pair means no missed pair (recall 1). Each
+ * function names its value for that case. bench/EVALUATION.md describes
+ * every metric and how it is computed.
+ */
+#ifndef ECIF_BENCH_METRICS_H
+#define ECIF_BENCH_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Pair counts of a clustering against the truth. */
+typedef struct metrics_pairs {
+    uint64_t true_pairs;      /* pairs with the same true label */
+    uint64_t predicted_pairs; /* pairs with the same predicted label */
+    uint64_t true_positives;  /* pairs with both labels the same */
+} metrics_pairs_t;
+
+/* Precision, recall and their harmonic mean, each in [0, 1]. */
+typedef struct metrics_prf {
+    double precision;
+    double recall;
+    double f1;
+} metrics_prf_t;
+
+typedef struct metrics_blocking {
+    /* Share of true pairs that are candidate pairs; 1 without true pairs. */
+    double pairs_completeness;
+    /* 1 - candidate pairs / all pairs; 0 with fewer than two records. */
+    double reduction_ratio;
+} metrics_blocking_t;
+
+/*
+ * Counts of a ranked retrieval run. A query whose true record is in the
+ * index is present; its rank is the 1-based position of the first
+ * candidate that contains a true record, or 0 when none does. A query
+ * whose true record is not in the index is absent.
+ */
+typedef struct metrics_ranking {
+    uint32_t k;                /* cut-off of hit@k */
+    uint64_t present;          /* present queries */
+    uint64_t hit_at_1;         /* present queries with rank 1 */
+    uint64_t hit_at_k;         /* present queries with rank 1..k */
+    double reciprocal_rank;    /* sum of 1/rank over present queries */
+    uint64_t absent;           /* absent queries */
+    uint64_t correct_no_match; /* absent queries answered with no match */
+} metrics_ranking_t;
+
+typedef struct metrics_ranking_rates {
+    double hit_at_1;         /* hit_at_1 / present; 0 without present */
+    double hit_at_k;         /* hit_at_k / present; 0 without present */
+    double mrr;              /* reciprocal_rank / present; 0 likewise */
+    double correct_no_match; /* correct_no_match / absent; 0 without absent */
+} metrics_ranking_rates_t;
+
+/* Returns n(n-1)/2, the number of unordered pairs of n items. */
+uint64_t metrics_pair_count(uint64_t n);
+
+/*
+ * Counts the true, predicted and true positive pairs of n records with
+ * true labels truth[i] and predicted labels predicted[i]. Allocates 16n
+ * bytes of scratch. Returns ECIF_OK or ECIF_ENOMEM (out untouched).
+ */
+int metrics_count_pairs(const uint32_t *truth, const uint32_t *predicted,
+                        size_t n, metrics_pairs_t *out);
+
+/*
+ * Computes precision = tp / predicted (1 when predicted is 0), recall =
+ * tp / actual (1 when actual is 0) and F1 = 2PR / (P + R) (0 when P + R
+ * is 0). Requires tp <= predicted and tp <= actual.
+ */
+void metrics_prf_from_counts(uint64_t tp, uint64_t predicted, uint64_t actual,
+                             metrics_prf_t *out);
+
+/*
+ * Computes B-cubed precision and recall: the means over the n records of
+ * |C(i) & T(i)| / |C(i)| and |C(i) & T(i)| / |T(i)|, where C(i) is the
+ * predicted cluster and T(i) the true entity of record i, and F1 from the
+ * two means. With n = 0 all three are 1. Allocates 16n bytes of scratch.
+ * Returns ECIF_OK or ECIF_ENOMEM (out untouched).
+ */
+int metrics_bcubed(const uint32_t *truth, const uint32_t *predicted, size_t n,
+                   metrics_prf_t *out);
+
+/*
+ * Computes pairs completeness (true_candidate_pairs / true_pairs) and
+ * reduction ratio (1 - candidate_pairs / pairs of `records`) of a
+ * blocking that produced candidate_pairs distinct pairs, of which
+ * true_candidate_pairs are true pairs.
+ */
+void metrics_blocking_from_counts(uint64_t true_pairs,
+                                  uint64_t true_candidate_pairs,
+                                  uint64_t candidate_pairs, uint64_t records,
+                                  metrics_blocking_t *out);
+
+/* Sets *acc to zero counts with cut-off k (k >= 1). */
+void metrics_ranking_init(metrics_ranking_t *acc, uint32_t k);
+
+/* Adds a present query whose true record came at rank (0: not returned). */
+void metrics_ranking_add_present(metrics_ranking_t *acc, size_t rank);
+
+/*
+ * Adds an absent query; no_match says the answer claimed no match (no
+ * candidate, or a best verdict of NO_MATCH), which is the right answer.
+ */
+void metrics_ranking_add_absent(metrics_ranking_t *acc, bool no_match);
+
+void metrics_ranking_rates(const metrics_ranking_t *acc,
+                           metrics_ranking_rates_t *out);
+
+#endif
