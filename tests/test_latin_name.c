@@ -331,6 +331,7 @@ static void surname_joins_prefixes(void)
     check_surname("st john", "saintjohn", (const char *[]){"saintjohn"}, 1);
     check_surname("saint john", "saintjohn", (const char *[]){"saintjohn"}, 1);
     check_surname("mack", "mack", (const char *[]){"mack"}, 1);
+    check_surname("van 王", "王", (const char *[]){"王"}, 1);
 }
 
 static void surname_empty_and_long(void)
@@ -360,7 +361,7 @@ static void surname_key_idempotent(void)
 {
     static const char *const names[] = {
         "van der berg", "garcia y lopez", "mcdonald", "o brien",   "le",
-        "de la cruz",   "nguyen le",      "smith",    "al rashid",
+        "de la cruz",   "nguyen le",      "smith",    "al rashid", "van 王 李",
     };
     latin_surname_t once, twice;
 
