@@ -68,10 +68,10 @@ typedef struct romanized_surname {
 
 /*
  * Cantonese (Hong Kong), Wade-Giles (Taiwan), Hokkien (Singapore,
- * Malaysia) and other spellings of common surnames. Entries whose spelling
- * is itself a pinyin syllable (chan, chang, chou, kao, kuo, lo, wong) replace
- * that syllable wherever it occurs in a romanized name; see CN_NAMES.md for the
- * cost. Sorted by spelling for binary search.
+ * Malaysia) and other spellings of common surnames, sorted by spelling for
+ * binary search. Some spellings are pinyin syllables too (chan, chang,
+ * chou, kao, kuo, lo, wong). Those replace the syllable wherever it occurs
+ * in a romanized name, at a cost that CN_NAMES.md describes.
  */
 static const romanized_surname_t romanized_surnames[] = {
     {"au", "ou"},        {"auyeung", "ou yang"}, {"chan", "chen"},

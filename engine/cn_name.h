@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Buffer size that holds any result; longer inputs give 0. */
+/* Buffer size that fits any result. Inputs of this size or more give 0. */
 #define CN_NAME_MAX 256
 
 /* Facts about a name that cn_name_clean() found. */
@@ -83,10 +83,10 @@ size_t cn_pinyin_fuzzy(const char *pinyin, char *out, size_t outlen);
 
 /*
  * Reads a folded romanized name ("zhang wei", "zhangwei", "cheung wai")
- * as pinyin: splits each word into syllables (fewest syllables first),
- * maps Cantonese, Wade-Giles and other romanized surname spellings to
- * pinyin, and returns the syllables sorted, so that both name orders give
- * the same result. Returns 0 when a word does not split into syllables.
+ * as pinyin. Each word is split into syllables (fewest syllables first),
+ * and Cantonese, Wade-Giles and other surname spellings become pinyin.
+ * The syllables come back sorted, so both name orders give one result.
+ * Returns 0 when a word does not split into syllables.
  */
 size_t cn_latin_name_pinyin(const char *folded, char *out, size_t outlen);
 
