@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Levels in decreasing order of agreement; the first that holds wins. */
+/* Levels in decreasing order of agreement; the first that applies wins. */
 enum date_compare_level {
     DATE_EXACT = 0,         /* all eight digits equal */
     DATE_DAY_MONTH_SWAPPED, /* same year, day and month exchanged */

@@ -36,7 +36,7 @@ static const char *const junk_emails[] = {
     "email@email.com", "1@1.com",       "aaa@aaa.com", "asd@asd.com",
 };
 
-/* Local parts that say "no address", whatever the domain. */
+/* Local parts meaning "no address", whatever the domain. */
 static const char *const junk_email_locals[] = {
     "noemail", "none",    "nomail",     "noaddress", "null", "na",  "nil",
     "unknown", "noreply", "donotreply", "test",      "xxx",  "abc", "example",
@@ -70,8 +70,8 @@ static const char *const junk_addresses[] = {
     "测试",     "详见",     "不知道", "tbd",  "address", "地址",
 };
 
-/* Dates nobody alive was born on: database and spreadsheet minimums and
- * maximums. */
+/* Database and spreadsheet minimum and maximum dates, impossible as the
+ * birthday of a living customer. */
 static const char *const junk_dates[] = {
     "19000101", "18991231", "18991230", "00010101", "99991231",
     "17530101", "18000101", "19000000", "00000000",
@@ -107,9 +107,6 @@ static void reduce_key(const char *value, char *key, size_t cap)
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)
             key[n++] = (char)c;
     }
-    /* Never leave half a code point at the cut. */
-    while (n > 0 && ((unsigned char)key[n - 1] & 0xC0) == 0x80 && n + 1 >= cap)
-        n--;
     key[n] = '\0';
 }
 

@@ -71,8 +71,8 @@ void junk_counter_destroy(junk_counter_t *counter);
 /*
  * Counts that the record record_id carries value_hash (ecif_hash64 of the
  * normalized value) in field. A value added again by the record that added
- * it last counts once, so a record adds all its values before the next
- * record starts; a record that comes back after others counts again.
+ * it last counts once, so a record must add all its values before the next
+ * record starts. A record that comes back after others counts again.
  * Returns ECIF_OK, ECIF_EINVAL for an invalid field, or ECIF_ENOMEM when
  * growing the table failed (the count is then lost, and the counter stays
  * usable).

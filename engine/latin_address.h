@@ -12,8 +12,8 @@
  * Tokenizes folded text (the output of ecif_norm_text: lower case, tokens
  * separated by single spaces) and writes the canonical tokens joined by
  * single spaces. Each known word or abbreviation is replaced by one
- * canonical abbreviation (street and st both become "st"); "no", "nr" and
- * "number" before a token that starts with a digit are dropped. Tokens are
+ * canonical abbreviation (street and st both become "st"). "no", "nr", "num"
+ * and "number" before a token that starts with a digit are dropped. Tokens are
  * never cut: one that does not fit ends the output. *ntokens (may be NULL)
  * receives the number of tokens written. Returns the output length.
  */

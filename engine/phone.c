@@ -142,7 +142,7 @@ static bool scan(const char *text, struct phone_scan *s)
 
 /*
  * Length of the country code that starts d, following the ITU-T E.164
- * assignment of zones: 1 and 7 are one digit; in each other zone the listed
+ * zones. Codes 1 and 7 have one digit. In each other zone the listed
  * two-digit codes are assigned and the remaining prefixes take three digits.
  * Returns 0 for zone 0, which is not a country code.
  */
@@ -214,9 +214,9 @@ static void set_landline(struct phone_info *out, const char *area, size_t alen,
 
 /*
  * Classifies mainland national digits. With the trunk 0 the subscriber
- * number may have 7 or 8 digits; without it a two-digit area code needs 8
- * (every city with such a code dials 8 digits), which keeps 9-digit strings
- * from being read as landlines.
+ * number may have 7 or 8 digits. Without it, a two-digit area code needs 8,
+ * because every city with such a code dials 8 digits, so 9-digit strings
+ * are not read as landlines.
  */
 static bool classify_cn(const char *d, size_t n, struct phone_info *out)
 {
@@ -296,7 +296,7 @@ static size_t classify_default(const char *d, size_t n, uint16_t cc,
     int len;
 
     /* The trunk prefix is dropped, except in Italy where 0 is part of the
-     * number; a NANP number may be written with its country code 1. */
+     * number. A NANP number may be written with its country code 1. */
     if (cc == 1 && n == 11 && d[0] == '1') {
         d++;
         n--;

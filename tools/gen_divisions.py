@@ -3,7 +3,7 @@
 
 Usage: gen_divisions.py DIVISIONS_DIR [OUTPUT.c]
 
-DIVISIONS_DIR holds provinces.csv, cities.csv, areas.csv and streets.csv
+DIVISIONS_DIR contains provinces.csv, cities.csv, areas.csv and streets.csv
 as published by modood/Administrative-divisions-of-China (2023 statistical
 codes, WTFPL v2). The output defines the tables declared in
 engine/division_data.h: one array per level sorted by code, children of
