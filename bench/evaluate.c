@@ -1,0 +1,1496 @@
+/*
+ * evaluate: accuracy of the matcher against ground truth.
+ *
+ *   evaluate dedup  reads a snapshot written by `ecifctl import` and
+ *                   scores its blocking (ecif_record_candidates), its pair
+ *                   decisions (ecif_compare) and its customers
+ *                   (ecif_store_record_customer) against the true entities.
+ *   evaluate query  sends query records to a running ecifd over gRPC and
+ *                   scores the ranked candidates: hit@1, hit@k, MRR, and
+ *                   the share of queries without a true record in the
+ *                   index that got no match.
+ *
+ * Ground truth gives each record an entity key, a string. Records with
+ * equal keys are the same person. The key comes from a rule on the
+ * record's source_id, from a truth CSV, or from a column of the file the
+ * records were imported from. Keys are interned into dense labels, which
+ * the metrics module (metrics.h) turns into pair counts and B-cubed
+ * figures. bench/EVALUATION.md defines every figure.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+#include "csv.h"
+#include "ecif/v1/customer_index.pb-c.h"
+#include "mapping.h"
+#include "metrics.h"
+#include "resolve.h"
+#include "source.h"
+#include "status.h"
+#include "store.h"
+
+#define EVAL_DEFAULT_K           5
+#define EVAL_DEFAULT_DEADLINE_MS 5000
+#define EVAL_MAX_RECORD_FILES    64
+
+/* Room for the candidates ecif_record_candidates returns for one record. */
+#define EVAL_MAX_RECORD_CANDIDATES 4096
+
+/*
+ * A record gathers at most 256 candidates, itself included (engine/
+ * MATCHING.md), so 255 others mean the list may have been cut short.
+ * NOTE: this copies the engine's bound, which no public header exports.
+ */
+#define EVAL_FULL_CANDIDATE_LIST 255
+
+/* Regex groups a rule's replacement may use: \0 to \9. */
+#define RULE_MAX_GROUPS 10
+
+/* Separates source_system from source_id in a source key. */
+#define SOURCE_KEY_SEPARATOR '\x1f'
+
+/* ---- Interning: strings to dense labels --------------------------------- */
+
+/* An open-addressing map from owned strings to uint32_t values. */
+typedef struct strmap {
+    char **keys;
+    uint32_t *values;
+    size_t cap; /* a power of two */
+    size_t count;
+} strmap_t;
+
+static uint64_t hash_string(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static size_t strmap_slot(const strmap_t *map, const char *key)
+{
+    size_t mask = map->cap - 1;
+    size_t i = hash_string(key) & mask;
+    while (map->keys[i] != NULL && strcmp(map->keys[i], key) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool strmap_grow(strmap_t *map)
+{
+    size_t cap = map->cap ? map->cap * 2 : 1024;
+    strmap_t next = {
+        .keys = calloc(cap, sizeof(char *)),
+        .values = malloc(cap * sizeof(uint32_t)),
+        .cap = cap,
+        .count = map->count,
+    };
+    if (next.keys == NULL || next.values == NULL) {
+        free(next.keys);
+        free(next.values);
+        return false;
+    }
+    for (size_t i = 0; i < map->cap; i++) {
+        if (map->keys[i] == NULL)
+            continue;
+        size_t slot = strmap_slot(&next, map->keys[i]);
+        next.keys[slot] = map->keys[i];
+        next.values[slot] = map->values[i];
+    }
+    free(map->keys);
+    free(map->values);
+    *map = next;
+    return true;
+}
+
+/* Finds key; returns false when it is absent. */
+static bool strmap_get(const strmap_t *map, const char *key, uint32_t *value)
+{
+    if (map->cap == 0)
+        return false;
+    size_t slot = strmap_slot(map, key);
+    if (map->keys[slot] == NULL)
+        return false;
+    *value = map->values[slot];
+    return true;
+}
+
+/*
+ * Sets key to value unless key is present. Stores the value now mapped
+ * in *value. Returns false when memory runs out.
+ */
+static bool strmap_put(strmap_t *map, const char *key, uint32_t *value)
+{
+    if (strmap_get(map, key, value))
+        return true;
+    if ((map->count + 1) * 2 > map->cap && !strmap_grow(map))
+        return false;
+    char *copy = strdup(key);
+    if (copy == NULL)
+        return false;
+    size_t slot = strmap_slot(map, key);
+    map->keys[slot] = copy;
+    map->values[slot] = *value;
+    map->count++;
+    return true;
+}
+
+static void strmap_fini(strmap_t *map)
+{
+    for (size_t i = 0; i < map->cap; i++)
+        free(map->keys[i]);
+    free(map->keys);
+    free(map->values);
+    memset(map, 0, sizeof(*map));
+}
+
+/* Entity keys to dense labels 0..count-1. */
+typedef struct interner {
+    strmap_t map;
+    uint32_t next;
+} interner_t;
+
+static bool intern(interner_t *in, const char *key, uint32_t *label)
+{
+    *label = in->next;
+    if (!strmap_put(&in->map, key, label))
+        return false;
+    if (*label == in->next)
+        in->next++;
+    return true;
+}
+
+/* Returns a label no key maps to, for a record without a truth. */
+static uint32_t intern_fresh(interner_t *in)
+{
+    return in->next++;
+}
+
+/* ---- Truth ----------------------------------------------------------------
+ */
+
+typedef enum truth_kind {
+    TRUTH_RULE,  /* entity key from a regex on source_id */
+    TRUTH_TABLE, /* entity key looked up by (source_system, source_id) */
+} truth_kind_t;
+
+/*
+ * Ground truth. A rule rewrites a source_id that the regex matches whole
+ * into the entity key. A table maps source keys to entity labels; it is
+ * loaded from a truth CSV or a column of the imported files.
+ */
+typedef struct truth {
+    truth_kind_t kind;
+    regex_t regex;
+    char *replacement;
+    strmap_t table; /* source key -> entity label */
+    interner_t entities;
+    uint64_t table_rows;     /* rows that gave an entity */
+    uint64_t table_rejected; /* rows the reader rejected */
+} truth_t;
+
+/* Named rules, written as substitutions on source_id. */
+static const struct {
+    const char *name;
+    const char *regex;
+    const char *replacement;
+} truth_named_rules[] = {
+    /* Febrl and geco: rec-N-org and rec-N-dup-K are entity N. */
+    {"febrl", "^rec-([0-9]+)-(org|dup-[0-9]+)$", "\\1"},
+    /* Febrl dsgen: the entity is rec_id without its last digit. */
+    {"dsgen", "^([0-9]*)[0-9]$", "\\1"},
+    /* The source_id is the entity: equal ids in different systems. */
+    {"source-id", "^(.*)$", "\\1"},
+};
+
+/*
+ * Splits "s/REGEX/REPLACEMENT/" into malloc'd parts; "\/" is a '/' in
+ * either part. Returns false when text has another form.
+ */
+static bool split_substitution(const char *text, char **regex, char **repl)
+{
+    size_t len = strlen(text);
+    if (len < 4 || text[0] != 's' || text[1] != '/' || text[len - 1] != '/')
+        return false;
+
+    char *parts[2] = {calloc(len, 1), calloc(len, 1)};
+    size_t part = 0;
+    size_t out = 0;
+    bool ok = parts[0] != NULL && parts[1] != NULL;
+    for (size_t i = 2; ok && i < len - 1; i++) {
+        if (text[i] == '\\' && text[i + 1] == '/' && i + 1 < len - 1) {
+            parts[part][out++] = '/';
+            i++;
+        } else if (text[i] == '/') {
+            ok = part == 0;
+            part = 1;
+            out = 0;
+        } else {
+            parts[part][out++] = text[i];
+        }
+    }
+    if (!ok || part != 1) {
+        free(parts[0]);
+        free(parts[1]);
+        return false;
+    }
+    *regex = parts[0];
+    *repl = parts[1];
+    return true;
+}
+
+static bool truth_compile(truth_t *truth, const char *regex_text,
+                          const char *replacement)
+{
+    int rc = regcomp(&truth->regex, regex_text, REG_EXTENDED);
+    if (rc != 0) {
+        char msg[256];
+        regerror(rc, &truth->regex, msg, sizeof(msg));
+        fprintf(stderr, "evaluate: invalid truth regex '%s': %s\n", regex_text,
+                msg);
+        return false;
+    }
+    truth->replacement = strdup(replacement);
+    if (truth->replacement == NULL) {
+        regfree(&truth->regex);
+        fprintf(stderr, "evaluate: out of memory\n");
+        return false;
+    }
+    truth->kind = TRUTH_RULE;
+    return true;
+}
+
+static bool truth_init_rule(truth_t *truth, const char *text)
+{
+    for (size_t i = 0;
+         i < sizeof(truth_named_rules) / sizeof(truth_named_rules[0]); i++) {
+        if (strcmp(text, truth_named_rules[i].name) == 0)
+            return truth_compile(truth, truth_named_rules[i].regex,
+                                 truth_named_rules[i].replacement);
+    }
+    char *regex_text = NULL;
+    char *replacement = NULL;
+    if (!split_substitution(text, &regex_text, &replacement)) {
+        fprintf(stderr,
+                "evaluate: invalid --truth '%s': expected febrl, dsgen, "
+                "source-id, s/REGEX/REPLACEMENT/, column:NAME or "
+                "file:PATH\n",
+                text);
+        return false;
+    }
+    bool ok = truth_compile(truth, regex_text, replacement);
+    free(regex_text);
+    free(replacement);
+    return ok;
+}
+
+/*
+ * Writes the entity key of source_id under a rule into *buf (malloc'd,
+ * grown as needed). Returns false when the regex does not match the whole
+ * id or memory runs out.
+ */
+static bool truth_rule_apply(const truth_t *truth, const char *id, char **buf,
+                             size_t *cap)
+{
+    regmatch_t groups[RULE_MAX_GROUPS];
+    if (regexec(&truth->regex, id, RULE_MAX_GROUPS, groups, 0) != 0)
+        return false;
+    if (groups[0].rm_so != 0 || (size_t)groups[0].rm_eo != strlen(id))
+        return false;
+
+    size_t need = strlen(truth->replacement) * (strlen(id) + 1) + 1;
+    if (need > *cap) {
+        char *grown = realloc(*buf, need);
+        if (grown == NULL)
+            return false;
+        *buf = grown;
+        *cap = need;
+    }
+    size_t len = 0;
+    for (const char *p = truth->replacement; *p; p++) {
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9') {
+            const regmatch_t *g = &groups[p[1] - '0'];
+            if (g->rm_so >= 0) {
+                size_t n = (size_t)(g->rm_eo - g->rm_so);
+                memcpy(*buf + len, id + g->rm_so, n);
+                len += n;
+            }
+            p++;
+        } else {
+            (*buf)[len++] = *p;
+        }
+    }
+    (*buf)[len] = '\0';
+    return true;
+}
+
+/* Writes "SYSTEM<0x1f>ID" into *buf (grown as needed). */
+static bool source_key(const char *system, const char *id, char **buf,
+                       size_t *cap)
+{
+    size_t need = strlen(system) + strlen(id) + 2;
+    if (need > *cap) {
+        char *grown = realloc(*buf, need);
+        if (grown == NULL)
+            return false;
+        *buf = grown;
+        *cap = need;
+    }
+    snprintf(*buf, *cap, "%s%c%s", system, SOURCE_KEY_SEPARATOR, id);
+    return true;
+}
+
+/* Maps a source key to the label of entity in the truth table. */
+static bool truth_table_add(truth_t *truth, const char *system, const char *id,
+                            const char *entity, char **buf, size_t *cap)
+{
+    uint32_t label;
+    if (!intern(&truth->entities, entity, &label) ||
+        !source_key(system, id, buf, cap) ||
+        !strmap_put(&truth->table, *buf, &label))
+        return false;
+    truth->table_rows++;
+    return true;
+}
+
+static int column_index(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/*
+ * Loads a truth CSV with a header naming the columns source_system,
+ * source_id and entity_id (in any order, other columns ignored).
+ */
+static bool truth_load_file(truth_t *truth, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        fprintf(stderr, "evaluate: cannot open the truth file '%s': %s\n", path,
+                strerror(errno));
+        return false;
+    }
+    csv_reader_t *reader = NULL;
+    if (csv_reader_create(fp, ',', &reader) != ECIF_OK) {
+        fclose(fp);
+        fprintf(stderr, "evaluate: out of memory\n");
+        return false;
+    }
+
+    char err[512];
+    csv_row_t row;
+    int col[3] = {-1, -1, -1};
+    static const char *const names[3] = {"source_system", "source_id",
+                                         "entity_id"};
+    int rc = csv_reader_next(reader, &row, err, sizeof(err));
+    for (int i = 0; rc == 1 && i < 3; i++)
+        col[i] = column_index((const char *const *)row.fields, row.n_fields,
+                              names[i]);
+    bool ok = rc == 1 && col[0] >= 0 && col[1] >= 0 && col[2] >= 0;
+    if (!ok)
+        fprintf(stderr,
+                "evaluate: %s: the header must name the columns "
+                "source_system, source_id and entity_id\n",
+                path);
+
+    char *buf = NULL;
+    size_t cap = 0;
+    while (ok && (rc = csv_reader_next(reader, &row, err, sizeof(err))) != 0) {
+        if (rc == ECIF_EINVAL) {
+            fprintf(stderr, "%s: row skipped: %s\n", path, err);
+            truth->table_rejected++;
+            continue;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "evaluate: reading %s failed: %s\n", path, err);
+            ok = false;
+            break;
+        }
+        ok = truth_table_add(truth, row.fields[col[0]], row.fields[col[1]],
+                             row.fields[col[2]], &buf, &cap);
+        if (!ok)
+            fprintf(stderr, "evaluate: out of memory\n");
+    }
+    free(buf);
+    csv_reader_destroy(reader);
+    fclose(fp);
+    return ok;
+}
+
+static void source_warning(void *arg, const char *path, const char *message)
+{
+    (void)arg;
+    (void)path;
+    (void)message; /* unused columns are expected: the truth is one */
+}
+
+/*
+ * Loads the entity of every row of path from its column `column`, with
+ * the row's source key computed through mapping as the import does.
+ */
+static bool truth_load_column(truth_t *truth, const char *path,
+                              const mapping_t *mapping, const char *column)
+{
+    source_options_t sopts = {.mapping = mapping, .warn = source_warning};
+    char err[512];
+    source_t *src = NULL;
+    if (source_open(path, MAPPING_RECORDS, &sopts, &src, err, sizeof(err)) !=
+        ECIF_OK) {
+        fprintf(stderr, "evaluate: cannot open the records: %s\n", err);
+        return false;
+    }
+
+    bool ok = true;
+    int col = -2;
+    char *buf = NULL;
+    size_t cap = 0;
+    source_row_t row;
+    int rc;
+    while (ok && (rc = source_next(src, &row, err, sizeof(err))) != 0) {
+        if (rc == ECIF_EINVAL) {
+            truth->table_rejected++;
+            continue;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "evaluate: reading %s failed: %s\n", path, err);
+            ok = false;
+            break;
+        }
+        if (col == -2)
+            col = column_index(row.columns, row.n_columns, column);
+        if (col < 0) {
+            fprintf(stderr, "evaluate: %s has no column '%s' for the truth\n",
+                    path, column);
+            ok = false;
+            break;
+        }
+        const char *entity = row.values[col];
+        if (entity == NULL || entity[0] == '\0')
+            continue; /* a record without a truth */
+        ok = truth_table_add(truth, row.record.source_system,
+                             row.record.source_id, entity, &buf, &cap);
+        if (!ok)
+            fprintf(stderr, "evaluate: out of memory\n");
+    }
+    free(buf);
+    source_close(src);
+    return ok;
+}
+
+/* Options that locate the files a column truth reads. */
+typedef struct truth_sources {
+    const char *records[EVAL_MAX_RECORD_FILES];
+    size_t n_records;
+    const char *mapping;
+} truth_sources_t;
+
+static bool truth_load_columns(truth_t *truth, const char *column,
+                               const truth_sources_t *sources)
+{
+    if (sources->n_records == 0) {
+        fprintf(stderr,
+                "evaluate: --truth column:%s needs the imported "
+                "files in --records\n",
+                column);
+        return false;
+    }
+    mapping_t *mapping = NULL;
+    char err[512];
+    if (mapping_create(&mapping) != ECIF_OK) {
+        fprintf(stderr, "evaluate: out of memory\n");
+        return false;
+    }
+    bool ok = sources->mapping == NULL ||
+              mapping_load_file(mapping, sources->mapping, err, sizeof(err)) ==
+                  ECIF_OK;
+    if (!ok)
+        fprintf(stderr, "evaluate: invalid --mapping: %s\n", err);
+    for (size_t i = 0; ok && i < sources->n_records; i++)
+        ok = truth_load_column(truth, sources->records[i], mapping, column);
+    mapping_destroy(mapping);
+    return ok;
+}
+
+/* Parses --truth: a rule name, s/REGEX/REPL/, column:NAME or file:PATH. */
+static bool truth_init(truth_t *truth, const char *text,
+                       const truth_sources_t *sources)
+{
+    memset(truth, 0, sizeof(*truth));
+    if (strncmp(text, "file:", 5) == 0) {
+        truth->kind = TRUTH_TABLE;
+        return truth_load_file(truth, text + 5);
+    }
+    if (strncmp(text, "column:", 7) == 0) {
+        truth->kind = TRUTH_TABLE;
+        return truth_load_columns(truth, text + 7, sources);
+    }
+    return truth_init_rule(truth, text);
+}
+
+static void truth_fini(truth_t *truth)
+{
+    if (truth->kind == TRUTH_RULE && truth->replacement != NULL) {
+        regfree(&truth->regex);
+        free(truth->replacement);
+    }
+    strmap_fini(&truth->table);
+    strmap_fini(&truth->entities.map);
+}
+
+typedef enum truth_result {
+    TRUTH_FOUND,
+    TRUTH_NONE, /* the rule does not match, or the table lacks the key */
+    TRUTH_NOMEM,
+} truth_result_t;
+
+/*
+ * Finds the entity label of a record. With insert, a rule's new entity
+ * key gets a new label; without it, an unknown key is TRUTH_NONE.
+ */
+static truth_result_t truth_label(truth_t *truth, const char *system,
+                                  const char *id, bool insert, char **buf,
+                                  size_t *cap, uint32_t *label)
+{
+    if (truth->kind == TRUTH_TABLE) {
+        if (!source_key(system, id, buf, cap))
+            return TRUTH_NOMEM;
+        return strmap_get(&truth->table, *buf, label) ? TRUTH_FOUND
+                                                      : TRUTH_NONE;
+    }
+    if (!truth_rule_apply(truth, id, buf, cap))
+        return TRUTH_NONE;
+    if (!insert)
+        return strmap_get(&truth->entities.map, *buf, label) ? TRUTH_FOUND
+                                                             : TRUTH_NONE;
+    return intern(&truth->entities, *buf, label) ? TRUTH_FOUND : TRUTH_NOMEM;
+}
+
+/* ---- Options ------------------------------------------------------------- */
+
+typedef struct eval_options {
+    const char *snapshot;
+    const char *server;
+    const char *queries;
+    const char *truth;
+    const char *absent_rule;
+    const char *json;
+    const char *label;
+    source_format_t format;
+    truth_sources_t sources; /* --records and --mapping */
+    uint32_t k;
+    uint32_t deadline_ms;
+} eval_options_t;
+
+static void eval_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: evaluate dedup --snapshot SNAP --truth TRUTH [OPTIONS]\n"
+        "       evaluate query --server HOST:PORT --queries FILE\n"
+        "                      --truth TRUTH [OPTIONS]\n"
+        "\n"
+        "dedup scores the blocking, the pair decisions and the customers\n"
+        "of a snapshot against the true entities. query sends every record\n"
+        "of FILE to ecifd as a Resolve request and scores the ranking.\n"
+        "\n"
+        "  --snapshot SNAP      snapshot written by ecifctl import (dedup)\n"
+        "  --truth TRUTH        the entity of a record:\n"
+        "                         febrl      rec-N-org, rec-N-dup-K -> N\n"
+        "                         dsgen      rec_id without its last digit\n"
+        "                         source-id  the source_id itself\n"
+        "                         s/REGEX/REPLACEMENT/  POSIX extended\n"
+        "                                    REGEX matching the whole\n"
+        "                                    source_id, \\1..\\9 in\n"
+        "                                    REPLACEMENT\n"
+        "                         column:NAME  column NAME of the files in\n"
+        "                                    --records (dedup)\n"
+        "                         file:PATH  CSV with the columns\n"
+        "                                    source_system, source_id,\n"
+        "                                    entity_id\n"
+        "  --records FILE       a file the snapshot was imported from, read\n"
+        "                       for column:NAME (repeat for several files)\n"
+        "  --mapping FILE       column mapping of the --records or\n"
+        "                       --queries files, as given to ecifctl import\n"
+        "  --format csv|jsonl   format of --queries (default: by file name)\n"
+        "  --server HOST:PORT   address of ecifd (query)\n"
+        "  --queries FILE       query records, CSV or JSONL (query)\n"
+        "  --k K                candidates requested per query; the k of\n"
+        "                       hit@k (1 to 64, default 5)\n"
+        "  --absent-rule REGEX  queries whose source_id matches this POSIX\n"
+        "                       extended REGEX have no true record in the\n"
+        "                       index; a right answer is no match\n"
+        "  --deadline-ms N      deadline of each call (default 5000)\n"
+        "  --label TEXT         name of the data set in the output\n"
+        "  --json OUT           also write every figure to OUT as JSON\n"
+        "  --help               show this text\n");
+}
+
+static bool parse_u32(const char *option, const char *text, uint32_t min,
+                      uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0 ||
+        v < min || v > max) {
+        fprintf(stderr,
+                "evaluate: invalid %s '%s': expected an integer from %u to "
+                "%u\n",
+                option, text, min, max);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool parse_format(const char *text, source_format_t *out)
+{
+    if (strcmp(text, "csv") == 0)
+        *out = SOURCE_FORMAT_CSV;
+    else if (strcmp(text, "jsonl") == 0)
+        *out = SOURCE_FORMAT_JSONL;
+    else {
+        fprintf(stderr,
+                "evaluate: invalid --format '%s': expected csv or jsonl\n",
+                text);
+        return false;
+    }
+    return true;
+}
+
+static bool add_records_file(truth_sources_t *sources, const char *path)
+{
+    if (sources->n_records == EVAL_MAX_RECORD_FILES) {
+        fprintf(stderr, "evaluate: more than %d --records files\n",
+                EVAL_MAX_RECORD_FILES);
+        return false;
+    }
+    sources->records[sources->n_records++] = path;
+    return true;
+}
+
+/* Returns -1 to go on, or the exit code: 0 after --help, 2 on a usage error. */
+static int parse_options(int argc, char **argv, eval_options_t *opts)
+{
+    enum {
+        OPT_SNAPSHOT = 256,
+        OPT_SERVER,
+        OPT_QUERIES,
+        OPT_TRUTH,
+        OPT_RECORDS,
+        OPT_MAPPING,
+        OPT_FORMAT,
+        OPT_K,
+        OPT_ABSENT,
+        OPT_DEADLINE,
+        OPT_LABEL,
+        OPT_JSON,
+        OPT_HELP,
+    };
+    static const struct option longopts[] = {
+        {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
+        {"server", required_argument, NULL, OPT_SERVER},
+        {"queries", required_argument, NULL, OPT_QUERIES},
+        {"truth", required_argument, NULL, OPT_TRUTH},
+        {"records", required_argument, NULL, OPT_RECORDS},
+        {"mapping", required_argument, NULL, OPT_MAPPING},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"k", required_argument, NULL, OPT_K},
+        {"absent-rule", required_argument, NULL, OPT_ABSENT},
+        {"deadline-ms", required_argument, NULL, OPT_DEADLINE},
+        {"label", required_argument, NULL, OPT_LABEL},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+
+    memset(opts, 0, sizeof(*opts));
+    opts->format = SOURCE_FORMAT_AUTO;
+    opts->k = EVAL_DEFAULT_K;
+    opts->deadline_ms = EVAL_DEFAULT_DEADLINE_MS;
+
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case OPT_SNAPSHOT:
+            opts->snapshot = optarg;
+            break;
+        case OPT_SERVER:
+            opts->server = optarg;
+            break;
+        case OPT_QUERIES:
+            opts->queries = optarg;
+            break;
+        case OPT_TRUTH:
+            opts->truth = optarg;
+            break;
+        case OPT_RECORDS:
+            ok = add_records_file(&opts->sources, optarg);
+            break;
+        case OPT_MAPPING:
+            opts->sources.mapping = optarg;
+            break;
+        case OPT_FORMAT:
+            ok = parse_format(optarg, &opts->format);
+            break;
+        case OPT_K:
+            ok = parse_u32("--k", optarg, 1, ECIF_MAX_CANDIDATES, &opts->k);
+            break;
+        case OPT_ABSENT:
+            opts->absent_rule = optarg;
+            break;
+        case OPT_DEADLINE:
+            ok = parse_u32("--deadline-ms", optarg, 1, 3600 * 1000,
+                           &opts->deadline_ms);
+            break;
+        case OPT_LABEL:
+            opts->label = optarg;
+            break;
+        case OPT_JSON:
+            opts->json = optarg;
+            break;
+        case OPT_HELP:
+            eval_usage(stdout);
+            return 0;
+        default:
+            ok = false;
+            break;
+        }
+        if (!ok) {
+            eval_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "evaluate: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (opts->truth == NULL) {
+        fprintf(stderr, "evaluate: --truth is required\n");
+        return 2;
+    }
+    return -1;
+}
+
+/* ---- JSON output ----------------------------------------------------------
+ */
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static FILE *json_open(const char *path)
+{
+    FILE *out = fopen(path, "w");
+    if (out == NULL)
+        fprintf(stderr, "evaluate: cannot write --json '%s': %s\n", path,
+                strerror(errno));
+    return out;
+}
+
+static bool json_close(FILE *out, const char *path)
+{
+    bool ok = !ferror(out);
+    if (fclose(out) != 0)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, "evaluate: writing --json '%s' failed\n", path);
+    return ok;
+}
+
+static void json_text(FILE *out, const char *key, const char *value)
+{
+    fprintf(out, "  \"%s\": ", key);
+    if (value != NULL)
+        json_string(out, value);
+    else
+        fputs("null", out);
+    fputs(",\n", out);
+}
+
+static void json_count(FILE *out, const char *key, uint64_t value)
+{
+    fprintf(out, "  \"%s\": %llu,\n", key, (unsigned long long)value);
+}
+
+static void json_ratio(FILE *out, const char *key, double value)
+{
+    fprintf(out, "  \"%s\": %.6f,\n", key, value);
+}
+
+static void json_prf(FILE *out, const char *prefix, const metrics_prf_t *prf)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "%s_precision", prefix);
+    json_ratio(out, key, prf->precision);
+    snprintf(key, sizeof(key), "%s_recall", prefix);
+    json_ratio(out, key, prf->recall);
+    snprintf(key, sizeof(key), "%s_f1", prefix);
+    json_ratio(out, key, prf->f1);
+}
+
+static void json_header(FILE *out, const char *mode, const eval_options_t *opts)
+{
+    char date[32];
+    time_t now = time(NULL);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    fputs("{\n", out);
+    json_text(out, "mode", mode);
+    json_text(out, "date", date);
+    json_text(out, "label", opts->label);
+    json_text(out, "truth", opts->truth);
+}
+
+/* ---- dedup ----------------------------------------------------------------
+ */
+
+typedef struct dedup_result {
+    uint64_t records;
+    uint64_t entities;
+    uint64_t customers;
+    uint64_t no_truth; /* records the truth gives no entity */
+    metrics_pairs_t cluster_pairs;
+    metrics_prf_t cluster;
+    metrics_prf_t bcubed;
+    uint64_t candidate_pairs;
+    uint64_t true_candidate_pairs;
+    uint64_t capped_records; /* records whose candidate list was full */
+    metrics_blocking_t blocking;
+    uint64_t match_pairs;      /* candidate pairs ecif_compare calls MATCH */
+    uint64_t true_match_pairs; /* of those, true pairs */
+    metrics_prf_t compare;
+} dedup_result_t;
+
+/* Fills truth_labels and predicted with one label per stored record. */
+static bool dedup_labels(const ecif_store_t *store, truth_t *truth,
+                         uint32_t *truth_labels, uint32_t *predicted,
+                         dedup_result_t *res)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    bool ok = true;
+    for (uint32_t r = 0; ok && r < res->records; r++) {
+        ecif_record_t rec;
+        ecif_store_get_record(store, r, &rec);
+        truth_result_t tr = truth_label(truth, rec.source_system, rec.source_id,
+                                        true, &buf, &cap, &truth_labels[r]);
+        if (tr == TRUTH_NOMEM) {
+            fprintf(stderr, "evaluate: out of memory\n");
+            ok = false;
+        } else if (tr == TRUTH_NONE) {
+            truth_labels[r] = intern_fresh(&truth->entities);
+            res->no_truth++;
+        }
+        predicted[r] = ecif_store_record_customer(store, r);
+    }
+    free(buf);
+    return ok;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Collects the distinct candidate pairs (low id << 32 | high id) of every
+ * record into *pairs (malloc'd, sorted) and their count into *count. A
+ * pair gathered from both of its records is counted once.
+ */
+static bool dedup_candidate_pairs(const ecif_store_t *store,
+                                  dedup_result_t *res, uint64_t **pairs,
+                                  size_t *count)
+{
+    uint32_t *cands = malloc(EVAL_MAX_RECORD_CANDIDATES * sizeof(*cands));
+    uint64_t *list = NULL;
+    size_t n = 0;
+    size_t cap = 0;
+    bool ok = cands != NULL;
+
+    for (uint32_t r = 0; ok && r < res->records; r++) {
+        size_t got = 0;
+        ok = ecif_record_candidates(store, r, cands, EVAL_MAX_RECORD_CANDIDATES,
+                                    &got) == ECIF_OK;
+        if (got >= EVAL_FULL_CANDIDATE_LIST)
+            res->capped_records++;
+        if (ok && n + got > cap) {
+            size_t next = cap ? cap * 2 : 65536;
+            while (next < n + got)
+                next *= 2;
+            uint64_t *grown = realloc(list, next * sizeof(*list));
+            ok = grown != NULL;
+            if (ok) {
+                list = grown;
+                cap = next;
+            }
+        }
+        for (size_t i = 0; ok && i < got; i++) {
+            uint32_t lo = r < cands[i] ? r : cands[i];
+            uint32_t hi = r < cands[i] ? cands[i] : r;
+            list[n++] = (uint64_t)lo << 32 | hi;
+        }
+    }
+    free(cands);
+    if (!ok) {
+        free(list);
+        fprintf(stderr, "evaluate: gathering candidates failed: out of "
+                        "memory\n");
+        return false;
+    }
+
+    qsort(list, n, sizeof(*list), compare_u64);
+    size_t unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (unique == 0 || list[i] != list[unique - 1])
+            list[unique++] = list[i];
+    }
+    *pairs = list;
+    *count = unique;
+    return true;
+}
+
+/*
+ * Scores the blocking and the pair decisions over the candidate pairs:
+ * which are true pairs, and which of them ecif_compare calls MATCH.
+ */
+static bool dedup_score_pairs(const ecif_store_t *store,
+                              const uint32_t *truth_labels, dedup_result_t *res)
+{
+    uint64_t *pairs = NULL;
+    size_t n = 0;
+    if (!dedup_candidate_pairs(store, res, &pairs, &n))
+        return false;
+
+    res->candidate_pairs = n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = (uint32_t)(pairs[i] >> 32);
+        uint32_t b = (uint32_t)pairs[i];
+        bool is_true = truth_labels[a] == truth_labels[b];
+        if (is_true)
+            res->true_candidate_pairs++;
+
+        ecif_record_t ra, rb;
+        ecif_store_get_record(store, a, &ra);
+        ecif_store_get_record(store, b, &rb);
+        double score;
+        ecif_verdict_t verdict;
+        ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+        ecif_compare(&ra, &rb, &score, &verdict, evidence);
+        if (verdict == ECIF_MATCH) {
+            res->match_pairs++;
+            if (is_true)
+                res->true_match_pairs++;
+        }
+    }
+    free(pairs);
+
+    metrics_blocking_from_counts(
+        res->cluster_pairs.true_pairs, res->true_candidate_pairs,
+        res->candidate_pairs, res->records, &res->blocking);
+    metrics_prf_from_counts(res->true_match_pairs, res->match_pairs,
+                            res->cluster_pairs.true_pairs, &res->compare);
+    return true;
+}
+
+static bool dedup_evaluate(const ecif_store_t *store, truth_t *truth,
+                           dedup_result_t *res)
+{
+    ecif_store_info_t info;
+    ecif_store_get_info(store, &info);
+    res->records = info.record_count;
+    res->customers = info.customer_count;
+
+    size_t n = res->records;
+    uint32_t *truth_labels = malloc((n ? n : 1) * sizeof(uint32_t));
+    uint32_t *predicted = malloc((n ? n : 1) * sizeof(uint32_t));
+    bool ok = truth_labels != NULL && predicted != NULL &&
+              dedup_labels(store, truth, truth_labels, predicted, res);
+    if (ok) {
+        res->entities = truth->entities.next;
+        ok =
+            metrics_count_pairs(truth_labels, predicted, n,
+                                &res->cluster_pairs) == ECIF_OK &&
+            metrics_bcubed(truth_labels, predicted, n, &res->bcubed) == ECIF_OK;
+        if (!ok)
+            fprintf(stderr, "evaluate: out of memory counting pairs\n");
+    }
+    if (ok) {
+        const metrics_pairs_t *p = &res->cluster_pairs;
+        metrics_prf_from_counts(p->true_positives, p->predicted_pairs,
+                                p->true_pairs, &res->cluster);
+        ok = dedup_score_pairs(store, truth_labels, res);
+    }
+    free(truth_labels);
+    free(predicted);
+    return ok;
+}
+
+/* Entities of the records in the snapshot that have a truth. */
+static uint64_t dedup_entities(const dedup_result_t *res)
+{
+    return res->entities - res->no_truth;
+}
+
+static void dedup_print(const eval_options_t *opts, const dedup_result_t *r)
+{
+    const metrics_pairs_t *p = &r->cluster_pairs;
+    printf("dedup %s (truth %s)\n", opts->label ? opts->label : opts->snapshot,
+           opts->truth);
+    printf("  records %llu, true entities %llu, customers %llu, records "
+           "without a truth %llu\n",
+           (unsigned long long)r->records,
+           (unsigned long long)dedup_entities(r),
+           (unsigned long long)r->customers, (unsigned long long)r->no_truth);
+    printf("  blocking:   pairs completeness %.4f, reduction ratio %.6f "
+           "(%llu candidate pairs, %llu of %llu true pairs; %llu records "
+           "with a full candidate list)\n",
+           r->blocking.pairs_completeness, r->blocking.reduction_ratio,
+           (unsigned long long)r->candidate_pairs,
+           (unsigned long long)r->true_candidate_pairs,
+           (unsigned long long)p->true_pairs,
+           (unsigned long long)r->capped_records);
+    printf("  compare:    precision %.4f, recall %.4f, F1 %.4f "
+           "(%llu MATCH pairs, %llu true)\n",
+           r->compare.precision, r->compare.recall, r->compare.f1,
+           (unsigned long long)r->match_pairs,
+           (unsigned long long)r->true_match_pairs);
+    printf("  clusters:   precision %.4f, recall %.4f, F1 %.4f "
+           "(%llu pairs in one customer, %llu true)\n",
+           r->cluster.precision, r->cluster.recall, r->cluster.f1,
+           (unsigned long long)p->predicted_pairs,
+           (unsigned long long)p->true_positives);
+    printf("  B-cubed:    precision %.4f, recall %.4f, F1 %.4f\n",
+           r->bcubed.precision, r->bcubed.recall, r->bcubed.f1);
+}
+
+static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
+                       const dedup_result_t *r)
+{
+    FILE *out = json_open(opts->json);
+    if (out == NULL)
+        return false;
+    const metrics_pairs_t *p = &r->cluster_pairs;
+    json_header(out, "dedup", opts);
+    json_text(out, "snapshot", opts->snapshot);
+    json_count(out, "records", r->records);
+    json_count(out, "entities", dedup_entities(r));
+    json_count(out, "customers", r->customers);
+    json_count(out, "records_without_truth", r->no_truth);
+    json_count(out, "truth_rows", truth->table_rows);
+    json_count(out, "truth_rows_rejected", truth->table_rejected);
+    json_count(out, "true_pairs", p->true_pairs);
+    json_count(out, "candidate_pairs", r->candidate_pairs);
+    json_count(out, "true_candidate_pairs", r->true_candidate_pairs);
+    json_count(out, "records_with_full_candidate_list", r->capped_records);
+    json_ratio(out, "pairs_completeness", r->blocking.pairs_completeness);
+    json_ratio(out, "reduction_ratio", r->blocking.reduction_ratio);
+    json_count(out, "match_pairs", r->match_pairs);
+    json_count(out, "true_match_pairs", r->true_match_pairs);
+    json_prf(out, "compare", &r->compare);
+    json_count(out, "cluster_pairs", p->predicted_pairs);
+    json_count(out, "true_cluster_pairs", p->true_positives);
+    json_prf(out, "cluster", &r->cluster);
+    json_prf(out, "bcubed", &r->bcubed);
+    fputs("  \"end\": true\n}\n", out);
+    return json_close(out, opts->json);
+}
+
+static int run_dedup(const eval_options_t *opts)
+{
+    if (opts->snapshot == NULL) {
+        fprintf(stderr, "evaluate: dedup needs --snapshot\n");
+        return 2;
+    }
+    truth_t truth;
+    if (!truth_init(&truth, opts->truth, &opts->sources)) {
+        truth_fini(&truth);
+        return 2;
+    }
+
+    char err[512];
+    ecif_store_t *store = NULL;
+    if (ecif_store_open(opts->snapshot, &store, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "evaluate: cannot open the snapshot '%s': %s\n",
+                opts->snapshot, err);
+        truth_fini(&truth);
+        return 1;
+    }
+
+    dedup_result_t res = {0};
+    bool ok = dedup_evaluate(store, &truth, &res);
+    if (ok) {
+        dedup_print(opts, &res);
+        if (res.no_truth == res.records && res.records > 0)
+            fprintf(stderr, "evaluate: warning: no record of the snapshot "
+                            "has a truth; check --truth\n");
+        if (opts->json != NULL)
+            ok = dedup_json(opts, &truth, &res);
+    }
+    ecif_store_close(store);
+    truth_fini(&truth);
+    return ok ? 0 : 1;
+}
+
+/* ---- query ----------------------------------------------------------------
+ */
+
+typedef struct query_result {
+    uint64_t queries;
+    uint64_t rows_rejected;
+    uint64_t no_truth; /* queries the truth gives no entity */
+    uint64_t failed;   /* calls that did not return OK */
+    uint64_t no_candidate;
+    metrics_ranking_t ranking;
+    char first_error[ECIF_CLIENT_DETAILS_MAX + 64];
+} query_result_t;
+
+/* Packs a ResolveRequest for rec without its source keys (malloc'd). */
+static uint8_t *pack_request(const ecif_record_t *rec, uint32_t k, size_t *len)
+{
+    Ecif__V1__Record record = ECIF__V1__RECORD__INIT;
+    record.name = (char *)(rec->name ? rec->name : "");
+    record.given_name = (char *)(rec->given_name ? rec->given_name : "");
+    record.family_name = (char *)(rec->family_name ? rec->family_name : "");
+    record.id_type = (char *)(rec->id_type ? rec->id_type : "");
+    record.id_number = (char *)(rec->id_number ? rec->id_number : "");
+    record.dob = (char *)(rec->dob ? rec->dob : "");
+    record.gender = (char *)(rec->gender ? rec->gender : "");
+    record.n_phones = rec->n_phones;
+    record.phones = (char **)rec->phones;
+    record.n_emails = rec->n_emails;
+    record.emails = (char **)rec->emails;
+    record.n_addresses = rec->n_addresses;
+    record.addresses = (char **)rec->addresses;
+
+    Ecif__V1__ResolveRequest req = ECIF__V1__RESOLVE_REQUEST__INIT;
+    req.record = &record;
+    req.max_candidates = k;
+
+    *len = protobuf_c_message_get_packed_size(&req.base);
+    uint8_t *buf = malloc(*len > 0 ? *len : 1);
+    if (buf != NULL)
+        protobuf_c_message_pack(&req.base, buf);
+    return buf;
+}
+
+/* State shared by the queries of one run. */
+typedef struct query_run {
+    const eval_options_t *opts;
+    ecif_client_t *client;
+    truth_t *truth;
+    regex_t absent;
+    bool has_absent;
+    char *buf;
+    size_t cap;
+    query_result_t *res;
+} query_run_t;
+
+/*
+ * Returns the rank of the first candidate with a matched record of entity,
+ * or 0. A matched record whose key has no entity counts as wrong.
+ */
+static size_t query_rank(query_run_t *run,
+                         const Ecif__V1__ResolveResponse *resp, uint32_t entity)
+{
+    for (size_t i = 0; i < resp->n_candidates; i++) {
+        const Ecif__V1__Candidate *c = resp->candidates[i];
+        for (size_t j = 0; j < c->n_matched_records; j++) {
+            const Ecif__V1__RecordRef *ref = c->matched_records[j];
+            uint32_t label;
+            if (truth_label(run->truth, ref->source_system, ref->source_id,
+                            false, &run->buf, &run->cap,
+                            &label) == TRUTH_FOUND &&
+                label == entity)
+                return i + 1;
+        }
+    }
+    return 0;
+}
+
+static void query_score(query_run_t *run, const ecif_record_t *rec,
+                        const Ecif__V1__ResolveResponse *resp)
+{
+    query_result_t *res = run->res;
+    if (resp->n_candidates == 0)
+        res->no_candidate++;
+
+    const char *id = rec->source_id ? rec->source_id : "";
+    if (run->has_absent && regexec(&run->absent, id, 0, NULL, 0) == 0) {
+        bool no_match =
+            resp->n_candidates == 0 ||
+            resp->candidates[0]->verdict == ECIF__V1__VERDICT__NO_MATCH;
+        metrics_ranking_add_absent(&res->ranking, no_match);
+        return;
+    }
+
+    uint32_t entity;
+    const char *system = rec->source_system ? rec->source_system : "";
+    if (truth_label(run->truth, system, id, true, &run->buf, &run->cap,
+                    &entity) != TRUTH_FOUND) {
+        res->no_truth++;
+        return;
+    }
+    metrics_ranking_add_present(&res->ranking, query_rank(run, resp, entity));
+}
+
+/* Sends one query and scores the response. Returns false on ENOMEM only. */
+static bool query_one(query_run_t *run, const ecif_record_t *rec)
+{
+    size_t len = 0;
+    uint8_t *req = pack_request(rec, run->opts->k, &len);
+    if (req == NULL)
+        return false;
+
+    ecif_client_result_t result;
+    int rc = ecif_client_call(run->client, ECIF_METHOD_RESOLVE, req, len,
+                              run->opts->deadline_ms, &result);
+    free(req);
+    run->res->queries++;
+    if (rc != ECIF_OK || result.status != GRPC_STATUS_OK) {
+        if (run->res->first_error[0] == '\0')
+            snprintf(run->res->first_error, sizeof(run->res->first_error),
+                     "Resolve: %s (gRPC status %d)",
+                     rc == ECIF_OK ? result.details : ecif_status_str(rc),
+                     (int)result.status);
+        free(result.response);
+        run->res->failed++;
+        return rc != ECIF_ENOMEM;
+    }
+
+    Ecif__V1__ResolveResponse *resp = ecif__v1__resolve_response__unpack(
+        NULL, result.response_len, result.response);
+    free(result.response);
+    if (resp == NULL) {
+        run->res->failed++;
+        return true;
+    }
+    query_score(run, rec, resp);
+    ecif__v1__resolve_response__free_unpacked(resp, NULL);
+    return true;
+}
+
+static bool query_all(query_run_t *run, const mapping_t *mapping)
+{
+    source_options_t sopts = {
+        .format = run->opts->format,
+        .mapping = mapping,
+        .warn = source_warning,
+    };
+    char err[512];
+    source_t *src = NULL;
+    const char *path = run->opts->queries;
+    if (source_open(path, MAPPING_RECORDS, &sopts, &src, err, sizeof(err)) !=
+        ECIF_OK) {
+        fprintf(stderr, "evaluate: cannot open the queries: %s\n", err);
+        return false;
+    }
+
+    bool ok = true;
+    source_row_t row;
+    int rc;
+    while (ok && (rc = source_next(src, &row, err, sizeof(err))) != 0) {
+        if (rc == ECIF_EINVAL) {
+            fprintf(stderr, "%s:%llu: row skipped: %s\n", path,
+                    (unsigned long long)row.line, err);
+            run->res->rows_rejected++;
+            continue;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "evaluate: reading %s failed: %s\n", path, err);
+            ok = false;
+            break;
+        }
+        ok = query_one(run, &row.record);
+        if (!ok)
+            fprintf(stderr, "evaluate: out of memory\n");
+    }
+    source_close(src);
+    return ok;
+}
+
+static void query_print(const eval_options_t *opts, const query_result_t *r)
+{
+    metrics_ranking_rates_t rates;
+    metrics_ranking_rates(&r->ranking, &rates);
+    printf("query %s at %s (truth %s)\n",
+           opts->label ? opts->label : opts->queries, opts->server,
+           opts->truth);
+    printf("  queries %llu (%llu failed, %llu rows rejected, %llu without "
+           "a truth, %llu with no candidate)\n",
+           (unsigned long long)r->queries, (unsigned long long)r->failed,
+           (unsigned long long)r->rows_rejected,
+           (unsigned long long)r->no_truth,
+           (unsigned long long)r->no_candidate);
+    printf("  present %llu: hit@1 %.4f, hit@%u %.4f, MRR %.4f\n",
+           (unsigned long long)r->ranking.present, rates.hit_at_1, r->ranking.k,
+           rates.hit_at_k, rates.mrr);
+    printf("  absent %llu: correct no-match rate %.4f\n",
+           (unsigned long long)r->ranking.absent, rates.correct_no_match);
+    if (r->first_error[0] != '\0')
+        printf("  first failure: %s\n", r->first_error);
+}
+
+static bool query_json(const eval_options_t *opts, const query_result_t *r)
+{
+    FILE *out = json_open(opts->json);
+    if (out == NULL)
+        return false;
+    metrics_ranking_rates_t rates;
+    metrics_ranking_rates(&r->ranking, &rates);
+    json_header(out, "query", opts);
+    json_text(out, "server", opts->server);
+    json_text(out, "queries_file", opts->queries);
+    json_text(out, "absent_rule", opts->absent_rule);
+    json_count(out, "k", r->ranking.k);
+    json_count(out, "queries", r->queries);
+    json_count(out, "failed", r->failed);
+    json_count(out, "rows_rejected", r->rows_rejected);
+    json_count(out, "without_truth", r->no_truth);
+    json_count(out, "no_candidate", r->no_candidate);
+    json_count(out, "present", r->ranking.present);
+    json_count(out, "hit_at_1_count", r->ranking.hit_at_1);
+    json_count(out, "hit_at_k_count", r->ranking.hit_at_k);
+    json_ratio(out, "hit_at_1", rates.hit_at_1);
+    json_ratio(out, "hit_at_k", rates.hit_at_k);
+    json_ratio(out, "mrr", rates.mrr);
+    json_count(out, "absent", r->ranking.absent);
+    json_count(out, "correct_no_match_count", r->ranking.correct_no_match);
+    json_ratio(out, "correct_no_match", rates.correct_no_match);
+    fputs("  \"end\": true\n}\n", out);
+    return json_close(out, opts->json);
+}
+
+/* Loads the --mapping of the queries, or the canonical layout. */
+static mapping_t *query_mapping(const eval_options_t *opts)
+{
+    mapping_t *mapping = NULL;
+    char err[512];
+    if (mapping_create(&mapping) != ECIF_OK) {
+        fprintf(stderr, "evaluate: out of memory\n");
+        return NULL;
+    }
+    if (opts->sources.mapping != NULL &&
+        mapping_load_file(mapping, opts->sources.mapping, err, sizeof(err)) !=
+            ECIF_OK) {
+        fprintf(stderr, "evaluate: invalid --mapping: %s\n", err);
+        mapping_destroy(mapping);
+        return NULL;
+    }
+    return mapping;
+}
+
+static bool query_compile_absent(query_run_t *run, const char *text)
+{
+    if (text == NULL)
+        return true;
+    int rc = regcomp(&run->absent, text, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        char msg[256];
+        regerror(rc, &run->absent, msg, sizeof(msg));
+        fprintf(stderr, "evaluate: invalid --absent-rule '%s': %s\n", text,
+                msg);
+        return false;
+    }
+    run->has_absent = true;
+    return true;
+}
+
+static int run_query(const eval_options_t *opts)
+{
+    if (opts->server == NULL || opts->queries == NULL) {
+        fprintf(stderr, "evaluate: query needs --server and --queries\n");
+        return 2;
+    }
+    if (strncmp(opts->truth, "column:", 7) == 0) {
+        fprintf(stderr, "evaluate: query takes a rule or file:PATH as "
+                        "--truth, not column:NAME\n");
+        return 2;
+    }
+
+    truth_t truth;
+    query_result_t res = {0};
+    query_run_t run = {.opts = opts, .truth = &truth, .res = &res};
+    metrics_ranking_init(&res.ranking, opts->k);
+    bool ok = truth_init(&truth, opts->truth, &opts->sources) &&
+              query_compile_absent(&run, opts->absent_rule);
+    mapping_t *mapping = ok ? query_mapping(opts) : NULL;
+    char err[512];
+    if (mapping != NULL && ecif_client_create(opts->server, &run.client, err,
+                                              sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "evaluate: cannot create a client for '%s': %s\n",
+                opts->server, err);
+        ok = false;
+    }
+    int status = ok && mapping != NULL ? 0 : 2;
+
+    if (status == 0) {
+        /* A rule learns entity keys from the queries; the index shares
+         * them through the same rule, so no table is needed. */
+        ok = query_all(&run, mapping);
+        if (ok)
+            query_print(opts, &res);
+        if (ok && res.failed == res.queries && res.queries > 0) {
+            fprintf(stderr, "evaluate: every Resolve call failed\n");
+            ok = false;
+        }
+        if (ok && opts->json != NULL)
+            ok = query_json(opts, &res);
+        status = ok ? 0 : 1;
+    }
+    ecif_client_destroy(run.client);
+    mapping_destroy(mapping);
+    if (run.has_absent)
+        regfree(&run.absent);
+    free(run.buf);
+    truth_fini(&truth);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        eval_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *mode = argv[1];
+    if (strcmp(mode, "dedup") != 0 && strcmp(mode, "query") != 0) {
+        fprintf(stderr,
+                "evaluate: unknown mode '%s': expected dedup or "
+                "query\n",
+                mode);
+        return 2;
+    }
+
+    eval_options_t opts;
+    int rc = parse_options(argc - 1, argv + 1, &opts);
+    if (rc >= 0)
+        return rc;
+    return strcmp(mode, "dedup") == 0 ? run_dedup(&opts) : run_query(&opts);
+}
