@@ -1,0 +1,985 @@
+/*
+ * pg_resolve_bench: the PostgreSQL side of bench/pg-compare.sh. It sends
+ * each query record to PostgreSQL as one execution of a prepared
+ * statement and measures accuracy and latency the way resolve_bench does
+ * for ecifd.
+ *
+ * Queries are read with the tools/source.h reader and the same column
+ * mapping as ecifctl import. The statement text comes from a file
+ * (bench/pg/query.sql) and takes eight text parameters: given name,
+ * family name, full name, ID number, phones and emails joined by '|',
+ * date of birth as YYYY-MM-DD (normalized by ecif_norm_date, NULL when
+ * absent or not in the calendar), and the row limit K. It returns rows
+ * (source_system, source_id, score), best first.
+ *
+ * Truth: either a rule on the query's source_id (febrl, same or
+ * s/REGEX/REPLACEMENT/, as in resolve_bench; a row is right when its
+ * source_id equals the derived id) or a truth file of (source_system,
+ * source_id, entity_id) rows (a row is right when its record and the
+ * query record belong to the same entity).
+ *
+ * Latency: one connection, one statement at a time. Each execution is
+ * timed with CLOCK_MONOTONIC around PQexecPrepared(), which sends the
+ * parameters and returns when the whole result has arrived.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "csv.h"
+#include "mapping.h"
+#include "normalize.h"
+#include "record.h"
+#include "source.h"
+#include "status.h"
+
+#define PGB_DEFAULT_K      5
+#define PGB_DEFAULT_ROUNDS 5
+#define PGB_DEFAULT_WARMUP 200
+#define PGB_MAX_ROUNDS     1000
+#define PGB_PARAMS         8
+#define PGB_STATEMENT      "resolve"
+
+/* Regex groups a truth rule's replacement may use: \0 to \9. */
+#define TRUTH_MAX_GROUPS 10
+
+typedef struct pgb_options {
+    const char *conninfo;
+    const char *sql;
+    const char *queries;
+    const char *mapping;
+    const char *truth;
+    const char *truth_file;
+    const char *json;
+    source_format_t format;
+    uint32_t k;
+    uint32_t rounds;
+    uint32_t warmup;
+} pgb_options_t;
+
+/* A source_id rule: the query's own id, or a regex and a replacement. */
+typedef struct truth_rule {
+    bool same;
+    regex_t regex;
+    char *replacement;
+} truth_rule_t;
+
+/* A truth file entry; the key is "source_system\x1fsource_id". */
+typedef struct truth_entry {
+    char *key;
+    char *entity;
+} truth_entry_t;
+
+typedef struct truth_table {
+    truth_entry_t *items; /* sorted by key */
+    size_t count;
+    size_t cap;
+} truth_table_t;
+
+typedef struct pgb_query {
+    char *params[PGB_PARAMS]; /* malloc'd; NULL is SQL NULL */
+    char *key;                /* the query's "system\x1fid" */
+    char *truth_id;           /* the rule's true source_id, or NULL */
+    const char *entity;       /* the truth file's entity, or NULL */
+} pgb_query_t;
+
+typedef struct pgb_queries {
+    pgb_query_t *items;
+    size_t count;
+    size_t cap;
+    uint64_t rows_rejected;
+} pgb_queries_t;
+
+typedef struct pgb_accuracy {
+    uint64_t scored;
+    uint64_t no_truth;
+    uint64_t hit_at_1;
+    uint64_t hit_at_k;
+    uint64_t no_candidate;
+    double reciprocal_rank_sum;
+} pgb_accuracy_t;
+
+typedef struct pgb_latency {
+    uint64_t *ns;
+    size_t count;
+    uint64_t failed;
+    double p50_us, p90_us, p99_us, max_us, mean_us;
+} pgb_latency_t;
+
+static void pgb_usage(FILE *out)
+{
+    fputs("usage: pg_resolve_bench --conninfo STR --sql FILE --queries FILE\n"
+          "         [--mapping FILE] [--format csv|jsonl]\n"
+          "         [--truth RULE | --truth-file CSV] [--max-candidates K]\n"
+          "         [--rounds N] [--warmup N] [--json OUT]\n"
+          "Runs each query record through the prepared statement in --sql on\n"
+          "one PostgreSQL connection and reports hit@1, hit@k, MRR and the\n"
+          "latency of each execution.\n"
+          "  --conninfo STR        libpq connection string\n"
+          "  --sql FILE            the statement, with parameters $1..$8\n"
+          "  --truth RULE          febrl (default), same or s/REGEX/REPL/ on\n"
+          "                        the query's source_id\n"
+          "  --truth-file CSV      source_system,source_id,entity_id rows;\n"
+          "                        replaces --truth\n"
+          "  --max-candidates K    rows per query (default 5)\n"
+          "  --rounds N            passes over the queries (default 5)\n"
+          "  --warmup N            unmeasured executions first (default 200)\n"
+          "  --json OUT            write every figure as JSON\n",
+          out);
+}
+
+static bool parse_u32(const char *option, const char *text, uint32_t min,
+                      uint32_t max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        fprintf(stderr,
+                "pg_resolve_bench: invalid %s '%s': expected an integer from "
+                "%u to %u\n",
+                option, text, min, max);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int parse_options(int argc, char **argv, pgb_options_t *opts)
+{
+    enum { OPT_TRUTH_FILE = 256, OPT_WARMUP, OPT_JSON };
+    static const struct option long_opts[] = {
+        {"conninfo", required_argument, NULL, 'c'},
+        {"sql", required_argument, NULL, 's'},
+        {"queries", required_argument, NULL, 'q'},
+        {"mapping", required_argument, NULL, 'm'},
+        {"format", required_argument, NULL, 'f'},
+        {"truth", required_argument, NULL, 't'},
+        {"truth-file", required_argument, NULL, OPT_TRUTH_FILE},
+        {"max-candidates", required_argument, NULL, 'k'},
+        {"rounds", required_argument, NULL, 'r'},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *opts = (pgb_options_t){.truth = "febrl",
+                            .format = SOURCE_FORMAT_AUTO,
+                            .k = PGB_DEFAULT_K,
+                            .rounds = PGB_DEFAULT_ROUNDS,
+                            .warmup = PGB_DEFAULT_WARMUP};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:s:q:m:f:t:k:r:h", long_opts,
+                            NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'c':
+            opts->conninfo = optarg;
+            break;
+        case 's':
+            opts->sql = optarg;
+            break;
+        case 'q':
+            opts->queries = optarg;
+            break;
+        case 'm':
+            opts->mapping = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "csv") == 0) {
+                opts->format = SOURCE_FORMAT_CSV;
+            } else if (strcmp(optarg, "jsonl") == 0) {
+                opts->format = SOURCE_FORMAT_JSONL;
+            } else {
+                fprintf(stderr,
+                        "pg_resolve_bench: invalid --format '%s': expected "
+                        "csv or jsonl\n",
+                        optarg);
+                ok = false;
+            }
+            break;
+        case 't':
+            opts->truth = optarg;
+            break;
+        case OPT_TRUTH_FILE:
+            opts->truth_file = optarg;
+            break;
+        case 'k':
+            ok = parse_u32("--max-candidates", optarg, 1, 100, &opts->k);
+            break;
+        case 'r':
+            ok =
+                parse_u32("--rounds", optarg, 1, PGB_MAX_ROUNDS, &opts->rounds);
+            break;
+        case OPT_WARMUP:
+            ok = parse_u32("--warmup", optarg, 0, 1000000, &opts->warmup);
+            break;
+        case OPT_JSON:
+            opts->json = optarg;
+            break;
+        case 'h':
+            pgb_usage(stdout);
+            return 0;
+        default:
+            ok = false;
+            break;
+        }
+        if (!ok) {
+            pgb_usage(stderr);
+            return 2;
+        }
+    }
+    const char *missing = opts->conninfo == NULL  ? "--conninfo"
+                          : opts->sql == NULL     ? "--sql"
+                          : opts->queries == NULL ? "--queries"
+                                                  : NULL;
+    if (missing != NULL || optind != argc) {
+        if (missing != NULL)
+            fprintf(stderr, "pg_resolve_bench: missing %s\n", missing);
+        else
+            fprintf(stderr, "pg_resolve_bench: unexpected argument '%s'\n",
+                    argv[optind]);
+        pgb_usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* ---- Truth ---------------------------------------------------------------
+ */
+
+static char *key_join(const char *system, const char *id)
+{
+    size_t len = strlen(system) + strlen(id) + 2;
+    char *key = malloc(len);
+    if (key != NULL)
+        snprintf(key, len, "%s\x1f%s", system, id);
+    return key;
+}
+
+/* Parses febrl, same or s/REGEX/REPLACEMENT/ ("\/" is a literal '/'). */
+static bool truth_rule_init(truth_rule_t *rule, const char *text)
+{
+    memset(rule, 0, sizeof(*rule));
+    if (strcmp(text, "same") == 0) {
+        rule->same = true;
+        return true;
+    }
+    if (strcmp(text, "febrl") == 0)
+        text = "s/^(rec-[0-9]+)-dup-[0-9]+$/\\1-org/";
+
+    size_t len = strlen(text);
+    char *regex_text = malloc(len + 1);
+    char *replacement = malloc(len + 1);
+    size_t part = 0, out = 0;
+    bool shaped = regex_text != NULL && replacement != NULL && len >= 4 &&
+                  text[0] == 's' && text[1] == '/' && text[len - 1] == '/';
+    for (size_t i = 2; shaped && i < len - 1; i++) {
+        char *dst = part == 0 ? regex_text : replacement;
+        if (text[i] == '\\' && text[i + 1] == '/' && i + 1 < len - 1) {
+            dst[out++] = '/';
+            i++;
+        } else if (text[i] == '/' && part == 0) {
+            regex_text[out] = '\0';
+            part = 1;
+            out = 0;
+        } else if (text[i] == '/') {
+            shaped = false;
+        } else {
+            dst[out++] = text[i];
+        }
+    }
+    if (!shaped || part != 1) {
+        fprintf(stderr,
+                "pg_resolve_bench: invalid --truth '%s': expected febrl, "
+                "same or s/REGEX/REPLACEMENT/\n",
+                text);
+        free(regex_text);
+        free(replacement);
+        return false;
+    }
+    replacement[out] = '\0';
+
+    int rc = regcomp(&rule->regex, regex_text, REG_EXTENDED);
+    if (rc != 0) {
+        char msg[256];
+        regerror(rc, &rule->regex, msg, sizeof(msg));
+        fprintf(stderr, "pg_resolve_bench: invalid truth regex '%s': %s\n",
+                regex_text, msg);
+        free(regex_text);
+        free(replacement);
+        return false;
+    }
+    free(regex_text);
+    rule->replacement = replacement;
+    return true;
+}
+
+static void truth_rule_fini(truth_rule_t *rule)
+{
+    if (rule->replacement != NULL) {
+        regfree(&rule->regex);
+        free(rule->replacement);
+    }
+}
+
+/*
+ * Returns the true source_id for a query's source_id (malloc'd), or NULL
+ * when the regex does not match the whole id or memory runs out.
+ */
+static char *truth_rule_apply(const truth_rule_t *rule, const char *id)
+{
+    if (rule->same)
+        return strdup(id);
+
+    regmatch_t groups[TRUTH_MAX_GROUPS];
+    if (regexec(&rule->regex, id, TRUTH_MAX_GROUPS, groups, 0) != 0 ||
+        groups[0].rm_so != 0 || (size_t)groups[0].rm_eo != strlen(id))
+        return NULL;
+
+    size_t cap = strlen(rule->replacement) + 1;
+    for (const char *p = rule->replacement; *p; p++)
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9')
+            cap += strlen(id);
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+
+    size_t len = 0;
+    for (const char *p = rule->replacement; *p; p++) {
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9') {
+            const regmatch_t *g = &groups[p[1] - '0'];
+            if (g->rm_so >= 0) {
+                memcpy(out + len, id + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
+                len += (size_t)(g->rm_eo - g->rm_so);
+            }
+            p++;
+        } else {
+            out[len++] = *p;
+        }
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static int truth_entry_compare(const void *a, const void *b)
+{
+    return strcmp(((const truth_entry_t *)a)->key,
+                  ((const truth_entry_t *)b)->key);
+}
+
+static void truth_table_fini(truth_table_t *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        free(t->items[i].key);
+        free(t->items[i].entity);
+    }
+    free(t->items);
+}
+
+static bool truth_table_append(truth_table_t *t, const char *system,
+                               const char *id, const char *entity)
+{
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        truth_entry_t *items = realloc(t->items, cap * sizeof(*items));
+        if (items == NULL)
+            return false;
+        t->items = items;
+        t->cap = cap;
+    }
+    truth_entry_t *e = &t->items[t->count];
+    e->key = key_join(system, id);
+    e->entity = strdup(entity);
+    if (e->key == NULL || e->entity == NULL) {
+        free(e->key);
+        free(e->entity);
+        return false;
+    }
+    t->count++;
+    return true;
+}
+
+/*
+ * Reads a truth CSV whose header names source_system, source_id and
+ * entity_id, in any order among other columns. Returns false on a read
+ * error, a missing column or a malformed row.
+ */
+static bool truth_table_load(truth_table_t *t, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        fprintf(stderr, "pg_resolve_bench: cannot open --truth-file '%s': %s\n",
+                path, strerror(errno));
+        return false;
+    }
+    csv_reader_t *reader = NULL;
+    if (csv_reader_create(fp, ',', &reader) != ECIF_OK) {
+        fclose(fp);
+        return false;
+    }
+
+    static const char *const names[3] = {"source_system", "source_id",
+                                         "entity_id"};
+    size_t column[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
+    bool header = true, ok = true;
+    char err[512];
+    csv_row_t row;
+    int rc;
+    while (ok && (rc = csv_reader_next(reader, &row, err, sizeof(err))) != 0) {
+        if (rc < 0) {
+            fprintf(stderr, "pg_resolve_bench: %s: %s\n", path, err);
+            ok = false;
+            break;
+        }
+        if (header) {
+            for (size_t i = 0; i < row.n_fields; i++)
+                for (size_t n = 0; n < 3; n++)
+                    if (strcmp(row.fields[i], names[n]) == 0)
+                        column[n] = i;
+            for (size_t n = 0; n < 3; n++)
+                if (column[n] == SIZE_MAX) {
+                    fprintf(stderr,
+                            "pg_resolve_bench: %s: missing column '%s'\n", path,
+                            names[n]);
+                    ok = false;
+                }
+            header = false;
+            continue;
+        }
+        ok = truth_table_append(t, row.fields[column[0]], row.fields[column[1]],
+                                row.fields[column[2]]);
+        if (!ok)
+            fprintf(stderr, "pg_resolve_bench: out of memory in %s\n", path);
+    }
+    csv_reader_destroy(reader);
+    fclose(fp);
+    if (ok)
+        qsort(t->items, t->count, sizeof(*t->items), truth_entry_compare);
+    return ok;
+}
+
+/* Returns the entity of a record key, or NULL when the table lacks it. */
+static const char *truth_table_find(const truth_table_t *t, const char *key)
+{
+    truth_entry_t probe = {.key = (char *)key};
+    const truth_entry_t *e = bsearch(&probe, t->items, t->count,
+                                     sizeof(*t->items), truth_entry_compare);
+    return e != NULL ? e->entity : NULL;
+}
+
+/* ---- Queries --------------------------------------------------------------
+ */
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
+}
+
+/* Joins the non-empty values with '|'; NULL when there are none. */
+static char *join_values(const char *const *values, uint32_t n)
+{
+    size_t cap = 1;
+    for (uint32_t i = 0; i < n; i++)
+        cap += values[i] != NULL ? strlen(values[i]) + 1 : 0;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    size_t len = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (values[i] == NULL || values[i][0] == '\0')
+            continue;
+        if (len > 0)
+            out[len++] = '|';
+        memcpy(out + len, values[i], strlen(values[i]));
+        len += strlen(values[i]);
+    }
+    out[len] = '\0';
+    if (len == 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static char *format_dob(const char *dob)
+{
+    uint32_t ymd;
+    bool valid;
+    if (dob == NULL || dob[0] == '\0' ||
+        ecif_norm_date(dob, &ymd, &valid) != ECIF_OK || !valid)
+        return NULL;
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%04u-%02u-%02u", ymd / 10000, ymd / 100 % 100,
+             ymd % 100);
+    return strdup(buf);
+}
+
+static void query_fini(pgb_query_t *q)
+{
+    for (size_t i = 0; i < PGB_PARAMS; i++)
+        free(q->params[i]);
+    free(q->key);
+    free(q->truth_id);
+}
+
+/*
+ * Appends a query with its parameters and truth. Returns false when
+ * memory runs out.
+ */
+static bool queries_append(pgb_queries_t *qs, const ecif_record_t *r,
+                           uint32_t k, const truth_rule_t *rule,
+                           const truth_table_t *table)
+{
+    if (qs->count == qs->cap) {
+        size_t cap = qs->cap ? qs->cap * 2 : 1024;
+        pgb_query_t *items = realloc(qs->items, cap * sizeof(*items));
+        if (items == NULL)
+            return false;
+        qs->items = items;
+        qs->cap = cap;
+    }
+    pgb_query_t *q = &qs->items[qs->count];
+    memset(q, 0, sizeof(*q));
+
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%u", k);
+    q->params[0] = dup_or_null(r->given_name);
+    q->params[1] = dup_or_null(r->family_name);
+    q->params[2] = dup_or_null(r->name);
+    q->params[3] = dup_or_null(r->id_number);
+    q->params[4] = join_values(r->phones, r->n_phones);
+    q->params[5] = join_values(r->emails, r->n_emails);
+    q->params[6] = format_dob(r->dob);
+    q->params[7] = strdup(limit);
+
+    const char *system = r->source_system ? r->source_system : "";
+    const char *id = r->source_id ? r->source_id : "";
+    q->key = key_join(system, id);
+    if (table != NULL)
+        q->entity = truth_table_find(table, q->key);
+    else
+        q->truth_id = truth_rule_apply(rule, id);
+    if (q->params[7] == NULL || q->key == NULL) {
+        query_fini(q);
+        return false;
+    }
+    qs->count++;
+    return true;
+}
+
+static void source_warning(void *arg, const char *path, const char *message)
+{
+    (void)arg;
+    fprintf(stderr, "%s: warning: %s\n", path, message);
+}
+
+static bool queries_load(const pgb_options_t *opts, const mapping_t *mapping,
+                         const truth_rule_t *rule, const truth_table_t *table,
+                         pgb_queries_t *qs)
+{
+    source_options_t sopts = {
+        .format = opts->format, .mapping = mapping, .warn = source_warning};
+    char err[512];
+    source_t *src = NULL;
+    if (source_open(opts->queries, MAPPING_RECORDS, &sopts, &src, err,
+                    sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "pg_resolve_bench: cannot open the queries: %s\n", err);
+        return false;
+    }
+
+    bool ok = true;
+    for (;;) {
+        source_row_t row;
+        int rc = source_next(src, &row, err, sizeof(err));
+        if (rc == 0)
+            break;
+        if (rc == ECIF_EINVAL) {
+            fprintf(stderr, "%s:%llu: row skipped: %s\n", opts->queries,
+                    (unsigned long long)row.line, err);
+            qs->rows_rejected++;
+            continue;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "pg_resolve_bench: reading %s failed: %s\n",
+                    opts->queries, err);
+            ok = false;
+            break;
+        }
+        if (!queries_append(qs, &row.record, opts->k, rule, table)) {
+            fprintf(stderr, "pg_resolve_bench: out of memory at query %zu\n",
+                    qs->count + 1);
+            ok = false;
+            break;
+        }
+    }
+    source_close(src);
+    return ok;
+}
+
+/* ---- Execution ------------------------------------------------------------
+ */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads a whole file into a malloc'd string, or returns NULL. */
+static char *read_text(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        fprintf(stderr, "pg_resolve_bench: cannot open --sql '%s': %s\n", path,
+                strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    size_t n;
+    while (text != NULL && (n = fread(text + len, 1, cap - len - 1, fp)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *grown = realloc(text, cap * 2);
+            if (grown == NULL) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = grown;
+            cap *= 2;
+        }
+    }
+    fclose(fp);
+    if (text != NULL)
+        text[len] = '\0';
+    return text;
+}
+
+/* Whether the record in row of res is the query's true record. */
+static bool row_is_true(const PGresult *res, int row, const pgb_query_t *q,
+                        const truth_table_t *table)
+{
+    const char *system = PQgetvalue(res, row, 0);
+    const char *id = PQgetvalue(res, row, 1);
+    if (table == NULL)
+        return strcmp(id, q->truth_id) == 0;
+
+    char *key = key_join(system, id);
+    const char *entity = key != NULL ? truth_table_find(table, key) : NULL;
+    free(key);
+    return entity != NULL && strcmp(entity, q->entity) == 0;
+}
+
+static void accuracy_add(pgb_accuracy_t *acc, const PGresult *res,
+                         const pgb_query_t *q, const truth_table_t *table)
+{
+    if ((table == NULL && q->truth_id == NULL) ||
+        (table != NULL && q->entity == NULL)) {
+        acc->no_truth++;
+        return;
+    }
+    acc->scored++;
+    int rows = PQntuples(res);
+    if (rows == 0)
+        acc->no_candidate++;
+    for (int i = 0; i < rows; i++) {
+        if (!row_is_true(res, i, q, table))
+            continue;
+        if (i == 0)
+            acc->hit_at_1++;
+        acc->hit_at_k++;
+        acc->reciprocal_rank_sum += 1.0 / (double)(i + 1);
+        break;
+    }
+}
+
+/*
+ * Executes the prepared statement for q. Returns the result on success
+ * (the caller clears it) and NULL after printing the error.
+ */
+static PGresult *execute(PGconn *conn, const pgb_query_t *q,
+                         uint64_t *elapsed_ns)
+{
+    uint64_t start = now_ns();
+    PGresult *res =
+        PQexecPrepared(conn, PGB_STATEMENT, PGB_PARAMS,
+                       (const char *const *)q->params, NULL, NULL, 0);
+    *elapsed_ns = now_ns() - start;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr,
+                "pg_resolve_bench: executing the statement failed: "
+                "%s",
+                PQerrorMessage(conn));
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+/*
+ * Runs the warm-up and the measured rounds. Accuracy comes from the first
+ * round. Returns false when memory for the samples runs out.
+ */
+static bool run_bench(PGconn *conn, const pgb_options_t *opts,
+                      const pgb_queries_t *qs, const truth_table_t *table,
+                      pgb_accuracy_t *acc, pgb_latency_t *lat)
+{
+    uint64_t ns;
+    for (uint32_t i = 0; i < opts->warmup && qs->count > 0; i++)
+        PQclear(execute(conn, &qs->items[i % qs->count], &ns));
+
+    lat->ns = malloc((qs->count * opts->rounds + 1) * sizeof(*lat->ns));
+    if (lat->ns == NULL)
+        return false;
+    for (uint32_t round = 0; round < opts->rounds; round++) {
+        for (size_t i = 0; i < qs->count; i++) {
+            PGresult *res = execute(conn, &qs->items[i], &ns);
+            if (res == NULL) {
+                lat->failed++;
+                continue;
+            }
+            lat->ns[lat->count++] = ns;
+            if (round == 0)
+                accuracy_add(acc, res, &qs->items[i], table);
+            PQclear(res);
+        }
+    }
+    return true;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted samples, in microseconds. */
+static double percentile_us(const uint64_t *sorted, size_t n, double p)
+{
+    if (n == 0)
+        return 0.0;
+    size_t rank = (size_t)ceil(p * (double)n);
+    return (double)sorted[(rank < 1 ? 1 : rank) - 1] / 1000.0;
+}
+
+static void summarize(pgb_latency_t *lat)
+{
+    if (lat->count == 0)
+        return;
+    qsort(lat->ns, lat->count, sizeof(*lat->ns), compare_u64);
+    double total = 0.0;
+    for (size_t i = 0; i < lat->count; i++)
+        total += (double)lat->ns[i];
+    lat->p50_us = percentile_us(lat->ns, lat->count, 0.50);
+    lat->p90_us = percentile_us(lat->ns, lat->count, 0.90);
+    lat->p99_us = percentile_us(lat->ns, lat->count, 0.99);
+    lat->max_us = (double)lat->ns[lat->count - 1] / 1000.0;
+    lat->mean_us = total / (double)lat->count / 1000.0;
+}
+
+static double share(uint64_t part, uint64_t whole)
+{
+    return whole > 0 ? (double)part / (double)whole : 0.0;
+}
+
+static void print_summary(const pgb_options_t *opts, const pgb_queries_t *qs,
+                          const pgb_accuracy_t *a, const pgb_latency_t *l)
+{
+    printf("queries: %zu (%llu rows skipped), %llu scored, %llu without a "
+           "truth\n",
+           qs->count, (unsigned long long)qs->rows_rejected,
+           (unsigned long long)a->scored, (unsigned long long)a->no_truth);
+    printf("accuracy (first round):\n  hit@1 %.4f  hit@%u %.4f  MRR %.4f  "
+           "no candidate %llu\n",
+           share(a->hit_at_1, a->scored), opts->k,
+           share(a->hit_at_k, a->scored),
+           a->scored ? a->reciprocal_rank_sum / (double)a->scored : 0.0,
+           (unsigned long long)a->no_candidate);
+    printf("latency (%u rounds, us):\n  execute  n=%-7zu p50 %8.1f  p90 %8.1f"
+           "  p99 %8.1f  max %9.1f  mean %8.1f  failed %llu\n",
+           opts->rounds, l->count, l->p50_us, l->p90_us, l->p99_us, l->max_us,
+           l->mean_us, (unsigned long long)l->failed);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s != NULL && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+static bool json_save(const pgb_options_t *opts, const pgb_queries_t *qs,
+                      const pgb_accuracy_t *a, const pgb_latency_t *l)
+{
+    FILE *out = fopen(opts->json, "w");
+    if (out == NULL) {
+        fprintf(stderr, "pg_resolve_bench: cannot write --json '%s': %s\n",
+                opts->json, strerror(errno));
+        return false;
+    }
+    char date[32];
+    time_t t = time(NULL);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    fprintf(out, "{\n  \"date\": \"%s\",\n  \"queries_file\": ", date);
+    json_string(out, opts->queries);
+    fputs(",\n  \"truth\": ", out);
+    json_string(out, opts->truth_file ? opts->truth_file : opts->truth);
+    fprintf(out,
+            ",\n  \"max_candidates\": %u,\n  \"rounds\": %u,\n"
+            "  \"warmup\": %u,\n  \"queries\": %zu,\n"
+            "  \"rows_skipped\": %llu,\n",
+            opts->k, opts->rounds, opts->warmup, qs->count,
+            (unsigned long long)qs->rows_rejected);
+    fprintf(out,
+            "  \"accuracy\": {\n    \"scored\": %llu,\n"
+            "    \"no_truth\": %llu,\n    \"hit_at_1\": %.6f,\n"
+            "    \"hit_at_k\": %.6f,\n    \"k\": %u,\n    \"mrr\": %.6f,\n"
+            "    \"no_candidate\": %llu\n  },\n",
+            (unsigned long long)a->scored, (unsigned long long)a->no_truth,
+            share(a->hit_at_1, a->scored), share(a->hit_at_k, a->scored),
+            opts->k,
+            a->scored ? a->reciprocal_rank_sum / (double)a->scored : 0.0,
+            (unsigned long long)a->no_candidate);
+    fprintf(out,
+            "  \"latency\": {\n    \"execute\": {\"samples\": %zu, "
+            "\"p50_us\": %.3f, \"p90_us\": %.3f, \"p99_us\": %.3f, "
+            "\"max_us\": %.3f, \"mean_us\": %.3f, \"failed\": %llu}\n  }\n}\n",
+            l->count, l->p50_us, l->p90_us, l->p99_us, l->max_us, l->mean_us,
+            (unsigned long long)l->failed);
+    if (fclose(out) != 0) {
+        fprintf(stderr, "pg_resolve_bench: writing '%s' failed: %s\n",
+                opts->json, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* ---- main -----------------------------------------------------------------
+ */
+
+static bool load_mapping(const char *path, mapping_t **out)
+{
+    char err[512];
+    *out = NULL;
+    if (path == NULL)
+        return true;
+    if (mapping_create(out) != ECIF_OK) {
+        fprintf(stderr, "pg_resolve_bench: out of memory\n");
+        return false;
+    }
+    if (mapping_load_file(*out, path, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "pg_resolve_bench: invalid --mapping: %s\n", err);
+        mapping_destroy(*out);
+        *out = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* Connects and prepares the statement; NULL after printing the error. */
+static PGconn *connect_and_prepare(const pgb_options_t *opts)
+{
+    char *sql = read_text(opts->sql);
+    if (sql == NULL)
+        return NULL;
+    PGconn *conn = PQconnectdb(opts->conninfo);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr,
+                "pg_resolve_bench: connecting to PostgreSQL failed: "
+                "%s",
+                PQerrorMessage(conn));
+        PQfinish(conn);
+        free(sql);
+        return NULL;
+    }
+    PGresult *res = PQprepare(conn, PGB_STATEMENT, sql, PGB_PARAMS, NULL);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "pg_resolve_bench: preparing %s failed: %s", opts->sql,
+                PQerrorMessage(conn));
+    PQclear(res);
+    free(sql);
+    if (!ok) {
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/*
+ * Exit codes: 0 when every measured execution succeeded, 1 when the input
+ * cannot be read, PostgreSQL cannot be reached or an execution failed, 2 on
+ * a usage error.
+ */
+int main(int argc, char **argv)
+{
+    pgb_options_t opts;
+    int rc = parse_options(argc, argv, &opts);
+    if (rc >= 0)
+        return rc;
+
+    truth_rule_t rule = {0};
+    truth_table_t table = {0};
+    if (opts.truth_file == NULL && !truth_rule_init(&rule, opts.truth))
+        return 2;
+    mapping_t *mapping = NULL;
+    if (!load_mapping(opts.mapping, &mapping)) {
+        truth_rule_fini(&rule);
+        return 2;
+    }
+
+    int status = 1;
+    pgb_queries_t qs = {0};
+    pgb_accuracy_t acc = {0};
+    pgb_latency_t lat = {0};
+    PGconn *conn = NULL;
+    if (opts.truth_file != NULL && !truth_table_load(&table, opts.truth_file))
+        goto out;
+    if (!queries_load(&opts, mapping, &rule, opts.truth_file ? &table : NULL,
+                      &qs))
+        goto out;
+    if ((conn = connect_and_prepare(&opts)) == NULL)
+        goto out;
+    if (!run_bench(conn, &opts, &qs, opts.truth_file ? &table : NULL, &acc,
+                   &lat)) {
+        fprintf(stderr, "pg_resolve_bench: out of memory for the samples\n");
+        goto out;
+    }
+    summarize(&lat);
+    print_summary(&opts, &qs, &acc, &lat);
+    if (opts.json != NULL && !json_save(&opts, &qs, &acc, &lat))
+        goto out;
+    status = lat.failed == 0 ? 0 : 1;
+
+out:
+    PQfinish(conn);
+    free(lat.ns);
+    for (size_t i = 0; i < qs.count; i++)
+        query_fini(&qs.items[i]);
+    free(qs.items);
+    truth_table_fini(&table);
+    truth_rule_fini(&rule);
+    mapping_destroy(mapping);
+    return status;
+}
