@@ -2,7 +2,24 @@
 # Install the Debian 12 packages that building, running and testing the
 # appliance need. Safe to run again: packages already present are skipped,
 # and apt-get runs only when something is missing.
+#
+# usage: tools/install-deps.sh [--with-postgresql]
+#
+# --with-postgresql also installs PostgreSQL 15 (server, client, and the
+# pg_trgm and fuzzystrmatch extensions that postgresql-15 ships) and libpq
+# for bench/pg-compare.sh. The build and the test suite do not need them.
 set -eu
+
+with_postgresql=0
+case "${1:-}" in
+"") ;;
+--with-postgresql) with_postgresql=1 ;;
+*)
+	echo "install-deps: unknown option '$1'; usage:" \
+		"tools/install-deps.sh [--with-postgresql]" >&2
+	exit 2
+	;;
+esac
 
 packages="
 build-essential
@@ -19,7 +36,15 @@ protobuf-compiler
 protobuf-compiler-grpc
 python3-grpcio
 python3-protobuf
+gnuplot-nox
 "
+if [ $with_postgresql -eq 1 ]; then
+	packages="$packages
+postgresql-15
+postgresql-client-15
+libpq-dev
+"
+fi
 
 missing=""
 for pkg in $packages; do
