@@ -160,7 +160,7 @@ typedef struct lg_worker {
     pthread_t thread;
     struct lg_run *run;
     uint32_t index;
-    uint32_t concurrency; /* closed loop: calls this worker keeps going */
+    uint32_t concurrency; /* closed loop: calls this worker keeps in flight */
     atomic_uint_fast64_t in_flight;
     uint64_t rng;
     size_t next_query;
