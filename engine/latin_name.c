@@ -7,6 +7,8 @@
  * engine/LATIN_NAMES.md.
  */
 #include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "latin_name.h"
@@ -845,22 +847,6 @@ static const struct nickname {
 
 #define N_NICKNAMES (sizeof(nicknames) / sizeof(nicknames[0]))
 
-/* Returns true when the '|'-separated list contains name. */
-static bool list_contains(const char *list, const char *name, size_t len)
-{
-    const char *p = list;
-
-    while (*p != '\0') {
-        size_t n = strcspn(p, "|");
-        if (n == len && memcmp(p, name, len) == 0)
-            return true;
-        p += n;
-        if (*p == '|')
-            p++;
-    }
-    return false;
-}
-
 /* Adds name to out unless present; returns the new count. */
 static size_t add_canonical(char out[][LATIN_CANONICAL_SIZE], size_t count,
                             const char *name, size_t len)
@@ -876,13 +862,69 @@ static size_t add_canonical(char out[][LATIN_CANONICAL_SIZE], size_t count,
     return count + 1;
 }
 
-static bool is_canonical_name(const char *token, size_t len)
+/*
+ * Lookup indexes over the nickname table, built once: the entries sorted
+ * by diminutive, and every canonical name sorted, so that both lookups are
+ * binary searches. Scoring calls them for every pair of name tokens.
+ */
+static const struct nickname *by_name[N_NICKNAMES];
+static char canonical_names[4 * N_NICKNAMES][LATIN_CANONICAL_SIZE];
+static size_t n_canonical_names;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static int compare_entries(const void *a, const void *b)
+{
+    const struct nickname *x = *(const struct nickname *const *)a;
+    const struct nickname *y = *(const struct nickname *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static void build_index(void)
 {
     for (size_t i = 0; i < N_NICKNAMES; i++) {
-        if (list_contains(nicknames[i].canonical, token, len))
-            return true;
+        by_name[i] = &nicknames[i];
+        const char *p = nicknames[i].canonical;
+        while (*p != '\0') {
+            size_t n = strcspn(p, "|");
+            if (n < LATIN_CANONICAL_SIZE &&
+                n_canonical_names < 4 * N_NICKNAMES) {
+                memcpy(canonical_names[n_canonical_names], p, n);
+                canonical_names[n_canonical_names++][n] = '\0';
+            }
+            p += n;
+            if (*p == '|')
+                p++;
+        }
     }
-    return false;
+    qsort(by_name, N_NICKNAMES, sizeof(by_name[0]), compare_entries);
+    qsort(canonical_names, n_canonical_names, LATIN_CANONICAL_SIZE,
+          compare_names);
+}
+
+static const struct nickname *find_nickname(const char *token)
+{
+    struct nickname key = {token, NULL};
+    const struct nickname *pkey = &key;
+    const struct nickname *const *hit;
+
+    pthread_once(&index_once, build_index);
+    hit = bsearch(&pkey, by_name, N_NICKNAMES, sizeof(by_name[0]),
+                  compare_entries);
+    return hit != NULL ? *hit : NULL;
+}
+
+static bool is_canonical_name(const char *token, size_t len)
+{
+    if (len >= LATIN_CANONICAL_SIZE)
+        return false;
+    pthread_once(&index_once, build_index);
+    return bsearch(token, canonical_names, n_canonical_names,
+                   LATIN_CANONICAL_SIZE, compare_names) != NULL;
 }
 
 size_t
@@ -895,11 +937,7 @@ latin_nickname_canonical(const char *token,
     if (token == NULL || token[0] == '\0')
         return 0;
 
-    const struct nickname *hit = NULL;
-    for (size_t i = 0; i < N_NICKNAMES && hit == NULL; i++) {
-        if (strcmp(token, nicknames[i].name) == 0)
-            hit = &nicknames[i];
-    }
+    const struct nickname *hit = find_nickname(token);
     if (hit != NULL) {
         const char *p = hit->canonical;
         while (*p != '\0') {
