@@ -514,6 +514,30 @@ static bool append_segmented(text_t *t, const char *word, size_t len)
 }
 
 /*
+ * Rewrites "lyu", the spelling of lü in passports and other documents
+ * that cannot write ü, as "lv". No pinyin syllable ends in l, so "lyu"
+ * inside a joined word ("lyuzhigang") is always that syllable. "nyu" is
+ * left alone: "xinyu" is xin yu. Returns the new length.
+ */
+static size_t passport_lv(char *word, size_t len)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (i + 2 < len && word[i] == 'l' && word[i + 1] == 'y' &&
+            word[i + 2] == 'u') {
+            word[out++] = 'l';
+            word[out++] = 'v';
+            i += 2;
+            continue;
+        }
+        word[out++] = word[i];
+    }
+    word[out] = '\0';
+    return out;
+}
+
+/*
  * Reads each word of a romanized name as syllables in written order.
  * Words are runs of ASCII letters, split by spaces, apostrophes, hyphens,
  * commas and dots. With surnames set, romanized surname spellings are
@@ -540,6 +564,7 @@ static bool latin_syllables(const char *in, bool surnames, text_t *t)
             const char *mapped;
 
             word[n] = '\0';
+            n = passport_lv(word, n);
             mapped = surnames ? romanized_pinyin(word) : NULL;
             if (mapped != NULL)
                 text_append_word(t, mapped, strlen(mapped));
