@@ -42,12 +42,20 @@ static const char *const junk_email_locals[] = {
     "unknown", "noreply", "donotreply", "test",      "xxx",  "abc", "example",
 };
 
-/* Domains that no real mailbox uses: the RFC 2606 reserved names and
- * common made-up ones. */
+/* Domains that no real mailbox uses: common made-up ones. */
 static const char *const junk_email_domains[] = {
-    "test.com",    "abc.com",     "example.com", "example.org",
-    "example.net", "xxx.com",     "a.com",       "test.cn",
-    "none.com",    "noemail.com", "123.com",     "localhost.com",
+    "test.com", "abc.com", "xxx.com",     "a.com",         "test.cn",
+    "none.com", "123.com", "noemail.com", "localhost.com",
+};
+
+/* The RFC 2606 documentation domains. No real mailbox uses them, but
+ * anonymized and synthetic customer files put them in place of real
+ * domains, where the local part still tells people apart: flagged, not
+ * dropped. */
+static const char *const suspect_email_domains[] = {
+    "example.com",
+    "example.org",
+    "example.net",
 };
 
 static const char *const junk_ids[] = {
@@ -189,6 +197,8 @@ static uint32_t check_email(const char *value)
         flags |= JUNK_PLACEHOLDER;
     if (in_list(at + 1, junk_email_domains, COUNT_OF(junk_email_domains)))
         flags |= JUNK_PLACEHOLDER;
+    if (in_list(at + 1, suspect_email_domains, COUNT_OF(suspect_email_domains)))
+        flags |= JUNK_SUSPECT;
 
     size_t llen = (size_t)(at - value);
     if (llen >= sizeof(key))
