@@ -276,42 +276,34 @@ static int push_values(ecif_builder_t *b, const char *const *list,
     return ECIF_OK;
 }
 
-/*
- * Keeps the values of a list whose normalized form is not empty, so that
- * the raw and normalized lists of a record line up one to one.
- */
-static uint32_t usable_values(const char *const *in, uint32_t count,
-                              size_t (*norm)(const char *, char *, size_t),
-                              const char **out)
+/* Picks the raw values that normalization kept, in its order. */
+static void kept_values(const char *const *in, const uint8_t *kept,
+                        uint32_t count, const char **out)
 {
-    char scratch[ECIF_NORM_MAX];
-    uint32_t n = 0;
-
-    for (uint32_t i = 0; i < count && i < ECIF_MAX_VALUES; i++) {
-        if (in[i] != NULL && norm(in[i], scratch, sizeof(scratch)) > 0)
-            out[n++] = in[i];
-    }
-    return n;
+    for (uint32_t i = 0; i < count; i++)
+        out[i] = in[kept[i]];
 }
 
-static int fill_entry(ecif_builder_t *b, const ecif_record_t *input,
+/*
+ * Fills a record entry: raw values as imported, normalized values for keys
+ * and scoring. Raw list values are stored only where normalization kept
+ * them, so the raw and normalized lists line up one to one.
+ */
+static int fill_entry(ecif_builder_t *b, const ecif_record_t *rec,
                       struct rec_entry *e)
 {
     match_buffer_t buf;
     match_view_t v;
-    ecif_record_t copy = *input;
-    const ecif_record_t *rec = &copy;
-    uint32_t np, ne, na;
+    uint8_t kp[ECIF_MAX_VALUES], ke[ECIF_MAX_VALUES], ka[ECIF_MAX_VALUES];
+    const char *phones[ECIF_MAX_VALUES], *emails[ECIF_MAX_VALUES];
+    const char *addresses[ECIF_MAX_VALUES];
     int rc = ECIF_OK;
 
-    np = copy.n_phones = usable_values(input->phones, input->n_phones,
-                                       ecif_norm_phone, copy.phones);
-    ne = copy.n_emails = usable_values(input->emails, input->n_emails,
-                                       ecif_norm_email, copy.emails);
-    na = copy.n_addresses = usable_values(input->addresses, input->n_addresses,
-                                          ecif_norm_text, copy.addresses);
     memset(e, 0, sizeof(*e));
-    match_normalize(rec, &buf, &v);
+    match_normalize(rec, &buf, &v, kp, ke, ka);
+    kept_values(rec->phones, kp, v.n_phones, phones);
+    kept_values(rec->emails, ke, v.n_emails, emails);
+    kept_values(rec->addresses, ka, v.n_addresses, addresses);
     const struct {
         const char *text;
         uint32_t *off;
@@ -328,6 +320,9 @@ static int fill_entry(ecif_builder_t *b, const ecif_record_t *input,
         {v.name, &e->norm_name},
         {v.given, &e->norm_given},
         {v.family, &e->norm_family},
+        {v.han, &e->norm_han},
+        {v.name_key, &e->name_key},
+        {v.name_key_fuzzy, &e->name_key_fuzzy},
         {v.id, &e->norm_id},
     };
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !rc; i++)
@@ -335,23 +330,27 @@ static int fill_entry(ecif_builder_t *b, const ecif_record_t *input,
     if (rc != ECIF_OK)
         return rc;
 
-    assert(v.n_phones == np && v.n_emails == ne && v.n_addresses == na);
+    uint32_t np = v.n_phones, ne = v.n_emails, na = v.n_addresses;
     if (b->values.count + 2 * (np + ne + na) > UINT32_MAX)
         return ECIF_ELIMIT;
     e->values_first = (uint32_t)b->values.count;
     e->n_phones = (uint8_t)np;
     e->n_emails = (uint8_t)ne;
     e->n_addresses = (uint8_t)na;
-    if ((rc = push_values(b, copy.phones, np)) ||
-        (rc = push_values(b, copy.emails, ne)) ||
-        (rc = push_values(b, copy.addresses, na)) ||
+    if ((rc = push_values(b, phones, np)) ||
+        (rc = push_values(b, emails, ne)) ||
+        (rc = push_values(b, addresses, na)) ||
         (rc = push_values(b, v.phones, np)) ||
         (rc = push_values(b, v.emails, ne)) ||
         (rc = push_values(b, v.addresses, na)))
         return rc;
     e->dob_ymd = v.dob;
-    e->flags = v.dob_valid ? REC_DOB_VALID : 0;
+    e->flags = (v.dob_valid ? REC_DOB_VALID : 0) |
+               (v.id_valid_resident ? REC_ID_VALID_RESIDENT : 0);
     e->gender_code = (uint8_t)v.gender;
+    e->id_kind = v.id_kind;
+    e->suffix = v.suffix;
+    e->quality = v.quality;
     return ECIF_OK;
 }
 

@@ -21,7 +21,7 @@
 #include "store.h"
 
 #define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
-#define ECIF_SNAPSHOT_VERSION 1
+#define ECIF_SNAPSHOT_VERSION 2
 
 /* Sections of a snapshot, in file order. */
 enum snap_section_id {
@@ -62,7 +62,8 @@ struct snap_section {
 };
 
 /* Record flags. */
-#define REC_DOB_VALID 0x01 /* dob_ymd is a real calendar date */
+#define REC_DOB_VALID         0x01 /* dob_ymd is a real calendar date */
+#define REC_ID_VALID_RESIDENT 0x02 /* a resident ID with a valid check char */
 
 /*
  * A record. Raw values are kept as imported (for GetCustomer); normalized
@@ -83,18 +84,24 @@ struct rec_entry {
     uint32_t norm_name; /* folded full name: family then given when split */
     uint32_t norm_given;
     uint32_t norm_family;
-    uint32_t norm_id;
-    uint32_t dob_ymd; /* YYYYMMDD, 0 when missing */
+    uint32_t norm_han;       /* Simplified Han name, or "" */
+    uint32_t name_key;       /* order-free pinyin key, or "" */
+    uint32_t name_key_fuzzy; /* the same with confusable sounds merged */
+    uint32_t norm_id;        /* per-kind canonical ID number */
+    uint32_t dob_ymd;        /* YYYYMMDD, 0 when missing */
     uint32_t values_first;
     uint32_t customer;
     uint32_t accounts_first;
     uint32_t account_count;
+    uint32_t quality; /* enum quality_flag bits (match.h) */
     uint8_t n_phones;
     uint8_t n_emails;
     uint8_t n_addresses;
     uint8_t gender_code; /* 'M', 'F' or 0 */
-    uint8_t flags;
-    uint8_t pad[3];
+    uint8_t flags;       /* REC_* bits */
+    uint8_t id_kind;     /* id_doc_type_t */
+    uint8_t suffix;      /* enum name_suffix (match.h) */
+    uint8_t pad;
 };
 
 struct acct_entry {
@@ -176,7 +183,7 @@ struct ecif_store {
 
 _Static_assert(sizeof(struct snap_header) == 64, "header is 64 bytes");
 _Static_assert(sizeof(struct snap_section) == 24, "table entry is 24 bytes");
-_Static_assert(sizeof(struct rec_entry) == 80, "rec_entry is 80 bytes");
+_Static_assert(sizeof(struct rec_entry) == 96, "rec_entry is 96 bytes");
 _Static_assert(sizeof(struct acct_entry) == 32, "acct_entry is 32 bytes");
 _Static_assert(sizeof(struct cust_entry) == 32, "cust_entry is 32 bytes");
 _Static_assert(sizeof(struct exposure_entry) == 32, "exposure is 32 bytes");

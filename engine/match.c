@@ -8,67 +8,313 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cn_address.h"
+#include "cn_id.h"
+#include "cn_name.h"
 #include "compare.h"
+#include "email.h"
 #include "hash.h"
+#include "junk.h"
+#include "latin_address.h"
+#include "latin_name.h"
 #include "match.h"
+#include "phone.h"
 #include "status.h"
-
-#define MAX_TOKENS 8
-
-/* Weight of agreeing on a frequent ID, phone or email: a household or
- * placeholder value says little about who the person is. */
-#define FREQUENT_AGREEMENT_WEIGHT 0.5
 
 static bool present(const char *s)
 {
     return s != NULL && s[0] != '\0';
 }
 
-void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
-                     match_view_t *view)
+const char *match_quality_str(uint32_t flag)
 {
-    memset(view, 0, sizeof(*view));
-    ecif_norm_name(rec->given_name, buf->given, sizeof(buf->given));
-    ecif_norm_name(rec->family_name, buf->family, sizeof(buf->family));
-    if (buf->given[0] != '\0' || buf->family[0] != '\0') {
-        snprintf(buf->name, sizeof(buf->name), "%s%s%s", buf->family,
-                 buf->family[0] != '\0' && buf->given[0] != '\0' ? " " : "",
-                 buf->given);
+    static const char *const names[QUALITY_FLAG_COUNT] = {
+        "name_noise",          "name_traditional",  "name_placeholder",
+        "id_bad_check",        "id_bad_date",       "id_unknown_region",
+        "id_upgraded",         "id_dob_mismatch",   "id_gender_mismatch",
+        "id_placeholder",      "phone_placeholder", "email_placeholder",
+        "address_placeholder", "dob_invalid",       "dob_placeholder",
+    };
+    for (int i = 0; i < QUALITY_FLAG_COUNT; i++) {
+        if (flag == 1u << i)
+            return names[i];
+    }
+    return "unknown";
+}
+
+static uint8_t suffix_code(const char *suffix)
+{
+    static const char *const codes[] = {"", "JR", "SR", "II", "III", "IV", "V"};
+    for (uint8_t i = 1; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        if (strcmp(suffix, codes[i]) == 0)
+            return i;
+    }
+    return SUFFIX_NONE;
+}
+
+/*
+ * Normalizes the name: the Han form and the pinyin keys for Chinese
+ * names, the folded tokens without a generational suffix for Latin ones.
+ */
+static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
+                           match_view_t *view)
+{
+    char full[2 * ECIF_NORM_MAX];
+    char folded[2 * ECIF_NORM_MAX];
+    char suffix[LATIN_SUFFIX_SIZE] = "";
+    cn_name_flags_t cn_flags = 0;
+
+    buf->han[0] = buf->name_key[0] = buf->name_key_fuzzy[0] = '\0';
+    if (present(rec->given_name) || present(rec->family_name))
+        snprintf(full, sizeof(full), "%s%s%s",
+                 present(rec->family_name) ? rec->family_name : "",
+                 present(rec->family_name) && present(rec->given_name) ? " "
+                                                                       : "",
+                 present(rec->given_name) ? rec->given_name : "");
+    else
+        snprintf(full, sizeof(full), "%s", present(rec->name) ? rec->name : "");
+
+    if (full[0] != '\0' && junk_check(JUNK_FIELD_NAME, full) & JUNK_DISCARD) {
+        view->quality |= QUALITY_NAME_PLACEHOLDER;
+        full[0] = '\0';
+    }
+
+    if (cn_is_han_name(full)) {
+        /* A Han name: split it ourselves when the source did not. */
+        cn_name_clean(full, buf->han, sizeof(buf->han), &cn_flags);
+        if (cn_flags & CN_NAME_NOISE)
+            view->quality |= QUALITY_NAME_NOISE;
+        if (cn_flags & CN_NAME_TRADITIONAL)
+            view->quality |= QUALITY_NAME_TRADITIONAL;
+        cn_name_split(buf->han, buf->family, sizeof(buf->family), buf->given,
+                      sizeof(buf->given));
+        snprintf(buf->name, sizeof(buf->name), "%s", buf->han);
+        cn_name_key(buf->han, buf->name_key, sizeof(buf->name_key));
+        cn_name_key_fuzzy(buf->han, buf->name_key_fuzzy,
+                          sizeof(buf->name_key_fuzzy));
     } else {
-        ecif_norm_name(rec->name, buf->name, sizeof(buf->name));
+        ecif_norm_name(rec->given_name, buf->given, sizeof(buf->given));
+        ecif_norm_name(rec->family_name, buf->family, sizeof(buf->family));
+        ecif_norm_name(full, folded, sizeof(folded));
+        latin_name_suffix(folded, buf->name, sizeof(buf->name), suffix);
+        if (buf->name[0] == '\0')
+            snprintf(buf->name, sizeof(buf->name), "%s", folded);
+        if (suffix[0] != '\0' && buf->given[0] != '\0') {
+            /* The suffix was typed into the given or family column. */
+            char rest[ECIF_NORM_MAX], s2[LATIN_SUFFIX_SIZE];
+            latin_name_suffix(buf->given, rest, sizeof(rest), s2);
+            if (s2[0] != '\0')
+                snprintf(buf->given, sizeof(buf->given), "%s", rest);
+        }
+        view->suffix = suffix_code(suffix);
+        /* A Chinese name in Latin script ("Zhang Wei", "ZHANGWEI"). */
+        cn_name_key(buf->name, buf->name_key, sizeof(buf->name_key));
+        cn_name_key_fuzzy(buf->name, buf->name_key_fuzzy,
+                          sizeof(buf->name_key_fuzzy));
     }
     view->name = buf->name;
     view->given = buf->given;
     view->family = buf->family;
+    view->han = buf->han;
+    view->name_key = buf->name_key;
+    view->name_key_fuzzy = buf->name_key_fuzzy;
+}
 
-    ecif_norm_id(rec->id_number, buf->id, sizeof(buf->id));
+/* True when an ID number has the shape of a resident ID: 15 digits, or 17
+ * digits and a digit or X. */
+static bool looks_like_resident_id(const char *id)
+{
+    size_t len = strlen(id);
+    size_t digits = strspn(id, "0123456789");
+
+    return (len == 15 && digits == 15) ||
+           (len == 18 && (digits == 18 || (digits == 17 && id[17] == 'X')));
+}
+
+static void normalize_id(const ecif_record_t *rec, match_buffer_t *buf,
+                         match_view_t *view)
+{
+    id_doc_type_t kind = ID_DOC_OTHER;
+    bool well_formed = false;
+    char plain[ECIF_NORM_MAX];
+
+    buf->id[0] = '\0';
     view->id = buf->id;
+    if (!present(rec->id_number))
+        return;
+    ecif_norm_id(rec->id_number, plain, sizeof(plain));
+    if (junk_check(JUNK_FIELD_ID_NUMBER, plain) & JUNK_DISCARD) {
+        view->quality |= QUALITY_ID_PLACEHOLDER;
+        return;
+    }
+    kind = id_doc_type_parse(rec->id_type);
+    if (kind == ID_DOC_OTHER && looks_like_resident_id(plain))
+        kind = ID_DOC_RESIDENT_ID; /* sources often leave the type out */
+    id_doc_normalize(id_doc_type_name(kind), rec->id_number, &kind,
+                     &well_formed, buf->id, sizeof(buf->id));
+    view->id_kind = (uint8_t)kind;
+    if (kind != ID_DOC_RESIDENT_ID)
+        return;
+
+    cn_id_info_t info;
+    if (cn_id_parse(buf->id, &info) != ECIF_OK)
+        return;
+    if (!info.check_valid)
+        view->quality |= QUALITY_ID_BAD_CHECK;
+    if (!info.date_valid)
+        view->quality |= QUALITY_ID_BAD_DATE;
+    if (!info.region_known)
+        view->quality |= QUALITY_ID_UNKNOWN_REGION;
+    if (info.flags & CN_ID_UPGRADED)
+        view->quality |= QUALITY_ID_UPGRADED;
+    view->id_valid_resident = info.check_valid && info.date_valid;
+}
+
+/* Cross-checks the ID's birth date and sex against the record's own. */
+static void cross_check_id(match_view_t *view)
+{
+    cn_id_info_t info;
+    uint32_t flags;
+
+    if (view->id_kind != ID_DOC_RESIDENT_ID ||
+        cn_id_parse(view->id, &info) != ECIF_OK)
+        return;
+    flags = cn_id_cross_check(&info, view->dob, view->gender);
+    if (flags & CN_ID_DOB_MISMATCH)
+        view->quality |= QUALITY_ID_DOB_MISMATCH;
+    if (flags & CN_ID_GENDER_MISMATCH)
+        view->quality |= QUALITY_ID_GENDER_MISMATCH;
+}
+
+/* True when text contains a character of the CJK ideograph blocks. */
+static bool has_han(const char *text)
+{
+    const char *end = text + strlen(text);
+
+    while (text < end) {
+        uint32_t cp = ecif_utf8_next(&text, end);
+        if ((cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0x20000 && cp <= 0x3FFFF))
+            return true;
+    }
+    return false;
+}
+
+/* Canonical address tokens: Chinese divisions and numbers, or Latin
+ * tokens with abbreviations expanded. */
+static size_t normalize_address(const char *raw, char *out, size_t outlen)
+{
+    struct cn_address addr;
+    char folded[ECIF_NORM_MAX];
+    size_t ntokens = 0;
+
+    out[0] = '\0';
+    if (has_han(raw) && cn_address_parse(raw, &addr) == ECIF_OK &&
+        (addr.province_code != 0 || addr.city_code != 0)) {
+        char numbers[96] = "";
+        size_t n = 0;
+        if (addr.house_number)
+            n += snprintf(numbers + n, sizeof(numbers) - n, " h%u",
+                          addr.house_number);
+        if (addr.building && n < sizeof(numbers))
+            n += snprintf(numbers + n, sizeof(numbers) - n, " b%u",
+                          addr.building);
+        if (addr.unit && n < sizeof(numbers))
+            n += snprintf(numbers + n, sizeof(numbers) - n, " u%u", addr.unit);
+        if (addr.room && n < sizeof(numbers))
+            snprintf(numbers + n, sizeof(numbers) - n, " r%u", addr.room);
+        int len =
+            snprintf(out, outlen, "%s %s %s %s %s%s", addr.province, addr.city,
+                     addr.district, addr.town, addr.detail, numbers);
+        if (len < 0 || (size_t)len >= outlen)
+            out[0] = '\0';
+        /* Collapse the spaces left by missing parts. */
+        char folded_out[ECIF_NORM_MAX];
+        ecif_norm_text(out, folded_out, sizeof(folded_out));
+        snprintf(out, outlen, "%s", folded_out);
+        return strlen(out);
+    }
+    ecif_norm_text(raw, folded, sizeof(folded));
+    if (folded[0] == '\0')
+        return 0;
+    if (latin_address_tokens(folded, out, outlen, &ntokens) == 0)
+        snprintf(out, outlen, "%s", folded);
+    return strlen(out);
+}
+
+void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
+                     match_view_t *view, uint8_t *kept_phones,
+                     uint8_t *kept_emails, uint8_t *kept_addresses)
+{
+    memset(view, 0, sizeof(*view));
+    normalize_name(rec, buf, view);
+    normalize_id(rec, buf, view);
 
     for (uint32_t i = 0; i < rec->n_phones && i < ECIF_MAX_VALUES; i++) {
+        struct phone_info info;
         char *out = buf->phones[view->n_phones];
-        if (ecif_norm_phone(rec->phones[i], out, sizeof(buf->phones[0])) > 0)
-            view->phones[view->n_phones++] = out;
+        if (!present(rec->phones[i]) ||
+            phone_normalize(rec->phones[i], PHONE_CC_CHINA, &info) == 0)
+            continue;
+        const char *national = info.canonical;
+        if (info.country_code == PHONE_CC_CHINA && national[0] == '+')
+            national += 3;
+        if (junk_check(JUNK_FIELD_PHONE, national) & JUNK_DISCARD ||
+            junk_check(JUNK_FIELD_PHONE, info.canonical) & JUNK_DISCARD) {
+            view->quality |= QUALITY_PHONE_PLACEHOLDER;
+            continue;
+        }
+        snprintf(out, sizeof(buf->phones[0]), "%s", info.canonical);
+        if (kept_phones != NULL)
+            kept_phones[view->n_phones] = (uint8_t)i;
+        view->phones[view->n_phones++] = out;
     }
     for (uint32_t i = 0; i < rec->n_emails && i < ECIF_MAX_VALUES; i++) {
         char *out = buf->emails[view->n_emails];
-        if (ecif_norm_email(rec->emails[i], out, sizeof(buf->emails[0])) > 0)
-            view->emails[view->n_emails++] = out;
+        if (!present(rec->emails[i]) ||
+            email_normalize(rec->emails[i], out, sizeof(buf->emails[0])) == 0)
+            continue;
+        if (junk_check(JUNK_FIELD_EMAIL, out) & JUNK_DISCARD) {
+            view->quality |= QUALITY_EMAIL_PLACEHOLDER;
+            continue;
+        }
+        if (kept_emails != NULL)
+            kept_emails[view->n_emails] = (uint8_t)i;
+        view->emails[view->n_emails++] = out;
     }
     for (uint32_t i = 0; i < rec->n_addresses && i < ECIF_MAX_VALUES; i++) {
         char *out = buf->addresses[view->n_addresses];
-        if (ecif_norm_text(rec->addresses[i], out, sizeof(buf->addresses[0])) >
-            0)
-            view->addresses[view->n_addresses++] = out;
+        if (!present(rec->addresses[i]))
+            continue;
+        if (junk_check(JUNK_FIELD_ADDRESS, rec->addresses[i]) & JUNK_DISCARD) {
+            view->quality |= QUALITY_ADDRESS_PLACEHOLDER;
+            continue;
+        }
+        if (normalize_address(rec->addresses[i], out,
+                              sizeof(buf->addresses[0])) == 0)
+            continue;
+        if (kept_addresses != NULL)
+            kept_addresses[view->n_addresses] = (uint8_t)i;
+        view->addresses[view->n_addresses++] = out;
     }
     if (present(rec->dob)) {
         uint32_t ymd;
         bool valid;
         if (ecif_norm_date(rec->dob, &ymd, &valid) == ECIF_OK) {
-            view->dob = ymd;
-            view->dob_valid = valid;
+            char text[16];
+            snprintf(text, sizeof(text), "%04u-%02u-%02u", ymd / 10000,
+                     ymd / 100 % 100, ymd % 100);
+            if (junk_check(JUNK_FIELD_DATE, text) & JUNK_DISCARD) {
+                view->quality |= QUALITY_DOB_PLACEHOLDER;
+            } else {
+                view->dob = ymd;
+                view->dob_valid = valid;
+                if (!valid)
+                    view->quality |= QUALITY_DOB_INVALID;
+            }
         }
     }
     view->gender = ecif_norm_gender(rec->gender);
+    cross_check_id(view);
 }
 
 void match_view_stored(const struct ecif_store *s, uint32_t record,
@@ -81,6 +327,12 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
     view->name = store_str(s, r->norm_name);
     view->given = store_str(s, r->norm_given);
     view->family = store_str(s, r->norm_family);
+    view->han = store_str(s, r->norm_han);
+    view->name_key = store_str(s, r->name_key);
+    view->name_key_fuzzy = store_str(s, r->name_key_fuzzy);
+    view->suffix = r->suffix;
+    view->id_kind = r->id_kind;
+    view->id_valid_resident = (r->flags & REC_ID_VALID_RESIDENT) != 0;
     view->id = store_str(s, r->norm_id);
     view->n_phones = r->n_phones;
     for (uint32_t i = 0; i < r->n_phones; i++)
@@ -94,14 +346,14 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
     view->dob = r->dob_ymd;
     view->dob_valid = (r->flags & REC_DOB_VALID) != 0;
     view->gender = (char)r->gender_code;
+    view->quality = r->quality;
     /* Agreement is checked on the query side, which match_mark_frequent
      * sets: an equal value has the same frequency on both sides. */
     view->frequent = 0;
 }
 
-/* Splits a normalized string at spaces into tokens stored in buf. */
-static size_t split_tokens(const char *text, char buf[][ECIF_NORM_MAX],
-                           size_t max)
+size_t match_split_tokens(const char *text, char buf[][ECIF_NORM_MAX],
+                          size_t max)
 {
     size_t n = 0;
     const char *p = text;
@@ -205,8 +457,8 @@ static int compare_strings(const void *a, const void *b)
 
 size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
 {
-    char tokens[MAX_TOKENS][ECIF_NORM_MAX];
-    char codes[MAX_TOKENS][ECIF_NORM_MAX];
+    char tokens[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
+    char codes[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
     char dob[16] = "";
     size_t n = 0;
     size_t ntok;
@@ -228,15 +480,36 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
 
     if (v->dob != 0)
         snprintf(dob, sizeof(dob), "%08u", (unsigned)v->dob);
-    ntok = split_tokens(v->name, tokens, MAX_TOKENS);
+
+    /* The order-free pinyin key meets a Chinese name in either script and
+     * either order; the fuzzy key tolerates confusable sounds. Alone it is
+     * too common for names like 张伟, so it goes with the date of birth;
+     * without one it goes alone and the frequent-value limit drops it
+     * when it is common. */
+    if (v->name_key[0] != '\0') {
+        add_key(hashes, &n, max, 'K', v->name_key, dob);
+        add_key(hashes, &n, max, 'F', v->name_key_fuzzy, dob);
+        if (dob[0] == '\0' || v->n_phones + v->n_emails == 0)
+            add_key(hashes, &n, max, 'K', v->name_key, NULL);
+    }
+    ntok = match_split_tokens(v->name, tokens, MATCH_MAX_TOKENS);
     for (size_t i = 0; i < ntok; i++)
         ecif_phonetic(tokens[i], codes[i], sizeof(codes[i]));
 
     /* Each name token with the date of birth: survives a typo or a swap in
-     * the other tokens. */
+     * the other tokens. A diminutive also keys its full forms (Bob keys
+     * Robert), so nickname pairs meet. */
     if (dob[0] != '\0') {
-        for (size_t i = 0; i < ntok; i++)
+        for (size_t i = 0; i < ntok; i++) {
+            char canon[LATIN_NICKNAME_MAX][LATIN_CANONICAL_SIZE];
+            size_t nc = latin_nickname_canonical(tokens[i], canon);
             add_key(hashes, &n, max, 'T', codes[i], dob);
+            for (size_t k = 0; k < nc; k++) {
+                char code[ECIF_NORM_MAX];
+                ecif_phonetic(canon[k], code, sizeof(code));
+                add_key(hashes, &n, max, 'T', code, dob);
+            }
+        }
     }
 
     /* The first three characters of each name token with the date of
@@ -274,351 +547,6 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
     return n;
 }
 
-/* Comparison of two name tokens, strongest level first. */
-static ecif_level_t compare_token(const char *a, const char *b)
-{
-    char ca[16], cb[16];
-    size_t la = strlen(a), lb = strlen(b);
-
-    if (strcmp(a, b) == 0)
-        return ECIF_LEVEL_EXACT;
-    if (la >= 4 && lb >= 4 && ecif_edit_distance(a, b, 1) <= 1)
-        return ECIF_LEVEL_FUZZY;
-    if (ecif_jaro_winkler(a, b) >= 0.9)
-        return ECIF_LEVEL_FUZZY;
-    ecif_phonetic(a, ca, sizeof(ca));
-    ecif_phonetic(b, cb, sizeof(cb));
-    if (ca[0] != '\0' && strcmp(ca, cb) == 0)
-        return ECIF_LEVEL_PHONETIC;
-    /* A name in a script without spaces (Chinese) is one token; one
-     * character in a name of two or more differing is partial. */
-    if ((unsigned char)a[0] >= 0x80 && ecif_edit_distance(a, b, 1) <= 1)
-        return ECIF_LEVEL_PARTIAL;
-    if ((la == 1 || lb == 1) && a[0] == b[0])
-        return ECIF_LEVEL_PARTIAL; /* an initial */
-    return ECIF_LEVEL_MISMATCH;
-}
-
-/* Weights of a name part by level: family name, given name. */
-static const double family_weight[] = {
-    [ECIF_LEVEL_MISSING] = 0.0, [ECIF_LEVEL_EXACT] = 4.0,
-    [ECIF_LEVEL_FUZZY] = 3.0,   [ECIF_LEVEL_PHONETIC] = 2.5,
-    [ECIF_LEVEL_PARTIAL] = 1.0, [ECIF_LEVEL_MISMATCH] = -3.0,
-};
-static const double given_weight[] = {
-    [ECIF_LEVEL_MISSING] = 0.0, [ECIF_LEVEL_EXACT] = 3.5,
-    [ECIF_LEVEL_FUZZY] = 2.5,   [ECIF_LEVEL_PHONETIC] = 2.0,
-    [ECIF_LEVEL_PARTIAL] = 0.8, [ECIF_LEVEL_MISMATCH] = -2.5,
-};
-
-/* Folds part levels into one name level: all equal → that level, a mix of
- * agreement and mismatch → partial, otherwise the weakest agreement. */
-static ecif_level_t combine_levels(ecif_level_t x, ecif_level_t y)
-{
-    if (x == ECIF_LEVEL_MISSING)
-        return y;
-    if (y == ECIF_LEVEL_MISSING)
-        return x;
-    if ((x == ECIF_LEVEL_MISMATCH) != (y == ECIF_LEVEL_MISMATCH))
-        return ECIF_LEVEL_PARTIAL;
-    return x > y ? x : y;
-}
-
-static ecif_level_t compare_part(const char *a, const char *b)
-{
-    if (!present(a) || !present(b))
-        return ECIF_LEVEL_MISSING;
-    return compare_token(a, b);
-}
-
-/* Both names split into given and family: compare in place and swapped. */
-static ecif_evidence_t score_split_names(const match_view_t *a,
-                                         const match_view_t *b)
-{
-    ecif_level_t fam = compare_part(a->family, b->family);
-    ecif_level_t giv = compare_part(a->given, b->given);
-    double straight = family_weight[fam] + given_weight[giv];
-    ecif_level_t sfam = compare_part(a->family, b->given);
-    ecif_level_t sgiv = compare_part(a->given, b->family);
-    double swapped = family_weight[sfam] + given_weight[sgiv] - 1.0;
-    ecif_evidence_t ev;
-
-    if (swapped > straight) {
-        ev.level = combine_levels(sfam, sgiv);
-        ev.weight = swapped;
-    } else {
-        ev.level = combine_levels(fam, giv);
-        ev.weight = straight;
-    }
-    return ev;
-}
-
-/* Names as unordered token lists: each token of the shorter list takes its
- * best unused partner in the other. */
-static ecif_evidence_t score_token_names(const char *a, const char *b)
-{
-    char ta[MAX_TOKENS][ECIF_NORM_MAX], tb[MAX_TOKENS][ECIF_NORM_MAX];
-    size_t na = split_tokens(a, ta, MAX_TOKENS);
-    size_t nb = split_tokens(b, tb, MAX_TOKENS);
-    bool used[MAX_TOKENS] = {false};
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-
-    if (na == 0 || nb == 0)
-        return ev;
-    if (na > nb) {
-        return score_token_names(b, a);
-    }
-    for (size_t i = 0; i < na; i++) {
-        ecif_level_t best = ECIF_LEVEL_MISMATCH;
-        size_t best_j = nb;
-        for (size_t j = 0; j < nb; j++) {
-            if (used[j])
-                continue;
-            ecif_level_t level = compare_token(ta[i], tb[j]);
-            if (level < best) {
-                best = level;
-                best_j = j;
-            }
-        }
-        if (best_j < nb)
-            used[best_j] = true;
-        /* The first token pair is weighted as the family name. */
-        ev.weight += i == 0 ? family_weight[best] : given_weight[best];
-        ev.level = combine_levels(ev.level, best);
-    }
-    if (na == 1 && nb == 1 && (unsigned char)ta[0][0] >= 0x80) {
-        /* A whole Chinese name in one token carries both parts. */
-        ev.weight += ev.level == ECIF_LEVEL_EXACT      ? given_weight[1]
-                     : ev.level == ECIF_LEVEL_MISMATCH ? given_weight[5]
-                                                       : 0.0;
-    }
-    return ev;
-}
-
-static ecif_evidence_t score_name(const match_view_t *a, const match_view_t *b)
-{
-    bool a_split = present(a->given) || present(a->family);
-    bool b_split = present(b->given) || present(b->family);
-
-    if (a_split && b_split)
-        return score_split_names(a, b);
-    return score_token_names(a->name, b->name);
-}
-
-static ecif_evidence_t score_id(const match_view_t *a, const match_view_t *b)
-{
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-
-    if (!present(a->id) || !present(b->id))
-        return ev;
-    if (strcmp(a->id, b->id) == 0) {
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = (a->frequent | b->frequent) & FREQUENT_ID
-                        ? FREQUENT_AGREEMENT_WEIGHT
-                        : 10.0;
-    } else if (strlen(a->id) >= 6 && ecif_edit_distance(a->id, b->id, 1) <= 1) {
-        ev.level = ECIF_LEVEL_FUZZY;
-        ev.weight = 4.0;
-    } else {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -6.0;
-    }
-    return ev;
-}
-
-/* Returns the last n characters of s, or s when shorter. */
-static const char *tail(const char *s, size_t n)
-{
-    size_t len = strlen(s);
-    return len > n ? s + len - n : s;
-}
-
-static ecif_evidence_t score_phone(const match_view_t *a, const match_view_t *b)
-{
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-
-    if (a->n_phones == 0 || b->n_phones == 0)
-        return ev;
-    ev.level = ECIF_LEVEL_MISMATCH;
-    ev.weight = -1.0;
-    for (uint32_t i = 0; i < a->n_phones; i++) {
-        for (uint32_t j = 0; j < b->n_phones; j++) {
-            if (strcmp(a->phones[i], b->phones[j]) == 0) {
-                bool frequent = (a->frequent & FREQUENT_PHONE(i)) ||
-                                (b->frequent & FREQUENT_PHONE(j));
-                ev.level = ECIF_LEVEL_EXACT;
-                ev.weight = frequent ? FREQUENT_AGREEMENT_WEIGHT : 6.0;
-                return ev;
-            }
-            if (strlen(a->phones[i]) >= 7 && strlen(b->phones[j]) >= 7 &&
-                strcmp(tail(a->phones[i], 7), tail(b->phones[j], 7)) == 0) {
-                ev.level = ECIF_LEVEL_PARTIAL;
-                ev.weight = 2.0;
-            }
-        }
-    }
-    return ev;
-}
-
-static ecif_evidence_t score_email(const match_view_t *a, const match_view_t *b)
-{
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-
-    if (a->n_emails == 0 || b->n_emails == 0)
-        return ev;
-    ev.level = ECIF_LEVEL_MISMATCH;
-    ev.weight = -0.5;
-    for (uint32_t i = 0; i < a->n_emails; i++) {
-        for (uint32_t j = 0; j < b->n_emails; j++) {
-            const char *x = a->emails[i], *y = b->emails[j];
-            if (strcmp(x, y) == 0) {
-                bool frequent = (a->frequent & FREQUENT_EMAIL(i)) ||
-                                (b->frequent & FREQUENT_EMAIL(j));
-                ev.level = ECIF_LEVEL_EXACT;
-                ev.weight = frequent ? FREQUENT_AGREEMENT_WEIGHT : 6.0;
-                return ev;
-            }
-            size_t lx = strcspn(x, "@"), ly = strcspn(y, "@");
-            if (lx == ly && strncmp(x, y, lx) == 0) {
-                ev.level = ECIF_LEVEL_PARTIAL;
-                ev.weight = 1.0;
-            }
-        }
-    }
-    return ev;
-}
-
-/* Collects the tokens of every address of a view. */
-static size_t address_tokens(const match_view_t *v, char buf[][ECIF_NORM_MAX],
-                             size_t max)
-{
-    size_t n = 0;
-
-    for (uint32_t i = 0; i < v->n_addresses && n < max; i++)
-        n += split_tokens(v->addresses[i], buf + n, max - n);
-    return n;
-}
-
-#define MAX_ADDRESS_TOKENS 16
-
-static ecif_evidence_t score_address(const match_view_t *a,
-                                     const match_view_t *b)
-{
-    char ta[MAX_ADDRESS_TOKENS][ECIF_NORM_MAX];
-    char tb[MAX_ADDRESS_TOKENS][ECIF_NORM_MAX];
-    size_t na = address_tokens(a, ta, MAX_ADDRESS_TOKENS);
-    size_t nb = address_tokens(b, tb, MAX_ADDRESS_TOKENS);
-    bool used[MAX_ADDRESS_TOKENS] = {false};
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-    double agree = 0.0;
-    bool all_exact = na == nb;
-
-    if (na == 0 || nb == 0)
-        return ev;
-    for (size_t i = 0; i < na; i++) {
-        double best = 0.0;
-        size_t best_j = nb;
-        for (size_t j = 0; j < nb; j++) {
-            if (used[j])
-                continue;
-            if (strcmp(ta[i], tb[j]) == 0) {
-                best = 1.0;
-                best_j = j;
-                break;
-            }
-            if (best < 0.8 && strlen(ta[i]) >= 4 &&
-                ecif_jaro_winkler(ta[i], tb[j]) >= 0.9) {
-                best = 0.8;
-                best_j = j;
-            }
-        }
-        if (best_j < nb)
-            used[best_j] = true;
-        if (best < 1.0)
-            all_exact = false;
-        agree += best;
-    }
-
-    double similarity = 2.0 * agree / (double)(na + nb);
-    if (all_exact) {
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 3.0;
-    } else if (similarity >= 0.7) {
-        ev.level = ECIF_LEVEL_FUZZY;
-        ev.weight = 2.0;
-    } else if (similarity >= 0.4) {
-        ev.level = ECIF_LEVEL_PARTIAL;
-        ev.weight = 0.5;
-    } else {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -1.5;
-    }
-    return ev;
-}
-
-static ecif_evidence_t score_dob(const match_view_t *a, const match_view_t *b)
-{
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-    char x[16], y[16];
-
-    if (a->dob == 0 || b->dob == 0)
-        return ev;
-    if (a->dob == b->dob) {
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 5.0;
-        return ev;
-    }
-    snprintf(x, sizeof(x), "%08u", (unsigned)a->dob);
-    snprintf(y, sizeof(y), "%08u", (unsigned)b->dob);
-    uint32_t ya = a->dob / 10000, ma = a->dob / 100 % 100, da = a->dob % 100;
-    uint32_t yb = b->dob / 10000, mb = b->dob / 100 % 100, db = b->dob % 100;
-    if (ya == yb && ma == db && da == mb) {
-        ev.level = ECIF_LEVEL_PARTIAL; /* day and month transposed */
-        ev.weight = 2.0;
-    } else if (ecif_edit_distance(x, y, 1) <= 1) {
-        ev.level = ECIF_LEVEL_FUZZY; /* one digit typed wrong or swapped */
-        ev.weight = 2.5;
-    } else {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -4.0;
-    }
-    return ev;
-}
-
-static ecif_evidence_t score_gender(const match_view_t *a,
-                                    const match_view_t *b)
-{
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-
-    if (a->gender == 0 || b->gender == 0)
-        return ev;
-    if (a->gender == b->gender) {
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 0.5;
-    } else {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -2.0;
-    }
-    return ev;
-}
-
-double match_score(const match_view_t *a, const match_view_t *b,
-                   ecif_evidence_t evidence[ECIF_FIELD_COUNT])
-{
-    double total = 0.0;
-
-    evidence[ECIF_FIELD_NAME] = score_name(a, b);
-    evidence[ECIF_FIELD_ID_NUMBER] = score_id(a, b);
-    evidence[ECIF_FIELD_PHONE] = score_phone(a, b);
-    evidence[ECIF_FIELD_EMAIL] = score_email(a, b);
-    evidence[ECIF_FIELD_ADDRESS] = score_address(a, b);
-    evidence[ECIF_FIELD_DOB] = score_dob(a, b);
-    evidence[ECIF_FIELD_GENDER] = score_gender(a, b);
-    for (int f = 0; f < ECIF_FIELD_COUNT; f++)
-        total += evidence[f].weight;
-    return total;
-}
-
 void match_mark_frequent(const struct ecif_store *s, match_view_t *v)
 {
     v->frequent = 0;
@@ -632,15 +560,6 @@ void match_mark_frequent(const struct ecif_store *s, match_view_t *v)
         if (store_key_frequent(s, key_hash('E', v->emails[i], NULL)))
             v->frequent |= FREQUENT_EMAIL(i);
     }
-}
-
-ecif_verdict_t match_verdict(double score)
-{
-    if (score >= MATCH_THRESHOLD)
-        return ECIF_MATCH;
-    if (score >= POSSIBLE_THRESHOLD)
-        return ECIF_POSSIBLE_MATCH;
-    return ECIF_NO_MATCH;
 }
 
 /* Adds a record id to the candidate set unless present or full. */

@@ -28,21 +28,65 @@
 /* Blocking keys generated per record at most. */
 #define MAX_RECORD_KEYS 64
 
+/* Generational suffixes, as stored (rec_entry.suffix). */
+enum name_suffix {
+    SUFFIX_NONE = 0,
+    SUFFIX_JR,
+    SUFFIX_SR,
+    SUFFIX_II,
+    SUFFIX_III,
+    SUFFIX_IV,
+    SUFFIX_V,
+};
+
+/*
+ * Data-quality flags of a record's values (rec_entry.quality). A value
+ * flagged *_PLACEHOLDER was dropped: it neither blocks nor scores.
+ */
+enum quality_flag {
+    QUALITY_NAME_NOISE = 1u << 0,       /* digits, letters, '?' in a Han name */
+    QUALITY_NAME_TRADITIONAL = 1u << 1, /* Traditional characters folded */
+    QUALITY_NAME_PLACEHOLDER = 1u << 2, /* 不详, test, unknown, ... */
+    QUALITY_ID_BAD_CHECK = 1u << 3,     /* resident ID check character */
+    QUALITY_ID_BAD_DATE = 1u << 4,      /* resident ID birth date */
+    QUALITY_ID_UNKNOWN_REGION = 1u << 5,  /* not in any GB/T 2260 list */
+    QUALITY_ID_UPGRADED = 1u << 6,        /* 15-digit ID upgraded to 18 */
+    QUALITY_ID_DOB_MISMATCH = 1u << 7,    /* the ID's birth date != dob */
+    QUALITY_ID_GENDER_MISMATCH = 1u << 8, /* the ID's sex != gender */
+    QUALITY_ID_PLACEHOLDER = 1u << 9,
+    QUALITY_PHONE_PLACEHOLDER = 1u << 10,
+    QUALITY_EMAIL_PLACEHOLDER = 1u << 11,
+    QUALITY_ADDRESS_PLACEHOLDER = 1u << 12,
+    QUALITY_DOB_INVALID = 1u << 13,     /* no such calendar date */
+    QUALITY_DOB_PLACEHOLDER = 1u << 14, /* 1900-01-01 and the like */
+    QUALITY_FLAG_COUNT = 15
+};
+
+/* Returns the name of one quality flag bit ("phone_placeholder"). */
+const char *match_quality_str(uint32_t flag);
+
 /* Normalized values of one record; all strings are NUL-terminated. */
 typedef struct match_view {
     const char *name; /* folded tokens, family first when split */
     const char *given;
     const char *family;
-    const char *id;
-    const char *phones[ECIF_MAX_VALUES];
+    const char *han;            /* Simplified Han name without noise, or "" */
+    const char *name_key;       /* order-free pinyin key, or "" */
+    const char *name_key_fuzzy; /* the same with confusable sounds merged */
+    uint8_t suffix;             /* enum name_suffix */
+    uint8_t id_kind;            /* id_doc_type_t of the ID number */
+    bool id_valid_resident;     /* a resident ID with a valid check char */
+    const char *id;             /* per-kind canonical ID number */
+    const char *phones[ECIF_MAX_VALUES]; /* "+8613800138000" and the like */
     uint32_t n_phones;
     const char *emails[ECIF_MAX_VALUES];
     uint32_t n_emails;
-    const char *addresses[ECIF_MAX_VALUES];
+    const char *addresses[ECIF_MAX_VALUES]; /* canonical address tokens */
     uint32_t n_addresses;
     uint32_t dob; /* YYYYMMDD digits; 0 when missing */
     bool dob_valid;
     char gender;       /* 'M', 'F' or 0 */
+    uint32_t quality;  /* enum quality_flag bits */
     uint32_t frequent; /* FREQUENT_* bits, set by match_mark_frequent */
 } match_view_t;
 
@@ -57,6 +101,9 @@ typedef struct match_buffer {
     char name[2 * ECIF_NORM_MAX];
     char given[ECIF_NORM_MAX];
     char family[ECIF_NORM_MAX];
+    char han[ECIF_NORM_MAX];
+    char name_key[ECIF_NORM_MAX];
+    char name_key_fuzzy[ECIF_NORM_MAX];
     char id[ECIF_NORM_MAX];
     char phones[ECIF_MAX_VALUES][64];
     char emails[ECIF_MAX_VALUES][ECIF_NORM_MAX];
@@ -65,10 +112,22 @@ typedef struct match_buffer {
 
 /*
  * Normalizes a validated record into view, with strings in buf. Values that
- * normalize to nothing are left out.
+ * normalize to nothing, and placeholders, are left out; the quality flags
+ * say what was dropped or suspect. kept_phones, kept_emails and
+ * kept_addresses (may be NULL) receive the indexes into rec's lists of the
+ * values kept, so callers can store the raw values beside them.
  */
 void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
-                     match_view_t *view);
+                     match_view_t *view, uint8_t *kept_phones,
+                     uint8_t *kept_emails, uint8_t *kept_addresses);
+
+/* Name tokens compared per name at most. */
+#define MATCH_MAX_TOKENS 8
+
+/* Splits a normalized string at spaces into at most max tokens in buf;
+ * returns their number. */
+size_t match_split_tokens(const char *text, char buf[][ECIF_NORM_MAX],
+                          size_t max);
 
 /* Fills view from the normalized values stored for a record. */
 void match_view_stored(const struct ecif_store *s, uint32_t record,

@@ -30,6 +30,8 @@ const char *ecif_level_str(ecif_level_t level)
         return "fuzzy";
     case ECIF_LEVEL_PHONETIC:
         return "phonetic";
+    case ECIF_LEVEL_ALIAS:
+        return "alias";
     case ECIF_LEVEL_PARTIAL:
         return "partial";
     case ECIF_LEVEL_MISMATCH:
@@ -93,7 +95,7 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
     *count = 0;
     if (max > ECIF_MAX_CANDIDATES)
         max = ECIF_MAX_CANDIDATES;
-    match_normalize(query, &buf, &qv);
+    match_normalize(query, &buf, &qv, NULL, NULL, NULL);
     match_mark_frequent(store, &qv);
     match_gather(store, &qv, &cand);
 
@@ -146,8 +148,8 @@ void ecif_compare(const ecif_record_t *a, const ecif_record_t *b, double *score,
     match_buffer_t buf_a, buf_b;
     match_view_t va, vb;
 
-    match_normalize(a, &buf_a, &va);
-    match_normalize(b, &buf_b, &vb);
+    match_normalize(a, &buf_a, &va, NULL, NULL, NULL);
+    match_normalize(b, &buf_b, &vb, NULL, NULL, NULL);
     *score = match_score(&va, &vb, evidence);
     *verdict = match_verdict(*score);
 }

@@ -40,6 +40,7 @@ typedef enum ecif_level {
     ECIF_LEVEL_EXACT,
     ECIF_LEVEL_FUZZY,    /* small edit distance or high Jaro-Winkler */
     ECIF_LEVEL_PHONETIC, /* same phonetic code, spelled differently */
+    ECIF_LEVEL_ALIAS,    /* a known alias: a nickname of the other name */
     ECIF_LEVEL_PARTIAL,  /* part of the value agrees (a token, a date part) */
     ECIF_LEVEL_MISMATCH,
 } ecif_level_t;

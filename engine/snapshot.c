@@ -287,10 +287,10 @@ static int check_records(const struct ecif_store *s, char *err, size_t errlen)
     for (uint32_t i = 0; i < s->record_count; i++) {
         const struct rec_entry *r = &s->records[i];
         const uint32_t offs[] = {
-            r->source_system, r->source_id, r->name,       r->given_name,
-            r->family_name,   r->id_type,   r->id_number,  r->dob,
-            r->gender,        r->norm_name, r->norm_given, r->norm_family,
-            r->norm_id,
+            r->source_system, r->source_id, r->name,           r->given_name,
+            r->family_name,   r->id_type,   r->id_number,      r->dob,
+            r->gender,        r->norm_name, r->norm_given,     r->norm_family,
+            r->norm_han,      r->name_key,  r->name_key_fuzzy, r->norm_id,
         };
         uint64_t nvalues =
             2 * ((uint64_t)r->n_phones + r->n_emails + r->n_addresses);
