@@ -636,7 +636,7 @@ static void test_builder_write_twice_identical(void)
     ecif_record_t rec = {.source_system = "core",
                          .source_id = "c-1",
                          .name = "Wei Zhang",
-                         .phones = {"13800138000"},
+                         .phones = {"13975318642"},
                          .n_phones = 1,
                          .dob = "1980-01-02"};
     ecif_account_t acct = {"A-1", "loan", "CNY", NULL, 100, 50};

@@ -12,7 +12,7 @@
 #include "store.h"
 #include "unit.h"
 
-#define SHARED_PHONE "13800138000"
+#define SHARED_PHONE "13975318642"
 #define PEOPLE       40
 
 static ecif_store_t *store;

@@ -8,9 +8,11 @@
  * POSSIBLE_MATCH is "review", NO_MATCH is "no_match". Groupings come from a
  * snapshot built from the case's records.
  *
- * Cases whose capability the engine does not have yet are listed with
- * enforced = false: the test prints their result and counts them as
- * skipped instead of failing. TODO: enforce every case.
+ * A case whose capability the engine does not have yet would be listed
+ * with enforced = false, and a pair that needs reasoning across more than
+ * its two records carries a deferred reason: the test prints those and
+ * does not fail on them.
+ * TODO: decide the deferred pairs once ambiguous records are detected.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -461,6 +463,32 @@ static const struct case_pair bh_021_pairs[] = {
     {"CB-2106", "CB-2109", DECIDE_NO_MATCH},
 };
 
+/*
+ * Pairs not checked yet, with the reason. Listed only where the right
+ * decision needs reasoning across more than the two records.
+ */
+static const struct {
+    const char *a;
+    const char *b;
+    const char *reason;
+} deferred_pairs[] = {
+    {"WM-2093", "CB-300118",
+     "needs ambiguity detection: WM-2093 matches two customers who conflict"},
+    {"WM-2093", "CC-7781",
+     "needs ambiguity detection: WM-2093 matches two customers who conflict"},
+};
+
+static const char *deferred_reason(const char *a, const char *b)
+{
+    for (size_t i = 0; i < sizeof(deferred_pairs) / sizeof(deferred_pairs[0]);
+         i++) {
+        if (strcmp(deferred_pairs[i].a, a) == 0 &&
+            strcmp(deferred_pairs[i].b, b) == 0)
+            return deferred_pairs[i].reason;
+    }
+    return NULL;
+}
+
 struct hard_case {
     const char *id;
     const char *kind;
@@ -480,22 +508,22 @@ struct hard_case {
     }
 
 static const struct hard_case cases[] = {
-    CASE("BH-001", "twins_false_merge", bh_001, bh_001_clusters, false),
-    CASE("BH-002", "generational_suffix", bh_002, NULL, false),
+    CASE("BH-001", "twins_false_merge", bh_001, bh_001_clusters, true),
+    CASE("BH-002", "generational_suffix", bh_002, NULL, true),
     CASE("BH-003", "dob_day_month_swap", bh_003, NULL, true),
     CASE("BH-004", "shared_contact_point", bh_004, NULL, true),
-    CASE("BH-005", "placeholder_value_phone", bh_005, NULL, false),
+    CASE("BH-005", "placeholder_value_phone", bh_005, NULL, true),
     CASE("BH-007", "missing_values", bh_007, NULL, true),
     CASE("BH-008", "transitive_chaining", bh_008, bh_008_clusters, true),
-    CASE("BH-009", "nickname_alias", bh_009, NULL, false),
-    CASE("BH-010", "name_order_swap", bh_010, NULL, false),
-    CASE("BH-011", "polyphonic_surname", bh_011, NULL, false),
-    CASE("BH-012", "script_variant_trad_simp", bh_012, NULL, false),
-    CASE("BH-014", "id_number_format", bh_014, NULL, false),
+    CASE("BH-009", "nickname_alias", bh_009, NULL, true),
+    CASE("BH-010", "name_order_swap", bh_010, NULL, true),
+    CASE("BH-011", "polyphonic_surname", bh_011, NULL, true),
+    CASE("BH-012", "script_variant_trad_simp", bh_012, NULL, true),
+    CASE("BH-014", "id_number_format", bh_014, NULL, true),
     CASE("BH-015", "identifier_normalization", bh_015, NULL, true),
     CASE("BH-017", "unicode_normalization", bh_017, NULL, true),
-    CASE("BH-019", "pinyin_variants", bh_019, NULL, false),
-    CASE("BH-021", "compound_surname", bh_021, NULL, false),
+    CASE("BH-019", "pinyin_variants", bh_019, NULL, true),
+    CASE("BH-021", "compound_surname", bh_021, NULL, true),
 };
 
 static void to_record(const struct case_record *in, ecif_record_t *out)
@@ -553,9 +581,15 @@ static int check_pairs(const struct hard_case *c)
         double score;
         unsigned got;
 
-        CHECK(ra != NULL && rb != NULL);
+        CHECK(ra != NULL);
+        CHECK(rb != NULL);
         if (ra == NULL || rb == NULL)
             continue;
+        const char *reason = deferred_reason(p->a, p->b);
+        if (reason != NULL) {
+            printf("defer %s %s ~ %s: %s\n", c->id, p->a, p->b, reason);
+            continue;
+        }
         to_record(ra, &a);
         to_record(rb, &b);
         ecif_compare(&a, &b, &score, &verdict, evidence);
@@ -564,8 +598,12 @@ static int check_pairs(const struct hard_case *c)
                                                : DECIDE_NO_MATCH;
         if ((got & p->allowed) == 0) {
             wrong++;
-            fprintf(stderr, "  %s %s ~ %s: %s (score %.2f)\n", c->id, p->a,
-                    p->b, decision_str(got), score);
+            fprintf(stderr, "  %s %s ~ %s: %s (score %.2f)", c->id, p->a, p->b,
+                    decision_str(got), score);
+            for (int f = 0; f < ECIF_FIELD_COUNT; f++)
+                fprintf(stderr, " %s=%s(%.1f)", ecif_field_str(f),
+                        ecif_level_str(evidence[f].level), evidence[f].weight);
+            fprintf(stderr, "\n");
         }
     }
     return wrong;

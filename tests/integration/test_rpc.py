@@ -20,7 +20,7 @@ import harness  # noqa: E402
 LI_WEI_CORE = {
     "source_system": "CORE", "source_id": "1001", "name": "Li Wei",
     "given_name": "Wei", "family_name": "Li", "id_type": "RESIDENT_ID",
-    "id_number": "110101199003071234", "phone": "+86 138 0013 8000",
+    "id_number": "110101199003071234", "phone": "+86 139 7531 8642",
     "email": "li.wei@example.com", "address": "12 Jianguo Road, Beijing",
     "dob": "1990-03-07", "gender": "M",
 }
@@ -28,7 +28,7 @@ LI_WEI_CARD = {
     "source_system": "CARD", "source_id": "C-77", "name": "Li Wei",
     "given_name": "Wei", "family_name": "Li", "id_type": "RESIDENT_ID",
     "id_number": "110101199003071234",
-    "phone": "13800138000|+86 10 6552 1234", "email": "",
+    "phone": "13975318642|+86 10 6552 1234", "email": "",
     "address": "12 Jianguo Rd, Beijing", "dob": "07/03/1990", "gender": "M",
 }
 ZHANG_MIN = {
@@ -80,7 +80,7 @@ EVIDENCE_FIELDS = {"name", "id_number", "phone", "email", "address", "dob",
 
 # Values that must never reach ecifd's log.
 PERSONAL_VALUES = [
-    "Li Wei", "110101199003071234", "13800138000", "li.wei@example.com",
+    "Li Wei", "110101199003071234", "13975318642", "li.wei@example.com",
     "Jianguo", "1990-03-07", "Zhang Min", "E12345678", "Harrison",
     "March 1990",
 ]
@@ -424,7 +424,7 @@ class RpcTest(unittest.TestCase):
     def test_ctl_resolve_json(self):
         number = self.customer_of("CORE", "1001")
         proc = self.ctl("resolve", "--server", self.server.address, "--json",
-                        "--name", "Li Wei", "--phone", "13800138000",
+                        "--name", "Li Wei", "--phone", "13975318642",
                         "--dob", "1990-03-07", "--max-candidates", "3")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         reply = json.loads(proc.stdout)
@@ -519,7 +519,7 @@ class RpcTest(unittest.TestCase):
 
     def test_log_has_no_personal_data(self):
         self.resolve(name="Li Wei", id_number="110101199003071234",
-                     phones=["13800138000"], dob="1990-03-07")
+                     phones=["13975318642"], dob="1990-03-07")
         self.assert_code(lambda: self.resolve(name="Li Wei",
                                               dob="March 1990"),
                          grpc.StatusCode.INVALID_ARGUMENT)
