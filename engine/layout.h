@@ -93,7 +93,7 @@ struct rec_entry {
     uint32_t customer;
     uint32_t accounts_first;
     uint32_t account_count;
-    uint32_t quality; /* enum quality_flag bits (match.h) */
+    uint32_t quality; /* enum ecif_quality_flag bits (quality.h) */
     uint8_t n_phones;
     uint8_t n_emails;
     uint8_t n_addresses;

@@ -26,16 +26,17 @@ static bool present(const char *s)
     return s != NULL && s[0] != '\0';
 }
 
-const char *match_quality_str(uint32_t flag)
+const char *ecif_quality_str(uint32_t flag)
 {
-    static const char *const names[QUALITY_FLAG_COUNT] = {
+    static const char *const names[ECIF_QUALITY_FLAG_COUNT] = {
         "name_noise",          "name_traditional",  "name_placeholder",
         "id_bad_check",        "id_bad_date",       "id_unknown_region",
         "id_upgraded",         "id_dob_mismatch",   "id_gender_mismatch",
         "id_placeholder",      "phone_placeholder", "email_placeholder",
         "address_placeholder", "dob_invalid",       "dob_placeholder",
+        "id_frequent",         "phone_frequent",    "email_frequent",
     };
-    for (int i = 0; i < QUALITY_FLAG_COUNT; i++) {
+    for (int i = 0; i < ECIF_QUALITY_FLAG_COUNT; i++) {
         if (flag == 1u << i)
             return names[i];
     }
@@ -75,7 +76,7 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
         snprintf(full, sizeof(full), "%s", present(rec->name) ? rec->name : "");
 
     if (full[0] != '\0' && junk_check(JUNK_FIELD_NAME, full) & JUNK_DISCARD) {
-        view->quality |= QUALITY_NAME_PLACEHOLDER;
+        view->quality |= ECIF_QUALITY_NAME_PLACEHOLDER;
         full[0] = '\0';
     }
 
@@ -83,9 +84,9 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
         /* A Han name: split it ourselves when the source did not. */
         cn_name_clean(full, buf->han, sizeof(buf->han), &cn_flags);
         if (cn_flags & CN_NAME_NOISE)
-            view->quality |= QUALITY_NAME_NOISE;
+            view->quality |= ECIF_QUALITY_NAME_NOISE;
         if (cn_flags & CN_NAME_TRADITIONAL)
-            view->quality |= QUALITY_NAME_TRADITIONAL;
+            view->quality |= ECIF_QUALITY_NAME_TRADITIONAL;
         cn_name_split(buf->han, buf->family, sizeof(buf->family), buf->given,
                       sizeof(buf->given));
         snprintf(buf->name, sizeof(buf->name), "%s", buf->han);
@@ -144,7 +145,7 @@ static void normalize_id(const ecif_record_t *rec, match_buffer_t *buf,
         return;
     ecif_norm_id(rec->id_number, plain, sizeof(plain));
     if (junk_check(JUNK_FIELD_ID_NUMBER, plain) & JUNK_DISCARD) {
-        view->quality |= QUALITY_ID_PLACEHOLDER;
+        view->quality |= ECIF_QUALITY_ID_PLACEHOLDER;
         return;
     }
     kind = id_doc_type_parse(rec->id_type);
@@ -160,13 +161,13 @@ static void normalize_id(const ecif_record_t *rec, match_buffer_t *buf,
     if (cn_id_parse(buf->id, &info) != ECIF_OK)
         return;
     if (!info.check_valid)
-        view->quality |= QUALITY_ID_BAD_CHECK;
+        view->quality |= ECIF_QUALITY_ID_BAD_CHECK;
     if (!info.date_valid)
-        view->quality |= QUALITY_ID_BAD_DATE;
+        view->quality |= ECIF_QUALITY_ID_BAD_DATE;
     if (!info.region_known)
-        view->quality |= QUALITY_ID_UNKNOWN_REGION;
+        view->quality |= ECIF_QUALITY_ID_UNKNOWN_REGION;
     if (info.flags & CN_ID_UPGRADED)
-        view->quality |= QUALITY_ID_UPGRADED;
+        view->quality |= ECIF_QUALITY_ID_UPGRADED;
     view->id_valid_resident = info.check_valid && info.date_valid;
 }
 
@@ -181,9 +182,9 @@ static void cross_check_id(match_view_t *view)
         return;
     flags = cn_id_cross_check(&info, view->dob, view->gender);
     if (flags & CN_ID_DOB_MISMATCH)
-        view->quality |= QUALITY_ID_DOB_MISMATCH;
+        view->quality |= ECIF_QUALITY_ID_DOB_MISMATCH;
     if (flags & CN_ID_GENDER_MISMATCH)
-        view->quality |= QUALITY_ID_GENDER_MISMATCH;
+        view->quality |= ECIF_QUALITY_ID_GENDER_MISMATCH;
 }
 
 /* True when text contains a character of the CJK ideograph blocks. */
@@ -260,7 +261,7 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
             national += 3;
         if (junk_check(JUNK_FIELD_PHONE, national) & JUNK_DISCARD ||
             junk_check(JUNK_FIELD_PHONE, info.canonical) & JUNK_DISCARD) {
-            view->quality |= QUALITY_PHONE_PLACEHOLDER;
+            view->quality |= ECIF_QUALITY_PHONE_PLACEHOLDER;
             continue;
         }
         snprintf(out, sizeof(buf->phones[0]), "%s", info.canonical);
@@ -274,7 +275,7 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
             email_normalize(rec->emails[i], out, sizeof(buf->emails[0])) == 0)
             continue;
         if (junk_check(JUNK_FIELD_EMAIL, out) & JUNK_DISCARD) {
-            view->quality |= QUALITY_EMAIL_PLACEHOLDER;
+            view->quality |= ECIF_QUALITY_EMAIL_PLACEHOLDER;
             continue;
         }
         if (kept_emails != NULL)
@@ -286,7 +287,7 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
         if (!present(rec->addresses[i]))
             continue;
         if (junk_check(JUNK_FIELD_ADDRESS, rec->addresses[i]) & JUNK_DISCARD) {
-            view->quality |= QUALITY_ADDRESS_PLACEHOLDER;
+            view->quality |= ECIF_QUALITY_ADDRESS_PLACEHOLDER;
             continue;
         }
         if (normalize_address(rec->addresses[i], out,
@@ -304,12 +305,12 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
             snprintf(text, sizeof(text), "%04u-%02u-%02u", ymd / 10000,
                      ymd / 100 % 100, ymd % 100);
             if (junk_check(JUNK_FIELD_DATE, text) & JUNK_DISCARD) {
-                view->quality |= QUALITY_DOB_PLACEHOLDER;
+                view->quality |= ECIF_QUALITY_DOB_PLACEHOLDER;
             } else {
                 view->dob = ymd;
                 view->dob_valid = valid;
                 if (!valid)
-                    view->quality |= QUALITY_DOB_INVALID;
+                    view->quality |= ECIF_QUALITY_DOB_INVALID;
             }
         }
     }

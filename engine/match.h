@@ -13,6 +13,7 @@
 
 #include "layout.h"
 #include "normalize.h"
+#include "quality.h"
 #include "record.h"
 #include "resolve.h"
 
@@ -38,32 +39,6 @@ enum name_suffix {
     SUFFIX_IV,
     SUFFIX_V,
 };
-
-/*
- * Data-quality flags of a record's values (rec_entry.quality). A value
- * flagged *_PLACEHOLDER was dropped: it neither blocks nor scores.
- */
-enum quality_flag {
-    QUALITY_NAME_NOISE = 1u << 0,       /* digits, letters, '?' in a Han name */
-    QUALITY_NAME_TRADITIONAL = 1u << 1, /* Traditional characters folded */
-    QUALITY_NAME_PLACEHOLDER = 1u << 2, /* 不详, test, unknown, ... */
-    QUALITY_ID_BAD_CHECK = 1u << 3,     /* resident ID check character */
-    QUALITY_ID_BAD_DATE = 1u << 4,      /* resident ID birth date */
-    QUALITY_ID_UNKNOWN_REGION = 1u << 5,  /* not in any GB/T 2260 list */
-    QUALITY_ID_UPGRADED = 1u << 6,        /* 15-digit ID upgraded to 18 */
-    QUALITY_ID_DOB_MISMATCH = 1u << 7,    /* the ID's birth date != dob */
-    QUALITY_ID_GENDER_MISMATCH = 1u << 8, /* the ID's sex != gender */
-    QUALITY_ID_PLACEHOLDER = 1u << 9,
-    QUALITY_PHONE_PLACEHOLDER = 1u << 10,
-    QUALITY_EMAIL_PLACEHOLDER = 1u << 11,
-    QUALITY_ADDRESS_PLACEHOLDER = 1u << 12,
-    QUALITY_DOB_INVALID = 1u << 13,     /* no such calendar date */
-    QUALITY_DOB_PLACEHOLDER = 1u << 14, /* 1900-01-01 and the like */
-    QUALITY_FLAG_COUNT = 15
-};
-
-/* Returns the name of one quality flag bit ("phone_placeholder"). */
-const char *match_quality_str(uint32_t flag);
 
 /* Normalized values of one record; all strings are NUL-terminated. */
 typedef struct match_view {

@@ -282,7 +282,7 @@ static struct name_result score_name(const match_view_t *a,
  * someone else's or a truncated one: it proves little either way. */
 static bool id_suspect(const match_view_t *v)
 {
-    return (v->quality & QUALITY_ID_DOB_MISMATCH) != 0;
+    return (v->quality & ECIF_QUALITY_ID_DOB_MISMATCH) != 0;
 }
 
 static ecif_evidence_t score_id(const match_view_t *a, const match_view_t *b)

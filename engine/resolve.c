@@ -81,8 +81,34 @@ static int compare_candidates(const void *pa, const void *pb)
     return a->customer < b->customer ? -1 : (a->customer > b->customer);
 }
 
+/* Returns the quality flags of a normalized query with its frequent
+ * values marked. */
+static uint32_t view_quality(const match_view_t *view)
+{
+    uint32_t flags = view->quality;
+
+    if (view->frequent & FREQUENT_ID)
+        flags |= ECIF_QUALITY_ID_FREQUENT;
+    for (uint32_t i = 0; i < view->n_phones; i++) {
+        if (view->frequent & FREQUENT_PHONE(i))
+            flags |= ECIF_QUALITY_PHONE_FREQUENT;
+    }
+    for (uint32_t i = 0; i < view->n_emails; i++) {
+        if (view->frequent & FREQUENT_EMAIL(i))
+            flags |= ECIF_QUALITY_EMAIL_FREQUENT;
+    }
+    return flags;
+}
+
 int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
                  ecif_candidate_t *out, size_t max, size_t *count)
+{
+    return ecif_resolve_with_quality(store, query, out, max, count, NULL);
+}
+
+int ecif_resolve_with_quality(const ecif_store_t *store,
+                              const ecif_record_t *query, ecif_candidate_t *out,
+                              size_t max, size_t *count, uint32_t *quality)
 {
     match_buffer_t buf;
     match_view_t qv;
@@ -97,6 +123,8 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
         max = ECIF_MAX_CANDIDATES;
     match_normalize(query, &buf, &qv, NULL, NULL, NULL);
     match_mark_frequent(store, &qv);
+    if (quality != NULL)
+        *quality = view_quality(&qv);
     match_gather(store, &qv, &cand);
 
     for (uint32_t i = 0; i < cand.count; i++) {
@@ -172,4 +200,15 @@ int ecif_record_candidates(const ecif_store_t *store, uint32_t record,
     }
     *count = n;
     return ECIF_OK;
+}
+
+uint32_t ecif_query_quality(const ecif_store_t *store,
+                            const ecif_record_t *query)
+{
+    match_buffer_t buf;
+    match_view_t view;
+
+    match_normalize(query, &buf, &view, NULL, NULL, NULL);
+    match_mark_frequent(store, &view);
+    return view_quality(&view);
 }

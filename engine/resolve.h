@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quality.h"
 #include "record.h"
 #include "store.h"
 
@@ -85,6 +86,25 @@ const char *ecif_verdict_str(ecif_verdict_t verdict);
  */
 int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
                  ecif_candidate_t *out, size_t max, size_t *count);
+
+/*
+ * ecif_resolve() that also sets *quality (when not NULL) to the query's
+ * data-quality flags, as ecif_query_quality() returns them, at no extra
+ * cost.
+ */
+int ecif_resolve_with_quality(const ecif_store_t *store,
+                              const ecif_record_t *query,
+                              ecif_candidate_t *out, size_t max,
+                              size_t *count, uint32_t *quality);
+
+/*
+ * Returns the data-quality flags of a query record (enum
+ * ecif_quality_flag): placeholders dropped, ID checks, and which of its ID,
+ * phones and emails are frequent in the store. The query must have passed
+ * ecif_record_validate().
+ */
+uint32_t ecif_query_quality(const ecif_store_t *store,
+                            const ecif_record_t *query);
 
 /*
  * Writes to out the ids of the stored records that share a blocking key

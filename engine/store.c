@@ -128,6 +128,11 @@ void ecif_store_get_record(const ecif_store_t *s, uint32_t record,
         out->addresses[i] = store_str(s, *v++);
 }
 
+uint32_t ecif_store_record_quality(const ecif_store_t *s, uint32_t record)
+{
+    return s->records[record].quality;
+}
+
 uint32_t ecif_store_record_account_count(const ecif_store_t *s, uint32_t record)
 {
     return s->records[record].account_count;

@@ -94,6 +94,9 @@ const uint32_t *ecif_store_customer_records(const ecif_store_t *store,
 void ecif_store_get_record(const ecif_store_t *store, uint32_t record,
                            ecif_record_t *out);
 
+/* Returns the data-quality flags of a record (enum ecif_quality_flag). */
+uint32_t ecif_store_record_quality(const ecif_store_t *store, uint32_t record);
+
 /* Returns the number of accounts of a record. */
 uint32_t ecif_store_record_account_count(const ecif_store_t *store,
                                          uint32_t record);
