@@ -413,6 +413,22 @@ static char **values_to_proto(call_ctx_t *ctx, const char *const *values,
     return out;
 }
 
+/* Returns the names of the flags set in quality, NULL-terminated, from
+ * the arena; NULL when out of memory. */
+static char **quality_to_proto(call_ctx_t *ctx, uint32_t quality, size_t *count)
+{
+    char **out =
+        arena_calloc(&ctx->arena, ECIF_QUALITY_FLAG_COUNT + 1, sizeof(*out));
+    *count = 0;
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; i < ECIF_QUALITY_FLAG_COUNT; i++) {
+        if (quality & (1u << i))
+            out[(*count)++] = pb_str(ecif_quality_str(1u << i));
+    }
+    return out;
+}
+
 /* Builds a stored record with its accounts. */
 static Ecif__V1__Record *record_to_proto(call_ctx_t *ctx, uint32_t record)
 {
@@ -452,6 +468,10 @@ static Ecif__V1__Record *record_to_proto(call_ctx_t *ctx, uint32_t record)
     }
     msg->accounts = accounts;
     msg->n_accounts = n_accounts;
+    msg->quality_flags = quality_to_proto(
+        ctx, ecif_store_record_quality(store, record), &msg->n_quality_flags);
+    if (msg->quality_flags == NULL)
+        return NULL;
     return msg;
 }
 
@@ -575,9 +595,10 @@ static grpc_status_code find_customer(call_ctx_t *ctx, const char *path,
 
 static grpc_status_code resolve(call_ctx_t *ctx, const ecif_record_t *query,
                                 ecif_candidate_t *out, size_t max,
-                                size_t *count)
+                                size_t *count, uint32_t *quality)
 {
-    int status = ecif_resolve(ctx->svc->store, query, out, max, count);
+    int status = ecif_resolve_with_quality(ctx->svc->store, query, out, max,
+                                           count, quality);
     if (status != ECIF_OK)
         return fail(ctx, service_status_from_engine(status),
                     "resolve failed: %s", ecif_status_str(status));
@@ -611,7 +632,8 @@ static grpc_status_code handle_resolve(call_ctx_t *ctx,
 
     ecif_candidate_t cands[ECIF_MAX_CANDIDATES];
     size_t count = 0;
-    code = resolve(ctx, &query, cands, max, &count);
+    uint32_t quality = 0;
+    code = resolve(ctx, &query, cands, max, &count, &quality);
     if (code != GRPC_STATUS_OK)
         return code;
 
@@ -628,6 +650,9 @@ static grpc_status_code handle_resolve(call_ctx_t *ctx,
     }
     resp->candidates = list;
     resp->n_candidates = count;
+    resp->query_flags = quality_to_proto(ctx, quality, &resp->n_query_flags);
+    if (resp->query_flags == NULL)
+        return fail_oom(ctx);
     *response = &resp->base;
     return GRPC_STATUS_OK;
 }
@@ -691,7 +716,7 @@ static grpc_status_code resolve_exposure_target(call_ctx_t *ctx,
 
     ecif_candidate_t best;
     size_t count = 0;
-    code = resolve(ctx, &query, &best, 1, &count);
+    code = resolve(ctx, &query, &best, 1, &count, NULL);
     if (code != GRPC_STATUS_OK)
         return code;
     if (count == 0 || best.verdict != ECIF_MATCH)

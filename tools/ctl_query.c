@@ -502,6 +502,7 @@ static void print_record(const Ecif__V1__Record *r)
     print_values("addresses", r->addresses, r->n_addresses);
     print_field("dob", r->dob);
     print_field("gender", r->gender);
+    print_values("flags", r->quality_flags, r->n_quality_flags);
     for (size_t i = 0; i < r->n_accounts; i++)
         print_account("    account     ", r->accounts[i]);
 }
@@ -549,6 +550,12 @@ int ctl_resolve_main(int argc, char **argv)
         print_candidates_header();
         for (size_t i = 0; i < resp->n_candidates; i++)
             print_candidate(resp->candidates[i]);
+    }
+    if (!q.json && resp->n_query_flags > 0) {
+        printf("query flags:");
+        for (size_t i = 0; i < resp->n_query_flags; i++)
+            printf(" %s", resp->query_flags[i]);
+        printf("\n");
     }
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     query_opts_fini(&q);

@@ -252,6 +252,28 @@ class RpcTest(unittest.TestCase):
             details.startswith("record.dob: invalid date '1990-13'"),
             details)
 
+    def test_resolve_reports_query_flags(self):
+        # 13800138000 is a well-known placeholder: dropped and flagged, so
+        # it neither finds nor scores anyone.
+        reply = self.resolve(name="Li Wei", phones=["13800138000"],
+                             dob="1990-03-07")
+        self.assertIn("phone_placeholder", reply.query_flags)
+        for candidate in reply.candidates:
+            phone = next(e for e in candidate.evidence if e.field == "phone")
+            self.assertEqual(phone.level, "missing")
+
+    def test_resolve_clean_query_has_no_flags(self):
+        reply = self.resolve(name="Li Wei", dob="1990-03-07")
+        self.assertEqual(list(reply.query_flags), [])
+
+    def test_resolve_flags_bad_check_character(self):
+        # The fixture's resident ID has a wrong check character: flagged,
+        # not rejected, and it still finds Li Wei.
+        reply = self.resolve(name="Li Wei", id_number="110101199003071234")
+        self.assertEqual(list(reply.query_flags), ["id_bad_check"])
+        self.assertEqual(reply.candidates[0].customer_number,
+                         self.customer_of("CORE", "1001"))
+
     def test_resolve_missing_record(self):
         details = self.assert_code(
             lambda: self.stub.Resolve(self.pb.ResolveRequest(), timeout=10),
