@@ -276,6 +276,36 @@ static int push_values(ecif_builder_t *b, const char *const *list,
     return ECIF_OK;
 }
 
+/*
+ * Appends the raw phones. A raw phone that reads like its canonical form
+ * without the +86 prefix (13800138000 beside +8613800138000) points into
+ * the canonical string instead of taking its own copy: most mainland
+ * phones are written that way, and every byte per record counts at ten
+ * million records.
+ */
+static int push_phones(ecif_builder_t *b, const char *const *raw,
+                       const char *const *canonical, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t off;
+        int rc;
+        if (strncmp(canonical[i], "+86", 3) == 0 &&
+            strcmp(canonical[i] + 3, raw[i]) == 0) {
+            rc = intern(b, canonical[i], &off);
+            off += 3;
+        } else {
+            rc = intern(b, raw[i], &off);
+        }
+        if (rc != ECIF_OK)
+            return rc;
+        uint32_t *slot = vec_push(&b->values);
+        if (slot == NULL)
+            return ECIF_ENOMEM;
+        *slot = off;
+    }
+    return ECIF_OK;
+}
+
 /* Picks the raw values that normalization kept, in its order. */
 static void kept_values(const char *const *in, const uint8_t *kept,
                         uint32_t count, const char **out)
@@ -337,7 +367,7 @@ static int fill_entry(ecif_builder_t *b, const ecif_record_t *rec,
     e->n_phones = (uint8_t)np;
     e->n_emails = (uint8_t)ne;
     e->n_addresses = (uint8_t)na;
-    if ((rc = push_values(b, phones, np)) ||
+    if ((rc = push_phones(b, phones, v.phones, np)) ||
         (rc = push_values(b, emails, ne)) ||
         (rc = push_values(b, addresses, na)) ||
         (rc = push_values(b, v.phones, np)) ||
@@ -610,11 +640,15 @@ static int build_index(struct build *bd)
     }
     uint64_t slots_total = 0;
     for (uint32_t sh = 0; sh < s->shard_count; sh++) {
-        uint32_t cap = 16;
-        while (cap < shard_keys[sh] * 2)
-            cap *= 2;
+        /* A load factor of at most 3/4 keeps linear probing short; the
+         * capacity need not be a power of two (see slot_home). */
+        uint64_t cap = shard_keys[sh] + shard_keys[sh] / 3 + 8;
+        if (cap > UINT32_MAX) {
+            rc = ECIF_ELIMIT;
+            goto out;
+        }
         bd->shards[sh].slots_first = slots_total;
-        bd->shards[sh].capacity = cap;
+        bd->shards[sh].capacity = (uint32_t)cap;
         slots_total += cap;
     }
     bd->slots = calloc(slots_total, sizeof(*bd->slots));
@@ -628,14 +662,17 @@ static int build_index(struct build *bd)
         while (j < refs.count && all[j].hash == all[i].hash)
             j++;
         struct shard_entry *sh = &bd->shards[shard_of(s, all[i].hash)];
-        uint64_t mask = sh->capacity - 1;
-        uint64_t at = all[i].hash & mask;
-        while (bd->slots[sh->slots_first + at].key_hash != 0)
-            at = (at + 1) & mask;
+        uint32_t at = slot_home(all[i].hash, sh->capacity);
+        while (bd->slots[sh->slots_first + at].key_tag != 0)
+            at = at + 1 == sh->capacity ? 0 : at + 1;
         struct slot_entry *slot = &bd->slots[sh->slots_first + at];
-        slot->key_hash = all[i].hash;
+        slot->key_tag = key_tag(all[i].hash);
         sh->used++;
-        if (j - i <= bd->b->opts.frequent_value_limit) {
+        if (j - i == 1) {
+            slot->postings_first = all[i].record; /* inline, see layout.h */
+            slot->postings_count = 1;
+            s->key_count++;
+        } else if (j - i <= bd->b->opts.frequent_value_limit) {
             slot->postings_first = posted;
             slot->postings_count = (uint32_t)(j - i);
             for (size_t k = i; k < j; k++)

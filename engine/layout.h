@@ -21,7 +21,7 @@
 #include "store.h"
 
 #define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
-#define ECIF_SNAPSHOT_VERSION 2
+#define ECIF_SNAPSHOT_VERSION 4
 
 /* Sections of a snapshot, in file order. */
 enum snap_section_id {
@@ -130,7 +130,8 @@ struct exposure_entry {
     int64_t balance;
 };
 
-/* One shard: an open-addressing table of capacity slots (a power of two). */
+/* One shard: an open-addressing table of capacity slots, linear probing
+ * from slot_home(). */
 struct shard_entry {
     uint64_t slots_first;
     uint32_t capacity;
@@ -141,9 +142,13 @@ struct shard_entry {
  * its postings_count is 0. */
 #define SLOT_FREQUENT UINT32_MAX
 
-/* A blocking key. key_hash 0 marks an empty slot. */
+/*
+ * A blocking key, identified by its tag (key_tag()); tag 0 marks an empty
+ * slot. A key on one record keeps that record id in postings_first itself
+ * (postings_count 1), so the most common case needs no postings entry.
+ */
 struct slot_entry {
-    uint64_t key_hash;
+    uint32_t key_tag;
     uint32_t postings_first;
     uint32_t postings_count;
 };
@@ -187,7 +192,30 @@ _Static_assert(sizeof(struct rec_entry) == 96, "rec_entry is 96 bytes");
 _Static_assert(sizeof(struct acct_entry) == 32, "acct_entry is 32 bytes");
 _Static_assert(sizeof(struct cust_entry) == 32, "cust_entry is 32 bytes");
 _Static_assert(sizeof(struct exposure_entry) == 32, "exposure is 32 bytes");
-_Static_assert(sizeof(struct slot_entry) == 16, "slot_entry is 16 bytes");
+_Static_assert(sizeof(struct slot_entry) == 12, "slot_entry is 12 bytes");
+
+/*
+ * Returns the first slot to probe for a key in a table of capacity slots:
+ * the low 32 bits of the hash scaled to the capacity (multiply and shift,
+ * so any capacity works). The shard comes from the top bits.
+ */
+static inline uint32_t slot_home(uint64_t hash, uint32_t capacity)
+{
+    return (uint32_t)(((hash & 0xffffffffu) * (uint64_t)capacity) >> 32);
+}
+
+/*
+ * Returns the 32-bit tag that identifies a key within its shard: bits 32
+ * to 63 of the hash, which the slot position (the low 32 bits) does not
+ * use, so two keys of one shard that probe the same slots share a tag
+ * with a chance of about 2^-20 at 4096 shards. A false match only adds a
+ * candidate, which scoring then judges on its own values. Never 0.
+ */
+static inline uint32_t key_tag(uint64_t hash)
+{
+    uint32_t tag = (uint32_t)(hash >> 32);
+    return tag != 0 ? tag : 1;
+}
 
 /* Returns the string at a pool offset. */
 static inline const char *store_str(const struct ecif_store *s, uint32_t off)

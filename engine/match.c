@@ -223,9 +223,20 @@ static size_t normalize_address(const char *raw, char *out, size_t outlen)
             n += snprintf(numbers + n, sizeof(numbers) - n, " u%u", addr.unit);
         if (addr.room && n < sizeof(numbers))
             snprintf(numbers + n, sizeof(numbers) - n, " r%u", addr.room);
-        int len =
-            snprintf(out, outlen, "%s %s %s %s %s%s", addr.province, addr.city,
-                     addr.district, addr.town, addr.detail, numbers);
+        /* The finest division found, as its code: one short token in
+         * place of three names (江苏省 徐州市 沛县 is d320322). */
+        char division[32];
+        if (addr.district_code != 0)
+            snprintf(division, sizeof(division), "d%06u", addr.district_code);
+        else if (addr.city_code != 0)
+            snprintf(division, sizeof(division), "c%04u", addr.city_code);
+        else
+            snprintf(division, sizeof(division), "p%02u", addr.province_code);
+        char town[16] = "";
+        if (addr.town_code != 0)
+            snprintf(town, sizeof(town), "t%09u", addr.town_code);
+        int len = snprintf(out, outlen, "%s %s %s%s", division, town,
+                           addr.detail, numbers);
         if (len < 0 || (size_t)len >= outlen)
             out[0] = '\0';
         /* Collapse the spaces left by missing parts. */
@@ -489,9 +500,19 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
      * when it is common. */
     if (v->name_key[0] != '\0') {
         add_key(hashes, &n, max, 'K', v->name_key, dob);
-        add_key(hashes, &n, max, 'F', v->name_key_fuzzy, dob);
+        if (strcmp(v->name_key_fuzzy, v->name_key) != 0)
+            add_key(hashes, &n, max, 'F', v->name_key_fuzzy, dob);
         if (dob[0] == '\0' || v->n_phones + v->n_emails == 0)
             add_key(hashes, &n, max, 'K', v->name_key, NULL);
+    }
+
+    /* A Han name is one token, so the token keys below would repeat the
+     * pinyin keys. The surname with the date of birth instead survives a
+     * given-name character mistyped with another sound. */
+    if (v->han[0] != '\0') {
+        if (dob[0] != '\0' && v->family[0] != '\0')
+            add_key(hashes, &n, max, 'H', v->family, dob);
+        return n;
     }
     ntok = match_split_tokens(v->name, tokens, MATCH_MAX_TOKENS);
     for (size_t i = 0; i < ntok; i++)

@@ -238,7 +238,10 @@ size_t ecif_norm_phone(const char *in, char *out, size_t outlen)
     if (plus && n > 2 && strncmp(digits, "86", 2) == 0) {
         start += 2;
         n -= 2;
-    } else if (n > 4 && strncmp(digits, "0086", 4) == 0) {
+    }
+    /* Every leading "0086" goes, so the output never starts with one and
+     * normalizing it again changes nothing. */
+    while (n > 4 && strncmp(start, "0086", 4) == 0) {
         start += 4;
         n -= 4;
     }

@@ -359,8 +359,7 @@ static int check_index(const struct ecif_store *s, char *err, size_t errlen)
 {
     for (uint32_t i = 0; i < s->shard_count; i++) {
         const struct shard_entry *sh = &s->shards[i];
-        if (sh->capacity == 0 || (sh->capacity & (sh->capacity - 1)) != 0 ||
-            sh->used >= sh->capacity ||
+        if (sh->capacity == 0 || sh->used >= sh->capacity ||
             sh->slots_first + sh->capacity > s->slots_count)
             return ecif_fail(ECIF_ECORRUPT, err, errlen,
                              "shard %u: invalid slot range", i);
@@ -369,9 +368,13 @@ static int check_index(const struct ecif_store *s, char *err, size_t errlen)
         const struct slot_entry *slot = &s->slots[i];
         bool frequent =
             slot->postings_first == SLOT_FREQUENT && slot->postings_count == 0;
-        if (slot->key_hash != 0 && !frequent &&
-            (uint64_t)slot->postings_first + slot->postings_count >
-                s->postings_count)
+        bool inline_bad = slot->postings_count == 1 &&
+                          slot->postings_first >= s->record_count;
+        bool range_bad = slot->postings_count > 1 &&
+                         (uint64_t)slot->postings_first + slot->postings_count >
+                             s->postings_count;
+        if (slot->key_tag != 0 && !frequent &&
+            (inline_bad || range_bad || slot->postings_count == 0))
             return ecif_fail(ECIF_ECORRUPT, err, errlen,
                              "key slot %llu: postings out of range",
                              (unsigned long long)i);

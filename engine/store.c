@@ -168,16 +168,16 @@ static const struct slot_entry *find_slot(const struct ecif_store *s,
     uint32_t shard =
         s->shard_shift >= 64 ? 0 : (uint32_t)(hash >> s->shard_shift);
     const struct shard_entry *sh = &s->shards[shard];
-    uint64_t mask = (uint64_t)sh->capacity - 1;
-
     if (sh->capacity == 0)
         return NULL;
-    for (uint64_t i = hash & mask, probes = 0; probes < sh->capacity;
-         i = (i + 1) & mask, probes++) {
+    uint32_t tag = key_tag(hash);
+    uint32_t i = slot_home(hash, sh->capacity);
+    for (uint32_t probes = 0; probes < sh->capacity;
+         probes++, i = i + 1 == sh->capacity ? 0 : i + 1) {
         const struct slot_entry *slot = &s->slots[sh->slots_first + i];
-        if (slot->key_hash == 0)
+        if (slot->key_tag == 0)
             return NULL;
-        if (slot->key_hash == hash)
+        if (slot->key_tag == tag)
             return slot;
     }
     return NULL;
@@ -192,6 +192,8 @@ const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
     if (slot == NULL || slot->postings_count == 0)
         return NULL;
     *count = slot->postings_count;
+    if (slot->postings_count == 1)
+        return &slot->postings_first; /* the record id itself */
     return s->postings + slot->postings_first;
 }
 
