@@ -426,6 +426,19 @@ int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
     return ECIF_OK;
 }
 
+bool ecif_builder_has_record(const ecif_builder_t *b,
+                             const char *source_system, const char *source_id)
+{
+    struct source_probe probe = {b, source_system, source_id};
+    size_t slot;
+
+    if (source_system == NULL || source_id == NULL)
+        return false;
+    slot = hmap_find(&b->sources, source_hash(source_system, source_id),
+                     source_equals, &probe);
+    return b->sources.keys[slot] != 0;
+}
+
 struct account_probe {
     const ecif_builder_t *b;
     const char *system;

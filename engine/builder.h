@@ -11,6 +11,7 @@
 #ifndef ECIF_BUILDER_H
 #define ECIF_BUILDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,10 @@ void ecif_builder_destroy(ecif_builder_t *builder);
  */
 int ecif_builder_add_record(ecif_builder_t *builder, const ecif_record_t *rec,
                             char *err, size_t errlen);
+
+/* Returns true when a record with this source key was added. */
+bool ecif_builder_has_record(const ecif_builder_t *builder,
+                             const char *source_system, const char *source_id);
 
 /*
  * Adds an account to the record (source_system, source_id). The record may

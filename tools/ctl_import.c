@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "builder.h"
@@ -29,6 +30,7 @@ enum import_reason {
     REASON_INVALID,   /* a field value failed validation */
     REASON_DUPLICATE, /* the source key or account was added before */
     REASON_AMOUNT,    /* an amount is not a decimal */
+    REASON_ORPHAN,    /* an account whose record was not imported */
     REASON_COUNT
 };
 
@@ -37,6 +39,7 @@ static const char *const import_reason_names[REASON_COUNT] = {
     "invalid",
     "duplicate",
     "bad amount",
+    "no record",
 };
 
 typedef struct import_options {
@@ -154,6 +157,34 @@ static int add_file(const char **list, size_t *count, const char *path)
 }
 
 /*
+ * Rejects an output path that names one of the input files: writing the
+ * snapshot would replace the data it is built from. Returns 0 or 2.
+ */
+static int output_is_input(const import_options_t *opts)
+{
+    struct stat out;
+
+    if (stat(opts->output, &out) != 0)
+        return 0; /* a new file cannot be an input */
+    for (size_t k = 0; k < 2; k++) {
+        const char *const *list = k == 0 ? opts->files : opts->accounts;
+        size_t n = k == 0 ? opts->n_files : opts->n_accounts;
+        for (size_t i = 0; i < n; i++) {
+            struct stat in;
+            if (stat(list[i], &in) == 0 && in.st_dev == out.st_dev &&
+                in.st_ino == out.st_ino) {
+                fprintf(stderr,
+                        "ecifctl import: --output '%s' is the input file "
+                        "'%s'; choose another output path\n",
+                        opts->output, list[i]);
+                return 2;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
  * Parses the command line into opts and mapping. Returns 0, or the exit
  * code (2 for a usage error, 1 for an unreadable mapping, -1 for --help).
  */
@@ -252,6 +283,9 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         return 2;
     }
 
+    if (output_is_input(opts) != 0)
+        return 2;
+
     if (mapping_file != NULL &&
         mapping_load_file(mapping, mapping_file, err, sizeof(err)) != ECIF_OK) {
         fprintf(stderr, "ecifctl import: %s\n", err);
@@ -331,6 +365,19 @@ static void add_row(import_state_t *st, const source_t *source,
     char message[640];
     int rc;
 
+    if (kind == MAPPING_ACCOUNTS &&
+        !ecif_builder_has_record(st->builder, row->source_system,
+                                 row->source_id)) {
+        /* Record files are read before accounts files, so the record
+         * will not come later. */
+        snprintf(message, sizeof(message),
+                 "column 'source_id': no record '%s' in source system '%s' "
+                 "for account '%s'",
+                 row->source_id, row->source_system,
+                 row->account.account_id ? row->account.account_id : "");
+        reject(st, source, row->line, REASON_ORPHAN, message);
+        return;
+    }
     if (kind == MAPPING_RECORDS)
         rc = ecif_builder_add_record(st->builder, &row->record, err,
                                      sizeof(err));
@@ -366,8 +413,11 @@ static int import_file(import_state_t *st, const char *path,
     }
     while ((rc = source_next(source, &row, err, sizeof(err))) != 0) {
         if (rc != 1 && rc != ECIF_EINVAL) {
-            fprintf(stderr, "%s:%llu: %s\n", path, (unsigned long long)row.line,
-                    err);
+            if (row.line > 0)
+                fprintf(stderr, "%s:%llu: %s\n", path,
+                        (unsigned long long)row.line, err);
+            else
+                fprintf(stderr, "%s: %s\n", path, err);
             source_close(source);
             return 1;
         }

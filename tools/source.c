@@ -111,6 +111,15 @@ static int open_csv(source_t *s, char *err, size_t errlen)
                          "%s: empty file, expected a header line", s->path);
     if (rc < 0)
         return ecif_fail(rc, err, errlen, "%s: header: %s", s->path, what);
+    for (size_t i = 0; i < row.n_fields; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(row.fields[i], row.fields[j]) == 0)
+                return ecif_fail(ECIF_EINVAL, err, errlen,
+                                 "%s: header: duplicate column '%s' "
+                                 "(columns %zu and %zu); rename one",
+                                 s->path, row.fields[i], j + 1, i + 1);
+        }
+    }
     return set_columns(s, (const char *const *)row.fields, row.n_fields);
 }
 

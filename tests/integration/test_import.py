@@ -7,6 +7,7 @@ files, imports them through the mappings in tools/mappings.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,56 @@ class ImportTest(unittest.TestCase):
         self.assertIn(f"{path}:5: column 'balance': invalid amount "
                       f"'12.34567'", err)
         self.assertEqual(parse_summary(out)["accounts"], "3")
+
+    def test_orphan_account_rejected(self):
+        path = os.path.join(self.tmp.name, "accounts.csv")
+        with open(fixture("accounts.csv"), encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + "core,9999,L-99,loan,100,1,CNY,SH02\n")
+        code, out, err = run_import([
+            "--output", self.snapshot, "--max-invalid-share", "1",
+            "--accounts", path, fixture("records.csv")])
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"{path}:5: column 'source_id': no record '9999' in "
+                      f"source system 'core' for account 'L-99'", err)
+        summary = parse_summary(out)
+        self.assertEqual(summary["accounts"], "3")
+        self.assertIn("no record 1", summary["rejected"])
+
+    def test_account_amount_out_of_range(self):
+        path = os.path.join(self.tmp.name, "accounts.csv")
+        with open(fixture("accounts.csv"), encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + "core,1002,L-98,loan,1000000000001,0,CNY,SH02\n")
+        code, out, err = run_import([
+            "--output", self.snapshot, "--max-invalid-share", "1",
+            "--accounts", path, fixture("records.csv")])
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"{path}:5: ", err)
+        self.assertIn("'1000000000001.00' is outside the accepted range",
+                      err)
+
+    def test_duplicate_header_column(self):
+        path = os.path.join(self.tmp.name, "dup.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("source_system,source_id,name,name\ncore,1,Li Wei,X\n")
+        code, out, err = run_import(["--output", self.snapshot, path])
+        self.assertEqual(code, 1, err)
+        self.assertIn("duplicate column 'name' (columns 3 and 4)", err)
+        self.assertFalse(os.path.exists(self.snapshot))
+
+    def test_output_equal_to_input_refused(self):
+        path = os.path.join(self.tmp.name, "records.csv")
+        shutil.copyfile(fixture("records.csv"), path)
+        with open(path, "rb") as f:
+            before = f.read()
+        code, out, err = run_import(["--output", path, path])
+        self.assertEqual(code, 2, err)
+        self.assertIn("is the input file", err)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), before)
 
     def test_invalid_share_keeps_snapshot(self):
         code, out, err = run_import(["--output", self.snapshot,
