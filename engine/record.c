@@ -240,6 +240,24 @@ int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen)
         return ecif_fail(ECIF_EINVAL, err, errlen, "product: missing value");
     if (!present(acct->currency))
         return ecif_fail(ECIF_EINVAL, err, errlen, "currency: missing value");
+    const struct {
+        const char *field;
+        int64_t value;
+    } amounts[] = {
+        {"credit_limit", acct->credit_limit},
+        {"balance", acct->balance},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        if (amounts[i].value > ECIF_AMOUNT_MAX ||
+            amounts[i].value < -ECIF_AMOUNT_MAX) {
+            char text[ECIF_AMOUNT_STR_MAX];
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "%s: amount '%s' is outside the accepted range "
+                             "of plus or minus 1000000000000",
+                             amounts[i].field,
+                             ecif_amount_format(amounts[i].value, text));
+        }
+    }
     const char *c = acct->currency;
     if (strlen(c) != 3 || !isupper((unsigned char)c[0]) ||
         !isupper((unsigned char)c[1]) || !isupper((unsigned char)c[2]))

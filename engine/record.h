@@ -24,6 +24,13 @@
 /* Amounts are fixed-point integers in units of 1/10000 of the currency. */
 #define ECIF_AMOUNT_SCALE 10000
 
+/*
+ * Largest magnitude of one account's limit or balance: one trillion
+ * currency units. Sums over a customer's accounts stay far from the int64
+ * range, so a total can only overflow with millions of such accounts.
+ */
+#define ECIF_AMOUNT_MAX (1000000000000LL * ECIF_AMOUNT_SCALE)
+
 /* Bytes needed to format any amount, with sign, point and NUL. */
 #define ECIF_AMOUNT_STR_MAX 32
 
@@ -72,7 +79,8 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
 
 /*
  * Checks an account: account_id and product are required, currency must be
- * three ASCII letters. Same contract as ecif_record_validate.
+ * three ASCII letters, and each amount within ±ECIF_AMOUNT_MAX. Same
+ * contract as ecif_record_validate.
  */
 int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen);
 
