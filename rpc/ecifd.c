@@ -108,6 +108,36 @@ static bool parse_u32(const char *option, const char *text, uint32_t min,
 }
 
 /* Returns 0 on success, or the exit code (0 for --help, 2 on error). */
+/*
+ * Checks that a listen address ends in ":PORT" with a port from 0 to
+ * 65535; gRPC would otherwise take 99999 modulo 65536 and serve on an
+ * unexpected port. Returns 0 or the usage exit code 2.
+ */
+static int check_listen(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long port;
+
+    if (colon == NULL || colon[1] == '\0') {
+        fprintf(stderr,
+                "ecifd: invalid --listen '%s' (expected HOST:PORT, such as "
+                "127.0.0.1:50051)\n",
+                listen);
+        return 2;
+    }
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || port < 0 || port > 65535) {
+        fprintf(stderr,
+                "ecifd: invalid port '%s' in --listen '%s' (expected 0 to "
+                "65535; 0 picks a free port)\n",
+                colon + 1, listen);
+        return 2;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
 {
     static const struct option options[] = {
@@ -164,7 +194,7 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         usage(stderr);
         return 2;
     }
-    return 0;
+    return check_listen(args->listen);
 }
 
 static double elapsed_ms(const struct timespec *start)

@@ -607,12 +607,23 @@ class SnapshotFailureTest(unittest.TestCase):
                 self.assert_clean_failure(self.run_ecifd(path), path)
 
     def test_bad_listen_address(self):
-        proc = subprocess.run(
-            [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
-             "not an address"],
-            capture_output=True, text=True, timeout=60)
-        self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertIn("cannot listen on", proc.stderr)
+        # A malformed address or port is a usage error (exit 2) caught
+        # before the snapshot loads; a well-formed address gRPC cannot
+        # bind is a runtime failure (exit 1).
+        cases = [
+            ("not an address", 2, "invalid --listen 'not an address'"),
+            ("127.0.0.1:99999", 2, "invalid port '99999'"),
+            ("127.0.0.1:-1", 2, "invalid port '-1'"),
+            ("999.1.1.1:0", 1, "cannot listen on"),
+        ]
+        for listen, code, message in cases:
+            with self.subTest(listen=listen):
+                proc = subprocess.run(
+                    [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+                     listen],
+                    capture_output=True, text=True, timeout=60)
+                self.assertEqual(proc.returncode, code, proc.stderr)
+                self.assertIn(message, proc.stderr)
 
 
 if __name__ == "__main__":
