@@ -459,6 +459,24 @@ static int check_layout(const char *buf, uint64_t size, const char *path,
                              "snapshot '%s': checksum mismatch in section %s",
                              path, section_name(sec->id));
     }
+    /* No checksum covers the padding, so check that it is all zero: a
+     * flipped byte anywhere in the file is then found. */
+    uint64_t at = sizeof(*h) + SECTION_COUNT * sizeof(*table);
+    for (uint32_t i = 0; i <= SECTION_COUNT; i++) {
+        uint64_t next = i < SECTION_COUNT ? table[i].offset : size;
+        if (next < at)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "snapshot '%s': sections overlap", path);
+        for (uint64_t k = at; k < next; k++) {
+            if (buf[k] != 0)
+                return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                                 "snapshot '%s': nonzero padding at byte "
+                                 "%llu",
+                                 path, (unsigned long long)k);
+        }
+        if (i < SECTION_COUNT)
+            at = table[i].offset + table[i].bytes;
+    }
     return ECIF_OK;
 }
 

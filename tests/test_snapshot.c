@@ -419,6 +419,30 @@ static void test_open_flipped_byte_each_section(void)
     free(copy);
 }
 
+static void test_open_flipped_padding_byte(void)
+{
+    const char *path = scratch_path("padding.snap");
+    const struct snap_section *table = section_table(good_data);
+    char *copy = malloc(good_size);
+    int flipped = 0;
+
+    /* Every gap between the end of a section and the next section. */
+    for (int i = 0; i + 1 < SECTION_COUNT; i++) {
+        uint64_t end = table[i].offset + table[i].bytes;
+        char err[512];
+        if (end == table[i + 1].offset)
+            continue;
+        memcpy(copy, good_data, good_size);
+        copy[end] ^= 0x01;
+        write_file(path, copy, good_size);
+        CHECK_INT(open_failing(path, err, sizeof(err)), ECIF_ECORRUPT);
+        CHECK(contains(err, "nonzero padding"));
+        flipped++;
+    }
+    CHECK(flipped > 0);
+    free(copy);
+}
+
 static void test_open_flipped_header_byte(void)
 {
     const char *path = scratch_path("header.snap");
@@ -648,6 +672,7 @@ int main(void)
     RUN(test_open_empty_file);
     RUN(test_open_truncated_every_tenth);
     RUN(test_open_flipped_byte_each_section);
+    RUN(test_open_flipped_padding_byte);
     RUN(test_open_flipped_header_byte);
     RUN(test_open_wrong_magic);
     RUN(test_open_wrong_version);
