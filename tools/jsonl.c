@@ -43,6 +43,14 @@ int jsonl_reader_create(FILE *fp, jsonl_reader_t **out)
     jsonl_reader_t *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return ECIF_ENOMEM;
+    /* The output buffer exists from the start: the parser offsets into it
+     * even before the first byte, and NULL + 0 is undefined. */
+    r->out_cap = 1024;
+    r->out = malloc(r->out_cap);
+    if (r->out == NULL) {
+        free(r);
+        return ECIF_ENOMEM;
+    }
     r->fp = fp;
     *out = r;
     return ECIF_OK;
