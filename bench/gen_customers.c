@@ -1273,6 +1273,11 @@ typedef enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_READY } slot_state_t;
 typedef struct gen_slot {
     slot_state_t state;
     uint64_t block;
+    /* The only block that may take this slot next. Without it a fast
+     * worker could take a freed slot for a later block before the worker
+     * that claimed the earlier block wakes up, and the writer would wait
+     * forever for the earlier one. */
+    uint64_t turn;
     gen_buf_t records, accounts, truth;
     gen_record_t *items; /* --snapshot: the block's records */
     size_t item_count, item_cap;
@@ -1428,7 +1433,7 @@ static void *worker_main(void *arg)
     while (pl->next_block < pl->block_count) {
         uint64_t block = pl->next_block++;
         gen_slot_t *s = &pl->slots[block % pl->slot_count];
-        while (s->state != SLOT_FREE)
+        while (s->state != SLOT_FREE || s->turn != block)
             pthread_cond_wait(&pl->changed, &pl->lock);
         s->state = SLOT_BUSY;
         s->block = block;
@@ -1581,6 +1586,8 @@ static int run_pipeline(gen_output_t *out)
         fprintf(stderr, "gen_customers: out of memory\n");
         exit(1);
     }
+    for (size_t i = 0; i < pl.slot_count; i++)
+        pl.slots[i].turn = i;
     for (unsigned t = 0; t < g_opts.threads; t++) {
         int rc = pthread_create(&threads[t], NULL, worker_main, &pl);
         if (rc != 0) {
@@ -1603,6 +1610,7 @@ static int run_pipeline(gen_output_t *out)
 
         pthread_mutex_lock(&pl.lock);
         s->state = SLOT_FREE;
+        s->turn = b + pl.slot_count;
         pthread_cond_broadcast(&pl.changed);
         pthread_mutex_unlock(&pl.lock);
     }
