@@ -12,11 +12,11 @@
  * absent or not in the calendar), and the row limit K. It returns rows
  * (source_system, source_id, score), best first.
  *
- * Truth: either a rule on the query's source_id (febrl, same or
- * s/REGEX/REPLACEMENT/, as in resolve_bench; a row is right when its
- * source_id equals the derived id) or a truth file of (source_system,
- * source_id, entity_id) rows (a row is right when its record and the
- * query record belong to the same entity).
+ * Truth comes from a rule on the query's source_id (febrl, same or
+ * s/REGEX/REPLACEMENT/, as in resolve_bench), and then a row is right when
+ * its source_id equals the derived id. Or it comes from a truth file of
+ * (source_system, source_id, entity_id) rows, and then a row is right when
+ * its record belongs to the entity of the query record.
  *
  * Latency: one connection, one statement at a time. Each execution is
  * timed with CLOCK_MONOTONIC around PQexecPrepared(), which sends the
