@@ -37,6 +37,8 @@ protobuf-compiler-grpc
 python3-grpcio
 python3-protobuf
 gnuplot-nox
+clang
+libclang-rt-14-dev
 "
 if [ $with_postgresql -eq 1 ]; then
 	packages="$packages
