@@ -24,6 +24,7 @@
 #include "service.h"
 #include "status.h"
 #include "store.h"
+#include "survivorship.h"
 
 /* Time calls in flight may take to finish after a stop signal. */
 #define ECIFD_GRACE_MS 2000
@@ -34,6 +35,9 @@ typedef struct ecifd_args {
     uint32_t threads;
     uint32_t max_message_bytes;
     uint32_t max_candidates;
+    /* --source-trust, split in place into trusted_sources. */
+    const char *trusted_sources[ECIF_GOLDEN_MAX_TRUSTED];
+    size_t n_trusted_sources;
 } ecifd_args_t;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -86,8 +90,12 @@ static void usage(FILE *out)
             "  --max-candidates N       cap on Resolve's max_candidates, "
             "1 to %d\n"
             "                           (default %d)\n"
+            "  --source-trust A,B,...   source systems whose values the "
+            "golden record\n"
+            "                           prefers, most trusted first (at "
+            "most %d)\n"
             "  --help                   show this text\n",
-            ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES);
+            ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES, ECIF_GOLDEN_MAX_TRUSTED);
 }
 
 /* Parses an unsigned decimal in [min, max]; false when invalid. */
@@ -104,6 +112,19 @@ static bool parse_u32(const char *option, const char *text, uint32_t min,
         return false;
     }
     *out = (uint32_t)v;
+    return true;
+}
+
+/* Splits --source-trust into args; false after printing why. */
+static bool parse_source_trust(char *text, ecifd_args_t *args)
+{
+    char err[128];
+    if (ecif_golden_parse_trust(
+            text, args->trusted_sources, ECIF_GOLDEN_MAX_TRUSTED,
+            &args->n_trusted_sources, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "ecifd: invalid --source-trust: %s\n", err);
+        return false;
+    }
     return true;
 }
 
@@ -146,6 +167,7 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         {"threads", required_argument, NULL, 't'},
         {"max-message-bytes", required_argument, NULL, 'm'},
         {"max-candidates", required_argument, NULL, 'c'},
+        {"source-trust", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -170,6 +192,9 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         case 'c':
             ok = parse_u32("--max-candidates", optarg, 1, ECIF_MAX_CANDIDATES,
                            &args->max_candidates);
+            break;
+        case 'r':
+            ok = parse_source_trust(optarg, args);
             break;
         case 'h':
             usage(stdout);
@@ -252,6 +277,11 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
     ecif_service_t service = {
         .store = store,
         .max_candidates = args->max_candidates,
+        .survivorship =
+            {
+                .trusted_sources = args->trusted_sources,
+                .n_trusted_sources = args->n_trusted_sources,
+            },
     };
     ecif_server_options_t opts;
     ecif_server_options_default(&opts);

@@ -21,10 +21,12 @@
 #include <grpc/slice.h>
 
 #include "ecif/v1/customer_index.pb-c.h"
+#include "explain.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "resolve.h"
 #include "service.h"
 #include "status.h"
+#include "survivorship.h"
 
 /* ---- Per-call arena ---------------------------------------------------- */
 
@@ -331,18 +333,36 @@ static Ecif__V1__RecordRef *record_ref_to_proto(call_ctx_t *ctx,
     return ref;
 }
 
+/* Returns ECIF_FIELD_COUNT evidence messages, one per field in order. */
+static Ecif__V1__FieldEvidence **
+evidence_to_proto(call_ctx_t *ctx,
+                  const ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+{
+    Ecif__V1__FieldEvidence *ev =
+        arena_calloc(&ctx->arena, ECIF_FIELD_COUNT, sizeof(*ev));
+    Ecif__V1__FieldEvidence **evp =
+        arena_calloc(&ctx->arena, ECIF_FIELD_COUNT, sizeof(*evp));
+    if (ev == NULL || evp == NULL)
+        return NULL;
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        ecif__v1__field_evidence__init(&ev[f]);
+        ev[f].field = pb_str(ecif_field_str((ecif_field_t)f));
+        ev[f].level = pb_str(ecif_level_str(evidence[f].level));
+        ev[f].weight = evidence[f].weight;
+        evp[f] = &ev[f];
+    }
+    return evp;
+}
+
 static Ecif__V1__Candidate *candidate_to_proto(call_ctx_t *ctx,
                                                const ecif_candidate_t *cand)
 {
     const ecif_store_t *store = ctx->svc->store;
     Ecif__V1__Candidate *msg = arena_alloc(&ctx->arena, sizeof(*msg));
-    Ecif__V1__FieldEvidence *ev =
-        arena_calloc(&ctx->arena, ECIF_FIELD_COUNT, sizeof(*ev));
-    Ecif__V1__FieldEvidence **evp =
-        arena_calloc(&ctx->arena, ECIF_FIELD_COUNT, sizeof(*evp));
+    Ecif__V1__FieldEvidence **evp = evidence_to_proto(ctx, cand->evidence);
     Ecif__V1__RecordRef **refs =
         arena_calloc(&ctx->arena, cand->n_matched + 1, sizeof(*refs));
-    if (msg == NULL || ev == NULL || evp == NULL || refs == NULL)
+    if (msg == NULL || evp == NULL || refs == NULL)
         return NULL;
 
     ecif__v1__candidate__init(msg);
@@ -350,14 +370,6 @@ static Ecif__V1__Candidate *candidate_to_proto(call_ctx_t *ctx,
         pb_str(ecif_store_customer_number(store, cand->customer));
     msg->score = cand->score;
     msg->verdict = verdict_to_proto(cand->verdict);
-
-    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
-        ecif__v1__field_evidence__init(&ev[f]);
-        ev[f].field = pb_str(ecif_field_str((ecif_field_t)f));
-        ev[f].level = pb_str(ecif_level_str(cand->evidence[f].level));
-        ev[f].weight = cand->evidence[f].weight;
-        evp[f] = &ev[f];
-    }
     msg->evidence = evp;
     msg->n_evidence = ECIF_FIELD_COUNT;
 
@@ -482,98 +494,127 @@ static bool is_set(const char *s)
     return s != NULL && s[0] != '\0';
 }
 
-/*
- * Returns the most common non-empty value of one single-valued field among
- * the members, the earliest member winning ties, or "" when no member has
- * a value. field is the offset of a const char * in ecif_record_t.
- *
- * NOTE: quadratic in the member count; fine for the few records a customer
- * usually has, slow for a customer with thousands of records.
- */
-static char *most_common_value(const ecif_record_t *members, uint32_t count,
-                               size_t field)
+static Ecif__V1__RecordRef *stored_ref_to_proto(call_ctx_t *ctx,
+                                                uint32_t record)
 {
-    const char *best = NULL;
-    uint32_t best_count = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        const char *v =
-            *(const char *const *)((const char *)&members[i] + field);
-        if (!is_set(v))
-            continue;
-        uint32_t n = 0;
-        for (uint32_t j = 0; j < count; j++) {
-            const char *w =
-                *(const char *const *)((const char *)&members[j] + field);
-            if (is_set(w) && strcmp(v, w) == 0)
-                n++;
-        }
-        if (n > best_count) {
-            best = v;
-            best_count = n;
-        }
-    }
-    return pb_str(best);
+    ecif_record_t rec;
+    ecif_store_get_record(ctx->svc->store, record, &rec);
+    return record_ref_to_proto(ctx, &rec);
 }
 
-/*
- * Collects the distinct values of one multi-valued field over the members,
- * in member order, at most ECIF_MAX_VALUES of them.
- */
-static char **distinct_values(call_ctx_t *ctx, const ecif_record_t *members,
-                              uint32_t count, size_t values_field,
-                              size_t count_field, size_t *n_out)
+static Ecif__V1__ConsolidatedValue *
+consolidated_value_to_proto(call_ctx_t *ctx, const char *field,
+                            const char *value, uint32_t record,
+                            ecif_golden_rule_t rule)
 {
-    char **out = arena_calloc(&ctx->arena, ECIF_MAX_VALUES, sizeof(*out));
-    if (out == NULL)
-        return NULL;
-    size_t n = 0;
-    for (uint32_t i = 0; i < count && n < ECIF_MAX_VALUES; i++) {
-        const char *base = (const char *)&members[i];
-        const char *const *values = (const char *const *)(base + values_field);
-        uint32_t n_values = *(const uint32_t *)(base + count_field);
-        for (uint32_t k = 0; k < n_values && n < ECIF_MAX_VALUES; k++) {
-            if (!is_set(values[k]))
-                continue;
-            bool seen = false;
-            for (size_t j = 0; j < n && !seen; j++)
-                seen = strcmp(out[j], values[k]) == 0;
-            if (!seen)
-                out[n++] = pb_str(values[k]);
-        }
-    }
-    *n_out = n;
-    return out;
-}
-
-#define MEMBER_FIELD(f) offsetof(ecif_record_t, f)
-
-static Ecif__V1__Record *
-consolidate(call_ctx_t *ctx, const ecif_record_t *members, uint32_t count)
-{
-    Ecif__V1__Record *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+    Ecif__V1__ConsolidatedValue *msg = arena_alloc(&ctx->arena, sizeof(*msg));
     if (msg == NULL)
         return NULL;
-    ecif__v1__record__init(msg);
-    msg->name = most_common_value(members, count, MEMBER_FIELD(name));
-    msg->given_name =
-        most_common_value(members, count, MEMBER_FIELD(given_name));
-    msg->family_name =
-        most_common_value(members, count, MEMBER_FIELD(family_name));
-    msg->id_type = most_common_value(members, count, MEMBER_FIELD(id_type));
-    msg->id_number = most_common_value(members, count, MEMBER_FIELD(id_number));
-    msg->dob = most_common_value(members, count, MEMBER_FIELD(dob));
-    msg->gender = most_common_value(members, count, MEMBER_FIELD(gender));
+    ecif__v1__consolidated_value__init(msg);
+    msg->field = pb_str(field);
+    msg->value = pb_str(value);
+    msg->rule = pb_str(ecif_golden_rule_str(rule));
+    msg->source = stored_ref_to_proto(ctx, record);
+    return msg->source != NULL ? msg : NULL;
+}
 
-    msg->phones = distinct_values(ctx, members, count, MEMBER_FIELD(phones),
-                                  MEMBER_FIELD(n_phones), &msg->n_phones);
-    msg->emails = distinct_values(ctx, members, count, MEMBER_FIELD(emails),
-                                  MEMBER_FIELD(n_emails), &msg->n_emails);
-    msg->addresses =
-        distinct_values(ctx, members, count, MEMBER_FIELD(addresses),
-                        MEMBER_FIELD(n_addresses), &msg->n_addresses);
-    if (msg->phones == NULL || msg->emails == NULL || msg->addresses == NULL)
+/* Adds one distinct list value to the record and to the sources. */
+static bool golden_item_to_proto(call_ctx_t *ctx, ecif_golden_list_t list,
+                                 const ecif_golden_item_t *item,
+                                 Ecif__V1__ConsolidatedValue **out)
+{
+    *out = consolidated_value_to_proto(ctx, ecif_golden_list_str(list),
+                                       item->value, item->records[0],
+                                       ECIF_GOLDEN_RULE_UNION);
+    if (*out == NULL)
+        return false;
+    size_t n_others = item->n_records - 1;
+    Ecif__V1__RecordRef **others =
+        arena_calloc(&ctx->arena, n_others + 1, sizeof(*others));
+    if (others == NULL)
+        return false;
+    for (size_t k = 0; k < n_others; k++) {
+        others[k] = stored_ref_to_proto(ctx, item->records[k + 1]);
+        if (others[k] == NULL)
+            return false;
+    }
+    (*out)->other_sources = others;
+    (*out)->n_other_sources = n_others;
+    return true;
+}
+
+static char **golden_list_values(call_ctx_t *ctx, const ecif_golden_items_t *l,
+                                 size_t *n_out)
+{
+    char **values = arena_calloc(&ctx->arena, l->count + 1, sizeof(*values));
+    if (values == NULL)
         return NULL;
-    return msg;
+    for (uint32_t i = 0; i < l->count; i++)
+        values[i] = pb_str(l->items[i].value);
+    *n_out = l->count;
+    return values;
+}
+
+/*
+ * Fills the consolidated record of the response and the source of each of
+ * its values from the customer's golden record.
+ */
+static grpc_status_code consolidate(call_ctx_t *ctx, uint32_t customer,
+                                    Ecif__V1__GetCustomerResponse *resp)
+{
+    ecif_golden_record_t g;
+    int status = ecif_golden_build(ctx->svc->store, customer,
+                                   &ctx->svc->survivorship, &g);
+    if (status != ECIF_OK)
+        return fail(ctx, service_status_from_engine(status),
+                    "survivorship failed: %s", ecif_status_str(status));
+
+    Ecif__V1__Record *rec = arena_alloc(&ctx->arena, sizeof(*rec));
+    size_t max_sources =
+        ECIF_GOLDEN_FIELD_COUNT + ECIF_GOLDEN_LIST_COUNT * ECIF_MAX_VALUES;
+    Ecif__V1__ConsolidatedValue **sources =
+        arena_calloc(&ctx->arena, max_sources, sizeof(*sources));
+    if (rec == NULL || sources == NULL)
+        return fail_oom(ctx);
+    ecif__v1__record__init(rec);
+
+    char **fields[ECIF_GOLDEN_FIELD_COUNT] = {
+        &rec->name,      &rec->given_name, &rec->family_name, &rec->id_type,
+        &rec->id_number, &rec->dob,        &rec->gender,
+    };
+    size_t n = 0;
+    for (int f = 0; f < ECIF_GOLDEN_FIELD_COUNT; f++) {
+        const ecif_golden_value_t *v = &g.fields[f];
+        *fields[f] = pb_str(v->value);
+        if (v->rule == ECIF_GOLDEN_RULE_NONE)
+            continue;
+        sources[n] = consolidated_value_to_proto(
+            ctx, ecif_golden_field_str((ecif_golden_field_t)f), v->value,
+            v->record, v->rule);
+        if (sources[n++] == NULL)
+            return fail_oom(ctx);
+    }
+
+    rec->phones =
+        golden_list_values(ctx, &g.lists[ECIF_GOLDEN_PHONES], &rec->n_phones);
+    rec->emails =
+        golden_list_values(ctx, &g.lists[ECIF_GOLDEN_EMAILS], &rec->n_emails);
+    rec->addresses = golden_list_values(ctx, &g.lists[ECIF_GOLDEN_ADDRESSES],
+                                        &rec->n_addresses);
+    if (rec->phones == NULL || rec->emails == NULL || rec->addresses == NULL)
+        return fail_oom(ctx);
+    for (int l = 0; l < ECIF_GOLDEN_LIST_COUNT; l++) {
+        for (uint32_t i = 0; i < g.lists[l].count; i++) {
+            if (!golden_item_to_proto(ctx, (ecif_golden_list_t)l,
+                                      &g.lists[l].items[i], &sources[n++]))
+                return fail_oom(ctx);
+        }
+    }
+
+    resp->consolidated = rec;
+    resp->consolidated_sources = sources;
+    resp->n_consolidated_sources = n;
+    return GRPC_STATUS_OK;
 }
 
 /* ---- Handlers ------------------------------------------------------------ */
@@ -681,24 +722,21 @@ static grpc_status_code handle_get_customer(call_ctx_t *ctx,
         arena_alloc(&ctx->arena, sizeof(*resp));
     Ecif__V1__Record **records =
         arena_calloc(&ctx->arena, count + 1, sizeof(*records));
-    ecif_record_t *members =
-        arena_calloc(&ctx->arena, count + 1, sizeof(*members));
-    if (resp == NULL || records == NULL || members == NULL)
+    if (resp == NULL || records == NULL)
         return fail_oom(ctx);
 
     ecif__v1__get_customer_response__init(resp);
     resp->customer_number = pb_str(ecif_store_customer_number(store, customer));
     for (uint32_t i = 0; i < count; i++) {
-        ecif_store_get_record(store, ids[i], &members[i]);
         records[i] = record_to_proto(ctx, ids[i]);
         if (records[i] == NULL)
             return fail_oom(ctx);
     }
     resp->records = records;
     resp->n_records = count;
-    resp->consolidated = consolidate(ctx, members, count);
-    if (resp->consolidated == NULL)
-        return fail_oom(ctx);
+    code = consolidate(ctx, customer, resp);
+    if (code != GRPC_STATUS_OK)
+        return code;
     *response = &resp->base;
     return GRPC_STATUS_OK;
 }
@@ -840,6 +878,336 @@ static grpc_status_code handle_get_exposure(call_ctx_t *ctx,
     return GRPC_STATUS_OK;
 }
 
+/* ---- Explain ------------------------------------------------------------- */
+
+/*
+ * One side of an explanation: its records, and for stored records their
+ * ids. A record given in the request is the only record of its side and
+ * has no id.
+ */
+typedef struct explain_side {
+    const char *name; /* "left" or "right" */
+    ecif_record_t *records;
+    const uint32_t *ids; /* NULL for a record given in the request */
+    uint32_t count;
+    uint32_t stored_id;       /* backing of ids for one stored record */
+    char customer_number[32]; /* as requested, for messages; or "" */
+} explain_side_t;
+
+/* A compared pair, by index into the two sides. */
+typedef struct explain_pair {
+    uint32_t left;
+    uint32_t right;
+    double score;
+} explain_pair_t;
+
+static grpc_status_code explain_side_from_record(call_ctx_t *ctx,
+                                                 explain_side_t *side,
+                                                 const Ecif__V1__Record *msg)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "%s_record", side->name);
+    side->records = arena_calloc(&ctx->arena, 1, sizeof(*side->records));
+    if (side->records == NULL)
+        return fail_oom(ctx);
+    side->count = 1;
+    return record_from_proto(ctx, path, msg, &side->records[0]);
+}
+
+static grpc_status_code explain_side_from_ref(call_ctx_t *ctx,
+                                              explain_side_t *side,
+                                              const Ecif__V1__RecordRef *ref)
+{
+    if (!is_set(ref->source_system) || !is_set(ref->source_id))
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "%s_stored_record.%s is required", side->name,
+                    is_set(ref->source_system) ? "source_id" : "source_system");
+    if (ecif_store_find_record(ctx->svc->store, ref->source_system,
+                               ref->source_id, &side->stored_id) != ECIF_OK) {
+        char system[48];
+        char id[48];
+        quote_value(ref->source_system, system, sizeof(system));
+        quote_value(ref->source_id, id, sizeof(id));
+        return fail(ctx, GRPC_STATUS_NOT_FOUND,
+                    "%s_stored_record: record '%s' '%s' not found", side->name,
+                    system, id);
+    }
+    side->ids = &side->stored_id;
+    side->count = 1;
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code explain_side_from_customer(call_ctx_t *ctx,
+                                                   explain_side_t *side,
+                                                   const char *number)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "%s_customer_number", side->name);
+    uint32_t customer;
+    grpc_status_code code = find_customer(ctx, path, number, &customer);
+    if (code != GRPC_STATUS_OK)
+        return code;
+    side->ids =
+        ecif_store_customer_records(ctx->svc->store, customer, &side->count);
+    quote_value(number, side->customer_number, sizeof(side->customer_number));
+    return GRPC_STATUS_OK;
+}
+
+/* Reads the stored records of a side, after the size check. */
+static grpc_status_code explain_side_load(call_ctx_t *ctx, explain_side_t *side)
+{
+    if (side->ids == NULL)
+        return GRPC_STATUS_OK;
+    side->records =
+        arena_calloc(&ctx->arena, side->count + 1, sizeof(*side->records));
+    if (side->records == NULL)
+        return fail_oom(ctx);
+    for (uint32_t i = 0; i < side->count; i++)
+        ecif_store_get_record(ctx->svc->store, side->ids[i], &side->records[i]);
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code explain_check_sizes(call_ctx_t *ctx,
+                                            const explain_side_t *left,
+                                            const explain_side_t *right)
+{
+    const explain_side_t *sides[2] = {left, right};
+    for (int s = 0; s < 2; s++) {
+        if (sides[s]->count <= ECIF_EXPLAIN_MAX_RECORDS)
+            continue;
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "%s_customer_number: customer '%s' has %u records, more "
+                    "than the %d per side that Explain compares (left %u, "
+                    "right %u records)",
+                    sides[s]->name, sides[s]->customer_number, sides[s]->count,
+                    ECIF_EXPLAIN_MAX_RECORDS, left->count, right->count);
+    }
+    return GRPC_STATUS_OK;
+}
+
+static Ecif__V1__RecordRef *
+explain_ref(call_ctx_t *ctx, const explain_side_t *side, uint32_t index)
+{
+    if (side->ids != NULL)
+        return stored_ref_to_proto(ctx, side->ids[index]);
+    Ecif__V1__RecordRef *ref = arena_alloc(&ctx->arena, sizeof(*ref));
+    if (ref == NULL)
+        return NULL;
+    ecif__v1__record_ref__init(ref);
+    ref->source_system = pb_str("query");
+    ref->source_id = pb_str(side->name);
+    return ref;
+}
+
+static char *explain_customer(const call_ctx_t *ctx, const explain_side_t *side,
+                              uint32_t index)
+{
+    if (side->ids == NULL)
+        return pb_str(NULL);
+    const ecif_store_t *store = ctx->svc->store;
+    return pb_str(ecif_store_customer_number(
+        store, ecif_store_record_customer(store, side->ids[index])));
+}
+
+static bool same_record(const explain_side_t *left, uint32_t i,
+                        const explain_side_t *right, uint32_t j)
+{
+    return left->ids != NULL && right->ids != NULL &&
+           left->ids[i] == right->ids[j];
+}
+
+static int compare_pairs_by_score(const void *pa, const void *pb)
+{
+    const explain_pair_t *a = pa;
+    const explain_pair_t *b = pb;
+    if (a->score != b->score)
+        return a->score < b->score ? -1 : 1;
+    if (a->left != b->left)
+        return a->left < b->left ? -1 : 1;
+    return a->right < b->right ? -1 : a->right > b->right;
+}
+
+static Ecif__V1__RecordPair *explain_pair_to_proto(call_ctx_t *ctx,
+                                                   const explain_side_t *left,
+                                                   const explain_side_t *right,
+                                                   const explain_pair_t *pair)
+{
+    double score;
+    ecif_verdict_t verdict;
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+    ecif_compare(&left->records[pair->left], &right->records[pair->right],
+                 &score, &verdict, evidence);
+
+    Ecif__V1__RecordPair *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+    if (msg == NULL)
+        return NULL;
+    ecif__v1__record_pair__init(msg);
+    msg->left = explain_ref(ctx, left, pair->left);
+    msg->right = explain_ref(ctx, right, pair->right);
+    msg->score = score;
+    msg->verdict = verdict_to_proto(verdict);
+    msg->evidence = evidence_to_proto(ctx, evidence);
+    msg->n_evidence = ECIF_FIELD_COUNT;
+    if (msg->left == NULL || msg->right == NULL || msg->evidence == NULL)
+        return NULL;
+    return msg;
+}
+
+/*
+ * Compares every pair of the two sides and fills the response: the best
+ * pair (ties go to the first in left-then-right order) and the pairs with
+ * a hard conflict, worst first.
+ */
+static grpc_status_code explain_pairs(call_ctx_t *ctx,
+                                      const explain_side_t *left,
+                                      const explain_side_t *right,
+                                      Ecif__V1__ExplainResponse *resp)
+{
+    size_t max_pairs = (size_t)left->count * right->count;
+    explain_pair_t *blocking =
+        arena_calloc(&ctx->arena, max_pairs + 1, sizeof(*blocking));
+    if (blocking == NULL)
+        return fail_oom(ctx);
+
+    explain_pair_t best = {0};
+    ecif_verdict_t best_verdict = ECIF_NO_MATCH;
+    ecif_evidence_t best_evidence[ECIF_FIELD_COUNT];
+    size_t n_pairs = 0;
+    size_t n_blocking = 0;
+    for (uint32_t i = 0; i < left->count; i++) {
+        for (uint32_t j = 0; j < right->count; j++) {
+            if (same_record(left, i, right, j))
+                continue;
+            double score;
+            ecif_verdict_t verdict;
+            ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+            ecif_compare(&left->records[i], &right->records[j], &score,
+                         &verdict, evidence);
+            explain_pair_t pair = {i, j, score};
+            if (n_pairs == 0 || score > best.score) {
+                best = pair;
+                best_verdict = verdict;
+                memcpy(best_evidence, evidence, sizeof(evidence));
+            }
+            if (ecif_explain_has_conflict(evidence))
+                blocking[n_blocking++] = pair;
+            n_pairs++;
+        }
+    }
+    if (n_pairs == 0)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "left and right name the same single record: nothing to "
+                    "compare");
+
+    resp->score = best.score;
+    resp->verdict = verdict_to_proto(best_verdict);
+    resp->evidence = evidence_to_proto(ctx, best_evidence);
+    resp->n_evidence = ECIF_FIELD_COUNT;
+    resp->left = explain_ref(ctx, left, best.left);
+    resp->right = explain_ref(ctx, right, best.right);
+    resp->left_customer_number = explain_customer(ctx, left, best.left);
+    resp->right_customer_number = explain_customer(ctx, right, best.right);
+    char *summary = arena_alloc(&ctx->arena, ECIF_EXPLAIN_SUMMARY_MAX);
+    if (resp->evidence == NULL || resp->left == NULL || resp->right == NULL ||
+        summary == NULL)
+        return fail_oom(ctx);
+    ecif_explain_summary(best_verdict, best_evidence, summary,
+                         ECIF_EXPLAIN_SUMMARY_MAX);
+    resp->summary = summary;
+    resp->pairs_compared = (uint32_t)n_pairs;
+
+    qsort(blocking, n_blocking, sizeof(*blocking), compare_pairs_by_score);
+    size_t listed = n_blocking < ECIF_EXPLAIN_MAX_RECORDS
+                        ? n_blocking
+                        : ECIF_EXPLAIN_MAX_RECORDS;
+    resp->blocking_pairs =
+        arena_calloc(&ctx->arena, listed + 1, sizeof(*resp->blocking_pairs));
+    if (resp->blocking_pairs == NULL)
+        return fail_oom(ctx);
+    for (size_t k = 0; k < listed; k++) {
+        resp->blocking_pairs[k] =
+            explain_pair_to_proto(ctx, left, right, &blocking[k]);
+        if (resp->blocking_pairs[k] == NULL)
+            return fail_oom(ctx);
+    }
+    resp->n_blocking_pairs = listed;
+    resp->blocking_pair_count = (uint32_t)n_blocking;
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code explain_left(call_ctx_t *ctx,
+                                     const Ecif__V1__ExplainRequest *req,
+                                     explain_side_t *side)
+{
+    switch (req->left_case) {
+    case ECIF__V1__EXPLAIN_REQUEST__LEFT_LEFT_RECORD:
+        return explain_side_from_record(ctx, side, req->left_record);
+    case ECIF__V1__EXPLAIN_REQUEST__LEFT_LEFT_CUSTOMER_NUMBER:
+        return explain_side_from_customer(ctx, side, req->left_customer_number);
+    case ECIF__V1__EXPLAIN_REQUEST__LEFT_LEFT_STORED_RECORD:
+        return explain_side_from_ref(ctx, side, req->left_stored_record);
+    default:
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "left_record, left_customer_number or "
+                    "left_stored_record is required");
+    }
+}
+
+static grpc_status_code explain_right(call_ctx_t *ctx,
+                                      const Ecif__V1__ExplainRequest *req,
+                                      explain_side_t *side)
+{
+    switch (req->right_case) {
+    case ECIF__V1__EXPLAIN_REQUEST__RIGHT_RIGHT_RECORD:
+        return explain_side_from_record(ctx, side, req->right_record);
+    case ECIF__V1__EXPLAIN_REQUEST__RIGHT_RIGHT_CUSTOMER_NUMBER:
+        return explain_side_from_customer(ctx, side,
+                                          req->right_customer_number);
+    case ECIF__V1__EXPLAIN_REQUEST__RIGHT_RIGHT_STORED_RECORD:
+        return explain_side_from_ref(ctx, side, req->right_stored_record);
+    default:
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "right_record, right_customer_number or "
+                    "right_stored_record is required");
+    }
+}
+
+static grpc_status_code handle_explain(call_ctx_t *ctx,
+                                       grpc_byte_buffer *request,
+                                       ProtobufCMessage **response)
+{
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__explain_request__descriptor;
+    Ecif__V1__ExplainRequest *req =
+        (Ecif__V1__ExplainRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+
+    explain_side_t left = {.name = "left"};
+    explain_side_t right = {.name = "right"};
+    grpc_status_code code = explain_left(ctx, req, &left);
+    if (code == GRPC_STATUS_OK)
+        code = explain_right(ctx, req, &right);
+    if (code == GRPC_STATUS_OK)
+        code = explain_check_sizes(ctx, &left, &right);
+    if (code == GRPC_STATUS_OK)
+        code = explain_side_load(ctx, &left);
+    if (code == GRPC_STATUS_OK)
+        code = explain_side_load(ctx, &right);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    Ecif__V1__ExplainResponse *resp = arena_alloc(&ctx->arena, sizeof(*resp));
+    if (resp == NULL)
+        return fail_oom(ctx);
+    ecif__v1__explain_response__init(resp);
+    code = explain_pairs(ctx, &left, &right, resp);
+    if (code != GRPC_STATUS_OK)
+        return code;
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
 /* The service name clients use for the whole server, and ours. */
 static bool is_served_service(const char *name)
 {
@@ -889,6 +1257,7 @@ static const ecif_service_method_t service_methods[] = {
     {"/ecif.v1.CustomerIndex/Resolve", handle_resolve},
     {"/ecif.v1.CustomerIndex/GetCustomer", handle_get_customer},
     {"/ecif.v1.CustomerIndex/GetExposure", handle_get_exposure},
+    {"/ecif.v1.CustomerIndex/Explain", handle_explain},
     {"/grpc.health.v1.Health/Check", handle_health_check},
 };
 

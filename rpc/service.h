@@ -18,6 +18,7 @@
 #include <grpc/status.h>
 
 #include "store.h"
+#include "survivorship.h"
 
 /* The server default of Resolve's max_candidates when a request sends 0. */
 #define ECIF_SERVICE_DEFAULT_CANDIDATES 10
@@ -29,6 +30,9 @@ typedef struct ecif_service {
     const ecif_store_t *store; /* borrowed; must outlive the service */
     /* Cap on Resolve's max_candidates, from 1 to ECIF_MAX_CANDIDATES. */
     uint32_t max_candidates;
+    /* Source trust order of GetCustomer's golden record; its strings are
+     * borrowed and must outlive the service. Zeroed: no trust order. */
+    ecif_golden_options_t survivorship;
 } ecif_service_t;
 
 /* One served method; the service owns the table of them. */
