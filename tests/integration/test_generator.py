@@ -1,10 +1,10 @@
 """Integration test of bench/gen_customers, the synthetic customer generator.
 
-Runs the built generator (ECIF_GEN) and checks determinism across seeds
-and thread counts, the requested counts and Chinese share, the resident ID
-check characters, the truth file, that `ecifctl import` accepts the CSV
-and JSONL output without rejected rows, and that a snapshot written with
---snapshot loads in ecifd and answers a Health check.
+Runs the built generator (ECIF_GEN). Checks determinism across seeds and
+thread counts, the requested counts and Chinese share, the resident ID
+check characters and the truth file. Checks that `ecifctl import` accepts
+the CSV and JSONL output without rejected rows, and that a snapshot
+written with --snapshot loads in ecifd and answers a Health check.
 """
 
 import csv
@@ -47,7 +47,7 @@ def is_chinese(text):
 
 
 def generate(out_dir, seed=1, threads=2, fmt="csv", extra=()):
-    """Runs the generator and returns its stderr; fails on a nonzero exit."""
+    """Run the generator and return its stderr, failing on a nonzero exit."""
     cmd = [GEN, "--customers", str(CUSTOMERS), "--seed", str(seed),
            "--threads", str(threads), "--format", fmt,
            "--chinese-share", str(SHARE),
@@ -133,7 +133,8 @@ class GeneratorTest(unittest.TestCase):
             by_entity.setdefault(entity, False)
             by_entity[entity] |= is_chinese(text)
         share = sum(by_entity.values()) / len(by_entity)
-        # Binomial sd at n=5000 is 0.0065; 0.03 is over four sd.
+        # The binomial standard deviation at n=5000 is 0.0065, so 0.03 is over
+        # four standard deviations.
         self.assertAlmostEqual(share, SHARE, delta=0.03)
 
         per_person = len(self.records) / CUSTOMERS
