@@ -15,4 +15,7 @@ int ctl_customer_main(int argc, char **argv);
 int ctl_exposure_main(int argc, char **argv);
 int ctl_health_main(int argc, char **argv);
 
+/* explain: why two records or customers match or do not. */
+int ctl_explain_main(int argc, char **argv);
+
 #endif

@@ -581,6 +581,14 @@ static void print_customer(const Ecif__V1__GetCustomerResponse *resp)
         printf("  consolidated\n");
         print_record(resp->consolidated);
     }
+    if (resp->n_consolidated_sources > 0)
+        printf("  sources of the consolidated values\n");
+    for (size_t i = 0; i < resp->n_consolidated_sources; i++) {
+        const Ecif__V1__ConsolidatedValue *v = resp->consolidated_sources[i];
+        printf("    %-12s%s  from %s/%s (%s)\n", v->field, v->value,
+               v->source != NULL ? v->source->source_system : "",
+               v->source != NULL ? v->source->source_id : "", v->rule);
+    }
     printf("  records (%zu)\n", resp->n_records);
     for (size_t i = 0; i < resp->n_records; i++) {
         printf("  %s/%s\n", resp->records[i]->source_system,
@@ -777,4 +785,313 @@ int ctl_health_main(int argc, char **argv)
         printf("%s\n", serving_status_name(resp->status));
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return serving ? 0 : 1;
+}
+
+/* ---- explain ------------------------------------------------------------- */
+
+#define ECIF_METHOD_EXPLAIN "/ecif.v1.CustomerIndex/Explain"
+
+/* Option names of one side after its "left-" or "right-" prefix. */
+static const char *const explain_side_fields[] = {
+    "name",     "given-name",    "family-name", "id-type", "id-number",
+    "phone",    "email",         "address",     "dob",     "gender",
+    "customer", "source-system", "source-id",
+};
+
+#define EXPLAIN_SIDE_FIELDS                                                    \
+    (sizeof(explain_side_fields) / sizeof(explain_side_fields[0]))
+#define EXPLAIN_FIELD_CUSTOMER      10
+#define EXPLAIN_FIELD_SOURCE_SYSTEM 11
+#define EXPLAIN_FIELD_SOURCE_ID     12
+#define OPT_EXPLAIN_SIDE(side)      (1024 + (side)*32)
+
+/* One side as the options give it. */
+typedef struct explain_side_opts {
+    query_opts_t record; /* its record fields, when any */
+    const char *customer;
+    Ecif__V1__RecordRef stored;
+} explain_side_opts_t;
+
+static void explain_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ecifctl explain --server HOST:PORT [OPTIONS] LEFT RIGHT\n"
+            "\n"
+            "Shows why two records or customers match or do not: the "
+            "evidence of\nthe best-scoring pair of records, a summary, and "
+            "the pairs whose hard\nconflict keeps them apart.\n\n");
+    fputs(common_help, out);
+    fputs("\nLEFT is one of (RIGHT the same with --right-):\n"
+          "  --left-customer NUMBER        every record of a customer "
+          "(at most 64)\n"
+          "  --left-source-system TEXT --left-source-id TEXT\n"
+          "                                one stored record\n"
+          "  --left-name TEXT ...          a record given by its fields: "
+          "--left- and\n"
+          "                                any record field below\n\n",
+          out);
+    fputs(record_help, out);
+}
+
+/* Fills options with the prefixed names; names holds their storage. */
+static void explain_options_init(struct option *options, char names[][40])
+{
+    size_t n = 0;
+    static const char *const sides[2] = {"left", "right"};
+    for (int side = 0; side < 2; side++) {
+        for (size_t f = 0; f < EXPLAIN_SIDE_FIELDS; f++) {
+            snprintf(names[n], 40, "%s-%s", sides[side],
+                     explain_side_fields[f]);
+            options[n] = (struct option){names[n], required_argument, NULL,
+                                         OPT_EXPLAIN_SIDE(side) + (int)f};
+            n++;
+        }
+    }
+    for (size_t i = 0; common_options[i].name != NULL; i++)
+        options[n++] = common_options[i];
+    options[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+static bool explain_set_side(explain_side_opts_t *side, size_t field,
+                             char *value)
+{
+    switch (field) {
+    case EXPLAIN_FIELD_CUSTOMER:
+        side->customer = value;
+        return true;
+    case EXPLAIN_FIELD_SOURCE_SYSTEM:
+        side->stored.source_system = value;
+        return true;
+    case EXPLAIN_FIELD_SOURCE_ID:
+        side->stored.source_id = value;
+        return true;
+    default:
+        return set_record_field(&side->record, OPT_NAME + (int)field, value);
+    }
+}
+
+/*
+ * Parses the explain options into q (common options) and the two sides.
+ * Returns -1 to go on, or the exit code.
+ */
+static int parse_explain_opts(int argc, char **argv, query_opts_t *q,
+                              explain_side_opts_t sides[2])
+{
+    struct option options[2 * EXPLAIN_SIDE_FIELDS + 8];
+    char names[2 * EXPLAIN_SIDE_FIELDS][40];
+    explain_options_init(options, names);
+
+    size_t slots = (size_t)argc + 1;
+    for (int s = 0; s < 2; s++) {
+        query_opts_t *r = &sides[s].record;
+        r->phones = calloc(slots, sizeof(char *));
+        r->emails = calloc(slots, sizeof(char *));
+        r->addresses = calloc(slots, sizeof(char *));
+        if (r->phones == NULL || r->emails == NULL || r->addresses == NULL) {
+            fprintf(stderr, "ecifctl: out of memory\n");
+            return 1;
+        }
+        r->record.phones = r->phones;
+        r->record.emails = r->emails;
+        r->record.addresses = r->addresses;
+    }
+
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        bool ok = true;
+        if (opt == OPT_SERVER)
+            q->server = optarg;
+        else if (opt == OPT_DEADLINE_MS)
+            ok = parse_count("--deadline-ms", optarg, 1, 3600 * 1000,
+                             &q->deadline_ms);
+        else if (opt == OPT_JSON)
+            q->json = true;
+        else if (opt == OPT_HELP) {
+            explain_usage(stdout);
+            return 0;
+        } else if (opt >= OPT_EXPLAIN_SIDE(0) && opt < OPT_EXPLAIN_SIDE(2)) {
+            int side = (opt - OPT_EXPLAIN_SIDE(0)) / 32;
+            size_t field = (size_t)(opt - OPT_EXPLAIN_SIDE(side));
+            ok = explain_set_side(&sides[side], field, optarg);
+        } else
+            ok = false;
+        if (!ok) {
+            explain_usage(stderr);
+            return 2;
+        }
+    }
+    if (q->server == NULL) {
+        fprintf(stderr, "ecifctl: --server HOST:PORT is required\n");
+        explain_usage(stderr);
+        return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ecifctl: unexpected argument '%s'\n", argv[optind]);
+        explain_usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* How the options give one side of an explanation. */
+typedef enum explain_side_kind {
+    EXPLAIN_SIDE_RECORD,
+    EXPLAIN_SIDE_CUSTOMER,
+    EXPLAIN_SIDE_STORED,
+} explain_side_kind_t;
+
+/*
+ * Checks that exactly one of a customer, a stored record or record fields
+ * gives a side and sets *kind. Returns false after printing the usage
+ * error.
+ */
+static bool explain_side_kind(const char *name, const explain_side_opts_t *s,
+                              explain_side_kind_t *kind)
+{
+    bool has_stored =
+        s->stored.source_system != NULL || s->stored.source_id != NULL;
+    int given = (s->customer != NULL) + has_stored + s->record.has_record;
+    if (given != 1) {
+        fprintf(stderr,
+                "ecifctl: give exactly one of --%s-customer, "
+                "--%s-source-system with --%s-source-id, or --%s- record "
+                "fields\n",
+                name, name, name, name);
+        return false;
+    }
+    if (has_stored &&
+        (s->stored.source_system == NULL || s->stored.source_id == NULL)) {
+        fprintf(stderr,
+                "ecifctl: --%s-source-system and --%s-source-id go "
+                "together\n",
+                name, name);
+        return false;
+    }
+    *kind = s->customer != NULL ? EXPLAIN_SIDE_CUSTOMER
+            : has_stored        ? EXPLAIN_SIDE_STORED
+                                : EXPLAIN_SIDE_RECORD;
+    return true;
+}
+
+/* Sets both oneofs of the request; each is a union in protobuf-c. */
+static void explain_request_init(Ecif__V1__ExplainRequest *req,
+                                 explain_side_opts_t sides[2],
+                                 const explain_side_kind_t kinds[2])
+{
+    switch (kinds[0]) {
+    case EXPLAIN_SIDE_RECORD:
+        req->left_case = ECIF__V1__EXPLAIN_REQUEST__LEFT_LEFT_RECORD;
+        req->left_record = &sides[0].record.record;
+        break;
+    case EXPLAIN_SIDE_CUSTOMER:
+        req->left_case = ECIF__V1__EXPLAIN_REQUEST__LEFT_LEFT_CUSTOMER_NUMBER;
+        req->left_customer_number = (char *)sides[0].customer;
+        break;
+    case EXPLAIN_SIDE_STORED:
+        req->left_case = ECIF__V1__EXPLAIN_REQUEST__LEFT_LEFT_STORED_RECORD;
+        req->left_stored_record = &sides[0].stored;
+        break;
+    }
+    switch (kinds[1]) {
+    case EXPLAIN_SIDE_RECORD:
+        req->right_case = ECIF__V1__EXPLAIN_REQUEST__RIGHT_RIGHT_RECORD;
+        req->right_record = &sides[1].record.record;
+        break;
+    case EXPLAIN_SIDE_CUSTOMER:
+        req->right_case =
+            ECIF__V1__EXPLAIN_REQUEST__RIGHT_RIGHT_CUSTOMER_NUMBER;
+        req->right_customer_number = (char *)sides[1].customer;
+        break;
+    case EXPLAIN_SIDE_STORED:
+        req->right_case = ECIF__V1__EXPLAIN_REQUEST__RIGHT_RIGHT_STORED_RECORD;
+        req->right_stored_record = &sides[1].stored;
+        break;
+    }
+}
+
+static void print_ref(const char *label, const Ecif__V1__RecordRef *ref,
+                      const char *customer)
+{
+    printf("%-6s %s/%s", label, ref != NULL ? ref->source_system : "",
+           ref != NULL ? ref->source_id : "");
+    if (customer != NULL && customer[0] != '\0')
+        printf("  customer %s", customer);
+    printf("\n");
+}
+
+static void print_explain(const Ecif__V1__ExplainResponse *resp)
+{
+    printf("%s  score %.2f  pairs compared %u\n", verdict_name(resp->verdict),
+           resp->score, resp->pairs_compared);
+    print_ref("left", resp->left, resp->left_customer_number);
+    print_ref("right", resp->right, resp->right_customer_number);
+    printf("%-12s %-10s %8s\n", "FIELD", "LEVEL", "WEIGHT");
+    for (size_t i = 0; i < resp->n_evidence; i++) {
+        const Ecif__V1__FieldEvidence *e = resp->evidence[i];
+        printf("%-12s %-10s %+8.2f\n", e->field, e->level, e->weight);
+    }
+    printf("%-12s %-10s %+8.2f\n", "total", "", resp->score);
+    printf("%s\n", resp->summary);
+    if (resp->blocking_pair_count == 0)
+        return;
+    printf("pairs with a hard conflict: %u (%zu listed)\n",
+           resp->blocking_pair_count, resp->n_blocking_pairs);
+    for (size_t i = 0; i < resp->n_blocking_pairs; i++) {
+        const Ecif__V1__RecordPair *p = resp->blocking_pairs[i];
+        printf("  %+8.2f  %s/%s  %s/%s ", p->score,
+               p->left ? p->left->source_system : "",
+               p->left ? p->left->source_id : "",
+               p->right ? p->right->source_system : "",
+               p->right ? p->right->source_id : "");
+        for (size_t k = 0; k < p->n_evidence; k++) {
+            if (p->evidence[k]->weight <= -20.0)
+                printf(" %s %s (%+.1f)", p->evidence[k]->field,
+                       p->evidence[k]->level, p->evidence[k]->weight);
+        }
+        printf("\n");
+    }
+}
+
+int ctl_explain_main(int argc, char **argv)
+{
+    query_opts_t q;
+    explain_side_opts_t sides[2];
+    query_opts_init(&q);
+    memset(sides, 0, sizeof(sides));
+    for (int s = 0; s < 2; s++) {
+        query_opts_init(&sides[s].record);
+        ecif__v1__record_ref__init(&sides[s].stored);
+        sides[s].stored.source_system = NULL;
+        sides[s].stored.source_id = NULL;
+    }
+
+    int rc = parse_explain_opts(argc, argv, &q, sides);
+    explain_side_kind_t kinds[2];
+    if (rc < 0 && (!explain_side_kind("left", &sides[0], &kinds[0]) ||
+                   !explain_side_kind("right", &sides[1], &kinds[1]))) {
+        explain_usage(stderr);
+        rc = 2;
+    }
+    if (rc >= 0) {
+        for (int s = 0; s < 2; s++)
+            query_opts_fini(&sides[s].record);
+        return rc;
+    }
+    Ecif__V1__ExplainRequest req = ECIF__V1__EXPLAIN_REQUEST__INIT;
+    explain_request_init(&req, sides, kinds);
+
+    Ecif__V1__ExplainResponse *resp = (Ecif__V1__ExplainResponse *)call_method(
+        &q, "Explain", ECIF_METHOD_EXPLAIN, &req.base,
+        &ecif__v1__explain_response__descriptor);
+    for (int s = 0; s < 2; s++)
+        query_opts_fini(&sides[s].record);
+    if (resp == NULL)
+        return 1;
+    if (q.json)
+        print_json(&resp->base);
+    else
+        print_explain(resp);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return 0;
 }

@@ -16,6 +16,7 @@ static const struct {
     {"resolve", ctl_resolve_main, "find the customers matching a record"},
     {"customer", ctl_customer_main, "show a customer and its records"},
     {"exposure", ctl_exposure_main, "show a customer's limits and balances"},
+    {"explain", ctl_explain_main, "show why two records or customers match"},
     {"health", ctl_health_main, "check that ecifd is serving"},
 };
 
