@@ -951,8 +951,8 @@ static bool explain_side_kind(const char *name, const explain_side_opts_t *s,
 {
     bool has_stored =
         s->stored.source_system != NULL || s->stored.source_id != NULL;
-    int given = (s->customer != NULL) + has_stored + s->record.has_record;
-    if (given != 1) {
+    int n_forms = (s->customer != NULL) + has_stored + s->record.has_record;
+    if (n_forms != 1) {
         fprintf(stderr,
                 "ecifctl: give exactly one of --%s-customer, "
                 "--%s-source-system with --%s-source-id, or --%s- record "

@@ -1,7 +1,9 @@
-"""Explain and the golden record over real gRPC: the evidence of a Febrl
-pair and of Chinese records adds up to the score, customers are compared
-pair by pair with their hard conflicts, errors name the field, and
-GetCustomer gives the source and rule of every consolidated value."""
+"""Explain and the golden record over real gRPC.
+
+The evidence of a Febrl pair and of Chinese records adds up to the score.
+Customers are compared pair by pair with their hard conflicts, and errors
+name the field. GetCustomer gives the source and rule of every
+consolidated value."""
 
 import json
 import os
