@@ -263,6 +263,10 @@ static size_t classify_international(const char *d, size_t n,
 
     if (cclen == 0 || cclen >= n)
         return fail(out, "invalid country code");
+    /* E.164 numbers have at most 15 digits; more would overflow
+     * out->canonical on the +86 path too. */
+    if (n > 15)
+        return fail(out, "more than 15 digits");
     if (cclen == 2 && memcmp(d, "86", 2) == 0) {
         if (classify_cn(d + 2, n - 2, out))
             return strlen(out->canonical);
@@ -276,8 +280,6 @@ static size_t classify_international(const char *d, size_t n,
     }
     if (n < 7)
         return fail(out, "fewer than 7 digits with the country code");
-    if (n > 15)
-        return fail(out, "more than 15 digits");
 
     uint16_t cc = 0;
     for (size_t i = 0; i < cclen; i++)
