@@ -69,7 +69,8 @@ static uint32_t check_date(const char *in, bool *valid)
     FUZZ_CHECK(rc == ECIF_OK || rc == ECIF_EINVAL);
     if (rc != ECIF_OK)
         return 0;
-    FUZZ_CHECK(ymd <= 99991231u);
+    /* A date that does not exist still parses, so only 8 digits hold. */
+    FUZZ_CHECK(ymd <= 99999999u);
     if (*valid) {
         uint32_t month = ymd / 100 % 100;
         uint32_t day = ymd % 100;
@@ -80,7 +81,8 @@ static uint32_t check_date(const char *in, bool *valid)
     return ymd;
 }
 
-/* Levels are in range, symmetric, exact for equal dates, missing for 0. */
+/* Levels are in range, symmetric, exact for equal dates, and missing for
+ * 0 or a value above 99991231. */
 static void check_date_compare(uint32_t a, bool av, uint32_t b, bool bv)
 {
     enum date_compare_level ab = date_compare_level(a, av, b, bv);
@@ -89,7 +91,7 @@ static void check_date_compare(uint32_t a, bool av, uint32_t b, bool bv)
     FUZZ_CHECK((int)ab >= 0 && ab < DATE_COMPARE_LEVELS);
     FUZZ_CHECK(ab == ba);
     FUZZ_CHECK(date_compare_level_str(ab) != NULL);
-    if (a == 0 || b == 0)
+    if (a == 0 || b == 0 || a > 99991231u || b > 99991231u)
         FUZZ_CHECK(ab == DATE_MISSING);
     else if (a == b)
         FUZZ_CHECK(ab == DATE_EXACT);
