@@ -10,6 +10,7 @@
 #include "date_compare.h"
 #include "fuzz_common.h"
 #include "normalize.h"
+#include "record.h"
 #include "status.h"
 
 static const fuzz_writer_fn writers[] = {
@@ -109,7 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_decoder(in, size);
     for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++)
         check_writer(writers[i], in);
-    if (!fuzz_utf8(in)) {
+    /* NOTE: folding reads only the first ECIF_MAX_FIELD_BYTES bytes, the
+     * most record validation lets through, so longer input is not checked
+     * whole. The cut may also split a character. */
+    if (strlen(in) <= ECIF_MAX_FIELD_BYTES && !fuzz_utf8(in)) {
         char text[ECIF_NORM_MAX];
 
         FUZZ_CHECK(ecif_norm_text(in, text, sizeof(text)) == 0);
