@@ -426,8 +426,8 @@ int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
     return ECIF_OK;
 }
 
-bool ecif_builder_has_record(const ecif_builder_t *b,
-                             const char *source_system, const char *source_id)
+bool ecif_builder_has_record(const ecif_builder_t *b, const char *source_system,
+                             const char *source_id)
 {
     struct source_probe probe = {b, source_system, source_id};
     size_t slot;
@@ -517,6 +517,7 @@ struct build {
     uint32_t *members;
     struct exposure_entry *exposure;
     uint32_t *sources;
+    struct name_count *names;
     uint32_t customer_count;
     uint32_t exposure_count;
     uint64_t frequent_keys;
@@ -707,6 +708,58 @@ out:
     free(shard_keys);
     free(refs.data);
     return rc;
+}
+
+static int compare_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return a < b ? -1 : (a > b);
+}
+
+/*
+ * Counts the records of every name and keeps the names on two or more
+ * records, sorted by hash, for the term-frequency adjustment.
+ */
+static int count_names(struct build *bd)
+{
+    struct ecif_store *s = &bd->store;
+    uint32_t n = s->record_count;
+    uint64_t *hashes = malloc((n ? n : 1) * sizeof(uint64_t));
+    size_t m = 0, kept = 0;
+
+    if (hashes == NULL)
+        return ECIF_ENOMEM;
+    for (uint32_t r = 0; r < n; r++) {
+        match_view_t v;
+        match_view_stored(s, r, &v);
+        uint64_t h = match_name_hash(&v);
+        if (h != 0)
+            hashes[m++] = h;
+    }
+    if (m > 0)
+        qsort(hashes, m, sizeof(uint64_t), compare_u64);
+    bd->names = malloc((m ? m : 1) * sizeof(*bd->names));
+    if (bd->names == NULL) {
+        free(hashes);
+        return ECIF_ENOMEM;
+    }
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        while (j < m && hashes[j] == hashes[i])
+            j++;
+        if (j - i >= 2) {
+            bd->names[kept].name_hash = hashes[i];
+            bd->names[kept].count =
+                j - i > UINT32_MAX ? UINT32_MAX : (uint32_t)(j - i);
+            bd->names[kept].pad = 0;
+            kept++;
+        }
+        i = j;
+    }
+    free(hashes);
+    s->names = bd->names;
+    s->names_count = kept;
+    return ECIF_OK;
 }
 
 static uint32_t find_root(uint32_t *parent, uint32_t x)
@@ -922,6 +975,7 @@ static void build_free(struct build *bd)
     free(bd->members);
     free(bd->exposure);
     free(bd->sources);
+    free(bd->names);
 }
 
 int ecif_builder_write(ecif_builder_t *b, const char *path,
@@ -955,7 +1009,8 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
     s->accounts = bd.accounts;
     s->account_count = (uint32_t)b->pending.count;
 
-    if ((rc = build_index(&bd)) != ECIF_OK || (rc = cluster(&bd)) != ECIF_OK)
+    if ((rc = build_index(&bd)) != ECIF_OK ||
+        (rc = count_names(&bd)) != ECIF_OK || (rc = cluster(&bd)) != ECIF_OK)
         goto fail_status;
     rc = number_customers(&bd, err, errlen);
     if (rc != ECIF_OK)

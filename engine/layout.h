@@ -21,7 +21,7 @@
 #include "store.h"
 
 #define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
-#define ECIF_SNAPSHOT_VERSION 4
+#define ECIF_SNAPSHOT_VERSION 5
 
 /* Sections of a snapshot, in file order. */
 enum snap_section_id {
@@ -36,7 +36,8 @@ enum snap_section_id {
     SECTION_SHARDS = 9,    /* struct shard_entry[shard_count] */
     SECTION_SLOTS = 10,    /* struct slot_entry[]: key hash tables */
     SECTION_POSTINGS = 11, /* uint32_t[]: record ids per key */
-    SECTION_COUNT = 11
+    SECTION_NAMES = 12,    /* struct name_count[]: repeated names, by hash */
+    SECTION_COUNT = 12
 };
 
 struct snap_header {
@@ -183,6 +184,8 @@ struct ecif_store {
     const struct shard_entry *shards;
     const struct slot_entry *slots;
     const uint32_t *postings;
+    const struct name_count *names;
+    uint64_t names_count;
     ecif_exposure_total_t *exposure_views; /* resolved string pointers */
 };
 
@@ -217,6 +220,20 @@ static inline uint32_t key_tag(uint64_t hash)
     return tag != 0 ? tag : 1;
 }
 
+/*
+ * How many records carry one name (the Han name, or the sorted folded
+ * tokens of a Latin one), for the term-frequency adjustment. Only names
+ * on two or more records are listed; a name absent from the table is on
+ * one record.
+ */
+struct name_count {
+    uint64_t name_hash;
+    uint32_t count;
+    uint32_t pad;
+};
+
+_Static_assert(sizeof(struct name_count) == 16, "name_count is 16 bytes");
+
 /* Returns the string at a pool offset. */
 static inline const char *store_str(const struct ecif_store *s, uint32_t off)
 {
@@ -229,6 +246,9 @@ static inline const char *store_str(const struct ecif_store *s, uint32_t off)
  */
 const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
                                  uint32_t *count);
+
+/* Returns how many records carry the name with this hash (at least 1). */
+uint32_t store_name_count(const struct ecif_store *s, uint64_t name_hash);
 
 /* Returns true when a key is in the index as a frequent value. */
 bool store_key_frequent(const struct ecif_store *s, uint64_t hash);

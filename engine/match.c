@@ -362,6 +362,7 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
     /* Agreement is checked on the query side, which match_mark_frequent
      * sets: an equal value has the same frequency on both sides. */
     view->frequent = 0;
+    view->name_count = 0;
 }
 
 size_t match_split_tokens(const char *text, char buf[][ECIF_NORM_MAX],
@@ -569,8 +570,32 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
     return n;
 }
 
+uint64_t match_name_hash(const match_view_t *v)
+{
+    char tokens[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
+    char joined[MATCH_MAX_TOKENS * ECIF_NORM_MAX];
+    size_t n, len = 0;
+
+    if (v->han[0] != '\0')
+        return ecif_hash64(v->han, strlen(v->han), 0x4e);
+    n = match_split_tokens(v->name, tokens, MATCH_MAX_TOKENS);
+    if (n == 0)
+        return 0;
+    qsort(tokens, n, sizeof(tokens[0]), compare_strings);
+    for (size_t i = 0; i < n; i++) {
+        size_t t = strlen(tokens[i]);
+        memcpy(joined + len, tokens[i], t);
+        len += t;
+        joined[len++] = ' ';
+    }
+    return ecif_hash64(joined, len - 1, 0x4e);
+}
+
 void match_mark_frequent(const struct ecif_store *s, match_view_t *v)
 {
+    uint64_t name_hash = match_name_hash(v);
+
+    v->name_count = name_hash != 0 ? store_name_count(s, name_hash) : 0;
     v->frequent = 0;
     if (strlen(v->id) >= 4 && store_key_frequent(s, key_hash('I', v->id, NULL)))
         v->frequent |= FREQUENT_ID;

@@ -60,9 +60,10 @@ typedef struct match_view {
     uint32_t n_addresses;
     uint32_t dob; /* YYYYMMDD digits; 0 when missing */
     bool dob_valid;
-    char gender;       /* 'M', 'F' or 0 */
-    uint32_t quality;  /* enum quality_flag bits */
-    uint32_t frequent; /* FREQUENT_* bits, set by match_mark_frequent */
+    char gender;         /* 'M', 'F' or 0 */
+    uint32_t quality;    /* enum quality_flag bits */
+    uint32_t frequent;   /* FREQUENT_* bits, set by match_mark_frequent */
+    uint32_t name_count; /* records with this name; 0 when not looked up */
 } match_view_t;
 
 /* Bits of match_view_t.frequent: values on too many records to count as
@@ -122,9 +123,16 @@ double match_score(const match_view_t *a, const match_view_t *b,
                    ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
 
 /*
- * Sets view->frequent from the store's frequent keys: the ID number,
+ * Returns the hash that identifies a view's name for term frequencies:
+ * the Han name, or the sorted folded tokens of a Latin name. 0 when the
+ * view has no name.
+ */
+uint64_t match_name_hash(const match_view_t *view);
+
+/*
+ * Sets view->frequent from the store's frequent keys (the ID number,
  * phones and emails whose value is on more records than the builder's
- * frequent_value_limit.
+ * frequent_value_limit) and view->name_count from its name table.
  */
 void match_mark_frequent(const struct ecif_store *s, match_view_t *view);
 

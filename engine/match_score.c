@@ -37,7 +37,7 @@
 #define CROSS_SCRIPT_MISMATCH_WEIGHT -1.0
 
 /* Given names that differ outright, when family names agree. */
-#define GIVEN_DIFFERS_WEIGHT -6.0
+#define GIVEN_DIFFERS_WEIGHT -7.5
 
 static bool present(const char *s)
 {
@@ -215,7 +215,7 @@ static struct name_result score_han_names(const match_view_t *a,
          * almost as much as exact; a homophone surname (萧 and 肖, 张 and
          * 章) is usually another family, so it weighs much less. */
         r.evidence.level = ECIF_LEVEL_PHONETIC;
-        r.evidence.weight = same_family ? 6.0 : 3.0;
+        r.evidence.weight = same_family ? 6.0 : 2.0;
     } else if (same_fuzzy) {
         r.evidence.level = ECIF_LEVEL_PHONETIC;
         r.evidence.weight = 4.0;
@@ -232,8 +232,45 @@ static struct name_result score_han_names(const match_view_t *a,
     return r;
 }
 
+/*
+ * Term-frequency adjustment of an agreeing name, from the number of
+ * records that carry it (the query side's count; 0 when unknown, as in
+ * ecif_compare). Agreeing on a name few records carry is stronger
+ * evidence than agreeing on 张伟 or John Smith. The bands are hand-set;
+ * they assume the store holds one customer's records a few times over.
+ */
+static double name_frequency_weight(uint32_t count)
+{
+    if (count == 0)
+        return 0.0;
+    if (count <= 2)
+        return 2.0;
+    if (count <= 10)
+        return 1.0;
+    if (count <= 100)
+        return 0.0;
+    if (count <= 1000)
+        return -2.0;
+    return -4.0;
+}
+
+static struct name_result score_name_levels(const match_view_t *a,
+                                            const match_view_t *b);
+
 static struct name_result score_name(const match_view_t *a,
                                      const match_view_t *b)
+{
+    struct name_result r = score_name_levels(a, b);
+    ecif_level_t level = r.evidence.level;
+
+    if ((level == ECIF_LEVEL_EXACT || level == ECIF_LEVEL_PHONETIC) &&
+        r.evidence.weight > 0)
+        r.evidence.weight += name_frequency_weight(a->name_count);
+    return r;
+}
+
+static struct name_result score_name_levels(const match_view_t *a,
+                                            const match_view_t *b)
 {
     struct name_result r = {{ECIF_LEVEL_MISSING, 0.0}, false};
     bool a_han = present(a->han), b_han = present(b->han);
@@ -456,7 +493,7 @@ static ecif_evidence_t score_dob(const match_view_t *a, const match_view_t *b)
         break;
     case DATE_EXACT:
         ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 5.0;
+        ev.weight = 6.5;
         break;
     case DATE_ONE_DIGIT:
         ev.level = ECIF_LEVEL_FUZZY; /* one digit mistyped or two swapped */

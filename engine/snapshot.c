@@ -58,6 +58,7 @@ static void collect_sections(const struct ecif_store *s,
          (uint64_t)s->shard_count * sizeof(struct shard_entry)},
         {SECTION_SLOTS, s->slots, s->slots_count * sizeof(struct slot_entry)},
         {SECTION_POSTINGS, s->postings, s->postings_count * sizeof(uint32_t)},
+        {SECTION_NAMES, s->names, s->names_count * sizeof(struct name_count)},
     };
     memcpy(out, src, sizeof(src));
 }
@@ -388,6 +389,18 @@ static int check_index(const struct ecif_store *s, char *err, size_t errlen)
     return ECIF_OK;
 }
 
+/* The name table must be sorted, without repeats, for binary search. */
+static int check_names(const struct ecif_store *s, char *err, size_t errlen)
+{
+    for (uint64_t i = 1; i < s->names_count; i++) {
+        if (s->names[i - 1].name_hash >= s->names[i].name_hash)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "name table is not sorted at entry %llu",
+                             (unsigned long long)i);
+    }
+    return ECIF_OK;
+}
+
 int store_check(const struct ecif_store *s, char *err, size_t errlen)
 {
     int rc;
@@ -398,7 +411,8 @@ int store_check(const struct ecif_store *s, char *err, size_t errlen)
                          "string pool is not NUL-terminated");
     if ((rc = check_records(s, err, errlen)) != ECIF_OK ||
         (rc = check_customers(s, err, errlen)) != ECIF_OK ||
-        (rc = check_index(s, err, errlen)) != ECIF_OK)
+        (rc = check_index(s, err, errlen)) != ECIF_OK ||
+        (rc = check_names(s, err, errlen)) != ECIF_OK)
         return rc;
     return ECIF_OK;
 }
@@ -406,8 +420,9 @@ int store_check(const struct ecif_store *s, char *err, size_t errlen)
 static const char *section_name(uint32_t id)
 {
     static const char *const names[SECTION_COUNT + 1] = {
-        "?",       "strings",  "records", "values", "accounts", "customers",
-        "members", "exposure", "sources", "shards", "slots",    "postings",
+        "?",         "strings",  "records",  "values",  "accounts",
+        "customers", "members",  "exposure", "sources", "shards",
+        "slots",     "postings", "names",
     };
     return id <= SECTION_COUNT ? names[id] : "?";
 }
@@ -519,6 +534,8 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
     s->slots_count = BYTES(SECTION_SLOTS) / sizeof(struct slot_entry);
     s->postings = (const void *)SECTION(SECTION_POSTINGS);
     s->postings_count = BYTES(SECTION_POSTINGS) / sizeof(uint32_t);
+    s->names = (const void *)SECTION(SECTION_NAMES);
+    s->names_count = BYTES(SECTION_NAMES) / sizeof(struct name_count);
 
     if (BYTES(SECTION_RECORDS) !=
             (uint64_t)s->record_count * sizeof(struct rec_entry) ||
@@ -534,7 +551,8 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
         BYTES(SECTION_SHARDS) !=
             (uint64_t)shards * sizeof(struct shard_entry) ||
         BYTES(SECTION_SLOTS) % sizeof(struct slot_entry) != 0 ||
-        BYTES(SECTION_POSTINGS) % sizeof(uint32_t) != 0)
+        BYTES(SECTION_POSTINGS) % sizeof(uint32_t) != 0 ||
+        BYTES(SECTION_NAMES) % sizeof(struct name_count) != 0)
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "snapshot '%s': section sizes do not match the "
                          "header counts",

@@ -197,6 +197,22 @@ const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
     return s->postings + slot->postings_first;
 }
 
+uint32_t store_name_count(const struct ecif_store *s, uint64_t name_hash)
+{
+    size_t lo = 0, hi = s->names_count;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->names[mid].name_hash == name_hash)
+            return s->names[mid].count;
+        if (s->names[mid].name_hash < name_hash)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 1;
+}
+
 bool store_key_frequent(const struct ecif_store *s, uint64_t hash)
 {
     const struct slot_entry *slot = find_slot(s, hash);

@@ -105,6 +105,11 @@ static const ecif_record_t sample_records[] = {
      .dob = "1982\xE5\xB9\xB4"
             "2\xE6\x9C\x88"
             "30\xE6\x97\xA5"},
+    /* A second 李娜, so the name table of the sample is not empty. */
+    {.source_system = "web",
+     .source_id = "w-5",
+     .name = "\xE6\x9D\x8E\xE5\xA8\x9C",
+     .dob = "1975-06-01"},
 };
 
 #define N_SAMPLE_RECORDS (sizeof(sample_records) / sizeof(sample_records[0]))
@@ -388,6 +393,7 @@ static void test_open_truncated_every_tenth(void)
 static const char *const section_names[SECTION_COUNT + 1] = {
     "",        "strings",  "records", "values", "accounts", "customers",
     "members", "exposure", "sources", "shards", "slots",    "postings",
+    "names",
 };
 
 static const struct snap_section *section_table(const char *data)
