@@ -112,6 +112,7 @@ typedef struct call_ctx {
     ProtobufCAllocator allocator;
     char *details;
     size_t details_len;
+    char nul_field[128]; /* path of a string field holding a NUL byte */
 } call_ctx_t;
 
 static grpc_status_code fail(call_ctx_t *ctx, grpc_status_code code,
@@ -168,6 +169,81 @@ static void quote_value(const char *text, char *out, size_t out_len)
 }
 
 /* Unpacks the request payload. Returns NULL on a malformed message. */
+/* Reads a base-128 varint; returns false when the input ends first. */
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t value = 0;
+
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t byte = *(*p)++;
+        value |= (uint64_t)(byte & 0x7F) << shift;
+        if ((byte & 0x80) == 0) {
+            *out = value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Finds a string field whose bytes contain a NUL, walking the wire format
+ * with the message descriptor (nested messages too, at most 8 deep).
+ * protobuf-c hands strings over NUL-terminated, so such a value would be
+ * cut silently and matched on its first part. Writes the field path
+ * ("record.name") to path and returns true when one is found. Malformed
+ * input returns false: the unpack that follows rejects it.
+ */
+static bool find_nul_string(const uint8_t *p, const uint8_t *end,
+                            const ProtobufCMessageDescriptor *desc,
+                            const char *prefix, char *path, size_t path_len,
+                            int depth)
+{
+    while (p < end) {
+        uint64_t tag, len;
+        if (!read_varint(&p, end, &tag))
+            return false;
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3));
+        switch (tag & 7) {
+        case 0:
+            if (!read_varint(&p, end, &len))
+                return false;
+            break;
+        case 1:
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return false;
+            p += 4;
+            break;
+        case 2:
+            if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p))
+                return false;
+            if (field != NULL && field->type == PROTOBUF_C_TYPE_STRING &&
+                memchr(p, 0, len) != NULL) {
+                snprintf(path, path_len, "%s%s", prefix, field->name);
+                return true;
+            }
+            if (field != NULL && field->type == PROTOBUF_C_TYPE_MESSAGE &&
+                depth < 8) {
+                char nested[128];
+                snprintf(nested, sizeof(nested), "%s%s.", prefix, field->name);
+                if (find_nul_string(p, p + len, field->descriptor, nested, path,
+                                    path_len, depth + 1))
+                    return true;
+            }
+            p += len;
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
 static ProtobufCMessage *unpack_request(call_ctx_t *ctx,
                                         const ProtobufCMessageDescriptor *desc,
                                         grpc_byte_buffer *request)
@@ -181,6 +257,12 @@ static ProtobufCMessage *unpack_request(call_ctx_t *ctx,
         return NULL;
     grpc_slice slice = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
+    const uint8_t *start = GRPC_SLICE_START_PTR(slice);
+    if (find_nul_string(start, start + GRPC_SLICE_LENGTH(slice), desc, "",
+                        ctx->nul_field, sizeof(ctx->nul_field), 0)) {
+        grpc_slice_unref(slice);
+        return NULL;
+    }
     ProtobufCMessage *msg = protobuf_c_message_unpack(
         desc, &ctx->allocator, GRPC_SLICE_LENGTH(slice),
         GRPC_SLICE_START_PTR(slice));
@@ -193,6 +275,9 @@ static grpc_status_code fail_unparseable(call_ctx_t *ctx,
 {
     if (ctx->arena.failed)
         return fail_oom(ctx);
+    if (ctx->nul_field[0] != '\0')
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "%s: NUL byte in a string value", ctx->nul_field);
     return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request is not a valid %s",
                 d->name);
 }

@@ -169,6 +169,19 @@ class MalformedTest(unittest.TestCase):
                 self.assert_rejected(RESOLVE, body, details_part="UTF-8")
         self.assert_still_serving()
 
+    def test_nul_byte_in_string(self):
+        # A NUL inside a string would be cut by protobuf-c, and the query
+        # would match on the part before it; it must be rejected instead.
+        names = {3: "name", 7: "id_number", 8: "phones", 9: "emails"}
+        for field, name in names.items():
+            body = resolve_body(field_bytes(3, b"Mary") +
+                                field_bytes(field, b"12345\x00junk"))
+            with self.subTest(field=field):
+                self.assert_rejected(
+                    RESOLVE, body,
+                    details_part=f"record.{name}: NUL byte in a string value")
+        self.assert_still_serving()
+
     def test_oversized_field(self):
         record = self.pb.Record(name="x" * 513)
         body = self.pb.ResolveRequest(record=record).SerializeToString()
