@@ -10,8 +10,14 @@
  * same records with one field kept at a time, so each row is the cost of
  * that field's normalizers on the real code path.
  *
- * usage: normalize_bench [-n RECORDS] [-r RUNS] [-s SEED]
+ * With --checksum it times nothing and prints one FNV-1a hash of every
+ * normalized output of every breakdown row instead, so a change to the
+ * normalizers can be checked to leave every value byte-identical: run
+ * the old and the new build on the same seed and compare the hashes.
+ *
+ * usage: normalize_bench [-n RECORDS] [-r RUNS] [-s SEED] [--checksum]
  */
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +387,70 @@ static double run_once(const ecif_record_t *recs, size_t n, uint64_t *sum)
     return now_seconds() - start;
 }
 
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Hashes a string with its terminating NUL, so "ab","c" and "a","bc"
+ * differ. */
+static uint64_t fnv1a_str(uint64_t h, const char *s)
+{
+    return fnv1a(h, s, strlen(s) + 1);
+}
+
+/* Hashes every output of match_normalize: the strings of the view, its
+ * numeric fields and the indexes of the kept values. */
+static uint64_t hash_normalized(uint64_t h, const match_view_t *v,
+                                const uint8_t *kept_phones,
+                                const uint8_t *kept_emails,
+                                const uint8_t *kept_addresses)
+{
+    uint32_t numbers[] = {v->suffix,   v->id_kind,   v->id_valid_resident,
+                          v->n_phones, v->n_emails,  v->n_addresses,
+                          v->dob,      v->dob_valid, (uint8_t)v->gender,
+                          v->quality,  v->frequent,  v->name_count};
+
+    h = fnv1a_str(h, v->name);
+    h = fnv1a_str(h, v->given);
+    h = fnv1a_str(h, v->family);
+    h = fnv1a_str(h, v->han);
+    h = fnv1a_str(h, v->name_key);
+    h = fnv1a_str(h, v->name_key_fuzzy);
+    h = fnv1a_str(h, v->id);
+    for (uint32_t i = 0; i < v->n_phones; i++)
+        h = fnv1a_str(fnv1a(h, &kept_phones[i], 1), v->phones[i]);
+    for (uint32_t i = 0; i < v->n_emails; i++)
+        h = fnv1a_str(fnv1a(h, &kept_emails[i], 1), v->emails[i]);
+    for (uint32_t i = 0; i < v->n_addresses; i++)
+        h = fnv1a_str(fnv1a(h, &kept_addresses[i], 1), v->addresses[i]);
+    return fnv1a(h, numbers, sizeof(numbers));
+}
+
+/* Returns the hash of the normalized outputs of every record. */
+static uint64_t checksum_records(const ecif_record_t *recs, size_t n,
+                                 uint64_t h)
+{
+    match_buffer_t buf;
+    match_view_t view;
+    uint8_t kept_phones[ECIF_MAX_VALUES];
+    uint8_t kept_emails[ECIF_MAX_VALUES];
+    uint8_t kept_addresses[ECIF_MAX_VALUES];
+
+    for (size_t i = 0; i < n; i++) {
+        match_normalize(&recs[i], &buf, &view, kept_phones, kept_emails,
+                        kept_addresses);
+        h = hash_normalized(h, &view, kept_phones, kept_emails, kept_addresses);
+    }
+    return h;
+}
+
 static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a;
@@ -414,9 +484,15 @@ int main(int argc, char **argv)
     int runs = 7;
     uint64_t seed = 20240601;
     uint64_t sum = 0;
+    bool checksum = false;
     int opt;
+    static const struct option long_options[] = {
+        {"checksum", no_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
 
-    while ((opt = getopt(argc, argv, "n:r:s:")) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:r:s:", long_options, NULL)) !=
+           -1) {
         switch (opt) {
         case 'n':
             n = strtoul(optarg, NULL, 10);
@@ -427,9 +503,12 @@ int main(int argc, char **argv)
         case 's':
             seed = strtoull(optarg, NULL, 10);
             break;
+        case 'c':
+            checksum = true;
+            break;
         default:
             fprintf(stderr, "usage: normalize_bench [-n RECORDS] [-r RUNS] "
-                            "[-s SEED]\n");
+                            "[-s SEED] [--checksum]\n");
             return 2;
         }
     }
@@ -448,6 +527,21 @@ int main(int argc, char **argv)
     rng_state = seed;
     for (size_t i = 0; i < n; i++)
         gen_record(&records[i], (unsigned)i);
+
+    if (checksum) {
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (int f = 0; f < FIELD_COUNT; f++) {
+            for (size_t i = 0; i < n; i++)
+                recs[i] = keep_field(&records[i].rec, (enum bench_field)f);
+            h = checksum_records(recs, n, h);
+        }
+        printf("records %zu, seed %llu, normalized checksum %016llx\n", n,
+               (unsigned long long)seed, (unsigned long long)h);
+        free(recs);
+        free(records);
+        return 0;
+    }
 
     printf("records %zu, runs %d, seed %llu\n", n, runs,
            (unsigned long long)seed);
