@@ -521,6 +521,7 @@ struct build {
     uint32_t customer_count;
     uint32_t exposure_count;
     uint64_t frequent_keys;
+    uint64_t bridge_count;
     time_t last_progress;
 };
 
@@ -771,31 +772,80 @@ static uint32_t find_root(uint32_t *parent, uint32_t x)
     return x;
 }
 
-/* Joins the sets of x and y; the smaller root id wins, for determinism. */
-static void join(uint32_t *parent, uint32_t x, uint32_t y)
+/* A pair of records that scored MATCH at import. */
+struct match_pair {
+    uint32_t a; /* a < b */
+    uint32_t b;
+    double score;
+};
+
+/* Orders pairs by score, strongest first; ties by the records' ranks in
+ * source-key order, so the order never depends on the input order. */
+static int compare_pairs(const void *pa, const void *pb, void *arg)
 {
-    uint32_t rx = find_root(parent, x), ry = find_root(parent, y);
-    if (rx < ry)
-        parent[ry] = rx;
-    else if (ry < rx)
-        parent[rx] = ry;
+    const struct match_pair *x = pa, *y = pb;
+    const uint32_t *rank = arg;
+
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    uint32_t x1 = rank[x->a] < rank[x->b] ? rank[x->a] : rank[x->b];
+    uint32_t y1 = rank[y->a] < rank[y->b] ? rank[y->a] : rank[y->b];
+    if (x1 != y1)
+        return x1 < y1 ? -1 : 1;
+    uint32_t x2 = rank[x->a] ^ rank[x->b] ^ x1;
+    uint32_t y2 = rank[y->a] ^ rank[y->b] ^ y1;
+    return x2 < y2 ? -1 : (x2 > y2);
 }
 
-/* Joins every pair of records that share a key and score MATCH. */
-static int cluster(struct build *bd)
+/*
+ * True when two records can never be one person: both carry a resident
+ * ID whose check character verifies and the IDs differ, or both carry a
+ * generational suffix and the suffixes differ (the hard conflicts of
+ * MATCHING.md).
+ */
+static bool records_conflict(const struct ecif_store *s, uint32_t x, uint32_t y)
+{
+    const struct rec_entry *a = &s->records[x], *b = &s->records[y];
+
+    if ((a->flags & b->flags & REC_ID_VALID_RESIDENT) &&
+        a->norm_id != b->norm_id)
+        return true; /* interned: equal strings have equal offsets */
+    return a->suffix != SUFFIX_NONE && b->suffix != SUFFIX_NONE &&
+           a->suffix != b->suffix;
+}
+
+/* Members of each union-find set as a linked list, for conflict checks. */
+struct cluster_lists {
+    uint32_t *next; /* next member, UINT32_MAX at the end */
+    uint32_t *tail; /* per root */
+};
+
+static bool clusters_conflict(const struct ecif_store *s,
+                              const struct cluster_lists *l, uint32_t ra,
+                              uint32_t rb)
+{
+    for (uint32_t x = ra; x != UINT32_MAX; x = l->next[x]) {
+        for (uint32_t y = rb; y != UINT32_MAX; y = l->next[y]) {
+            if (records_conflict(s, x, y))
+                return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Collects every pair of records that share a key and score MATCH, from
+ * both records' keys (gathering is not symmetric), without repeats.
+ */
+static int collect_pairs(struct build *bd, vec_t *pairs)
 {
     const struct ecif_store *s = &bd->store;
     uint32_t n = s->record_count;
     match_candidates_t *cand = malloc(sizeof(*cand));
     ecif_evidence_t evidence[ECIF_FIELD_COUNT];
 
-    bd->parent = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (cand == NULL || bd->parent == NULL) {
-        free(cand);
+    if (cand == NULL)
         return ECIF_ENOMEM;
-    }
-    for (uint32_t r = 0; r < n; r++)
-        bd->parent[r] = r;
     for (uint32_t r = 0; r < n; r++) {
         match_view_t a;
         match_view_stored(s, r, &a);
@@ -803,17 +853,113 @@ static int cluster(struct build *bd)
         match_gather(s, &a, cand);
         for (uint32_t i = 0; i < cand->count; i++) {
             uint32_t other = cand->ids[i];
-            if (other <= r)
+            if (other == r)
                 continue;
             match_view_t b;
             match_view_stored(s, other, &b);
-            if (match_verdict(match_score(&a, &b, evidence)) == ECIF_MATCH)
-                join(bd->parent, r, other);
+            double score = match_score(&a, &b, evidence);
+            if (match_verdict(score) != ECIF_MATCH)
+                continue;
+            struct match_pair *p = vec_push(pairs);
+            if (p == NULL) {
+                free(cand);
+                return ECIF_ENOMEM;
+            }
+            p->a = r < other ? r : other;
+            p->b = r < other ? other : r;
+            p->score = score;
         }
         progress(bd, "cluster", r + 1, n);
     }
     free(cand);
     return ECIF_OK;
+}
+
+static int compare_pair_ids(const void *pa, const void *pb)
+{
+    const struct match_pair *x = pa, *y = pb;
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    if (x->b != y->b)
+        return x->b < y->b ? -1 : 1;
+    return x->score > y->score ? -1 : (x->score < y->score);
+}
+
+/*
+ * Groups records into customers. Pairs that score MATCH are joined
+ * strongest first; a join that would put two conflicting records into one
+ * customer is refused and reported as a bridge, so a record that matches
+ * a father and his son does not chain them together. Pairs are ordered by
+ * score and source keys, so the customers do not depend on input order.
+ */
+static int cluster(struct build *bd)
+{
+    const struct ecif_store *s = &bd->store;
+    uint32_t n = s->record_count;
+    vec_t pairs = {.item = sizeof(struct match_pair)};
+    struct cluster_lists lists = {0};
+    uint32_t *rank = NULL;
+    int rc = ECIF_ENOMEM;
+
+    bd->parent = malloc((n ? n : 1) * sizeof(uint32_t));
+    lists.next = malloc((n ? n : 1) * sizeof(uint32_t));
+    lists.tail = malloc((n ? n : 1) * sizeof(uint32_t));
+    rank = malloc((n ? n : 1) * sizeof(uint32_t));
+    if (bd->parent == NULL || lists.next == NULL || lists.tail == NULL ||
+        rank == NULL)
+        goto out;
+    for (uint32_t r = 0; r < n; r++) {
+        bd->parent[r] = r;
+        lists.next[r] = UINT32_MAX;
+        lists.tail[r] = r;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        rank[bd->sources[i]] = i;
+
+    rc = collect_pairs(bd, &pairs);
+    if (rc != ECIF_OK)
+        goto out;
+    struct match_pair *p = pairs.data;
+    size_t m = 0;
+    if (pairs.count > 0)
+        qsort(p, pairs.count, sizeof(*p), compare_pair_ids);
+    for (size_t i = 0; i < pairs.count; i++) {
+        if (m == 0 || p[i].a != p[m - 1].a || p[i].b != p[m - 1].b)
+            p[m++] = p[i];
+    }
+    if (m > 0)
+        qsort_r(p, m, sizeof(*p), compare_pairs, rank);
+
+    for (size_t i = 0; i < m; i++) {
+        uint32_t ra = find_root(bd->parent, p[i].a);
+        uint32_t rb = find_root(bd->parent, p[i].b);
+        if (ra == rb)
+            continue;
+        if (clusters_conflict(s, &lists, ra, rb)) {
+            bd->bridge_count++;
+            if (bd->b->opts.bridge != NULL) {
+                const struct rec_entry *x = &s->records[p[i].a];
+                const struct rec_entry *y = &s->records[p[i].b];
+                bd->b->opts.bridge(
+                    bd->b->opts.progress_arg, store_str(s, x->source_system),
+                    store_str(s, x->source_id), store_str(s, y->source_system),
+                    store_str(s, y->source_id));
+            }
+            continue;
+        }
+        /* The smaller root id stays root; append the other list. */
+        uint32_t keep = ra < rb ? ra : rb, gone = ra < rb ? rb : ra;
+        bd->parent[gone] = keep;
+        lists.next[lists.tail[keep]] = gone;
+        lists.tail[keep] = lists.tail[gone];
+    }
+    rc = ECIF_OK;
+out:
+    free(pairs.data);
+    free(lists.next);
+    free(lists.tail);
+    free(rank);
+    return rc;
 }
 
 static int compare_records_by_source(const void *pa, const void *pb, void *arg)
@@ -826,6 +972,23 @@ static int compare_records_by_source(const void *pa, const void *pb, void *arg)
     return cmp != 0
                ? cmp
                : strcmp(store_str(s, a->source_id), store_str(s, b->source_id));
+}
+
+/* Lists the record ids in (source_system, source_id) order. */
+static int sort_sources(struct build *bd)
+{
+    uint32_t n = bd->store.record_count;
+
+    bd->sources = malloc((n ? n : 1) * sizeof(uint32_t));
+    if (bd->sources == NULL)
+        return ECIF_ENOMEM;
+    for (uint32_t r = 0; r < n; r++)
+        bd->sources[r] = r;
+    if (n > 0)
+        qsort_r(bd->sources, n, sizeof(uint32_t), compare_records_by_source,
+                &bd->store);
+    bd->store.sources = bd->sources;
+    return ECIF_OK;
 }
 
 struct exposure_item {
@@ -859,17 +1022,12 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
     vec_t exposure = {.item = sizeof(struct exposure_entry)};
     int rc = ECIF_ENOMEM;
 
-    bd->sources = malloc((n ? n : 1) * sizeof(uint32_t));
     bd->members = malloc((n ? n : 1) * sizeof(uint32_t));
     bd->customers = calloc(n ? n : 1, sizeof(*bd->customers));
     first_of_root = malloc((n ? n : 1) * sizeof(uint32_t));
     next = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (!bd->sources || !bd->members || !bd->customers || !first_of_root ||
-        !next)
+    if (!bd->members || !bd->customers || !first_of_root || !next)
         goto out;
-    for (uint32_t r = 0; r < n; r++)
-        bd->sources[r] = r;
-    qsort_r(bd->sources, n, sizeof(uint32_t), compare_records_by_source, s);
 
     /* Customer ids in order of first member; members chained per root. */
     for (uint32_t r = 0; r < n; r++)
@@ -1010,7 +1168,8 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
     s->account_count = (uint32_t)b->pending.count;
 
     if ((rc = build_index(&bd)) != ECIF_OK ||
-        (rc = count_names(&bd)) != ECIF_OK || (rc = cluster(&bd)) != ECIF_OK)
+        (rc = count_names(&bd)) != ECIF_OK ||
+        (rc = sort_sources(&bd)) != ECIF_OK || (rc = cluster(&bd)) != ECIF_OK)
         goto fail_status;
     rc = number_customers(&bd, err, errlen);
     if (rc != ECIF_OK)
@@ -1033,6 +1192,7 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
         stats->account_count = s->account_count;
         stats->key_count = s->key_count;
         stats->frequent_key_count = bd.frequent_keys;
+        stats->bridge_count = bd.bridge_count;
         stats->snapshot_bytes = bytes;
     }
     goto out;

@@ -37,6 +37,15 @@ typedef struct ecif_builder_options {
     void (*progress)(void *arg, const char *stage, uint64_t done,
                      uint64_t total);
     void *progress_arg;
+    /*
+     * Called for each bridge: a pair of records that scored MATCH but
+     * whose customers were not joined, because that would put two
+     * records that conflict (two valid resident IDs, two generational
+     * suffixes) into one customer. Receives progress_arg. May be NULL.
+     */
+    void (*bridge)(void *arg, const char *source_system_a,
+                   const char *source_id_a, const char *source_system_b,
+                   const char *source_id_b);
 } ecif_builder_options_t;
 
 /* Fills *opts with the defaults: 16 shards, frequent values above 256
@@ -82,6 +91,7 @@ typedef struct ecif_build_stats {
     uint32_t account_count;
     uint64_t key_count;
     uint64_t frequent_key_count; /* values over frequent_value_limit */
+    uint64_t bridge_count;       /* MATCH pairs not joined, see bridge */
     uint64_t snapshot_bytes;
 } ecif_build_stats_t;
 

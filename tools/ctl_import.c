@@ -35,11 +35,7 @@ enum import_reason {
 };
 
 static const char *const import_reason_names[REASON_COUNT] = {
-    "malformed",
-    "invalid",
-    "duplicate",
-    "bad amount",
-    "no record",
+    "malformed", "invalid", "duplicate", "bad amount", "no record",
 };
 
 typedef struct import_options {
@@ -437,6 +433,18 @@ static int import_file(import_state_t *st, const char *path,
     return 0;
 }
 
+/* Reports a record that matched two customers which conflict. */
+static void report_bridge(void *arg, const char *system_a, const char *id_a,
+                          const char *system_b, const char *id_b)
+{
+    (void)arg;
+    fprintf(stderr,
+            "ecifctl import: bridge: %s/%s matches %s/%s, but their "
+            "customers conflict (different resident IDs or generational "
+            "suffixes); left apart for review\n",
+            system_a, id_a, system_b, id_b);
+}
+
 static void write_progress(void *arg, const char *stage, uint64_t done,
                            uint64_t total)
 {
@@ -469,6 +477,7 @@ static void print_summary(const import_state_t *st,
     printf("keys: %llu\n", (unsigned long long)stats->key_count);
     printf("frequent keys: %llu\n",
            (unsigned long long)stats->frequent_key_count);
+    printf("bridges: %llu\n", (unsigned long long)stats->bridge_count);
     printf("snapshot bytes: %llu\n", (unsigned long long)stats->snapshot_bytes);
     printf("seconds: %.2f\n", now_seconds() - st->started);
 }
@@ -505,6 +514,7 @@ static int run_import(import_state_t *st)
         bopts.frequent_value_limit = opts->frequent_limit;
     bopts.progress = write_progress;
     bopts.progress_arg = st;
+    bopts.bridge = report_bridge;
     if (ecif_builder_create(&bopts, &st->builder, err, sizeof(err)) !=
         ECIF_OK) {
         fprintf(stderr, "ecifctl import: %s\n", err);

@@ -1,0 +1,155 @@
+/*
+ * Grouping records into customers at import: a record that matches two
+ * customers who conflict must not chain them together, and the grouping
+ * must not depend on the order in which records arrive.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+#include "status.h"
+#include "store.h"
+#include "unit.h"
+
+/* A father and son who share a home phone and address, and a record that
+ * names neither suffix nor birth date, so it matches both. */
+static const ecif_record_t family[] = {
+    {.source_system = "core_banking",
+     .source_id = "CB-1",
+     .name = "Daniel R. Whitaker Sr.",
+     .phones = {"+1-503-555-0142"},
+     .n_phones = 1,
+     .addresses = {"1420 NE Alder St, Portland, OR 97232"},
+     .n_addresses = 1,
+     .dob = "1958-11-02",
+     .gender = "M"},
+    {.source_system = "credit_card",
+     .source_id = "CC-2",
+     .name = "Daniel Whitaker Jr",
+     .phones = {"+1-503-555-0142"},
+     .n_phones = 1,
+     .addresses = {"1420 NE Alder St, Portland, OR 97232"},
+     .n_addresses = 1,
+     .dob = "1986-05-19",
+     .gender = "M"},
+    {.source_system = "wealth",
+     .source_id = "WM-3",
+     .name = "Daniel Whitaker",
+     .phones = {"+1-503-555-0142"},
+     .n_phones = 1,
+     .addresses = {"1420 NE Alder St, Portland, OR 97232"},
+     .n_addresses = 1,
+     .gender = "M"},
+    /* Two records of one unrelated person. */
+    {.source_system = "core_banking",
+     .source_id = "CB-4",
+     .name = "Anna Berg",
+     .emails = {"anna.berg@mail.se"},
+     .n_emails = 1,
+     .dob = "1977-03-14"},
+    {.source_system = "mobile",
+     .source_id = "M-5",
+     .name = "Anna Berg",
+     .emails = {"anna.berg@mail.se"},
+     .n_emails = 1,
+     .dob = "1977-03-14"},
+};
+
+#define N_FAMILY (sizeof(family) / sizeof(family[0]))
+
+static int bridges_seen;
+
+static void count_bridge(void *arg, const char *sa, const char *ia,
+                         const char *sb, const char *ib)
+{
+    (void)arg;
+    (void)sa;
+    (void)ia;
+    (void)sb;
+    (void)ib;
+    bridges_seen++;
+}
+
+/* Builds a store from the records in the given order. */
+static ecif_store_t *build(const size_t *order, ecif_build_stats_t *stats)
+{
+    const char *dir = getenv("ECIF_TEST_TMPDIR");
+    char path[512], err[256];
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    ecif_store_t *store = NULL;
+
+    snprintf(path, sizeof(path), "%s/cluster.snap", dir ? dir : "/tmp");
+    ecif_builder_options_default(&opts);
+    opts.bridge = count_bridge;
+    CHECK_INT(ecif_builder_create(&opts, &b, err, sizeof(err)), ECIF_OK);
+    for (size_t i = 0; i < N_FAMILY; i++)
+        CHECK_INT(
+            ecif_builder_add_record(b, &family[order[i]], err, sizeof(err)),
+            ECIF_OK);
+    CHECK_INT(ecif_builder_write(b, path, stats, err, sizeof(err)), ECIF_OK);
+    ecif_builder_destroy(b);
+    CHECK_INT(ecif_store_open(path, &store, err, sizeof(err)), ECIF_OK);
+    return store;
+}
+
+static const char *customer_of(const ecif_store_t *s, size_t i)
+{
+    uint32_t record;
+    if (ecif_store_find_record(s, family[i].source_system, family[i].source_id,
+                               &record) != ECIF_OK)
+        return "";
+    return ecif_store_customer_number(s, ecif_store_record_customer(s, record));
+}
+
+static void test_bridge_keeps_father_and_son_apart(void)
+{
+    const size_t order[N_FAMILY] = {0, 1, 2, 3, 4};
+    ecif_build_stats_t stats;
+    ecif_store_t *s;
+
+    bridges_seen = 0;
+    s = build(order, &stats);
+    if (s == NULL)
+        return;
+    CHECK(strcmp(customer_of(s, 0), customer_of(s, 1)) != 0);
+    /* The bridge joins exactly one of them. */
+    CHECK((strcmp(customer_of(s, 2), customer_of(s, 0)) == 0) !=
+          (strcmp(customer_of(s, 2), customer_of(s, 1)) == 0));
+    CHECK_INT(stats.bridge_count, 1);
+    CHECK_INT(bridges_seen, 1);
+    CHECK_STR(customer_of(s, 3), customer_of(s, 4));
+    CHECK_INT(stats.customer_count, 3);
+    ecif_store_close(s);
+}
+
+static void test_grouping_ignores_input_order(void)
+{
+    static const size_t orders[][N_FAMILY] = {
+        {0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 0, 4, 1, 3},
+        {1, 2, 0, 4, 3}, {3, 2, 1, 0, 4},
+    };
+    char first[N_FAMILY][16];
+
+    for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+        ecif_build_stats_t stats;
+        ecif_store_t *s = build(orders[o], &stats);
+        if (s == NULL)
+            return;
+        for (size_t i = 0; i < N_FAMILY; i++) {
+            if (o == 0)
+                snprintf(first[i], sizeof(first[i]), "%s", customer_of(s, i));
+            else
+                CHECK_STR(customer_of(s, i), first[i]);
+        }
+        ecif_store_close(s);
+    }
+}
+
+int main(void)
+{
+    RUN(test_bridge_keeps_father_and_son_apart);
+    RUN(test_grouping_ignores_input_order);
+    return unit_report();
+}
