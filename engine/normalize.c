@@ -130,23 +130,17 @@ static bool is_han(utf8proc_int32_t cp)
            (cp >= 0x20000 && cp <= 0x3FFFF);
 }
 
-static size_t fold(const char *in, char *out, size_t outlen, bool is_name)
+/* Folds in (of inlen bytes) through utf8proc into out, cut at cap. */
+static size_t fold_utf8proc(const char *in, size_t inlen, char *out, size_t cap,
+                            bool is_name)
 {
     bool keep_digits = !is_name;
     utf8proc_int32_t last = 0;
     utf8proc_int32_t cps[FOLD_BUFFER];
     utf8proc_ssize_t count;
-    size_t inlen, n = 0;
+    size_t n = 0;
     bool pending_space = false;
 
-    if (outlen == 0)
-        return 0;
-    out[0] = '\0';
-    if (in == NULL)
-        return 0;
-    inlen = strlen(in);
-    if (inlen > ECIF_MAX_FOLD_INPUT)
-        inlen = ECIF_MAX_FOLD_INPUT;
     count = utf8proc_decompose((const utf8proc_uint8_t *)in,
                                (utf8proc_ssize_t)inlen, cps, FOLD_BUFFER,
                                FOLD_OPTIONS);
@@ -156,7 +150,6 @@ static size_t fold(const char *in, char *out, size_t outlen, bool is_name)
     if (count < 0)
         return 0;
 
-    size_t cap = outlen < ECIF_NORM_MAX ? outlen : ECIF_NORM_MAX;
     for (utf8proc_ssize_t i = 0; i < count; i++) {
         utf8proc_int32_t cp = cps[i];
         utf8proc_category_t cat = utf8proc_category(cp);
@@ -187,14 +180,109 @@ static size_t fold(const char *in, char *out, size_t outlen, bool is_name)
     return n;
 }
 
+/*
+ * Folds in without utf8proc when it consists of printable ASCII and the
+ * CJK unified ideographs U+4E00..U+9FA5 only. NFKC, case folding and the
+ * other utf8proc options change none of those code points except A-Z,
+ * which case folding lowers, and map none of them to a mark or to an
+ * ignorable character, so the loop of fold_utf8proc() processes the same code
+ * points. Returns false, with out unspecified, for any other input.
+ */
+static bool fold_fast(const char *in, size_t inlen, char *out, size_t cap,
+                      bool is_name, size_t *outn)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    const unsigned char *end = p + inlen;
+    bool pending_space = false;
+    bool last_han = false;
+    bool cut = false; /* out is full: the rest is only checked */
+    size_t n = 0;
+
+    while (p < end) {
+        unsigned char c = p[0];
+        size_t len = 1;
+        bool han = false;
+
+        if (c >= 0x80) {
+            /* E4 B8 80 (U+4E00) to E9 BE A5 (U+9FA5), well-formed. */
+            if (c < 0xE4 || c > 0xE9 || end - p < 3 || (p[1] & 0xC0) != 0x80 ||
+                (p[2] & 0xC0) != 0x80)
+                return false;
+            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) |
+                          ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+            if (cp < 0x4E00 || cp > 0x9FA5)
+                return false;
+            len = 3;
+            han = true;
+        } else if (c < 0x20 || c == 0x7F) {
+            return false; /* controls: utf8proc strips or maps them */
+        } else if (c >= 'A' && c <= 'Z') {
+            c |= 0x20;
+        } else if (!(c >= 'a' && c <= 'z') &&
+                   !(!is_name && c >= '0' && c <= '9')) {
+            pending_space = n > 0;
+            p++;
+            continue;
+        }
+        if (!cut && n + (pending_space ? 1u : 0u) + len + 1 > cap)
+            cut = true;
+        if (cut) {
+            /* utf8proc rejects invalid UTF-8 anywhere in the input, so
+             * the input after the cut must be checked too. */
+            p += len;
+            continue;
+        }
+        if (pending_space && !(is_name && last_han && han))
+            out[n++] = ' ';
+        pending_space = false;
+        if (han)
+            memcpy(out + n, p, 3);
+        else
+            out[n] = (char)c;
+        n += len;
+        p += len;
+        last_han = han;
+    }
+    out[n] = '\0';
+    *outn = n;
+    return true;
+}
+
+static size_t fold(const char *in, char *out, size_t outlen, bool is_name,
+                   bool fast)
+{
+    size_t inlen, n;
+
+    if (outlen == 0)
+        return 0;
+    out[0] = '\0';
+    if (in == NULL)
+        return 0;
+    inlen = strlen(in);
+    if (inlen > ECIF_MAX_FOLD_INPUT)
+        inlen = ECIF_MAX_FOLD_INPUT;
+
+    size_t cap = outlen < ECIF_NORM_MAX ? outlen : ECIF_NORM_MAX;
+    if (fast && fold_fast(in, inlen, out, cap, is_name, &n))
+        return n;
+    out[0] = '\0'; /* fold_fast may have written a part */
+    return fold_utf8proc(in, inlen, out, cap, is_name);
+}
+
+size_t ecif_norm_fold_utf8proc(const char *in, char *out, size_t outlen,
+                               bool is_name)
+{
+    return fold(in, out, outlen, is_name, false);
+}
+
 size_t ecif_norm_text(const char *in, char *out, size_t outlen)
 {
-    return fold(in, out, outlen, false);
+    return fold(in, out, outlen, false, true);
 }
 
 size_t ecif_norm_name(const char *in, char *out, size_t outlen)
 {
-    return fold(in, out, outlen, true);
+    return fold(in, out, outlen, true, true);
 }
 
 /* Collects ASCII and full-width digits of in. */

@@ -44,6 +44,14 @@ size_t ecif_norm_text(const char *in, char *out, size_t outlen);
 size_t ecif_norm_name(const char *in, char *out, size_t outlen);
 
 /*
+ * Folds like ecif_norm_name (is_name) or ecif_norm_text, always through
+ * utf8proc. Those two skip utf8proc for printable ASCII and common Han
+ * text; this is the reference their output must equal.
+ */
+size_t ecif_norm_fold_utf8proc(const char *in, char *out, size_t outlen,
+                               bool is_name);
+
+/*
  * Keeps the digits of a phone number (full-width digits too). A leading
  * "+86"/"0086" country code is removed, so mainland numbers compare in
  * national form. Returns 0 when fewer than 5 digits remain.

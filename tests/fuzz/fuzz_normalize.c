@@ -50,6 +50,26 @@ static void check_writer(fuzz_writer_fn fn, const char *in)
     FUZZ_CHECK(memcmp(once, twice, n1 + 1) == 0);
 }
 
+/* The fast folding path must write what utf8proc writes, at every size. */
+static void check_fold_paths(const char *in)
+{
+    char fast[ECIF_NORM_MAX];
+    char slow[ECIF_NORM_MAX];
+
+    for (int is_name = 0; is_name < 2; is_name++) {
+        for (size_t i = 0; i < FUZZ_N_OUT_SIZES; i++) {
+            size_t outlen = fuzz_out_sizes[i];
+            size_t n_fast = is_name ? ecif_norm_name(in, fast, outlen)
+                                    : ecif_norm_text(in, fast, outlen);
+            size_t n_slow =
+                ecif_norm_fold_utf8proc(in, slow, outlen, is_name != 0);
+
+            FUZZ_CHECK(n_fast == n_slow);
+            FUZZ_CHECK(memcmp(fast, slow, n_fast + 1) == 0);
+        }
+    }
+}
+
 static void check_phonetic(const char *in)
 {
     char name[ECIF_NORM_MAX];
@@ -110,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_decoder(in, size);
     for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++)
         check_writer(writers[i], in);
+    check_fold_paths(in);
     /* NOTE: folding reads only the first ECIF_MAX_FIELD_BYTES bytes, the
      * most record validation lets through, so longer input is not checked
      * whole. The cut may also split a character. */
