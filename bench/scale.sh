@@ -156,11 +156,12 @@ load_ms_from_log() {
 
 # Writes section sizes of a snapshot (docs/snapshot-format.md: 64-byte
 # header, then 24-byte entries of id, crc, offset, bytes) as key=value.
+# Sections that a format version lacks show as n/a in the table.
 snapshot_sections() {
     "$PY" - "$1" <<'EOF'
 import struct, sys
 names = ["strings", "records", "values", "accounts", "customers", "members",
-         "exposure", "sources", "shards", "slots", "postings"]
+         "exposure", "sources", "shards", "slots", "postings", "names"]
 with open(sys.argv[1], "rb") as f:
     head = f.read(64)
     magic, version, count = struct.unpack_from("<8sII", head, 0)
@@ -289,8 +290,8 @@ run_size() {
     log "$target: ecifctl import of $records records"
     local snap=$dir/import.snap
     timed "$dir/t.import" "$dir/p.import" \
-        "$CTL" import -q -o "$snap" --accounts "$dir/csv/accounts.csv" \
-        "$dir/csv/records.csv" >"$dir/import.log"
+        "$CTL" import -o "$snap" --accounts "$dir/csv/accounts.csv" \
+        "$dir/csv/records.csv" >"$dir/import.log" 2>"$dir/import.progress"
     echo "snap_bytes=$(stat -c %s "$snap")" >>"$env"
     echo "loadavg_import='$(cut -d' ' -f1-3 /proc/loadavg)'" >>"$env"
 
@@ -475,11 +476,13 @@ rows = [
      lambda f: "%s / %s" % (f["resolve_errors"], f["resolve_late"])),
     ("GetExposure p50, us", lambda f: num(f["exposure_p50"])),
     ("GetExposure p99, us", lambda f: num(f["exposure_p99"])),
-    ("GetExposure errors (NOT_FOUND) / calls",
-     lambda f: "%s / %s" % (num(f["exposure_errors"]),
-                           num(f["exposure_calls"]))),
+    ("GetExposure errors (NOT_FOUND) / calls / late sends",
+     lambda f: "%s / %s / %s" % (num(f["exposure_errors"]),
+                                num(f["exposure_calls"]),
+                                num(f["exposure_late"]))),
     ("Health/Check p50, us", lambda f: num(f["health_p50"])),
     ("Health/Check p99, us", lambda f: num(f["health_p99"])),
+    ("Health/Check late sends", lambda f: num(f["health_late"])),
     ("one call at a time: Resolve p50 / p99, us",
      lambda f: num(f["serial_resolve_p50"]) + " / " +
      num(f["serial_resolve_p99"])),
@@ -494,7 +497,8 @@ rows = [
      lambda f: "%s / %s" % (f["loadavg_before"], f["loadavg_after"])),
 ]
 sections = ["strings", "records", "values", "accounts", "customers",
-            "members", "exposure", "sources", "shards", "slots", "postings"]
+            "members", "exposure", "sources", "shards", "slots", "postings",
+            "names"]
 
 print("Machine: %s vCPUs (%s), %s GB RAM, Linux %s, Debian %s. Run %s, "
       "commit %s; binaries built %s. ecifd RSS on a one-person snapshot (the baseline "
