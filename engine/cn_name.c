@@ -6,6 +6,7 @@
  * sorted syllables. Every function works in stack buffers of CN_NAME_MAX
  * bytes and writes its result only when the whole result fits.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,46 @@ static bool starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* First code points of the compound surnames, sorted, built once. */
+static uint32_t compound_firsts[COUNT(compound_surnames)];
+static size_t compound_firsts_count;
+static pthread_once_t compound_firsts_once = PTHREAD_ONCE_INIT;
+
+static int compare_code_points(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void build_compound_firsts(void)
+{
+    for (size_t i = 0; i < COUNT(compound_surnames); i++) {
+        const char *p = compound_surnames[i];
+
+        compound_firsts[i] = ecif_utf8_next(&p, p + strlen(p));
+    }
+    qsort(compound_firsts, COUNT(compound_surnames), sizeof(uint32_t),
+          compare_code_points);
+    compound_firsts_count = COUNT(compound_surnames);
+}
+
+/* Returns true when some compound surname starts with the first code
+ * point of s, so most names skip the scan of the whole list. */
+static bool may_start_compound(const char *s)
+{
+    const char *p = s;
+    uint32_t cp;
+
+    if (*s == '\0')
+        return false;
+    pthread_once(&compound_firsts_once, build_compound_firsts);
+    cp = ecif_utf8_next(&p, s + strnlen(s, 4));
+    return bsearch(&cp, compound_firsts, compound_firsts_count,
+                   sizeof(uint32_t), compare_code_points) != NULL;
+}
+
 /*
  * Returns the byte length of the family name at the start of a cleaned
  * name: a compound surname followed by at least one more character, or
@@ -352,12 +393,14 @@ static size_t family_length(const char *clean)
 {
     const char *p = clean, *end = clean + strlen(clean);
 
-    for (size_t i = 0; i < COUNT(compound_surnames); i++) {
-        const char *compound = compound_surnames[i];
-        size_t n = strlen(compound);
+    if (may_start_compound(clean)) {
+        for (size_t i = 0; i < COUNT(compound_surnames); i++) {
+            const char *compound = compound_surnames[i];
+            size_t n = strlen(compound);
 
-        if (starts_with(clean, compound) && clean[n] != '\0')
-            return n;
+            if (starts_with(clean, compound) && clean[n] != '\0')
+                return n;
+        }
     }
     if (p < end)
         ecif_utf8_next(&p, end);
@@ -369,7 +412,8 @@ static const char *surname_pinyin(const char *family, size_t len)
     for (size_t i = 0; i < COUNT(surname_readings); i++) {
         const char *s = surname_readings[i].surname;
 
-        if (strlen(s) == len && memcmp(s, family, len) == 0)
+        if (s[0] == family[0] && strlen(s) == len &&
+            memcmp(s, family, len) == 0)
             return surname_readings[i].pinyin;
     }
     return NULL;
@@ -450,17 +494,82 @@ static const char *romanized_pinyin(const char *word)
     return e != NULL ? e->pinyin : NULL;
 }
 
-/*
- * Returns true when s[0..len) may be a syllable of a word written without
- * apostrophes: a syllable with a vowel (so m, n, ng, hm and hng, which
- * occur only in interjections, are left out).
- */
-static bool segment_syllable(const char *s, size_t len)
+/* Returns true when s[0..len) is a syllable with a vowel, by search of the
+ * whole syllable list. */
+static bool segment_syllable_slow(const char *s, size_t len)
 {
     if (unihan_data_syllable_find(s, len) < 0)
         return false;
     for (size_t i = 0; i < len; i++) {
         if (strchr("aeiouv", s[i]) != NULL)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The syllables that segment_syllable_slow() accepts, each packed by
+ * pack_letters(), in an open-addressing table built once. Syllables are
+ * 1 to UNIHAN_DATA_SYLLABLE_MAX lower-case letters, so a packed value is
+ * unique and never 0.
+ */
+#define SYLLABLE_SLOTS 2048
+static uint32_t syllable_slots[SYLLABLE_SLOTS];
+static pthread_once_t syllable_slots_once = PTHREAD_ONCE_INIT;
+
+/* Packs 1..UNIHAN_DATA_SYLLABLE_MAX letters a-z, 5 bits each; 0 for any
+ * other text. */
+static uint32_t pack_letters(const char *s, size_t len)
+{
+    uint32_t packed = 0;
+
+    if (len == 0 || len > UNIHAN_DATA_SYLLABLE_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < 'a' || s[i] > 'z')
+            return 0;
+        packed = (packed << 5) | (uint32_t)(s[i] - 'a' + 1);
+    }
+    return packed;
+}
+
+static size_t syllable_slot(uint32_t packed)
+{
+    return (size_t)((packed * 2654435761u) >> 21) & (SYLLABLE_SLOTS - 1);
+}
+
+static void build_syllable_slots(void)
+{
+    for (int i = 0; i < UNIHAN_DATA_SYLLABLE_COUNT; i++) {
+        const char *syllable = unihan_data_syllable(i);
+        size_t len = strlen(syllable);
+        uint32_t packed = pack_letters(syllable, len);
+
+        if (packed == 0 || !segment_syllable_slow(syllable, len))
+            continue;
+        size_t slot = syllable_slot(packed);
+        while (syllable_slots[slot] != 0)
+            slot = (slot + 1) & (SYLLABLE_SLOTS - 1);
+        syllable_slots[slot] = packed;
+    }
+}
+
+/*
+ * Returns true when s[0..len) may be a syllable of a word written without
+ * apostrophes: a syllable with a vowel (so m, n, ng, hm and hng, which
+ * occur only in interjections, are left out). Text that is not lower-case
+ * letters spells no syllable.
+ */
+static bool segment_syllable(const char *s, size_t len)
+{
+    uint32_t packed = pack_letters(s, len);
+
+    if (packed == 0)
+        return false;
+    pthread_once(&syllable_slots_once, build_syllable_slots);
+    for (size_t slot = syllable_slot(packed); syllable_slots[slot] != 0;
+         slot = (slot + 1) & (SYLLABLE_SLOTS - 1)) {
+        if (syllable_slots[slot] == packed)
             return true;
     }
     return false;
@@ -749,10 +858,38 @@ size_t cn_name_key(const char *name, char *out, size_t outlen)
 
 size_t cn_name_key_fuzzy(const char *name, char *out, size_t outlen)
 {
-    char key[CN_NAME_MAX], merged[CN_NAME_MAX];
+    char key[CN_NAME_MAX];
 
-    if (cn_name_key(name, key, sizeof(key)) == 0 ||
-        cn_pinyin_fuzzy(key, merged, sizeof(merged)) == 0)
+    if (cn_name_key(name, key, sizeof(key)) == 0)
+        return emit_nothing(out, outlen);
+    return cn_key_fuzzy(key, out, outlen);
+}
+
+size_t cn_key_fuzzy(const char *key, char *out, size_t outlen)
+{
+    char merged[CN_NAME_MAX];
+
+    if (cn_pinyin_fuzzy(key, merged, sizeof(merged)) == 0)
         return emit_nothing(out, outlen);
     return sort_words(merged, out, outlen);
+}
+
+size_t cn_name_clean_keys(const char *clean, cn_name_keys_t *keys)
+{
+    char pinyin[CN_NAME_MAX];
+    size_t len = strnlen(clean, CN_NAME_MAX);
+    size_t n;
+
+    keys->family[0] = keys->given[0] = '\0';
+    keys->key[0] = keys->key_fuzzy[0] = '\0';
+    if (len == 0 || len >= CN_NAME_MAX)
+        return 0;
+    n = family_length(clean);
+    memcpy(keys->family, clean, n);
+    keys->family[n] = '\0';
+    memcpy(keys->given, clean + n, len - n + 1);
+    if (han_pinyin(clean, pinyin, sizeof(pinyin)) > 0 &&
+        sort_words(pinyin, keys->key, sizeof(keys->key)) > 0)
+        cn_key_fuzzy(keys->key, keys->key_fuzzy, sizeof(keys->key_fuzzy));
+    return n;
 }

@@ -101,4 +101,26 @@ size_t cn_name_key(const char *name, char *out, size_t outlen);
  * sorted again. */
 size_t cn_name_key_fuzzy(const char *name, char *out, size_t outlen);
 
+/*
+ * Writes cn_name_key_fuzzy() of a name from its key, the non-empty result
+ * of cn_name_key(), without reading the name again.
+ */
+size_t cn_key_fuzzy(const char *key, char *out, size_t outlen);
+
+/* The split and the keys of one cleaned Han name. */
+typedef struct cn_name_keys {
+    char family[CN_NAME_MAX];
+    char given[CN_NAME_MAX];
+    char key[CN_NAME_MAX];
+    char key_fuzzy[CN_NAME_MAX];
+} cn_name_keys_t;
+
+/*
+ * Fills keys from clean, a non-empty result of cn_name_clean(), with what
+ * cn_name_split(), cn_name_key() and cn_name_key_fuzzy() write for it, but
+ * reads the pinyin once. Returns the family name's length, 0 (with every
+ * part empty) when clean is empty or too long.
+ */
+size_t cn_name_clean_keys(const char *clean, cn_name_keys_t *keys);
+
 #endif

@@ -53,6 +53,18 @@ static uint8_t suffix_code(const char *suffix)
     return SUFFIX_NONE;
 }
 
+/* Copies src into dst of size bytes, cut to fit like snprintf "%s". */
+static void copy_string(char *dst, size_t size, const char *src)
+{
+    size_t len = strlen(src);
+
+    if (len >= size)
+        len = size - 1;
+
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 /*
  * Normalizes the name: the Han form and the pinyin keys for Chinese
  * names, the folded tokens without a generational suffix for Latin ones.
@@ -87,12 +99,15 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
             view->quality |= ECIF_QUALITY_NAME_NOISE;
         if (cn_flags & CN_NAME_TRADITIONAL)
             view->quality |= ECIF_QUALITY_NAME_TRADITIONAL;
-        cn_name_split(buf->han, buf->family, sizeof(buf->family), buf->given,
-                      sizeof(buf->given));
-        snprintf(buf->name, sizeof(buf->name), "%s", buf->han);
-        cn_name_key(buf->han, buf->name_key, sizeof(buf->name_key));
-        cn_name_key_fuzzy(buf->han, buf->name_key_fuzzy,
-                          sizeof(buf->name_key_fuzzy));
+        /* One pinyin reading gives the split and both keys. */
+        cn_name_keys_t keys;
+        cn_name_clean_keys(buf->han, &keys);
+        copy_string(buf->family, sizeof(buf->family), keys.family);
+        copy_string(buf->given, sizeof(buf->given), keys.given);
+        copy_string(buf->name, sizeof(buf->name), buf->han);
+        copy_string(buf->name_key, sizeof(buf->name_key), keys.key);
+        copy_string(buf->name_key_fuzzy, sizeof(buf->name_key_fuzzy),
+                    keys.key_fuzzy);
     } else {
         ecif_norm_name(rec->given_name, buf->given, sizeof(buf->given));
         ecif_norm_name(rec->family_name, buf->family, sizeof(buf->family));
@@ -109,9 +124,9 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
         }
         view->suffix = suffix_code(suffix);
         /* A Chinese name in Latin script ("Zhang Wei", "ZHANGWEI"). */
-        cn_name_key(buf->name, buf->name_key, sizeof(buf->name_key));
-        cn_name_key_fuzzy(buf->name, buf->name_key_fuzzy,
-                          sizeof(buf->name_key_fuzzy));
+        if (cn_name_key(buf->name, buf->name_key, sizeof(buf->name_key)) > 0)
+            cn_key_fuzzy(buf->name_key, buf->name_key_fuzzy,
+                         sizeof(buf->name_key_fuzzy));
     }
     view->name = buf->name;
     view->given = buf->given;

@@ -96,6 +96,34 @@ static void check_pinyin(const char *in)
     FUZZ_CHECK(words_sorted(latin));
 }
 
+/* cn_name_clean_keys and cn_key_fuzzy write the same results as the
+ * functions they replace. */
+static void check_clean_keys(const char *in, const char *clean)
+{
+    cn_name_keys_t keys;
+    char family[CN_NAME_MAX];
+    char given[CN_NAME_MAX];
+    char key[CN_NAME_MAX];
+    char fuzzy[CN_NAME_MAX];
+    char from_key[CN_NAME_MAX];
+
+    if (cn_name_key(in, key, sizeof(key)) > 0) {
+        cn_name_key_fuzzy(in, fuzzy, sizeof(fuzzy));
+        cn_key_fuzzy(key, from_key, sizeof(from_key));
+        FUZZ_CHECK(strcmp(fuzzy, from_key) == 0);
+    }
+    if (clean[0] == '\0')
+        return;
+    cn_name_split(clean, family, sizeof(family), given, sizeof(given));
+    cn_name_key(clean, key, sizeof(key));
+    cn_name_key_fuzzy(clean, fuzzy, sizeof(fuzzy));
+    cn_name_clean_keys(clean, &keys);
+    FUZZ_CHECK(strcmp(keys.family, family) == 0);
+    FUZZ_CHECK(strcmp(keys.given, given) == 0);
+    FUZZ_CHECK(strcmp(keys.key, key) == 0);
+    FUZZ_CHECK(strcmp(keys.key_fuzzy, fuzzy) == 0);
+}
+
 /* The split's parts concatenate to the cleaned name. */
 static void check_split(const char *in, const char *clean)
 {
@@ -163,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(strchr(clean, ' ') == NULL);
 
     check_split(in, clean);
+    check_clean_keys(in, clean);
     check_pinyin(in);
     free(in);
     return 0;
