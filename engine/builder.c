@@ -518,10 +518,13 @@ struct build {
     struct exposure_entry *exposure;
     uint32_t *sources;
     struct name_count *names;
+    struct number_redirect *history;
     uint32_t customer_count;
     uint32_t exposure_count;
     uint64_t frequent_keys;
     uint64_t bridge_count;
+    uint32_t kept_numbers;
+    uint32_t retired_numbers;
     time_t last_progress;
 };
 
@@ -1006,6 +1009,234 @@ static int compare_exposure_items(const void *pa, const void *pb, void *arg)
     return cmp != 0 ? cmp : strcmp(pool + a->currency, pool + b->currency);
 }
 
+/* A previous customer number claimed by a new customer's records. */
+struct number_claim {
+    uint64_t number;
+    uint32_t customer; /* provisional id */
+    uint32_t records;  /* how many of its records had that number */
+};
+
+static int compare_claims(const void *pa, const void *pb)
+{
+    const struct number_claim *a = pa, *b = pb;
+
+    if (a->number != b->number)
+        return a->number < b->number ? -1 : 1;
+    if (a->records != b->records)
+        return a->records > b->records ? -1 : 1;
+    return a->customer < b->customer ? -1 : (a->customer > b->customer);
+}
+
+static int compare_redirects(const void *pa, const void *pb)
+{
+    const struct number_redirect *a = pa, *b = pb;
+    return a->retired < b->retired ? -1 : (a->retired > b->retired);
+}
+
+/* Parses "C" and 12 digits; returns 0 for anything else. */
+static uint64_t parse_number(const char *text)
+{
+    uint64_t value = 0;
+
+    if (text[0] != 'C' || strlen(text) != ECIF_CUSTOMER_NUMBER_LEN)
+        return 0;
+    for (const char *p = text + 1; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        value = value * 10 + (uint64_t)(*p - '0');
+    }
+    return value;
+}
+
+/* Follows redirects (retired → survivor) until a number that is not
+ * retired; the table is sorted by retired number. */
+static uint64_t follow_redirects(const struct number_redirect *table,
+                                 size_t count, uint64_t number)
+{
+    for (size_t hops = 0; hops <= count; hops++) {
+        struct number_redirect key = {number, 0};
+        const struct number_redirect *hit =
+            bsearch(&key, table, count, sizeof(*table), compare_redirects);
+        if (hit == NULL)
+            return number;
+        number = hit->survivor;
+    }
+    return number; /* a cycle cannot be built; stop anyway */
+}
+
+/*
+ * Gives every provisional customer its number. Without a previous
+ * snapshot, numbers are 1, 2, ... in provisional order. With one, each
+ * previous number goes to the new customer holding most of its records
+ * (ties: the earlier customer), lowest numbers first, so a customer formed
+ * by joining earlier customers keeps the oldest of their numbers; a
+ * previous number left without a taker is retired and redirects to the
+ * customer that took its records. Everyone else gets a number never
+ * issued before.
+ */
+static int assign_numbers(struct build *bd, uint32_t customers,
+                          uint64_t *numbers)
+{
+    const struct ecif_store *prev = bd->b->opts.previous;
+    struct ecif_store *s = &bd->store;
+    const struct rec_entry *records = bd->b->records.data;
+    uint64_t next = prev != NULL ? prev->next_customer_number : 1;
+    vec_t claims = {.item = sizeof(struct number_claim)};
+    vec_t history = {.item = sizeof(struct number_redirect)};
+    uint64_t *sorted = NULL;
+    int rc = ECIF_ENOMEM;
+
+    memset(numbers, 0, customers * sizeof(uint64_t));
+    if (next == 0)
+        next = 1;
+    for (uint32_t i = 0; prev != NULL && i < s->record_count; i++) {
+        uint32_t r = bd->sources[i], old;
+        const char *sys = store_str(s, records[r].source_system);
+        const char *id = store_str(s, records[r].source_id);
+        if (ecif_store_find_record(prev, sys, id, &old) != ECIF_OK)
+            continue;
+        uint64_t number = parse_number(ecif_store_customer_number(
+            prev, ecif_store_record_customer(prev, old)));
+        if (number == 0)
+            continue;
+        struct number_claim *c = vec_push(&claims);
+        if (c == NULL)
+            goto out;
+        c->number = number;
+        c->customer = records[r].customer;
+        c->records = 1;
+    }
+    /* Fold repeated (number, customer) claims into counts. */
+    struct number_claim *cl = claims.data;
+    size_t m = 0;
+    if (claims.count > 0)
+        qsort(cl, claims.count, sizeof(*cl), compare_claims);
+    for (size_t i = 0; i < claims.count; i++) {
+        if (m > 0 && cl[m - 1].number == cl[i].number &&
+            cl[m - 1].customer == cl[i].customer)
+            cl[m - 1].records++;
+        else
+            cl[m++] = cl[i];
+    }
+    if (m > 0)
+        qsort(cl, m, sizeof(*cl), compare_claims); /* by new counts */
+
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        while (j < m && cl[j].number == cl[i].number)
+            j++;
+        size_t taker = j;
+        for (size_t k = i; k < j && taker == j; k++) {
+            if (numbers[cl[k].customer] == 0)
+                taker = k;
+        }
+        if (taker < j) {
+            numbers[cl[taker].customer] = cl[i].number;
+            bd->kept_numbers++;
+        } else {
+            struct number_redirect *h = vec_push(&history);
+            if (h == NULL)
+                goto out;
+            h->retired = cl[i].number;
+            h->survivor = numbers[cl[i].customer];
+            bd->retired_numbers++;
+        }
+        if (cl[i].number >= next)
+            next = cl[i].number + 1;
+        i = j;
+    }
+    for (uint32_t c = 0; c < customers; c++) {
+        if (numbers[c] == 0)
+            numbers[c] = next++;
+    }
+
+    /* Earlier retirements stay, pointed at today's survivors. */
+    size_t fresh = history.count;
+    if (fresh > 0)
+        qsort(history.data, fresh, sizeof(struct number_redirect),
+              compare_redirects);
+    for (uint64_t i = 0; prev != NULL && i < prev->history_count; i++) {
+        struct number_redirect *h = vec_push(&history);
+        if (h == NULL)
+            goto out;
+        h->retired = prev->history[i].retired;
+        h->survivor =
+            follow_redirects(history.data, fresh, prev->history[i].survivor);
+    }
+    /* Keep only redirects whose survivor is a customer now. */
+    struct number_redirect *hd = history.data;
+    size_t kept = 0;
+    sorted = malloc((customers ? customers : 1) * sizeof(uint64_t));
+    if (sorted == NULL)
+        goto out;
+    memcpy(sorted, numbers, customers * sizeof(uint64_t));
+    if (customers > 0)
+        qsort(sorted, customers, sizeof(uint64_t), compare_u64);
+    for (size_t i = 0; i < history.count; i++) {
+        if (bsearch(&hd[i].survivor, sorted, customers, sizeof(uint64_t),
+                    compare_u64) != NULL)
+            hd[kept++] = hd[i];
+    }
+    if (kept > 0)
+        qsort(hd, kept, sizeof(*hd), compare_redirects);
+    bd->history = history.data;
+    history.data = NULL;
+    s->history = bd->history;
+    s->history_count = kept;
+    s->next_customer_number = next;
+    rc = ECIF_OK;
+out:
+    free(claims.data);
+    free(history.data);
+    free(sorted);
+    return rc;
+}
+
+/* Orders provisional customers by number. */
+static int compare_by_number(const void *pa, const void *pb, void *arg)
+{
+    const uint64_t *numbers = arg;
+    uint64_t a = numbers[*(const uint32_t *)pa];
+    uint64_t b = numbers[*(const uint32_t *)pb];
+    return a < b ? -1 : (a > b);
+}
+
+/*
+ * Renumbers customer ids so that ids follow customer numbers (the store
+ * finds a customer by binary search over numbers), and sorts numbers[]
+ * the same way.
+ */
+static int renumber_customers(struct build *bd, uint32_t customers,
+                              uint64_t *numbers)
+{
+    struct rec_entry *records = bd->b->records.data;
+    uint32_t *order = malloc((customers ? customers : 1) * sizeof(uint32_t));
+    uint32_t *new_id = malloc((customers ? customers : 1) * sizeof(uint32_t));
+    uint64_t *sorted = malloc((customers ? customers : 1) * sizeof(uint64_t));
+
+    if (order == NULL || new_id == NULL || sorted == NULL) {
+        free(order);
+        free(new_id);
+        free(sorted);
+        return ECIF_ENOMEM;
+    }
+    for (uint32_t c = 0; c < customers; c++)
+        order[c] = c;
+    if (customers > 0)
+        qsort_r(order, customers, sizeof(uint32_t), compare_by_number, numbers);
+    for (uint32_t k = 0; k < customers; k++) {
+        new_id[order[k]] = k;
+        sorted[k] = numbers[order[k]];
+    }
+    for (uint32_t r = 0; r < bd->store.record_count; r++)
+        records[r].customer = new_id[records[r].customer];
+    memcpy(numbers, sorted, customers * sizeof(uint64_t));
+    free(order);
+    free(new_id);
+    free(sorted);
+    return ECIF_OK;
+}
+
 /*
  * Numbers the customers and sums their exposure. Records are walked in
  * source-key order, so a customer's number follows the first source key of
@@ -1018,6 +1249,7 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
     uint32_t n = s->record_count;
     uint32_t *first_of_root = NULL;
     uint32_t *next = NULL;
+    uint64_t *numbers = NULL;
     vec_t items = {.item = sizeof(struct exposure_item)};
     vec_t exposure = {.item = sizeof(struct exposure_entry)};
     int rc = ECIF_ENOMEM;
@@ -1040,6 +1272,13 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
             first_of_root[root] = customers++;
         records[r].customer = first_of_root[root];
     }
+    /* Numbers, then customer ids in number order for binary search. */
+    numbers = malloc((customers ? customers : 1) * sizeof(uint64_t));
+    if (numbers == NULL || assign_numbers(bd, customers, numbers) != ECIF_OK)
+        goto out;
+    if (renumber_customers(bd, customers, numbers) != ECIF_OK)
+        goto out;
+
     /* Counting sort of records (in source order) by customer. */
     uint32_t *counts = next;
     memset(counts, 0, n * sizeof(uint32_t));
@@ -1060,7 +1299,8 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
 
     for (uint32_t c = 0; c < customers; c++) {
         struct cust_entry *ce = &bd->customers[c];
-        snprintf(ce->number, sizeof(ce->number), "C%012u", c + 1);
+        snprintf(ce->number, sizeof(ce->number), "C%012llu",
+                 (unsigned long long)numbers[c]);
         items.count = 0;
         for (uint32_t m = 0; m < ce->member_count; m++) {
             const struct rec_entry *r =
@@ -1118,6 +1358,7 @@ out:
     free(items.data);
     free(first_of_root);
     free(next);
+    free(numbers);
     return rc;
 }
 
@@ -1134,6 +1375,7 @@ static void build_free(struct build *bd)
     free(bd->exposure);
     free(bd->sources);
     free(bd->names);
+    free(bd->history);
 }
 
 int ecif_builder_write(ecif_builder_t *b, const char *path,
@@ -1193,6 +1435,8 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
         stats->key_count = s->key_count;
         stats->frequent_key_count = bd.frequent_keys;
         stats->bridge_count = bd.bridge_count;
+        stats->kept_numbers = bd.kept_numbers;
+        stats->retired_numbers = bd.retired_numbers;
         stats->snapshot_bytes = bytes;
     }
     goto out;

@@ -46,6 +46,15 @@ typedef struct ecif_builder_options {
     void (*bridge)(void *arg, const char *source_system_a,
                    const char *source_id_a, const char *source_system_b,
                    const char *source_id_b);
+    /*
+     * The snapshot this one replaces, or NULL. With it, a customer keeps
+     * the number its records had there: when records of several earlier
+     * customers are joined, the oldest (lowest) number survives and the
+     * others are retired and redirect to it; new customers get numbers
+     * never issued before. The builder only reads it, during
+     * ecif_builder_write().
+     */
+    const struct ecif_store *previous;
 } ecif_builder_options_t;
 
 /* Fills *opts with the defaults: 16 shards, frequent values above 256
@@ -92,6 +101,8 @@ typedef struct ecif_build_stats {
     uint64_t key_count;
     uint64_t frequent_key_count; /* values over frequent_value_limit */
     uint64_t bridge_count;       /* MATCH pairs not joined, see bridge */
+    uint32_t kept_numbers;       /* customers that kept a previous number */
+    uint32_t retired_numbers;    /* previous numbers retired by merges */
     uint64_t snapshot_bytes;
 } ecif_build_stats_t;
 

@@ -21,7 +21,7 @@
 #include "store.h"
 
 #define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
-#define ECIF_SNAPSHOT_VERSION 5
+#define ECIF_SNAPSHOT_VERSION 6
 
 /* Sections of a snapshot, in file order. */
 enum snap_section_id {
@@ -37,7 +37,8 @@ enum snap_section_id {
     SECTION_SLOTS = 10,    /* struct slot_entry[]: key hash tables */
     SECTION_POSTINGS = 11, /* uint32_t[]: record ids per key */
     SECTION_NAMES = 12,    /* struct name_count[]: repeated names, by hash */
-    SECTION_COUNT = 12
+    SECTION_HISTORY = 13,  /* struct number_redirect[]: by retired number */
+    SECTION_COUNT = 13
 };
 
 struct snap_header {
@@ -52,7 +53,7 @@ struct snap_header {
     uint32_t exposure_count;
     uint32_t header_crc; /* CRC-32C of header and section table, this = 0 */
     uint64_t key_count;
-    uint64_t reserved;
+    uint64_t next_customer_number; /* the next number never issued */
 };
 
 struct snap_section {
@@ -186,6 +187,9 @@ struct ecif_store {
     const uint32_t *postings;
     const struct name_count *names;
     uint64_t names_count;
+    const struct number_redirect *history;
+    uint64_t history_count;
+    uint64_t next_customer_number;
     ecif_exposure_total_t *exposure_views; /* resolved string pointers */
 };
 
@@ -233,6 +237,18 @@ struct name_count {
 };
 
 _Static_assert(sizeof(struct name_count) == 16, "name_count is 16 bytes");
+
+/*
+ * A customer number retired by a merge, and the number of the customer it
+ * now belongs to. Chains are resolved at import: survivor is always a
+ * customer of the snapshot.
+ */
+struct number_redirect {
+    uint64_t retired;
+    uint64_t survivor;
+};
+
+_Static_assert(sizeof(struct number_redirect) == 16, "redirect is 16 bytes");
 
 /* Returns the string at a pool offset. */
 static inline const char *store_str(const struct ecif_store *s, uint32_t off)

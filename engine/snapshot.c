@@ -59,6 +59,8 @@ static void collect_sections(const struct ecif_store *s,
         {SECTION_SLOTS, s->slots, s->slots_count * sizeof(struct slot_entry)},
         {SECTION_POSTINGS, s->postings, s->postings_count * sizeof(uint32_t)},
         {SECTION_NAMES, s->names, s->names_count * sizeof(struct name_count)},
+        {SECTION_HISTORY, s->history,
+         s->history_count * sizeof(struct number_redirect)},
     };
     memcpy(out, src, sizeof(src));
 }
@@ -124,6 +126,7 @@ int snapshot_write(const struct ecif_store *s, const char *path,
     header.account_count = s->account_count;
     header.exposure_count = s->exposure_count;
     header.key_count = s->key_count;
+    header.next_customer_number = s->next_customer_number;
 
     offset = align_up(sizeof(header) + sizeof(table));
     for (int i = 0; i < SECTION_COUNT; i++) {
@@ -389,6 +392,27 @@ static int check_index(const struct ecif_store *s, char *err, size_t errlen)
     return ECIF_OK;
 }
 
+/* Redirects must be sorted by retired number and lead to a customer. */
+static int check_history(const struct ecif_store *s, char *err,
+                         size_t errlen)
+{
+    for (uint64_t i = 0; i < s->history_count; i++) {
+        char number[32];
+        uint32_t customer;
+        if (i > 0 && s->history[i - 1].retired >= s->history[i].retired)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "history is not sorted at entry %llu",
+                             (unsigned long long)i);
+        snprintf(number, sizeof(number), "C%012llu",
+                 (unsigned long long)s->history[i].survivor);
+        if (ecif_store_find_customer(s, number, &customer) != ECIF_OK)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "history entry %llu leads to no customer",
+                             (unsigned long long)i);
+    }
+    return ECIF_OK;
+}
+
 /* The name table must be sorted, without repeats, for binary search. */
 static int check_names(const struct ecif_store *s, char *err, size_t errlen)
 {
@@ -412,7 +436,8 @@ int store_check(const struct ecif_store *s, char *err, size_t errlen)
     if ((rc = check_records(s, err, errlen)) != ECIF_OK ||
         (rc = check_customers(s, err, errlen)) != ECIF_OK ||
         (rc = check_index(s, err, errlen)) != ECIF_OK ||
-        (rc = check_names(s, err, errlen)) != ECIF_OK)
+        (rc = check_names(s, err, errlen)) != ECIF_OK ||
+        (rc = check_history(s, err, errlen)) != ECIF_OK)
         return rc;
     return ECIF_OK;
 }
@@ -422,7 +447,7 @@ static const char *section_name(uint32_t id)
     static const char *const names[SECTION_COUNT + 1] = {
         "?",         "strings",  "records",  "values",  "accounts",
         "customers", "members",  "exposure", "sources", "shards",
-        "slots",     "postings", "names",
+        "slots",     "postings", "names",    "history",
     };
     return id <= SECTION_COUNT ? names[id] : "?";
 }
@@ -536,6 +561,9 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
     s->postings_count = BYTES(SECTION_POSTINGS) / sizeof(uint32_t);
     s->names = (const void *)SECTION(SECTION_NAMES);
     s->names_count = BYTES(SECTION_NAMES) / sizeof(struct name_count);
+    s->history = (const void *)SECTION(SECTION_HISTORY);
+    s->history_count = BYTES(SECTION_HISTORY) / sizeof(struct number_redirect);
+    s->next_customer_number = h->next_customer_number;
 
     if (BYTES(SECTION_RECORDS) !=
             (uint64_t)s->record_count * sizeof(struct rec_entry) ||
@@ -552,7 +580,8 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
             (uint64_t)shards * sizeof(struct shard_entry) ||
         BYTES(SECTION_SLOTS) % sizeof(struct slot_entry) != 0 ||
         BYTES(SECTION_POSTINGS) % sizeof(uint32_t) != 0 ||
-        BYTES(SECTION_NAMES) % sizeof(struct name_count) != 0)
+        BYTES(SECTION_NAMES) % sizeof(struct name_count) != 0 ||
+        BYTES(SECTION_HISTORY) % sizeof(struct number_redirect) != 0)
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "snapshot '%s': section sizes do not match the "
                          "header counts",

@@ -3,6 +3,8 @@
  * blocking key, record and account views, and the integrity check run on
  * every loaded snapshot before it is used.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +83,66 @@ int ecif_store_find_record(const ecif_store_t *s, const char *source_system,
             hi = mid;
     }
     return ECIF_ENOTFOUND;
+}
+
+/* Parses "C" and 12 digits into *value; false for anything else. */
+static bool parse_customer_number(const char *text, uint64_t *value)
+{
+    if (text == NULL || text[0] != 'C' ||
+        strlen(text) != ECIF_CUSTOMER_NUMBER_LEN)
+        return false;
+    *value = 0;
+    for (const char *p = text + 1; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        *value = *value * 10 + (uint64_t)(*p - '0');
+    }
+    return true;
+}
+
+int ecif_store_find_redirect(const ecif_store_t *s, const char *number,
+                             char *survivor)
+{
+    uint64_t value;
+    size_t lo = 0, hi = s->history_count;
+
+    if (!parse_customer_number(number, &value))
+        return ECIF_ENOTFOUND;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->history[mid].retired == value) {
+            snprintf(survivor, ECIF_CUSTOMER_NUMBER_LEN + 1, "C%012llu",
+                     (unsigned long long)s->history[mid].survivor);
+            return ECIF_OK;
+        }
+        if (s->history[mid].retired < value)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ECIF_ENOTFOUND;
+}
+
+size_t
+ecif_store_customer_history(const ecif_store_t *s, uint32_t customer,
+                            char (*numbers)[ECIF_CUSTOMER_NUMBER_LEN + 1],
+                            size_t max)
+{
+    uint64_t value;
+    size_t n = 0;
+
+    if (!parse_customer_number(s->customers[customer].number, &value))
+        return 0;
+    /* NOTE: a linear scan; the table is sorted by retired number only. */
+    for (uint64_t i = 0; i < s->history_count; i++) {
+        if (s->history[i].survivor != value)
+            continue;
+        if (n < max)
+            snprintf(numbers[n], ECIF_CUSTOMER_NUMBER_LEN + 1, "C%012llu",
+                     (unsigned long long)s->history[i].retired);
+        n++;
+    }
+    return n;
 }
 
 const char *ecif_store_customer_number(const ecif_store_t *s, uint32_t customer)

@@ -76,6 +76,25 @@ int ecif_store_find_customer(const ecif_store_t *store, const char *number,
 int ecif_store_find_record(const ecif_store_t *store, const char *source_system,
                            const char *source_id, uint32_t *record);
 
+/*
+ * Looks a retired customer number up: when a merge retired it, writes the
+ * number of the customer it now belongs to into survivor (at least
+ * ECIF_CUSTOMER_NUMBER_LEN + 1 bytes) and returns ECIF_OK; otherwise
+ * returns ECIF_ENOTFOUND.
+ */
+int ecif_store_find_redirect(const ecif_store_t *store, const char *number,
+                             char *survivor);
+
+/*
+ * Writes to numbers (each ECIF_CUSTOMER_NUMBER_LEN + 1 bytes) up to max of
+ * the retired numbers that now redirect to a customer, lowest first, and
+ * returns how many there are in all.
+ */
+size_t ecif_store_customer_history(const ecif_store_t *store,
+                                   uint32_t customer,
+                                   char (*numbers)[ECIF_CUSTOMER_NUMBER_LEN + 1],
+                                   size_t max);
+
 /* Returns the customer number of a customer id (NUL-terminated). */
 const char *ecif_store_customer_number(const ecif_store_t *store,
                                        uint32_t customer);

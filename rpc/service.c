@@ -112,7 +112,8 @@ typedef struct call_ctx {
     ProtobufCAllocator allocator;
     char *details;
     size_t details_len;
-    char nul_field[128]; /* path of a string field holding a NUL byte */
+    char nul_field[128];         /* path of a string field holding a NUL byte */
+    const char *redirected_from; /* set by find_customer for a retired number */
 } call_ctx_t;
 
 static grpc_status_code fail(call_ctx_t *ctx, grpc_status_code code,
@@ -709,14 +710,20 @@ static grpc_status_code find_customer(call_ctx_t *ctx, const char *path,
 {
     if (!is_set(number))
         return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s is required", path);
-    if (ecif_store_find_customer(ctx->svc->store, number, customer) !=
-        ECIF_OK) {
-        char quoted[48];
-        quote_value(number, quoted, sizeof(quoted));
-        return fail(ctx, GRPC_STATUS_NOT_FOUND, "customer '%s' not found",
-                    quoted);
+    if (ecif_store_find_customer(ctx->svc->store, number, customer) == ECIF_OK)
+        return GRPC_STATUS_OK;
+    /* A number retired by a merge leads to the customer it joined. */
+    char survivor[ECIF_CUSTOMER_NUMBER_LEN + 1];
+    if (ecif_store_find_redirect(ctx->svc->store, number, survivor) ==
+            ECIF_OK &&
+        ecif_store_find_customer(ctx->svc->store, survivor, customer) ==
+            ECIF_OK) {
+        ctx->redirected_from = number;
+        return GRPC_STATUS_OK;
     }
-    return GRPC_STATUS_OK;
+    char quoted[48];
+    quote_value(number, quoted, sizeof(quoted));
+    return fail(ctx, GRPC_STATUS_NOT_FOUND, "customer '%s' not found", quoted);
 }
 
 static grpc_status_code resolve(call_ctx_t *ctx, const ecif_record_t *query,
@@ -783,6 +790,29 @@ static grpc_status_code handle_resolve(call_ctx_t *ctx,
     return GRPC_STATUS_OK;
 }
 
+/* Lists the retired numbers that now lead to a customer. */
+static grpc_status_code
+merged_numbers_to_proto(call_ctx_t *ctx, uint32_t customer,
+                        Ecif__V1__GetCustomerResponse *resp)
+{
+    enum { MAX_MERGED = 64 };
+    char(*numbers)[ECIF_CUSTOMER_NUMBER_LEN + 1] =
+        arena_alloc(&ctx->arena, MAX_MERGED * sizeof(*numbers));
+    char **list = arena_calloc(&ctx->arena, MAX_MERGED + 1, sizeof(*list));
+
+    if (numbers == NULL || list == NULL)
+        return fail_oom(ctx);
+    size_t n = ecif_store_customer_history(ctx->svc->store, customer, numbers,
+                                           MAX_MERGED);
+    if (n > MAX_MERGED)
+        n = MAX_MERGED;
+    for (size_t i = 0; i < n; i++)
+        list[i] = numbers[i];
+    resp->merged_numbers = list;
+    resp->n_merged_numbers = n;
+    return GRPC_STATUS_OK;
+}
+
 static grpc_status_code handle_get_customer(call_ctx_t *ctx,
                                             grpc_byte_buffer *request,
                                             ProtobufCMessage **response)
@@ -820,6 +850,11 @@ static grpc_status_code handle_get_customer(call_ctx_t *ctx,
     resp->records = records;
     resp->n_records = count;
     code = consolidate(ctx, customer, resp);
+    if (code != GRPC_STATUS_OK)
+        return code;
+    if (ctx->redirected_from != NULL)
+        resp->redirected_from = pb_str(ctx->redirected_from);
+    code = merged_numbers_to_proto(ctx, customer, resp);
     if (code != GRPC_STATUS_OK)
         return code;
     *response = &resp->base;
@@ -959,6 +994,8 @@ static grpc_status_code handle_get_exposure(call_ctx_t *ctx,
     resp->accounts = accounts_to_proto(ctx, customer, &resp->n_accounts);
     if (resp->totals == NULL || resp->accounts == NULL)
         return fail_oom(ctx);
+    if (ctx->redirected_from != NULL)
+        resp->redirected_from = pb_str(ctx->redirected_from);
     *response = &resp->base;
     return GRPC_STATUS_OK;
 }

@@ -393,7 +393,7 @@ static void test_open_truncated_every_tenth(void)
 static const char *const section_names[SECTION_COUNT + 1] = {
     "",        "strings",  "records", "values", "accounts", "customers",
     "members", "exposure", "sources", "shards", "slots",    "postings",
-    "names",
+    "names",   "history",
 };
 
 static const struct snap_section *section_table(const char *data)
@@ -409,6 +409,8 @@ static void test_open_flipped_byte_each_section(void)
 
     for (int i = 0; i < SECTION_COUNT; i++) {
         char err[512];
+        if (table[i].bytes == 0 && table[i].id == SECTION_HISTORY)
+            continue; /* empty without a previous snapshot */
         if (table[i].bytes == 0) {
             fprintf(stderr, "section %s is empty in the sample\n",
                     section_names[table[i].id]);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "builder.h"
+#include "store.h"
 #include "ctl.h"
 #include "mapping.h"
 #include "source.h"
@@ -48,12 +49,14 @@ typedef struct import_options {
     double max_invalid_share;
     uint32_t shards;
     uint32_t frequent_limit;
+    const char *previous;
     bool quiet;
 } import_options_t;
 
 typedef struct import_state {
     const import_options_t *opts;
     ecif_builder_t *builder;
+    ecif_store_t *previous; /* --previous, or NULL */
     uint64_t rows_read;
     uint64_t imported;
     uint64_t rejected[REASON_COUNT];
@@ -92,6 +95,8 @@ static void import_usage(FILE *out)
         "                             (0 to 1, default 0.05)\n"
         "      --shards N             key index shards, a power of two\n"
         "                             (default 16)\n"
+        "      --previous SNAPSHOT    the snapshot this one replaces: its\n"
+        "                             customers keep their numbers\n"
         "      --frequent-limit N     a key value on more than N records\n"
         "                             is frequent: no blocking key, little\n"
         "                             weight (2 to 65536, default 256)\n"
@@ -187,7 +192,13 @@ static int output_is_input(const import_options_t *opts)
 static int parse_args(int argc, char **argv, import_options_t *opts,
                       mapping_t *mapping)
 {
-    enum { OPT_MAP = 256, OPT_MAX_INVALID, OPT_SHARDS, OPT_FREQUENT };
+    enum {
+        OPT_MAP = 256,
+        OPT_MAX_INVALID,
+        OPT_SHARDS,
+        OPT_FREQUENT,
+        OPT_PREVIOUS
+    };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"accounts", required_argument, NULL, 'a'},
@@ -198,6 +209,7 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         {"max-invalid-share", required_argument, NULL, OPT_MAX_INVALID},
         {"shards", required_argument, NULL, OPT_SHARDS},
         {"frequent-limit", required_argument, NULL, OPT_FREQUENT},
+        {"previous", required_argument, NULL, OPT_PREVIOUS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -249,6 +261,9 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         case OPT_SHARDS:
             rc = parse_number("--shards", optarg, 1, 4096, &value);
             opts->shards = (uint32_t)value;
+            break;
+        case OPT_PREVIOUS:
+            opts->previous = optarg;
             break;
         case OPT_FREQUENT:
             rc = parse_number("--frequent-limit", optarg, 2, 65536, &value);
@@ -478,6 +493,10 @@ static void print_summary(const import_state_t *st,
     printf("frequent keys: %llu\n",
            (unsigned long long)stats->frequent_key_count);
     printf("bridges: %llu\n", (unsigned long long)stats->bridge_count);
+    if (st->opts->previous != NULL) {
+        printf("numbers kept: %u\n", stats->kept_numbers);
+        printf("numbers retired: %u\n", stats->retired_numbers);
+    }
     printf("snapshot bytes: %llu\n", (unsigned long long)stats->snapshot_bytes);
     printf("seconds: %.2f\n", now_seconds() - st->started);
 }
@@ -515,6 +534,13 @@ static int run_import(import_state_t *st)
     bopts.progress = write_progress;
     bopts.progress_arg = st;
     bopts.bridge = report_bridge;
+    if (opts->previous != NULL &&
+        ecif_store_open(opts->previous, &st->previous, err, sizeof(err)) !=
+            ECIF_OK) {
+        fprintf(stderr, "ecifctl import: --previous: %s\n", err);
+        return 1;
+    }
+    bopts.previous = st->previous;
     if (ecif_builder_create(&bopts, &st->builder, err, sizeof(err)) !=
         ECIF_OK) {
         fprintf(stderr, "ecifctl import: %s\n", err);
@@ -559,6 +585,7 @@ int ctl_import_main(int argc, char **argv)
         rc = run_import(&st);
     }
     ecif_builder_destroy(st.builder);
+    ecif_store_close(st.previous);
     mapping_destroy(mapping);
     return rc < 0 ? 0 : rc;
 }
