@@ -377,8 +377,9 @@ PYEOF
             --rate "$rate" --json "$dir/resolve-perf.json" \
             >"$dir/resolve-perf.txt" 2>&1 || true
         wait "$perf_pid" || true
-        perf report -i "$dir/perf.data" --no-children --stdio \
-            --percent-limit 1 >"$dir/perf.txt" 2>/dev/null || true
+        perf report -i "$dir/perf.data" --no-children --stdio -g none \
+            --sort dso,sym --percent-limit 1 >"$dir/perf.txt" \
+            2>/dev/null || true
     fi
 
     echo "rss_runs_kb=$(vmrss_kb "$ECIFD_PID")" >>"$env"
