@@ -161,7 +161,8 @@ snapshot_sections() {
     "$PY" - "$1" <<'EOF'
 import struct, sys
 names = ["strings", "records", "values", "accounts", "customers", "members",
-         "exposure", "sources", "shards", "slots", "postings", "names"]
+         "exposure", "sources", "shards", "slots", "postings", "names",
+         "history"]
 with open(sys.argv[1], "rb") as f:
     head = f.read(64)
     magic, version, count = struct.unpack_from("<8sII", head, 0)
@@ -499,7 +500,7 @@ rows = [
 ]
 sections = ["strings", "records", "values", "accounts", "customers",
             "members", "exposure", "sources", "shards", "slots", "postings",
-            "names"]
+            "names", "history"]
 
 print("Machine: %s vCPUs (%s), %s GB RAM, Linux %s, Debian %s. Run %s, "
       "commit %s; binaries built %s. ecifd RSS on a one-person snapshot (the baseline "
