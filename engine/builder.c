@@ -1364,7 +1364,6 @@ out:
 
 static void build_free(struct build *bd)
 {
-    free(bd->store.exposure_views);
     free(bd->accounts);
     free(bd->shards);
     free(bd->slots);

@@ -190,7 +190,6 @@ struct ecif_store {
     const struct number_redirect *history;
     uint64_t history_count;
     uint64_t next_customer_number;
-    ecif_exposure_total_t *exposure_views; /* resolved string pointers */
 };
 
 _Static_assert(sizeof(struct snap_header) == 64, "header is 64 bytes");
@@ -276,7 +275,5 @@ bool store_key_frequent(const struct ecif_store *s, uint64_t hash);
  */
 int store_check(const struct ecif_store *s, char *err, size_t errlen);
 
-/* Builds exposure_views for a store. Returns ECIF_OK or ECIF_ENOMEM. */
-int store_prepare(struct ecif_store *s);
 
 #endif

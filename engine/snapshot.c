@@ -649,11 +649,6 @@ int ecif_store_open(const char *path, ecif_store_t **out, char *err,
         rc = ecif_fail(rc, err, errlen, "snapshot '%s': %s", path, detail);
         goto fail;
     }
-    if (store_prepare(s) != ECIF_OK) {
-        rc = ecif_fail(ECIF_ENOMEM, err, errlen,
-                       "out of memory preparing snapshot '%s'", path);
-        goto fail;
-    }
     *out = s;
     return ECIF_OK;
 fail:

@@ -15,7 +15,6 @@ void ecif_store_close(ecif_store_t *store)
 {
     if (store == NULL)
         return;
-    free(store->exposure_views);
     free(store->buffer);
     free(store);
 }
@@ -214,13 +213,23 @@ void ecif_store_get_account(const ecif_store_t *s, uint32_t record,
     out->balance = a->balance;
 }
 
-const ecif_exposure_total_t *ecif_store_customer_exposure(const ecif_store_t *s,
-                                                          uint32_t customer,
-                                                          uint32_t *count)
+uint32_t ecif_store_customer_exposure_count(const ecif_store_t *s,
+                                            uint32_t customer)
 {
-    const struct cust_entry *c = &s->customers[customer];
-    *count = c->exposure_count;
-    return s->exposure_views + c->exposure_first;
+    return s->customers[customer].exposure_count;
+}
+
+void ecif_store_get_exposure(const ecif_store_t *s, uint32_t customer,
+                             uint32_t index, ecif_exposure_total_t *out)
+{
+    const struct exposure_entry *e =
+        &s->exposure[s->customers[customer].exposure_first + index];
+
+    out->product = store_str(s, e->product);
+    out->currency = store_str(s, e->currency);
+    out->credit_limit = e->credit_limit;
+    out->balance = e->balance;
+    out->account_count = e->account_count;
 }
 
 /* Returns the slot of a key, or NULL when the key is absent. */
@@ -281,21 +290,3 @@ bool store_key_frequent(const struct ecif_store *s, uint64_t hash)
     return slot != NULL && slot->postings_first == SLOT_FREQUENT;
 }
 
-int store_prepare(struct ecif_store *s)
-{
-    free(s->exposure_views);
-    s->exposure_views = calloc(s->exposure_count ? s->exposure_count : 1,
-                               sizeof(*s->exposure_views));
-    if (s->exposure_views == NULL)
-        return ECIF_ENOMEM;
-    for (uint32_t i = 0; i < s->exposure_count; i++) {
-        const struct exposure_entry *e = &s->exposure[i];
-        ecif_exposure_total_t *t = &s->exposure_views[i];
-        t->product = store_str(s, e->product);
-        t->currency = store_str(s, e->currency);
-        t->credit_limit = e->credit_limit;
-        t->balance = e->balance;
-        t->account_count = e->account_count;
-    }
-    return ECIF_OK;
-}

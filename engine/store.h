@@ -125,13 +125,16 @@ void ecif_store_get_account(const ecif_store_t *store, uint32_t record,
                             uint32_t index, ecif_account_t *out);
 
 /*
- * Returns the exposure totals of a customer, one per (product, currency) in
- * that order, and their count in *count. The totals are computed at import
- * and stored; summing them again over ecif_store_get_account gives the same
- * figures.
+ * Returns the number of exposure totals of a customer: one per (product,
+ * currency). The totals are computed at import and stored; summing them
+ * again over ecif_store_get_account gives the same figures.
  */
-const ecif_exposure_total_t *
-ecif_store_customer_exposure(const ecif_store_t *store, uint32_t customer,
-                             uint32_t *count);
+uint32_t ecif_store_customer_exposure_count(const ecif_store_t *store,
+                                            uint32_t customer);
+
+/* Fills *out with the index-th exposure total of a customer, in (product,
+ * currency) order; its strings point into the store. */
+void ecif_store_get_exposure(const ecif_store_t *store, uint32_t customer,
+                             uint32_t index, ecif_exposure_total_t *out);
 
 #endif

@@ -891,9 +891,8 @@ static grpc_status_code resolve_exposure_target(call_ctx_t *ctx,
 static Ecif__V1__ExposureTotal **
 totals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
 {
-    uint32_t count = 0;
-    const ecif_exposure_total_t *totals =
-        ecif_store_customer_exposure(ctx->svc->store, customer, &count);
+    uint32_t count =
+        ecif_store_customer_exposure_count(ctx->svc->store, customer);
     Ecif__V1__ExposureTotal *rows =
         arena_calloc(&ctx->arena, count + 1, sizeof(*rows));
     Ecif__V1__ExposureTotal **list =
@@ -901,12 +900,14 @@ totals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
     if (rows == NULL || list == NULL)
         return NULL;
     for (uint32_t i = 0; i < count; i++) {
+        ecif_exposure_total_t total;
+        ecif_store_get_exposure(ctx->svc->store, customer, i, &total);
         ecif__v1__exposure_total__init(&rows[i]);
-        rows[i].product = pb_str(totals[i].product);
-        rows[i].currency = pb_str(totals[i].currency);
-        rows[i].credit_limit = amount_to_proto(ctx, totals[i].credit_limit);
-        rows[i].balance = amount_to_proto(ctx, totals[i].balance);
-        rows[i].account_count = totals[i].account_count;
+        rows[i].product = pb_str(total.product);
+        rows[i].currency = pb_str(total.currency);
+        rows[i].credit_limit = amount_to_proto(ctx, total.credit_limit);
+        rows[i].balance = amount_to_proto(ctx, total.balance);
+        rows[i].account_count = total.account_count;
         if (rows[i].credit_limit == NULL || rows[i].balance == NULL)
             return NULL;
         list[i] = &rows[i];

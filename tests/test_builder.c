@@ -408,9 +408,11 @@ static void test_builder_exposure_totals(void)
     ecif_store_get_info(store, &info);
     CHECK_INT(info.customer_count, 2);
     for (uint32_t c = 0; c < info.customer_count; c++) {
-        uint32_t n = 0;
-        const ecif_exposure_total_t *totals =
-            ecif_store_customer_exposure(store, c, &n);
+        uint32_t n = ecif_store_customer_exposure_count(store, c);
+        ecif_exposure_total_t totals[16];
+        CHECK(n <= 16);
+        for (uint32_t t = 0; t < n && t < 16; t++)
+            ecif_store_get_exposure(store, c, t, &totals[t]);
         uint32_t accounts_seen = 0;
         for (uint32_t t = 0; t < n; t++) {
             int64_t limit = 0, balance = 0;
@@ -447,8 +449,7 @@ static void test_builder_exposure_totals(void)
         CHECK_INT(accounts_seen, expected_accounts);
     }
     uint32_t zhang = customer_of(store, "core", "c-1");
-    uint32_t n = 0;
-    ecif_store_customer_exposure(store, zhang, &n);
+    uint32_t n = ecif_store_customer_exposure_count(store, zhang);
     CHECK_INT(n, 4); /* credit_card CNY, credit_card USD, deposit, loan */
     ecif_store_close(store);
 }
