@@ -6,7 +6,9 @@
  * counts only when it is the single longest one. Numbers with a unit word
  * are then taken out of the remainder, which becomes the detail.
  */
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cn_address.h"
@@ -147,13 +149,161 @@ static void consider(struct best_match *best, long index, size_t len)
     best->tied = false;
 }
 
-static long match_divisions(const struct division *level, uint32_t begin,
-                            uint32_t end, const char *s, size_t *len)
-{
-    struct best_match best = {-1, 0, false};
+/* The division levels, coarsest first. */
+enum cn_level {
+    LEVEL_PROVINCES,
+    LEVEL_CITIES,
+    LEVEL_AREAS,
+    LEVEL_STREETS,
+    LEVEL_COUNT,
+};
 
-    for (uint32_t i = begin; i < end; i++)
-        consider(&best, i, match_name(level[i].name, level[i].short_len, s));
+static uint32_t level_count(enum cn_level level)
+{
+    switch (level) {
+    case LEVEL_PROVINCES:
+        return division_provinces_count;
+    case LEVEL_CITIES:
+        return division_cities_count;
+    case LEVEL_AREAS:
+        return division_areas_count;
+    default:
+        return division_streets_count;
+    }
+}
+
+/* Returns the name offset and the short prefix length of entry i. */
+static void level_entry(enum cn_level level, uint32_t i, uint32_t *name,
+                        uint32_t *short_len)
+{
+    const struct division *d = NULL;
+
+    switch (level) {
+    case LEVEL_PROVINCES:
+        d = &division_provinces[i];
+        break;
+    case LEVEL_CITIES:
+        d = &division_cities[i];
+        break;
+    case LEVEL_AREAS:
+        d = &division_areas[i];
+        break;
+    default:
+        *name = division_streets[i].name;
+        *short_len = division_streets[i].short_len;
+        return;
+    }
+    *name = d->name;
+    *short_len = d->short_len;
+}
+
+/*
+ * Index of one level: a name can only match text that starts with the
+ * name's first code point, because a match covers the whole name or its
+ * short prefix, and every short prefix is at least that code point long.
+ * keys contains (first code point << 32 | entry index) of every entry that
+ * can match at all, sorted, so the entries of a range that start with a
+ * given code point are one binary search away. keys is NULL when the
+ * table breaks that rule or memory ran out, and the level is then scanned
+ * whole as before.
+ */
+struct level_index {
+    uint64_t *keys;
+    uint32_t count;
+};
+
+static struct level_index level_indexes[LEVEL_COUNT];
+static pthread_once_t level_indexes_once = PTHREAD_ONCE_INIT;
+
+static int compare_keys(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void build_level_index(enum cn_level level)
+{
+    struct level_index *index = &level_indexes[level];
+    uint32_t count = level_count(level);
+    uint64_t *keys = malloc((count > 0 ? count : 1) * sizeof(*keys));
+    uint32_t n = 0;
+
+    if (keys == NULL)
+        return;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t name, short_len;
+        level_entry(level, i, &name, &short_len);
+
+        const char *full = division_names + name;
+        const char *p = full;
+        size_t len = strlen(full);
+        if (len == 0 || is_grouping_city(full))
+            continue; /* match_name never matches these */
+        uint32_t cp = ecif_utf8_next(&p, full + len);
+        if (cp == 0xFFFD || (short_len > 0 && short_len < (size_t)(p - full))) {
+            free(keys);
+            return;
+        }
+        keys[n++] = (uint64_t)cp << 32 | i;
+    }
+    qsort(keys, n, sizeof(*keys), compare_keys);
+    index->keys = keys;
+    index->count = n;
+}
+
+static void build_level_indexes(void)
+{
+    for (int level = 0; level < LEVEL_COUNT; level++)
+        build_level_index((enum cn_level)level);
+}
+
+/* Returns the position of the first key not below key. */
+static uint32_t lower_bound(const struct level_index *index, uint64_t key)
+{
+    uint32_t lo = 0, hi = index->count;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (index->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * Finds the entry of [begin, end) of a level with the single longest
+ * match at the start of s. Returns its index and sets *len, or returns -1
+ * when none matches or the longest is tied.
+ */
+static long match_level(enum cn_level level, uint32_t begin, uint32_t end,
+                        const char *s, size_t *len)
+{
+    const struct level_index *index = &level_indexes[level];
+    struct best_match best = {-1, 0, false};
+    uint32_t name, short_len;
+
+    pthread_once(&level_indexes_once, build_level_indexes);
+    if (index->keys == NULL) {
+        for (uint32_t i = begin; i < end; i++) {
+            level_entry(level, i, &name, &short_len);
+            consider(&best, i, match_name(name, short_len, s));
+        }
+    } else if (*s != '\0') {
+        const char *p = s;
+        uint64_t cp = ecif_utf8_next(&p, s + strnlen(s, 4));
+        uint64_t last = cp << 32 | end;
+
+        for (uint32_t k = lower_bound(index, cp << 32 | begin);
+             k < index->count && index->keys[k] < last; k++) {
+            uint32_t i = (uint32_t)index->keys[k];
+            level_entry(level, i, &name, &short_len);
+            consider(&best, i, match_name(name, short_len, s));
+        }
+    }
     if (best.index < 0 || best.tied)
         return -1;
     *len = best.len;
@@ -162,17 +312,8 @@ static long match_divisions(const struct division *level, uint32_t begin,
 
 static long match_towns(const struct division *area, const char *s, size_t *len)
 {
-    struct best_match best = {-1, 0, false};
-    uint32_t end = area->first_child + area->child_count;
-
-    for (uint32_t i = area->first_child; i < end; i++) {
-        const struct division_leaf *t = &division_streets[i];
-        consider(&best, i, match_name(t->name, t->short_len, s));
-    }
-    if (best.index < 0 || best.tied)
-        return -1;
-    *len = best.len;
-    return best.index;
+    return match_level(LEVEL_STREETS, area->first_child,
+                       area->first_child + area->child_count, s, len);
 }
 
 static long find_code(const struct division *level, uint32_t count,
@@ -215,8 +356,7 @@ static const char *match_city(struct cn_found *f, const char *s)
     size_t len = 0;
 
     if (f->province < 0) {
-        f->city =
-            match_divisions(division_cities, 0, division_cities_count, s, &len);
+        f->city = match_level(LEVEL_CITIES, 0, division_cities_count, s, &len);
         if (f->city >= 0)
             f->province =
                 find_code(division_provinces, division_provinces_count,
@@ -225,8 +365,8 @@ static const char *match_city(struct cn_found *f, const char *s)
     }
 
     const struct division *p = &division_provinces[f->province];
-    f->city = match_divisions(division_cities, p->first_child,
-                              p->first_child + p->child_count, s, &len);
+    f->city = match_level(LEVEL_CITIES, p->first_child,
+                          p->first_child + p->child_count, s, &len);
     if (f->city < 0 && p->child_count == 1)
         f->city = p->first_child; /* a municipality's only 市辖区 */
     return s + len;
@@ -239,14 +379,14 @@ static const char *match_area(struct cn_found *f, const char *s)
 
     if (f->city >= 0) {
         const struct division *c = &division_cities[f->city];
-        f->area = match_divisions(division_areas, c->first_child,
-                                  c->first_child + c->child_count, s, &len);
+        f->area = match_level(LEVEL_AREAS, c->first_child,
+                              c->first_child + c->child_count, s, &len);
         if (f->area >= 0)
             return s + len;
     }
     if (f->province >= 0)
         province_area_range(f->province, &begin, &end);
-    f->area = match_divisions(division_areas, begin, end, s, &len);
+    f->area = match_level(LEVEL_AREAS, begin, end, s, &len);
     if (f->area < 0)
         return s;
 
@@ -470,8 +610,8 @@ int cn_address_parse(const char *text, struct cn_address *out)
     reduce(text, work, sizeof(work));
 
     const char *s = work;
-    found.province = match_divisions(division_provinces, 0,
-                                     division_provinces_count, s, &len);
+    found.province =
+        match_level(LEVEL_PROVINCES, 0, division_provinces_count, s, &len);
     if (found.province >= 0)
         s += len;
     s = match_city(&found, s);
