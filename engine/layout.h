@@ -160,7 +160,8 @@ struct slot_entry {
  * while it clusters). Read-only after construction.
  */
 struct ecif_store {
-    void *buffer; /* owned file image; NULL when borrowed from a builder */
+    void *buffer; /* file image mapped by the loader (munmap), or NULL when
+                   * the arrays are borrowed from a builder */
     uint64_t buffer_bytes;
     uint32_t loaded_with_io_uring;
     uint32_t shard_count;

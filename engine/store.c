@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "layout.h"
@@ -15,7 +16,8 @@ void ecif_store_close(ecif_store_t *store)
 {
     if (store == NULL)
         return;
-    free(store->buffer);
+    if (store->buffer != NULL)
+        munmap(store->buffer, store->buffer_bytes);
     free(store);
 }
 
