@@ -53,16 +53,43 @@ static uint8_t suffix_code(const char *suffix)
     return SUFFIX_NONE;
 }
 
+/* Appends src to the *len bytes of text in dst of size bytes and cuts it
+ * to fit, as snprintf would. */
+static void append_string(char *dst, size_t size, size_t *len, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n > size - 1 - *len)
+        n = size - 1 - *len;
+    memcpy(dst + *len, src, n);
+    *len += n;
+    dst[*len] = '\0';
+}
+
 /* Copies src into dst of size bytes, cut to fit like snprintf "%s". */
 static void copy_string(char *dst, size_t size, const char *src)
 {
-    size_t len = strlen(src);
+    size_t len = 0;
 
-    if (len >= size)
-        len = size - 1;
+    append_string(dst, size, &len, src);
+}
 
-    memcpy(dst, src, len);
-    dst[len] = '\0';
+/* Writes value in decimal, zero-padded to width digits like "%0*u", at
+ * dst (no NUL); returns the digits written. */
+static size_t put_uint(char *dst, uint32_t value, size_t width)
+{
+    char digits[10];
+    size_t n = 0, written = 0;
+
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    while (written + n < width)
+        dst[written++] = '0';
+    while (n > 0)
+        dst[written++] = digits[--n];
+    return written;
 }
 
 /*
@@ -78,14 +105,18 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
     cn_name_flags_t cn_flags = 0;
 
     buf->han[0] = buf->name_key[0] = buf->name_key_fuzzy[0] = '\0';
-    if (present(rec->given_name) || present(rec->family_name))
-        snprintf(full, sizeof(full), "%s%s%s",
-                 present(rec->family_name) ? rec->family_name : "",
-                 present(rec->family_name) && present(rec->given_name) ? " "
-                                                                       : "",
-                 present(rec->given_name) ? rec->given_name : "");
-    else
-        snprintf(full, sizeof(full), "%s", present(rec->name) ? rec->name : "");
+    size_t full_len = 0;
+    full[0] = '\0';
+    if (present(rec->given_name) || present(rec->family_name)) {
+        if (present(rec->family_name))
+            append_string(full, sizeof(full), &full_len, rec->family_name);
+        if (present(rec->family_name) && present(rec->given_name))
+            append_string(full, sizeof(full), &full_len, " ");
+        if (present(rec->given_name))
+            append_string(full, sizeof(full), &full_len, rec->given_name);
+    } else if (present(rec->name)) {
+        append_string(full, sizeof(full), &full_len, rec->name);
+    }
 
     if (full[0] != '\0' && junk_check(JUNK_FIELD_NAME, full) & JUNK_DISCARD) {
         view->quality |= ECIF_QUALITY_NAME_PLACEHOLDER;
@@ -114,13 +145,13 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
         ecif_norm_name(full, folded, sizeof(folded));
         latin_name_suffix(folded, buf->name, sizeof(buf->name), suffix);
         if (buf->name[0] == '\0')
-            snprintf(buf->name, sizeof(buf->name), "%s", folded);
+            copy_string(buf->name, sizeof(buf->name), folded);
         if (suffix[0] != '\0' && buf->given[0] != '\0') {
             /* The suffix was typed into the given or family column. */
             char rest[ECIF_NORM_MAX], s2[LATIN_SUFFIX_SIZE];
             latin_name_suffix(buf->given, rest, sizeof(rest), s2);
             if (s2[0] != '\0')
-                snprintf(buf->given, sizeof(buf->given), "%s", rest);
+                copy_string(buf->given, sizeof(buf->given), rest);
         }
         view->suffix = suffix_code(suffix);
         /* A Chinese name in Latin script ("Zhang Wei", "ZHANGWEI"). */
@@ -147,8 +178,13 @@ static bool looks_like_resident_id(const char *id)
            (len == 18 && (digits == 18 || (digits == 17 && id[17] == 'X')));
 }
 
-static void normalize_id(const ecif_record_t *rec, match_buffer_t *buf,
-                         match_view_t *view)
+/*
+ * Normalizes the ID number. For a resident ID that parses, *info receives
+ * the parse and the return value is true, so the cross-check with the dob
+ * and gender does not parse it again.
+ */
+static bool normalize_id(const ecif_record_t *rec, match_buffer_t *buf,
+                         match_view_t *view, cn_id_info_t *info)
 {
     id_doc_type_t kind = ID_DOC_OTHER;
     bool well_formed = false;
@@ -157,11 +193,11 @@ static void normalize_id(const ecif_record_t *rec, match_buffer_t *buf,
     buf->id[0] = '\0';
     view->id = buf->id;
     if (!present(rec->id_number))
-        return;
+        return false;
     ecif_norm_id(rec->id_number, plain, sizeof(plain));
     if (junk_check(JUNK_FIELD_ID_NUMBER, plain) & JUNK_DISCARD) {
         view->quality |= ECIF_QUALITY_ID_PLACEHOLDER;
-        return;
+        return false;
     }
     kind = id_doc_type_parse(rec->id_type);
     if (kind == ID_DOC_OTHER && looks_like_resident_id(plain))
@@ -170,32 +206,28 @@ static void normalize_id(const ecif_record_t *rec, match_buffer_t *buf,
                      &well_formed, buf->id, sizeof(buf->id));
     view->id_kind = (uint8_t)kind;
     if (kind != ID_DOC_RESIDENT_ID)
-        return;
+        return false;
 
-    cn_id_info_t info;
-    if (cn_id_parse(buf->id, &info) != ECIF_OK)
-        return;
-    if (!info.check_valid)
+    if (cn_id_parse(buf->id, info) != ECIF_OK)
+        return false;
+    if (!info->check_valid)
         view->quality |= ECIF_QUALITY_ID_BAD_CHECK;
-    if (!info.date_valid)
+    if (!info->date_valid)
         view->quality |= ECIF_QUALITY_ID_BAD_DATE;
-    if (!info.region_known)
+    if (!info->region_known)
         view->quality |= ECIF_QUALITY_ID_UNKNOWN_REGION;
-    if (info.flags & CN_ID_UPGRADED)
+    if (info->flags & CN_ID_UPGRADED)
         view->quality |= ECIF_QUALITY_ID_UPGRADED;
-    view->id_valid_resident = info.check_valid && info.date_valid;
+    view->id_valid_resident = info->check_valid && info->date_valid;
+    return true;
 }
 
-/* Cross-checks the ID's birth date and sex against the record's own. */
-static void cross_check_id(match_view_t *view)
+/* Cross-checks the birth date and sex of a parsed resident ID against the
+ * record's own. */
+static void cross_check_id(match_view_t *view, const cn_id_info_t *info)
 {
-    cn_id_info_t info;
-    uint32_t flags;
+    uint32_t flags = cn_id_cross_check(info, view->dob, view->gender);
 
-    if (view->id_kind != ID_DOC_RESIDENT_ID ||
-        cn_id_parse(view->id, &info) != ECIF_OK)
-        return;
-    flags = cn_id_cross_check(&info, view->dob, view->gender);
     if (flags & CN_ID_DOB_MISMATCH)
         view->quality |= ECIF_QUALITY_ID_DOB_MISMATCH;
     if (flags & CN_ID_GENDER_MISMATCH)
@@ -226,45 +258,52 @@ static size_t normalize_address(const char *raw, char *out, size_t outlen)
     out[0] = '\0';
     if (has_han(raw) && cn_address_parse(raw, &addr) == ECIF_OK &&
         (addr.province_code != 0 || addr.city_code != 0)) {
-        char numbers[96] = "";
+        /* Division, town, detail and numbers, separated by spaces. The
+         * finest division found, as its code, is one short token in place
+         * of three names (江苏省 徐州市 沛县 is d320322). */
+        char line[2 * ECIF_NORM_MAX];
         size_t n = 0;
-        if (addr.house_number)
-            n += snprintf(numbers + n, sizeof(numbers) - n, " h%u",
-                          addr.house_number);
-        if (addr.building && n < sizeof(numbers))
-            n += snprintf(numbers + n, sizeof(numbers) - n, " b%u",
-                          addr.building);
-        if (addr.unit && n < sizeof(numbers))
-            n += snprintf(numbers + n, sizeof(numbers) - n, " u%u", addr.unit);
-        if (addr.room && n < sizeof(numbers))
-            snprintf(numbers + n, sizeof(numbers) - n, " r%u", addr.room);
-        /* The finest division found, as its code: one short token in
-         * place of three names (江苏省 徐州市 沛县 is d320322). */
-        char division[32];
-        if (addr.district_code != 0)
-            snprintf(division, sizeof(division), "d%06u", addr.district_code);
-        else if (addr.city_code != 0)
-            snprintf(division, sizeof(division), "c%04u", addr.city_code);
-        else
-            snprintf(division, sizeof(division), "p%02u", addr.province_code);
-        char town[16] = "";
-        if (addr.town_code != 0)
-            snprintf(town, sizeof(town), "t%09u", addr.town_code);
-        int len = snprintf(out, outlen, "%s %s %s%s", division, town,
-                           addr.detail, numbers);
-        if (len < 0 || (size_t)len >= outlen)
-            out[0] = '\0';
+        if (addr.district_code != 0) {
+            line[n++] = 'd';
+            n += put_uint(line + n, addr.district_code, 6);
+        } else if (addr.city_code != 0) {
+            line[n++] = 'c';
+            n += put_uint(line + n, addr.city_code, 4);
+        } else {
+            line[n++] = 'p';
+            n += put_uint(line + n, addr.province_code, 2);
+        }
+        line[n++] = ' ';
+        if (addr.town_code != 0) {
+            line[n++] = 't';
+            n += put_uint(line + n, addr.town_code, 9);
+        }
+        line[n++] = ' ';
+        append_string(line, sizeof(line), &n, addr.detail);
+        static const char tags[] = {'h', 'b', 'u', 'r'};
+        uint32_t values[] = {addr.house_number, addr.building, addr.unit,
+                             addr.room};
+        for (size_t i = 0; i < sizeof(tags); i++) {
+            if (values[i] == 0)
+                continue;
+            line[n++] = ' ';
+            line[n++] = tags[i];
+            n += put_uint(line + n, values[i], 1);
+        }
+        line[n] = '\0';
+        if (n >= outlen)
+            line[0] = '\0'; /* a value cut short is unusable */
         /* Collapse the spaces left by missing parts. */
         char folded_out[ECIF_NORM_MAX];
-        ecif_norm_text(out, folded_out, sizeof(folded_out));
-        snprintf(out, outlen, "%s", folded_out);
+        ecif_norm_text(line, folded_out, sizeof(folded_out));
+        copy_string(out, outlen, folded_out);
         return strlen(out);
     }
     ecif_norm_text(raw, folded, sizeof(folded));
     if (folded[0] == '\0')
         return 0;
     if (latin_address_tokens(folded, out, outlen, &ntokens) == 0)
-        snprintf(out, outlen, "%s", folded);
+        copy_string(out, outlen, folded);
     return strlen(out);
 }
 
@@ -272,9 +311,12 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
                      match_view_t *view, uint8_t *kept_phones,
                      uint8_t *kept_emails, uint8_t *kept_addresses)
 {
+    cn_id_info_t id_info;
+    bool resident_id;
+
     memset(view, 0, sizeof(*view));
     normalize_name(rec, buf, view);
-    normalize_id(rec, buf, view);
+    resident_id = normalize_id(rec, buf, view, &id_info);
 
     for (uint32_t i = 0; i < rec->n_phones && i < ECIF_MAX_VALUES; i++) {
         struct phone_info info;
@@ -290,7 +332,7 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
             view->quality |= ECIF_QUALITY_PHONE_PLACEHOLDER;
             continue;
         }
-        snprintf(out, sizeof(buf->phones[0]), "%s", info.canonical);
+        copy_string(out, sizeof(buf->phones[0]), info.canonical);
         if (kept_phones != NULL)
             kept_phones[view->n_phones] = (uint8_t)i;
         view->phones[view->n_phones++] = out;
@@ -328,8 +370,12 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
         bool valid;
         if (ecif_norm_date(rec->dob, &ymd, &valid) == ECIF_OK) {
             char text[16];
-            snprintf(text, sizeof(text), "%04u-%02u-%02u", ymd / 10000,
-                     ymd / 100 % 100, ymd % 100);
+            size_t n = put_uint(text, ymd / 10000, 4);
+            text[n++] = '-';
+            n += put_uint(text + n, ymd / 100 % 100, 2);
+            text[n++] = '-';
+            n += put_uint(text + n, ymd % 100, 2);
+            text[n] = '\0';
             if (junk_check(JUNK_FIELD_DATE, text) & JUNK_DISCARD) {
                 view->quality |= ECIF_QUALITY_DOB_PLACEHOLDER;
             } else {
@@ -341,7 +387,8 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
         }
     }
     view->gender = ecif_norm_gender(rec->gender);
-    cross_check_id(view);
+    if (resident_id)
+        cross_check_id(view, &id_info);
 }
 
 void match_view_stored(const struct ecif_store *s, uint32_t record,
