@@ -204,8 +204,8 @@ static void level_entry(enum cn_level level, uint32_t i, uint32_t *name,
  * keys contains (first code point << 32 | entry index) of every entry that
  * can match at all, sorted, so the entries of a range that start with a
  * given code point are one binary search away. keys is NULL when the
- * table breaks that rule or memory ran out, and the level is then scanned
- * whole as before.
+ * table breaks that rule or memory ran out, and the whole range is then
+ * scanned.
  */
 struct level_index {
     uint64_t *keys;
