@@ -625,7 +625,7 @@ static int build_index(struct build *bd)
     for (uint32_t r = 0; r < n; r++) {
         match_view_t v;
         match_view_stored(s, r, &v);
-        size_t nk = match_keys(&v, keys, MAX_RECORD_KEYS);
+        size_t nk = match_keys(&v, keys, MAX_RECORD_KEYS, NULL);
         if (vec_reserve(&refs, nk) != ECIF_OK) {
             rc = ECIF_ENOMEM;
             goto out;

@@ -530,7 +530,8 @@ static int compare_strings(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
+size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
+                  size_t *n_identifier_keys)
 {
     char tokens[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
     char codes[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
@@ -552,6 +553,8 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max)
         add_key(hashes, &n, max, 'P', v->phones[i], NULL);
     for (uint32_t i = 0; i < v->n_emails; i++)
         add_key(hashes, &n, max, 'E', v->emails[i], NULL);
+    if (n_identifier_keys != NULL)
+        *n_identifier_keys = n;
 
     if (v->dob != 0)
         snprintf(dob, sizeof(dob), "%08u", (unsigned)v->dob);
@@ -691,12 +694,25 @@ static void add_candidate(match_candidates_t *c, uint32_t id)
 void match_gather(const struct ecif_store *s, const match_view_t *view,
                   match_candidates_t *out)
 {
-    uint64_t keys[MAX_RECORD_KEYS];
-    size_t nkeys = match_keys(view, keys, MAX_RECORD_KEYS);
+    match_gather_keys(s, view, MATCH_KEYS_ALL, out);
+}
 
-    out->count = 0;
-    memset(out->table, 0, sizeof(out->table));
-    for (size_t k = 0; k < nkeys && out->count < MAX_QUERY_CANDIDATES; k++) {
+void match_gather_keys(const struct ecif_store *s, const match_view_t *view,
+                       enum match_key_set set, match_candidates_t *out)
+{
+    uint64_t keys[MAX_RECORD_KEYS];
+    size_t n_identifiers = 0;
+    size_t nkeys = match_keys(view, keys, MAX_RECORD_KEYS, &n_identifiers);
+    size_t first = set == MATCH_KEYS_REST ? n_identifiers : 0;
+
+    if (set == MATCH_KEYS_IDENTIFIERS)
+        nkeys = n_identifiers;
+    if (set != MATCH_KEYS_REST) {
+        out->count = 0;
+        memset(out->table, 0, sizeof(out->table));
+    }
+    for (size_t k = first; k < nkeys && out->count < MAX_QUERY_CANDIDATES;
+         k++) {
         uint32_t count;
         const uint32_t *ids = store_lookup_key(s, keys[k], &count);
         for (uint32_t i = 0; i < count; i++)

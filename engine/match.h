@@ -111,9 +111,12 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
 
 /*
  * Computes the blocking keys of a view, strongest first, without
- * duplicates. Returns how many were written to hashes (at most max).
+ * duplicates. Returns how many were written to hashes (at most max), and
+ * sets *n_identifier_keys (when not NULL) to how many of the first ones
+ * are identifier keys: ID number, phones, emails.
  */
-size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max);
+size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
+                  size_t *n_identifier_keys);
 
 /*
  * Scores record b against query a: fills one evidence entry per field and
@@ -152,5 +155,19 @@ typedef struct match_candidates {
  */
 void match_gather(const struct ecif_store *s, const match_view_t *view,
                   match_candidates_t *out);
+
+enum match_key_set {
+    MATCH_KEYS_ALL,         /* start a candidate set from every key */
+    MATCH_KEYS_IDENTIFIERS, /* start one from the identifier keys only */
+    MATCH_KEYS_REST,        /* add the other keys to a started set */
+};
+
+/*
+ * match_gather() in two steps: resolution first scores the records found
+ * by identifiers, and gathers by name and date only when none of them is
+ * already a strong match.
+ */
+void match_gather_keys(const struct ecif_store *s, const match_view_t *view,
+                       enum match_key_set set, match_candidates_t *out);
 
 #endif

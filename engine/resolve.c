@@ -100,6 +100,33 @@ static uint32_t view_quality(const match_view_t *view)
     return flags;
 }
 
+/* A score at which an identifier match settles a query; well above
+ * MATCH_THRESHOLD, so only agreement on an ID, phone or email together
+ * with name or date of birth reaches it. */
+#define STRONG_MATCH_SCORE 20.0
+
+/*
+ * Scores the candidates from index first on; returns true when one of
+ * them reaches STRONG_MATCH_SCORE.
+ */
+static bool score_candidates(const ecif_store_t *store, const match_view_t *qv,
+                             const match_candidates_t *cand, uint32_t first,
+                             scored_t *scored)
+{
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+    bool strong = false;
+
+    for (uint32_t i = first; i < cand->count; i++) {
+        match_view_t rv;
+        match_view_stored(store, cand->ids[i], &rv);
+        scored[i].record = cand->ids[i];
+        scored[i].customer = store->records[cand->ids[i]].customer;
+        scored[i].score = match_score(qv, &rv, evidence);
+        strong |= scored[i].score >= STRONG_MATCH_SCORE;
+    }
+    return strong;
+}
+
 int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
                  ecif_candidate_t *out, size_t max, size_t *count)
 {
@@ -115,7 +142,6 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     match_candidates_t cand;
     scored_t scored[MAX_QUERY_CANDIDATES];
     ecif_candidate_t found[MAX_QUERY_CANDIDATES];
-    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
     size_t nfound = 0;
 
     *count = 0;
@@ -125,14 +151,15 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     match_mark_frequent(store, &qv);
     if (quality != NULL)
         *quality = view_quality(&qv);
-    match_gather(store, &qv, &cand);
-
-    for (uint32_t i = 0; i < cand.count; i++) {
-        match_view_t rv;
-        match_view_stored(store, cand.ids[i], &rv);
-        scored[i].record = cand.ids[i];
-        scored[i].customer = store->records[cand.ids[i]].customer;
-        scored[i].score = match_score(&qv, &rv, evidence);
+    /* Identifiers first. A record they find that already scores
+     * STRONG_MATCH_SCORE settles the query: gathering by name and date
+     * would only add weaker candidates to score. */
+    match_gather_keys(store, &qv, MATCH_KEYS_IDENTIFIERS, &cand);
+    bool strong = score_candidates(store, &qv, &cand, 0, scored);
+    if (!strong) {
+        uint32_t scored_count = cand.count;
+        match_gather_keys(store, &qv, MATCH_KEYS_REST, &cand);
+        score_candidates(store, &qv, &cand, scored_count, scored);
     }
     qsort(scored, cand.count, sizeof(scored[0]), compare_by_customer);
 
