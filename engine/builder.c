@@ -890,7 +890,7 @@ static int compare_pair_ids(const void *pa, const void *pb)
 
 /*
  * Groups records into customers. Pairs that score MATCH are joined
- * strongest first; a join that would put two conflicting records into one
+ * strongest first. A join that would put two conflicting records into one
  * customer is refused and reported as a bridge, so a record that matches
  * a father and his son does not chain them together. Pairs are ordered by
  * score and source keys, so the customers do not depend on input order.

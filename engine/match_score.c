@@ -29,9 +29,10 @@
  * ID almost never passes the check, so this is near proof. */
 #define VALID_RESIDENT_ID_WEIGHT 12.0
 
-/* A Chinese name in both scripts whose pinyin keys agree, exactly or
- * after merging confusable sounds; and the cost of a name that differs
- * across scripts, which is often an adopted name, not another person. */
+/* Weights of a Chinese name written in two scripts: the pinyin keys agree
+ * exactly, or after merging confusable sounds. A name that differs across
+ * scripts is often an adopted name, not another person, so it costs
+ * little. */
 #define CROSS_SCRIPT_KEY_WEIGHT      7.0
 #define CROSS_SCRIPT_FUZZY_WEIGHT    4.0
 #define CROSS_SCRIPT_MISMATCH_WEIGHT -1.0
@@ -58,7 +59,8 @@ static const double given_weight[] = {
     [ECIF_LEVEL_MISMATCH] = -2.5,
 };
 
-/* What the name comparison tells the other fields. */
+/* The result of the name comparison, with the signal the other fields
+ * need. */
 struct name_result {
     ecif_evidence_t evidence;
     bool given_differs; /* family agrees, given names differ outright */
@@ -138,8 +140,8 @@ static struct name_result score_split_names(const match_view_t *a,
 
 /*
  * Latin names as unordered token lists: each token of the shorter list
- * takes its best unused partner in the other; the last tokens matched
- * count as the family name, the others as given names.
+ * takes its best unused partner in the other. The best-agreeing token
+ * pair counts as the family name and the others as given names.
  */
 static struct name_result score_token_names(const char *a, const char *b)
 {
@@ -237,7 +239,8 @@ static struct name_result score_han_names(const match_view_t *a,
  * records that carry it (the query side's count; 0 when unknown, as in
  * ecif_compare). Agreeing on a name few records carry is stronger
  * evidence than agreeing on 张伟 or John Smith. The bands are hand-set;
- * they assume the store holds one customer's records a few times over.
+ * they assume the store contains one customer's records a few times
+ * over.
  */
 static double name_frequency_weight(uint32_t count)
 {
