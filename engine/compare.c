@@ -19,17 +19,53 @@ static size_t decode(const char *s, uint32_t *out)
     return n;
 }
 
+/*
+ * Jaro-Winkler of decoded code points. A length bound comes first: with
+ * m matches at most the shorter length, Jaro is at most
+ * (1 + shorter/longer + 1) / 3, and the prefix bonus adds at most
+ * 0.4 × (1 − Jaro).
+ */
+static double jaro_winkler_points(const uint32_t *x, size_t nx,
+                                  const uint32_t *y, size_t ny,
+                                  double threshold);
+
+bool ecif_jaro_winkler_reaches(const char *a, const char *b, double threshold)
+{
+    uint32_t x[COMPARE_MAX_CHARS], y[COMPARE_MAX_CHARS];
+    size_t nx = decode(a, x);
+    size_t ny = decode(b, y);
+
+    return jaro_winkler_points(x, nx, y, ny, threshold) >= threshold;
+}
+
 double ecif_jaro_winkler(const char *a, const char *b)
 {
     uint32_t x[COMPARE_MAX_CHARS], y[COMPARE_MAX_CHARS];
-    bool x_hit[COMPARE_MAX_CHARS] = {false};
-    bool y_hit[COMPARE_MAX_CHARS] = {false};
     size_t nx = decode(a, x);
     size_t ny = decode(b, y);
+
+    return jaro_winkler_points(x, nx, y, ny, 0.0);
+}
+
+/* Returns the similarity, or a value below threshold as soon as the
+ * length bound shows it cannot reach it. */
+static double jaro_winkler_points(const uint32_t *x, size_t nx,
+                                  const uint32_t *y, size_t ny,
+                                  double threshold)
+{
+    bool x_hit[COMPARE_MAX_CHARS] = {false};
+    bool y_hit[COMPARE_MAX_CHARS] = {false};
     size_t window, matches = 0, transpositions = 0;
 
     if (nx == 0 || ny == 0)
         return nx == ny ? 1.0 : 0.0;
+    if (threshold > 0.0) {
+        double shorter = (double)(nx < ny ? nx : ny);
+        double longer = (double)(nx < ny ? ny : nx);
+        double jaro_max = (2.0 + shorter / longer) / 3.0;
+        if (jaro_max + 0.4 * (1.0 - jaro_max) < threshold)
+            return 0.0;
+    }
     window = (nx > ny ? nx : ny) / 2;
     window = window > 0 ? window - 1 : 0;
 

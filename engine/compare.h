@@ -7,12 +7,20 @@
 #ifndef ECIF_COMPARE_H
 #define ECIF_COMPARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define COMPARE_MAX_CHARS 64
 
 /* Returns the Jaro-Winkler similarity in [0, 1] (prefix scale 0.1). */
 double ecif_jaro_winkler(const char *a, const char *b);
+
+/*
+ * Returns true when the Jaro-Winkler similarity of a and b is at least
+ * threshold. Rejects pairs whose lengths alone rule it out before the
+ * quadratic matching step, which most unrelated tokens are.
+ */
+bool ecif_jaro_winkler_reaches(const char *a, const char *b, double threshold);
 
 /*
  * Returns the Damerau-Levenshtein distance (optimal string alignment: an

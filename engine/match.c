@@ -454,13 +454,20 @@ size_t match_split_tokens(const char *text, char buf[][ECIF_NORM_MAX],
 static uint64_t key_hash(char type, const char *a, const char *b)
 {
     char key[2 * ECIF_NORM_MAX + 4];
-    int len = snprintf(key, sizeof(key), "%c%s|%s", type, a, b ? b : "");
+    size_t la = strlen(a);
+    size_t lb = b != NULL ? strlen(b) : 0;
 
-    if (len < 0)
-        len = 0;
-    if ((size_t)len >= sizeof(key))
-        len = (int)sizeof(key) - 1;
-    return ecif_hash64(key, (size_t)len, 0);
+    /* type, a, '|', b: the same bytes as "%c%s|%s", cut to fit. */
+    if (la > ECIF_NORM_MAX)
+        la = ECIF_NORM_MAX;
+    if (lb > ECIF_NORM_MAX)
+        lb = ECIF_NORM_MAX;
+    key[0] = type;
+    memcpy(key + 1, a, la);
+    key[1 + la] = '|';
+    if (lb > 0)
+        memcpy(key + 2 + la, b, lb);
+    return ecif_hash64(key, 2 + la + lb, 0);
 }
 
 /* Appends a key unless it is already in hashes or hashes is full. */
@@ -623,13 +630,19 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
     /* All phonetic codes in sorted order: survives swapped name order and
      * a missing date of birth. */
     if (ntok >= 1) {
-        char joined[ECIF_NORM_MAX * 2] = "";
+        char joined[ECIF_NORM_MAX * 2];
+        size_t used = 0;
         qsort(codes, ntok, sizeof(codes[0]), compare_strings);
         for (size_t i = 0; i < ntok; i++) {
+            size_t len = strlen(codes[i]);
+            if (used + len + 2 > sizeof(joined))
+                break;
             if (i > 0)
-                strncat(joined, " ", sizeof(joined) - strlen(joined) - 1);
-            strncat(joined, codes[i], sizeof(joined) - strlen(joined) - 1);
+                joined[used++] = ' ';
+            memcpy(joined + used, codes[i], len);
+            used += len;
         }
+        joined[used] = '\0';
         add_key(hashes, &n, max, 'N', joined, NULL);
     }
     return n;

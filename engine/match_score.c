@@ -75,7 +75,7 @@ static ecif_level_t compare_token(const char *a, const char *b)
         return ECIF_LEVEL_EXACT;
     if (la >= 4 && lb >= 4 && ecif_edit_distance(a, b, 1) <= 1)
         return ECIF_LEVEL_FUZZY;
-    if (ecif_jaro_winkler(a, b) >= 0.9)
+    if (ecif_jaro_winkler_reaches(a, b, 0.9))
         return ECIF_LEVEL_FUZZY;
     if (latin_nickname_match(a, b))
         return ECIF_LEVEL_ALIAS;
@@ -458,7 +458,7 @@ static ecif_evidence_t score_address(const match_view_t *a,
                 break;
             }
             if (best < 0.8 && strlen(ta[i]) >= 4 &&
-                ecif_jaro_winkler(ta[i], tb[j]) >= 0.9) {
+                ecif_jaro_winkler_reaches(ta[i], tb[j], 0.9)) {
                 best = 0.8;
                 best_j = j;
             }
