@@ -515,8 +515,11 @@ static void resolve_usage(FILE *out)
                  "[RECORD FIELDS]\n\n"
                  "Finds the customers matching a record, best first.\n\n");
     fputs(common_help, out);
-    fputs("  --max-candidates N    candidates to return (default: the "
-          "server's, 10)\n\n",
+    fputs("  --max-candidates N    candidates to return, 1 to 1000 (default: "
+          "the server's,\n"
+          "                        10); the server returns at most its own "
+          "cap, 64 unless\n"
+          "                        ecifd --max-candidates lowers it\n\n",
           out);
     fputs(record_help, out);
 }
