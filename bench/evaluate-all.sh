@@ -143,6 +143,9 @@ query_febrl4() {
 	"$build/tools/ecifctl" import -q -o "$tmp/4a-held.snap" \
 		-m "$maps/febrl.map" "$tmp/4a-held.csv" \
 		>"$out/febrl4-query.import.log" 2>&1
+	# Created first: the wait loop below may read it before the shell
+	# that starts ecifd has opened it.
+	: >"$tmp/ecifd.out"
 	"$build/rpc/ecifd" --snapshot "$tmp/4a-held.snap" \
 		--listen 127.0.0.1:0 >"$tmp/ecifd.out" 2>"$tmp/ecifd.log" &
 	ecifd_pid=$!

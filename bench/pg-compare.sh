@@ -251,6 +251,9 @@ echo "== ecifctl import $records"
 "$build/tools/ecifctl" import -q -o "$tmp/records.snapshot" \
 	${mapping:+-m "$mapping"} "$records"
 
+# Created first: the wait loop below may read it before the shell
+# that starts ecifd has opened it.
+: >"$tmp/ecifd.out"
 "$build/rpc/ecifd" --snapshot "$tmp/records.snapshot" \
 	--listen 127.0.0.1:0 >"$tmp/ecifd.out" 2>"$tmp/ecifd.log" &
 ecifd_pid=$!

@@ -73,6 +73,9 @@ echo "== import $data/dataset4a.csv ($(rows "$data/dataset4a.csv") records)"
 "$build/tools/ecifctl" import -q -o "$tmp/febrl4a.snapshot" \
 	-m "$mapping" "$data/dataset4a.csv"
 
+# Created first: the wait loop below may read it before the shell
+# that starts ecifd has opened it.
+: >"$tmp/ecifd.out"
 "$build/rpc/ecifd" --snapshot "$tmp/febrl4a.snapshot" \
 	--listen 127.0.0.1:0 >"$tmp/ecifd.out" 2>"$tmp/ecifd.log" &
 ecifd_pid=$!

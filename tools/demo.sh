@@ -65,6 +65,9 @@ build/tools/ecifctl import --output "$demo/febrl4.snap" \
 	--mapping tools/mappings/febrl.map --accounts "$demo/accounts.csv" \
 	"$data/dataset4a.csv" "$data/dataset4b.csv"
 
+# Created first: the wait loop below may read it before the shell
+# that starts ecifd has opened it.
+: >"$demo/ecifd.out"
 build/rpc/ecifd --snapshot "$demo/febrl4.snap" --listen "$listen" \
 	>"$demo/ecifd.out" &
 pid=$!
