@@ -102,7 +102,8 @@ ctl health --server "$server"
 # another layout.
 ctl resolve --server "$server" --given-name michaela --family-name neuman \
 	--dob 11/11/1915 --id-number 5304218
-# A name alone, in the other order, with a typo: a candidate, not a match.
+# A name in the other order, with a typo, and the birth date: just enough
+# for MATCH (13.0); drop the date and it is only a candidate.
 ctl resolve --server "$server" --name "painter courtny" --dob 19161214
 # Total exposure of the person behind an application, across branches.
 ctl exposure --server "$server" --given-name rachael --family-name dent \
