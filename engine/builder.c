@@ -1033,21 +1033,6 @@ static int compare_redirects(const void *pa, const void *pb)
     return a->retired < b->retired ? -1 : (a->retired > b->retired);
 }
 
-/* Parses "C" and 12 digits; returns 0 for anything else. */
-static uint64_t parse_number(const char *text)
-{
-    uint64_t value = 0;
-
-    if (text[0] != 'C' || strlen(text) != ECIF_CUSTOMER_NUMBER_LEN)
-        return 0;
-    for (const char *p = text + 1; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        value = value * 10 + (uint64_t)(*p - '0');
-    }
-    return value;
-}
-
 /* Follows redirects (retired → survivor) until a number that is not
  * retired; the table is sorted by retired number. */
 static uint64_t follow_redirects(const struct number_redirect *table,
@@ -1095,9 +1080,12 @@ static int assign_numbers(struct build *bd, uint32_t customers,
         const char *id = store_str(s, records[r].source_id);
         if (ecif_store_find_record(prev, sys, id, &old) != ECIF_OK)
             continue;
-        uint64_t number = parse_number(ecif_store_customer_number(
-            prev, ecif_store_record_customer(prev, old)));
-        if (number == 0)
+        uint64_t number;
+        if (!store_parse_customer_number(
+                ecif_store_customer_number(
+                    prev, ecif_store_record_customer(prev, old)),
+                &number) ||
+            number == 0)
             continue;
         struct number_claim *c = vec_push(&claims);
         if (c == NULL)

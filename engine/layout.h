@@ -263,6 +263,10 @@ static inline const char *store_str(const struct ecif_store *s, uint32_t off)
 const uint32_t *store_lookup_key(const struct ecif_store *s, uint64_t hash,
                                  uint32_t *count);
 
+/* Parses a customer number, "C" and 12 digits, into *value. Returns false
+ * for anything else. */
+bool store_parse_customer_number(const char *text, uint64_t *value);
+
 /* Returns how many records carry the name with this hash (at least 1). */
 uint32_t store_name_count(const struct ecif_store *s, uint64_t name_hash);
 
@@ -275,6 +279,5 @@ bool store_key_frequent(const struct ecif_store *s, uint64_t hash);
  * ECIF_ECORRUPT with the failing table in err.
  */
 int store_check(const struct ecif_store *s, char *err, size_t errlen);
-
 
 #endif

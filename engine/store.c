@@ -86,8 +86,7 @@ int ecif_store_find_record(const ecif_store_t *s, const char *source_system,
     return ECIF_ENOTFOUND;
 }
 
-/* Parses "C" and 12 digits into *value; false for anything else. */
-static bool parse_customer_number(const char *text, uint64_t *value)
+bool store_parse_customer_number(const char *text, uint64_t *value)
 {
     if (text == NULL || text[0] != 'C' ||
         strlen(text) != ECIF_CUSTOMER_NUMBER_LEN)
@@ -107,7 +106,7 @@ int ecif_store_find_redirect(const ecif_store_t *s, const char *number,
     uint64_t value;
     size_t lo = 0, hi = s->history_count;
 
-    if (!parse_customer_number(number, &value))
+    if (!store_parse_customer_number(number, &value))
         return ECIF_ENOTFOUND;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -132,7 +131,7 @@ ecif_store_customer_history(const ecif_store_t *s, uint32_t customer,
     uint64_t value;
     size_t n = 0;
 
-    if (!parse_customer_number(s->customers[customer].number, &value))
+    if (!store_parse_customer_number(s->customers[customer].number, &value))
         return 0;
     /* NOTE: a linear scan; the table is sorted by retired number only. */
     for (uint64_t i = 0; i < s->history_count; i++) {
@@ -291,4 +290,3 @@ bool store_key_frequent(const struct ecif_store *s, uint64_t hash)
     const struct slot_entry *slot = find_slot(s, hash);
     return slot != NULL && slot->postings_first == SLOT_FREQUENT;
 }
-
