@@ -707,25 +707,23 @@ static void add_candidate(match_candidates_t *c, uint32_t id)
 void match_gather(const struct ecif_store *s, const match_view_t *view,
                   match_candidates_t *out)
 {
-    match_gather_keys(s, view, MATCH_KEYS_ALL, out);
+    uint64_t keys[MAX_RECORD_KEYS];
+    size_t nkeys = match_keys(view, keys, MAX_RECORD_KEYS, NULL);
+
+    match_candidates_reset(out);
+    match_gather_range(s, keys, 0, nkeys, out);
 }
 
-void match_gather_keys(const struct ecif_store *s, const match_view_t *view,
-                       enum match_key_set set, match_candidates_t *out)
+void match_candidates_reset(match_candidates_t *out)
 {
-    uint64_t keys[MAX_RECORD_KEYS];
-    size_t n_identifiers = 0;
-    size_t nkeys = match_keys(view, keys, MAX_RECORD_KEYS, &n_identifiers);
-    size_t first = set == MATCH_KEYS_REST ? n_identifiers : 0;
+    out->count = 0;
+    memset(out->table, 0, sizeof(out->table));
+}
 
-    if (set == MATCH_KEYS_IDENTIFIERS)
-        nkeys = n_identifiers;
-    if (set != MATCH_KEYS_REST) {
-        out->count = 0;
-        memset(out->table, 0, sizeof(out->table));
-    }
-    for (size_t k = first; k < nkeys && out->count < MAX_QUERY_CANDIDATES;
-         k++) {
+void match_gather_range(const struct ecif_store *s, const uint64_t *keys,
+                        size_t first, size_t end, match_candidates_t *out)
+{
+    for (size_t k = first; k < end && out->count < MAX_QUERY_CANDIDATES; k++) {
         uint32_t count;
         const uint32_t *ids = store_lookup_key(s, keys[k], &count);
         for (uint32_t i = 0; i < count; i++)

@@ -156,18 +156,16 @@ typedef struct match_candidates {
 void match_gather(const struct ecif_store *s, const match_view_t *view,
                   match_candidates_t *out);
 
-enum match_key_set {
-    MATCH_KEYS_ALL,         /* start a candidate set from every key */
-    MATCH_KEYS_IDENTIFIERS, /* start one from the identifier keys only */
-    MATCH_KEYS_REST,        /* add the other keys to a started set */
-};
+/* Empties a candidate set. */
+void match_candidates_reset(match_candidates_t *out);
 
 /*
- * match_gather() in two steps: resolution first scores the records found
- * by identifiers, and gathers by name and date only when none of them is
- * already a strong match.
+ * Adds to out the records of keys[first] up to keys[end - 1]. Resolution
+ * computes the keys once and gathers in two steps: the identifier keys
+ * first, then the name and date keys only when no identifier match is
+ * already strong.
  */
-void match_gather_keys(const struct ecif_store *s, const match_view_t *view,
-                       enum match_key_set set, match_candidates_t *out);
+void match_gather_range(const struct ecif_store *s, const uint64_t *keys,
+                        size_t first, size_t end, match_candidates_t *out);
 
 #endif

@@ -154,11 +154,15 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     /* Identifiers first. A record they find that already scores
      * STRONG_MATCH_SCORE settles the query: gathering by name and date
      * would only add weaker candidates to score. */
-    match_gather_keys(store, &qv, MATCH_KEYS_IDENTIFIERS, &cand);
+    uint64_t keys[MAX_RECORD_KEYS];
+    size_t n_identifiers = 0;
+    size_t nkeys = match_keys(&qv, keys, MAX_RECORD_KEYS, &n_identifiers);
+    match_candidates_reset(&cand);
+    match_gather_range(store, keys, 0, n_identifiers, &cand);
     bool strong = score_candidates(store, &qv, &cand, 0, scored);
     if (!strong) {
         uint32_t scored_count = cand.count;
-        match_gather_keys(store, &qv, MATCH_KEYS_REST, &cand);
+        match_gather_range(store, keys, n_identifiers, nkeys, &cand);
         score_candidates(store, &qv, &cand, scored_count, scored);
     }
     qsort(scored, cand.count, sizeof(scored[0]), compare_by_customer);
