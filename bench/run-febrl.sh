@@ -9,7 +9,7 @@
 #
 # usage: bench/run-febrl.sh [FEBRL_DIR] [-- RESOLVE_BENCH_OPTIONS...]
 #
-# FEBRL_DIR holds dataset4a.csv and dataset4b.csv. Without it the script
+# FEBRL_DIR contains dataset4a.csv and dataset4b.csv. Without it the script
 # uses $ECIF_DATA_DIR/febrl when ECIF_DATA_DIR is set, else the copy
 # bundled in bench/data/febrl4. Options after -- go to resolve_bench, for
 # example -- --rounds 10 --json /tmp/febrl.json.

@@ -9,7 +9,7 @@
 # the snapshot twice (CSV through `ecifctl import`, and `gen_customers
 # --snapshot`), serves the `ecifctl import` snapshot with ecifd and
 # measures it with bench/loadgen. bench/SCALING.md describes the method
-# and holds the results.
+# and records the results.
 #
 # Environment (defaults in brackets):
 #   BUILD       build directory with Release binaries [REPO/build-scale]

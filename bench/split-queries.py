@@ -3,8 +3,8 @@
 
 Reads the records CSV and the truth CSV (source_system, source_id,
 entity_id) that bench/gen_customers writes. Of the people with two or more
-records, every k-th (in entity order, k chosen to give --queries people)
-loses its last record to the queries file; everything else goes to the
+records, every k-th in entity order loses its last record to the queries
+file, with k chosen to give --queries people. Everything else goes to the
 store file. A query's true answer is then another record of its person,
 named by the truth file.
 

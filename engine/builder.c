@@ -277,9 +277,9 @@ static int push_values(ecif_builder_t *b, const char *const *list,
 }
 
 /*
- * Appends the raw phones. A raw phone that reads like its canonical form
+ * Appends the raw phones. A raw phone that equals its canonical form
  * without the +86 prefix (13800138000 beside +8613800138000) points into
- * the canonical string instead of taking its own copy: most mainland
+ * the canonical string instead of taking its own copy. Most mainland
  * phones are written that way, and every byte per record counts at ten
  * million records.
  */

@@ -567,10 +567,10 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
         snprintf(dob, sizeof(dob), "%08u", (unsigned)v->dob);
 
     /* The order-free pinyin key meets a Chinese name in either script and
-     * either order; the fuzzy key tolerates confusable sounds. Alone it is
-     * too common for names like 张伟, so it goes with the date of birth;
-     * without one it goes alone and the frequent-value limit drops it
-     * when it is common. */
+     * either order, and the fuzzy key tolerates confusable sounds. Alone
+     * the key is too common for names like 张伟, so it goes with the date
+     * of birth. Without a date it goes alone, and the frequent-value limit
+     * drops it when it is common. */
     if (v->name_key[0] != '\0') {
         add_key(hashes, &n, max, 'K', v->name_key, dob);
         if (strcmp(v->name_key_fuzzy, v->name_key) != 0)

@@ -89,7 +89,7 @@ typedef struct match_buffer {
 /*
  * Normalizes a validated record into view, with strings in buf. Values that
  * normalize to nothing, and placeholders, are left out; the quality flags
- * say what was dropped or suspect. kept_phones, kept_emails and
+ * record what was dropped or suspect. kept_phones, kept_emails and
  * kept_addresses (may be NULL) receive the indexes into rec's lists of the
  * values kept, so callers can store the raw values beside them.
  */

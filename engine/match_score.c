@@ -214,7 +214,7 @@ static struct name_result score_han_names(const match_view_t *a,
             family_weight[ECIF_LEVEL_EXACT] + given_weight[ECIF_LEVEL_EXACT];
     } else if (same_key) {
         /* Homophones: a given-name character typed by its sound weighs
-         * almost as much as exact; a homophone surname (萧 and 肖, 张 and
+         * almost as much as exact. A homophone surname (萧 and 肖, 张 and
          * 章) is usually another family, so it weighs much less. */
         r.evidence.level = ECIF_LEVEL_PHONETIC;
         r.evidence.weight = same_family ? 6.0 : 2.0;

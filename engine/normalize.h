@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Buffer size that holds any normalized value. */
+/* Buffer size that fits any normalized value. */
 #define ECIF_NORM_MAX 256
 
 /*
@@ -71,7 +71,7 @@ size_t ecif_norm_id(const char *in, char *out, size_t outlen);
  * Parses a date in one of YYYYMMDD, YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD,
  * DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or YYYY年M月D日 into *ymd as
  * YYYY*10000 + MM*100 + DD. Returns ECIF_OK when the text has one of those
- * shapes (even if the date does not exist: *calendar_valid tells), or
+ * shapes (even if the date does not exist, which *calendar_valid reports), or
  * ECIF_EINVAL when it has none.
  */
 int ecif_norm_date(const char *in, uint32_t *ymd, bool *calendar_valid);

@@ -100,7 +100,7 @@ static uint32_t view_quality(const match_view_t *view)
     return flags;
 }
 
-/* A score at which an identifier match settles a query; well above
+/* A score at which an identifier match settles a query. It is well above
  * MATCH_THRESHOLD, so only agreement on an ID, phone or email together
  * with name or date of birth reaches it. */
 #define STRONG_MATCH_SCORE 20.0

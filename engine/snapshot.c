@@ -192,7 +192,7 @@ int snapshot_write(const struct ecif_store *s, const char *path,
 }
 
 /*
- * Maps the anonymous memory that holds a loaded snapshot, asking for
+ * Maps the anonymous memory that contains a loaded snapshot, asking for
  * transparent huge pages: with 4 KiB pages, faulting in a few GB costs
  * more than reading the file. Freed by ecif_store_close() with munmap.
  * Returns NULL when the memory cannot be had.
@@ -414,8 +414,7 @@ static int check_index(const struct ecif_store *s, char *err, size_t errlen)
 }
 
 /* Redirects must be sorted by retired number and lead to a customer. */
-static int check_history(const struct ecif_store *s, char *err,
-                         size_t errlen)
+static int check_history(const struct ecif_store *s, char *err, size_t errlen)
 {
     for (uint64_t i = 0; i < s->history_count; i++) {
         char number[32];
@@ -489,8 +488,8 @@ static void *run_checksum_job(void *arg)
 
     for (uint32_t k = 0; k < job->count; k++) {
         const struct snap_section *sec = &job->table[job->sections[k]];
-        job->ok[k] = ecif_crc32c(0, job->buf + sec->offset, sec->bytes) ==
-                     sec->crc;
+        job->ok[k] =
+            ecif_crc32c(0, job->buf + sec->offset, sec->bytes) == sec->crc;
     }
     return NULL;
 }
@@ -511,8 +510,9 @@ static int verify_checksums(const char *buf, const struct snap_section *table)
     bool started[CHECKSUM_THREADS] = {false};
     uint32_t order[SECTION_COUNT];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int n = cpus < 1 ? 1 : cpus > CHECKSUM_THREADS ? CHECKSUM_THREADS
-                                                   : (int)cpus;
+    int n = cpus < 1                  ? 1
+            : cpus > CHECKSUM_THREADS ? CHECKSUM_THREADS
+                                      : (int)cpus;
     int bad = -1;
 
     memset(jobs, 0, sizeof(jobs));
@@ -606,8 +606,8 @@ static int check_layout(const char *buf, uint64_t size, const char *path,
     int bad = verify_checksums(buf, table);
     if (bad >= 0)
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
-                         "snapshot '%s': checksum mismatch in section %s",
-                         path, section_name(table[bad].id));
+                         "snapshot '%s': checksum mismatch in section %s", path,
+                         section_name(table[bad].id));
     /* No checksum covers the padding, so check that it is all zero: a
      * flipped byte anywhere in the file is then found. */
     uint64_t at = sizeof(*h) + SECTION_COUNT * sizeof(*table);
@@ -764,6 +764,6 @@ int ecif_store_open(const char *path, ecif_store_t **out, char *err,
 fail:
     if (fd >= 0)
         close(fd);
-    ecif_store_close(s); /* unmaps buf when s holds it */
+    ecif_store_close(s); /* unmaps buf when s owns it */
     return rc;
 }

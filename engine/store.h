@@ -48,7 +48,7 @@ typedef struct ecif_store_info {
  * Loads the snapshot at path with io_uring, checks its version, section
  * checksums and internal bounds, and returns the store in *out. Where the
  * kernel refuses io_uring (disabled by sysctl or a seccomp policy), it
- * reads with pread instead and says so in ecif_store_info_t.
+ * reads with pread instead and reports that in ecif_store_info_t.
  *
  * Returns ECIF_OK, ECIF_EIO (open or read failed; errno text in err),
  * ECIF_EVERSION, ECIF_ECORRUPT (truncated, checksum or bounds failure) or
@@ -90,10 +90,10 @@ int ecif_store_find_redirect(const ecif_store_t *store, const char *number,
  * the retired numbers that now redirect to a customer, lowest first, and
  * returns how many there are in all.
  */
-size_t ecif_store_customer_history(const ecif_store_t *store,
-                                   uint32_t customer,
-                                   char (*numbers)[ECIF_CUSTOMER_NUMBER_LEN + 1],
-                                   size_t max);
+size_t
+ecif_store_customer_history(const ecif_store_t *store, uint32_t customer,
+                            char (*numbers)[ECIF_CUSTOMER_NUMBER_LEN + 1],
+                            size_t max);
 
 /* Returns the customer number of a customer id (NUL-terminated). */
 const char *ecif_store_customer_number(const ecif_store_t *store,

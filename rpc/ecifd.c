@@ -324,7 +324,7 @@ int main(int argc, char **argv)
 
     /*
      * Block the stop signals before any thread starts, so every thread
-     * inherits the mask and only sigwait in the main thread sees them.
+     * inherits the mask and only sigwait in the main thread receives them.
      */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);

@@ -32,7 +32,7 @@
 
 /*
  * A bump allocator whose chunks are freed together at the end of a call.
- * Allocation failure sets failed and returns NULL; the handler then answers
+ * Allocation failure sets failed and returns NULL; the handler then returns
  * RESOURCE_EXHAUSTED, because arena use grows with the request.
  */
 typedef struct arena_chunk {

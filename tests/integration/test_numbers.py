@@ -1,9 +1,9 @@
 """Stable customer numbers across imports.
 
 Each import names the snapshot it replaces with --previous. A customer
-keeps its number as records are added; when a new record joins two
-customers, the lower (older) number survives and the other is retired and
-redirects to it; new customers get numbers never issued before.
+keeps its number as records are added. When a new record joins two
+customers, the lower (older) number survives, and the other is retired and
+redirects to it. New customers get numbers never issued before.
 """
 
 import os
