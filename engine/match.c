@@ -35,6 +35,7 @@ const char *ecif_quality_str(uint32_t flag)
         "id_placeholder",      "phone_placeholder", "email_placeholder",
         "address_placeholder", "dob_invalid",       "dob_placeholder",
         "id_frequent",         "phone_frequent",    "email_frequent",
+        "ambiguous_match",
     };
     for (int i = 0; i < ECIF_QUALITY_FLAG_COUNT; i++) {
         if (flag == 1u << i)

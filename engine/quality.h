@@ -27,9 +27,12 @@ enum ecif_quality_flag {
     ECIF_QUALITY_ID_FREQUENT = 1u << 15,     /* on too many records */
     ECIF_QUALITY_PHONE_FREQUENT = 1u << 16,
     ECIF_QUALITY_EMAIL_FREQUENT = 1u << 17,
+    /* Of a query's answer, not of a value: the query matches two
+     * customers the index holds apart, and neither clearly better. */
+    ECIF_QUALITY_AMBIGUOUS_MATCH = 1u << 18,
 };
 
-#define ECIF_QUALITY_FLAG_COUNT 18
+#define ECIF_QUALITY_FLAG_COUNT 19
 
 /* Returns the name of one flag bit ("phone_placeholder"), or "unknown". */
 const char *ecif_quality_str(uint32_t flag);

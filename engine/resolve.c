@@ -127,6 +127,31 @@ static bool score_candidates(const ecif_store_t *store, const match_view_t *qv,
     return strong;
 }
 
+/* How much more weight the best MATCH customer needs over the next one to
+ * stand alone: 5 is a likelihood ratio of 32 between the two. */
+#define AMBIGUITY_MARGIN 5.0
+
+/*
+ * A query that matches two customers the index holds apart, neither
+ * clearly better, cannot be attached to one of them: a father and a son
+ * at one address and phone, a customer split in two. Every MATCH within
+ * AMBIGUITY_MARGIN of the best becomes POSSIBLE_MATCH, so a person
+ * reviews it. found is sorted best first. Returns true when it
+ * downgraded.
+ */
+static bool downgrade_ambiguous(ecif_candidate_t *found, size_t n)
+{
+    if (n < 2 || found[0].verdict != ECIF_MATCH ||
+        found[1].verdict != ECIF_MATCH ||
+        found[0].score - found[1].score >= AMBIGUITY_MARGIN)
+        return false;
+    for (size_t i = 0; i < n && found[i].verdict == ECIF_MATCH &&
+                       found[0].score - found[i].score < AMBIGUITY_MARGIN;
+         i++)
+        found[i].verdict = ECIF_POSSIBLE_MATCH;
+    return true;
+}
+
 int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
                  ecif_candidate_t *out, size_t max, size_t *count)
 {
@@ -194,6 +219,8 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
         i = j;
     }
     qsort(found, nfound, sizeof(found[0]), compare_candidates);
+    if (downgrade_ambiguous(found, nfound) && quality != NULL)
+        *quality |= ECIF_QUALITY_AMBIGUOUS_MATCH;
     *count = nfound < max ? nfound : max;
     if (*count > 0)
         memcpy(out, found, *count * sizeof(found[0]));
