@@ -14,10 +14,13 @@
  * products, currencies) are stored once.
  */
 #include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "builder.h"
 #include "hash.h"
@@ -158,6 +161,10 @@ int ecif_builder_create(const ecif_builder_options_t *opts,
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "frequent value limit %u is not from 2 to 65536",
                          opts->frequent_value_limit);
+    if (opts->thread_count > 256)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "thread count %u is not from 0 to 256",
+                         opts->thread_count);
     b = calloc(1, sizeof(*b));
     if (b == NULL)
         return ECIF_ENOMEM;
@@ -836,20 +843,32 @@ static bool clusters_conflict(const struct ecif_store *s,
     return false;
 }
 
+/* Records a worker takes from the shared cursor at a time: small enough
+ * to balance the workers, large enough that the cursor is rarely hit. */
+#define PAIR_CHUNK 1024
+
 /*
- * Collects every pair of records that share a key and score MATCH, from
- * both records' keys (gathering is not symmetric), without repeats.
+ * State shared by the workers of collect_pairs. Chunk c covers the
+ * PAIR_CHUNK records from c * PAIR_CHUNK and collects its pairs in
+ * chunk_pairs[c]. Joined in chunk order, they are the pairs one thread
+ * would collect.
  */
-static int collect_pairs(struct build *bd, vec_t *pairs)
+struct pair_work {
+    struct build *bd;
+    uint32_t chunk_count;
+    vec_t *chunk_pairs;
+    atomic_uint next_chunk;
+    atomic_uint done;  /* records finished, for progress */
+    atomic_int failed; /* ECIF_ENOMEM once a worker ran out */
+};
+
+/* Adds the MATCH pairs of records [first, end) to pairs. */
+static int collect_range(const struct ecif_store *s, uint32_t first,
+                         uint32_t end, match_candidates_t *cand, vec_t *pairs)
 {
-    const struct ecif_store *s = &bd->store;
-    uint32_t n = s->record_count;
-    match_candidates_t *cand = malloc(sizeof(*cand));
     ecif_evidence_t evidence[ECIF_FIELD_COUNT];
 
-    if (cand == NULL)
-        return ECIF_ENOMEM;
-    for (uint32_t r = 0; r < n; r++) {
+    for (uint32_t r = first; r < end; r++) {
         match_view_t a;
         match_view_stored(s, r, &a);
         match_mark_frequent(s, &a);
@@ -864,18 +883,132 @@ static int collect_pairs(struct build *bd, vec_t *pairs)
             if (match_verdict(score) != ECIF_MATCH)
                 continue;
             struct match_pair *p = vec_push(pairs);
-            if (p == NULL) {
-                free(cand);
+            if (p == NULL)
                 return ECIF_ENOMEM;
-            }
             p->a = r < other ? r : other;
             p->b = r < other ? other : r;
             p->score = score;
         }
-        progress(bd, "cluster", r + 1, n);
+    }
+    return ECIF_OK;
+}
+
+/* Takes chunks until none is left. Only the calling thread (report set)
+ * reports progress, so the callback never runs on a worker thread. */
+static int collect_worker(struct pair_work *w, bool report)
+{
+    const struct ecif_store *s = &w->bd->store;
+    uint32_t n = s->record_count;
+    match_candidates_t *cand = malloc(sizeof(*cand));
+
+    if (cand == NULL) {
+        atomic_store(&w->failed, ECIF_ENOMEM);
+        return ECIF_ENOMEM;
+    }
+    while (atomic_load(&w->failed) == ECIF_OK) {
+        uint32_t c = atomic_fetch_add(&w->next_chunk, 1);
+        if (c >= w->chunk_count)
+            break;
+        uint32_t first = c * PAIR_CHUNK;
+        uint32_t end = n - first < PAIR_CHUNK ? n : first + PAIR_CHUNK;
+        if (collect_range(s, first, end, cand, &w->chunk_pairs[c]) != ECIF_OK) {
+            atomic_store(&w->failed, ECIF_ENOMEM);
+            break;
+        }
+        uint32_t done = atomic_fetch_add(&w->done, end - first) + end - first;
+        if (report && done < n)
+            progress(w->bd, "cluster", done, n);
     }
     free(cand);
-    return ECIF_OK;
+    return atomic_load(&w->failed);
+}
+
+static void *collect_thread(void *arg)
+{
+    collect_worker(arg, false);
+    return NULL;
+}
+
+/* The workers of collect_pairs: the option, else one per online CPU. */
+static uint32_t pair_thread_count(const ecif_builder_options_t *opts,
+                                  uint32_t chunks)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t t = opts->thread_count;
+
+    if (t == 0)
+        t = cpus > 0 ? (uint32_t)(cpus < 256 ? cpus : 256) : 1;
+    return t < chunks ? t : (chunks ? chunks : 1);
+}
+
+/*
+ * Collects every pair of records that share a key and score MATCH, from
+ * both records' keys (gathering is not symmetric). A pair appears once
+ * per side that gathers the other; the caller removes repeats. The
+ * records are split into chunks scored by thread_count workers, and the
+ * chunks' pairs are joined in record order, so the result does not
+ * depend on the number of threads.
+ */
+static int collect_pairs(struct build *bd, vec_t *pairs)
+{
+    uint32_t n = bd->store.record_count;
+    struct pair_work w = {.bd = bd};
+    pthread_t *threads = NULL;
+    uint32_t started = 0, nthreads;
+    size_t total = 0;
+    int rc = ECIF_ENOMEM;
+
+    w.chunk_count = (uint32_t)(((uint64_t)n + PAIR_CHUNK - 1) / PAIR_CHUNK);
+    w.chunk_pairs =
+        calloc(w.chunk_count ? w.chunk_count : 1, sizeof(*w.chunk_pairs));
+    nthreads = pair_thread_count(&bd->b->opts, w.chunk_count);
+    threads = calloc(nthreads, sizeof(*threads));
+    if (w.chunk_pairs == NULL || threads == NULL)
+        goto out;
+    for (uint32_t c = 0; c < w.chunk_count; c++)
+        w.chunk_pairs[c].item = sizeof(struct match_pair);
+    atomic_init(&w.next_chunk, 0);
+    atomic_init(&w.done, 0);
+    atomic_init(&w.failed, ECIF_OK);
+
+    /* Fewer threads than asked, when one cannot start, only slow it. */
+    for (uint32_t t = 1; t < nthreads; t++) {
+        if (pthread_create(&threads[t], NULL, collect_thread, &w) != 0)
+            break;
+        started++;
+    }
+    rc = collect_worker(&w, true);
+    for (uint32_t t = 1; t <= started; t++)
+        pthread_join(threads[t], NULL);
+    if (n > 0)
+        progress(bd, "cluster", n, n);
+    if (rc == ECIF_OK)
+        rc = atomic_load(&w.failed);
+    if (rc != ECIF_OK)
+        goto out;
+
+    for (uint32_t c = 0; c < w.chunk_count; c++)
+        total += w.chunk_pairs[c].count;
+    rc = vec_reserve(pairs, total);
+    if (rc != ECIF_OK)
+        goto out;
+    for (uint32_t c = 0; c < w.chunk_count; c++) {
+        vec_t *v = &w.chunk_pairs[c];
+        if (v->count > 0)
+            memcpy((char *)pairs->data + pairs->count * pairs->item, v->data,
+                   v->count * v->item);
+        pairs->count += v->count;
+        free(v->data);
+        v->data = NULL;
+    }
+out:
+    if (w.chunk_pairs != NULL) {
+        for (uint32_t c = 0; c < w.chunk_count; c++)
+            free(w.chunk_pairs[c].data);
+    }
+    free(w.chunk_pairs);
+    free(threads);
+    return rc;
 }
 
 static int compare_pair_ids(const void *pa, const void *pb)

@@ -6,7 +6,8 @@
  * normalizes every record, builds the sharded blocking-key index, clusters
  * the records into customers, sums exposure per customer, and writes the
  * snapshot atomically (temporary file, fsync, rename, fsync of the
- * directory). A builder is used by one thread.
+ * directory). A builder is used by one thread; ecif_builder_write() may
+ * start more for its own work.
  */
 #ifndef ECIF_BUILDER_H
 #define ECIF_BUILDER_H
@@ -55,10 +56,16 @@ typedef struct ecif_builder_options {
      * ecif_builder_write().
      */
     const struct ecif_store *previous;
+    /*
+     * Threads that score the record pairs while clustering, from 0 to
+     * 256; 0 takes one per online CPU. The snapshot is the same for every
+     * thread count.
+     */
+    uint32_t thread_count;
 } ecif_builder_options_t;
 
 /* Fills *opts with the defaults: 16 shards, frequent values above 256
- * records, no progress callback. */
+ * records, no progress callback, one thread per online CPU. */
 void ecif_builder_options_default(ecif_builder_options_t *opts);
 
 /*
