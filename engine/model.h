@@ -26,11 +26,106 @@
 /* Version of the model file format this code reads and writes. */
 #define MODEL_FORMAT_VERSION 1
 
-/* Comparison levels per field at most, "missing" included. */
-#define MODEL_MAX_LEVELS 16
+/* Comparison levels per field at most, "missing" included. The name field
+ * uses 18 (enum model_name_level). */
+#define MODEL_MAX_LEVELS 24
+
+/* Largest model text model_load reads, in bytes. */
+#define MODEL_TEXT_MAX (1 << 20)
+
+/* Largest name-frequency adjustment the scorer adds to a name weight
+ * (engine/MATCHING.md); model_derive counts it when it checks that a hard
+ * conflict outweighs every agreement. */
+#define MODEL_NAME_FREQUENCY_MAX 2.0
 
 /* Longest level name, NUL included. */
 #define MODEL_NAME_MAX 40
+
+/*
+ * Level indexes into model_field_t.levels, as match_levels() returns them.
+ * The order is the order of the level lines in a model file.
+ */
+enum model_name_level {
+    MODEL_NAME_MISSING = 0,
+    MODEL_NAME_EXACT,
+    MODEL_NAME_HOMOPHONE_SAME_FAMILY,
+    MODEL_NAME_HOMOPHONE_OTHER_FAMILY,
+    MODEL_NAME_FUZZY_PINYIN,
+    MODEL_NAME_PINYIN_KEY,
+    MODEL_NAME_CROSS_SCRIPT_MISMATCH,
+    MODEL_NAME_GIVEN_DIFFERS,
+    MODEL_NAME_LATIN_FUZZY,
+    MODEL_NAME_LATIN_ALIAS,
+    MODEL_NAME_LATIN_PHONETIC,
+    MODEL_NAME_LATIN_INITIAL,
+    MODEL_NAME_LATIN_SWAPPED,
+    MODEL_NAME_LATIN_ONE_PART,
+    MODEL_NAME_LATIN_ONE_PART_MISMATCH,
+    MODEL_NAME_FAMILY_DIFFERS,
+    MODEL_NAME_MISMATCH,
+    MODEL_NAME_SUFFIX_CONFLICT,
+    MODEL_NAME_LEVELS
+};
+
+enum model_id_level {
+    MODEL_ID_MISSING = 0,
+    MODEL_ID_EXACT_VALID_RESIDENT,
+    MODEL_ID_EXACT,
+    MODEL_ID_EXACT_SUSPECT,
+    MODEL_ID_ONE_EDIT,
+    MODEL_ID_MISMATCH,
+    MODEL_ID_MISMATCH_SUSPECT,
+    MODEL_ID_CONFLICT,
+    MODEL_ID_LEVELS
+};
+
+enum model_phone_level {
+    MODEL_PHONE_MISSING = 0,
+    MODEL_PHONE_EXACT,
+    MODEL_PHONE_LAST_8_DIGITS,
+    MODEL_PHONE_MISMATCH,
+    MODEL_PHONE_LEVELS
+};
+
+enum model_email_level {
+    MODEL_EMAIL_MISSING = 0,
+    MODEL_EMAIL_EXACT,
+    MODEL_EMAIL_SAME_LOCAL_PART,
+    MODEL_EMAIL_MISMATCH,
+    MODEL_EMAIL_LEVELS
+};
+
+enum model_address_level {
+    MODEL_ADDRESS_MISSING = 0,
+    MODEL_ADDRESS_EXACT,
+    MODEL_ADDRESS_FUZZY,
+    MODEL_ADDRESS_PARTIAL,
+    MODEL_ADDRESS_MISMATCH,
+    MODEL_ADDRESS_LEVELS
+};
+
+enum model_dob_level {
+    MODEL_DOB_MISSING = 0,
+    MODEL_DOB_EXACT,
+    MODEL_DOB_ONE_DIGIT,
+    MODEL_DOB_DAY_MONTH_SWAPPED,
+    MODEL_DOB_YEAR_OFF_BY_ONE,
+    MODEL_DOB_SAME_YEAR,
+    MODEL_DOB_MISMATCH,
+    MODEL_DOB_IMPOSSIBLE_GAP,
+    MODEL_DOB_LEVELS
+};
+
+enum model_gender_level {
+    MODEL_GENDER_MISSING = 0,
+    MODEL_GENDER_EXACT,
+    MODEL_GENDER_MISMATCH,
+    MODEL_GENDER_LEVELS
+};
+
+/* Two valid dates of birth further apart than this (in YYYYMMDD units,
+ * so 15 years) that no typing slip explains are an impossible gap. */
+#define MODEL_DOB_GAP_YYYYMMDD 150000u
 
 typedef struct model_level {
     char name[MODEL_NAME_MAX]; /* "exact", "homophone_same_family", ... */
@@ -58,9 +153,9 @@ typedef struct ecif_model {
     double match_weight;
     double possible_weight;
     /* Cross-field rules (engine/MODEL.md). */
-    double hard_conflict_weight;     /* different valid IDs, suffixes */
+    double hard_conflict_weight;      /* different valid IDs, suffixes */
     double frequent_agreement_weight; /* a value on too many records */
-    double household_contact_weight; /* cap when given names differ */
+    double household_contact_weight;  /* cap when given names differ */
     model_field_t fields[ECIF_FIELD_COUNT];
 } ecif_model_t;
 
@@ -78,8 +173,7 @@ int model_parse(const char *text, size_t len, ecif_model_t *out, char *err,
                 size_t errlen);
 
 /* Reads and parses a model file; errors as model_parse, plus ECIF_EIO. */
-int model_load(const char *path, ecif_model_t *out, char *err,
-               size_t errlen);
+int model_load(const char *path, ecif_model_t *out, char *err, size_t errlen);
 
 /*
  * Writes the model as text that model_parse reads back to the same
