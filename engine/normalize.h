@@ -52,16 +52,6 @@ size_t ecif_norm_fold_utf8proc(const char *in, char *out, size_t outlen,
                                bool is_name);
 
 /*
- * Keeps the digits of a phone number (full-width digits too). A leading
- * "+86"/"0086" country code is removed, so mainland numbers compare in
- * national form. Returns 0 when fewer than 5 digits remain.
- */
-size_t ecif_norm_phone(const char *in, char *out, size_t outlen);
-
-/* Lower-cases and trims an email address; 0 unless it has one '@'. */
-size_t ecif_norm_email(const char *in, char *out, size_t outlen);
-
-/*
  * Upper-cases an identity document number and drops spaces, dashes and
  * dots; full-width characters are folded first.
  */

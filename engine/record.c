@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "email.h"
 #include "normalize.h"
+#include "phone.h"
 #include "record.h"
 #include "status.h"
 
@@ -164,19 +166,22 @@ static int check_values(const ecif_record_t *rec, char *err, size_t errlen)
                          "id_number: invalid ID number '%s' (no letters or "
                          "digits)",
                          quote(rec->id_number, q, sizeof(q)));
+    /* Phones and emails are checked by the normalizers matching uses, so
+     * every value accepted here is one matching can compare. */
     for (uint32_t i = 0; i < rec->n_phones; i++) {
+        struct phone_info info;
         if (present(rec->phones[i]) &&
-            ecif_norm_phone(rec->phones[i], norm, sizeof(norm)) == 0)
+            phone_normalize(rec->phones[i], PHONE_CC_CHINA, &info) == 0)
             return ecif_fail(ECIF_EINVAL, err, errlen,
-                             "phone: invalid phone number '%s' (fewer than "
-                             "5 digits)",
-                             quote(rec->phones[i], q, sizeof(q)));
+                             "phone: invalid phone number '%s' (%s)",
+                             quote(rec->phones[i], q, sizeof(q)), info.reason);
     }
     for (uint32_t i = 0; i < rec->n_emails; i++) {
         if (present(rec->emails[i]) &&
-            ecif_norm_email(rec->emails[i], norm, sizeof(norm)) == 0)
+            email_normalize(rec->emails[i], norm, sizeof(norm)) == 0)
             return ecif_fail(ECIF_EINVAL, err, errlen,
-                             "email: invalid email address '%s'",
+                             "email: invalid email address '%s' (expected "
+                             "local@domain with a dot in the domain)",
                              quote(rec->emails[i], q, sizeof(q)));
     }
     return ECIF_OK;

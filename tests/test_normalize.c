@@ -1,5 +1,5 @@
 /*
- * Unit tests of normalization: text folding, phones, emails, ID numbers,
+ * Unit tests of normalization: text folding, ID numbers,
  * dates, gender and phonetic codes, plus properties checked over a table
  * of mixed inputs (idempotence, valid UTF-8 output, bounded output).
  */
@@ -24,20 +24,6 @@ static const char *name(const char *in)
 {
     static char out[ECIF_NORM_MAX];
     ecif_norm_name(in, out, sizeof(out));
-    return out;
-}
-
-static const char *phone(const char *in)
-{
-    static char out[ECIF_NORM_MAX];
-    ecif_norm_phone(in, out, sizeof(out));
-    return out;
-}
-
-static const char *email(const char *in)
-{
-    static char out[ECIF_NORM_MAX];
-    ecif_norm_email(in, out, sizeof(out));
     return out;
 }
 
@@ -115,87 +101,6 @@ static void test_name_drops_digits(void)
     CHECK_STR(name("Mary 2nd Smith"), "mary nd smith");
     CHECK_STR(name("J0hn"), "j hn");
     CHECK_STR(name("???"), "");
-}
-
-static void test_phone_country_code(void)
-{
-    CHECK_STR(phone("+86 138 0013 8000"), "13800138000");
-    CHECK_STR(phone("008613800138000"), "13800138000");
-    CHECK_STR(phone("13800138000"), "13800138000");
-    /* Digits 86 without a plus sign are part of the number. */
-    CHECK_STR(phone("86 1234 5678"), "8612345678");
-}
-
-static void test_phone_separators(void)
-{
-    CHECK_STR(phone("138-0013-8000"), "13800138000");
-    CHECK_STR(phone("(010) 6552 9988"), "01065529988");
-    CHECK_STR(phone(" 138 0013 8000 "), "13800138000");
-}
-
-static void test_phone_full_width_digits(void)
-{
-    CHECK_STR(phone("\xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x98\xEF\xBC\x90"
-                    "\xEF\xBC\x90\xEF\xBC\x91"),
-              "138001");
-    /* ＋８６ １３８００１３８０００: a full-width plus is a plus too. */
-    CHECK_STR(phone("\xEF\xBC\x8B\xEF\xBC\x98\xEF\xBC\x96 "
-                    "\xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x98\xEF\xBC\x90"
-                    "\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x98"
-                    "\xEF\xBC\x90\xEF\xBC\x90\xEF\xBC\x90"),
-              "13800138000");
-}
-
-static void test_phone_extension_cut(void)
-{
-    CHECK_STR(phone("010-6552-9988 x123"), "01065529988");
-    CHECK_STR(phone("010-6552-9988 ext. 45"), "01065529988");
-    CHECK_STR(phone("010 6552 9988X7"), "01065529988");
-}
-
-static void test_phone_too_short(void)
-{
-    char out[ECIF_NORM_MAX];
-    CHECK_INT(ecif_norm_phone("1234", out, sizeof(out)), 0);
-    CHECK_STR(out, "");
-    CHECK_INT(ecif_norm_phone("+86 1234", out, sizeof(out)), 0);
-    CHECK_INT(ecif_norm_phone("", out, sizeof(out)), 0);
-    CHECK_INT(ecif_norm_phone("no digits", out, sizeof(out)), 0);
-    CHECK_INT(ecif_norm_phone("12345", out, sizeof(out)), 5);
-}
-
-static void test_email_case_and_spaces(void)
-{
-    CHECK_STR(email("  Wei.Zhang@Example.COM "), "wei.zhang@example.com");
-    CHECK_STR(email("wei . zhang @ example.com"), "wei.zhang@example.com");
-}
-
-static void test_email_at_sign_count(void)
-{
-    char out[ECIF_NORM_MAX];
-    CHECK_INT(ecif_norm_email("wei.example.com", out, sizeof(out)), 0);
-    CHECK_STR(out, "");
-    CHECK_INT(ecif_norm_email("a@b@example.com", out, sizeof(out)), 0);
-    CHECK_STR(out, "");
-    CHECK_INT(ecif_norm_email("@example.com", out, sizeof(out)), 0);
-    CHECK_INT(ecif_norm_email("wei@", out, sizeof(out)), 0);
-    CHECK_INT(ecif_norm_email("a@b", out, sizeof(out)), 3);
-}
-
-static void test_email_too_long_unusable(void)
-{
-    char small[8];
-    char out[ECIF_NORM_MAX];
-    char longer[ECIF_NORM_MAX + 16];
-
-    CHECK_INT(ecif_norm_email("ab@cd.ef", small, sizeof(small)), 0);
-    CHECK_STR(small, "");
-    CHECK_INT(ecif_norm_email("ab@cd.e", small, sizeof(small)), 7);
-    memset(longer, 'a', sizeof(longer) - 1);
-    longer[sizeof(longer) - 1] = '\0';
-    longer[3] = '@';
-    CHECK_INT(ecif_norm_email(longer, out, sizeof(out)), 0);
-    CHECK_STR(out, "");
 }
 
 static void test_id_upper_case_and_dashes(void)
@@ -416,8 +321,8 @@ static const struct {
     const char *label;
     norm_fn fn;
 } norm_functions[] = {
-    {"text", ecif_norm_text},   {"name", ecif_norm_name},
-    {"phone", ecif_norm_phone}, {"email", ecif_norm_email},
+    {"text", ecif_norm_text},
+    {"name", ecif_norm_name},
     {"id", ecif_norm_id},
 };
 
@@ -521,14 +426,6 @@ int main(void)
     RUN(test_text_punctuation_collapse);
     RUN(test_text_cjk_kept);
     RUN(test_name_drops_digits);
-    RUN(test_phone_country_code);
-    RUN(test_phone_separators);
-    RUN(test_phone_full_width_digits);
-    RUN(test_phone_extension_cut);
-    RUN(test_phone_too_short);
-    RUN(test_email_case_and_spaces);
-    RUN(test_email_at_sign_count);
-    RUN(test_email_too_long_unusable);
     RUN(test_id_upper_case_and_dashes);
     RUN(test_id_full_width);
     RUN(test_date_every_layout);

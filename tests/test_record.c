@@ -107,6 +107,30 @@ static void test_record_bad_phone_message(void)
     CHECK_INT(validate(&rec, err, sizeof(err)), ECIF_EINVAL);
     CHECK(contains(err, "phone"));
     CHECK(contains(err, "'12-34'"));
+    CHECK(contains(err, "fewer than 5 digits"));
+}
+
+/* Validation accepts exactly the phones and emails matching can compare:
+ * a value with enough digits but letters in it, or an address without a
+ * dotted domain, would otherwise be stored and never matched. */
+static void test_record_rejects_what_matching_drops(void)
+{
+    ecif_record_t rec = sample_record();
+    char err[256];
+
+    rec.phones[0] = "138 0013 8000 home";
+    CHECK_INT(validate(&rec, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "'138 0013 8000 home'"));
+    CHECK(contains(err, "contains letters"));
+    rec = sample_record();
+    rec.emails[0] = "wei@localhost";
+    CHECK_INT(validate(&rec, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "'wei@localhost'"));
+    CHECK(contains(err, "dot in the domain"));
+    rec = sample_record();
+    rec.phones[0] = "010-6552-9988 转 123";
+    rec.emails[0] = "Wei.Zhang+bank@Example.COM";
+    CHECK_INT(validate(&rec, err, sizeof(err)), ECIF_OK);
 }
 
 static void test_record_bad_email_message(void)
@@ -426,6 +450,7 @@ int main(void)
     RUN(test_record_bad_gender_message);
     RUN(test_record_bad_phone_message);
     RUN(test_record_bad_email_message);
+    RUN(test_record_rejects_what_matching_drops);
     RUN(test_record_bad_id_number_message);
     RUN(test_record_too_long_message);
     RUN(test_record_invalid_utf8_message);

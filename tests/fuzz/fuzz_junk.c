@@ -13,6 +13,7 @@
 #include "fuzz_common.h"
 #include "hash.h"
 #include "junk.h"
+#include "phone.h"
 #include "status.h"
 
 #define KNOWN_FLAGS                                                            \
@@ -30,18 +31,19 @@ typedef struct model {
 static void check_value(const char *value)
 {
     char text[ECIF_NORM_MAX];
-    char phone[ECIF_NORM_MAX];
+    struct phone_info phone;
     char id[ECIF_NORM_MAX];
 
     ecif_norm_text(value, text, sizeof(text));
-    ecif_norm_phone(value, phone, sizeof(phone));
+    phone_normalize(value, PHONE_CC_CHINA, &phone);
     ecif_norm_id(value, id, sizeof(id));
     for (int f = 0; f < JUNK_FIELD_COUNT; f++) {
         FUZZ_CHECK((junk_check(f, value) & ~KNOWN_FLAGS) == 0);
         FUZZ_CHECK((junk_check(f, text) & ~KNOWN_FLAGS) == 0);
         FUZZ_CHECK(junk_field_str(f) != NULL);
     }
-    FUZZ_CHECK((junk_check(JUNK_FIELD_PHONE, phone) & ~KNOWN_FLAGS) == 0);
+    FUZZ_CHECK((junk_check(JUNK_FIELD_PHONE, phone.canonical) & ~KNOWN_FLAGS) ==
+               0);
     FUZZ_CHECK((junk_check(JUNK_FIELD_ID_NUMBER, id) & ~KNOWN_FLAGS) == 0);
     FUZZ_CHECK(junk_check(JUNK_FIELD_NAME, "") == 0);
     FUZZ_CHECK(junk_check(JUNK_FIELD_NAME, NULL) == 0);
