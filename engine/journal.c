@@ -1,0 +1,551 @@
+/*
+ * The corrections journal file.
+ *
+ * A journal holds few entries (one per steward action), so opening reads
+ * the whole file into memory and entries are parsed from that copy.
+ * Appends go to the end of the file with pwrite and are made durable with
+ * fdatasync before the append returns, so a correction acknowledged to a
+ * client survives a crash. A crash in the middle of an append leaves a
+ * torn last entry, which the next open truncates away.
+ *
+ * All integers are little-endian.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "journal.h"
+#include "layout.h"
+#include "status.h"
+
+struct ecif_journal {
+    int fd;
+    bool writable;
+    char path[4096];
+    uint8_t *data; /* the file as read at open */
+    uint64_t size;
+    uint64_t offset;         /* next entry to read, then the append position */
+    bool read_done;          /* the end of the entries was found */
+    uint64_t sequence;       /* of the last entry read or appended */
+    ecif_source_key_t *keys; /* of the last entry read */
+    char **key_strings;      /* NUL-terminated copies, two per key */
+    uint32_t keys_cap;
+    char *reason;
+};
+
+/* ---- Little-endian helpers ------------------------------------------------
+ */
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* ---- Header -------------------------------------------------------------- */
+
+void ecif_journal_identity_of(const ecif_store_t *store,
+                              ecif_journal_identity_t *id)
+{
+    const struct snap_header *h = store->buffer;
+
+    id->snapshot_crc = h != NULL ? h->header_crc : 0;
+    id->snapshot_bytes = h != NULL ? store->buffer_bytes : 0;
+}
+
+/*
+ * Header layout: magic (8), version (4), snapshot CRC (4), snapshot bytes
+ * (8), CRC-32C of the 24 bytes before it (4), zero (4).
+ */
+static void encode_header(const ecif_journal_identity_t *id, uint8_t *out)
+{
+    memset(out, 0, ECIF_JOURNAL_HEADER_BYTES);
+    memcpy(out, ECIF_JOURNAL_MAGIC, 8);
+    put_u32(out + 8, ECIF_JOURNAL_VERSION);
+    put_u32(out + 12, id->snapshot_crc);
+    put_u64(out + 16, id->snapshot_bytes);
+    put_u32(out + 24, ecif_crc32c(0, out, 24));
+}
+
+static int decode_header(const uint8_t *data, uint64_t size, const char *path,
+                         ecif_journal_identity_t *id, char *err, size_t errlen)
+{
+    if (size < ECIF_JOURNAL_HEADER_BYTES || memcmp(data, "ECIFJRNL", 8) != 0)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "'%s' is not a corrections journal (bad header)",
+                         path);
+    if (get_u32(data + 24) != ecif_crc32c(0, data, 24))
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "journal '%s': header checksum mismatch", path);
+    if (get_u32(data + 8) != ECIF_JOURNAL_VERSION)
+        return ecif_fail(ECIF_EVERSION, err, errlen,
+                         "journal '%s' has format version %u; this build "
+                         "reads version %u",
+                         path, get_u32(data + 8), ECIF_JOURNAL_VERSION);
+    id->snapshot_crc = get_u32(data + 12);
+    id->snapshot_bytes = get_u64(data + 16);
+    return ECIF_OK;
+}
+
+/* ---- Entry bodies ----------------------------------------------------------
+ */
+
+/*
+ * Body layout: sequence (8), kind (1), zero (3), key count (4), customer
+ * a (8), customer b (8), reason length (2) and bytes, then per key the
+ * source system length (2) and bytes and the source id length (2) and
+ * bytes.
+ */
+#define BODY_FIXED_BYTES 34
+
+static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
+                       size_t max)
+{
+    size_t len = s != NULL ? strlen(s) : 0;
+
+    if (len > max || *at + 2 + len > cap)
+        return false;
+    put_u16(buf + *at, (uint16_t)len);
+    if (len > 0)
+        memcpy(buf + *at + 2, s, len);
+    *at += 2 + len;
+    return true;
+}
+
+size_t ecif_journal_encode(const ecif_journal_entry_t *e, uint8_t *buf,
+                           size_t cap)
+{
+    size_t at = BODY_FIXED_BYTES;
+
+    if (cap < BODY_FIXED_BYTES || e->key_count > ECIF_JOURNAL_MAX_KEYS)
+        return 0;
+    put_u64(buf, e->sequence);
+    buf[8] = (uint8_t)e->kind;
+    buf[9] = buf[10] = buf[11] = 0;
+    put_u32(buf + 12, e->key_count);
+    put_u64(buf + 16, e->customer_a);
+    put_u64(buf + 24, e->customer_b);
+    at = 32;
+    if (!put_string(buf, cap, &at, e->reason, ECIF_JOURNAL_MAX_REASON))
+        return 0;
+    for (uint32_t i = 0; i < e->key_count; i++) {
+        if (!put_string(buf, cap, &at, e->keys[i].source_system,
+                        ECIF_MAX_FIELD_BYTES) ||
+            !put_string(buf, cap, &at, e->keys[i].source_id,
+                        ECIF_MAX_FIELD_BYTES))
+            return 0;
+    }
+    return at;
+}
+
+/* Copies a length-prefixed string out of a body into a new C string. */
+static char *take_string(const uint8_t *body, uint32_t len, uint32_t *at,
+                         size_t max)
+{
+    if (*at + 2 > len)
+        return NULL;
+    uint16_t n = get_u16(body + *at);
+    if (n > max || *at + 2 + n > len)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (s == NULL)
+        return NULL;
+    memcpy(s, body + *at + 2, n);
+    s[n] = '\0';
+    if (strlen(s) != n) { /* an embedded NUL */
+        free(s);
+        return NULL;
+    }
+    *at += 2 + n;
+    return s;
+}
+
+static void free_entry_strings(ecif_journal_t *j)
+{
+    for (uint32_t i = 0; i < 2 * j->keys_cap; i++) {
+        free(j->key_strings[i]);
+        j->key_strings[i] = NULL;
+    }
+    free(j->reason);
+    j->reason = NULL;
+}
+
+/* Decodes a body whose checksum matched. Returns false on a bad layout. */
+static bool decode_body(ecif_journal_t *j, const uint8_t *body, uint32_t len,
+                        ecif_journal_entry_t *e)
+{
+    uint32_t at = 32;
+
+    if (len < BODY_FIXED_BYTES)
+        return false;
+    memset(e, 0, sizeof(*e));
+    e->sequence = get_u64(body);
+    e->kind = body[8];
+    e->key_count = get_u32(body + 12);
+    e->customer_a = get_u64(body + 16);
+    e->customer_b = get_u64(body + 24);
+    if (e->kind < ECIF_CORRECTION_MERGE || e->kind > ECIF_CORRECTION_NOT_SAME ||
+        e->key_count > ECIF_JOURNAL_MAX_KEYS)
+        return false;
+    if ((e->kind == ECIF_CORRECTION_SPLIT) != (e->key_count > 0))
+        return false;
+    if (e->key_count > j->keys_cap) {
+        free_entry_strings(j);
+        free(j->keys);
+        free(j->key_strings);
+        j->keys = calloc(e->key_count, sizeof(*j->keys));
+        j->key_strings = calloc(2 * (size_t)e->key_count, sizeof(char *));
+        j->keys_cap =
+            j->keys != NULL && j->key_strings != NULL ? e->key_count : 0;
+        if (j->keys_cap == 0)
+            return false;
+    }
+    free_entry_strings(j);
+    j->reason = take_string(body, len, &at, ECIF_JOURNAL_MAX_REASON);
+    if (j->reason == NULL)
+        return false;
+    for (uint32_t i = 0; i < e->key_count; i++) {
+        char **pair = &j->key_strings[2 * i];
+        pair[0] = take_string(body, len, &at, ECIF_MAX_FIELD_BYTES);
+        pair[1] =
+            pair[0] ? take_string(body, len, &at, ECIF_MAX_FIELD_BYTES) : NULL;
+        if (pair[1] == NULL)
+            return false;
+        j->keys[i].source_system = pair[0];
+        j->keys[i].source_id = pair[1];
+    }
+    e->reason = j->reason;
+    e->keys = e->key_count > 0 ? j->keys : NULL;
+    return at == len;
+}
+
+/* ---- Open, read, append -------------------------------------------------- */
+
+static int sync_parent(const char *path)
+{
+    char copy[4096];
+    snprintf(copy, sizeof(copy), "%s", path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) != 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+static int write_all(int fd, const void *buf, size_t len, off_t at)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        len -= (size_t)n;
+        at += n;
+    }
+    return 0;
+}
+
+/* Creates a journal with only its header: temporary file, rename, so a
+ * crash never leaves a half-written header at path. */
+static int create_journal(const char *path, const ecif_journal_identity_t *id,
+                          char *err, size_t errlen)
+{
+    uint8_t header[ECIF_JOURNAL_HEADER_BYTES];
+    char tmp[4200];
+    int rc = 0;
+
+    encode_header(id, header);
+    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "cannot create journal '%s': %s", path,
+                         strerror(errno));
+    rc = write_all(fd, header, sizeof(header), 0);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    close(fd);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc == 0)
+        rc = sync_parent(path);
+    if (rc != 0) {
+        unlink(tmp);
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "cannot create journal '%s': %s", path, strerror(-rc));
+    }
+    return ECIF_OK;
+}
+
+static int read_file(ecif_journal_t *j, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (fstat(j->fd, &st) != 0)
+        return ecif_fail(ECIF_EIO, err, errlen, "fstat of journal '%s': %s",
+                         j->path, strerror(errno));
+    j->size = (uint64_t)st.st_size;
+    j->data = malloc(j->size ? j->size : 1);
+    if (j->data == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "cannot allocate %llu bytes for journal '%s'",
+                         (unsigned long long)j->size, j->path);
+    for (uint64_t got = 0; got < j->size;) {
+        ssize_t n = pread(j->fd, j->data + got, j->size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return ecif_fail(ECIF_EIO, err, errlen,
+                             "reading journal '%s' failed: %s", j->path,
+                             n < 0 ? strerror(errno) : "unexpected end");
+        got += (uint64_t)n;
+    }
+    j->offset = ECIF_JOURNAL_HEADER_BYTES;
+    return ECIF_OK;
+}
+
+static int open_common(const char *path, bool writable,
+                       ecif_journal_identity_t *found, ecif_journal_t **out,
+                       char *err, size_t errlen)
+{
+    ecif_journal_t *j = calloc(1, sizeof(*j));
+    ecif_journal_identity_t ignored;
+    int rc;
+
+    *out = NULL;
+    if (found == NULL)
+        found = &ignored;
+    if (j == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    snprintf(j->path, sizeof(j->path), "%s", path);
+    j->writable = writable;
+    j->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (j->fd < 0) {
+        rc = ecif_fail(errno == ENOENT ? ECIF_ENOTFOUND : ECIF_EIO, err, errlen,
+                       "cannot open journal '%s': %s", path, strerror(errno));
+        goto fail;
+    }
+    if ((rc = read_file(j, err, errlen)) != ECIF_OK ||
+        (rc = decode_header(j->data, j->size, path, found, err, errlen)) !=
+            ECIF_OK)
+        goto fail;
+    *out = j;
+    return ECIF_OK;
+fail:
+    ecif_journal_close(j);
+    return rc;
+}
+
+int ecif_journal_open(const char *path, const ecif_journal_identity_t *id,
+                      ecif_journal_t **out, char *err, size_t errlen)
+{
+    ecif_journal_identity_t found;
+    int rc;
+
+    if (access(path, F_OK) != 0 && errno == ENOENT) {
+        rc = create_journal(path, id, err, errlen);
+        if (rc != ECIF_OK)
+            return rc;
+    }
+    rc = open_common(path, true, &found, out, err, errlen);
+    if (rc != ECIF_OK)
+        return rc;
+    if (found.snapshot_crc != id->snapshot_crc ||
+        found.snapshot_bytes != id->snapshot_bytes) {
+        ecif_journal_close(*out);
+        *out = NULL;
+        return ecif_fail(
+            ECIF_ECORRUPT, err, errlen,
+            "journal '%s' belongs to another snapshot (one of "
+            "%llu bytes with header checksum %08x); this one "
+            "has %llu bytes and checksum %08x",
+            path, (unsigned long long)found.snapshot_bytes, found.snapshot_crc,
+            (unsigned long long)id->snapshot_bytes, id->snapshot_crc);
+    }
+    return ECIF_OK;
+}
+
+int ecif_journal_open_read(const char *path, ecif_journal_identity_t *id,
+                           ecif_journal_t **out, char *err, size_t errlen)
+{
+    return open_common(path, false, id, out, err, errlen);
+}
+
+void ecif_journal_close(ecif_journal_t *j)
+{
+    if (j == NULL)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    if (j->key_strings != NULL)
+        free_entry_strings(j);
+    free(j->reason);
+    free(j->key_strings);
+    free(j->keys);
+    free(j->data);
+    free(j);
+}
+
+/* Ends the journal at the current offset, cutting a torn entry away. */
+static int end_entries(ecif_journal_t *j, uint64_t *torn_bytes, char *err,
+                       size_t errlen)
+{
+    uint64_t torn = j->size - j->offset;
+
+    j->read_done = true;
+    if (torn_bytes != NULL)
+        *torn_bytes = torn;
+    if (torn == 0 || !j->writable)
+        return 0;
+    if (ftruncate(j->fd, (off_t)j->offset) != 0 || fdatasync(j->fd) != 0)
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "truncating the torn end of journal '%s' failed: %s",
+                         j->path, strerror(errno));
+    j->size = j->offset;
+    return 0;
+}
+
+int ecif_journal_next(ecif_journal_t *j, ecif_journal_entry_t *entry,
+                      uint64_t *torn_bytes, char *err, size_t errlen)
+{
+    if (torn_bytes != NULL)
+        *torn_bytes = 0;
+    if (j->read_done)
+        return 0;
+
+    uint64_t left = j->size - j->offset;
+    if (left < ECIF_JOURNAL_FRAME_BYTES)
+        return end_entries(j, torn_bytes, err, errlen);
+    const uint8_t *frame = j->data + j->offset;
+    uint32_t len = get_u32(frame);
+    uint32_t crc = get_u32(frame + 4);
+    /* NOTE: a length field damaged in place also reads as a torn end when
+     * it points past the end of the file. */
+    if (len > left - ECIF_JOURNAL_FRAME_BYTES)
+        return end_entries(j, torn_bytes, err, errlen);
+    const uint8_t *body = frame + ECIF_JOURNAL_FRAME_BYTES;
+    bool last = len == left - ECIF_JOURNAL_FRAME_BYTES;
+    if (ecif_crc32c(0, body, len) != crc) {
+        if (last)
+            return end_entries(j, torn_bytes, err, errlen);
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "journal '%s': checksum mismatch in the entry at "
+                         "byte offset %llu, with entries after it",
+                         j->path, (unsigned long long)j->offset);
+    }
+    if (!decode_body(j, body, len, entry))
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "journal '%s': invalid entry at byte offset %llu",
+                         j->path, (unsigned long long)j->offset);
+    if (entry->sequence != j->sequence + 1)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "journal '%s': entry at byte offset %llu has "
+                         "sequence %llu, expected %llu",
+                         j->path, (unsigned long long)j->offset,
+                         (unsigned long long)entry->sequence,
+                         (unsigned long long)(j->sequence + 1));
+    j->sequence = entry->sequence;
+    j->offset += ECIF_JOURNAL_FRAME_BYTES + len;
+    return 1;
+}
+
+int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
+                        char *err, size_t errlen)
+{
+    if (!j->writable || !j->read_done)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "journal '%s' is not open for appending", j->path);
+    if (entry->key_count > ECIF_JOURNAL_MAX_KEYS)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "records: %u keys, at most %u", entry->key_count,
+                         ECIF_JOURNAL_MAX_KEYS);
+    if (entry->reason != NULL &&
+        strlen(entry->reason) > ECIF_JOURNAL_MAX_REASON)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "reason: %zu bytes, at most %u", strlen(entry->reason),
+                         ECIF_JOURNAL_MAX_REASON);
+
+    size_t cap = ECIF_JOURNAL_FRAME_BYTES + ECIF_JOURNAL_MAX_BODY;
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    entry->sequence = j->sequence + 1;
+    size_t len = ecif_journal_encode(entry, buf + ECIF_JOURNAL_FRAME_BYTES,
+                                     cap - ECIF_JOURNAL_FRAME_BYTES);
+    if (len == 0) {
+        free(buf);
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "records: a source key is longer than %u bytes",
+                         ECIF_MAX_FIELD_BYTES);
+    }
+    put_u32(buf, (uint32_t)len);
+    put_u32(buf + 4, ecif_crc32c(0, buf + ECIF_JOURNAL_FRAME_BYTES, len));
+
+    int rc =
+        write_all(j->fd, buf, ECIF_JOURNAL_FRAME_BYTES + len, (off_t)j->size);
+    if (rc == 0 && fdatasync(j->fd) != 0)
+        rc = -errno;
+    free(buf);
+    if (rc != 0) {
+        /* Leave no partial entry behind for the next append to follow. */
+        if (ftruncate(j->fd, (off_t)j->size) != 0) {
+            /* The torn bytes are cut away at the next open. */
+        }
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "appending to journal '%s' failed: %s", j->path,
+                         strerror(-rc));
+    }
+    j->size += ECIF_JOURNAL_FRAME_BYTES + len;
+    j->offset = j->size;
+    j->sequence = entry->sequence;
+    return ECIF_OK;
+}
+
+uint64_t ecif_journal_last_sequence(const ecif_journal_t *j)
+{
+    return j->sequence;
+}

@@ -1,0 +1,130 @@
+/*
+ * The corrections journal: an append-only file of the manual corrections
+ * (merge, split, not-same) made on top of one snapshot.
+ *
+ * The file starts with a 32-byte header that names the snapshot it belongs
+ * to (that snapshot's header checksum and size), so a journal is never
+ * replayed over another snapshot. Entries follow one after another; each
+ * is framed by its body length and the CRC-32C of the body, and carries a
+ * sequence number one higher than the entry before it. The layout is in
+ * engine/CORRECTIONS.md.
+ *
+ * Entries name customers by number and records by source key, never by
+ * in-memory id, so they stay meaningful after a re-import. A journal is
+ * used by one thread at a time; the caller serializes appends.
+ */
+#ifndef ECIF_JOURNAL_H
+#define ECIF_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define ECIF_JOURNAL_MAGIC   "ECIFJRNL"
+#define ECIF_JOURNAL_VERSION 1
+/* Bytes of the file header. */
+#define ECIF_JOURNAL_HEADER_BYTES 32
+/* Bytes that frame each entry: body length and body CRC-32C. */
+#define ECIF_JOURNAL_FRAME_BYTES 8
+/* Largest body accepted: a split of ECIF_JOURNAL_MAX_KEYS keys fits. */
+#define ECIF_JOURNAL_MAX_BODY (1u << 20)
+/* Most source keys one split may name. */
+#define ECIF_JOURNAL_MAX_KEYS 1024
+/* Most bytes of a correction's reason. */
+#define ECIF_JOURNAL_MAX_REASON 256
+
+typedef enum ecif_correction_kind {
+    ECIF_CORRECTION_MERGE = 1,
+    ECIF_CORRECTION_SPLIT = 2,
+    ECIF_CORRECTION_NOT_SAME = 3,
+} ecif_correction_kind_t;
+
+typedef struct ecif_source_key {
+    const char *source_system;
+    const char *source_id;
+} ecif_source_key_t;
+
+/*
+ * One correction. customer_b is 0 for a split; keys and key_count are
+ * only set for a split. In an entry read from a file, the strings point
+ * into storage the journal owns until the next read call or close.
+ */
+typedef struct ecif_journal_entry {
+    uint64_t sequence;
+    ecif_correction_kind_t kind;
+    uint64_t customer_a; /* the digits of the customer number */
+    uint64_t customer_b;
+    const char *reason;
+    const ecif_source_key_t *keys;
+    uint32_t key_count;
+} ecif_journal_entry_t;
+
+typedef struct ecif_journal ecif_journal_t;
+
+/* Which snapshot a journal belongs to. */
+typedef struct ecif_journal_identity {
+    uint32_t snapshot_crc;   /* header_crc of the snapshot */
+    uint64_t snapshot_bytes; /* file size of the snapshot */
+} ecif_journal_identity_t;
+
+/* Fills *id with the identity of a store loaded from a snapshot file. */
+void ecif_journal_identity_of(const ecif_store_t *store,
+                              ecif_journal_identity_t *id);
+
+/*
+ * Opens the journal at path for reading and appending, creating it with
+ * a header for id when it does not exist. An existing journal must carry
+ * the same identity. Call ecif_journal_next until it returns 0 before
+ * appending: reading finds the end of the last whole entry.
+ *
+ * Returns ECIF_OK, ECIF_EIO (errno text in err), ECIF_ECORRUPT (bad
+ * header, or a journal of another snapshot) or ECIF_ENOMEM.
+ */
+int ecif_journal_open(const char *path, const ecif_journal_identity_t *id,
+                      ecif_journal_t **out, char *err, size_t errlen);
+
+/*
+ * Opens the journal at path read-only, accepting any identity (which is
+ * written to *id). Appending to it fails. Returns as ecif_journal_open,
+ * and ECIF_ENOTFOUND when the file does not exist.
+ */
+int ecif_journal_open_read(const char *path, ecif_journal_identity_t *id,
+                           ecif_journal_t **out, char *err, size_t errlen);
+
+/* Closes the journal. Accepts NULL. */
+void ecif_journal_close(ecif_journal_t *journal);
+
+/*
+ * Reads the next entry into *entry. Returns 1 with an entry, 0 at the end
+ * of the journal, or ECIF_ECORRUPT when an entry that whole entries
+ * follow fails its checksum, its sequence or its layout (err names the
+ * byte offset). A torn last entry, as a crash in the middle of an append
+ * leaves it, ends the journal: an append-mode journal truncates it away
+ * and sets *torn_bytes to the bytes removed (torn_bytes may be NULL).
+ */
+int ecif_journal_next(ecif_journal_t *journal, ecif_journal_entry_t *entry,
+                      uint64_t *torn_bytes, char *err, size_t errlen);
+
+/*
+ * Appends an entry with the next sequence number (written back to
+ * entry->sequence) and fsyncs the file before it returns. Returns ECIF_OK,
+ * ECIF_EINVAL (too many keys, a reason or key too long; err names which),
+ * or ECIF_EIO. A failed append leaves the file as it was, truncating any
+ * partly written bytes.
+ */
+int ecif_journal_append(ecif_journal_t *journal, ecif_journal_entry_t *entry,
+                        char *err, size_t errlen);
+
+/* Returns the sequence number of the last entry read or appended. */
+uint64_t ecif_journal_last_sequence(const ecif_journal_t *journal);
+
+/*
+ * Encodes an entry body into buf (capacity cap) and returns its length, or
+ * 0 when it does not fit or breaks a limit. Exposed for tests of the
+ * framing.
+ */
+size_t ecif_journal_encode(const ecif_journal_entry_t *entry, uint8_t *buf,
+                           size_t cap);
+
+#endif

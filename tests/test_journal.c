@@ -1,0 +1,344 @@
+/*
+ * Unit tests of the corrections journal file: entries read back as they
+ * were appended, with sequence numbers; a torn last entry is cut away; a
+ * damaged entry with entries after it is an error naming its offset; a
+ * journal of another snapshot is rejected; limits are enforced.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "status.h"
+#include "unit.h"
+
+static char scratch[512];
+static const ecif_journal_identity_t identity = {0x1234abcd, 4096};
+
+static void scratch_init(void)
+{
+    const char *base = getenv("ECIF_TEST_TMPDIR");
+    char cmd[600];
+
+    snprintf(scratch, sizeof(scratch), "%s/test_journal.d",
+             base != NULL ? base : "/tmp");
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+    if (system(cmd) != 0 || mkdir(scratch, 0755) != 0) {
+        perror(scratch);
+        exit(1);
+    }
+}
+
+static const char *scratch_path(const char *name)
+{
+    static char path[600];
+    snprintf(path, sizeof(path), "%s/%s", scratch, name);
+    return path;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Writes three entries (merge, split of two keys, not-same) to path and
+ * returns the file size after each in sizes. */
+static void write_three(const char *path, long sizes[3])
+{
+    ecif_journal_t *j = NULL;
+    char err[256];
+    uint64_t torn = 0;
+    ecif_journal_entry_t e;
+    static const ecif_source_key_t keys[2] = {{"crm", "42"}, {"core", "7"}};
+
+    unlink(path);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, &torn, err, sizeof(err)), 0);
+
+    ecif_journal_entry_t merge = {.kind = ECIF_CORRECTION_MERGE,
+                                  .customer_a = 3,
+                                  .customer_b = 9,
+                                  .reason = "duplicate after review"};
+    ecif_journal_entry_t split = {.kind = ECIF_CORRECTION_SPLIT,
+                                  .customer_a = 3,
+                                  .reason = "two people",
+                                  .keys = keys,
+                                  .key_count = 2};
+    ecif_journal_entry_t not_same = {.kind = ECIF_CORRECTION_NOT_SAME,
+                                     .customer_a = 3,
+                                     .customer_b = 12,
+                                     .reason = ""};
+    CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
+    sizes[0] = file_size(path);
+    CHECK_INT(ecif_journal_append(j, &split, err, sizeof(err)), ECIF_OK);
+    sizes[1] = file_size(path);
+    CHECK_INT(ecif_journal_append(j, &not_same, err, sizeof(err)), ECIF_OK);
+    sizes[2] = file_size(path);
+    CHECK_INT(merge.sequence, 1);
+    CHECK_INT(split.sequence, 2);
+    CHECK_INT(not_same.sequence, 3);
+    ecif_journal_close(j);
+}
+
+static void test_journal_round_trip(void)
+{
+    const char *path = scratch_path("round.journal");
+    long sizes[3];
+    ecif_journal_t *j = NULL;
+    ecif_journal_entry_t e;
+    uint64_t torn = 99;
+    char err[256];
+
+    write_three(path, sizes);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, &torn, err, sizeof(err)), 1);
+    CHECK_INT(e.sequence, 1);
+    CHECK_INT(e.kind, ECIF_CORRECTION_MERGE);
+    CHECK_INT(e.customer_a, 3);
+    CHECK_INT(e.customer_b, 9);
+    CHECK_STR(e.reason, "duplicate after review");
+    CHECK_INT(e.key_count, 0);
+    CHECK_INT(ecif_journal_next(j, &e, &torn, err, sizeof(err)), 1);
+    CHECK_INT(e.kind, ECIF_CORRECTION_SPLIT);
+    CHECK_INT(e.key_count, 2);
+    if (e.key_count == 2) {
+        CHECK_STR(e.keys[0].source_system, "crm");
+        CHECK_STR(e.keys[0].source_id, "42");
+        CHECK_STR(e.keys[1].source_system, "core");
+        CHECK_STR(e.keys[1].source_id, "7");
+    }
+    CHECK_INT(ecif_journal_next(j, &e, &torn, err, sizeof(err)), 1);
+    CHECK_INT(e.kind, ECIF_CORRECTION_NOT_SAME);
+    CHECK_INT(e.customer_b, 12);
+    CHECK_STR(e.reason, "");
+    CHECK_INT(ecif_journal_next(j, &e, &torn, err, sizeof(err)), 0);
+    CHECK_INT(torn, 0);
+    CHECK_INT(ecif_journal_last_sequence(j), 3);
+
+    /* Appending after a reopen continues the sequence. */
+    ecif_journal_entry_t more = {.kind = ECIF_CORRECTION_NOT_SAME,
+                                 .customer_a = 1,
+                                 .customer_b = 2,
+                                 .reason = "x"};
+    CHECK_INT(ecif_journal_append(j, &more, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(more.sequence, 4);
+    ecif_journal_close(j);
+}
+
+static void test_journal_torn_tail_every_byte(void)
+{
+    const char *path = scratch_path("torn.journal");
+    long sizes[3];
+
+    write_three(path, sizes);
+    /* Cut the last entry at every length short of whole. */
+    for (long cut = sizes[1] + 1; cut < sizes[2]; cut++) {
+        ecif_journal_t *j = NULL;
+        ecif_journal_entry_t e;
+        uint64_t torn = 0;
+        char err[256];
+        int n = 0, rc;
+
+        write_three(path, sizes);
+        CHECK(truncate(path, cut) == 0);
+        CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+                  ECIF_OK);
+        if (j == NULL)
+            return;
+        while ((rc = ecif_journal_next(j, &e, &torn, err, sizeof(err))) == 1)
+            n++;
+        CHECK_INT(rc, 0);
+        CHECK_INT(n, 2);
+        CHECK_INT(torn, cut - sizes[1]);
+        ecif_journal_close(j);
+        CHECK_INT(file_size(path), sizes[1]);
+    }
+}
+
+static void test_journal_torn_tail_garbage(void)
+{
+    const char *path = scratch_path("garbage.journal");
+    long sizes[3];
+    ecif_journal_t *j = NULL;
+    ecif_journal_entry_t e;
+    uint64_t torn = 0;
+    char err[256];
+    int n = 0, rc;
+
+    write_three(path, sizes);
+    /* A whole-length last entry whose body was not all written. */
+    int fd = open(path, O_WRONLY);
+    CHECK(fd >= 0);
+    CHECK(pwrite(fd, "\xff\xff\xff\xff", 4, sizes[2] - 4) == 4);
+    close(fd);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    while ((rc = ecif_journal_next(j, &e, &torn, err, sizeof(err))) == 1)
+        n++;
+    CHECK_INT(rc, 0);
+    CHECK_INT(n, 2);
+    CHECK_INT(torn, sizes[2] - sizes[1]);
+    ecif_journal_close(j);
+}
+
+static void test_journal_corrupt_middle_entry(void)
+{
+    const char *path = scratch_path("middle.journal");
+    long sizes[3];
+    ecif_journal_t *j = NULL;
+    ecif_journal_entry_t e;
+    char err[256], expect[64];
+    int rc;
+
+    write_three(path, sizes);
+    /* Flip a byte inside the second entry's body. */
+    int fd = open(path, O_RDWR);
+    unsigned char byte;
+    CHECK(pread(fd, &byte, 1, sizes[0] + 20) == 1);
+    byte ^= 0x40;
+    CHECK(pwrite(fd, &byte, 1, sizes[0] + 20) == 1);
+    close(fd);
+
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    rc = ecif_journal_next(j, &e, NULL, err, sizeof(err));
+    CHECK_INT(rc, ECIF_ECORRUPT);
+    snprintf(expect, sizeof(expect), "byte offset %ld", sizes[0]);
+    CHECK(strstr(err, expect) != NULL);
+    ecif_journal_close(j);
+    CHECK_INT(file_size(path), sizes[2]);
+}
+
+static void test_journal_other_snapshot(void)
+{
+    const char *path = scratch_path("other.journal");
+    long sizes[3];
+    ecif_journal_t *j = NULL;
+    ecif_journal_identity_t other = {identity.snapshot_crc + 1,
+                                     identity.snapshot_bytes};
+    ecif_journal_identity_t found;
+    char err[256];
+
+    write_three(path, sizes);
+    CHECK_INT(ecif_journal_open(path, &other, &j, err, sizeof(err)),
+              ECIF_ECORRUPT);
+    CHECK(j == NULL);
+    CHECK(strstr(err, "another snapshot") != NULL);
+    CHECK_INT(ecif_journal_open_read(path, &found, &j, err, sizeof(err)),
+              ECIF_OK);
+    CHECK_INT(found.snapshot_crc, identity.snapshot_crc);
+    CHECK_INT(found.snapshot_bytes, identity.snapshot_bytes);
+    ecif_journal_close(j);
+}
+
+static void test_journal_bad_header(void)
+{
+    const char *path = scratch_path("header.journal");
+    ecif_journal_t *j = NULL;
+    char err[256];
+
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("not a journal at all, just some text", f);
+    fclose(f);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_ECORRUPT);
+    CHECK(strstr(err, "not a corrections journal") != NULL);
+    CHECK_INT(ecif_journal_open_read(scratch_path("missing"), NULL, &j, err,
+                                     sizeof(err)),
+              ECIF_ENOTFOUND);
+}
+
+static void test_journal_read_only_keeps_torn_tail(void)
+{
+    const char *path = scratch_path("readonly.journal");
+    long sizes[3];
+    ecif_journal_t *j = NULL;
+    ecif_journal_identity_t found;
+    ecif_journal_entry_t e;
+    uint64_t torn = 0;
+    char err[256];
+
+    write_three(path, sizes);
+    CHECK(truncate(path, sizes[2] - 3) == 0);
+    CHECK_INT(ecif_journal_open_read(path, &found, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    while (ecif_journal_next(j, &e, &torn, err, sizeof(err)) == 1)
+        ;
+    CHECK_INT(torn, sizes[2] - 3 - sizes[1]);
+    CHECK_INT(file_size(path), sizes[2] - 3);
+    ecif_journal_entry_t more = {
+        .kind = ECIF_CORRECTION_MERGE, .customer_a = 1, .customer_b = 2};
+    CHECK_INT(ecif_journal_append(j, &more, err, sizeof(err)), ECIF_EINVAL);
+    ecif_journal_close(j);
+}
+
+static void test_journal_limits(void)
+{
+    const char *path = scratch_path("limits.journal");
+    ecif_journal_t *j = NULL;
+    ecif_journal_entry_t e;
+    char err[256], reason[ECIF_JOURNAL_MAX_REASON + 2];
+    char long_id[ECIF_MAX_FIELD_BYTES + 2];
+
+    unlink(path);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    /* Appending before the entries were read is refused. */
+    ecif_journal_entry_t merge = {
+        .kind = ECIF_CORRECTION_MERGE, .customer_a = 1, .customer_b = 2};
+    CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_EINVAL);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+
+    memset(reason, 'r', sizeof(reason) - 1);
+    reason[sizeof(reason) - 1] = '\0';
+    merge.reason = reason;
+    CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(strstr(err, "reason") != NULL);
+
+    memset(long_id, '9', sizeof(long_id) - 1);
+    long_id[sizeof(long_id) - 1] = '\0';
+    ecif_source_key_t key = {"crm", long_id};
+    ecif_journal_entry_t split = {.kind = ECIF_CORRECTION_SPLIT,
+                                  .customer_a = 1,
+                                  .reason = "",
+                                  .keys = &key,
+                                  .key_count = 1};
+    CHECK_INT(ecif_journal_append(j, &split, err, sizeof(err)), ECIF_EINVAL);
+    CHECK_INT(file_size(path), ECIF_JOURNAL_HEADER_BYTES);
+    ecif_journal_close(j);
+}
+
+int main(void)
+{
+    scratch_init();
+    RUN(test_journal_round_trip);
+    RUN(test_journal_torn_tail_every_byte);
+    RUN(test_journal_torn_tail_garbage);
+    RUN(test_journal_corrupt_middle_entry);
+    RUN(test_journal_other_snapshot);
+    RUN(test_journal_bad_header);
+    RUN(test_journal_read_only_keeps_torn_tail);
+    RUN(test_journal_limits);
+    return unit_report();
+}
