@@ -27,6 +27,8 @@ const char *ecif_status_str(int status)
         return "limit exceeded";
     case ECIF_EEXIST:
         return "already exists";
+    case ECIF_ECONFLICT:
+        return "conflicts with the current state";
     default:
         return "unknown status";
     }

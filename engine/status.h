@@ -18,6 +18,7 @@ enum {
     ECIF_EIO = -6,       /* a read, write or sync failed; errno is kept */
     ECIF_ELIMIT = -7,    /* a configured limit was exceeded */
     ECIF_EEXIST = -8,    /* a record with the same key was already added */
+    ECIF_ECONFLICT = -9, /* a request contradicts the current state */
 };
 
 /* Returns a static, lower-case name for a status code ("invalid argument"). */
