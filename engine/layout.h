@@ -191,6 +191,14 @@ struct ecif_store {
     const struct number_redirect *history;
     uint64_t history_count;
     uint64_t next_customer_number;
+    /* Manual-correction constraints, sorted by (record_a, record_b). */
+    const struct correction_link *links;
+    uint64_t links_count;
+    /*
+     * The customer of each record when corrections moved records since
+     * the snapshot was written, or NULL: then rec_entry.customer holds.
+     */
+    const uint32_t *record_customers;
 };
 
 _Static_assert(sizeof(struct snap_header) == 64, "header is 64 bytes");
@@ -249,6 +257,26 @@ struct number_redirect {
 };
 
 _Static_assert(sizeof(struct number_redirect) == 16, "redirect is 16 bytes");
+
+/*
+ * A constraint between two records set by a manual correction: they must
+ * be in one customer (a merge, or the records a split moved together), or
+ * must never be (a split, a not-same). Every link holds in the store that
+ * carries it, so the set never contradicts itself.
+ */
+enum correction_link_kind {
+    LINK_MUST = 1,
+    LINK_CANNOT = 2,
+};
+
+struct correction_link {
+    uint32_t record_a; /* record_a < record_b */
+    uint32_t record_b;
+    uint32_t kind; /* enum correction_link_kind */
+    uint32_t pad;
+};
+
+_Static_assert(sizeof(struct correction_link) == 16, "link is 16 bytes");
 
 /* Returns the string at a pool offset. */
 static inline const char *store_str(const struct ecif_store *s, uint32_t off)

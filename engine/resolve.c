@@ -120,7 +120,8 @@ static bool score_candidates(const ecif_store_t *store, const match_view_t *qv,
         match_view_t rv;
         match_view_stored(store, cand->ids[i], &rv);
         scored[i].record = cand->ids[i];
-        scored[i].customer = store->records[cand->ids[i]].customer;
+        scored[i].customer =
+            ecif_store_record_customer(store, cand->ids[i]);
         scored[i].score = match_score(qv, &rv, evidence);
         strong |= scored[i].score >= STRONG_MATCH_SCORE;
     }

@@ -152,6 +152,8 @@ const char *ecif_store_customer_number(const ecif_store_t *s, uint32_t customer)
 
 uint32_t ecif_store_record_customer(const ecif_store_t *s, uint32_t record)
 {
+    if (s->record_customers != NULL)
+        return s->record_customers[record];
     return s->records[record].customer;
 }
 
