@@ -26,15 +26,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "client.h"
 #include "ecif/v1/customer_index.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
@@ -46,13 +44,6 @@
 #define BENCH_DEFAULT_WARMUP         200
 #define BENCH_DEFAULT_DEADLINE_MS    5000
 #define BENCH_MAX_ROUNDS             1000
-
-/* Regex groups a truth rule's replacement may use: \0 to \9. */
-#define TRUTH_MAX_GROUPS 10
-
-/* The built-in Febrl rule, in the s/REGEX/REPLACEMENT/ form. */
-#define TRUTH_FEBRL_REGEX       "^(rec-[0-9]+)-dup-[0-9]+$"
-#define TRUTH_FEBRL_REPLACEMENT "\\1-org"
 
 typedef struct bench_options {
     const char *server;
@@ -67,17 +58,6 @@ typedef struct bench_options {
     uint32_t warmup;
     uint32_t deadline_ms;
 } bench_options_t;
-
-/*
- * How to derive the true source_id from a query's source_id: either the
- * query's own source_id (same), or a POSIX extended regex that must match
- * it, and a replacement with \N group references.
- */
-typedef struct truth_rule {
-    bool same;
-    regex_t regex;
-    char *replacement;
-} truth_rule_t;
 
 /* One query: the packed ResolveRequest and the true source_id. */
 typedef struct bench_query {
@@ -100,15 +80,6 @@ typedef struct latency_samples {
     size_t count;
     uint64_t failed;
 } latency_samples_t;
-
-typedef struct latency_summary {
-    size_t count;
-    double p50_us;
-    double p90_us;
-    double p99_us;
-    double max_us;
-    double mean_us;
-} latency_summary_t;
 
 /* Verdict slots: the proto enum values 0 to 3. */
 #define BENCH_VERDICTS 4
@@ -180,40 +151,6 @@ static void bench_usage(FILE *out)
         "  --help                    show this text\n");
 }
 
-static bool parse_u32(const char *option, const char *text, uint32_t min,
-                      uint32_t max, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0 ||
-        v < min || v > max) {
-        fprintf(stderr,
-                "resolve_bench: invalid %s '%s': expected an integer from "
-                "%u to %u\n",
-                option, text, min, max);
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
-}
-
-static bool parse_format(const char *text, source_format_t *out)
-{
-    if (strcmp(text, "csv") == 0) {
-        *out = SOURCE_FORMAT_CSV;
-        return true;
-    }
-    if (strcmp(text, "jsonl") == 0) {
-        *out = SOURCE_FORMAT_JSONL;
-        return true;
-    }
-    fprintf(stderr,
-            "resolve_bench: invalid --format '%s': expected csv or jsonl\n",
-            text);
-    return false;
-}
-
 /* Returns -1 to go on, or the exit code: 0 after --help, 2 on a usage error. */
 static int parse_options(int argc, char **argv, bench_options_t *opts)
 {
@@ -270,25 +207,26 @@ static int parse_options(int argc, char **argv, bench_options_t *opts)
             opts->mapping = optarg;
             break;
         case OPT_FORMAT:
-            ok = parse_format(optarg, &opts->format);
+            ok = bench_parse_format("resolve_bench", optarg, &opts->format);
             break;
         case OPT_TRUTH:
             opts->truth = optarg;
             break;
         case OPT_MAX_CANDIDATES:
-            ok = parse_u32("--max-candidates", optarg, 1, 64,
-                           &opts->max_candidates);
+            ok = bench_parse_u32("resolve_bench", "--max-candidates", optarg, 1,
+                                 64, &opts->max_candidates);
             break;
         case OPT_ROUNDS:
-            ok = parse_u32("--rounds", optarg, 1, BENCH_MAX_ROUNDS,
-                           &opts->rounds);
+            ok = bench_parse_u32("resolve_bench", "--rounds", optarg, 1,
+                                 BENCH_MAX_ROUNDS, &opts->rounds);
             break;
         case OPT_WARMUP:
-            ok = parse_u32("--warmup", optarg, 0, 1000000, &opts->warmup);
+            ok = bench_parse_u32("resolve_bench", "--warmup", optarg, 0,
+                                 1000000, &opts->warmup);
             break;
         case OPT_DEADLINE_MS:
-            ok = parse_u32("--deadline-ms", optarg, 1, 3600 * 1000,
-                           &opts->deadline_ms);
+            ok = bench_parse_u32("resolve_bench", "--deadline-ms", optarg, 1,
+                                 3600 * 1000, &opts->deadline_ms);
             break;
         case OPT_JSON:
             opts->json = optarg;
@@ -326,186 +264,12 @@ static int parse_options(int argc, char **argv, bench_options_t *opts)
 /* ---- Truth rules -----------------------------------------------------------
  */
 
-/*
- * Splits "s/REGEX/REPLACEMENT/" into its two parts (malloc'd). A '/'
- * inside either part is written as "\/". Returns false when text does not
- * have that form.
- */
-static bool split_substitution(const char *text, char **regex, char **repl)
-{
-    size_t len = strlen(text);
-    if (len < 4 || text[0] != 's' || text[1] != '/' || text[len - 1] != '/')
-        return false;
-
-    char *parts[2] = {malloc(len), malloc(len)};
-    if (parts[0] == NULL || parts[1] == NULL) {
-        free(parts[0]);
-        free(parts[1]);
-        return false;
-    }
-    size_t part = 0;
-    size_t out = 0;
-    for (size_t i = 2; i < len - 1; i++) {
-        if (text[i] == '\\' && text[i + 1] == '/' && i + 1 < len - 1) {
-            parts[part][out++] = '/';
-            i++;
-        } else if (text[i] == '/' && part == 0) {
-            parts[0][out] = '\0';
-            part = 1;
-            out = 0;
-        } else if (text[i] == '/') {
-            part = 2; /* a third unescaped '/' */
-            break;
-        } else {
-            parts[part][out++] = text[i];
-        }
-    }
-    if (part != 1) {
-        free(parts[0]);
-        free(parts[1]);
-        return false;
-    }
-    parts[1][out] = '\0';
-    *regex = parts[0];
-    *repl = parts[1];
-    return true;
-}
-
-static bool truth_rule_compile(truth_rule_t *rule, const char *regex_text,
-                               const char *replacement)
-{
-    int rc = regcomp(&rule->regex, regex_text, REG_EXTENDED);
-    if (rc != 0) {
-        char msg[256];
-        regerror(rc, &rule->regex, msg, sizeof(msg));
-        fprintf(stderr, "resolve_bench: invalid truth regex '%s': %s\n",
-                regex_text, msg);
-        return false;
-    }
-    rule->replacement = strdup(replacement);
-    if (rule->replacement == NULL) {
-        regfree(&rule->regex);
-        fprintf(stderr, "resolve_bench: out of memory\n");
-        return false;
-    }
-    return true;
-}
-
-/* Parses a --truth rule: febrl, same, or s/REGEX/REPLACEMENT/. */
-static bool truth_rule_init(truth_rule_t *rule, const char *text)
-{
-    memset(rule, 0, sizeof(*rule));
-    if (strcmp(text, "same") == 0) {
-        rule->same = true;
-        return true;
-    }
-    if (strcmp(text, "febrl") == 0)
-        return truth_rule_compile(rule, TRUTH_FEBRL_REGEX,
-                                  TRUTH_FEBRL_REPLACEMENT);
-
-    char *regex_text = NULL;
-    char *replacement = NULL;
-    if (!split_substitution(text, &regex_text, &replacement)) {
-        fprintf(stderr,
-                "resolve_bench: invalid --truth '%s': expected febrl, same "
-                "or s/REGEX/REPLACEMENT/\n",
-                text);
-        return false;
-    }
-    bool ok = truth_rule_compile(rule, regex_text, replacement);
-    free(regex_text);
-    free(replacement);
-    return ok;
-}
-
-static void truth_rule_fini(truth_rule_t *rule)
-{
-    if (!rule->same && rule->replacement != NULL) {
-        regfree(&rule->regex);
-        free(rule->replacement);
-    }
-}
-
-/*
- * Returns the true source_id for a query's source_id (malloc'd), or NULL
- * when the rule does not match the whole id or memory runs out.
- */
-static char *truth_rule_apply(const truth_rule_t *rule, const char *id)
-{
-    if (rule->same)
-        return strdup(id);
-
-    regmatch_t groups[TRUTH_MAX_GROUPS];
-    if (regexec(&rule->regex, id, TRUTH_MAX_GROUPS, groups, 0) != 0)
-        return NULL;
-    if (groups[0].rm_so != 0 || (size_t)groups[0].rm_eo != strlen(id))
-        return NULL;
-
-    size_t cap = strlen(rule->replacement) + 1;
-    for (const char *p = rule->replacement; *p; p++) {
-        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9')
-            cap += strlen(id);
-    }
-    char *out = malloc(cap);
-    if (out == NULL)
-        return NULL;
-
-    size_t len = 0;
-    for (const char *p = rule->replacement; *p; p++) {
-        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9') {
-            const regmatch_t *g = &groups[p[1] - '0'];
-            if (g->rm_so >= 0) {
-                size_t n = (size_t)(g->rm_eo - g->rm_so);
-                memcpy(out + len, id + g->rm_so, n);
-                len += n;
-            }
-            p++;
-        } else {
-            out[len++] = *p;
-        }
-    }
-    out[len] = '\0';
-    return out;
-}
-
 /* ---- Queries ---------------------------------------------------------------
  */
 
-/*
- * Packs a ResolveRequest for rec without its source_system and source_id.
- * Returns the malloc'd bytes, or NULL when memory runs out.
- */
-static uint8_t *pack_resolve_request(const ecif_record_t *rec,
-                                     uint32_t max_candidates, size_t *len)
-{
-    Ecif__V1__Record record = ECIF__V1__RECORD__INIT;
-    record.name = (char *)(rec->name ? rec->name : "");
-    record.given_name = (char *)(rec->given_name ? rec->given_name : "");
-    record.family_name = (char *)(rec->family_name ? rec->family_name : "");
-    record.id_type = (char *)(rec->id_type ? rec->id_type : "");
-    record.id_number = (char *)(rec->id_number ? rec->id_number : "");
-    record.dob = (char *)(rec->dob ? rec->dob : "");
-    record.gender = (char *)(rec->gender ? rec->gender : "");
-    record.n_phones = rec->n_phones;
-    record.phones = (char **)rec->phones;
-    record.n_emails = rec->n_emails;
-    record.emails = (char **)rec->emails;
-    record.n_addresses = rec->n_addresses;
-    record.addresses = (char **)rec->addresses;
-
-    Ecif__V1__ResolveRequest req = ECIF__V1__RESOLVE_REQUEST__INIT;
-    req.record = &record;
-    req.max_candidates = max_candidates;
-
-    *len = protobuf_c_message_get_packed_size(&req.base);
-    uint8_t *buf = malloc(*len > 0 ? *len : 1);
-    if (buf != NULL)
-        protobuf_c_message_pack(&req.base, buf);
-    return buf;
-}
-
 static bool queries_append(bench_queries_t *qs, const source_row_t *row,
-                           const truth_rule_t *rule, uint32_t max_candidates)
+                           const bench_truth_rule_t *rule,
+                           uint32_t max_candidates)
 {
     if (qs->count == qs->cap) {
         size_t cap = qs->cap ? qs->cap * 2 : 1024;
@@ -518,9 +282,9 @@ static bool queries_append(bench_queries_t *qs, const source_row_t *row,
     bench_query_t *q = &qs->items[qs->count];
     const char *id = row->record.source_id ? row->record.source_id : "";
     q->source_id = strdup(id);
-    q->truth_id = truth_rule_apply(rule, id);
-    q->request =
-        pack_resolve_request(&row->record, max_candidates, &q->request_len);
+    q->truth_id = bench_truth_rule_apply(rule, id);
+    q->request = bench_pack_resolve_request(&row->record, max_candidates,
+                                            &q->request_len);
     if (q->source_id == NULL || q->request == NULL) {
         free(q->source_id);
         free(q->truth_id);
@@ -541,9 +305,21 @@ static void queries_fini(bench_queries_t *qs)
     free(qs->items);
 }
 
-static void source_warning(void *arg, const char *path, const char *message)
+/* State of queries_load while the shared reader calls queries_add. */
+typedef struct queries_loader {
+    bench_queries_t *qs;
+    const bench_truth_rule_t *rule;
+    uint32_t max_candidates;
+} queries_loader_t;
+
+static bool queries_add(void *arg, const source_row_t *row)
 {
-    fprintf(stderr, "%s: warning: %s\n", path, message);
+    queries_loader_t *loader = arg;
+    if (queries_append(loader->qs, row, loader->rule, loader->max_candidates))
+        return true;
+    fprintf(stderr, "resolve_bench: out of memory at query %zu\n",
+            loader->qs->count + 1);
+    return false;
 }
 
 /*
@@ -552,59 +328,20 @@ static void source_warning(void *arg, const char *path, const char *message)
  * read or memory runs out.
  */
 static bool queries_load(const bench_options_t *opts, const mapping_t *mapping,
-                         const truth_rule_t *rule, bench_queries_t *qs)
+                         const bench_truth_rule_t *rule, bench_queries_t *qs)
 {
-    source_options_t sopts = {
-        .format = opts->format,
-        .mapping = mapping,
-        .warn = source_warning,
+    queries_loader_t loader = {
+        .qs = qs,
+        .rule = rule,
+        .max_candidates = opts->max_candidates,
     };
-    char err[512];
-    source_t *src = NULL;
-    if (source_open(opts->queries, MAPPING_RECORDS, &sopts, &src, err,
-                    sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "resolve_bench: cannot open the queries: %s\n", err);
-        return false;
-    }
-
-    bool ok = true;
-    for (;;) {
-        source_row_t row;
-        int rc = source_next(src, &row, err, sizeof(err));
-        if (rc == 0)
-            break;
-        if (rc == ECIF_EINVAL) {
-            fprintf(stderr, "%s:%llu: row skipped: %s\n", opts->queries,
-                    (unsigned long long)row.line, err);
-            qs->rows_rejected++;
-            continue;
-        }
-        if (rc < 0) {
-            fprintf(stderr, "resolve_bench: reading %s failed: %s\n",
-                    opts->queries, err);
-            ok = false;
-            break;
-        }
-        if (!queries_append(qs, &row, rule, opts->max_candidates)) {
-            fprintf(stderr, "resolve_bench: out of memory at query %zu\n",
-                    qs->count + 1);
-            ok = false;
-            break;
-        }
-    }
-    source_close(src);
-    return ok;
+    return bench_read_queries("resolve_bench", opts->queries, opts->format,
+                              mapping, true, queries_add, &loader,
+                              &qs->rows_rejected);
 }
 
 /* ---- Calls -----------------------------------------------------------------
  */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static bool samples_init(latency_samples_t *s, size_t cap)
 {
@@ -624,10 +361,10 @@ static bool timed_call(ecif_client_t *client, const char *method,
                        ecif_client_result_t *result, uint64_t *elapsed_ns,
                        bench_run_t *run)
 {
-    uint64_t start = now_ns();
+    uint64_t start = bench_now_ns();
     int rc =
         ecif_client_call(client, method, request, len, deadline_ms, result);
-    *elapsed_ns = now_ns() - start;
+    *elapsed_ns = bench_now_ns() - start;
     if (rc == ECIF_OK && result->status == GRPC_STATUS_OK)
         return true;
 
@@ -823,47 +560,7 @@ static bool bench_execute(ecif_client_t *client, const bench_options_t *opts,
 /* ---- Figures ---------------------------------------------------------------
  */
 
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted samples, in microseconds. */
-static double percentile_us(const uint64_t *sorted, size_t n, double p)
-{
-    if (n == 0)
-        return 0.0;
-    size_t rank = (size_t)ceil(p * (double)n);
-    if (rank < 1)
-        rank = 1;
-    return (double)sorted[rank - 1] / 1000.0;
-}
-
-static latency_summary_t summarize(latency_samples_t *s)
-{
-    latency_summary_t sum = {.count = s->count};
-    if (s->count == 0)
-        return sum;
-    qsort(s->ns, s->count, sizeof(*s->ns), compare_u64);
-    double total = 0.0;
-    for (size_t i = 0; i < s->count; i++)
-        total += (double)s->ns[i];
-    sum.p50_us = percentile_us(s->ns, s->count, 0.50);
-    sum.p90_us = percentile_us(s->ns, s->count, 0.90);
-    sum.p99_us = percentile_us(s->ns, s->count, 0.99);
-    sum.max_us = (double)s->ns[s->count - 1] / 1000.0;
-    sum.mean_us = total / (double)s->count / 1000.0;
-    return sum;
-}
-
-static double share(uint64_t part, uint64_t whole)
-{
-    return whole > 0 ? (double)part / (double)whole : 0.0;
-}
-
-static void print_latency(const char *label, const latency_summary_t *s,
+static void print_latency(const char *label, const bench_latency_t *s,
                           uint64_t failed)
 {
     printf("  %-8s n=%-7zu p50 %8.1f  p90 %8.1f  p99 %8.1f  max %9.1f  "
@@ -874,8 +571,8 @@ static void print_latency(const char *label, const latency_summary_t *s,
 
 static void print_summary(const bench_options_t *opts,
                           const bench_queries_t *qs, const bench_run_t *run,
-                          const latency_summary_t *resolve,
-                          const latency_summary_t *health)
+                          const bench_latency_t *resolve,
+                          const bench_latency_t *health)
 {
     const accuracy_t *a = &run->accuracy;
     printf("queries   %zu read from %s (%llu rows skipped), %llu scored, "
@@ -883,8 +580,8 @@ static void print_summary(const bench_options_t *opts,
            qs->count, opts->queries, (unsigned long long)qs->rows_rejected,
            (unsigned long long)a->scored, (unsigned long long)a->no_truth);
     printf("accuracy  hit@1 %.4f  hit@%u %.4f  MRR %.4f  no candidate %llu\n",
-           share(a->hit_at_1, a->scored), opts->max_candidates,
-           share(a->hit_at_k, a->scored),
+           bench_share(a->hit_at_1, a->scored), opts->max_candidates,
+           bench_share(a->hit_at_k, a->scored),
            a->scored > 0 ? a->reciprocal_rank_sum / (double)a->scored : 0.0,
            (unsigned long long)a->no_candidate);
     printf("rank 1    verdict          total  right  wrong\n");
@@ -919,22 +616,8 @@ static void print_summary(const bench_options_t *opts,
 /* ---- JSON ------------------------------------------------------------------
  */
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-static void json_latency(FILE *out, const char *name,
-                         const latency_summary_t *s, uint64_t failed)
+static void json_latency(FILE *out, const char *name, const bench_latency_t *s,
+                         uint64_t failed)
 {
     fprintf(out,
             "    \"%s\": {\"samples\": %zu, \"failed\": %llu, "
@@ -955,25 +638,24 @@ static void json_verdicts(FILE *out, const char *name, const uint64_t *counts)
 
 static void json_write(FILE *out, const bench_options_t *opts,
                        const bench_queries_t *qs, const bench_run_t *run,
-                       const latency_summary_t *resolve,
-                       const latency_summary_t *health)
+                       const bench_latency_t *resolve,
+                       const bench_latency_t *health)
 {
     const accuracy_t *a = &run->accuracy;
     char date[32];
-    time_t t = time(NULL);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    bench_utc_timestamp(date, sizeof(date));
 
     fprintf(out, "{\n  \"date\": \"%s\",\n  \"server\": ", date);
-    json_string(out, opts->server);
+    bench_json_string(out, opts->server);
     fputs(",\n  \"queries_file\": ", out);
-    json_string(out, opts->queries);
+    bench_json_string(out, opts->queries);
     fputs(",\n  \"mapping\": ", out);
     if (opts->mapping != NULL)
-        json_string(out, opts->mapping);
+        bench_json_string(out, opts->mapping);
     else
         fputs("null", out);
     fputs(",\n  \"truth\": ", out);
-    json_string(out, opts->truth);
+    bench_json_string(out, opts->truth);
     fprintf(out,
             ",\n  \"max_candidates\": %u,\n  \"rounds\": %u,\n"
             "  \"warmup\": %u,\n  \"queries\": %zu,\n"
@@ -987,8 +669,8 @@ static void json_write(FILE *out, const bench_options_t *opts,
             "    \"hit_at_k\": %.6f,\n    \"k\": %u,\n    \"mrr\": %.6f,\n"
             "    \"no_candidate\": %llu,\n",
             (unsigned long long)a->scored, (unsigned long long)a->no_truth,
-            share(a->hit_at_1, a->scored), share(a->hit_at_k, a->scored),
-            opts->max_candidates,
+            bench_share(a->hit_at_1, a->scored),
+            bench_share(a->hit_at_k, a->scored), opts->max_candidates,
             a->scored > 0 ? a->reciprocal_rank_sum / (double)a->scored : 0.0,
             (unsigned long long)a->no_candidate);
     json_verdicts(out, "verdict_at_1", a->verdict_at_1);
@@ -1014,8 +696,8 @@ static void json_write(FILE *out, const bench_options_t *opts,
 
 static bool json_save(const char *path, const bench_options_t *opts,
                       const bench_queries_t *qs, const bench_run_t *run,
-                      const latency_summary_t *resolve,
-                      const latency_summary_t *health)
+                      const bench_latency_t *resolve,
+                      const bench_latency_t *health)
 {
     FILE *out = fopen(path, "w");
     if (out == NULL) {
@@ -1035,25 +717,6 @@ static bool json_save(const char *path, const bench_options_t *opts,
 /* ---- main ------------------------------------------------------------------
  */
 
-static bool load_mapping(const char *path, mapping_t **out)
-{
-    *out = NULL;
-    if (path == NULL)
-        return true;
-    char err[512];
-    if (mapping_create(out) != ECIF_OK) {
-        fprintf(stderr, "resolve_bench: out of memory\n");
-        return false;
-    }
-    if (mapping_load_file(*out, path, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "resolve_bench: invalid --mapping: %s\n", err);
-        mapping_destroy(*out);
-        *out = NULL;
-        return false;
-    }
-    return true;
-}
-
 /*
  * Exit codes: 0 when every measured call succeeded, 1 when the queries
  * cannot be read, the server cannot be reached or any call failed, 2 on
@@ -1066,8 +729,8 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    truth_rule_t rule;
-    if (!truth_rule_init(&rule, opts.truth))
+    bench_truth_rule_t rule;
+    if (!bench_truth_rule_init("resolve_bench", &rule, opts.truth))
         return 2;
     mapping_t *mapping = NULL;
     bench_queries_t qs = {0};
@@ -1075,7 +738,7 @@ int main(int argc, char **argv)
     ecif_client_t *client = NULL;
     int exit_code = 1;
 
-    if (!load_mapping(opts.mapping, &mapping) ||
+    if (!bench_load_mapping("resolve_bench", opts.mapping, &mapping) ||
         !queries_load(&opts, mapping, &rule, &qs))
         goto out;
     if (qs.count == 0) {
@@ -1101,8 +764,10 @@ int main(int argc, char **argv)
     if (!bench_execute(client, &opts, &qs, &run))
         goto out;
 
-    latency_summary_t resolve = summarize(&run.resolve);
-    latency_summary_t health = summarize(&run.health);
+    bench_latency_t resolve =
+        bench_latency_summarize(run.resolve.ns, run.resolve.count);
+    bench_latency_t health =
+        bench_latency_summarize(run.health.ns, run.health.count);
     print_summary(&opts, &qs, &run, &resolve, &health);
     bool saved = opts.json == NULL ||
                  json_save(opts.json, &opts, &qs, &run, &resolve, &health);
@@ -1121,6 +786,6 @@ out:
     free(run.health.ns);
     queries_fini(&qs);
     mapping_destroy(mapping);
-    truth_rule_fini(&rule);
+    bench_truth_rule_fini(&rule);
     return exit_code;
 }
