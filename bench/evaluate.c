@@ -25,8 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "client.h"
 #include "csv.h"
 #include "ecif/v1/customer_index.pb-c.h"
@@ -50,9 +50,6 @@
  * NOTE: this copies the engine's bound, which no public header exports.
  */
 #define EVAL_FULL_CANDIDATE_LIST 255
-
-/* Regex groups a rule's replacement may use: \0 to \9. */
-#define RULE_MAX_GROUPS 10
 
 /* Separates source_system from source_id in a source key. */
 #define SOURCE_KEY_SEPARATOR '\x1f'
@@ -191,8 +188,7 @@ typedef enum truth_kind {
  */
 typedef struct truth {
     truth_kind_t kind;
-    regex_t regex;
-    char *replacement;
+    bench_subst_t rule;
     strmap_t table; /* source key -> entity label */
     interner_t entities;
     uint64_t table_rows;     /* rows that gave an entity */
@@ -213,61 +209,12 @@ static const struct {
     {"source-id", "^(.*)$", "\\1"},
 };
 
-/*
- * Splits "s/REGEX/REPLACEMENT/" into malloc'd parts; "\/" is a '/' in
- * either part. Returns false when text has another form.
- */
-static bool split_substitution(const char *text, char **regex, char **repl)
+static bool truth_compile_rule(truth_t *truth, const char *regex_text,
+                               const char *replacement)
 {
-    size_t len = strlen(text);
-    if (len < 4 || text[0] != 's' || text[1] != '/' || text[len - 1] != '/')
-        return false;
-
-    char *parts[2] = {calloc(len, 1), calloc(len, 1)};
-    size_t part = 0;
-    size_t out = 0;
-    bool ok = parts[0] != NULL && parts[1] != NULL;
-    for (size_t i = 2; ok && i < len - 1; i++) {
-        if (text[i] == '\\' && text[i + 1] == '/' && i + 1 < len - 1) {
-            parts[part][out++] = '/';
-            i++;
-        } else if (text[i] == '/') {
-            ok = part == 0;
-            part = 1;
-            out = 0;
-        } else {
-            parts[part][out++] = text[i];
-        }
-    }
-    if (!ok || part != 1) {
-        free(parts[0]);
-        free(parts[1]);
-        return false;
-    }
-    *regex = parts[0];
-    *repl = parts[1];
-    return true;
-}
-
-static bool truth_compile(truth_t *truth, const char *regex_text,
-                          const char *replacement)
-{
-    int rc = regcomp(&truth->regex, regex_text, REG_EXTENDED);
-    if (rc != 0) {
-        char msg[256];
-        regerror(rc, &truth->regex, msg, sizeof(msg));
-        fprintf(stderr, "evaluate: invalid truth regex '%s': %s\n", regex_text,
-                msg);
-        return false;
-    }
-    truth->replacement = strdup(replacement);
-    if (truth->replacement == NULL) {
-        regfree(&truth->regex);
-        fprintf(stderr, "evaluate: out of memory\n");
-        return false;
-    }
     truth->kind = TRUTH_RULE;
-    return true;
+    return bench_subst_compile("evaluate", &truth->rule, regex_text,
+                               replacement);
 }
 
 static bool truth_init_rule(truth_t *truth, const char *text)
@@ -275,12 +222,12 @@ static bool truth_init_rule(truth_t *truth, const char *text)
     for (size_t i = 0;
          i < sizeof(truth_named_rules) / sizeof(truth_named_rules[0]); i++) {
         if (strcmp(text, truth_named_rules[i].name) == 0)
-            return truth_compile(truth, truth_named_rules[i].regex,
-                                 truth_named_rules[i].replacement);
+            return truth_compile_rule(truth, truth_named_rules[i].regex,
+                                      truth_named_rules[i].replacement);
     }
     char *regex_text = NULL;
     char *replacement = NULL;
-    if (!split_substitution(text, &regex_text, &replacement)) {
+    if (!bench_subst_split(text, &regex_text, &replacement)) {
         fprintf(stderr,
                 "evaluate: invalid --truth '%s': expected febrl, dsgen, "
                 "source-id, s/REGEX/REPLACEMENT/, column:NAME or "
@@ -288,50 +235,10 @@ static bool truth_init_rule(truth_t *truth, const char *text)
                 text);
         return false;
     }
-    bool ok = truth_compile(truth, regex_text, replacement);
+    bool ok = truth_compile_rule(truth, regex_text, replacement);
     free(regex_text);
     free(replacement);
     return ok;
-}
-
-/*
- * Writes the entity key of source_id under a rule into *buf (malloc'd,
- * grown as needed). Returns false when the regex does not match the whole
- * id or memory runs out.
- */
-static bool truth_rule_apply(const truth_t *truth, const char *id, char **buf,
-                             size_t *cap)
-{
-    regmatch_t groups[RULE_MAX_GROUPS];
-    if (regexec(&truth->regex, id, RULE_MAX_GROUPS, groups, 0) != 0)
-        return false;
-    if (groups[0].rm_so != 0 || (size_t)groups[0].rm_eo != strlen(id))
-        return false;
-
-    size_t need = strlen(truth->replacement) * (strlen(id) + 1) + 1;
-    if (need > *cap) {
-        char *grown = realloc(*buf, need);
-        if (grown == NULL)
-            return false;
-        *buf = grown;
-        *cap = need;
-    }
-    size_t len = 0;
-    for (const char *p = truth->replacement; *p; p++) {
-        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9') {
-            const regmatch_t *g = &groups[p[1] - '0'];
-            if (g->rm_so >= 0) {
-                size_t n = (size_t)(g->rm_eo - g->rm_so);
-                memcpy(*buf + len, id + g->rm_so, n);
-                len += n;
-            }
-            p++;
-        } else {
-            (*buf)[len++] = *p;
-        }
-    }
-    (*buf)[len] = '\0';
-    return true;
 }
 
 /* Writes "SYSTEM<0x1f>ID" into *buf (grown as needed). */
@@ -431,13 +338,6 @@ static bool truth_load_file(truth_t *truth, const char *path)
     return ok;
 }
 
-static void source_warning(void *arg, const char *path, const char *message)
-{
-    (void)arg;
-    (void)path;
-    (void)message; /* unused columns are expected: the truth is one */
-}
-
 /*
  * Loads the entity of every row of path from its column `column`, with
  * the row's source key computed through mapping as the import does.
@@ -445,7 +345,8 @@ static void source_warning(void *arg, const char *path, const char *message)
 static bool truth_load_column(truth_t *truth, const char *path,
                               const mapping_t *mapping, const char *column)
 {
-    source_options_t sopts = {.mapping = mapping, .warn = source_warning};
+    /* No .warn: unused columns are expected, since the truth is one. */
+    source_options_t sopts = {.mapping = mapping};
     char err[512];
     source_t *src = NULL;
     if (source_open(path, MAPPING_RECORDS, &sopts, &src, err, sizeof(err)) !=
@@ -543,10 +444,7 @@ static bool truth_init(truth_t *truth, const char *text,
 
 static void truth_fini(truth_t *truth)
 {
-    if (truth->kind == TRUTH_RULE && truth->replacement != NULL) {
-        regfree(&truth->regex);
-        free(truth->replacement);
-    }
+    bench_subst_fini(&truth->rule);
     strmap_fini(&truth->table);
     strmap_fini(&truth->entities.map);
 }
@@ -571,7 +469,7 @@ static truth_result_t truth_label(truth_t *truth, const char *system,
         return strmap_get(&truth->table, *buf, label) ? TRUTH_FOUND
                                                       : TRUTH_NONE;
     }
-    if (!truth_rule_apply(truth, id, buf, cap))
+    if (!bench_subst_apply(&truth->rule, id, buf, cap))
         return TRUTH_NONE;
     if (!insert)
         return strmap_get(&truth->entities.map, *buf, label) ? TRUTH_FOUND
@@ -637,39 +535,6 @@ static void eval_usage(FILE *out)
         "  --label TEXT         name of the data set in the output\n"
         "  --json OUT           also write every figure to OUT as JSON\n"
         "  --help               show this text\n");
-}
-
-static bool parse_u32(const char *option, const char *text, uint32_t min,
-                      uint32_t max, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0 ||
-        v < min || v > max) {
-        fprintf(stderr,
-                "evaluate: invalid %s '%s': expected an integer from %u to "
-                "%u\n",
-                option, text, min, max);
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
-}
-
-static bool parse_format(const char *text, source_format_t *out)
-{
-    if (strcmp(text, "csv") == 0)
-        *out = SOURCE_FORMAT_CSV;
-    else if (strcmp(text, "jsonl") == 0)
-        *out = SOURCE_FORMAT_JSONL;
-    else {
-        fprintf(stderr,
-                "evaluate: invalid --format '%s': expected csv or jsonl\n",
-                text);
-        return false;
-    }
-    return true;
 }
 
 static bool add_records_file(truth_sources_t *sources, const char *path)
@@ -746,17 +611,18 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
             opts->sources.mapping = optarg;
             break;
         case OPT_FORMAT:
-            ok = parse_format(optarg, &opts->format);
+            ok = bench_parse_format("evaluate", optarg, &opts->format);
             break;
         case OPT_K:
-            ok = parse_u32("--k", optarg, 1, ECIF_MAX_CANDIDATES, &opts->k);
+            ok = bench_parse_u32("evaluate", "--k", optarg, 1,
+                                 ECIF_MAX_CANDIDATES, &opts->k);
             break;
         case OPT_ABSENT:
             opts->absent_rule = optarg;
             break;
         case OPT_DEADLINE:
-            ok = parse_u32("--deadline-ms", optarg, 1, 3600 * 1000,
-                           &opts->deadline_ms);
+            ok = bench_parse_u32("evaluate", "--deadline-ms", optarg, 1,
+                                 3600 * 1000, &opts->deadline_ms);
             break;
         case OPT_LABEL:
             opts->label = optarg;
@@ -790,20 +656,6 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
 /* ---- JSON output ----------------------------------------------------------
  */
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 static FILE *json_open(const char *path)
 {
     FILE *out = fopen(path, "w");
@@ -827,7 +679,7 @@ static void json_text(FILE *out, const char *key, const char *value)
 {
     fprintf(out, "  \"%s\": ", key);
     if (value != NULL)
-        json_string(out, value);
+        bench_json_string(out, value);
     else
         fputs("null", out);
     fputs(",\n", out);
@@ -857,8 +709,7 @@ static void json_prf(FILE *out, const char *prefix, const metrics_prf_t *prf)
 static void json_header(FILE *out, const char *mode, const eval_options_t *opts)
 {
     char date[32];
-    time_t now = time(NULL);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    bench_utc_timestamp(date, sizeof(date));
     fputs("{\n", out);
     json_text(out, "mode", mode);
     json_text(out, "date", date);
@@ -912,13 +763,6 @@ static bool dedup_labels(const ecif_store_t *store, truth_t *truth,
     return ok;
 }
 
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /*
  * Collects the distinct candidate pairs (low id << 32 | high id) of every
  * record into *pairs (malloc'd, sorted) and their count into *count. A
@@ -965,7 +809,7 @@ static bool dedup_candidate_pairs(const ecif_store_t *store,
         return false;
     }
 
-    qsort(list, n, sizeof(*list), compare_u64);
+    qsort(list, n, sizeof(*list), bench_compare_u64);
     size_t unique = 0;
     for (size_t i = 0; i < n; i++) {
         if (unique == 0 || list[i] != list[unique - 1])
@@ -1171,35 +1015,6 @@ typedef struct query_result {
     char first_error[ECIF_CLIENT_DETAILS_MAX + 64];
 } query_result_t;
 
-/* Packs a ResolveRequest for rec without its source keys (malloc'd). */
-static uint8_t *pack_request(const ecif_record_t *rec, uint32_t k, size_t *len)
-{
-    Ecif__V1__Record record = ECIF__V1__RECORD__INIT;
-    record.name = (char *)(rec->name ? rec->name : "");
-    record.given_name = (char *)(rec->given_name ? rec->given_name : "");
-    record.family_name = (char *)(rec->family_name ? rec->family_name : "");
-    record.id_type = (char *)(rec->id_type ? rec->id_type : "");
-    record.id_number = (char *)(rec->id_number ? rec->id_number : "");
-    record.dob = (char *)(rec->dob ? rec->dob : "");
-    record.gender = (char *)(rec->gender ? rec->gender : "");
-    record.n_phones = rec->n_phones;
-    record.phones = (char **)rec->phones;
-    record.n_emails = rec->n_emails;
-    record.emails = (char **)rec->emails;
-    record.n_addresses = rec->n_addresses;
-    record.addresses = (char **)rec->addresses;
-
-    Ecif__V1__ResolveRequest req = ECIF__V1__RESOLVE_REQUEST__INIT;
-    req.record = &record;
-    req.max_candidates = k;
-
-    *len = protobuf_c_message_get_packed_size(&req.base);
-    uint8_t *buf = malloc(*len > 0 ? *len : 1);
-    if (buf != NULL)
-        protobuf_c_message_pack(&req.base, buf);
-    return buf;
-}
-
 /* State shared by the queries of one run. */
 typedef struct query_run {
     const eval_options_t *opts;
@@ -1264,7 +1079,7 @@ static void query_score(query_run_t *run, const ecif_record_t *rec,
 static bool query_one(query_run_t *run, const ecif_record_t *rec)
 {
     size_t len = 0;
-    uint8_t *req = pack_request(rec, run->opts->k, &len);
+    uint8_t *req = bench_pack_resolve_request(rec, run->opts->k, &len);
     if (req == NULL)
         return false;
 
@@ -1296,43 +1111,19 @@ static bool query_one(query_run_t *run, const ecif_record_t *rec)
     return true;
 }
 
+static bool query_row(void *arg, const source_row_t *row)
+{
+    if (query_one(arg, &row->record))
+        return true;
+    fprintf(stderr, "evaluate: out of memory\n");
+    return false;
+}
+
 static bool query_all(query_run_t *run, const mapping_t *mapping)
 {
-    source_options_t sopts = {
-        .format = run->opts->format,
-        .mapping = mapping,
-        .warn = source_warning,
-    };
-    char err[512];
-    source_t *src = NULL;
-    const char *path = run->opts->queries;
-    if (source_open(path, MAPPING_RECORDS, &sopts, &src, err, sizeof(err)) !=
-        ECIF_OK) {
-        fprintf(stderr, "evaluate: cannot open the queries: %s\n", err);
-        return false;
-    }
-
-    bool ok = true;
-    source_row_t row;
-    int rc;
-    while (ok && (rc = source_next(src, &row, err, sizeof(err))) != 0) {
-        if (rc == ECIF_EINVAL) {
-            fprintf(stderr, "%s:%llu: row skipped: %s\n", path,
-                    (unsigned long long)row.line, err);
-            run->res->rows_rejected++;
-            continue;
-        }
-        if (rc < 0) {
-            fprintf(stderr, "evaluate: reading %s failed: %s\n", path, err);
-            ok = false;
-            break;
-        }
-        ok = query_one(run, &row.record);
-        if (!ok)
-            fprintf(stderr, "evaluate: out of memory\n");
-    }
-    source_close(src);
-    return ok;
+    return bench_read_queries("evaluate", run->opts->queries, run->opts->format,
+                              mapping, false, query_row, run,
+                              &run->res->rows_rejected);
 }
 
 static void query_print(const eval_options_t *opts, const query_result_t *r)
