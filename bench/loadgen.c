@@ -45,6 +45,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "bench_common.h"
 #include "ecif/v1/customer_index.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "hdr.h"
@@ -211,13 +212,6 @@ typedef struct lg_call {
     const char *error_string;
 } lg_call_t;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t seconds_to_ns(double seconds)
 {
     return (uint64_t)llround(seconds * 1e9);
@@ -271,24 +265,6 @@ static void lg_usage(FILE *out)
         LOADGEN_DEFAULT_MAX_CONCURRENCY);
 }
 
-static bool parse_u32(const char *option, const char *text, uint32_t min,
-                      uint32_t max, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0 ||
-        v < min || v > max) {
-        fprintf(stderr,
-                "loadgen: invalid %s '%s': expected an integer from %u to "
-                "%u\n",
-                option, text, min, max);
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
-}
-
 static bool parse_positive(const char *option, const char *text, double max,
                            bool zero_ok, double *out)
 {
@@ -336,7 +312,8 @@ static bool parse_mix(const char *text, uint32_t mix[METHOD_COUNT])
             ok = false;
             break;
         }
-        ok = parse_u32("--mix weight", eq + 1, 0, 1000000, &parsed[method]);
+        ok = bench_parse_u32("loadgen", "--mix weight", eq + 1, 0, 1000000,
+                             &parsed[method]);
         sum += parsed[method];
     }
     free(copy);
@@ -467,8 +444,8 @@ static int parse_options(int argc, char **argv, lg_options_t *opts)
             ok = parse_mode(optarg, &opts->mode);
             break;
         case OPT_CONCURRENCY:
-            ok = parse_u32("--concurrency", optarg, 1, LOADGEN_MAX_CONCURRENCY,
-                           &opts->concurrency);
+            ok = bench_parse_u32("loadgen", "--concurrency", optarg, 1,
+                                 LOADGEN_MAX_CONCURRENCY, &opts->concurrency);
             break;
         case OPT_RATE:
             ok = parse_positive("--rate", optarg, LOADGEN_MAX_RATE, false,
@@ -486,12 +463,12 @@ static int parse_options(int argc, char **argv, lg_options_t *opts)
             ok = parse_mix(optarg, opts->mix);
             break;
         case OPT_DEADLINE_MS:
-            ok = parse_u32("--deadline-ms", optarg, 1, 60 * 1000,
-                           &opts->deadline_ms);
+            ok = bench_parse_u32("loadgen", "--deadline-ms", optarg, 1,
+                                 60 * 1000, &opts->deadline_ms);
             break;
         case OPT_THREADS:
-            ok = parse_u32("--threads", optarg, 1, LOADGEN_MAX_THREADS,
-                           &opts->threads);
+            ok = bench_parse_u32("loadgen", "--threads", optarg, 1,
+                                 LOADGEN_MAX_THREADS, &opts->threads);
             break;
         case OPT_JSON:
             opts->json = optarg;
@@ -503,8 +480,9 @@ static int parse_options(int argc, char **argv, lg_options_t *opts)
             opts->find_saturation = true;
             break;
         case OPT_MAX_CONCURRENCY:
-            ok = parse_u32("--max-concurrency", optarg, 1,
-                           LOADGEN_MAX_CONCURRENCY, &opts->max_concurrency);
+            ok = bench_parse_u32("loadgen", "--max-concurrency", optarg, 1,
+                                 LOADGEN_MAX_CONCURRENCY,
+                                 &opts->max_concurrency);
             break;
         case OPT_HELP:
             lg_usage(stdout);
@@ -538,25 +516,6 @@ static int parse_options(int argc, char **argv, lg_options_t *opts)
 
 /* ---- Payloads ---------------------------------------------------------- */
 
-/* Points msg at the fields of rec, leaving out the source keys. */
-static void record_message_init(Ecif__V1__Record *msg, const ecif_record_t *rec)
-{
-    ecif__v1__record__init(msg);
-    msg->name = (char *)(rec->name ? rec->name : "");
-    msg->given_name = (char *)(rec->given_name ? rec->given_name : "");
-    msg->family_name = (char *)(rec->family_name ? rec->family_name : "");
-    msg->id_type = (char *)(rec->id_type ? rec->id_type : "");
-    msg->id_number = (char *)(rec->id_number ? rec->id_number : "");
-    msg->dob = (char *)(rec->dob ? rec->dob : "");
-    msg->gender = (char *)(rec->gender ? rec->gender : "");
-    msg->n_phones = rec->n_phones;
-    msg->phones = (char **)rec->phones;
-    msg->n_emails = rec->n_emails;
-    msg->emails = (char **)rec->emails;
-    msg->n_addresses = rec->n_addresses;
-    msg->addresses = (char **)rec->addresses;
-}
-
 /* Packs msg into a new slice that owns its bytes. */
 static grpc_slice pack_slice(const ProtobufCMessage *msg)
 {
@@ -584,7 +543,7 @@ static bool payloads_append(lg_payloads_t *p, size_t *cap,
     }
 
     Ecif__V1__Record record;
-    record_message_init(&record, rec);
+    bench_record_message_init(&record, rec);
     Ecif__V1__ResolveRequest resolve = ECIF__V1__RESOLVE_REQUEST__INIT;
     resolve.record = &record;
     Ecif__V1__GetExposureRequest exposure =
@@ -609,28 +568,20 @@ static void payloads_fini(lg_payloads_t *p)
     grpc_slice_unref(p->health);
 }
 
-static void source_warning(void *arg, const char *path, const char *message)
-{
-    fprintf(stderr, "%s: warning: %s\n", path, message);
-}
+/* State of payloads_load while the shared reader calls payloads_add. */
+typedef struct payloads_loader {
+    lg_payloads_t *payloads;
+    size_t cap;
+} payloads_loader_t;
 
-static bool load_mapping(const char *path, mapping_t **out)
+static bool payloads_add(void *arg, const source_row_t *row)
 {
-    *out = NULL;
-    if (path == NULL)
+    payloads_loader_t *loader = arg;
+    if (payloads_append(loader->payloads, &loader->cap, &row->record))
         return true;
-    char err[512];
-    if (mapping_create(out) != ECIF_OK) {
-        fprintf(stderr, "loadgen: out of memory\n");
-        return false;
-    }
-    if (mapping_load_file(*out, path, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "loadgen: invalid --mapping: %s\n", err);
-        mapping_destroy(*out);
-        *out = NULL;
-        return false;
-    }
-    return true;
+    fprintf(stderr, "loadgen: out of memory at query %zu\n",
+            loader->payloads->count + 1);
+    return false;
 }
 
 /*
@@ -645,47 +596,10 @@ static bool payloads_load(const lg_options_t *opts, const mapping_t *mapping,
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     p->health = pack_slice(&health.base);
 
-    source_options_t sopts = {
-        .format = SOURCE_FORMAT_AUTO,
-        .mapping = mapping,
-        .warn = source_warning,
-    };
-    char err[512];
-    source_t *src = NULL;
-    if (source_open(opts->queries, MAPPING_RECORDS, &sopts, &src, err,
-                    sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "loadgen: cannot open the queries: %s\n", err);
-        return false;
-    }
-
-    bool ok = true;
-    size_t cap = 0;
-    for (;;) {
-        source_row_t row;
-        int rc = source_next(src, &row, err, sizeof(err));
-        if (rc == 0)
-            break;
-        if (rc == ECIF_EINVAL) {
-            fprintf(stderr, "%s:%llu: row skipped: %s\n", opts->queries,
-                    (unsigned long long)row.line, err);
-            p->rows_rejected++;
-            continue;
-        }
-        if (rc < 0) {
-            fprintf(stderr, "loadgen: reading %s failed: %s\n", opts->queries,
-                    err);
-            ok = false;
-            break;
-        }
-        if (!payloads_append(p, &cap, &row.record)) {
-            fprintf(stderr, "loadgen: out of memory at query %zu\n",
-                    p->count + 1);
-            ok = false;
-            break;
-        }
-    }
-    source_close(src);
-    return ok;
+    payloads_loader_t loader = {.payloads = p};
+    return bench_read_queries("loadgen", opts->queries, SOURCE_FORMAT_AUTO,
+                              mapping, true, payloads_add, &loader,
+                              &p->rows_rejected);
 }
 
 /* ---- Calls ------------------------------------------------------------- */
@@ -819,7 +733,7 @@ static bool call_start(lg_worker_t *w, uint64_t intended_ns)
         grpc_slice_unref(c->details);
         c->details =
             grpc_slice_from_copied_string(grpc_call_error_to_string(rc));
-        call_record(w, c, now_ns());
+        call_record(w, c, bench_now_ns());
         call_free(c);
         return false;
     }
@@ -848,7 +762,7 @@ static void *worker_main(void *arg)
     lg_run_t *run = w->run;
 
     if (run->mode == RUN_CLOSED) {
-        uint64_t now = now_ns();
+        uint64_t now = bench_now_ns();
         for (uint32_t i = 0; i < w->concurrency; i++)
             call_start(w, now);
     }
@@ -858,7 +772,7 @@ static void *worker_main(void *arg)
             gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                          gpr_time_from_nanos(LOADGEN_POLL_NS, GPR_TIMESPAN));
         grpc_event ev = grpc_completion_queue_next(w->cq, wake, NULL);
-        uint64_t now = now_ns();
+        uint64_t now = bench_now_ns();
         if (ev.type == GRPC_OP_COMPLETE) {
             lg_call_t *c = ev.tag;
             if (!ev.success) {
@@ -903,10 +817,10 @@ static void *scheduler_main(void *arg)
             run->start_ns + (uint64_t)llround((double)k * interval_ns);
         if (intended >= run->end_ns)
             break;
-        uint64_t now = now_ns();
+        uint64_t now = bench_now_ns();
         if (now < intended) {
             sleep_until(intended);
-            now = now_ns();
+            now = bench_now_ns();
         }
         lg_worker_t *w = &client->workers[k % client->count];
         call_start(w, intended);
@@ -1001,7 +915,7 @@ static bool run_execute(lg_run_t *run)
     stats_init(&run->totals);
     atomic_store(&run->sending_done, false);
 
-    run->start_ns = now_ns();
+    run->start_ns = bench_now_ns();
     run->measure_ns = run->start_ns + seconds_to_ns(run->opts->warmup_s);
     run->end_ns = run->measure_ns + seconds_to_ns(run->opts->duration_s);
 
@@ -1053,7 +967,7 @@ static bool run_execute(lg_run_t *run)
         if (run->first_error[0] == '\0' && w->first_error[0] != '\0')
             memcpy(run->first_error, w->first_error, sizeof(w->first_error));
     }
-    run->drained_ns = now_ns();
+    run->drained_ns = bench_now_ns();
     return ok;
 }
 
@@ -1262,28 +1176,14 @@ typedef struct saturation {
     double open_rate;
 } saturation_t;
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", (unsigned char)*s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 static void json_write(FILE *out, const lg_options_t *opts,
                        const lg_payloads_t *p, const run_list_t *runs,
                        const saturation_t *sat)
 {
     fprintf(out, "{\n  \"tool\": \"loadgen\",\n  \"server\": ");
-    json_string(out, opts->server);
+    bench_json_string(out, opts->server);
     fprintf(out, ",\n  \"queries_file\": ");
-    json_string(out, opts->queries);
+    bench_json_string(out, opts->queries);
     fprintf(out,
             ",\n  \"queries\": %zu,\n  \"rows_rejected\": %llu,\n"
             "  \"threads\": %u,\n  \"deadline_ms\": %u,\n  \"mix\": {",
@@ -1452,7 +1352,7 @@ int main(int argc, char **argv)
     saturation_t sat = {0};
     int exit_code = 1;
 
-    if (!load_mapping(opts.mapping, &mapping) ||
+    if (!bench_load_mapping("loadgen", opts.mapping, &mapping) ||
         !payloads_load(&opts, mapping, &payloads))
         goto out;
     if (payloads.count == 0) {
