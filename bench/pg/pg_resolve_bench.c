@@ -24,17 +24,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
+#include "bench_common.h"
 #include "csv.h"
 #include "mapping.h"
 #include "normalize.h"
@@ -49,9 +47,6 @@
 #define PGB_PARAMS         8
 #define PGB_STATEMENT      "resolve"
 
-/* Regex groups a truth rule's replacement may use: \0 to \9. */
-#define TRUTH_MAX_GROUPS 10
-
 typedef struct pgb_options {
     const char *conninfo;
     const char *sql;
@@ -65,13 +60,6 @@ typedef struct pgb_options {
     uint32_t rounds;
     uint32_t warmup;
 } pgb_options_t;
-
-/* A source_id rule: the query's own id, or a regex and a replacement. */
-typedef struct truth_rule {
-    bool same;
-    regex_t regex;
-    char *replacement;
-} truth_rule_t;
 
 /* A truth file entry; the key is "source_system\x1fsource_id". */
 typedef struct truth_entry {
@@ -112,7 +100,7 @@ typedef struct pgb_latency {
     uint64_t *ns;
     size_t count;
     uint64_t failed;
-    double p50_us, p90_us, p99_us, max_us, mean_us;
+    bench_latency_t summary; /* of ns, once the rounds are done */
 } pgb_latency_t;
 
 static void pgb_usage(FILE *out)
@@ -135,23 +123,6 @@ static void pgb_usage(FILE *out)
           "  --warmup N            unmeasured executions first (default 200)\n"
           "  --json OUT            write every figure as JSON\n",
           out);
-}
-
-static bool parse_u32(const char *option, const char *text, uint32_t min,
-                      uint32_t max, uint32_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
-        fprintf(stderr,
-                "pg_resolve_bench: invalid %s '%s': expected an integer from "
-                "%u to %u\n",
-                option, text, min, max);
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
 }
 
 static int parse_options(int argc, char **argv, pgb_options_t *opts)
@@ -195,17 +166,7 @@ static int parse_options(int argc, char **argv, pgb_options_t *opts)
             opts->mapping = optarg;
             break;
         case 'f':
-            if (strcmp(optarg, "csv") == 0) {
-                opts->format = SOURCE_FORMAT_CSV;
-            } else if (strcmp(optarg, "jsonl") == 0) {
-                opts->format = SOURCE_FORMAT_JSONL;
-            } else {
-                fprintf(stderr,
-                        "pg_resolve_bench: invalid --format '%s': expected "
-                        "csv or jsonl\n",
-                        optarg);
-                ok = false;
-            }
+            ok = bench_parse_format("pg_resolve_bench", optarg, &opts->format);
             break;
         case 't':
             opts->truth = optarg;
@@ -214,14 +175,16 @@ static int parse_options(int argc, char **argv, pgb_options_t *opts)
             opts->truth_file = optarg;
             break;
         case 'k':
-            ok = parse_u32("--max-candidates", optarg, 1, 100, &opts->k);
+            ok = bench_parse_u32("pg_resolve_bench", "--max-candidates", optarg,
+                                 1, 100, &opts->k);
             break;
         case 'r':
-            ok =
-                parse_u32("--rounds", optarg, 1, PGB_MAX_ROUNDS, &opts->rounds);
+            ok = bench_parse_u32("pg_resolve_bench", "--rounds", optarg, 1,
+                                 PGB_MAX_ROUNDS, &opts->rounds);
             break;
         case OPT_WARMUP:
-            ok = parse_u32("--warmup", optarg, 0, 1000000, &opts->warmup);
+            ok = bench_parse_u32("pg_resolve_bench", "--warmup", optarg, 0,
+                                 1000000, &opts->warmup);
             break;
         case OPT_JSON:
             opts->json = optarg;
@@ -264,111 +227,6 @@ static char *key_join(const char *system, const char *id)
     if (key != NULL)
         snprintf(key, len, "%s\x1f%s", system, id);
     return key;
-}
-
-/* Parses febrl, same or s/REGEX/REPLACEMENT/ ("\/" is a literal '/'). */
-static bool truth_rule_init(truth_rule_t *rule, const char *text)
-{
-    memset(rule, 0, sizeof(*rule));
-    if (strcmp(text, "same") == 0) {
-        rule->same = true;
-        return true;
-    }
-    if (strcmp(text, "febrl") == 0)
-        text = "s/^(rec-[0-9]+)-dup-[0-9]+$/\\1-org/";
-
-    size_t len = strlen(text);
-    char *regex_text = malloc(len + 1);
-    char *replacement = malloc(len + 1);
-    size_t part = 0, out = 0;
-    bool shaped = regex_text != NULL && replacement != NULL && len >= 4 &&
-                  text[0] == 's' && text[1] == '/' && text[len - 1] == '/';
-    for (size_t i = 2; shaped && i < len - 1; i++) {
-        char *dst = part == 0 ? regex_text : replacement;
-        if (text[i] == '\\' && text[i + 1] == '/' && i + 1 < len - 1) {
-            dst[out++] = '/';
-            i++;
-        } else if (text[i] == '/' && part == 0) {
-            regex_text[out] = '\0';
-            part = 1;
-            out = 0;
-        } else if (text[i] == '/') {
-            shaped = false;
-        } else {
-            dst[out++] = text[i];
-        }
-    }
-    if (!shaped || part != 1) {
-        fprintf(stderr,
-                "pg_resolve_bench: invalid --truth '%s': expected febrl, "
-                "same or s/REGEX/REPLACEMENT/\n",
-                text);
-        free(regex_text);
-        free(replacement);
-        return false;
-    }
-    replacement[out] = '\0';
-
-    int rc = regcomp(&rule->regex, regex_text, REG_EXTENDED);
-    if (rc != 0) {
-        char msg[256];
-        regerror(rc, &rule->regex, msg, sizeof(msg));
-        fprintf(stderr, "pg_resolve_bench: invalid truth regex '%s': %s\n",
-                regex_text, msg);
-        free(regex_text);
-        free(replacement);
-        return false;
-    }
-    free(regex_text);
-    rule->replacement = replacement;
-    return true;
-}
-
-static void truth_rule_fini(truth_rule_t *rule)
-{
-    if (rule->replacement != NULL) {
-        regfree(&rule->regex);
-        free(rule->replacement);
-    }
-}
-
-/*
- * Returns the true source_id for a query's source_id (malloc'd), or NULL
- * when the regex does not match the whole id or memory runs out.
- */
-static char *truth_rule_apply(const truth_rule_t *rule, const char *id)
-{
-    if (rule->same)
-        return strdup(id);
-
-    regmatch_t groups[TRUTH_MAX_GROUPS];
-    if (regexec(&rule->regex, id, TRUTH_MAX_GROUPS, groups, 0) != 0 ||
-        groups[0].rm_so != 0 || (size_t)groups[0].rm_eo != strlen(id))
-        return NULL;
-
-    size_t cap = strlen(rule->replacement) + 1;
-    for (const char *p = rule->replacement; *p; p++)
-        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9')
-            cap += strlen(id);
-    char *out = malloc(cap);
-    if (out == NULL)
-        return NULL;
-
-    size_t len = 0;
-    for (const char *p = rule->replacement; *p; p++) {
-        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9') {
-            const regmatch_t *g = &groups[p[1] - '0'];
-            if (g->rm_so >= 0) {
-                memcpy(out + len, id + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
-                len += (size_t)(g->rm_eo - g->rm_so);
-            }
-            p++;
-        } else {
-            out[len++] = *p;
-        }
-    }
-    out[len] = '\0';
-    return out;
 }
 
 static int truth_entry_compare(const void *a, const void *b)
@@ -537,7 +395,7 @@ static void query_fini(pgb_query_t *q)
  * memory runs out.
  */
 static bool queries_append(pgb_queries_t *qs, const ecif_record_t *r,
-                           uint32_t k, const truth_rule_t *rule,
+                           uint32_t k, const bench_truth_rule_t *rule,
                            const truth_table_t *table)
 {
     if (qs->count == qs->cap) {
@@ -568,7 +426,7 @@ static bool queries_append(pgb_queries_t *qs, const ecif_record_t *r,
     if (table != NULL)
         q->entity = truth_table_find(table, q->key);
     else
-        q->truth_id = truth_rule_apply(rule, id);
+        q->truth_id = bench_truth_rule_apply(rule, id);
     if (q->params[7] == NULL || q->key == NULL) {
         query_fini(q);
         return false;
@@ -577,64 +435,38 @@ static bool queries_append(pgb_queries_t *qs, const ecif_record_t *r,
     return true;
 }
 
-static void source_warning(void *arg, const char *path, const char *message)
+/* State of queries_load while the shared reader calls queries_add. */
+typedef struct queries_loader {
+    pgb_queries_t *qs;
+    uint32_t k;
+    const bench_truth_rule_t *rule;
+    const truth_table_t *table;
+} queries_loader_t;
+
+static bool queries_add(void *arg, const source_row_t *row)
 {
-    (void)arg;
-    fprintf(stderr, "%s: warning: %s\n", path, message);
+    queries_loader_t *loader = arg;
+    if (queries_append(loader->qs, &row->record, loader->k, loader->rule,
+                       loader->table))
+        return true;
+    fprintf(stderr, "pg_resolve_bench: out of memory at query %zu\n",
+            loader->qs->count + 1);
+    return false;
 }
 
 static bool queries_load(const pgb_options_t *opts, const mapping_t *mapping,
-                         const truth_rule_t *rule, const truth_table_t *table,
-                         pgb_queries_t *qs)
+                         const bench_truth_rule_t *rule,
+                         const truth_table_t *table, pgb_queries_t *qs)
 {
-    source_options_t sopts = {
-        .format = opts->format, .mapping = mapping, .warn = source_warning};
-    char err[512];
-    source_t *src = NULL;
-    if (source_open(opts->queries, MAPPING_RECORDS, &sopts, &src, err,
-                    sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "pg_resolve_bench: cannot open the queries: %s\n", err);
-        return false;
-    }
-
-    bool ok = true;
-    for (;;) {
-        source_row_t row;
-        int rc = source_next(src, &row, err, sizeof(err));
-        if (rc == 0)
-            break;
-        if (rc == ECIF_EINVAL) {
-            fprintf(stderr, "%s:%llu: row skipped: %s\n", opts->queries,
-                    (unsigned long long)row.line, err);
-            qs->rows_rejected++;
-            continue;
-        }
-        if (rc < 0) {
-            fprintf(stderr, "pg_resolve_bench: reading %s failed: %s\n",
-                    opts->queries, err);
-            ok = false;
-            break;
-        }
-        if (!queries_append(qs, &row.record, opts->k, rule, table)) {
-            fprintf(stderr, "pg_resolve_bench: out of memory at query %zu\n",
-                    qs->count + 1);
-            ok = false;
-            break;
-        }
-    }
-    source_close(src);
-    return ok;
+    queries_loader_t loader = {
+        .qs = qs, .k = opts->k, .rule = rule, .table = table};
+    return bench_read_queries("pg_resolve_bench", opts->queries, opts->format,
+                              mapping, true, queries_add, &loader,
+                              &qs->rows_rejected);
 }
 
 /* ---- Execution ------------------------------------------------------------
  */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Reads a whole file into a malloc'd string, or returns NULL. */
 static char *read_text(const char *path)
@@ -712,11 +544,11 @@ static void accuracy_add(pgb_accuracy_t *acc, const PGresult *res,
 static PGresult *execute(PGconn *conn, const pgb_query_t *q,
                          uint64_t *elapsed_ns)
 {
-    uint64_t start = now_ns();
+    uint64_t start = bench_now_ns();
     PGresult *res =
         PQexecPrepared(conn, PGB_STATEMENT, PGB_PARAMS,
                        (const char *const *)q->params, NULL, NULL, 0);
-    *elapsed_ns = now_ns() - start;
+    *elapsed_ns = bench_now_ns() - start;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         fprintf(stderr,
                 "pg_resolve_bench: executing the statement failed: "
@@ -759,42 +591,6 @@ static bool run_bench(PGconn *conn, const pgb_options_t *opts,
     return true;
 }
 
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted samples, in microseconds. */
-static double percentile_us(const uint64_t *sorted, size_t n, double p)
-{
-    if (n == 0)
-        return 0.0;
-    size_t rank = (size_t)ceil(p * (double)n);
-    return (double)sorted[(rank < 1 ? 1 : rank) - 1] / 1000.0;
-}
-
-static void summarize(pgb_latency_t *lat)
-{
-    if (lat->count == 0)
-        return;
-    qsort(lat->ns, lat->count, sizeof(*lat->ns), compare_u64);
-    double total = 0.0;
-    for (size_t i = 0; i < lat->count; i++)
-        total += (double)lat->ns[i];
-    lat->p50_us = percentile_us(lat->ns, lat->count, 0.50);
-    lat->p90_us = percentile_us(lat->ns, lat->count, 0.90);
-    lat->p99_us = percentile_us(lat->ns, lat->count, 0.99);
-    lat->max_us = (double)lat->ns[lat->count - 1] / 1000.0;
-    lat->mean_us = total / (double)lat->count / 1000.0;
-}
-
-static double share(uint64_t part, uint64_t whole)
-{
-    return whole > 0 ? (double)part / (double)whole : 0.0;
-}
-
 static void print_summary(const pgb_options_t *opts, const pgb_queries_t *qs,
                           const pgb_accuracy_t *a, const pgb_latency_t *l)
 {
@@ -804,29 +600,15 @@ static void print_summary(const pgb_options_t *opts, const pgb_queries_t *qs,
            (unsigned long long)a->scored, (unsigned long long)a->no_truth);
     printf("accuracy (first round):\n  hit@1 %.4f  hit@%u %.4f  MRR %.4f  "
            "no candidate %llu\n",
-           share(a->hit_at_1, a->scored), opts->k,
-           share(a->hit_at_k, a->scored),
+           bench_share(a->hit_at_1, a->scored), opts->k,
+           bench_share(a->hit_at_k, a->scored),
            a->scored ? a->reciprocal_rank_sum / (double)a->scored : 0.0,
            (unsigned long long)a->no_candidate);
     printf("latency (%u rounds, us):\n  execute  n=%-7zu p50 %8.1f  p90 %8.1f"
            "  p99 %8.1f  max %9.1f  mean %8.1f  failed %llu\n",
-           opts->rounds, l->count, l->p50_us, l->p90_us, l->p99_us, l->max_us,
-           l->mean_us, (unsigned long long)l->failed);
-}
-
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; s != NULL && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
+           opts->rounds, l->count, l->summary.p50_us, l->summary.p90_us,
+           l->summary.p99_us, l->summary.max_us, l->summary.mean_us,
+           (unsigned long long)l->failed);
 }
 
 static bool json_save(const pgb_options_t *opts, const pgb_queries_t *qs,
@@ -839,12 +621,11 @@ static bool json_save(const pgb_options_t *opts, const pgb_queries_t *qs,
         return false;
     }
     char date[32];
-    time_t t = time(NULL);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    bench_utc_timestamp(date, sizeof(date));
     fprintf(out, "{\n  \"date\": \"%s\",\n  \"queries_file\": ", date);
-    json_string(out, opts->queries);
+    bench_json_string(out, opts->queries);
     fputs(",\n  \"truth\": ", out);
-    json_string(out, opts->truth_file ? opts->truth_file : opts->truth);
+    bench_json_string(out, opts->truth_file ? opts->truth_file : opts->truth);
     fprintf(out,
             ",\n  \"max_candidates\": %u,\n  \"rounds\": %u,\n"
             "  \"warmup\": %u,\n  \"queries\": %zu,\n"
@@ -857,15 +638,16 @@ static bool json_save(const pgb_options_t *opts, const pgb_queries_t *qs,
             "    \"hit_at_k\": %.6f,\n    \"k\": %u,\n    \"mrr\": %.6f,\n"
             "    \"no_candidate\": %llu\n  },\n",
             (unsigned long long)a->scored, (unsigned long long)a->no_truth,
-            share(a->hit_at_1, a->scored), share(a->hit_at_k, a->scored),
-            opts->k,
+            bench_share(a->hit_at_1, a->scored),
+            bench_share(a->hit_at_k, a->scored), opts->k,
             a->scored ? a->reciprocal_rank_sum / (double)a->scored : 0.0,
             (unsigned long long)a->no_candidate);
     fprintf(out,
             "  \"latency\": {\n    \"execute\": {\"samples\": %zu, "
             "\"p50_us\": %.3f, \"p90_us\": %.3f, \"p99_us\": %.3f, "
             "\"max_us\": %.3f, \"mean_us\": %.3f, \"failed\": %llu}\n  }\n}\n",
-            l->count, l->p50_us, l->p90_us, l->p99_us, l->max_us, l->mean_us,
+            l->count, l->summary.p50_us, l->summary.p90_us, l->summary.p99_us,
+            l->summary.max_us, l->summary.mean_us,
             (unsigned long long)l->failed);
     if (fclose(out) != 0) {
         fprintf(stderr, "pg_resolve_bench: writing '%s' failed: %s\n",
@@ -877,25 +659,6 @@ static bool json_save(const pgb_options_t *opts, const pgb_queries_t *qs,
 
 /* ---- main -----------------------------------------------------------------
  */
-
-static bool load_mapping(const char *path, mapping_t **out)
-{
-    char err[512];
-    *out = NULL;
-    if (path == NULL)
-        return true;
-    if (mapping_create(out) != ECIF_OK) {
-        fprintf(stderr, "pg_resolve_bench: out of memory\n");
-        return false;
-    }
-    if (mapping_load_file(*out, path, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "pg_resolve_bench: invalid --mapping: %s\n", err);
-        mapping_destroy(*out);
-        *out = NULL;
-        return false;
-    }
-    return true;
-}
 
 /* Connects and prepares the statement; NULL after printing the error. */
 static PGconn *connect_and_prepare(const pgb_options_t *opts)
@@ -939,13 +702,14 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    truth_rule_t rule = {0};
+    bench_truth_rule_t rule = {0};
     truth_table_t table = {0};
-    if (opts.truth_file == NULL && !truth_rule_init(&rule, opts.truth))
+    if (opts.truth_file == NULL &&
+        !bench_truth_rule_init("pg_resolve_bench", &rule, opts.truth))
         return 2;
     mapping_t *mapping = NULL;
-    if (!load_mapping(opts.mapping, &mapping)) {
-        truth_rule_fini(&rule);
+    if (!bench_load_mapping("pg_resolve_bench", opts.mapping, &mapping)) {
+        bench_truth_rule_fini(&rule);
         return 2;
     }
 
@@ -966,7 +730,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pg_resolve_bench: out of memory for the samples\n");
         goto out;
     }
-    summarize(&lat);
+    lat.summary = bench_latency_summarize(lat.ns, lat.count);
     print_summary(&opts, &qs, &acc, &lat);
     if (opts.json != NULL && !json_save(&opts, &qs, &acc, &lat))
         goto out;
@@ -979,7 +743,7 @@ out:
         query_fini(&qs.items[i]);
     free(qs.items);
     truth_table_fini(&table);
-    truth_rule_fini(&rule);
+    bench_truth_rule_fini(&rule);
     mapping_destroy(mapping);
     return status;
 }
