@@ -74,7 +74,7 @@ bool bench_load_mapping(const char *tool, const char *path, mapping_t **out)
 
 /* ---- Query files ------------------------------------------------------- */
 
-static void print_warning(void *arg, const char *path, const char *message)
+void bench_print_warning(void *arg, const char *path, const char *message)
 {
     (void)arg;
     fprintf(stderr, "%s: warning: %s\n", path, message);
@@ -88,7 +88,7 @@ bool bench_read_queries(const char *tool, const char *path,
     source_options_t sopts = {
         .format = format,
         .mapping = mapping,
-        .warn = print_warnings ? print_warning : NULL,
+        .warn = print_warnings ? bench_print_warning : NULL,
     };
     char err[512];
     source_t *src = NULL;
@@ -374,6 +374,26 @@ void bench_json_string(FILE *out, const char *s)
             fputc(*p, out);
     }
     fputc('"', out);
+}
+
+FILE *bench_json_open(const char *tool, const char *path)
+{
+    FILE *out = fopen(path, "w");
+    if (out == NULL)
+        fprintf(stderr, "%s: cannot write --json '%s': %s\n", tool, path,
+                strerror(errno));
+    return out;
+}
+
+bool bench_json_close(const char *tool, FILE *out, const char *path)
+{
+    bool ok = !ferror(out);
+    if (fclose(out) != 0)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, "%s: writing '%s' failed: %s\n", tool, path,
+                strerror(errno));
+    return ok;
 }
 
 void bench_utc_timestamp(char *buf, size_t len)

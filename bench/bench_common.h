@@ -46,6 +46,12 @@ bool bench_load_mapping(const char *tool, const char *path, mapping_t **out);
 /* ---- Query files ------------------------------------------------------- */
 
 /*
+ * A source_options_t.warn callback that prints "PATH: warning: MESSAGE"
+ * to stderr.
+ */
+void bench_print_warning(void *arg, const char *path, const char *message);
+
+/*
  * Receives one query row. Returns false to stop the reading, after
  * printing its own error.
  */
@@ -184,6 +190,18 @@ double bench_share(uint64_t part, uint64_t whole);
  * \u00XX, other bytes (UTF-8 included) as they are. NULL writes "".
  */
 void bench_json_string(FILE *out, const char *s);
+
+/*
+ * Opens path for writing a --json report. Returns NULL after printing
+ * "TOOL: cannot write --json 'PATH': REASON".
+ */
+FILE *bench_json_open(const char *tool, const char *path);
+
+/*
+ * Closes a report opened by bench_json_open. Returns false after printing
+ * "TOOL: writing 'PATH' failed: REASON" when a write or the close failed.
+ */
+bool bench_json_close(const char *tool, FILE *out, const char *path);
 
 /* Writes the current UTC time as YYYY-MM-DDTHH:MM:SSZ into buf. */
 void bench_utc_timestamp(char *buf, size_t len);

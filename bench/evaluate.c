@@ -656,25 +656,6 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
 /* ---- JSON output ----------------------------------------------------------
  */
 
-static FILE *json_open(const char *path)
-{
-    FILE *out = fopen(path, "w");
-    if (out == NULL)
-        fprintf(stderr, "evaluate: cannot write --json '%s': %s\n", path,
-                strerror(errno));
-    return out;
-}
-
-static bool json_close(FILE *out, const char *path)
-{
-    bool ok = !ferror(out);
-    if (fclose(out) != 0)
-        ok = false;
-    if (!ok)
-        fprintf(stderr, "evaluate: writing --json '%s' failed\n", path);
-    return ok;
-}
-
 static void json_text(FILE *out, const char *key, const char *value)
 {
     fprintf(out, "  \"%s\": ", key);
@@ -937,7 +918,7 @@ static void dedup_print(const eval_options_t *opts, const dedup_result_t *r)
 static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
                        const dedup_result_t *r)
 {
-    FILE *out = json_open(opts->json);
+    FILE *out = bench_json_open("evaluate", opts->json);
     if (out == NULL)
         return false;
     const metrics_pairs_t *p = &r->cluster_pairs;
@@ -963,7 +944,7 @@ static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
     json_prf(out, "cluster", &r->cluster);
     json_prf(out, "bcubed", &r->bcubed);
     fputs("  \"end\": true\n}\n", out);
-    return json_close(out, opts->json);
+    return bench_json_close("evaluate", out, opts->json);
 }
 
 static int run_dedup(const eval_options_t *opts)
@@ -1150,7 +1131,7 @@ static void query_print(const eval_options_t *opts, const query_result_t *r)
 
 static bool query_json(const eval_options_t *opts, const query_result_t *r)
 {
-    FILE *out = json_open(opts->json);
+    FILE *out = bench_json_open("evaluate", opts->json);
     if (out == NULL)
         return false;
     metrics_ranking_rates_t rates;
@@ -1175,7 +1156,7 @@ static bool query_json(const eval_options_t *opts, const query_result_t *r)
     json_count(out, "correct_no_match_count", r->ranking.correct_no_match);
     json_ratio(out, "correct_no_match", rates.correct_no_match);
     fputs("  \"end\": true\n}\n", out);
-    return json_close(out, opts->json);
+    return bench_json_close("evaluate", out, opts->json);
 }
 
 /* Loads the --mapping of the queries, or the canonical layout. */

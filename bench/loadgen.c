@@ -1212,19 +1212,11 @@ static bool json_save(const char *path, const lg_options_t *opts,
                       const lg_payloads_t *p, const run_list_t *runs,
                       const saturation_t *sat)
 {
-    FILE *out = fopen(path, "w");
-    if (out == NULL) {
-        fprintf(stderr, "loadgen: cannot write --json '%s': %s\n", path,
-                strerror(errno));
+    FILE *out = bench_json_open("loadgen", path);
+    if (out == NULL)
         return false;
-    }
     json_write(out, opts, p, runs, sat);
-    if (fclose(out) != 0) {
-        fprintf(stderr, "loadgen: writing '%s' failed: %s\n", path,
-                strerror(errno));
-        return false;
-    }
-    return true;
+    return bench_json_close("loadgen", out, path);
 }
 
 /* ---- Plans ------------------------------------------------------------- */

@@ -699,19 +699,11 @@ static bool json_save(const char *path, const bench_options_t *opts,
                       const bench_latency_t *resolve,
                       const bench_latency_t *health)
 {
-    FILE *out = fopen(path, "w");
-    if (out == NULL) {
-        fprintf(stderr, "resolve_bench: cannot write --json '%s': %s\n", path,
-                strerror(errno));
+    FILE *out = bench_json_open("resolve_bench", path);
+    if (out == NULL)
         return false;
-    }
     json_write(out, opts, qs, run, resolve, health);
-    if (fclose(out) != 0) {
-        fprintf(stderr, "resolve_bench: writing '%s' failed: %s\n", path,
-                strerror(errno));
-        return false;
-    }
-    return true;
+    return bench_json_close("resolve_bench", out, path);
 }
 
 /* ---- main ------------------------------------------------------------------

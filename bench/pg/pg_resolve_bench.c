@@ -614,12 +614,9 @@ static void print_summary(const pgb_options_t *opts, const pgb_queries_t *qs,
 static bool json_save(const pgb_options_t *opts, const pgb_queries_t *qs,
                       const pgb_accuracy_t *a, const pgb_latency_t *l)
 {
-    FILE *out = fopen(opts->json, "w");
-    if (out == NULL) {
-        fprintf(stderr, "pg_resolve_bench: cannot write --json '%s': %s\n",
-                opts->json, strerror(errno));
+    FILE *out = bench_json_open("pg_resolve_bench", opts->json);
+    if (out == NULL)
         return false;
-    }
     char date[32];
     bench_utc_timestamp(date, sizeof(date));
     fprintf(out, "{\n  \"date\": \"%s\",\n  \"queries_file\": ", date);
@@ -649,12 +646,7 @@ static bool json_save(const pgb_options_t *opts, const pgb_queries_t *qs,
             l->count, l->summary.p50_us, l->summary.p90_us, l->summary.p99_us,
             l->summary.max_us, l->summary.mean_us,
             (unsigned long long)l->failed);
-    if (fclose(out) != 0) {
-        fprintf(stderr, "pg_resolve_bench: writing '%s' failed: %s\n",
-                opts->json, strerror(errno));
-        return false;
-    }
-    return true;
+    return bench_json_close("pg_resolve_bench", out, opts->json);
 }
 
 /* ---- main -----------------------------------------------------------------
