@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "mapping.h"
 #include "normalize.h"
 #include "record.h"
@@ -188,12 +189,6 @@ static void write_record(FILE *out, const ecif_record_t *r,
     csv_field(out, r->gender, true);
 }
 
-static void source_warning(void *arg, const char *path, const char *message)
-{
-    (void)arg;
-    fprintf(stderr, "%s: warning: %s\n", path, message);
-}
-
 /* Exports one file. Returns false when it cannot be read to the end. */
 static bool export_file(const char *path, const source_options_t *sopts,
                         FILE *out, export_keys_t *keys, export_counts_t *counts)
@@ -246,25 +241,6 @@ static bool export_file(const char *path, const source_options_t *sopts,
     return ok;
 }
 
-static bool load_mapping(const char *path, mapping_t **out)
-{
-    char err[512];
-    *out = NULL;
-    if (path == NULL)
-        return true;
-    if (mapping_create(out) != ECIF_OK) {
-        fprintf(stderr, "pg_export: out of memory\n");
-        return false;
-    }
-    if (mapping_load_file(*out, path, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "pg_export: invalid --mapping: %s\n", err);
-        mapping_destroy(*out);
-        *out = NULL;
-        return false;
-    }
-    return true;
-}
-
 /* Exit codes: 0 when every file was read, 1 on a read or write error, 2 on
  * a usage error. Rejected rows are counted on stderr and do not fail. */
 int main(int argc, char **argv)
@@ -279,7 +255,7 @@ int main(int argc, char **argv)
     const char *mapping_path = NULL;
     const char *output = NULL;
     source_options_t sopts = {.format = SOURCE_FORMAT_AUTO,
-                              .warn = source_warning};
+                              .warn = bench_print_warning};
     int c;
     while ((c = getopt_long(argc, argv, "m:f:o:h", long_opts, NULL)) != -1) {
         switch (c) {
@@ -287,17 +263,8 @@ int main(int argc, char **argv)
             mapping_path = optarg;
             break;
         case 'f':
-            if (strcmp(optarg, "csv") == 0) {
-                sopts.format = SOURCE_FORMAT_CSV;
-            } else if (strcmp(optarg, "jsonl") == 0) {
-                sopts.format = SOURCE_FORMAT_JSONL;
-            } else {
-                fprintf(stderr,
-                        "pg_export: invalid --format '%s': expected csv or "
-                        "jsonl\n",
-                        optarg);
+            if (!bench_parse_format("pg_export", optarg, &sopts.format))
                 return 2;
-            }
             break;
         case 'o':
             output = optarg;
@@ -317,7 +284,7 @@ int main(int argc, char **argv)
     }
 
     mapping_t *mapping = NULL;
-    if (!load_mapping(mapping_path, &mapping))
+    if (!bench_load_mapping("pg_export", mapping_path, &mapping))
         return 2;
     sopts.mapping = mapping;
 
