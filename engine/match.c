@@ -549,20 +549,22 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
 
     if (strlen(v->id) >= 4)
         add_key(hashes, &n, max, 'I', v->id, NULL);
-    if (strlen(v->id) >= 6) {
-        /* The characters of the ID in sorted order: survives a
-         * transposition of two digits, the most common keying error. */
-        char sorted[ECIF_NORM_MAX];
-        snprintf(sorted, sizeof(sorted), "%s", v->id);
-        qsort(sorted, strlen(sorted), 1, compare_chars);
-        add_key(hashes, &n, max, 'S', sorted, NULL);
-    }
     for (uint32_t i = 0; i < v->n_phones; i++)
         add_key(hashes, &n, max, 'P', v->phones[i], NULL);
     for (uint32_t i = 0; i < v->n_emails; i++)
         add_key(hashes, &n, max, 'E', v->emails[i], NULL);
     if (n_identifier_keys != NULL)
         *n_identifier_keys = n;
+    if (strlen(v->id) >= 6) {
+        /* The characters of the ID in sorted order: survives a
+         * transposition of two digits, the most common keying error. A
+         * 9-digit ID has few such digit sets, so this key is shared by
+         * tens of unrelated records; it follows the exact keys. */
+        char sorted[ECIF_NORM_MAX];
+        snprintf(sorted, sizeof(sorted), "%s", v->id);
+        qsort(sorted, strlen(sorted), 1, compare_chars);
+        add_key(hashes, &n, max, 'S', sorted, NULL);
+    }
 
     if (v->dob != 0)
         snprintf(dob, sizeof(dob), "%08u", (unsigned)v->dob);

@@ -113,7 +113,8 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
  * Computes the blocking keys of a view, strongest first, without
  * duplicates. Returns how many were written to hashes (at most max), and
  * sets *n_identifier_keys (when not NULL) to how many of the first ones
- * are identifier keys: ID number, phones, emails.
+ * are exact identifier keys: ID number, phones, emails. The ID's sorted
+ * characters, a fuzzy key, come right after them.
  */
 size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
                   size_t *n_identifier_keys);

@@ -177,9 +177,9 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     match_mark_frequent(store, &qv);
     if (quality != NULL)
         *quality = view_quality(&qv);
-    /* Identifiers first. A record they find that already scores
-     * STRONG_MATCH_SCORE settles the query: gathering by name and date
-     * would only add weaker candidates to score. */
+    /* Exact identifiers first. A record they find that already scores
+     * STRONG_MATCH_SCORE settles the query: the fuzzy keys (the ID's
+     * sorted digits, name and date) would only add weaker candidates. */
     uint64_t keys[MAX_RECORD_KEYS];
     size_t n_identifiers = 0;
     size_t nkeys = match_keys(&qv, keys, MAX_RECORD_KEYS, &n_identifiers);
