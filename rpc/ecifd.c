@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "corrections.h"
+#include "journal.h"
 #include "resolve.h"
 #include "server.h"
 #include "service.h"
@@ -31,6 +33,7 @@
 
 typedef struct ecifd_args {
     const char *snapshot;
+    const char *journal; /* NULL: the snapshot path and ".journal" */
     const char *listen;
     uint32_t threads;
     uint32_t max_message_bytes;
@@ -80,6 +83,10 @@ static void usage(FILE *out)
             "\n"
             "  --snapshot PATH          snapshot written by 'ecifctl "
             "import'\n"
+            "  --journal PATH           corrections journal, created when "
+            "missing\n"
+            "                           (default: the snapshot path and "
+            "\".journal\")\n"
             "  --listen HOST:PORT       address to serve on; port 0 picks "
             "a free port\n"
             "  --threads N              worker threads, 1 to 1024 (default: "
@@ -163,6 +170,7 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
 {
     static const struct option options[] = {
         {"snapshot", required_argument, NULL, 's'},
+        {"journal", required_argument, NULL, 'j'},
         {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'},
         {"max-message-bytes", required_argument, NULL, 'm'},
@@ -178,6 +186,9 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         switch (opt) {
         case 's':
             args->snapshot = optarg;
+            break;
+        case 'j':
+            args->journal = optarg;
             break;
         case 'l':
             args->listen = optarg;
@@ -253,6 +264,51 @@ static int load_store(const char *path, ecif_store_t **store)
     return ECIF_OK;
 }
 
+static void log_correction(const char *line)
+{
+    log_line("INFO", "%s", line);
+}
+
+/*
+ * Opens the corrections journal of the snapshot (creating it when
+ * missing), replays it over store and keeps it open for new corrections.
+ * A torn last entry is cut away with a warning; any other damage stops
+ * the start.
+ */
+static int load_corrections(const char *path, const ecif_store_t *store,
+                            ecif_corrections_t **out)
+{
+    char err[768];
+    ecif_journal_identity_t id;
+    ecif_journal_t *journal = NULL;
+    uint64_t applied = 0, torn = 0;
+
+    ecif_journal_identity_of(store, &id);
+    int status = ecif_corrections_create(store, out, err, sizeof(err));
+    if (status == ECIF_OK)
+        status = ecif_journal_open(path, &id, &journal, err, sizeof(err));
+    if (status == ECIF_OK)
+        status = ecif_corrections_replay(*out, journal, &applied, &torn, err,
+                                         sizeof(err));
+    if (torn > 0)
+        log_line("WARN",
+                 "journal '%s': cut away a torn last entry of %" PRIu64
+                 " bytes, written when a correction was interrupted",
+                 path, torn);
+    if (status != ECIF_OK) {
+        log_line("ERROR", "cannot load corrections journal '%s': %s (%s)", path,
+                 err, ecif_status_str(status));
+        ecif_journal_close(journal);
+        ecif_corrections_destroy(*out);
+        *out = NULL;
+        return status;
+    }
+    ecif_corrections_attach_journal(*out, journal);
+    log_line("INFO", "replayed %" PRIu64 " corrections from journal '%s'",
+             applied, path);
+    return ECIF_OK;
+}
+
 /* Prints the host part of the listen address with the bound port. */
 static void announce(const char *listen, int port)
 {
@@ -272,10 +328,12 @@ static int wait_for_stop_signal(const sigset_t *stop_signals)
 }
 
 static int serve(const ecifd_args_t *args, const ecif_store_t *store,
-                 const sigset_t *stop_signals)
+                 ecif_corrections_t *corrections, const sigset_t *stop_signals)
 {
     ecif_service_t service = {
         .store = store,
+        .corrections = corrections,
+        .log_correction = log_correction,
         .max_candidates = args->max_candidates,
         .survivorship =
             {
@@ -336,7 +394,22 @@ int main(int argc, char **argv)
     ecif_store_t *store = NULL;
     if (load_store(args.snapshot, &store) != ECIF_OK)
         return 1;
-    rc = serve(&args, store, &stop_signals);
+    char journal[4096];
+    if (args.journal != NULL)
+        snprintf(journal, sizeof(journal), "%s", args.journal);
+    else if ((size_t)snprintf(journal, sizeof(journal), "%s.journal",
+                              args.snapshot) >= sizeof(journal)) {
+        log_line("ERROR", "snapshot path is too long for a journal path");
+        ecif_store_close(store);
+        return 1;
+    }
+    ecif_corrections_t *corrections = NULL;
+    if (load_corrections(journal, store, &corrections) != ECIF_OK) {
+        ecif_store_close(store);
+        return 1;
+    }
+    rc = serve(&args, store, corrections, &stop_signals);
+    ecif_corrections_destroy(corrections);
     ecif_store_close(store);
     log_line("INFO", "stopped");
     return rc;

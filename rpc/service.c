@@ -20,6 +20,7 @@
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/slice.h>
 
+#include "corrections.h"
 #include "ecif/v1/customer_index.pb-c.h"
 #include "explain.h"
 #include "grpc/health/v1/health.pb-c.h"
@@ -108,6 +109,7 @@ static void arena_pb_free(void *data, void *p)
 
 typedef struct call_ctx {
     const ecif_service_t *svc;
+    const ecif_store_t *store; /* the view this call reads */
     arena_t arena;
     ProtobufCAllocator allocator;
     char *details;
@@ -146,6 +148,8 @@ static grpc_status_code service_status_from_engine(int status)
         return GRPC_STATUS_INVALID_ARGUMENT;
     case ECIF_ENOTFOUND:
         return GRPC_STATUS_NOT_FOUND;
+    case ECIF_ECONFLICT:
+        return GRPC_STATUS_FAILED_PRECONDITION;
     case ECIF_ENOMEM:
     case ECIF_ELIMIT:
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
@@ -443,7 +447,7 @@ evidence_to_proto(call_ctx_t *ctx,
 static Ecif__V1__Candidate *candidate_to_proto(call_ctx_t *ctx,
                                                const ecif_candidate_t *cand)
 {
-    const ecif_store_t *store = ctx->svc->store;
+    const ecif_store_t *store = ctx->store;
     Ecif__V1__Candidate *msg = arena_alloc(&ctx->arena, sizeof(*msg));
     Ecif__V1__FieldEvidence **evp = evidence_to_proto(ctx, cand->evidence);
     Ecif__V1__RecordRef **refs =
@@ -483,7 +487,7 @@ static Ecif__V1__Account *account_to_proto(call_ctx_t *ctx, uint32_t record,
                                            uint32_t index)
 {
     ecif_account_t acct;
-    ecif_store_get_account(ctx->svc->store, record, index, &acct);
+    ecif_store_get_account(ctx->store, record, index, &acct);
 
     Ecif__V1__Account *msg = arena_alloc(&ctx->arena, sizeof(*msg));
     if (msg == NULL)
@@ -530,7 +534,7 @@ static char **quality_to_proto(call_ctx_t *ctx, uint32_t quality, size_t *count)
 /* Builds a stored record with its accounts. */
 static Ecif__V1__Record *record_to_proto(call_ctx_t *ctx, uint32_t record)
 {
-    const ecif_store_t *store = ctx->svc->store;
+    const ecif_store_t *store = ctx->store;
     ecif_record_t rec;
     ecif_store_get_record(store, record, &rec);
     uint32_t n_accounts = ecif_store_record_account_count(store, record);
@@ -584,7 +588,7 @@ static Ecif__V1__RecordRef *stored_ref_to_proto(call_ctx_t *ctx,
                                                 uint32_t record)
 {
     ecif_record_t rec;
-    ecif_store_get_record(ctx->svc->store, record, &rec);
+    ecif_store_get_record(ctx->store, record, &rec);
     return record_ref_to_proto(ctx, &rec);
 }
 
@@ -649,8 +653,8 @@ static grpc_status_code consolidate(call_ctx_t *ctx, uint32_t customer,
                                     Ecif__V1__GetCustomerResponse *resp)
 {
     ecif_golden_record_t g;
-    int status = ecif_golden_build(ctx->svc->store, customer,
-                                   &ctx->svc->survivorship, &g);
+    int status =
+        ecif_golden_build(ctx->store, customer, &ctx->svc->survivorship, &g);
     if (status != ECIF_OK)
         return fail(ctx, service_status_from_engine(status),
                     "survivorship failed: %s", ecif_status_str(status));
@@ -710,14 +714,12 @@ static grpc_status_code find_customer(call_ctx_t *ctx, const char *path,
 {
     if (!is_set(number))
         return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s is required", path);
-    if (ecif_store_find_customer(ctx->svc->store, number, customer) == ECIF_OK)
+    if (ecif_store_find_customer(ctx->store, number, customer) == ECIF_OK)
         return GRPC_STATUS_OK;
     /* A number retired by a merge leads to the customer it joined. */
     char survivor[ECIF_CUSTOMER_NUMBER_LEN + 1];
-    if (ecif_store_find_redirect(ctx->svc->store, number, survivor) ==
-            ECIF_OK &&
-        ecif_store_find_customer(ctx->svc->store, survivor, customer) ==
-            ECIF_OK) {
+    if (ecif_store_find_redirect(ctx->store, number, survivor) == ECIF_OK &&
+        ecif_store_find_customer(ctx->store, survivor, customer) == ECIF_OK) {
         ctx->redirected_from = number;
         return GRPC_STATUS_OK;
     }
@@ -730,8 +732,8 @@ static grpc_status_code resolve(call_ctx_t *ctx, const ecif_record_t *query,
                                 ecif_candidate_t *out, size_t max,
                                 size_t *count, uint32_t *quality)
 {
-    int status = ecif_resolve_with_quality(ctx->svc->store, query, out, max,
-                                           count, quality);
+    int status =
+        ecif_resolve_with_quality(ctx->store, query, out, max, count, quality);
     if (status != ECIF_OK)
         return fail(ctx, service_status_from_engine(status),
                     "resolve failed: %s", ecif_status_str(status));
@@ -802,8 +804,8 @@ merged_numbers_to_proto(call_ctx_t *ctx, uint32_t customer,
 
     if (numbers == NULL || list == NULL)
         return fail_oom(ctx);
-    size_t n = ecif_store_customer_history(ctx->svc->store, customer, numbers,
-                                           MAX_MERGED);
+    size_t n =
+        ecif_store_customer_history(ctx->store, customer, numbers, MAX_MERGED);
     if (n > MAX_MERGED)
         n = MAX_MERGED;
     for (size_t i = 0; i < n; i++)
@@ -817,7 +819,7 @@ static grpc_status_code handle_get_customer(call_ctx_t *ctx,
                                             grpc_byte_buffer *request,
                                             ProtobufCMessage **response)
 {
-    const ecif_store_t *store = ctx->svc->store;
+    const ecif_store_t *store = ctx->store;
     const ProtobufCMessageDescriptor *desc =
         &ecif__v1__get_customer_request__descriptor;
     Ecif__V1__GetCustomerRequest *req =
@@ -891,8 +893,7 @@ static grpc_status_code resolve_exposure_target(call_ctx_t *ctx,
 static Ecif__V1__ExposureTotal **
 totals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
 {
-    uint32_t count =
-        ecif_store_customer_exposure_count(ctx->svc->store, customer);
+    uint32_t count = ecif_store_customer_exposure_count(ctx->store, customer);
     Ecif__V1__ExposureTotal *rows =
         arena_calloc(&ctx->arena, count + 1, sizeof(*rows));
     Ecif__V1__ExposureTotal **list =
@@ -901,7 +902,7 @@ totals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
         return NULL;
     for (uint32_t i = 0; i < count; i++) {
         ecif_exposure_total_t total;
-        ecif_store_get_exposure(ctx->svc->store, customer, i, &total);
+        ecif_store_get_exposure(ctx->store, customer, i, &total);
         ecif__v1__exposure_total__init(&rows[i]);
         rows[i].product = pb_str(total.product);
         rows[i].currency = pb_str(total.currency);
@@ -919,7 +920,7 @@ totals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
 static Ecif__V1__AccountExposure **
 accounts_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
 {
-    const ecif_store_t *store = ctx->svc->store;
+    const ecif_store_t *store = ctx->store;
     uint32_t n_records = 0;
     const uint32_t *ids =
         ecif_store_customer_records(store, customer, &n_records);
@@ -957,7 +958,7 @@ static grpc_status_code handle_get_exposure(call_ctx_t *ctx,
                                             grpc_byte_buffer *request,
                                             ProtobufCMessage **response)
 {
-    const ecif_store_t *store = ctx->svc->store;
+    const ecif_store_t *store = ctx->store;
     const ProtobufCMessageDescriptor *desc =
         &ecif__v1__get_exposure_request__descriptor;
     Ecif__V1__GetExposureRequest *req =
@@ -1045,8 +1046,8 @@ static grpc_status_code explain_side_from_ref(call_ctx_t *ctx,
         return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "%s_stored_record.%s is required", side->name,
                     is_set(ref->source_system) ? "source_id" : "source_system");
-    if (ecif_store_find_record(ctx->svc->store, ref->source_system,
-                               ref->source_id, &side->stored_id) != ECIF_OK) {
+    if (ecif_store_find_record(ctx->store, ref->source_system, ref->source_id,
+                               &side->stored_id) != ECIF_OK) {
         char system[48];
         char id[48];
         quote_value(ref->source_system, system, sizeof(system));
@@ -1070,8 +1071,7 @@ static grpc_status_code explain_side_from_customer(call_ctx_t *ctx,
     grpc_status_code code = find_customer(ctx, path, number, &customer);
     if (code != GRPC_STATUS_OK)
         return code;
-    side->ids =
-        ecif_store_customer_records(ctx->svc->store, customer, &side->count);
+    side->ids = ecif_store_customer_records(ctx->store, customer, &side->count);
     quote_value(number, side->customer_number, sizeof(side->customer_number));
     return GRPC_STATUS_OK;
 }
@@ -1086,7 +1086,7 @@ static grpc_status_code explain_side_load(call_ctx_t *ctx, explain_side_t *side)
     if (side->records == NULL)
         return fail_oom(ctx);
     for (uint32_t i = 0; i < side->count; i++)
-        ecif_store_get_record(ctx->svc->store, side->ids[i], &side->records[i]);
+        ecif_store_get_record(ctx->store, side->ids[i], &side->records[i]);
     return GRPC_STATUS_OK;
 }
 
@@ -1127,7 +1127,7 @@ static char *explain_customer(const call_ctx_t *ctx, const explain_side_t *side,
 {
     if (side->ids == NULL)
         return pb_str(NULL);
-    const ecif_store_t *store = ctx->svc->store;
+    const ecif_store_t *store = ctx->store;
     return pb_str(ecif_store_customer_number(
         store, ecif_store_record_customer(store, side->ids[index])));
 }
@@ -1365,6 +1365,221 @@ static grpc_status_code handle_health_check(call_ctx_t *ctx,
     return GRPC_STATUS_OK;
 }
 
+/* ---- Corrections --------------------------------------------------------- */
+
+/* Parses a required customer number field of a correction request. */
+static grpc_status_code correction_number(call_ctx_t *ctx, const char *path,
+                                          const char *text, uint64_t *number)
+{
+    if (!is_set(text))
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s is required", path);
+    bool digits = text[0] == 'C' && strlen(text) == ECIF_CUSTOMER_NUMBER_LEN;
+    *number = 0;
+    for (const char *p = text + 1; digits && *p != '\0'; p++) {
+        digits = *p >= '0' && *p <= '9';
+        *number = *number * 10 + (uint64_t)(*p - '0');
+    }
+    if (!digits || *number == 0) {
+        char quoted[48];
+        quote_value(text, quoted, sizeof(quoted));
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "%s: invalid customer number '%s' (expected C and 12 "
+                    "digits)",
+                    path, quoted);
+    }
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code correction_reason(call_ctx_t *ctx, const char *reason)
+{
+    if (!is_set(reason))
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "reason is required");
+    if (strlen(reason) > ECIF_JOURNAL_MAX_REASON)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "reason: %zu bytes, at most %u", strlen(reason),
+                    ECIF_JOURNAL_MAX_REASON);
+    return GRPC_STATUS_OK;
+}
+
+/* Applies a correction and logs it: method, numbers and counts only. */
+static grpc_status_code apply_correction(call_ctx_t *ctx, const char *method,
+                                         const ecif_journal_entry_t *entry,
+                                         ecif_correction_result_t *res)
+{
+    char err[ECIF_SERVICE_DETAILS_MAX];
+
+    if (ctx->svc->corrections == NULL)
+        return fail(ctx, GRPC_STATUS_UNIMPLEMENTED,
+                    "%s: corrections are not enabled on this server", method);
+    int status = ecif_corrections_apply(ctx->svc->corrections, entry, res, err,
+                                        sizeof(err));
+    if (status != ECIF_OK)
+        return fail(ctx, service_status_from_engine(status), "%s", err);
+    if (ctx->svc->log_correction != NULL) {
+        char line[256];
+        snprintf(line, sizeof(line),
+                 "correction %llu: %s %s (%u records) and %s (%u records), "
+                 "%u records moved",
+                 (unsigned long long)res->sequence, method, res->customer,
+                 res->customer_records, res->other, res->other_records,
+                 res->moved_records);
+        ctx->svc->log_correction(line);
+    }
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
+                                     ProtobufCMessage **response)
+{
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__merge_request__descriptor;
+    Ecif__V1__MergeRequest *req =
+        (Ecif__V1__MergeRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+
+    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_MERGE,
+                                  .reason = req->reason};
+    grpc_status_code code;
+    if ((code = correction_number(ctx, "customer_a", req->customer_a,
+                                  &entry.customer_a)) != GRPC_STATUS_OK ||
+        (code = correction_number(ctx, "customer_b", req->customer_b,
+                                  &entry.customer_b)) != GRPC_STATUS_OK ||
+        (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK)
+        return code;
+    ecif_correction_result_t res;
+    code = apply_correction(ctx, "Merge", &entry, &res);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    Ecif__V1__MergeResponse *resp = arena_alloc(&ctx->arena, sizeof(*resp));
+    char *numbers = arena_alloc(&ctx->arena, 2 * sizeof(res.customer));
+    if (resp == NULL || numbers == NULL)
+        return fail_oom(ctx);
+    ecif__v1__merge_response__init(resp);
+    memcpy(numbers, res.customer, sizeof(res.customer));
+    memcpy(numbers + sizeof(res.customer), res.other, sizeof(res.other));
+    resp->customer_number = numbers;
+    resp->retired_number = numbers + sizeof(res.customer);
+    resp->record_count = res.customer_records;
+    resp->moved_record_count = res.moved_records;
+    resp->sequence = res.sequence;
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code split_keys(call_ctx_t *ctx,
+                                   const Ecif__V1__SplitRequest *req,
+                                   ecif_source_key_t **keys)
+{
+    if (req->n_records == 0)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "records: at least one record is required");
+    if (req->n_records > ECIF_JOURNAL_MAX_KEYS)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "records: %zu records, at most %u", req->n_records,
+                    ECIF_JOURNAL_MAX_KEYS);
+    *keys = arena_calloc(&ctx->arena, req->n_records, sizeof(**keys));
+    if (*keys == NULL)
+        return fail_oom(ctx);
+    for (size_t i = 0; i < req->n_records; i++) {
+        const Ecif__V1__RecordRef *ref = req->records[i];
+        if (!is_set(ref->source_system) || !is_set(ref->source_id))
+            return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                        "records[%zu]: source_system and source_id are "
+                        "required",
+                        i);
+        (*keys)[i].source_system = ref->source_system;
+        (*keys)[i].source_id = ref->source_id;
+    }
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code handle_split(call_ctx_t *ctx, grpc_byte_buffer *request,
+                                     ProtobufCMessage **response)
+{
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__split_request__descriptor;
+    Ecif__V1__SplitRequest *req =
+        (Ecif__V1__SplitRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+
+    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_SPLIT,
+                                  .reason = req->reason};
+    ecif_source_key_t *keys = NULL;
+    grpc_status_code code;
+    if ((code = correction_number(ctx, "customer_number", req->customer_number,
+                                  &entry.customer_a)) != GRPC_STATUS_OK ||
+        (code = split_keys(ctx, req, &keys)) != GRPC_STATUS_OK ||
+        (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK)
+        return code;
+    entry.keys = keys;
+    entry.key_count = (uint32_t)req->n_records;
+    ecif_correction_result_t res;
+    code = apply_correction(ctx, "Split", &entry, &res);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    Ecif__V1__SplitResponse *resp = arena_alloc(&ctx->arena, sizeof(*resp));
+    char *numbers = arena_alloc(&ctx->arena, 2 * sizeof(res.customer));
+    if (resp == NULL || numbers == NULL)
+        return fail_oom(ctx);
+    ecif__v1__split_response__init(resp);
+    memcpy(numbers, res.customer, sizeof(res.customer));
+    memcpy(numbers + sizeof(res.customer), res.other, sizeof(res.other));
+    resp->customer_number = numbers;
+    resp->record_count = res.customer_records;
+    resp->new_customer_number = numbers + sizeof(res.customer);
+    resp->new_record_count = res.other_records;
+    resp->sequence = res.sequence;
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code handle_not_same(call_ctx_t *ctx,
+                                        grpc_byte_buffer *request,
+                                        ProtobufCMessage **response)
+{
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__not_same_customer_request__descriptor;
+    Ecif__V1__NotSameCustomerRequest *req =
+        (Ecif__V1__NotSameCustomerRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+
+    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_NOT_SAME,
+                                  .reason = req->reason};
+    grpc_status_code code;
+    if ((code = correction_number(ctx, "customer_a", req->customer_a,
+                                  &entry.customer_a)) != GRPC_STATUS_OK ||
+        (code = correction_number(ctx, "customer_b", req->customer_b,
+                                  &entry.customer_b)) != GRPC_STATUS_OK ||
+        (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK)
+        return code;
+    ecif_correction_result_t res;
+    code = apply_correction(ctx, "NotSameCustomer", &entry, &res);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    Ecif__V1__NotSameCustomerResponse *resp =
+        arena_alloc(&ctx->arena, sizeof(*resp));
+    char *numbers = arena_alloc(&ctx->arena, 2 * sizeof(res.customer));
+    if (resp == NULL || numbers == NULL)
+        return fail_oom(ctx);
+    ecif__v1__not_same_customer_response__init(resp);
+    memcpy(numbers, res.customer, sizeof(res.customer));
+    memcpy(numbers + sizeof(res.customer), res.other, sizeof(res.other));
+    resp->customer_a = numbers;
+    resp->customer_b = numbers + sizeof(res.customer);
+    resp->record_count_a = res.customer_records;
+    resp->record_count_b = res.other_records;
+    resp->record_pair_count = res.links_added;
+    resp->sequence = res.sequence;
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
 /* ---- Dispatch ------------------------------------------------------------ */
 
 typedef grpc_status_code (*handler_t)(call_ctx_t *ctx,
@@ -1381,6 +1596,9 @@ static const ecif_service_method_t service_methods[] = {
     {"/ecif.v1.CustomerIndex/GetCustomer", handle_get_customer},
     {"/ecif.v1.CustomerIndex/GetExposure", handle_get_exposure},
     {"/ecif.v1.CustomerIndex/Explain", handle_explain},
+    {"/ecif.v1.CustomerIndex/Merge", handle_merge},
+    {"/ecif.v1.CustomerIndex/Split", handle_split},
+    {"/ecif.v1.CustomerIndex/NotSameCustomer", handle_not_same},
     {"/grpc.health.v1.Health/Check", handle_health_check},
 };
 
@@ -1414,10 +1632,16 @@ grpc_status_code ecif_service_call(const ecif_service_t *svc,
         details[0] = '\0';
     *response = NULL;
 
+    ctx.store = svc->corrections != NULL
+                    ? ecif_corrections_acquire(svc->corrections)
+                    : svc->store;
     ProtobufCMessage *msg = NULL;
     grpc_status_code code = method->handler(&ctx, request, &msg);
     if (code == GRPC_STATUS_OK)
         *response = pack_response(msg);
     arena_free_all(&ctx.arena);
+    /* Response strings pointed into the view until packed. */
+    if (svc->corrections != NULL)
+        ecif_corrections_release(svc->corrections, ctx.store);
     return code;
 }

@@ -4,9 +4,10 @@
  *
  * A method handler takes the request payload of one unary call and returns
  * the status code, the response payload (only with GRPC_STATUS_OK) and a
- * status message. Handlers only read the store and keep their scratch in a
- * per-call arena that is freed before they return, so any number of threads
- * may call them at once.
+ * status message. Handlers keep their scratch in a per-call arena that is
+ * freed before they return. They only read the store, except the
+ * correction methods, which go through the corrections state and its
+ * lock, so any number of threads may call them at once.
  */
 #ifndef ECIF_RPC_SERVICE_H
 #define ECIF_RPC_SERVICE_H
@@ -28,6 +29,16 @@
 
 typedef struct ecif_service {
     const ecif_store_t *store; /* borrowed; must outlive the service */
+    /*
+     * Manual corrections over store, or NULL: then Merge, Split and
+     * NotSameCustomer fail with UNIMPLEMENTED and every call reads store.
+     * With them, each call reads the view current when it starts.
+     * Borrowed; must outlive the service.
+     */
+    struct ecif_corrections *corrections;
+    /* Called with one line per applied correction: the method, customer
+     * numbers and counts. May be NULL. */
+    void (*log_correction)(const char *line);
     /* Cap on Resolve's max_candidates, from 1 to ECIF_MAX_CANDIDATES. */
     uint32_t max_candidates;
     /* Source trust order of GetCustomer's golden record; its strings are
