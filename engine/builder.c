@@ -526,6 +526,7 @@ struct build {
     uint32_t *sources;
     struct name_count *names;
     struct number_redirect *history;
+    struct correction_link *links; /* carried from previous */
     uint32_t customer_count;
     uint32_t exposure_count;
     uint64_t frequent_keys;
@@ -824,6 +825,25 @@ static bool records_conflict(const struct ecif_store *s, uint32_t x, uint32_t y)
            a->suffix != b->suffix;
 }
 
+/* Orders links by records, then kind, for binary search. */
+static int compare_links(const void *pa, const void *pb)
+{
+    const struct correction_link *x = pa, *y = pb;
+    if (x->record_a != y->record_a)
+        return x->record_a < y->record_a ? -1 : 1;
+    if (x->record_b != y->record_b)
+        return x->record_b < y->record_b ? -1 : 1;
+    return x->kind < y->kind ? -1 : (x->kind > y->kind);
+}
+
+/* True when a correction marked two records as never one customer. */
+static bool cannot_link(const struct ecif_store *s, uint32_t x, uint32_t y)
+{
+    struct correction_link key = {x < y ? x : y, x < y ? y : x, LINK_CANNOT, 0};
+    return s->links_count > 0 && bsearch(&key, s->links, s->links_count,
+                                         sizeof(key), compare_links) != NULL;
+}
+
 /* Members of each union-find set as a linked list, for conflict checks. */
 struct cluster_lists {
     uint32_t *next; /* next member, UINT32_MAX at the end */
@@ -836,7 +856,23 @@ static bool clusters_conflict(const struct ecif_store *s,
 {
     for (uint32_t x = ra; x != UINT32_MAX; x = l->next[x]) {
         for (uint32_t y = rb; y != UINT32_MAX; y = l->next[y]) {
-            if (records_conflict(s, x, y))
+            if (records_conflict(s, x, y) || cannot_link(s, x, y))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* True when a cannot-link joins a record of one set to one of the other. */
+static bool clusters_conflict_links(const struct ecif_store *s,
+                                    const struct cluster_lists *l, uint32_t ra,
+                                    uint32_t rb)
+{
+    if (s->links_count == 0)
+        return false;
+    for (uint32_t x = ra; x != UINT32_MAX; x = l->next[x]) {
+        for (uint32_t y = rb; y != UINT32_MAX; y = l->next[y]) {
+            if (cannot_link(s, x, y))
                 return true;
         }
     }
@@ -1021,6 +1057,112 @@ static int compare_pair_ids(const void *pa, const void *pb)
     return x->score > y->score ? -1 : (x->score < y->score);
 }
 
+/* Finds the record added with a source key. */
+static bool find_added_record(const ecif_builder_t *b, const char *system,
+                              const char *id, uint32_t *record)
+{
+    struct source_probe probe = {b, system, id};
+    size_t slot =
+        hmap_find(&b->sources, source_hash(system, id), source_equals, &probe);
+    *record = b->sources.values[slot];
+    return b->sources.keys[slot] != 0;
+}
+
+/*
+ * Carries the correction links of the previous snapshot over to this
+ * build's records by source key; a link whose records were not imported
+ * again is dropped. The store's links then point at the result.
+ */
+static int carry_links(struct build *bd)
+{
+    const struct ecif_store *prev = bd->b->opts.previous;
+    size_t n = 0;
+
+    if (prev == NULL || prev->links_count == 0)
+        return ECIF_OK;
+    bd->links = malloc(prev->links_count * sizeof(*bd->links));
+    if (bd->links == NULL)
+        return ECIF_ENOMEM;
+    for (uint64_t i = 0; i < prev->links_count; i++) {
+        const struct correction_link *l = &prev->links[i];
+        const struct rec_entry *ra = &prev->records[l->record_a];
+        const struct rec_entry *rb = &prev->records[l->record_b];
+        uint32_t a, b;
+        if (!find_added_record(bd->b, store_str(prev, ra->source_system),
+                               store_str(prev, ra->source_id), &a) ||
+            !find_added_record(bd->b, store_str(prev, rb->source_system),
+                               store_str(prev, rb->source_id), &b) ||
+            a == b)
+            continue;
+        bd->links[n++] =
+            (struct correction_link){a < b ? a : b, a < b ? b : a, l->kind, 0};
+    }
+    if (n > 1)
+        qsort(bd->links, n, sizeof(*bd->links), compare_links);
+    bd->store.links = bd->links;
+    bd->store.links_count = n;
+    return ECIF_OK;
+}
+
+static void report_bridge(struct build *bd, uint32_t a, uint32_t b)
+{
+    const struct ecif_store *s = &bd->store;
+
+    bd->bridge_count++;
+    if (bd->b->opts.bridge == NULL)
+        return;
+    const struct rec_entry *x = &s->records[a], *y = &s->records[b];
+    bd->b->opts.bridge(bd->b->opts.progress_arg, store_str(s, x->source_system),
+                       store_str(s, x->source_id),
+                       store_str(s, y->source_system),
+                       store_str(s, y->source_id));
+}
+
+/*
+ * Joins the records that corrections put into one customer, before any
+ * scored pair: a steward's merge holds even against a hard conflict, but
+ * never against a cannot-link, which is then reported as a bridge.
+ */
+static int join_must_links(struct build *bd, struct cluster_lists *lists)
+{
+    int rc = carry_links(bd);
+
+    for (uint64_t i = 0; rc == ECIF_OK && i < bd->store.links_count; i++) {
+        const struct correction_link *l = &bd->store.links[i];
+        if (l->kind != LINK_MUST)
+            continue;
+        uint32_t ra = find_root(bd->parent, l->record_a);
+        uint32_t rb = find_root(bd->parent, l->record_b);
+        if (ra == rb)
+            continue;
+        if (clusters_conflict_links(&bd->store, lists, ra, rb)) {
+            report_bridge(bd, l->record_a, l->record_b);
+            continue;
+        }
+        uint32_t keep = ra < rb ? ra : rb, gone = ra < rb ? rb : ra;
+        bd->parent[gone] = keep;
+        lists->next[lists->tail[keep]] = gone;
+        lists->tail[keep] = lists->tail[gone];
+    }
+    return rc;
+}
+
+/* Keeps the links the customers satisfy, for the CORRECTIONS section: a
+ * must-link that a cannot-link kept apart is dropped. */
+static void keep_satisfied_links(struct build *bd)
+{
+    struct correction_link *links = bd->links;
+    size_t kept = 0;
+
+    for (uint64_t i = 0; i < bd->store.links_count; i++) {
+        bool same = find_root(bd->parent, links[i].record_a) ==
+                    find_root(bd->parent, links[i].record_b);
+        if (same == (links[i].kind == LINK_MUST))
+            links[kept++] = links[i];
+    }
+    bd->store.links_count = kept;
+}
+
 /*
  * Groups records into customers. Pairs that score MATCH are joined
  * strongest first. A join that would put two conflicting records into one
@@ -1066,6 +1208,9 @@ static int cluster(struct build *bd)
     if (m > 0)
         qsort_r(p, m, sizeof(*p), compare_pairs, rank);
 
+    rc = join_must_links(bd, &lists);
+    if (rc != ECIF_OK)
+        goto out;
     for (size_t i = 0; i < m; i++) {
         uint32_t ra = find_root(bd->parent, p[i].a);
         uint32_t rb = find_root(bd->parent, p[i].b);
@@ -1089,6 +1234,7 @@ static int cluster(struct build *bd)
         lists.next[lists.tail[keep]] = gone;
         lists.tail[keep] = lists.tail[gone];
     }
+    keep_satisfied_links(bd);
     rc = ECIF_OK;
 out:
     free(pairs.data);
@@ -1496,6 +1642,7 @@ static void build_free(struct build *bd)
     free(bd->sources);
     free(bd->names);
     free(bd->history);
+    free(bd->links);
 }
 
 int ecif_builder_write(ecif_builder_t *b, const char *path,

@@ -16,10 +16,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "builder.h"
-#include "store.h"
+#include "corrections.h"
 #include "ctl.h"
+#include "journal.h"
+#include "store.h"
 #include "mapping.h"
 #include "source.h"
 #include "status.h"
@@ -50,13 +53,16 @@ typedef struct import_options {
     uint32_t shards;
     uint32_t frequent_limit;
     const char *previous;
+    const char *journal; /* --journal: corrections over previous */
     bool quiet;
 } import_options_t;
 
 typedef struct import_state {
     const import_options_t *opts;
     ecif_builder_t *builder;
-    ecif_store_t *previous; /* --previous, or NULL */
+    ecif_store_t *previous;          /* --previous, or NULL */
+    ecif_corrections_t *corrections; /* --journal replayed over previous */
+    const ecif_store_t *corrected;   /* its view, or NULL */
     uint64_t rows_read;
     uint64_t imported;
     uint64_t rejected[REASON_COUNT];
@@ -97,6 +103,9 @@ static void import_usage(FILE *out)
         "                             (default 16)\n"
         "      --previous SNAPSHOT    the snapshot this one replaces: its\n"
         "                             customers keep their numbers\n"
+        "      --journal FILE         the corrections journal of the\n"
+        "                             --previous snapshot: its merges,\n"
+        "                             splits and not-same marks are kept\n"
         "      --frequent-limit N     a key value on more than N records\n"
         "                             is frequent: no blocking key, little\n"
         "                             weight (2 to 65536, default 256)\n"
@@ -197,7 +206,8 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         OPT_MAX_INVALID,
         OPT_SHARDS,
         OPT_FREQUENT,
-        OPT_PREVIOUS
+        OPT_PREVIOUS,
+        OPT_JOURNAL
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -210,6 +220,7 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         {"shards", required_argument, NULL, OPT_SHARDS},
         {"frequent-limit", required_argument, NULL, OPT_FREQUENT},
         {"previous", required_argument, NULL, OPT_PREVIOUS},
+        {"journal", required_argument, NULL, OPT_JOURNAL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -265,6 +276,9 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         case OPT_PREVIOUS:
             opts->previous = optarg;
             break;
+        case OPT_JOURNAL:
+            opts->journal = optarg;
+            break;
         case OPT_FREQUENT:
             rc = parse_number("--frequent-limit", optarg, 2, 65536, &value);
             opts->frequent_limit = (uint32_t)value;
@@ -294,6 +308,11 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         return 2;
     }
 
+    if (opts->journal != NULL && opts->previous == NULL) {
+        fprintf(stderr, "ecifctl import: --journal needs --previous, the "
+                        "snapshot the journal belongs to\n");
+        return 2;
+    }
     if (output_is_input(opts) != 0)
         return 2;
 
@@ -456,7 +475,8 @@ static void report_bridge(void *arg, const char *system_a, const char *id_a,
     fprintf(stderr,
             "ecifctl import: bridge: %s/%s matches %s/%s, but their "
             "customers conflict (different resident IDs or generational "
-            "suffixes); left apart for review\n",
+            "suffixes, or a correction marked them not the same); left "
+            "apart for review\n",
             system_a, id_a, system_b, id_b);
 }
 
@@ -519,6 +539,89 @@ static int check_invalid_share(const import_state_t *st)
     return 1;
 }
 
+/*
+ * Replays --journal over the --previous snapshot, so the build starts
+ * from the corrected customers and their links. Warns when the previous
+ * snapshot has a journal that was not named. Returns 0 or 1.
+ */
+static int open_corrections(import_state_t *st)
+{
+    const import_options_t *opts = st->opts;
+    ecif_journal_identity_t expected, found;
+    ecif_journal_t *journal = NULL;
+    uint64_t applied = 0, torn = 0;
+    char err[768], beside[4200];
+    struct stat sb;
+
+    if (opts->journal == NULL) {
+        snprintf(beside, sizeof(beside), "%s.journal",
+                 opts->previous != NULL ? opts->previous : "");
+        if (opts->previous != NULL && stat(beside, &sb) == 0 &&
+            sb.st_size > ECIF_JOURNAL_HEADER_BYTES)
+            fprintf(stderr,
+                    "ecifctl import: warning: '%s' holds corrections that "
+                    "are not carried over; name it with --journal to keep "
+                    "them\n",
+                    beside);
+        return 0;
+    }
+    ecif_journal_identity_of(st->previous, &expected);
+    int rc = ecif_journal_open_read(opts->journal, &found, &journal, err,
+                                    sizeof(err));
+    if (rc == ECIF_OK && (found.snapshot_crc != expected.snapshot_crc ||
+                          found.snapshot_bytes != expected.snapshot_bytes))
+        rc = ecif_fail(ECIF_ECORRUPT, err, sizeof(err),
+                       "journal '%s' belongs to another snapshot than '%s'",
+                       opts->journal, opts->previous);
+    if (rc == ECIF_OK)
+        rc = ecif_corrections_create(st->previous, &st->corrections, err,
+                                     sizeof(err));
+    if (rc == ECIF_OK)
+        rc = ecif_corrections_replay(st->corrections, journal, &applied, &torn,
+                                     err, sizeof(err));
+    ecif_journal_close(journal);
+    if (torn > 0)
+        fprintf(stderr,
+                "ecifctl import: warning: journal '%s' ends in a torn entry "
+                "of %llu bytes, which is ignored\n",
+                opts->journal, (unsigned long long)torn);
+    if (rc != ECIF_OK) {
+        fprintf(stderr, "ecifctl import: --journal: %s\n", err);
+        return 1;
+    }
+    st->corrected = ecif_corrections_acquire(st->corrections);
+    if (!opts->quiet)
+        fprintf(stderr, "import: replayed %llu corrections from '%s'\n",
+                (unsigned long long)applied, opts->journal);
+    return 0;
+}
+
+/*
+ * Removes the journal beside the new snapshot when it is the one just
+ * replayed (an import over the previous path): its corrections now live
+ * in the snapshot, and it belongs to the old file. Returns 0 or 1.
+ */
+static int retire_journal(const import_state_t *st)
+{
+    char beside[4200];
+    struct stat a, b;
+
+    if (st->opts->journal == NULL)
+        return 0;
+    snprintf(beside, sizeof(beside), "%s.journal", st->opts->output);
+    if (stat(beside, &a) != 0 || stat(st->opts->journal, &b) != 0 ||
+        a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return 0;
+    if (unlink(beside) != 0) {
+        fprintf(stderr,
+                "ecifctl import: removing '%s' failed: %s; remove it before "
+                "starting ecifd on the new snapshot\n",
+                beside, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 static int run_import(import_state_t *st)
 {
     const import_options_t *opts = st->opts;
@@ -540,7 +643,9 @@ static int run_import(import_state_t *st)
         fprintf(stderr, "ecifctl import: --previous: %s\n", err);
         return 1;
     }
-    bopts.previous = st->previous;
+    if (open_corrections(st) != 0)
+        return 1;
+    bopts.previous = st->corrected != NULL ? st->corrected : st->previous;
     if (ecif_builder_create(&bopts, &st->builder, err, sizeof(err)) !=
         ECIF_OK) {
         fprintf(stderr, "ecifctl import: %s\n", err);
@@ -563,7 +668,7 @@ static int run_import(import_state_t *st)
         return 1;
     }
     print_summary(st, &stats, opts->n_files + opts->n_accounts);
-    return 0;
+    return retire_journal(st);
 }
 
 int ctl_import_main(int argc, char **argv)
@@ -585,6 +690,9 @@ int ctl_import_main(int argc, char **argv)
         rc = run_import(&st);
     }
     ecif_builder_destroy(st.builder);
+    if (st.corrected != NULL)
+        ecif_corrections_release(st.corrections, st.corrected);
+    ecif_corrections_destroy(st.corrections);
     ecif_store_close(st.previous);
     mapping_destroy(mapping);
     return rc < 0 ? 0 : rc;
