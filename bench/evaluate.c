@@ -827,7 +827,8 @@ static bool dedup_score_pairs(const ecif_store_t *store,
         double score;
         ecif_verdict_t verdict;
         ecif_evidence_t evidence[ECIF_FIELD_COUNT];
-        ecif_compare(&ra, &rb, &score, &verdict, evidence);
+        ecif_compare(ecif_store_model(store), &ra, &rb, &score, &verdict,
+                     evidence);
         if (verdict == ECIF_MATCH) {
             res->match_pairs++;
             if (is_true)

@@ -526,6 +526,7 @@ struct build {
     uint32_t *sources;
     struct name_count *names;
     struct number_redirect *history;
+    char *model_text; /* the model as the snapshot stores it */
     struct correction_link *links; /* carried from previous */
     uint32_t customer_count;
     uint32_t exposure_count;
@@ -915,8 +916,8 @@ static int collect_range(const struct ecif_store *s, uint32_t first,
                 continue;
             match_view_t b;
             match_view_stored(s, other, &b);
-            double score = match_score(&a, &b, evidence);
-            if (match_verdict(score) != ECIF_MATCH)
+            double score = match_score(s->model, &a, &b, evidence);
+            if (match_verdict(s->model, score) != ECIF_MATCH)
                 continue;
             struct match_pair *p = vec_push(pairs);
             if (p == NULL)
@@ -1642,7 +1643,30 @@ static void build_free(struct build *bd)
     free(bd->sources);
     free(bd->names);
     free(bd->history);
+    free(bd->model_text);
     free(bd->links);
+}
+
+/* Points the store at the model of the options and at its text, which
+ * the snapshot stores. */
+static int set_model(struct build *bd, char *err, size_t errlen)
+{
+    struct ecif_store *s = &bd->store;
+    size_t bytes = 0;
+    FILE *out;
+
+    s->model = bd->b->opts.model != NULL ? bd->b->opts.model : model_default();
+    out = open_memstream(&bd->model_text, &bytes);
+    if (out == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "writing the model: out of memory");
+    int rc = model_write(s->model, out);
+    if (fclose(out) != 0 || rc != ECIF_OK)
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "writing the model: out of memory");
+    s->model_text = bd->model_text;
+    s->model_text_bytes = bytes;
+    return ECIF_OK;
 }
 
 int ecif_builder_write(ecif_builder_t *b, const char *path,
@@ -1663,6 +1687,9 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
     s->records = b->records.data;
     s->values = b->values.data;
     s->values_count = b->values.count;
+    rc = set_model(&bd, err, errlen);
+    if (rc != ECIF_OK)
+        goto out;
 
     /* Account attachment rewrites accounts_first/count: start clean so a
      * second write after a failed one gives the same result. */

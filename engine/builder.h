@@ -62,10 +62,17 @@ typedef struct ecif_builder_options {
      * thread count.
      */
     uint32_t thread_count;
+    /*
+     * The matching model to cluster with and to store in the snapshot, or
+     * NULL for model_default(). The builder only reads it; it must live
+     * until ecif_builder_destroy().
+     */
+    const struct ecif_model *model;
 } ecif_builder_options_t;
 
 /* Fills *opts with the defaults: 16 shards, frequent values above 256
- * records, no progress callback, one thread per online CPU. */
+ * records, no progress callback, one thread per online CPU, the built-in
+ * model. */
 void ecif_builder_options_default(ecif_builder_options_t *opts);
 
 /*

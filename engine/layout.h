@@ -21,7 +21,7 @@
 #include "store.h"
 
 #define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
-#define ECIF_SNAPSHOT_VERSION 6
+#define ECIF_SNAPSHOT_VERSION 7
 
 /* Sections of a snapshot, in file order. */
 enum snap_section_id {
@@ -38,7 +38,8 @@ enum snap_section_id {
     SECTION_POSTINGS = 11, /* uint32_t[]: record ids per key */
     SECTION_NAMES = 12,    /* struct name_count[]: repeated names, by hash */
     SECTION_HISTORY = 13,  /* struct number_redirect[]: by retired number */
-    SECTION_COUNT = 13
+    SECTION_MODEL = 14,    /* char[]: the matching model as text */
+    SECTION_COUNT = 14
 };
 
 struct snap_header {
@@ -191,6 +192,13 @@ struct ecif_store {
     const struct number_redirect *history;
     uint64_t history_count;
     uint64_t next_customer_number;
+    /* The matching model, never NULL in a built or loaded store, and its
+     * text as the MODEL section holds it. A loaded store owns both:
+     * model_owned is freed by ecif_store_close(). */
+    const struct ecif_model *model;
+    struct ecif_model *model_owned;
+    const char *model_text;
+    uint64_t model_text_bytes;
     /* Manual-correction constraints, sorted by (record_a, record_b). */
     const struct correction_link *links;
     uint64_t links_count;

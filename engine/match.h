@@ -12,16 +12,15 @@
 #include <stdint.h>
 
 #include "layout.h"
+#include "model.h"
 #include "normalize.h"
 #include "quality.h"
 #include "record.h"
 #include "resolve.h"
 
-/* Score thresholds of the verdicts, and the floor under which a candidate
- * is not reported at all. */
-#define MATCH_THRESHOLD    13.0
-#define POSSIBLE_THRESHOLD 7.0
-#define CANDIDATE_FLOOR    0.0
+/* The score under which a candidate is not reported at all. The verdict
+ * thresholds are in the model. */
+#define CANDIDATE_FLOOR 0.0
 
 /* Candidate records scored per query at most. */
 #define MAX_QUERY_CANDIDATES 256
@@ -120,10 +119,23 @@ size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
                   size_t *n_identifier_keys);
 
 /*
- * Scores record b against query a: fills one evidence entry per field and
+ * Compares record b with query a field by field and writes each field's
+ * comparison level, an index into model->fields[f].levels (the enum
+ * model_*_level of model.h). Levels carry no rule: no frequent-value
+ * weight, household cap or name frequency. The model is read only to
+ * choose between two readings of a Latin name by their weights.
+ */
+void match_levels(const ecif_model_t *model, const match_view_t *a,
+                  const match_view_t *b, uint8_t levels[ECIF_FIELD_COUNT]);
+
+/*
+ * Scores record b against query a under model: the weights of
+ * match_levels() with the cross-field rules applied (engine/MODEL.md).
+ * Fills one evidence entry per field, whose detail points into model, and
  * returns the sum of their weights.
  */
-double match_score(const match_view_t *a, const match_view_t *b,
+double match_score(const ecif_model_t *model, const match_view_t *a,
+                   const match_view_t *b,
                    ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
 
 /*
@@ -140,8 +152,8 @@ uint64_t match_name_hash(const match_view_t *view);
  */
 void match_mark_frequent(const struct ecif_store *s, match_view_t *view);
 
-/* Returns the verdict for a score. */
-ecif_verdict_t match_verdict(double score);
+/* Returns the verdict for a score under model. */
+ecif_verdict_t match_verdict(const ecif_model_t *model, double score);
 
 /* Per-call scratch for candidate gathering; lives on the caller's stack. */
 typedef struct match_candidates {

@@ -1,16 +1,19 @@
 /*
- * Pairwise scoring: each field is compared at one level and adds that
- * level's weight; the score is their sum (engine/MATCHING.md has the
- * tables and the reasons behind them).
+ * Pairwise scoring in two steps. match_levels() compares each field and
+ * returns its comparison level, an index into the model's levels of that
+ * field; match_score() adds the levels' weights and applies the rules that
+ * reach across fields. engine/MODEL.md lists the levels and the rules,
+ * engine/MATCHING.md the comparisons behind them.
  *
- * Three rules reach across fields:
- * - a hard conflict (different generational suffixes, two different valid
- *   resident IDs) weighs HARD_CONFLICT_WEIGHT, more than every agreement
- *   together, so the pair can never reach POSSIBLE_MATCH;
- * - agreement on a frequent ID, phone or email weighs little;
+ * The rules, all model values:
+ * - agreement on a frequent ID, phone or email weighs
+ *   frequent_agreement_weight;
  * - when family names agree but given names clearly differ, shared phones,
  *   emails and addresses identify a household, not a person, and each
- *   adds at most HOUSEHOLD_CONTACT_WEIGHT.
+ *   adds at most household_contact_weight;
+ * - an agreeing name is adjusted by how many records carry it.
+ * Hard conflicts (different generational suffixes, two different valid
+ * resident IDs) are fixed levels.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,50 +24,16 @@
 #include "latin_name.h"
 #include "match.h"
 
-#define HARD_CONFLICT_WEIGHT      -40.0
-#define FREQUENT_AGREEMENT_WEIGHT 0.5
-#define HOUSEHOLD_CONTACT_WEIGHT  1.0
-
-/* Agreement on a resident ID whose check character verifies: a mistyped
- * ID almost never passes the check, so this is near proof. */
-#define VALID_RESIDENT_ID_WEIGHT 12.0
-
-/* Weights of a Chinese name written in two scripts: the pinyin keys agree
- * exactly, or after merging confusable sounds. A name that differs across
- * scripts is often an adopted name, not another person, so it costs
- * little. */
-#define CROSS_SCRIPT_KEY_WEIGHT      7.0
-#define CROSS_SCRIPT_FUZZY_WEIGHT    4.0
-#define CROSS_SCRIPT_MISMATCH_WEIGHT -1.0
-
-/* Given names that differ outright, when family names agree. */
-#define GIVEN_DIFFERS_WEIGHT -7.5
-
 static bool present(const char *s)
 {
     return s != NULL && s[0] != '\0';
 }
 
-/* Weights of a name part by level: family name, given name. */
-static const double family_weight[] = {
-    [ECIF_LEVEL_MISSING] = 0.0,   [ECIF_LEVEL_EXACT] = 4.0,
-    [ECIF_LEVEL_FUZZY] = 3.0,     [ECIF_LEVEL_PHONETIC] = 2.5,
-    [ECIF_LEVEL_ALIAS] = 2.0,     [ECIF_LEVEL_PARTIAL] = 1.0,
-    [ECIF_LEVEL_MISMATCH] = -3.0,
-};
-static const double given_weight[] = {
-    [ECIF_LEVEL_MISSING] = 0.0,   [ECIF_LEVEL_EXACT] = 3.5,
-    [ECIF_LEVEL_FUZZY] = 2.5,     [ECIF_LEVEL_PHONETIC] = 2.0,
-    [ECIF_LEVEL_ALIAS] = 2.5,     [ECIF_LEVEL_PARTIAL] = 0.8,
-    [ECIF_LEVEL_MISMATCH] = -2.5,
-};
-
-/* The result of the name comparison, with the signal the other fields
- * need. */
-struct name_result {
-    ecif_evidence_t evidence;
-    bool given_differs; /* family agrees, given names differ outright */
-};
+static double level_weight(const ecif_model_t *model, ecif_field_t field,
+                           uint8_t level)
+{
+    return model->fields[field].levels[level].weight;
+}
 
 /* Comparison of two Latin name tokens, strongest level first. */
 static ecif_level_t compare_token(const char *a, const char *b)
@@ -86,8 +55,8 @@ static ecif_level_t compare_token(const char *a, const char *b)
     return ECIF_LEVEL_MISMATCH;
 }
 
-/* Folds part levels into one name level: all equal → that level, a mix of
- * agreement and mismatch → partial, otherwise the weakest agreement. */
+/* Folds part levels into one: all equal → that level, a mix of agreement
+ * and mismatch → partial, otherwise the weakest agreement. */
 static ecif_level_t combine_levels(ecif_level_t x, ecif_level_t y)
 {
     if (x == ECIF_LEVEL_MISSING)
@@ -106,36 +75,60 @@ static ecif_level_t compare_part(const char *a, const char *b)
     return compare_token(a, b);
 }
 
-/* Scores a family and a given level pair, with the household signal. */
-static struct name_result score_parts(ecif_level_t fam, ecif_level_t giv,
-                                      double extra)
+static bool agrees(ecif_level_t part)
 {
-    struct name_result r = {{combine_levels(fam, giv), extra}, false};
-
-    r.evidence.weight += family_weight[fam];
-    if (fam != ECIF_LEVEL_MISMATCH && fam != ECIF_LEVEL_MISSING &&
-        giv == ECIF_LEVEL_MISMATCH) {
-        r.evidence.weight += GIVEN_DIFFERS_WEIGHT;
-        r.given_differs = true;
-    } else {
-        r.evidence.weight += given_weight[giv];
-    }
-    return r;
+    return part != ECIF_LEVEL_MISSING && part != ECIF_LEVEL_MISMATCH;
 }
 
-/* Both Latin names split into given and family: in place and swapped. */
-static struct name_result score_split_names(const match_view_t *a,
-                                            const match_view_t *b)
+/* Returns the name level of a family and a given part level. Two agreeing
+ * parts take the level of the weaker one. */
+static uint8_t latin_level(ecif_level_t family, ecif_level_t given)
 {
-    ecif_level_t fam = compare_part(a->family, b->family);
-    ecif_level_t giv = compare_part(a->given, b->given);
-    struct name_result straight = score_parts(fam, giv, 0.0);
-    struct name_result swapped =
-        score_parts(compare_part(a->family, b->given),
-                    compare_part(a->given, b->family), -1.0);
+    if (family == ECIF_LEVEL_MISSING && given == ECIF_LEVEL_MISSING)
+        return MODEL_NAME_MISSING;
+    if (agrees(family) && given == ECIF_LEVEL_MISMATCH)
+        return MODEL_NAME_GIVEN_DIFFERS;
+    if (family == ECIF_LEVEL_MISSING || given == ECIF_LEVEL_MISSING) {
+        ecif_level_t part = family == ECIF_LEVEL_MISSING ? given : family;
+        return agrees(part) ? MODEL_NAME_LATIN_ONE_PART
+                            : MODEL_NAME_LATIN_ONE_PART_MISMATCH;
+    }
+    if (family == ECIF_LEVEL_MISMATCH)
+        return agrees(given) ? MODEL_NAME_FAMILY_DIFFERS : MODEL_NAME_MISMATCH;
+    switch (family > given ? family : given) {
+    case ECIF_LEVEL_EXACT:
+        return MODEL_NAME_EXACT;
+    case ECIF_LEVEL_FUZZY:
+        return MODEL_NAME_LATIN_FUZZY;
+    case ECIF_LEVEL_PHONETIC:
+        return MODEL_NAME_LATIN_PHONETIC;
+    case ECIF_LEVEL_ALIAS:
+        return MODEL_NAME_LATIN_ALIAS;
+    default:
+        return MODEL_NAME_LATIN_INITIAL;
+    }
+}
 
-    return swapped.evidence.weight > straight.evidence.weight ? swapped
-                                                              : straight;
+/*
+ * Both Latin names split into given and family: in place and swapped.
+ * Parts that are both exact only when swapped are the level latin_swapped
+ * when that weighs more than the comparison in place; other swapped
+ * readings take their own level when it weighs more.
+ */
+static uint8_t split_name_level(const ecif_model_t *model,
+                                const match_view_t *a, const match_view_t *b)
+{
+    uint8_t straight = latin_level(compare_part(a->family, b->family),
+                                   compare_part(a->given, b->given));
+    uint8_t swapped = latin_level(compare_part(a->family, b->given),
+                                  compare_part(a->given, b->family));
+    double w_straight = level_weight(model, ECIF_FIELD_NAME, straight);
+
+    if (swapped == MODEL_NAME_EXACT)
+        swapped = MODEL_NAME_LATIN_SWAPPED;
+    return level_weight(model, ECIF_FIELD_NAME, swapped) > w_straight
+               ? swapped
+               : straight;
 }
 
 /*
@@ -143,22 +136,20 @@ static struct name_result score_split_names(const match_view_t *a,
  * takes its best unused partner in the other. The best-agreeing token
  * pair counts as the family name and the others as given names.
  */
-static struct name_result score_token_names(const char *a, const char *b)
+static uint8_t token_name_level(const char *a, const char *b)
 {
     char ta[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
     char tb[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
     size_t na = match_split_tokens(a, ta, MATCH_MAX_TOKENS);
     size_t nb = match_split_tokens(b, tb, MATCH_MAX_TOKENS);
     bool used[MATCH_MAX_TOKENS] = {false};
-    ecif_level_t best_family = ECIF_LEVEL_MISSING;
+    ecif_level_t levels[MATCH_MAX_TOKENS];
     ecif_level_t given = ECIF_LEVEL_MISSING;
-    struct name_result r = {{ECIF_LEVEL_MISSING, 0.0}, false};
 
     if (na == 0 || nb == 0)
-        return r;
+        return MODEL_NAME_MISSING;
     if (na > nb)
-        return score_token_names(b, a);
-    ecif_level_t levels[MATCH_MAX_TOKENS];
+        return token_name_level(b, a);
     for (size_t i = 0; i < na; i++) {
         ecif_level_t best = ECIF_LEVEL_MISMATCH;
         size_t best_j = nb;
@@ -181,7 +172,6 @@ static struct name_result score_token_names(const char *a, const char *b)
         if (levels[i] < levels[family_at])
             family_at = i;
     }
-    best_family = levels[family_at];
     for (size_t i = 0; i < na; i++) {
         if (i != family_at)
             given = combine_levels(given, levels[i]);
@@ -194,128 +184,73 @@ static struct name_result score_token_names(const char *a, const char *b)
          * López. A dropped middle or second family name is fine. */
         given = ECIF_LEVEL_MISMATCH;
     }
-    return score_parts(best_family, given, 0.0);
+    return latin_level(levels[family_at], given);
 }
 
 /* Both names in Han characters. */
-static struct name_result score_han_names(const match_view_t *a,
-                                          const match_view_t *b)
+static uint8_t han_name_level(const match_view_t *a, const match_view_t *b)
 {
-    struct name_result r = {{ECIF_LEVEL_MISMATCH, 0.0}, false};
     bool same_family = present(a->family) && strcmp(a->family, b->family) == 0;
     bool same_key =
         present(a->name_key) && strcmp(a->name_key, b->name_key) == 0;
     bool same_fuzzy = present(a->name_key_fuzzy) &&
                       strcmp(a->name_key_fuzzy, b->name_key_fuzzy) == 0;
 
-    if (strcmp(a->han, b->han) == 0) {
-        r.evidence.level = ECIF_LEVEL_EXACT;
-        r.evidence.weight =
-            family_weight[ECIF_LEVEL_EXACT] + given_weight[ECIF_LEVEL_EXACT];
-    } else if (same_key) {
-        /* Homophones: a given-name character typed by its sound weighs
-         * almost as much as exact. A homophone surname (萧 and 肖, 张 and
-         * 章) is usually another family, so it weighs much less. */
-        r.evidence.level = ECIF_LEVEL_PHONETIC;
-        r.evidence.weight = same_family ? 6.0 : 2.0;
-    } else if (same_fuzzy) {
-        r.evidence.level = ECIF_LEVEL_PHONETIC;
-        r.evidence.weight = 4.0;
-    } else if (same_family && present(a->given) && present(b->given)) {
-        /* 林子涵 and 林子轩: one character apart is another person. */
-        r.evidence.level = ECIF_LEVEL_PARTIAL;
-        r.evidence.weight =
-            family_weight[ECIF_LEVEL_EXACT] + GIVEN_DIFFERS_WEIGHT;
-        r.given_differs = true;
-    } else {
-        r.evidence.weight = family_weight[ECIF_LEVEL_MISMATCH] +
-                            given_weight[ECIF_LEVEL_MISMATCH];
+    if (strcmp(a->han, b->han) == 0)
+        return MODEL_NAME_EXACT;
+    if (same_key) {
+        /* A given-name character typed by its sound is almost exact. A
+         * homophone surname (萧 and 肖, 张 and 章) is usually another
+         * family. */
+        return same_family ? MODEL_NAME_HOMOPHONE_SAME_FAMILY
+                           : MODEL_NAME_HOMOPHONE_OTHER_FAMILY;
     }
-    return r;
+    if (same_fuzzy)
+        return MODEL_NAME_FUZZY_PINYIN;
+    if (same_family && present(a->given) && present(b->given))
+        return MODEL_NAME_GIVEN_DIFFERS; /* 林子涵 and 林子轩 */
+    return MODEL_NAME_MISMATCH;
 }
 
-/*
- * Term-frequency adjustment of an agreeing name, from the number of
- * records that carry it (the query side's count; 0 when unknown, as in
- * ecif_compare). Agreeing on a name few records carry is stronger
- * evidence than agreeing on 张伟 or John Smith. The bands are hand-set;
- * they assume the store contains one customer's records a few times
- * over.
- */
-static double name_frequency_weight(uint32_t count)
+static uint8_t name_level(const ecif_model_t *model, const match_view_t *a,
+                          const match_view_t *b)
 {
-    if (count == 0)
-        return 0.0;
-    if (count <= 2)
-        return 2.0;
-    if (count <= 10)
-        return 1.0;
-    if (count <= 100)
-        return 0.0;
-    if (count <= 1000)
-        return -2.0;
-    return -4.0;
-}
-
-static struct name_result score_name_levels(const match_view_t *a,
-                                            const match_view_t *b);
-
-static struct name_result score_name(const match_view_t *a,
-                                     const match_view_t *b)
-{
-    struct name_result r = score_name_levels(a, b);
-    ecif_level_t level = r.evidence.level;
-
-    if ((level == ECIF_LEVEL_EXACT || level == ECIF_LEVEL_PHONETIC) &&
-        r.evidence.weight > 0)
-        r.evidence.weight += name_frequency_weight(a->name_count);
-    return r;
-}
-
-static struct name_result score_name_levels(const match_view_t *a,
-                                            const match_view_t *b)
-{
-    struct name_result r = {{ECIF_LEVEL_MISSING, 0.0}, false};
     bool a_han = present(a->han), b_han = present(b->han);
 
     if (!present(a->name) || !present(b->name))
-        return r;
+        return MODEL_NAME_MISSING;
     if (a->suffix != SUFFIX_NONE && b->suffix != SUFFIX_NONE &&
-        a->suffix != b->suffix) {
-        /* John Smith Jr is not John Smith Sr. */
-        r.evidence.level = ECIF_LEVEL_MISMATCH;
-        r.evidence.weight = HARD_CONFLICT_WEIGHT;
-        return r;
-    }
+        a->suffix != b->suffix)
+        return MODEL_NAME_SUFFIX_CONFLICT; /* John Smith Jr, John Smith Sr */
     if (a_han && b_han)
-        return score_han_names(a, b);
+        return han_name_level(a, b);
 
     bool same_key =
         present(a->name_key) && strcmp(a->name_key, b->name_key) == 0;
     bool same_fuzzy = present(a->name_key_fuzzy) &&
                       strcmp(a->name_key_fuzzy, b->name_key_fuzzy) == 0;
     if (a_han || b_han) {
-        r.evidence.level =
-            same_key || same_fuzzy ? ECIF_LEVEL_PHONETIC : ECIF_LEVEL_MISMATCH;
-        r.evidence.weight = same_key     ? CROSS_SCRIPT_KEY_WEIGHT
-                            : same_fuzzy ? CROSS_SCRIPT_FUZZY_WEIGHT
-                                         : CROSS_SCRIPT_MISMATCH_WEIGHT;
-        return r;
+        /* A name that differs across scripts is often an adopted name,
+         * not another person. */
+        return same_key     ? MODEL_NAME_PINYIN_KEY
+               : same_fuzzy ? MODEL_NAME_FUZZY_PINYIN
+                            : MODEL_NAME_CROSS_SCRIPT_MISMATCH;
     }
 
     bool a_split = present(a->given) || present(a->family);
     bool b_split = present(b->given) || present(b->family);
-    r = a_split && b_split ? score_split_names(a, b)
-                           : score_token_names(a->name, b->name);
-    if (same_key && r.evidence.weight < CROSS_SCRIPT_KEY_WEIGHT &&
-        r.evidence.level != ECIF_LEVEL_EXACT) {
+    uint8_t level = a_split && b_split ? split_name_level(model, a, b)
+                                       : token_name_level(a->name, b->name);
+    if (same_key &&
+        model->fields[ECIF_FIELD_NAME].levels[level].coarse !=
+            ECIF_LEVEL_EXACT &&
+        level_weight(model, ECIF_FIELD_NAME, level) <
+            level_weight(model, ECIF_FIELD_NAME, MODEL_NAME_PINYIN_KEY)) {
         /* Romanized Chinese names with the same syllables in another order
          * or spacing ("ZHANGWEI", "Wei Zhang"). */
-        r.evidence.level = ECIF_LEVEL_PHONETIC;
-        r.evidence.weight = CROSS_SCRIPT_KEY_WEIGHT;
-        r.given_differs = false;
+        level = MODEL_NAME_PINYIN_KEY;
     }
-    return r;
+    return level;
 }
 
 /* An ID whose birth date contradicts the record's own is a copy of
@@ -325,36 +260,26 @@ static bool id_suspect(const match_view_t *v)
     return (v->quality & ECIF_QUALITY_ID_DOB_MISMATCH) != 0;
 }
 
-static ecif_evidence_t score_id(const match_view_t *a, const match_view_t *b)
+static uint8_t id_level(const match_view_t *a, const match_view_t *b)
 {
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
     bool suspect = id_suspect(a) || id_suspect(b);
 
     if (!present(a->id) || !present(b->id))
-        return ev;
+        return MODEL_ID_MISSING;
     if (strcmp(a->id, b->id) == 0) {
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = (a->frequent | b->frequent) & FREQUENT_ID
-                        ? FREQUENT_AGREEMENT_WEIGHT
-                    : suspect              ? 2.0
-                    : a->id_valid_resident ? VALID_RESIDENT_ID_WEIGHT
-                                           : 10.0;
-    } else if (suspect) {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -1.0;
-    } else if (a->id_valid_resident && b->id_valid_resident) {
-        /* Two valid resident IDs: the check character catches every
-         * single-digit error and adjacent swap, so these are two people. */
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = HARD_CONFLICT_WEIGHT;
-    } else if (strlen(a->id) >= 6 && ecif_edit_distance(a->id, b->id, 1) <= 1) {
-        ev.level = ECIF_LEVEL_FUZZY;
-        ev.weight = 4.0;
-    } else {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -6.0;
+        return suspect                ? MODEL_ID_EXACT_SUSPECT
+               : a->id_valid_resident ? MODEL_ID_EXACT_VALID_RESIDENT
+                                      : MODEL_ID_EXACT;
     }
-    return ev;
+    if (suspect)
+        return MODEL_ID_MISMATCH_SUSPECT;
+    /* The check character catches every single-digit error and adjacent
+     * swap, so two valid resident IDs that differ are two people. */
+    if (a->id_valid_resident && b->id_valid_resident)
+        return MODEL_ID_CONFLICT;
+    if (strlen(a->id) >= 6 && ecif_edit_distance(a->id, b->id, 1) <= 1)
+        return MODEL_ID_ONE_EDIT;
+    return MODEL_ID_MISMATCH;
 }
 
 /* Returns the last n characters of s, or s when shorter. */
@@ -364,59 +289,61 @@ static const char *tail(const char *s, size_t n)
     return len > n ? s + len - n : s;
 }
 
-static ecif_evidence_t score_phone(const match_view_t *a, const match_view_t *b)
+/*
+ * Finds the first pair of equal values (a's order, then b's) and returns
+ * true with their indexes; false when no value agrees.
+ */
+static bool find_equal(const char *const *x, uint32_t nx, const char *const *y,
+                       uint32_t ny, uint32_t *xi, uint32_t *yi)
 {
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-
-    if (a->n_phones == 0 || b->n_phones == 0)
-        return ev;
-    ev.level = ECIF_LEVEL_MISMATCH;
-    ev.weight = -1.0;
-    for (uint32_t i = 0; i < a->n_phones; i++) {
-        for (uint32_t j = 0; j < b->n_phones; j++) {
-            if (strcmp(a->phones[i], b->phones[j]) == 0) {
-                bool frequent = (a->frequent & FREQUENT_PHONE(i)) ||
-                                (b->frequent & FREQUENT_PHONE(j));
-                ev.level = ECIF_LEVEL_EXACT;
-                ev.weight = frequent ? FREQUENT_AGREEMENT_WEIGHT : 6.0;
-                return ev;
-            }
-            if (strlen(a->phones[i]) >= 8 && strlen(b->phones[j]) >= 8 &&
-                strcmp(tail(a->phones[i], 8), tail(b->phones[j], 8)) == 0) {
-                ev.level = ECIF_LEVEL_PARTIAL; /* area code differs */
-                ev.weight = 2.0;
+    for (uint32_t i = 0; i < nx; i++) {
+        for (uint32_t j = 0; j < ny; j++) {
+            if (strcmp(x[i], y[j]) == 0) {
+                *xi = i;
+                *yi = j;
+                return true;
             }
         }
     }
-    return ev;
+    return false;
 }
 
-static ecif_evidence_t score_email(const match_view_t *a, const match_view_t *b)
+static uint8_t phone_level(const match_view_t *a, const match_view_t *b)
 {
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
+    uint32_t i, j;
 
-    if (a->n_emails == 0 || b->n_emails == 0)
-        return ev;
-    ev.level = ECIF_LEVEL_MISMATCH;
-    ev.weight = -0.5;
-    for (uint32_t i = 0; i < a->n_emails; i++) {
-        for (uint32_t j = 0; j < b->n_emails; j++) {
-            const char *x = a->emails[i], *y = b->emails[j];
-            if (strcmp(x, y) == 0) {
-                bool frequent = (a->frequent & FREQUENT_EMAIL(i)) ||
-                                (b->frequent & FREQUENT_EMAIL(j));
-                ev.level = ECIF_LEVEL_EXACT;
-                ev.weight = frequent ? FREQUENT_AGREEMENT_WEIGHT : 6.0;
-                return ev;
-            }
-            size_t lx = strcspn(x, "@"), ly = strcspn(y, "@");
-            if (lx == ly && strncmp(x, y, lx) == 0) {
-                ev.level = ECIF_LEVEL_PARTIAL;
-                ev.weight = 1.0;
-            }
+    if (a->n_phones == 0 || b->n_phones == 0)
+        return MODEL_PHONE_MISSING;
+    if (find_equal(a->phones, a->n_phones, b->phones, b->n_phones, &i, &j))
+        return MODEL_PHONE_EXACT;
+    for (i = 0; i < a->n_phones; i++) {
+        for (j = 0; j < b->n_phones; j++) {
+            /* The area code differs. */
+            if (strlen(a->phones[i]) >= 8 && strlen(b->phones[j]) >= 8 &&
+                strcmp(tail(a->phones[i], 8), tail(b->phones[j], 8)) == 0)
+                return MODEL_PHONE_LAST_8_DIGITS;
         }
     }
-    return ev;
+    return MODEL_PHONE_MISMATCH;
+}
+
+static uint8_t email_level(const match_view_t *a, const match_view_t *b)
+{
+    uint32_t i, j;
+
+    if (a->n_emails == 0 || b->n_emails == 0)
+        return MODEL_EMAIL_MISSING;
+    if (find_equal(a->emails, a->n_emails, b->emails, b->n_emails, &i, &j))
+        return MODEL_EMAIL_EXACT;
+    for (i = 0; i < a->n_emails; i++) {
+        for (j = 0; j < b->n_emails; j++) {
+            const char *x = a->emails[i], *y = b->emails[j];
+            size_t lx = strcspn(x, "@"), ly = strcspn(y, "@");
+            if (lx == ly && strncmp(x, y, lx) == 0)
+                return MODEL_EMAIL_SAME_LOCAL_PART;
+        }
+    }
+    return MODEL_EMAIL_MISMATCH;
 }
 
 /* Collects the tokens of every address of a view. */
@@ -432,20 +359,18 @@ static size_t address_tokens(const match_view_t *v, char buf[][ECIF_NORM_MAX],
 
 #define MAX_ADDRESS_TOKENS 16
 
-static ecif_evidence_t score_address(const match_view_t *a,
-                                     const match_view_t *b)
+static uint8_t address_level(const match_view_t *a, const match_view_t *b)
 {
     char ta[MAX_ADDRESS_TOKENS][ECIF_NORM_MAX];
     char tb[MAX_ADDRESS_TOKENS][ECIF_NORM_MAX];
     size_t na = address_tokens(a, ta, MAX_ADDRESS_TOKENS);
     size_t nb = address_tokens(b, tb, MAX_ADDRESS_TOKENS);
     bool used[MAX_ADDRESS_TOKENS] = {false};
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
     double agree = 0.0;
     bool all_exact = na == nb;
 
     if (na == 0 || nb == 0)
-        return ev;
+        return MODEL_ADDRESS_MISSING;
     for (size_t i = 0; i < na; i++) {
         double best = 0.0;
         size_t best_j = nb;
@@ -471,110 +396,168 @@ static ecif_evidence_t score_address(const match_view_t *a,
     }
 
     double similarity = 2.0 * agree / (double)(na + nb);
-    if (all_exact) {
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 3.0;
-    } else if (similarity >= 0.7) {
-        ev.level = ECIF_LEVEL_FUZZY;
-        ev.weight = 2.0;
-    } else if (similarity >= 0.4) {
-        ev.level = ECIF_LEVEL_PARTIAL;
-        ev.weight = 0.5;
-    } else {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -1.5;
-    }
-    return ev;
+    if (all_exact)
+        return MODEL_ADDRESS_EXACT;
+    if (similarity >= 0.7)
+        return MODEL_ADDRESS_FUZZY;
+    if (similarity >= 0.4)
+        return MODEL_ADDRESS_PARTIAL;
+    return MODEL_ADDRESS_MISMATCH;
 }
 
-static ecif_evidence_t score_dob(const match_view_t *a, const match_view_t *b)
+/* Two valid dates further apart than MODEL_DOB_GAP_YYYYMMDD. */
+static bool dob_gap_impossible(const match_view_t *a, const match_view_t *b)
 {
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
+    uint32_t hi = a->dob > b->dob ? a->dob : b->dob;
+    uint32_t lo = a->dob > b->dob ? b->dob : a->dob;
 
+    return a->dob_valid && b->dob_valid && hi - lo > MODEL_DOB_GAP_YYYYMMDD;
+}
+
+static uint8_t dob_level(const match_view_t *a, const match_view_t *b)
+{
     switch (date_compare_level(a->dob, a->dob_valid, b->dob, b->dob_valid)) {
     case DATE_MISSING:
         break;
     case DATE_EXACT:
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 6.5;
-        break;
-    case DATE_ONE_DIGIT:
-        ev.level = ECIF_LEVEL_FUZZY; /* one digit mistyped or two swapped */
-        ev.weight = 2.5;
-        break;
+        return MODEL_DOB_EXACT;
+    case DATE_ONE_DIGIT: /* one digit mistyped or two swapped */
+        return MODEL_DOB_ONE_DIGIT;
     case DATE_DAY_MONTH_SWAPPED:
-        ev.level = ECIF_LEVEL_PARTIAL;
-        ev.weight = 2.0;
-        break;
+        return MODEL_DOB_DAY_MONTH_SWAPPED;
     case DATE_YEAR_OFF_BY_ONE:
-        ev.level = ECIF_LEVEL_PARTIAL;
-        ev.weight = 0.5;
-        break;
+        return MODEL_DOB_YEAR_OFF_BY_ONE;
     case DATE_SAME_YEAR_MONTH:
     case DATE_YEAR_ONLY:
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -2.5;
-        break;
+        return MODEL_DOB_SAME_YEAR;
     case DATE_MISMATCH:
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -4.0;
-        break;
+        return dob_gap_impossible(a, b) ? MODEL_DOB_IMPOSSIBLE_GAP
+                                        : MODEL_DOB_MISMATCH;
     }
-    return ev;
+    return MODEL_DOB_MISSING;
 }
 
-static ecif_evidence_t score_gender(const match_view_t *a,
-                                    const match_view_t *b)
+static uint8_t gender_level(const match_view_t *a, const match_view_t *b)
 {
-    ecif_evidence_t ev = {ECIF_LEVEL_MISSING, 0.0};
-
     if (a->gender == 0 || b->gender == 0)
-        return ev;
-    if (a->gender == b->gender) {
-        ev.level = ECIF_LEVEL_EXACT;
-        ev.weight = 0.5;
-    } else {
-        ev.level = ECIF_LEVEL_MISMATCH;
-        ev.weight = -2.0;
+        return MODEL_GENDER_MISSING;
+    return a->gender == b->gender ? MODEL_GENDER_EXACT : MODEL_GENDER_MISMATCH;
+}
+
+void match_levels(const ecif_model_t *model, const match_view_t *a,
+                  const match_view_t *b, uint8_t levels[ECIF_FIELD_COUNT])
+{
+    levels[ECIF_FIELD_NAME] = name_level(model, a, b);
+    levels[ECIF_FIELD_ID_NUMBER] = id_level(a, b);
+    levels[ECIF_FIELD_PHONE] = phone_level(a, b);
+    levels[ECIF_FIELD_EMAIL] = email_level(a, b);
+    levels[ECIF_FIELD_ADDRESS] = address_level(a, b);
+    levels[ECIF_FIELD_DOB] = dob_level(a, b);
+    levels[ECIF_FIELD_GENDER] = gender_level(a, b);
+}
+
+/*
+ * Term-frequency adjustment of an agreeing name, from the number of
+ * records that carry it (the query side's count; 0 when unknown, as in
+ * ecif_compare). Agreeing on a name few records carry is stronger
+ * evidence than agreeing on 张伟 or John Smith. The bands are hand-set;
+ * they assume the store contains one customer's records a few times
+ * over. The largest band is MODEL_NAME_FREQUENCY_MAX.
+ */
+static double name_frequency_weight(uint32_t count)
+{
+    if (count == 0)
+        return 0.0;
+    if (count <= 2)
+        return MODEL_NAME_FREQUENCY_MAX;
+    if (count <= 10)
+        return 1.0;
+    if (count <= 100)
+        return 0.0;
+    if (count <= 1000)
+        return -2.0;
+    return -4.0;
+}
+
+/* True when the agreeing ID, phone or email of an exact level is on too
+ * many records to identify anyone. */
+static bool agreement_frequent(ecif_field_t field, const match_view_t *a,
+                               const match_view_t *b)
+{
+    uint32_t i, j;
+
+    switch (field) {
+    case ECIF_FIELD_ID_NUMBER:
+        return ((a->frequent | b->frequent) & FREQUENT_ID) != 0;
+    case ECIF_FIELD_PHONE:
+        return find_equal(a->phones, a->n_phones, b->phones, b->n_phones, &i,
+                          &j) &&
+               ((a->frequent & FREQUENT_PHONE(i)) ||
+                (b->frequent & FREQUENT_PHONE(j)));
+    case ECIF_FIELD_EMAIL:
+        return find_equal(a->emails, a->n_emails, b->emails, b->n_emails, &i,
+                          &j) &&
+               ((a->frequent & FREQUENT_EMAIL(i)) ||
+                (b->frequent & FREQUENT_EMAIL(j)));
+    default:
+        return false;
     }
-    return ev;
+}
+
+/* The levels of the identifier fields at which a value agrees exactly. */
+static bool identifier_agrees(ecif_field_t field, uint8_t level)
+{
+    if (field == ECIF_FIELD_ID_NUMBER)
+        return level == MODEL_ID_EXACT_VALID_RESIDENT ||
+               level == MODEL_ID_EXACT || level == MODEL_ID_EXACT_SUSPECT;
+    if (field == ECIF_FIELD_PHONE)
+        return level == MODEL_PHONE_EXACT;
+    if (field == ECIF_FIELD_EMAIL)
+        return level == MODEL_EMAIL_EXACT;
+    return false;
 }
 
 /* Caps the agreement of a contact field shared by a household. */
-static void cap_household(ecif_evidence_t *ev)
+static void cap_household(const ecif_model_t *model, ecif_evidence_t *ev)
 {
-    if (ev->weight > HOUSEHOLD_CONTACT_WEIGHT)
-        ev->weight = HOUSEHOLD_CONTACT_WEIGHT;
+    if (ev->weight > model->household_contact_weight)
+        ev->weight = model->household_contact_weight;
 }
 
-double match_score(const match_view_t *a, const match_view_t *b,
+double match_score(const ecif_model_t *model, const match_view_t *a,
+                   const match_view_t *b,
                    ecif_evidence_t evidence[ECIF_FIELD_COUNT])
 {
-    struct name_result name = score_name(a, b);
+    uint8_t levels[ECIF_FIELD_COUNT];
     double total = 0.0;
 
-    evidence[ECIF_FIELD_NAME] = name.evidence;
-    evidence[ECIF_FIELD_ID_NUMBER] = score_id(a, b);
-    evidence[ECIF_FIELD_PHONE] = score_phone(a, b);
-    evidence[ECIF_FIELD_EMAIL] = score_email(a, b);
-    evidence[ECIF_FIELD_ADDRESS] = score_address(a, b);
-    evidence[ECIF_FIELD_DOB] = score_dob(a, b);
-    evidence[ECIF_FIELD_GENDER] = score_gender(a, b);
-    if (name.given_differs) {
-        cap_household(&evidence[ECIF_FIELD_PHONE]);
-        cap_household(&evidence[ECIF_FIELD_EMAIL]);
-        cap_household(&evidence[ECIF_FIELD_ADDRESS]);
+    match_levels(model, a, b, levels);
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        const model_level_t *level = &model->fields[f].levels[levels[f]];
+        evidence[f].level = level->coarse;
+        evidence[f].weight = level->weight;
+        evidence[f].detail = level->name;
+        if (identifier_agrees((ecif_field_t)f, levels[f]) &&
+            agreement_frequent((ecif_field_t)f, a, b))
+            evidence[f].weight = model->frequent_agreement_weight;
+    }
+
+    ecif_evidence_t *name = &evidence[ECIF_FIELD_NAME];
+    if ((name->level == ECIF_LEVEL_EXACT ||
+         name->level == ECIF_LEVEL_PHONETIC) &&
+        name->weight > 0)
+        name->weight += name_frequency_weight(a->name_count);
+    if (levels[ECIF_FIELD_NAME] == MODEL_NAME_GIVEN_DIFFERS) {
+        cap_household(model, &evidence[ECIF_FIELD_PHONE]);
+        cap_household(model, &evidence[ECIF_FIELD_EMAIL]);
+        cap_household(model, &evidence[ECIF_FIELD_ADDRESS]);
     }
     for (int f = 0; f < ECIF_FIELD_COUNT; f++)
         total += evidence[f].weight;
     return total;
 }
 
-ecif_verdict_t match_verdict(double score)
+ecif_verdict_t match_verdict(const ecif_model_t *model, double score)
 {
-    if (score >= MATCH_THRESHOLD)
-        return ECIF_MATCH;
-    if (score >= POSSIBLE_THRESHOLD)
-        return ECIF_POSSIBLE_MATCH;
-    return ECIF_NO_MATCH;
+    return model_verdict(model, score);
 }

@@ -39,7 +39,7 @@ static const struct level_spec name_specs[] = {
     {"latin_alias", ECIF_LEVEL_ALIAS, false, 6.5},
     {"latin_phonetic", ECIF_LEVEL_PHONETIC, false, 6.0},
     {"latin_initial", ECIF_LEVEL_PARTIAL, false, 4.8},
-    {"latin_swapped", ECIF_LEVEL_FUZZY, false, 6.5},
+    {"latin_swapped", ECIF_LEVEL_EXACT, false, 6.5},
     {"latin_one_part", ECIF_LEVEL_PARTIAL, false, 4.0},
     {"latin_one_part_mismatch", ECIF_LEVEL_MISMATCH, false, -3.0},
     {"family_differs", ECIF_LEVEL_PARTIAL, false, 0.5},
@@ -83,7 +83,7 @@ static const struct level_spec dob_specs[] = {
     {"year_off_by_one", ECIF_LEVEL_PARTIAL, false, 0.5},
     {"same_year", ECIF_LEVEL_MISMATCH, false, -2.5},
     {"mismatch", ECIF_LEVEL_MISMATCH, false, -4.0},
-    {"impossible_gap", ECIF_LEVEL_MISMATCH, true, -40.0},
+    {"impossible_gap", ECIF_LEVEL_MISMATCH, false, -4.0},
 };
 
 static const struct level_spec gender_specs[] = {

@@ -124,7 +124,8 @@ enum model_gender_level {
 };
 
 /* Two valid dates of birth further apart than this (in YYYYMMDD units,
- * so 15 years) that no typing slip explains are an impossible gap. */
+ * so 15 years) that no typing slip explains compare at the level
+ * impossible_gap. */
 #define MODEL_DOB_GAP_YYYYMMDD 150000u
 
 typedef struct model_level {

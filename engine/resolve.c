@@ -101,8 +101,8 @@ static uint32_t view_quality(const match_view_t *view)
 }
 
 /* A score at which an identifier match settles a query. It is well above
- * MATCH_THRESHOLD, so only agreement on an ID, phone or email together
- * with name or date of birth reaches it. */
+ * the built-in model's MATCH weight (13), so only agreement on an ID, phone or
+ * email together with name or date of birth reaches it. */
 #define STRONG_MATCH_SCORE 20.0
 
 /*
@@ -120,9 +120,8 @@ static bool score_candidates(const ecif_store_t *store, const match_view_t *qv,
         match_view_t rv;
         match_view_stored(store, cand->ids[i], &rv);
         scored[i].record = cand->ids[i];
-        scored[i].customer =
-            ecif_store_record_customer(store, cand->ids[i]);
-        scored[i].score = match_score(qv, &rv, evidence);
+        scored[i].customer = ecif_store_record_customer(store, cand->ids[i]);
+        scored[i].score = match_score(store->model, qv, &rv, evidence);
         strong |= scored[i].score >= STRONG_MATCH_SCORE;
     }
     return strong;
@@ -206,16 +205,18 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
         memset(c, 0, sizeof(*c));
         c->customer = scored[i].customer;
         c->score = scored[i].score;
-        c->verdict = match_verdict(c->score);
+        c->probability = model_probability(store->model, c->score);
+        c->verdict = match_verdict(store->model, c->score);
         for (; j < cand.count && scored[j].customer == c->customer; j++) {
             if (c->n_matched < ECIF_MAX_MATCHED &&
-                (j == i || match_verdict(scored[j].score) != ECIF_NO_MATCH))
+                (j == i ||
+                 match_verdict(store->model, scored[j].score) != ECIF_NO_MATCH))
                 c->matched[c->n_matched++] = scored[j].record;
         }
         /* Recompute the evidence of the best record only. */
         match_view_t rv;
         match_view_stored(store, scored[i].record, &rv);
-        match_score(&qv, &rv, c->evidence);
+        match_score(store->model, &qv, &rv, c->evidence);
         nfound++;
         i = j;
     }
@@ -228,7 +229,8 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     return ECIF_OK;
 }
 
-void ecif_compare(const ecif_record_t *a, const ecif_record_t *b, double *score,
+void ecif_compare(const ecif_model_t *model, const ecif_record_t *a,
+                  const ecif_record_t *b, double *score,
                   ecif_verdict_t *verdict,
                   ecif_evidence_t evidence[ECIF_FIELD_COUNT])
 {
@@ -237,8 +239,8 @@ void ecif_compare(const ecif_record_t *a, const ecif_record_t *b, double *score,
 
     match_normalize(a, &buf_a, &va, NULL, NULL, NULL);
     match_normalize(b, &buf_b, &vb, NULL, NULL, NULL);
-    *score = match_score(&va, &vb, evidence);
-    *verdict = match_verdict(*score);
+    *score = match_score(model, &va, &vb, evidence);
+    *verdict = match_verdict(model, *score);
 }
 
 int ecif_record_candidates(const ecif_store_t *store, uint32_t record,

@@ -49,6 +49,9 @@ typedef enum ecif_level {
 typedef struct ecif_evidence {
     ecif_level_t level;
     double weight;
+    /* The model's name of the fine level ("homophone_same_family"); points
+     * into the model that scored the pair, NULL when not scored. */
+    const char *detail;
 } ecif_evidence_t;
 
 /* Maximum matched records reported per candidate. */
@@ -59,7 +62,8 @@ typedef struct ecif_evidence {
 
 typedef struct ecif_candidate {
     uint32_t customer;
-    double score; /* sum of evidence weights of the best record */
+    double score;       /* sum of evidence weights of the best record */
+    double probability; /* match probability of score under the model */
     ecif_verdict_t verdict;
     ecif_evidence_t evidence[ECIF_FIELD_COUNT]; /* of the best record */
     uint32_t matched[ECIF_MAX_MATCHED];         /* record ids, best first */
@@ -76,8 +80,9 @@ const char *ecif_level_str(ecif_level_t level);
 const char *ecif_verdict_str(ecif_verdict_t verdict);
 
 /*
- * Resolves a query record. Writes up to max candidates (max is capped at
- * ECIF_MAX_CANDIDATES) to out, best first, and their number to *count.
+ * Resolves a query record with the store's model. Writes up to max
+ * candidates (max is capped at ECIF_MAX_CANDIDATES) to out, best first,
+ * and their number to *count.
  * Candidates whose best score is below the NO_MATCH floor are dropped, so
  * *count may be 0: no match.
  *
@@ -116,14 +121,18 @@ uint32_t ecif_query_quality(const ecif_store_t *store,
 int ecif_record_candidates(const ecif_store_t *store, uint32_t record,
                            uint32_t *out, size_t max, size_t *count);
 
+struct ecif_model;
+
 /*
- * Compares two records directly, as the import compares a pair when it
- * groups records into customers: fills one evidence entry per field and
- * returns the score through *score and the verdict through *verdict. Both
- * records must have passed ecif_record_validate(). Pure function of its
- * inputs: no store is involved.
+ * Compares two records directly under model (a store's model, or
+ * model_default()), as the import compares a pair when it groups records
+ * into customers: fills one evidence entry per field and returns the score
+ * through *score and the verdict through *verdict. Both records must have
+ * passed ecif_record_validate(). Pure function of its inputs: no store is
+ * involved, so names get no frequency adjustment.
  */
-void ecif_compare(const ecif_record_t *a, const ecif_record_t *b, double *score,
+void ecif_compare(const struct ecif_model *model, const ecif_record_t *a,
+                  const ecif_record_t *b, double *score,
                   ecif_verdict_t *verdict,
                   ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "model.h"
 #include "snapshot.h"
 #include "status.h"
 
@@ -64,6 +65,7 @@ static void collect_sections(const struct ecif_store *s,
         {SECTION_NAMES, s->names, s->names_count * sizeof(struct name_count)},
         {SECTION_HISTORY, s->history,
          s->history_count * sizeof(struct number_redirect)},
+        {SECTION_MODEL, s->model_text, s->model_text_bytes},
     };
     memcpy(out, src, sizeof(src));
 }
@@ -467,7 +469,7 @@ static const char *section_name(uint32_t id)
     static const char *const names[SECTION_COUNT + 1] = {
         "?",         "strings",  "records",  "values",  "accounts",
         "customers", "members",  "exposure", "sources", "shards",
-        "slots",     "postings", "names",    "history",
+        "slots",     "postings", "names",    "history",  "model",
     };
     return id <= SECTION_COUNT ? names[id] : "?";
 }
@@ -673,6 +675,8 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
     s->history = (const void *)SECTION(SECTION_HISTORY);
     s->history_count = BYTES(SECTION_HISTORY) / sizeof(struct number_redirect);
     s->next_customer_number = h->next_customer_number;
+    s->model_text = SECTION(SECTION_MODEL);
+    s->model_text_bytes = BYTES(SECTION_MODEL);
 
     if (BYTES(SECTION_RECORDS) !=
             (uint64_t)s->record_count * sizeof(struct rec_entry) ||
@@ -697,6 +701,24 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
                          path);
 #undef SECTION
 #undef BYTES
+    return ECIF_OK;
+}
+
+/* Parses the MODEL section into memory the store owns. */
+static int load_model(struct ecif_store *s, const char *path, char *err,
+                      size_t errlen)
+{
+    char detail[320];
+
+    s->model_owned = malloc(sizeof(*s->model_owned));
+    if (s->model_owned == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "snapshot '%s': no memory for the model", path);
+    if (model_parse(s->model_text, s->model_text_bytes, s->model_owned, detail,
+                    sizeof(detail)) != ECIF_OK)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "snapshot '%s': section model: %s", path, detail);
+    s->model = s->model_owned;
     return ECIF_OK;
 }
 
@@ -759,6 +781,8 @@ int ecif_store_open(const char *path, ecif_store_t **out, char *err,
         rc = ecif_fail(rc, err, errlen, "snapshot '%s': %s", path, detail);
         goto fail;
     }
+    if ((rc = load_model(s, path, err, errlen)) != ECIF_OK)
+        goto fail;
     *out = s;
     return ECIF_OK;
 fail:

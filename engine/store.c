@@ -18,7 +18,13 @@ void ecif_store_close(ecif_store_t *store)
         return;
     if (store->buffer != NULL)
         munmap(store->buffer, store->buffer_bytes);
+    free(store->model_owned);
     free(store);
+}
+
+const struct ecif_model *ecif_store_model(const ecif_store_t *s)
+{
+    return s->model;
 }
 
 void ecif_store_get_info(const ecif_store_t *s, ecif_store_info_t *info)

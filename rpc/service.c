@@ -24,6 +24,7 @@
 #include "ecif/v1/customer_index.pb-c.h"
 #include "explain.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "model.h"
 #include "resolve.h"
 #include "service.h"
 #include "status.h"
@@ -439,6 +440,8 @@ evidence_to_proto(call_ctx_t *ctx,
         ev[f].field = pb_str(ecif_field_str((ecif_field_t)f));
         ev[f].level = pb_str(ecif_level_str(evidence[f].level));
         ev[f].weight = evidence[f].weight;
+        ev[f].level_detail =
+            pb_str(evidence[f].detail != NULL ? evidence[f].detail : "");
         evp[f] = &ev[f];
     }
     return evp;
@@ -459,6 +462,7 @@ static Ecif__V1__Candidate *candidate_to_proto(call_ctx_t *ctx,
     msg->customer_number =
         pb_str(ecif_store_customer_number(store, cand->customer));
     msg->score = cand->score;
+    msg->match_probability = cand->probability;
     msg->verdict = verdict_to_proto(cand->verdict);
     msg->evidence = evp;
     msg->n_evidence = ECIF_FIELD_COUNT;
@@ -1158,8 +1162,8 @@ static Ecif__V1__RecordPair *explain_pair_to_proto(call_ctx_t *ctx,
     double score;
     ecif_verdict_t verdict;
     ecif_evidence_t evidence[ECIF_FIELD_COUNT];
-    ecif_compare(&left->records[pair->left], &right->records[pair->right],
-                 &score, &verdict, evidence);
+    ecif_compare(ecif_store_model(ctx->store), &left->records[pair->left],
+                 &right->records[pair->right], &score, &verdict, evidence);
 
     Ecif__V1__RecordPair *msg = arena_alloc(&ctx->arena, sizeof(*msg));
     if (msg == NULL)
@@ -1168,6 +1172,8 @@ static Ecif__V1__RecordPair *explain_pair_to_proto(call_ctx_t *ctx,
     msg->left = explain_ref(ctx, left, pair->left);
     msg->right = explain_ref(ctx, right, pair->right);
     msg->score = score;
+    msg->match_probability =
+        model_probability(ecif_store_model(ctx->store), score);
     msg->verdict = verdict_to_proto(verdict);
     msg->evidence = evidence_to_proto(ctx, evidence);
     msg->n_evidence = ECIF_FIELD_COUNT;
@@ -1204,8 +1210,8 @@ static grpc_status_code explain_pairs(call_ctx_t *ctx,
             double score;
             ecif_verdict_t verdict;
             ecif_evidence_t evidence[ECIF_FIELD_COUNT];
-            ecif_compare(&left->records[i], &right->records[j], &score,
-                         &verdict, evidence);
+            ecif_compare(ecif_store_model(ctx->store), &left->records[i],
+                         &right->records[j], &score, &verdict, evidence);
             explain_pair_t pair = {i, j, score};
             if (n_pairs == 0 || score > best.score) {
                 best = pair;
@@ -1223,6 +1229,8 @@ static grpc_status_code explain_pairs(call_ctx_t *ctx,
                     "compare");
 
     resp->score = best.score;
+    resp->match_probability =
+        model_probability(ecif_store_model(ctx->store), best.score);
     resp->verdict = verdict_to_proto(best_verdict);
     resp->evidence = evidence_to_proto(ctx, best_evidence);
     resp->n_evidence = ECIF_FIELD_COUNT;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "model.h"
 #include "resolve.h"
 #include "unit.h"
 
@@ -100,7 +101,7 @@ static void test_compare_weights_sum_to_score(void)
     double score = 0.0;
     ecif_verdict_t verdict;
     ecif_evidence_t ev[ECIF_FIELD_COUNT];
-    ecif_compare(&a, &b, &score, &verdict, ev);
+    ecif_compare(model_default(), &a, &b, &score, &verdict, ev);
     CHECK(fabs(evidence_sum(ev) - score) < 1e-9);
     CHECK(score > 0.0);
     CHECK_INT(ev[ECIF_FIELD_PHONE].level, ECIF_LEVEL_EXACT);

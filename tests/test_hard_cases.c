@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "model.h"
 #include "resolve.h"
 #include "status.h"
 #include "store.h"
@@ -630,7 +631,7 @@ static int check_pairs(const struct hard_case *c)
         } else {
             to_record(ra, &a);
             to_record(rb, &b);
-            ecif_compare(&a, &b, &score, &verdict, evidence);
+            ecif_compare(model_default(), &a, &b, &score, &verdict, evidence);
         }
         got = verdict == ECIF_MATCH            ? DECIDE_MATCH
               : verdict == ECIF_POSSIBLE_MATCH ? DECIDE_REVIEW

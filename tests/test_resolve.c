@@ -290,11 +290,12 @@ static void test_resolve_stranger_no_match(void)
 
 static void test_resolve_verdict_thresholds(void)
 {
-    CHECK_INT(match_verdict(MATCH_THRESHOLD), ECIF_MATCH);
-    CHECK_INT(match_verdict(MATCH_THRESHOLD - 0.001), ECIF_POSSIBLE_MATCH);
-    CHECK_INT(match_verdict(POSSIBLE_THRESHOLD), ECIF_POSSIBLE_MATCH);
-    CHECK_INT(match_verdict(POSSIBLE_THRESHOLD - 0.001), ECIF_NO_MATCH);
-    CHECK(POSSIBLE_THRESHOLD < MATCH_THRESHOLD);
+    const ecif_model_t *m = model_default();
+    CHECK_INT(match_verdict(m, m->match_weight), ECIF_MATCH);
+    CHECK_INT(match_verdict(m, m->match_weight - 0.001), ECIF_POSSIBLE_MATCH);
+    CHECK_INT(match_verdict(m, m->possible_weight), ECIF_POSSIBLE_MATCH);
+    CHECK_INT(match_verdict(m, m->possible_weight - 0.001), ECIF_NO_MATCH);
+    CHECK(m->possible_weight < m->match_weight);
 
     /* Strong, medium and weak evidence for the same person. */
     ecif_record_t strong = {.id_number = "110105198001020017",
@@ -314,7 +315,7 @@ static void test_resolve_verdict_thresholds(void)
             continue;
         CHECK_INT(out[0].customer, customer_of(&zhang));
         CHECK_INT(out[0].verdict, expected[i]);
-        CHECK_INT(out[0].verdict, match_verdict(out[0].score));
+        CHECK_INT(out[0].verdict, match_verdict(model_default(), out[0].score));
     }
 }
 
@@ -326,7 +327,7 @@ static void check_levels(const ecif_record_t *query,
     double score = 0.0, sum = 0.0;
     ecif_verdict_t verdict;
 
-    ecif_compare(query, &zhang, &score, &verdict, ev);
+    ecif_compare(model_default(), query, &zhang, &score, &verdict, ev);
     for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
         if (ev[f].level != want[f])
             fprintf(stderr, "field %s is %s, expected %s\n",
@@ -336,7 +337,7 @@ static void check_levels(const ecif_record_t *query,
         sum += ev[f].weight;
     }
     CHECK(fabs(sum - score) < 1e-9);
-    CHECK_INT(verdict, match_verdict(score));
+    CHECK_INT(verdict, match_verdict(model_default(), score));
 }
 
 static void test_evidence_levels_exact(void)
@@ -426,7 +427,7 @@ static void test_evidence_levels_mismatch_and_missing(void)
     ecif_evidence_t ev[ECIF_FIELD_COUNT];
     double score;
     ecif_verdict_t verdict;
-    ecif_compare(&sparse, &zhang, &score, &verdict, ev);
+    ecif_compare(model_default(), &sparse, &zhang, &score, &verdict, ev);
     for (int f = ECIF_FIELD_ID_NUMBER; f < ECIF_FIELD_COUNT; f++)
         CHECK(ev[f].weight == 0.0);
 }
@@ -448,7 +449,8 @@ static void test_resolve_weights_sum_to_score(void)
             for (int f = 0; f < ECIF_FIELD_COUNT; f++)
                 sum += out[i].evidence[f].weight;
             CHECK(fabs(sum - out[i].score) < 1e-9);
-            CHECK_INT(out[i].verdict, match_verdict(out[i].score));
+            CHECK_INT(out[i].verdict,
+                      match_verdict(model_default(), out[i].score));
             CHECK(out[i].n_matched >= 1);
             CHECK(out[i].n_matched <= ECIF_MAX_MATCHED);
             if (i > 0)

@@ -393,7 +393,7 @@ static void test_open_truncated_every_tenth(void)
 static const char *const section_names[SECTION_COUNT + 1] = {
     "",        "strings",  "records", "values", "accounts", "customers",
     "members", "exposure", "sources", "shards", "slots",    "postings",
-    "names",   "history",
+    "names",   "history", "model",
 };
 
 static const struct snap_section *section_table(const char *data)
