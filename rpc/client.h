@@ -20,10 +20,13 @@
 typedef struct ecif_client ecif_client_t;
 
 /* Method paths of the services ecifd serves. */
-#define ECIF_METHOD_RESOLVE      "/ecif.v1.CustomerIndex/Resolve"
-#define ECIF_METHOD_GET_CUSTOMER "/ecif.v1.CustomerIndex/GetCustomer"
-#define ECIF_METHOD_GET_EXPOSURE "/ecif.v1.CustomerIndex/GetExposure"
-#define ECIF_METHOD_HEALTH_CHECK "/grpc.health.v1.Health/Check"
+#define ECIF_METHOD_RESOLVE           "/ecif.v1.CustomerIndex/Resolve"
+#define ECIF_METHOD_GET_CUSTOMER      "/ecif.v1.CustomerIndex/GetCustomer"
+#define ECIF_METHOD_GET_EXPOSURE      "/ecif.v1.CustomerIndex/GetExposure"
+#define ECIF_METHOD_MERGE             "/ecif.v1.CustomerIndex/Merge"
+#define ECIF_METHOD_SPLIT             "/ecif.v1.CustomerIndex/Split"
+#define ECIF_METHOD_NOT_SAME_CUSTOMER "/ecif.v1.CustomerIndex/NotSameCustomer"
+#define ECIF_METHOD_HEALTH_CHECK      "/grpc.health.v1.Health/Check"
 
 /* Bytes of the status message kept from a call. */
 #define ECIF_CLIENT_DETAILS_MAX 512

@@ -18,4 +18,10 @@ int ctl_health_main(int argc, char **argv);
 /* explain: why two records or customers match or do not. */
 int ctl_explain_main(int argc, char **argv);
 
+/* merge, split, not-same: a data steward's corrections to a running
+ * ecifd. */
+int ctl_merge_main(int argc, char **argv);
+int ctl_split_main(int argc, char **argv);
+int ctl_not_same_main(int argc, char **argv);
+
 #endif

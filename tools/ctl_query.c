@@ -1,7 +1,8 @@
 /*
- * ecifctl resolve, customer, exposure and health: query a running ecifd
- * over gRPC through the blocking client and print the answer as readable
- * text or, with --json, as one JSON object.
+ * ecifctl resolve, customer, exposure, explain and health: query a
+ * running ecifd over gRPC through the blocking client and print the answer
+ * as readable text or, with --json, as one JSON object. merge, split and
+ * not-same send a data steward's corrections the same way.
  *
  * The JSON form is written straight from the protobuf-c descriptors of the
  * response, so it always carries every field of the message under its
@@ -51,6 +52,7 @@ enum {
     OPT_DOB,
     OPT_GENDER,
     OPT_HELP,
+    OPT_REASON,
 };
 
 static const struct option common_options[] = {
@@ -176,6 +178,11 @@ static void json_value(FILE *out, const ProtobufCFieldDescriptor *field,
     case PROTOBUF_C_TYPE_UINT32:
         fprintf(out, "%u", *(const uint32_t *)value);
         break;
+    case PROTOBUF_C_TYPE_UINT64:
+        /* A string, as the proto3 JSON mapping writes 64-bit integers. */
+        fprintf(out, "\"%llu\"",
+                (unsigned long long)*(const uint64_t *)value);
+        break;
     case PROTOBUF_C_TYPE_DOUBLE:
         fprintf(out, "%.15g", *(const double *)value);
         break;
@@ -203,6 +210,8 @@ static size_t json_value_size(const ProtobufCFieldDescriptor *field)
     switch (field->type) {
     case PROTOBUF_C_TYPE_UINT32:
         return sizeof(uint32_t);
+    case PROTOBUF_C_TYPE_UINT64:
+        return sizeof(uint64_t);
     case PROTOBUF_C_TYPE_DOUBLE:
         return sizeof(double);
     case PROTOBUF_C_TYPE_ENUM:
@@ -1095,6 +1104,238 @@ int ctl_explain_main(int argc, char **argv)
         print_json(&resp->base);
     else
         print_explain(resp);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return 0;
+}
+
+/* ---- merge, split, not-same ---------------------------------------------- */
+
+static const struct option correction_options[] = {
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"deadline-ms", required_argument, NULL, OPT_DEADLINE_MS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {NULL, 0, NULL, 0},
+};
+
+static const char correction_help[] =
+    "  --reason TEXT         why, for the corrections journal (required;\n"
+    "                        at most 256 bytes, no personal data)\n";
+
+/*
+ * Parses the options of a correction command into q and *reason. Returns
+ * -1 to go on, or the exit code: 0 after --help, 2 on a usage error.
+ */
+static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
+                                 query_opts_t *q, const char **reason)
+{
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", correction_options, NULL)) !=
+           -1) {
+        bool ok = true;
+        if (opt == OPT_SERVER)
+            q->server = optarg;
+        else if (opt == OPT_DEADLINE_MS)
+            ok = parse_count("--deadline-ms", optarg, 1, 3600 * 1000,
+                             &q->deadline_ms);
+        else if (opt == OPT_JSON)
+            q->json = true;
+        else if (opt == OPT_REASON)
+            *reason = optarg;
+        else if (opt == OPT_HELP) {
+            usage(stdout);
+            return 0;
+        } else
+            ok = false;
+        if (!ok) {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (q->server == NULL || *reason == NULL) {
+        fprintf(stderr, "ecifctl: %s is required\n",
+                q->server == NULL ? "--server HOST:PORT" : "--reason TEXT");
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Takes exactly two customer numbers after the options. */
+static bool two_customers(int argc, char **argv, void (*usage)(FILE *),
+                          char **a, char **b)
+{
+    if (argc - optind != 2) {
+        fprintf(stderr,
+                "ecifctl: expected two customer numbers, got %d "
+                "arguments\n",
+                argc - optind);
+        usage(stderr);
+        return false;
+    }
+    *a = argv[optind];
+    *b = argv[optind + 1];
+    return true;
+}
+
+static void merge_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl merge --server HOST:PORT --reason TEXT "
+                 "CUSTOMER_A CUSTOMER_B\n\n"
+                 "Joins two customers. The lower number survives; the other "
+                 "is retired and\nredirects to it.\n\n");
+    fputs(correction_help, out);
+    fputs(common_help, out);
+}
+
+int ctl_merge_main(int argc, char **argv)
+{
+    query_opts_t q = {.deadline_ms = QUERY_DEFAULT_DEADLINE_MS};
+    Ecif__V1__MergeRequest req = ECIF__V1__MERGE_REQUEST__INIT;
+    const char *reason = NULL;
+
+    int rc = parse_correction_opts(argc, argv, merge_usage, &q, &reason);
+    if (rc >= 0)
+        return rc;
+    if (!two_customers(argc, argv, merge_usage, &req.customer_a,
+                       &req.customer_b))
+        return 2;
+    req.reason = (char *)reason;
+    Ecif__V1__MergeResponse *resp = (Ecif__V1__MergeResponse *)call_method(
+        &q, "Merge", ECIF_METHOD_MERGE, &req.base,
+        &ecif__v1__merge_response__descriptor);
+    if (resp == NULL)
+        return 1;
+    if (q.json)
+        print_json(&resp->base);
+    else
+        printf("merged %s into %s: %u records, %u moved (journal entry "
+               "%llu)\n",
+               resp->retired_number, resp->customer_number, resp->record_count,
+               resp->moved_record_count, (unsigned long long)resp->sequence);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return 0;
+}
+
+static void split_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl split --server HOST:PORT --reason TEXT "
+                 "CUSTOMER SYSTEM/ID...\n\n"
+                 "Moves the records named by source key (source system, a "
+                 "slash, source id)\nout of a customer into a new customer. "
+                 "At least one record must stay.\n\n");
+    fputs(correction_help, out);
+    fputs(common_help, out);
+}
+
+int ctl_split_main(int argc, char **argv)
+{
+    query_opts_t q = {.deadline_ms = QUERY_DEFAULT_DEADLINE_MS};
+    Ecif__V1__SplitRequest req = ECIF__V1__SPLIT_REQUEST__INIT;
+    const char *reason = NULL;
+
+    int rc = parse_correction_opts(argc, argv, split_usage, &q, &reason);
+    if (rc >= 0)
+        return rc;
+    if (argc - optind < 2) {
+        fprintf(stderr, "ecifctl: expected a customer number and at least "
+                        "one SYSTEM/ID\n");
+        split_usage(stderr);
+        return 2;
+    }
+    size_t n = (size_t)(argc - optind - 1);
+    Ecif__V1__RecordRef *refs = calloc(n, sizeof(*refs));
+    Ecif__V1__RecordRef **list = calloc(n, sizeof(*list));
+    if (refs == NULL || list == NULL) {
+        fprintf(stderr, "ecifctl: out of memory\n");
+        free(refs);
+        free(list);
+        return 1;
+    }
+    rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *key = argv[optind + 1 + (int)i];
+        char *slash = strchr(key, '/');
+        if (slash == NULL || slash == key || slash[1] == '\0') {
+            fprintf(stderr,
+                    "ecifctl: invalid record '%s' (expected SYSTEM/ID)\n", key);
+            rc = 2;
+            break;
+        }
+        *slash = '\0';
+        ecif__v1__record_ref__init(&refs[i]);
+        refs[i].source_system = key;
+        refs[i].source_id = slash + 1;
+        list[i] = &refs[i];
+    }
+    Ecif__V1__SplitResponse *resp = NULL;
+    if (rc == 0) {
+        req.customer_number = argv[optind];
+        req.records = list;
+        req.n_records = n;
+        req.reason = (char *)reason;
+        resp = (Ecif__V1__SplitResponse *)call_method(
+            &q, "Split", ECIF_METHOD_SPLIT, &req.base,
+            &ecif__v1__split_response__descriptor);
+        rc = resp == NULL ? 1 : 0;
+    }
+    if (resp != NULL && q.json)
+        print_json(&resp->base);
+    else if (resp != NULL)
+        printf("split %s: %u records stay, %u moved to new customer %s "
+               "(journal entry %llu)\n",
+               resp->customer_number, resp->record_count,
+               resp->new_record_count, resp->new_customer_number,
+               (unsigned long long)resp->sequence);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+    free(refs);
+    free(list);
+    return rc;
+}
+
+static void not_same_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl not-same --server HOST:PORT --reason TEXT "
+                 "CUSTOMER_A CUSTOMER_B\n\n"
+                 "Marks two customers as never one: a later merge of them "
+                 "fails, and a\nre-import with the journal keeps them "
+                 "apart.\n\n");
+    fputs(correction_help, out);
+    fputs(common_help, out);
+}
+
+int ctl_not_same_main(int argc, char **argv)
+{
+    query_opts_t q = {.deadline_ms = QUERY_DEFAULT_DEADLINE_MS};
+    Ecif__V1__NotSameCustomerRequest req =
+        ECIF__V1__NOT_SAME_CUSTOMER_REQUEST__INIT;
+    const char *reason = NULL;
+
+    int rc = parse_correction_opts(argc, argv, not_same_usage, &q, &reason);
+    if (rc >= 0)
+        return rc;
+    if (!two_customers(argc, argv, not_same_usage, &req.customer_a,
+                       &req.customer_b))
+        return 2;
+    req.reason = (char *)reason;
+    Ecif__V1__NotSameCustomerResponse *resp =
+        (Ecif__V1__NotSameCustomerResponse *)call_method(
+            &q, "NotSameCustomer", ECIF_METHOD_NOT_SAME_CUSTOMER, &req.base,
+            &ecif__v1__not_same_customer_response__descriptor);
+    if (resp == NULL)
+        return 1;
+    if (q.json)
+        print_json(&resp->base);
+    else
+        printf("marked %s (%u records) and %s (%u records) as not the same "
+               "customer: %u record pairs (journal entry %llu)\n",
+               resp->customer_a, resp->record_count_a, resp->customer_b,
+               resp->record_count_b, resp->record_pair_count,
+               (unsigned long long)resp->sequence);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return 0;
 }

@@ -18,6 +18,9 @@ static const struct {
     {"exposure", ctl_exposure_main, "show a customer's limits and balances"},
     {"explain", ctl_explain_main, "show why two records or customers match"},
     {"health", ctl_health_main, "check that ecifd is serving"},
+    {"merge", ctl_merge_main, "join two customers (a correction)"},
+    {"split", ctl_split_main, "move records into a new customer"},
+    {"not-same", ctl_not_same_main, "mark two customers as never one"},
 };
 
 static void usage(FILE *out)
