@@ -39,7 +39,8 @@ enum snap_section_id {
     SECTION_NAMES = 12,    /* struct name_count[]: repeated names, by hash */
     SECTION_HISTORY = 13,  /* struct number_redirect[]: by retired number */
     SECTION_MODEL = 14,    /* char[]: the matching model as text */
-    SECTION_COUNT = 14
+    SECTION_CORRECTIONS = 15, /* struct correction_link[]: by records */
+    SECTION_COUNT = 15
 };
 
 struct snap_header {

@@ -66,6 +66,8 @@ static void collect_sections(const struct ecif_store *s,
         {SECTION_HISTORY, s->history,
          s->history_count * sizeof(struct number_redirect)},
         {SECTION_MODEL, s->model_text, s->model_text_bytes},
+        {SECTION_CORRECTIONS, s->links,
+         s->links_count * sizeof(struct correction_link)},
     };
     memcpy(out, src, sizeof(src));
 }
@@ -435,6 +437,27 @@ static int check_history(const struct ecif_store *s, char *err, size_t errlen)
     return ECIF_OK;
 }
 
+/* Correction links must be sorted, within the records, one kind each. */
+static int check_links(const struct ecif_store *s, char *err, size_t errlen)
+{
+    for (uint64_t i = 0; i < s->links_count; i++) {
+        const struct correction_link *l = &s->links[i];
+        const struct correction_link *prev = i > 0 ? &s->links[i - 1] : NULL;
+        if (l->record_a >= l->record_b || l->record_b >= s->record_count ||
+            (l->kind != LINK_MUST && l->kind != LINK_CANNOT) || l->pad != 0)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "correction link %llu is invalid",
+                             (unsigned long long)i);
+        if (prev != NULL &&
+            (prev->record_a > l->record_a ||
+             (prev->record_a == l->record_a && prev->record_b >= l->record_b)))
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "correction links are not sorted at entry %llu",
+                             (unsigned long long)i);
+    }
+    return ECIF_OK;
+}
+
 /* The name table must be sorted, without repeats, for binary search. */
 static int check_names(const struct ecif_store *s, char *err, size_t errlen)
 {
@@ -459,7 +482,8 @@ int store_check(const struct ecif_store *s, char *err, size_t errlen)
         (rc = check_customers(s, err, errlen)) != ECIF_OK ||
         (rc = check_index(s, err, errlen)) != ECIF_OK ||
         (rc = check_names(s, err, errlen)) != ECIF_OK ||
-        (rc = check_history(s, err, errlen)) != ECIF_OK)
+        (rc = check_history(s, err, errlen)) != ECIF_OK ||
+        (rc = check_links(s, err, errlen)) != ECIF_OK)
         return rc;
     return ECIF_OK;
 }
@@ -467,9 +491,10 @@ int store_check(const struct ecif_store *s, char *err, size_t errlen)
 static const char *section_name(uint32_t id)
 {
     static const char *const names[SECTION_COUNT + 1] = {
-        "?",         "strings",  "records",  "values",  "accounts",
-        "customers", "members",  "exposure", "sources", "shards",
-        "slots",     "postings", "names",    "history",  "model",
+        "?",        "strings",   "records", "values",
+        "accounts", "customers", "members", "exposure",
+        "sources",  "shards",    "slots",   "postings",
+        "names",    "history",   "model",   "corrections",
     };
     return id <= SECTION_COUNT ? names[id] : "?";
 }
@@ -675,6 +700,9 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
     s->history = (const void *)SECTION(SECTION_HISTORY);
     s->history_count = BYTES(SECTION_HISTORY) / sizeof(struct number_redirect);
     s->next_customer_number = h->next_customer_number;
+    s->links = (const void *)SECTION(SECTION_CORRECTIONS);
+    s->links_count =
+        BYTES(SECTION_CORRECTIONS) / sizeof(struct correction_link);
     s->model_text = SECTION(SECTION_MODEL);
     s->model_text_bytes = BYTES(SECTION_MODEL);
 
@@ -694,7 +722,8 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
         BYTES(SECTION_SLOTS) % sizeof(struct slot_entry) != 0 ||
         BYTES(SECTION_POSTINGS) % sizeof(uint32_t) != 0 ||
         BYTES(SECTION_NAMES) % sizeof(struct name_count) != 0 ||
-        BYTES(SECTION_HISTORY) % sizeof(struct number_redirect) != 0)
+        BYTES(SECTION_HISTORY) % sizeof(struct number_redirect) != 0 ||
+        BYTES(SECTION_CORRECTIONS) % sizeof(struct correction_link) != 0)
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "snapshot '%s': section sizes do not match the "
                          "header counts",
