@@ -1,0 +1,570 @@
+"""Manual corrections on a real ecifd: Merge, Split and NotSameCustomer,
+their errors, the journal across restarts (torn last entry, damaged
+middle entry), re-import with --previous and --journal, and Resolve
+running while corrections are applied."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+# Two records of Li Wei that share a valid resident ID: one customer.
+LI_WEI_CORE = {
+    "source_system": "CORE", "source_id": "1001", "name": "Li Wei",
+    "id_type": "RESIDENT_ID", "id_number": "110101199003071234",
+    "phone": "+86 139 7531 8642", "dob": "1990-03-07", "gender": "M",
+}
+LI_WEI_CARD = {
+    "source_system": "CARD", "source_id": "C-77", "name": "Li Wei",
+    "id_type": "RESIDENT_ID", "id_number": "110101199003071234",
+    "phone": "13975318642", "dob": "07/03/1990", "gender": "M",
+}
+ZHANG_MIN = {
+    "source_system": "CORE", "source_id": "1002", "name": "Zhang Min",
+    "id_type": "PASSPORT", "id_number": "E12345678",
+    "phone": "+86 139 1111 2222", "dob": "1985-11-20", "gender": "F",
+}
+HARRISON = {
+    "source_system": "CRM", "source_id": "2001", "name": "Margaret Harrison",
+    "id_type": "SSN", "id_number": "521-44-9087",
+    "phone": "+1 415 555 0142", "dob": "1979-01-02", "gender": "F",
+}
+OKAFOR = {
+    "source_system": "CRM", "source_id": "2002", "name": "Chinedu Okafor",
+    "id_type": "PASSPORT", "id_number": "A09876543",
+    "phone": "+234 803 555 7788", "dob": "1992-06-15", "gender": "M",
+}
+RECORDS = [LI_WEI_CORE, LI_WEI_CARD, ZHANG_MIN, HARRISON, OKAFOR]
+
+ACCOUNTS = [
+    {"source_system": "CORE", "source_id": "1001", "account_id": "L-500",
+     "product": "loan", "credit_limit": "500000", "balance": "320000.50",
+     "currency": "CNY", "branch": "BJ01"},
+    {"source_system": "CARD", "source_id": "C-77", "account_id": "L-9003",
+     "product": "loan", "credit_limit": "100000", "balance": "99999.99",
+     "currency": "CNY", "branch": "BJ02"},
+    {"source_system": "CORE", "source_id": "1002", "account_id": "D-600",
+     "product": "deposit", "credit_limit": "0", "balance": "8000",
+     "currency": "CNY", "branch": "SH01"},
+    {"source_system": "CRM", "source_id": "2001", "account_id": "D-700",
+     "product": "deposit", "credit_limit": "0", "balance": "2500",
+     "currency": "CNY", "branch": "SF01"},
+]
+
+# Customer numbers follow the first source key of their records:
+# CARD/C-77 (Li Wei), CORE/1002 (Zhang Min), CRM/2001, CRM/2002.
+LI_WEI, ZHANG, HARRISON_NO, OKAFOR_NO = (f"C{n:012d}" for n in (1, 2, 3, 4))
+FIFTH = f"C{5:012d}"
+
+# Two Chen Jie records that share nothing strong, and a third that
+# carries the phone of one and the email of the other, joining them.
+CHEN_PHONE = {"source_system": "CORE", "source_id": "1", "name": "Chen Jie",
+              "phone": "13911112222"}
+CHEN_EMAIL = {"source_system": "CARD", "source_id": "2", "name": "Chen Jie",
+              "email": "chenjie@mail.cn"}
+CHEN_BOTH = {"source_system": "WEB", "source_id": "7", "name": "Chen Jie",
+             "phone": "13911112222", "email": "chenjie@mail.cn"}
+
+
+class CorrectionsTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        harness.require_programs()
+        cls.work = harness.make_work_dir()
+        cls.pb, cls.pb_grpc, cls.health_pb2 = harness.generate_stubs(
+            os.path.join(cls.work.name, "stubs"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.work.cleanup()
+
+    def setUp(self):
+        self.dir = os.path.join(self.work.name, self.id().rsplit(".", 1)[-1])
+        os.makedirs(self.dir)
+        self.snapshot = harness.import_snapshot(self.dir, RECORDS, ACCOUNTS)
+        self.journal = self.snapshot + ".journal"
+        self.servers = []
+
+    def tearDown(self):
+        for server in self.servers:
+            if server.proc.poll() is None:
+                server.stop()
+
+    def subdir(self, name):
+        path = os.path.join(self.dir, name)
+        os.makedirs(path)
+        return path
+
+    def start(self, snapshot=None):
+        server = harness.Ecifd(snapshot or self.snapshot, self.dir)
+        self.servers.append(server)
+        server.wait_serving(self.health_pb2)
+        return server, self.pb_grpc.CustomerIndexStub(server.channel)
+
+    def stop(self, server):
+        self.assertEqual(server.stop(), 0, server.read_log())
+        return server.read_log()
+
+    def merge(self, stub, a, b, reason="same person after review"):
+        return stub.Merge(self.pb.MergeRequest(
+            customer_a=a, customer_b=b, reason=reason), timeout=10)
+
+    def split(self, stub, number, keys, reason="two people in one"):
+        refs = [self.pb.RecordRef(source_system=s, source_id=i)
+                for s, i in keys]
+        return stub.Split(self.pb.SplitRequest(
+            customer_number=number, records=refs, reason=reason), timeout=10)
+
+    def not_same(self, stub, a, b, reason="different people"):
+        return stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
+            customer_a=a, customer_b=b, reason=reason), timeout=10)
+
+    def customer(self, stub, number):
+        return stub.GetCustomer(
+            self.pb.GetCustomerRequest(customer_number=number), timeout=10)
+
+    def keys(self, reply):
+        return sorted((r.source_system, r.source_id) for r in reply.records)
+
+    def totals(self, stub, number):
+        reply = stub.GetExposure(
+            self.pb.GetExposureRequest(customer_number=number), timeout=10)
+        return reply, {(t.product, t.currency): (t.balance, t.account_count)
+                       for t in reply.totals}
+
+    def expect_error(self, code, call, *words):
+        with self.assertRaises(grpc.RpcError) as caught:
+            call()
+        self.assertEqual(caught.exception.code(), code,
+                         caught.exception.details())
+        for word in words:
+            self.assertIn(word, caught.exception.details())
+        return caught.exception.details()
+
+    def record(self, fields):
+        return self.pb.Record(**{k: v for k, v in fields.items()
+                                 if k not in ("phone",)},
+                              phones=[fields["phone"]] if "phone" in fields
+                              else [])
+
+    def resolve_best(self, stub, fields):
+        reply = stub.Resolve(self.pb.ResolveRequest(
+            record=self.record(fields)), timeout=10)
+        return reply.candidates[0].customer_number if reply.candidates else ""
+
+    # ---- Merge ------------------------------------------------------------
+
+    def test_merge_joins_and_redirects(self):
+        server, stub = self.start()
+        reply = self.merge(stub, HARRISON_NO, ZHANG)
+        self.assertEqual(reply.customer_number, ZHANG)
+        self.assertEqual(reply.retired_number, HARRISON_NO)
+        self.assertEqual(reply.record_count, 2)
+        self.assertEqual(reply.moved_record_count, 1)
+        self.assertEqual(reply.sequence, 1)
+
+        got = self.customer(stub, HARRISON_NO)
+        self.assertEqual(got.customer_number, ZHANG)
+        self.assertEqual(got.redirected_from, HARRISON_NO)
+        self.assertEqual(list(got.merged_numbers), [HARRISON_NO])
+        self.assertEqual(self.keys(got),
+                         [("CORE", "1002"), ("CRM", "2001")])
+        self.assertEqual(got.consolidated.id_number != "", True)
+
+        exposure, totals = self.totals(stub, ZHANG)
+        self.assertEqual(exposure.customer_number, ZHANG)
+        self.assertEqual(totals, {("deposit", "CNY"): ("10500.00", 2)})
+        self.assertEqual(len(exposure.accounts), 2)
+
+        self.assertEqual(self.resolve_best(stub, HARRISON), ZHANG)
+        explain = stub.Explain(self.pb.ExplainRequest(
+            left_customer_number=HARRISON_NO,
+            right_record=self.record(HARRISON)), timeout=10)
+        self.assertEqual(explain.left_customer_number, ZHANG)
+        self.assertEqual(explain.pairs_compared, 2)
+        log = self.stop(server)
+        self.assertRegex(log, r"correction 1: Merge C000000000002 \(2 records\)")
+        self.assertNotIn("same person after review", log)
+        self.assertNotIn("Harrison", log)
+
+    def test_merge_errors(self):
+        server, stub = self.start()
+        code = grpc.StatusCode
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, "", ZHANG), "customer_a")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, ZHANG, "X42"),
+                          "customer_b", "'X42'")
+        self.expect_error(code.NOT_FOUND,
+                          lambda: self.merge(stub, ZHANG, FIFTH),
+                          "customer_b", FIFTH)
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, ZHANG, OKAFOR_NO, ""),
+                          "reason")
+        self.expect_error(code.FAILED_PRECONDITION,
+                          lambda: self.merge(stub, ZHANG, ZHANG), ZHANG)
+        self.merge(stub, ZHANG, OKAFOR_NO)
+        # The retired number leads to the survivor: one customer already.
+        self.expect_error(code.FAILED_PRECONDITION,
+                          lambda: self.merge(stub, OKAFOR_NO, ZHANG), ZHANG)
+        # Failed calls wrote nothing: the journal contains one entry.
+        self.assertEqual(self.merge(stub, LI_WEI, HARRISON_NO).sequence, 2)
+        self.stop(server)
+
+    # ---- Split ------------------------------------------------------------
+
+    def test_split_moves_records_and_exposure(self):
+        server, stub = self.start()
+        reply = self.split(stub, LI_WEI, [("CORE", "1001")])
+        self.assertEqual(reply.customer_number, LI_WEI)
+        self.assertEqual(reply.record_count, 1)
+        self.assertEqual(reply.new_customer_number, FIFTH)
+        self.assertEqual(reply.new_record_count, 1)
+
+        self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
+                         [("CARD", "C-77")])
+        new = self.customer(stub, FIFTH)
+        self.assertEqual(self.keys(new), [("CORE", "1001")])
+        self.assertEqual(new.consolidated.phones, ["+86 139 7531 8642"])
+        _, old_totals = self.totals(stub, LI_WEI)
+        self.assertEqual(old_totals, {("loan", "CNY"): ("99999.99", 1)})
+        _, new_totals = self.totals(stub, FIFTH)
+        self.assertEqual(new_totals, {("loan", "CNY"): ("320000.50", 1)})
+        # Resolve returns both customers as separate candidates.
+        reply = stub.Resolve(self.pb.ResolveRequest(
+            record=self.record(LI_WEI_CORE)), timeout=10)
+        numbers = [c.customer_number for c in reply.candidates]
+        self.assertIn(FIFTH, numbers)
+        self.assertIn(LI_WEI, numbers)
+
+        # The split records are now marked not the same as the rest.
+        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
+                          lambda: self.merge(stub, LI_WEI, FIFTH),
+                          LI_WEI, FIFTH)
+        self.stop(server)
+
+    def test_split_errors(self):
+        server, stub = self.start()
+        code = grpc.StatusCode
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.split(stub, LI_WEI, []), "records")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.split(stub, LI_WEI,
+                                             [("CORE", "1001"),
+                                              ("CARD", "C-77")]),
+                          "records", LI_WEI)
+        self.expect_error(code.NOT_FOUND,
+                          lambda: self.split(stub, LI_WEI, [("CORE", "9")]),
+                          "records[0]", "CORE/9")
+        self.expect_error(code.FAILED_PRECONDITION,
+                          lambda: self.split(stub, LI_WEI, [("CORE", "1002")]),
+                          "records[0]", ZHANG)
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.split(stub, LI_WEI, [("", "1001")]),
+                          "records[0]")
+        self.expect_error(code.NOT_FOUND,
+                          lambda: self.split(stub, FIFTH, [("CORE", "1001")]),
+                          "customer_number", FIFTH)
+        self.stop(server)
+
+    # ---- NotSameCustomer ----------------------------------------------------
+
+    def test_not_same_blocks_merge(self):
+        server, stub = self.start()
+        reply = self.not_same(stub, OKAFOR_NO, HARRISON_NO)
+        self.assertEqual(reply.customer_a, OKAFOR_NO)
+        self.assertEqual(reply.customer_b, HARRISON_NO)
+        self.assertEqual(reply.record_pair_count, 1)
+        details = self.expect_error(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            lambda: self.merge(stub, HARRISON_NO, OKAFOR_NO),
+            HARRISON_NO, OKAFOR_NO)
+        self.assertIn("not the same", details)
+        # Through a merge, the mark follows the records.
+        self.merge(stub, ZHANG, OKAFOR_NO)
+        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
+                          lambda: self.merge(stub, HARRISON_NO, ZHANG),
+                          HARRISON_NO, ZHANG)
+        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
+                          lambda: self.not_same(stub, ZHANG, OKAFOR_NO),
+                          ZHANG)
+        self.stop(server)
+
+    # ---- Journal ------------------------------------------------------------
+
+    def apply_three(self, stub):
+        self.merge(stub, HARRISON_NO, ZHANG)
+        self.split(stub, LI_WEI, [("CORE", "1001")])
+        self.not_same(stub, OKAFOR_NO, ZHANG)
+
+    def check_three(self, stub):
+        self.assertEqual(self.customer(stub, HARRISON_NO).customer_number,
+                         ZHANG)
+        self.assertEqual(self.keys(self.customer(stub, FIFTH)),
+                         [("CORE", "1001")])
+        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
+                          lambda: self.merge(stub, OKAFOR_NO, ZHANG))
+
+    def test_restart_replays_journal(self):
+        server, stub = self.start()
+        self.apply_three(stub)
+        self.stop(server)
+        server, stub = self.start()
+        self.check_three(stub)
+        self.assertEqual(self.merge(stub, LI_WEI, OKAFOR_NO).sequence, 4)
+        log = self.stop(server)
+        self.assertIn("replayed 3 corrections", log)
+
+    def test_torn_last_entry_is_cut(self):
+        server, stub = self.start()
+        self.merge(stub, HARRISON_NO, ZHANG)
+        self.stop(server)
+        one_entry = os.path.getsize(self.journal)
+        server, stub = self.start()
+        self.split(stub, LI_WEI, [("CORE", "1001")])
+        self.stop(server)
+        os.truncate(self.journal, os.path.getsize(self.journal) - 5)
+
+        server, stub = self.start()
+        self.assertEqual(self.customer(stub, HARRISON_NO).customer_number,
+                         ZHANG)
+        self.assertEqual(len(self.customer(stub, LI_WEI).records), 2)
+        self.expect_error(grpc.StatusCode.NOT_FOUND,
+                          lambda: self.customer(stub, FIFTH))
+        log = self.stop(server)
+        self.assertIn("WARN", log)
+        self.assertIn("torn last entry", log)
+        self.assertEqual(os.path.getsize(self.journal), one_entry)
+
+    def test_corrupt_middle_entry_stops_start(self):
+        server, stub = self.start()
+        self.merge(stub, HARRISON_NO, ZHANG)
+        self.split(stub, LI_WEI, [("CORE", "1001")])
+        self.stop(server)
+        with open(self.journal, "r+b") as f:
+            f.seek(32 + 8 + 17)  # inside the first entry's body
+            byte = f.read(1)
+            f.seek(32 + 8 + 17)
+            f.write(bytes([byte[0] ^ 0x55]))
+        log_path = os.path.join(self.dir, "corrupt.log")
+        with open(log_path, "w") as log:
+            proc = subprocess.run(
+                [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=log,
+                timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        with open(log_path) as f:
+            text = f.read()
+        self.assertIn("byte offset 32", text)
+
+    def test_journal_of_other_snapshot_stops_start(self):
+        server, stub = self.start()
+        self.merge(stub, HARRISON_NO, ZHANG)
+        self.stop(server)
+        other = harness.import_snapshot(self.subdir("other"), RECORDS[:3],
+                                        [])
+        proc = subprocess.run(
+            [harness.ECIFD, "--snapshot", other, "--journal", self.journal,
+             "--listen", "127.0.0.1:0"], capture_output=True, text=True,
+            timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("another snapshot", proc.stderr)
+
+    # ---- Re-import --------------------------------------------------------
+
+    def reimport(self, records, previous, journal=None, name="next",
+                 accounts=ACCOUNTS):
+        folder = os.path.join(self.dir, name)
+        os.makedirs(folder, exist_ok=True)
+        csv_path = os.path.join(folder, "records.csv")
+        accounts_path = os.path.join(folder, "accounts.csv")
+        harness.write_csv(csv_path, harness.RECORD_COLUMNS, records)
+        harness.write_csv(accounts_path, harness.ACCOUNT_COLUMNS, accounts)
+        output = os.path.join(self.dir, name + ".snap")
+        args = [harness.ECIFCTL, "import", "--quiet", "--output", output,
+                "--previous", previous, "--accounts", accounts_path]
+        if journal is not None:
+            args += ["--journal", journal]
+        proc = subprocess.run(args + [csv_path], capture_output=True,
+                              text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return output, proc
+
+    def test_reimport_keeps_corrections(self):
+        server, stub = self.start()
+        self.apply_three(stub)
+        self.stop(server)
+
+        v2, proc = self.reimport(RECORDS, self.snapshot, self.journal)
+        self.assertFalse(os.path.exists(v2 + ".journal"))
+        server, stub = self.start(v2)
+        self.check_three(stub)
+        self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
+                         [("CARD", "C-77")])
+        _, totals = self.totals(stub, ZHANG)
+        self.assertEqual(totals, {("deposit", "CNY"): ("10500.00", 2)})
+        # The split records still may not join the rest.
+        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
+                          lambda: self.merge(stub, LI_WEI, FIFTH))
+        self.stop(server)
+        os.remove(v2 + ".journal")
+
+        # A second re-import without any journal keeps them from the
+        # snapshot's own corrections section.
+        v3, _ = self.reimport(RECORDS, v2, None, name="third")
+        server, stub = self.start(v3)
+        self.check_three(stub)
+        self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
+                         [("CARD", "C-77")])
+        self.stop(server)
+
+    def test_reimport_honours_not_same(self):
+        v1 = harness.import_snapshot(self.subdir("chen"),
+                                     [CHEN_PHONE, CHEN_EMAIL], [])
+        server, stub = self.start(v1)
+        self.assertEqual(self.not_same(stub, LI_WEI, ZHANG).record_pair_count,
+                         1)
+        self.stop(server)
+
+        v2, proc = self.reimport([CHEN_PHONE, CHEN_EMAIL, CHEN_BOTH], v1,
+                                 v1 + ".journal", accounts=[])
+        self.assertIn("bridge", proc.stderr)
+        server, stub = self.start(v2)
+        first = self.customer(stub, LI_WEI)
+        second = self.customer(stub, ZHANG)
+        self.assertEqual(first.customer_number, LI_WEI)
+        self.assertEqual(second.customer_number, ZHANG)
+        self.assertEqual(len(first.records) + len(second.records), 3)
+        self.stop(server)
+
+    def test_reimport_rejects_journal_of_other_snapshot(self):
+        server, stub = self.start()
+        self.merge(stub, HARRISON_NO, ZHANG)
+        self.stop(server)
+        # Without --journal the merge is not carried over; the importer
+        # warns about the journal left beside the previous snapshot.
+        v2, proc = self.reimport(RECORDS + [CHEN_PHONE], self.snapshot, None,
+                                 name="plain")
+        self.assertIn("not carried over", proc.stderr)
+        folder = os.path.join(self.dir, "bad")
+        os.makedirs(folder)
+        csv_path = os.path.join(folder, "records.csv")
+        harness.write_csv(csv_path, harness.RECORD_COLUMNS, RECORDS)
+        proc = subprocess.run(
+            [harness.ECIFCTL, "import", "--quiet", "--output",
+             os.path.join(folder, "out.snap"), "--previous", v2,
+             "--journal", self.journal, csv_path],
+            capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("another snapshot", proc.stderr)
+
+    # ---- ecifctl ----------------------------------------------------------
+
+    def ctl(self, server, *args):
+        return subprocess.run(
+            [harness.ECIFCTL] + list(args[:1]) + ["--server", server.address]
+            + list(args[1:]), capture_output=True, text=True, timeout=60)
+
+    def test_ecifctl_commands(self):
+        server, stub = self.start()
+        proc = self.ctl(server, "split", "--reason", "two people", LI_WEI,
+                        "CORE/1001")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"moved to new customer {FIFTH}", proc.stdout)
+        proc = self.ctl(server, "merge", "--reason", "one person",
+                        "--json", OKAFOR_NO, HARRISON_NO)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f'"retired_number":"{OKAFOR_NO}"', proc.stdout)
+        self.assertIn('"sequence":"2"', proc.stdout)
+        proc = self.ctl(server, "not-same", "--reason", "different",
+                        ZHANG, HARRISON_NO)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("2 record pairs", proc.stdout)
+        proc = self.ctl(server, "merge", "--reason", "again", ZHANG,
+                        HARRISON_NO)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("FAILED_PRECONDITION", proc.stderr)
+        proc = self.ctl(server, "merge", ZHANG, HARRISON_NO)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--reason", proc.stderr)
+        proc = self.ctl(server, "split", "--reason", "x", LI_WEI, "CORE1001")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("SYSTEM/ID", proc.stderr)
+        self.stop(server)
+
+    # ---- Concurrency ------------------------------------------------------
+
+    def test_resolve_during_corrections(self):
+        letters = "bcdfghjklmnpqrstvwxz"
+        people = [{"source_system": "LOAD", "source_id": f"{i:03d}",
+                   "name": (letters[i % 20] + "a" + letters[i * 7 % 20]
+                            + "o " + letters[i * 3 % 20] + "ei").title(),
+                   "phone": f"1380000{i:04d}", "dob": f"19{50 + i}-01-01"}
+                  for i in range(40)]
+        accounts = [{"source_system": "LOAD", "source_id": f"{i:03d}",
+                     "account_id": f"A{i}", "product": "loan",
+                     "credit_limit": "100", "balance": "10",
+                     "currency": "CNY"} for i in range(40)]
+        snapshot = harness.import_snapshot(self.subdir("load"), people,
+                                           accounts)
+        server, stub = self.start(snapshot)
+        first = f"C{1:012d}"
+        self.assertEqual(len(self.customer(stub, first).records), 1)
+        stop = threading.Event()
+        errors = []
+        calls = [0]
+
+        def reader():
+            local = self.pb_grpc.CustomerIndexStub(server.channel)
+            last = 0
+            while not stop.is_set():
+                try:
+                    best = self.resolve_best(local, people[0])
+                    got = self.customer(local, first)
+                    exposure, totals = self.totals(local, first)
+                except grpc.RpcError as e:
+                    errors.append(f"{e.code()}: {e.details()}")
+                    return
+                calls[0] += 1
+                n = len(got.records)
+                if best != first:
+                    errors.append(f"Resolve returned {best}")
+                if n < last:
+                    errors.append(f"{first} shrank from {last} to {n}")
+                last = n
+                count = sum(t.account_count for t in exposure.totals)
+                if count != len(exposure.accounts) or count < n:
+                    errors.append(f"{count} accounts in totals, "
+                                  f"{len(exposure.accounts)} listed, "
+                                  f"{n} records")
+
+        threads = [threading.Thread(target=reader) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            for i in range(2, 41):
+                reply = self.merge(stub, f"C{i:012d}", first)
+                self.assertEqual(reply.record_count, i)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
+        self.assertEqual(errors, [])
+        self.assertGreater(calls[0], 0)
+        got = self.customer(stub, first)
+        self.assertEqual(len(got.records), 40)
+        self.assertEqual(len(got.merged_numbers), 39)
+        self.stop(server)
+
+if __name__ == "__main__":
+    unittest.main()
