@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "model.h"
 #include "corrections.h"
 #include "ctl.h"
 #include "journal.h"
@@ -54,6 +55,7 @@ typedef struct import_options {
     uint32_t frequent_limit;
     const char *previous;
     const char *journal; /* --journal: corrections over previous */
+    const char *model;   /* --model: matching model file, or NULL */
     bool quiet;
 } import_options_t;
 
@@ -63,6 +65,7 @@ typedef struct import_state {
     ecif_store_t *previous;          /* --previous, or NULL */
     ecif_corrections_t *corrections; /* --journal replayed over previous */
     const ecif_store_t *corrected;   /* its view, or NULL */
+    ecif_model_t model;              /* --model, when given */
     uint64_t rows_read;
     uint64_t imported;
     uint64_t rejected[REASON_COUNT];
@@ -109,6 +112,9 @@ static void import_usage(FILE *out)
         "      --frequent-limit N     a key value on more than N records\n"
         "                             is frequent: no blocking key, little\n"
         "                             weight (2 to 65536, default 256)\n"
+        "      --model FILE           matching model to cluster with and\n"
+        "                             store in the snapshot (default: the\n"
+        "                             built-in model, engine/MODEL.md)\n"
         "  -q, --quiet                no progress lines\n"
         "\n"
         "The mapping syntax is described in tools/IMPORT.md.\n");
@@ -207,7 +213,8 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         OPT_SHARDS,
         OPT_FREQUENT,
         OPT_PREVIOUS,
-        OPT_JOURNAL
+        OPT_JOURNAL,
+        OPT_MODEL
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -221,6 +228,7 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
         {"frequent-limit", required_argument, NULL, OPT_FREQUENT},
         {"previous", required_argument, NULL, OPT_PREVIOUS},
         {"journal", required_argument, NULL, OPT_JOURNAL},
+        {"model", required_argument, NULL, OPT_MODEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -278,6 +286,9 @@ static int parse_args(int argc, char **argv, import_options_t *opts,
             break;
         case OPT_JOURNAL:
             opts->journal = optarg;
+            break;
+        case OPT_MODEL:
+            opts->model = optarg;
             break;
         case OPT_FREQUENT:
             rc = parse_number("--frequent-limit", optarg, 2, 65536, &value);
@@ -637,6 +648,13 @@ static int run_import(import_state_t *st)
     bopts.progress = write_progress;
     bopts.progress_arg = st;
     bopts.bridge = report_bridge;
+    if (opts->model != NULL) {
+        if (model_load(opts->model, &st->model, err, sizeof(err)) != ECIF_OK) {
+            fprintf(stderr, "ecifctl import: --model: %s\n", err);
+            return 1;
+        }
+        bopts.model = &st->model;
+    }
     if (opts->previous != NULL &&
         ecif_store_open(opts->previous, &st->previous, err, sizeof(err)) !=
             ECIF_OK) {
