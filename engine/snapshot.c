@@ -10,13 +10,15 @@
  * io_uring (several large reads in flight), every check that could make a
  * later access go out of bounds is run, and the store's pointers are set to
  * the sections. The buffer belongs to the kernel until each read's
- * completion arrives; nothing touches it before.
+ * completion arrives; nothing touches it before, except threads that fault
+ * its pages in without writing to them (prefault_run).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +213,64 @@ static void *map_buffer(uint64_t bytes)
     /* Only a hint: without huge pages the load is slower, not wrong. */
     (void)madvise(p, bytes, MADV_HUGEPAGE);
     return p;
+}
+
+/* Bytes of the load buffer that one prefault step populates. */
+#define PREFAULT_PIECE (8u << 20)
+
+/* The part of a load buffer that prefault threads have not taken yet. */
+struct prefault {
+    char *buf;
+    uint64_t bytes;
+    atomic_uint_fast64_t next; /* first byte not taken */
+};
+
+/*
+ * Populates the buffer piece by piece, from the front, while the reads
+ * fill it. Faulting in fresh memory costs more than copying it from the
+ * page cache, and the reads alone would fault it in on one CPU.
+ * MADV_POPULATE_WRITE maps the pages writable without writing to them, so
+ * it is safe on pages that a read is filling.
+ */
+static void *prefault_run(void *arg)
+{
+    struct prefault *p = arg;
+
+    for (;;) {
+        uint64_t at = atomic_fetch_add(&p->next, PREFAULT_PIECE);
+        if (at >= p->bytes)
+            break;
+        uint64_t n =
+            p->bytes - at < PREFAULT_PIECE ? p->bytes - at : PREFAULT_PIECE;
+        /* Only a hint: kernels before 5.14 reject it, and the reads then
+         * fault the pages in themselves. */
+        if (madvise(p->buf + at, n, MADV_POPULATE_WRITE) != 0)
+            break;
+    }
+    return NULL;
+}
+
+#define PREFAULT_THREADS 3
+
+/*
+ * Starts one thread per online CPU but the reading one (at least one, at
+ * most PREFAULT_THREADS) populating p's buffer. Returns how many started;
+ * the caller joins them once the reads are done.
+ */
+static int prefault_start(struct prefault *p, pthread_t *threads)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cpus <= 2                     ? 1
+            : cpus > PREFAULT_THREADS + 1 ? PREFAULT_THREADS
+                                          : (int)cpus - 1;
+    int started = 0;
+
+    atomic_init(&p->next, 0);
+    for (int t = 0; t < n; t++) {
+        if (pthread_create(&threads[started], NULL, prefault_run, p) == 0)
+            started++;
+    }
+    return started;
 }
 
 /* Reads len bytes at offset 0 of fd into buf with pread. */
@@ -787,7 +847,12 @@ int ecif_store_open(const char *path, ecif_store_t **out, char *err,
     s->buffer = buf;
     s->buffer_bytes = (uint64_t)st.st_size;
 
+    struct prefault prefault = {.buf = buf, .bytes = (uint64_t)st.st_size};
+    pthread_t prefault_threads[PREFAULT_THREADS];
+    int prefaulting = prefault_start(&prefault, prefault_threads);
     rc = read_uring(fd, buf, (uint64_t)st.st_size);
+    for (int t = 0; t < prefaulting; t++)
+        pthread_join(prefault_threads[t], NULL);
     s->loaded_with_io_uring = rc <= 0;
     if (rc > 0)
         rc = read_pread(fd, buf, (uint64_t)st.st_size);
