@@ -526,7 +526,7 @@ struct build {
     uint32_t *sources;
     struct name_count *names;
     struct number_redirect *history;
-    char *model_text; /* the model as the snapshot stores it */
+    char *model_text;              /* the model as the snapshot stores it */
     struct correction_link *links; /* carried from previous */
     uint32_t customer_count;
     uint32_t exposure_count;
@@ -1121,7 +1121,7 @@ static void report_bridge(struct build *bd, uint32_t a, uint32_t b)
 
 /*
  * Joins the records that corrections put into one customer, before any
- * scored pair: a steward's merge holds even against a hard conflict, but
+ * scored pair: a steward's merge applies even against a hard conflict, but
  * never against a cannot-link, which is then reported as a bridge.
  */
 static int join_must_links(struct build *bd, struct cluster_lists *lists)

@@ -1,7 +1,7 @@
 /*
  * The corrections journal file.
  *
- * A journal holds few entries (one per steward action), so opening reads
+ * A journal contains few entries (one per steward action), so opening reads
  * the whole file into memory and entries are parsed from that copy.
  * Appends go to the end of the file with pwrite and are made durable with
  * fdatasync before the append returns, so a correction acknowledged to a

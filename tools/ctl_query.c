@@ -1,6 +1,6 @@
 /*
  * ecifctl resolve, customer, exposure, explain and health: query a
- * running ecifd over gRPC through the blocking client and print the answer
+ * running ecifd over gRPC through the blocking client and print the response
  * as readable text or, with --json, as one JSON object. merge, split and
  * not-same send a data steward's corrections the same way.
  *
