@@ -241,8 +241,8 @@ int model_derive(ecif_model_t *model, char *err, size_t errlen)
     return check_conflicts(model, err, errlen);
 }
 
-/* Sets the levels of every field from level_specs; m and u reproduce the
- * built-in weights (engine/MODEL.md says how). */
+/* Sets the levels of every field from level_specs, with m and u chosen so
+ * that they reproduce the built-in weights (engine/MODEL.md). */
 static void set_default_levels(ecif_model_t *model)
 {
     for (int f = 0; f < ECIF_FIELD_COUNT; f++) {

@@ -144,8 +144,9 @@ typedef struct model_field {
 
 typedef struct ecif_model {
     char label[64]; /* free text: "default", "trained, seed 7" */
-    /* Probability that two records drawn at random are the same customer;
-     * turns a total weight into a match probability. */
+    /* Probability that a candidate pair (two records that share a
+     * blocking key) is the same customer. It turns a total weight into a
+     * match probability. */
     double prior;
     /* Verdict thresholds as match probabilities, possible < match. */
     double match_probability;
@@ -154,7 +155,7 @@ typedef struct ecif_model {
     double match_weight;
     double possible_weight;
     /* Cross-field rules (engine/MODEL.md). */
-    double hard_conflict_weight;      /* different valid IDs, suffixes */
+    double hard_conflict_weight;      /* a field weight at or below: conflict */
     double frequent_agreement_weight; /* a value on too many records */
     double household_contact_weight;  /* cap when given names differ */
     model_field_t fields[ECIF_FIELD_COUNT];
