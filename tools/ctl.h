@@ -9,6 +9,9 @@
 /* import: reads CSV or JSONL files and writes a snapshot. */
 int ctl_import_main(int argc, char **argv);
 
+/* train: estimates the matching model from a snapshot's records. */
+int ctl_train_main(int argc, char **argv);
+
 /* resolve, customer, exposure, health: query a running ecifd over gRPC. */
 int ctl_resolve_main(int argc, char **argv);
 int ctl_customer_main(int argc, char **argv);

@@ -1,6 +1,6 @@
 /*
  * ecifctl: the command-line tool of the appliance. It imports source files
- * into a snapshot and queries a running ecifd.
+ * into a snapshot, trains the matching model and queries a running ecifd.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +13,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"import", ctl_import_main, "read CSV or JSONL files, write a snapshot"},
+    {"train", ctl_train_main, "estimate the matching model from a snapshot"},
     {"resolve", ctl_resolve_main, "find the customers matching a record"},
     {"customer", ctl_customer_main, "show a customer and its records"},
     {"exposure", ctl_exposure_main, "show a customer's limits and balances"},

@@ -1,0 +1,440 @@
+/*
+ * ecifctl train: estimates the matching model from the records of a
+ * snapshot (engine/train.h, engine/TRAINING.md) and writes a model file
+ * that `ecifctl import --model` reads.
+ *
+ * The file is written to a temporary name beside the output and renamed
+ * over it, so a failed run leaves an existing model file as it was.
+ * Progress goes to stderr; the table of trained weights goes to stdout.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "model.h"
+#include "status.h"
+#include "store.h"
+#include "train.h"
+
+typedef struct train_cli {
+    const char *snapshot;
+    const char *output;
+    const char *base;
+    const char *label;
+    bool seed_given;
+    double match_probability; /* NAN: keep the base model's */
+    double possible_probability;
+    bool quiet;
+    train_options_t train;
+    double last_progress;
+} train_cli_t;
+
+static void train_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: ecifctl train --snapshot SNAPSHOT --out MODEL --seed N\n"
+        "                     [OPTIONS]\n"
+        "\n"
+        "Estimates the m and u probabilities and the prior of the matching\n"
+        "model from the records of a snapshot, without labels, and writes\n"
+        "a model file for 'ecifctl import --model'. The same snapshot,\n"
+        "options and seed give the same file.\n"
+        "\n"
+        "  -s, --snapshot PATH          snapshot written by ecifctl import\n"
+        "                               (required)\n"
+        "  -o, --out PATH               model file to write (required)\n"
+        "      --seed N                 seed of the pair sampling, 0 to\n"
+        "                               2^64-1 (required)\n"
+        "      --base PATH              model to start from and to take\n"
+        "                               levels, fixed weights and rules\n"
+        "                               from (default: the built-in model)\n"
+        "      --random-pairs N         random record pairs compared to\n"
+        "                               estimate u (default 1000000; every\n"
+        "                               pair when there are fewer)\n"
+        "      --max-pairs N            blocked pairs given to EM at most;\n"
+        "                               a random sample when there are\n"
+        "                               more (default 5000000)\n"
+        "      --iterations N           EM iterations at most, 1 to 100000\n"
+        "                               (default 100)\n"
+        "      --label TEXT             label of the model, up to 63 bytes\n"
+        "                               (default 'trained, seed N')\n"
+        "      --match-probability P    MATCH threshold as a probability\n"
+        "                               (default: the base model's)\n"
+        "      --possible-probability P POSSIBLE_MATCH threshold (default:\n"
+        "                               the base model's)\n"
+        "  -q, --quiet                  no progress lines\n"
+        "\n"
+        "engine/TRAINING.md describes the method and its assumptions.\n");
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int parse_count(const char *option, const char *text, uint64_t min,
+                       uint64_t max, uint64_t *out)
+{
+    char *end;
+
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' ||
+        value < min || value > max) {
+        fprintf(stderr,
+                "ecifctl train: invalid %s '%s' (expected an integer from "
+                "%" PRIu64 " to %" PRIu64 ")\n",
+                option, text, min, max);
+        return 2;
+    }
+    *out = value;
+    return 0;
+}
+
+static int parse_probability(const char *option, const char *text, double *out)
+{
+    char *end;
+
+    errno = 0;
+    double value = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(value > 0.0) ||
+        !(value < 1.0)) {
+        fprintf(stderr,
+                "ecifctl train: invalid %s '%s' (expected a probability "
+                "between 0 and 1, both excluded)\n",
+                option, text);
+        return 2;
+    }
+    *out = value;
+    return 0;
+}
+
+/* Handles one option of getopt_long. Returns 0, 2 or -1 for --help. */
+static int parse_option(int c, train_cli_t *cli)
+{
+    uint64_t n = 0;
+    int rc = 0;
+
+    switch (c) {
+    case 's':
+        cli->snapshot = optarg;
+        break;
+    case 'o':
+        cli->output = optarg;
+        break;
+    case 'S':
+        rc = parse_count("--seed", optarg, 0, UINT64_MAX, &cli->train.seed);
+        cli->seed_given = rc == 0;
+        break;
+    case 'b':
+        cli->base = optarg;
+        break;
+    case 'r':
+        rc = parse_count("--random-pairs", optarg, 1, UINT32_MAX,
+                         &cli->train.random_pairs);
+        break;
+    case 'x':
+        rc = parse_count("--max-pairs", optarg, 1, UINT32_MAX,
+                         &cli->train.max_pairs);
+        break;
+    case 'i':
+        rc = parse_count("--iterations", optarg, 1, 100000, &n);
+        cli->train.em.max_iterations = (uint32_t)n;
+        break;
+    case 'l':
+        if (strlen(optarg) >= sizeof(((ecif_model_t *)0)->label) ||
+            strpbrk(optarg, "#\n\r") != NULL) {
+            fprintf(stderr,
+                    "ecifctl train: invalid --label '%s' (expected at most "
+                    "63 bytes, no '#' and no line break)\n",
+                    optarg);
+            rc = 2;
+        }
+        cli->label = optarg;
+        break;
+    case 'm':
+        rc = parse_probability("--match-probability", optarg,
+                               &cli->match_probability);
+        break;
+    case 'p':
+        rc = parse_probability("--possible-probability", optarg,
+                               &cli->possible_probability);
+        break;
+    case 'q':
+        cli->quiet = true;
+        break;
+    case 'h':
+        train_usage(stdout);
+        return -1;
+    default:
+        train_usage(stderr);
+        return 2;
+    }
+    return rc;
+}
+
+/* Parses the command line. Returns 0, 2 for a usage error, -1 for --help. */
+static int parse_args(int argc, char **argv, train_cli_t *cli)
+{
+    static const struct option longopts[] = {
+        {"snapshot", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"base", required_argument, NULL, 'b'},
+        {"random-pairs", required_argument, NULL, 'r'},
+        {"max-pairs", required_argument, NULL, 'x'},
+        {"iterations", required_argument, NULL, 'i'},
+        {"label", required_argument, NULL, 'l'},
+        {"match-probability", required_argument, NULL, 'm'},
+        {"possible-probability", required_argument, NULL, 'p'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int rc = 0, c;
+
+    optind = 1;
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, "s:o:qh", longopts, NULL)) != -1)
+        rc = parse_option(c, cli);
+    if (rc != 0)
+        return rc;
+    if (optind < argc) {
+        fprintf(stderr, "ecifctl train: unexpected argument '%s'\n",
+                argv[optind]);
+        return 2;
+    }
+
+    const char *missing = cli->snapshot == NULL ? "--snapshot SNAPSHOT"
+                          : cli->output == NULL ? "--out MODEL"
+                          : !cli->seed_given    ? "--seed N"
+                                                : NULL;
+    if (missing != NULL) {
+        fprintf(stderr, "ecifctl train: missing %s\n", missing);
+        train_usage(stderr);
+        return 2;
+    }
+    if (cli->possible_probability >= cli->match_probability) {
+        fprintf(stderr,
+                "ecifctl train: --possible-probability %g is not below "
+                "--match-probability %g\n",
+                cli->possible_probability, cli->match_probability);
+        return 2;
+    }
+    return 0;
+}
+
+static void pairs_progress(void *arg, const char *stage, uint64_t done,
+                           uint64_t total)
+{
+    train_cli_t *cli = arg;
+    double t = now_seconds();
+
+    if (done != total && t - cli->last_progress < 1.0)
+        return;
+    cli->last_progress = t;
+    if (strcmp(stage, "blocking") == 0)
+        fprintf(stderr,
+                "ecifctl train: gathering candidates, %" PRIu64 " of %" PRIu64
+                " records\n",
+                done, total);
+    else
+        fprintf(stderr,
+                "ecifctl train: %s pairs compared, %" PRIu64 " of %" PRIu64
+                "\n",
+                stage, done, total);
+}
+
+static void em_progress(void *arg, uint32_t iteration, double change,
+                        double prior)
+{
+    train_cli_t *cli = arg;
+    double t = now_seconds();
+
+    if (change >= cli->train.em.tolerance && t - cli->last_progress < 1.0 &&
+        iteration % 10 != 0)
+        return;
+    cli->last_progress = t;
+    fprintf(stderr,
+            "ecifctl train: EM iteration %u, largest change %.3g, share of "
+            "matches among blocked pairs %.6f\n",
+            iteration, change, prior);
+}
+
+/* Writes the model to a temporary file beside path, then renames it. */
+static int write_model(const ecif_model_t *model, const char *path)
+{
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        fprintf(stderr, "ecifctl train: --out path '%s' is too long\n", path);
+        return 2;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        fprintf(stderr, "ecifctl train: creating '%s' failed: %s\n", tmp,
+                strerror(errno));
+        return 1;
+    }
+    int rc = model_write(model, f);
+    int saved = errno;
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        rc = ECIF_EIO;
+        saved = errno;
+    }
+    if (fclose(f) != 0 && rc == ECIF_OK) {
+        rc = ECIF_EIO;
+        saved = errno;
+    }
+    if (rc == ECIF_OK && rename(tmp, path) != 0) {
+        rc = ECIF_EIO;
+        saved = errno;
+    }
+    if (rc != ECIF_OK) {
+        fprintf(stderr, "ecifctl train: writing --out '%s' failed: %s\n", path,
+                strerror(saved));
+        unlink(tmp);
+        return 1;
+    }
+    return 0;
+}
+
+/* Prints every level with its base and trained weight. */
+static void print_weights(const ecif_model_t *base, const ecif_model_t *trained)
+{
+    printf("%-10s %-26s %9s %12s %12s %9s\n", "field", "level", "base", "m",
+           "u", "trained");
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        const model_field_t *field = &trained->fields[f];
+        for (uint32_t l = 1; l < field->n_levels; l++) {
+            const model_level_t *level = &field->levels[l];
+            if (level->fixed) {
+                printf("%-10s %-26s %9.3f %12s %12s %9.3f\n",
+                       ecif_field_str((ecif_field_t)f), level->name,
+                       base->fields[f].levels[l].weight, "fixed", "fixed",
+                       level->weight);
+                continue;
+            }
+            printf("%-10s %-26s %9.3f %12.6g %12.6g %9.3f\n",
+                   ecif_field_str((ecif_field_t)f), level->name,
+                   base->fields[f].levels[l].weight, level->m, level->u,
+                   level->weight);
+        }
+    }
+    printf("prior %.6g (base %.6g); MATCH at weight %.3f (base %.3f), "
+           "POSSIBLE_MATCH at %.3f (base %.3f)\n",
+           trained->prior, base->prior, trained->match_weight,
+           base->match_weight, trained->possible_weight, base->possible_weight);
+}
+
+static void print_report(const train_report_t *r)
+{
+    fprintf(stderr,
+            "ecifctl train: %" PRIu64 " records, %" PRIu64
+            " random pairs (%" PRIu64 " level vectors), %" PRIu64
+            " blocked pairs, %" PRIu64 " given to EM (%" PRIu64
+            " level vectors)\n",
+            r->records, r->random_pairs, r->random_patterns, r->blocked_pairs,
+            r->em_pairs, r->blocked_patterns);
+    fprintf(stderr,
+            "ecifctl train: EM %s after %u iterations; %.1f expected "
+            "matches, share %.6f of blocked pairs\n",
+            r->em.converged ? "converged" : "stopped unconverged",
+            r->em.iterations, r->em.expected_matches, r->em.prior);
+}
+
+/* Sets the label and the thresholds the command line gives. */
+static int apply_overrides(const train_cli_t *cli, ecif_model_t *model)
+{
+    char err[256];
+
+    if (cli->label != NULL)
+        snprintf(model->label, sizeof(model->label), "%s", cli->label);
+    else
+        snprintf(model->label, sizeof(model->label), "trained, seed %" PRIu64,
+                 cli->train.seed);
+    if (!isnan(cli->match_probability))
+        model->match_probability = cli->match_probability;
+    if (!isnan(cli->possible_probability))
+        model->possible_probability = cli->possible_probability;
+    if (model_derive(model, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr,
+                "ecifctl train: the trained model is invalid with "
+                "--match-probability %g and --possible-probability %g: %s\n",
+                model->match_probability, model->possible_probability, err);
+        return 2;
+    }
+    return 0;
+}
+
+static int run(train_cli_t *cli)
+{
+    ecif_model_t base, trained;
+    ecif_store_t *store = NULL;
+    train_report_t report;
+    char err[512];
+
+    if (cli->base == NULL) {
+        base = *model_default();
+    } else if (model_load(cli->base, &base, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "ecifctl train: --base '%s': %s\n", cli->base, err);
+        return 1;
+    }
+    if (ecif_store_open(cli->snapshot, &store, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "ecifctl train: --snapshot '%s': %s\n", cli->snapshot,
+                err);
+        return 1;
+    }
+    cli->last_progress = now_seconds();
+    int rc = train_model(store, &base, &cli->train, &trained, &report, err,
+                         sizeof(err));
+    ecif_store_close(store);
+    if (rc != ECIF_OK) {
+        fprintf(stderr, "ecifctl train: training on '%s' failed: %s\n",
+                cli->snapshot, err);
+        return 1;
+    }
+    if (!cli->quiet)
+        print_report(&report);
+
+    rc = apply_overrides(cli, &trained);
+    if (rc == 0)
+        rc = write_model(&trained, cli->output);
+    if (rc == 0) {
+        print_weights(&base, &trained);
+        if (!cli->quiet)
+            fprintf(stderr, "ecifctl train: wrote %s\n", cli->output);
+    }
+    return rc;
+}
+
+int ctl_train_main(int argc, char **argv)
+{
+    train_cli_t cli = {
+        .match_probability = NAN,
+        .possible_probability = NAN,
+    };
+
+    train_options_default(&cli.train);
+    int rc = parse_args(argc, argv, &cli);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (!cli.quiet) {
+        cli.train.progress = pairs_progress;
+        cli.train.em_progress = em_progress;
+        cli.train.progress_arg = &cli;
+    }
+    return run(&cli);
+}
