@@ -3,7 +3,9 @@
  * the copy-on-write store views that publish it.
  *
  * The state is the customer number of every record (record_number), plus
- * the history, links and next number of the current view. A correction
+ * the history, links and next number of the current view. record_number
+ * is filled on the first correction: a server that is never corrected
+ * spends no memory or start time on it. A correction
  * changes record_number in place, builds new history and link arrays,
  * materializes a new view from them, appends the journal entry, and only
  * then publishes the view; on any failure it puts record_number back, so
@@ -283,30 +285,40 @@ static int view_build(const struct ecif_store *base,
 
 /* ---- Create, acquire, release ------------------------------------------- */
 
+/* Fills record_number from the loaded store on the first correction,
+ * while the current view is still the loaded one. */
+static int ensure_record_numbers(ecif_corrections_t *c)
+{
+    uint32_t n = c->base->record_count;
+
+    if (c->record_number != NULL)
+        return ECIF_OK;
+    c->record_number = malloc((n ? n : 1) * sizeof(uint64_t));
+    if (c->record_number == NULL)
+        return ECIF_ENOMEM;
+    for (uint32_t r = 0; r < n; r++) {
+        const char *number = ecif_store_customer_number(
+            c->base, ecif_store_record_customer(c->base, r));
+        bool ok = store_parse_customer_number(number, &c->record_number[r]);
+        assert(ok);
+        (void)ok;
+    }
+    return ECIF_OK;
+}
+
 int ecif_corrections_create(const ecif_store_t *base, ecif_corrections_t **out,
                             char *err, size_t errlen)
 {
     ecif_corrections_t *c = calloc(1, sizeof(*c));
-    uint32_t n = base->record_count;
 
     *out = NULL;
     if (c == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     c->base = base;
-    c->record_number = malloc((n ? n : 1) * sizeof(uint64_t));
     c->current = calloc(1, sizeof(*c->current));
-    if (c->record_number == NULL || c->current == NULL) {
-        free(c->record_number);
-        free(c->current);
+    if (c->current == NULL) {
         free(c);
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
-    }
-    for (uint32_t r = 0; r < n; r++) {
-        const char *number = ecif_store_customer_number(
-            base, ecif_store_record_customer(base, r));
-        bool ok = store_parse_customer_number(number, &c->record_number[r]);
-        assert(ok);
-        (void)ok;
     }
     c->current->store = *base;
     c->current->store.buffer = NULL;
@@ -772,6 +784,9 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
     int rc;
 
     memset(res, 0, sizeof(*res));
+    if (ensure_record_numbers(c) != ECIF_OK)
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "out of memory while applying the first correction");
     switch (e->kind) {
     case ECIF_CORRECTION_MERGE:
         rc = plan_merge(c, v, e, &ch, res, err, errlen);
