@@ -538,59 +538,17 @@ static int compare_strings(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
-                  size_t *n_identifier_keys)
+/*
+ * Adds the keys of the name tokens with a second value (the date of birth
+ * or a postal code) to the n keys in hashes; returns the new count.
+ * codes receives the phonetic code of each of the ntok tokens.
+ */
+static size_t add_token_keys(const match_view_t *v,
+                             char tokens[][ECIF_NORM_MAX],
+                             char codes[][ECIF_NORM_MAX], size_t ntok,
+                             const char *dob, uint64_t *hashes, size_t n,
+                             size_t max)
 {
-    char tokens[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
-    char codes[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
-    char dob[16] = "";
-    size_t n = 0;
-    size_t ntok;
-
-    if (strlen(v->id) >= 4)
-        add_key(hashes, &n, max, 'I', v->id, NULL);
-    for (uint32_t i = 0; i < v->n_phones; i++)
-        add_key(hashes, &n, max, 'P', v->phones[i], NULL);
-    for (uint32_t i = 0; i < v->n_emails; i++)
-        add_key(hashes, &n, max, 'E', v->emails[i], NULL);
-    if (n_identifier_keys != NULL)
-        *n_identifier_keys = n;
-    if (strlen(v->id) >= 6) {
-        /* The characters of the ID in sorted order: survives a
-         * transposition of two digits, the most common keying error. A
-         * 9-digit ID has few such digit sets, so this key is shared by
-         * tens of unrelated records; it follows the exact keys. */
-        char sorted[ECIF_NORM_MAX];
-        snprintf(sorted, sizeof(sorted), "%s", v->id);
-        qsort(sorted, strlen(sorted), 1, compare_chars);
-        add_key(hashes, &n, max, 'S', sorted, NULL);
-    }
-
-    if (v->dob != 0)
-        snprintf(dob, sizeof(dob), "%08u", (unsigned)v->dob);
-
-    /* The order-free pinyin key meets a Chinese name in either script and
-     * either order, and the fuzzy key tolerates confusable sounds. Alone
-     * the key is too common for names like 张伟, so it goes with the date
-     * of birth. Without a date it goes alone, and the frequent-value limit
-     * drops it when it is common. */
-    if (v->name_key[0] != '\0') {
-        add_key(hashes, &n, max, 'K', v->name_key, dob);
-        if (strcmp(v->name_key_fuzzy, v->name_key) != 0)
-            add_key(hashes, &n, max, 'F', v->name_key_fuzzy, dob);
-        if (dob[0] == '\0' || v->n_phones + v->n_emails == 0)
-            add_key(hashes, &n, max, 'K', v->name_key, NULL);
-    }
-
-    /* A Han name is one token, so the token keys below would repeat the
-     * pinyin keys. The surname with the date of birth instead survives a
-     * given-name character mistyped with another sound. */
-    if (v->han[0] != '\0') {
-        if (dob[0] != '\0' && v->family[0] != '\0')
-            add_key(hashes, &n, max, 'H', v->family, dob);
-        return n;
-    }
-    ntok = match_split_tokens(v->name, tokens, MATCH_MAX_TOKENS);
     for (size_t i = 0; i < ntok; i++)
         ecif_phonetic(tokens[i], codes[i], sizeof(codes[i]));
 
@@ -629,6 +587,77 @@ size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
         for (size_t k = 0; k < npost; k++)
             add_key(hashes, &n, max, 'Z', codes[i], postcodes[k]);
     }
+
+    return n;
+}
+
+size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
+                  size_t *n_identifier_keys)
+{
+    return match_keys_ordered(v, hashes, max, n_identifier_keys, NULL);
+}
+
+size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
+                          size_t *n_identifier_keys, size_t *n_qualified_keys)
+{
+    char tokens[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
+    char codes[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
+    char dob[16] = "";
+    size_t n = 0;
+    size_t ntok = 0;
+    bool key_alone = false;
+
+    if (strlen(v->id) >= 4)
+        add_key(hashes, &n, max, 'I', v->id, NULL);
+    for (uint32_t i = 0; i < v->n_phones; i++)
+        add_key(hashes, &n, max, 'P', v->phones[i], NULL);
+    for (uint32_t i = 0; i < v->n_emails; i++)
+        add_key(hashes, &n, max, 'E', v->emails[i], NULL);
+    if (n_identifier_keys != NULL)
+        *n_identifier_keys = n;
+    if (strlen(v->id) >= 6) {
+        /* The characters of the ID in sorted order: survives a
+         * transposition of two digits, the most common keying error. A
+         * 9-digit ID has few such digit sets, so this key is shared by
+         * tens of unrelated records; it follows the exact keys. */
+        char sorted[ECIF_NORM_MAX];
+        snprintf(sorted, sizeof(sorted), "%s", v->id);
+        qsort(sorted, strlen(sorted), 1, compare_chars);
+        add_key(hashes, &n, max, 'S', sorted, NULL);
+    }
+
+    if (v->dob != 0)
+        snprintf(dob, sizeof(dob), "%08u", (unsigned)v->dob);
+
+    /* The order-free pinyin key meets a Chinese name in either script and
+     * either order, and the fuzzy key tolerates confusable sounds. Alone
+     * the key is too common for names like 张伟, so it goes with the date
+     * of birth. Without a date it goes alone (with the name-only keys at
+     * the end), and the frequent-value limit drops it when it is common. */
+    if (v->name_key[0] != '\0') {
+        add_key(hashes, &n, max, 'K', v->name_key, dob);
+        if (strcmp(v->name_key_fuzzy, v->name_key) != 0)
+            add_key(hashes, &n, max, 'F', v->name_key_fuzzy, dob);
+        key_alone = dob[0] == '\0' || v->n_phones + v->n_emails == 0;
+    }
+
+    /* A Han name is one token, so the token keys below would repeat the
+     * pinyin keys. The surname with the date of birth instead survives a
+     * given-name character mistyped with another sound. */
+    if (v->han[0] != '\0') {
+        if (dob[0] != '\0' && v->family[0] != '\0')
+            add_key(hashes, &n, max, 'H', v->family, dob);
+    } else {
+        ntok = match_split_tokens(v->name, tokens, MATCH_MAX_TOKENS);
+        n = add_token_keys(v, tokens, codes, ntok, dob, hashes, n, max);
+    }
+    if (n_qualified_keys != NULL)
+        *n_qualified_keys = n;
+
+    /* The keys of the name alone come last: a common name shares them
+     * with hundreds of records. */
+    if (key_alone)
+        add_key(hashes, &n, max, 'K', v->name_key, NULL);
 
     /* All phonetic codes in sorted order: survives swapped name order and
      * a missing date of birth. */

@@ -119,6 +119,17 @@ size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
                   size_t *n_identifier_keys);
 
 /*
+ * The keys of match_keys() in three groups, the order resolution gathers
+ * them in: exact identifier keys, then keys that pair a fuzzy value with
+ * a second one (the ID's sorted characters, a name with the date of birth
+ * or a postal code), then the keys of the name alone. Sets
+ * *n_qualified_keys (when not NULL) to the count of the first two groups.
+ */
+size_t match_keys_ordered(const match_view_t *view, uint64_t *hashes,
+                          size_t max, size_t *n_identifier_keys,
+                          size_t *n_qualified_keys);
+
+/*
  * Compares record b with query a field by field and writes each field's
  * comparison level, an index into model->fields[f].levels (the enum
  * model_*_level of model.h). Levels carry no rule: no frequent-value

@@ -4,6 +4,7 @@
  * rank customers by that score. Everything lives on the caller's stack:
  * no allocation, no locks.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,15 +107,16 @@ static uint32_t view_quality(const match_view_t *view)
 #define STRONG_MATCH_SCORE 20.0
 
 /*
- * Scores the candidates from index first on; returns true when one of
- * them reaches STRONG_MATCH_SCORE.
+ * Scores the candidates from index first on; returns the best score, or
+ * -INFINITY when there are none.
  */
-static bool score_candidates(const ecif_store_t *store, const match_view_t *qv,
-                             const match_candidates_t *cand, uint32_t first,
-                             scored_t *scored)
+static double score_candidates(const ecif_store_t *store,
+                               const match_view_t *qv,
+                               const match_candidates_t *cand, uint32_t first,
+                               scored_t *scored)
 {
     ecif_evidence_t evidence[ECIF_FIELD_COUNT];
-    bool strong = false;
+    double best = -INFINITY;
 
     for (uint32_t i = first; i < cand->count; i++) {
         match_view_t rv;
@@ -122,9 +124,10 @@ static bool score_candidates(const ecif_store_t *store, const match_view_t *qv,
         scored[i].record = cand->ids[i];
         scored[i].customer = ecif_store_record_customer(store, cand->ids[i]);
         scored[i].score = match_score(store->model, qv, &rv, evidence);
-        strong |= scored[i].score >= STRONG_MATCH_SCORE;
+        if (scored[i].score > best)
+            best = scored[i].score;
     }
-    return strong;
+    return best;
 }
 
 /* How much more weight the best MATCH customer needs over the next one to
@@ -178,16 +181,25 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
         *quality = view_quality(&qv);
     /* Exact identifiers first. A record they find that already scores
      * STRONG_MATCH_SCORE settles the query: the fuzzy keys (the ID's
-     * sorted digits, name and date) would only add weaker candidates. */
+     * sorted digits, name and date) would only add weaker candidates.
+     * The keys of the name alone come last, and only while no record
+     * matches yet: a common name shares them with hundreds of records. */
     uint64_t keys[MAX_RECORD_KEYS];
-    size_t n_identifiers = 0;
-    size_t nkeys = match_keys(&qv, keys, MAX_RECORD_KEYS, &n_identifiers);
+    size_t n_identifiers = 0, n_qualified = 0;
+    size_t nkeys = match_keys_ordered(&qv, keys, MAX_RECORD_KEYS,
+                                      &n_identifiers, &n_qualified);
     match_candidates_reset(&cand);
     match_gather_range(store, keys, 0, n_identifiers, &cand);
-    bool strong = score_candidates(store, &qv, &cand, 0, scored);
-    if (!strong) {
+    double best = score_candidates(store, &qv, &cand, 0, scored);
+    if (best < STRONG_MATCH_SCORE) {
         uint32_t scored_count = cand.count;
-        match_gather_range(store, keys, n_identifiers, nkeys, &cand);
+        match_gather_range(store, keys, n_identifiers, n_qualified, &cand);
+        double next = score_candidates(store, &qv, &cand, scored_count, scored);
+        best = next > best ? next : best;
+    }
+    if (best < store->model->match_weight) {
+        uint32_t scored_count = cand.count;
+        match_gather_range(store, keys, n_qualified, nkeys, &cand);
         score_candidates(store, &qv, &cand, scored_count, scored);
     }
     qsort(scored, cand.count, sizeof(scored[0]), compare_by_customer);

@@ -1,0 +1,150 @@
+/*
+ * The order in which resolution gathers candidates: the keys of a name
+ * alone (without a date of birth or postal code) are gathered only while
+ * no candidate matches, because a common name shares them with hundreds
+ * of records. When nothing matches, they must still find the records.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builder.h"
+#include "resolve.h"
+#include "status.h"
+#include "store.h"
+#include "unit.h"
+
+static ecif_store_t *store;
+
+/* Three customers of one name: two with different birth dates, and one
+ * without a date, reachable only through the keys of the name alone. */
+static const ecif_record_t dated = {
+    .source_system = "core",
+    .source_id = "dated",
+    .given_name = "Margaret",
+    .family_name = "Ellison",
+    .dob = "1971-04-09",
+    .gender = "F",
+};
+
+static const ecif_record_t other_date = {
+    .source_system = "core",
+    .source_id = "other-date",
+    .given_name = "Margaret",
+    .family_name = "Ellison",
+    .dob = "1985-01-23",
+    .gender = "F",
+};
+
+static const ecif_record_t undated = {
+    .source_system = "cards",
+    .source_id = "undated",
+    .given_name = "Margaret",
+    .family_name = "Ellison",
+    .emails = {"m.ellison@example.org"},
+    .n_emails = 1,
+    .gender = "F",
+};
+
+static void store_init(void)
+{
+    const char *base = getenv("ECIF_TEST_TMPDIR");
+    const ecif_record_t *records[] = {&dated, &other_date, &undated};
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    char path[600], err[512];
+
+    snprintf(path, sizeof(path), "%s/test_resolve_stages.snap",
+             base != NULL ? base : "/tmp");
+    ecif_builder_options_default(&opts);
+    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
+        exit(1);
+    for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+        if (ecif_builder_add_record(b, records[i], err, sizeof(err)) !=
+            ECIF_OK) {
+            fprintf(stderr, "record '%s': %s\n", records[i]->source_id, err);
+            exit(1);
+        }
+    }
+    if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
+        ecif_store_open(path, &store, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "building the test store: %s\n", err);
+        exit(1);
+    }
+    ecif_builder_destroy(b);
+    unlink(path);
+}
+
+static uint32_t customer_of(const ecif_record_t *rec)
+{
+    uint32_t record;
+
+    if (ecif_store_find_record(store, rec->source_system, rec->source_id,
+                               &record) != ECIF_OK)
+        return UINT32_MAX;
+    return ecif_store_record_customer(store, record);
+}
+
+/* Returns the rank of rec's customer among the candidates, or -1. */
+static int rank_of(const ecif_candidate_t *found, size_t count,
+                   const ecif_record_t *rec)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (found[i].customer == customer_of(rec))
+            return (int)i;
+    }
+    return -1;
+}
+
+static void test_three_customers_apart(void)
+{
+    CHECK(customer_of(&dated) != customer_of(&other_date));
+    CHECK(customer_of(&dated) != customer_of(&undated));
+    CHECK(customer_of(&other_date) != customer_of(&undated));
+}
+
+/* The name with the birth date matches, so the undated customer, which
+ * only the name alone leads to, is not gathered. */
+static void test_match_skips_name_only_keys(void)
+{
+    ecif_record_t query = {.given_name = "Margaret",
+                           .family_name = "Ellison",
+                           .dob = "1971-04-09"};
+    ecif_candidate_t found[ECIF_MAX_CANDIDATES];
+    size_t count = 0;
+
+    CHECK_INT(ecif_resolve(store, &query, found, ECIF_MAX_CANDIDATES, &count),
+              ECIF_OK);
+    CHECK(count >= 1);
+    CHECK_INT(rank_of(found, count, &dated), 0);
+    CHECK_INT(found[0].verdict, ECIF_MATCH);
+    CHECK_INT(rank_of(found, count, &undated), -1);
+}
+
+/* No record has this birth date, so the keys of the name alone are
+ * gathered and find every customer of that name. */
+static void test_no_match_gathers_name_only_keys(void)
+{
+    ecif_record_t query = {.given_name = "Margaret",
+                           .family_name = "Ellison",
+                           .dob = "1990-12-12"};
+    ecif_candidate_t found[ECIF_MAX_CANDIDATES];
+    size_t count = 0;
+
+    CHECK_INT(ecif_resolve(store, &query, found, ECIF_MAX_CANDIDATES, &count),
+              ECIF_OK);
+    CHECK(rank_of(found, count, &undated) >= 0);
+    CHECK(rank_of(found, count, &dated) >= 0);
+    CHECK(rank_of(found, count, &other_date) >= 0);
+}
+
+int main(void)
+{
+    store_init();
+    RUN(test_three_customers_apart);
+    RUN(test_match_skips_name_only_keys);
+    RUN(test_no_match_gathers_name_only_keys);
+    ecif_store_close(store);
+    return unit_report();
+}
