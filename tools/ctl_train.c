@@ -32,6 +32,7 @@ typedef struct train_cli {
     bool seed_given;
     double match_probability; /* NAN: keep the base model's */
     double possible_probability;
+    double hard_conflict_weight; /* NAN: keep the base model's */
     bool quiet;
     train_options_t train;
     double last_progress;
@@ -71,6 +72,9 @@ static void train_usage(FILE *out)
         "                               (default: the base model's)\n"
         "      --possible-probability P POSSIBLE_MATCH threshold (default:\n"
         "                               the base model's)\n"
+        "      --hard-conflict-weight W weight of every fixed level and the\n"
+        "                               hard_conflict_weight rule, -1000 to\n"
+        "                               -1 (default: the base model's)\n"
         "  -q, --quiet                  no progress lines\n"
         "\n"
         "engine/TRAINING.md describes the method and its assumptions.\n");
@@ -113,6 +117,24 @@ static int parse_probability(const char *option, const char *text, double *out)
         fprintf(stderr,
                 "ecifctl train: invalid %s '%s' (expected a probability "
                 "between 0 and 1, both excluded)\n",
+                option, text);
+        return 2;
+    }
+    *out = value;
+    return 0;
+}
+
+static int parse_weight(const char *option, const char *text, double *out)
+{
+    char *end;
+
+    errno = 0;
+    double value = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(value >= -1000.0) ||
+        !(value <= -1.0)) {
+        fprintf(stderr,
+                "ecifctl train: invalid %s '%s' (expected a weight from "
+                "-1000 to -1)\n",
                 option, text);
         return 2;
     }
@@ -171,6 +193,10 @@ static int parse_option(int c, train_cli_t *cli)
         rc = parse_probability("--possible-probability", optarg,
                                &cli->possible_probability);
         break;
+    case 'w':
+        rc = parse_weight("--hard-conflict-weight", optarg,
+                          &cli->hard_conflict_weight);
+        break;
     case 'q':
         cli->quiet = true;
         break;
@@ -198,6 +224,7 @@ static int parse_args(int argc, char **argv, train_cli_t *cli)
         {"label", required_argument, NULL, 'l'},
         {"match-probability", required_argument, NULL, 'm'},
         {"possible-probability", required_argument, NULL, 'p'},
+        {"hard-conflict-weight", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -355,6 +382,22 @@ static void print_report(const train_report_t *r)
             r->em.iterations, r->em.expected_matches, r->em.prior);
 }
 
+/*
+ * Warns when EM put almost every blocked pair, or almost none, in the
+ * match class: the classes then split on something other than the same
+ * person (engine/TRAINING.md). The bounds are a judgement, not a test.
+ */
+static void warn_degenerate(const train_report_t *r)
+{
+    if (r->em.prior > 0.99 || r->em.prior < 0.001)
+        fprintf(stderr,
+                "ecifctl train: warning: EM classed a share %.6f of the "
+                "blocked pairs as matches; the model probably separates "
+                "something other than the same person. Compare its "
+                "weights with the base model's before using it.\n",
+                r->em.prior);
+}
+
 /* Sets the label and the thresholds the command line gives. */
 static int apply_overrides(const train_cli_t *cli, ecif_model_t *model)
 {
@@ -379,6 +422,24 @@ static int apply_overrides(const train_cli_t *cli, ecif_model_t *model)
     return 0;
 }
 
+/*
+ * Sets the hard_conflict_weight rule and every fixed level to weight. A
+ * trained model whose agreements together outweigh the base conflict
+ * weight fails model_derive; a stronger conflict weight keeps a conflict
+ * decisive without estimating it.
+ */
+static void set_conflict_weight(ecif_model_t *model, double weight)
+{
+    model->hard_conflict_weight = weight;
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        model_field_t *field = &model->fields[f];
+        for (uint32_t l = 1; l < field->n_levels; l++) {
+            if (field->levels[l].fixed)
+                field->levels[l].weight = weight;
+        }
+    }
+}
+
 static int run(train_cli_t *cli)
 {
     ecif_model_t base, trained;
@@ -392,6 +453,8 @@ static int run(train_cli_t *cli)
         fprintf(stderr, "ecifctl train: --base '%s': %s\n", cli->base, err);
         return 1;
     }
+    if (!isnan(cli->hard_conflict_weight))
+        set_conflict_weight(&base, cli->hard_conflict_weight);
     if (ecif_store_open(cli->snapshot, &store, err, sizeof(err)) != ECIF_OK) {
         fprintf(stderr, "ecifctl train: --snapshot '%s': %s\n", cli->snapshot,
                 err);
@@ -404,10 +467,17 @@ static int run(train_cli_t *cli)
     if (rc != ECIF_OK) {
         fprintf(stderr, "ecifctl train: training on '%s' failed: %s\n",
                 cli->snapshot, err);
+        if (strstr(err, "does not outweigh") != NULL)
+            fprintf(stderr,
+                    "ecifctl train: a stronger "
+                    "--hard-conflict-weight (below %g) keeps "
+                    "conflicts decisive\n",
+                    base.hard_conflict_weight);
         return 1;
     }
     if (!cli->quiet)
         print_report(&report);
+    warn_degenerate(&report);
 
     rc = apply_overrides(cli, &trained);
     if (rc == 0)
@@ -425,6 +495,7 @@ int ctl_train_main(int argc, char **argv)
     train_cli_t cli = {
         .match_probability = NAN,
         .possible_probability = NAN,
+        .hard_conflict_weight = NAN,
     };
 
     train_options_default(&cli.train);
