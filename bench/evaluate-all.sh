@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 	--train) train=1; shift ;;
 	--seed) seed=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) echo "evaluate-all.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
