@@ -144,9 +144,10 @@ typedef struct model_field {
 
 typedef struct ecif_model {
     char label[64]; /* free text: "default", "trained, seed 7" */
-    /* Probability that a candidate pair (two records that share a
-     * blocking key) is the same customer. It turns a total weight into a
-     * match probability. */
+    /* Probability that two records drawn at random are the same
+     * customer. It turns a total weight into a match probability. It is
+     * not the share among candidate pairs: sharing a blocking key is
+     * agreement on a field, and the level weights count it already. */
     double prior;
     /* Verdict thresholds as match probabilities, possible < match. */
     double match_probability;
