@@ -14,6 +14,7 @@
  * products, currencies) are stored once.
  */
 #include <assert.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1164,6 +1165,85 @@ static void keep_satisfied_links(struct build *bd)
     bd->store.links_count = kept;
 }
 
+/* Partners of one record checked against each other for ambiguity. */
+#define AMBIGUITY_MAX_PARTNERS 64
+
+static uint32_t pair_other(const struct match_pair *p, uint32_t x)
+{
+    return p->a == x ? p->b : p->a;
+}
+
+/*
+ * A record that matches two records that can never be one person (a
+ * hard conflict or a cannot-link), neither by MATCH_AMBIGUITY_MARGIN
+ * more than the other, cannot tell them apart: a record without birth
+ * date or suffix that shares a father's and his son's phone and address.
+ * Joining it to whichever scores a hair higher would be a guess, so its
+ * pairs with both are dropped and reported as bridges; it joins a
+ * customer only through other pairs. p holds *m pairs sorted by (a, b)
+ * without repeats; the kept ones stay in that order. The pairs and their
+ * scores do not depend on input order, so neither does the result.
+ */
+static int drop_ambiguous_pairs(struct build *bd, struct match_pair *p,
+                                size_t *m)
+{
+    const struct ecif_store *s = &bd->store;
+    uint32_t n = s->record_count;
+    uint32_t *start = calloc((size_t)n + 1, sizeof(uint32_t));
+    uint32_t *adj = malloc((*m ? *m : 1) * 2 * sizeof(uint32_t));
+    bool *drop = calloc(*m ? *m : 1, sizeof(bool));
+    size_t kept = 0;
+
+    if (start == NULL || adj == NULL || drop == NULL) {
+        free(start);
+        free(adj);
+        free(drop);
+        return ECIF_ENOMEM;
+    }
+    /* Pair indexes by record, in pair order (compressed rows). */
+    for (size_t i = 0; i < *m; i++) {
+        start[p[i].a + 1]++;
+        start[p[i].b + 1]++;
+    }
+    for (uint32_t r = 0; r < n; r++)
+        start[r + 1] += start[r];
+    for (size_t i = 0; i < *m; i++) {
+        adj[start[p[i].a]++] = (uint32_t)i;
+        adj[start[p[i].b]++] = (uint32_t)i;
+    }
+    for (uint32_t r = n; r > 0; r--)
+        start[r] = start[r - 1];
+    start[0] = 0;
+
+    for (uint32_t x = 0; x < n; x++) {
+        uint32_t first = start[x], end = start[x + 1];
+        if (end - first > AMBIGUITY_MAX_PARTNERS)
+            end = first + AMBIGUITY_MAX_PARTNERS;
+        for (uint32_t i = first; i < end; i++) {
+            const struct match_pair *pi = &p[adj[i]];
+            for (uint32_t j = i + 1; j < end; j++) {
+                const struct match_pair *pj = &p[adj[j]];
+                uint32_t y = pair_other(pi, x), z = pair_other(pj, x);
+                if (fabs(pi->score - pj->score) >= MATCH_AMBIGUITY_MARGIN ||
+                    !(records_conflict(s, y, z) || cannot_link(s, y, z)))
+                    continue;
+                drop[adj[i]] = drop[adj[j]] = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < *m; i++) {
+        if (drop[i])
+            report_bridge(bd, p[i].a, p[i].b);
+        else
+            p[kept++] = p[i];
+    }
+    *m = kept;
+    free(start);
+    free(adj);
+    free(drop);
+    return ECIF_OK;
+}
+
 /*
  * Groups records into customers. Pairs that score MATCH are joined
  * strongest first. A join that would put two conflicting records into one
@@ -1206,6 +1286,9 @@ static int cluster(struct build *bd)
         if (m == 0 || p[i].a != p[m - 1].a || p[i].b != p[m - 1].b)
             p[m++] = p[i];
     }
+    rc = drop_ambiguous_pairs(bd, p, &m);
+    if (rc != ECIF_OK)
+        goto out;
     if (m > 0)
         qsort_r(p, m, sizeof(*p), compare_pairs, rank);
 

@@ -22,6 +22,11 @@
  * thresholds are in the model. */
 #define CANDIDATE_FLOOR 0.0
 
+/* How much more weight the best of two MATCHes needs over the other for
+ * a record to belong with it rather than be ambiguous between them: 5 is
+ * a likelihood ratio of 32. Used by queries and by clustering. */
+#define MATCH_AMBIGUITY_MARGIN 5.0
+
 /* Candidate records scored per query at most. */
 #define MAX_QUERY_CANDIDATES 256
 

@@ -130,9 +130,7 @@ static double score_candidates(const ecif_store_t *store,
     return best;
 }
 
-/* How much more weight the best MATCH customer needs over the next one to
- * stand alone: 5 is a likelihood ratio of 32 between the two. */
-#define AMBIGUITY_MARGIN 5.0
+#define AMBIGUITY_MARGIN MATCH_AMBIGUITY_MARGIN
 
 /*
  * A query that matches two customers the index holds apart, neither
