@@ -11,6 +11,7 @@
  */
 #include "metrics.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "status.h"
@@ -199,4 +200,64 @@ void metrics_ranking_rates(const metrics_ranking_t *acc,
     out->mrr = ratio(acc->reciprocal_rank, present, 0);
     out->correct_no_match =
         ratio((double)acc->correct_no_match, (double)acc->absent, 0);
+}
+
+/* Lower bounds of the calibration bins after the first, which starts at 0. */
+static const double calibration_edges[METRICS_CALIBRATION_BINS - 1] = {
+    0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99, 0.999, 0.9999,
+};
+
+void metrics_calibration_init(metrics_calibration_t *acc)
+{
+    *acc = (metrics_calibration_t){0};
+    for (int i = 0; i < METRICS_CALIBRATION_BINS; i++) {
+        acc->bins[i].lower = i == 0 ? 0.0 : calibration_edges[i - 1];
+        acc->bins[i].upper =
+            i == METRICS_CALIBRATION_BINS - 1 ? 1.0 : calibration_edges[i];
+    }
+}
+
+int metrics_calibration_bin(double p)
+{
+    /* Written so that NaN fails the test too. */
+    if (!(p >= 0.0 && p <= 1.0))
+        return -1;
+    int bin = 0;
+    while (bin < METRICS_CALIBRATION_BINS - 1 && p >= calibration_edges[bin])
+        bin++;
+    return bin;
+}
+
+int metrics_calibration_add(metrics_calibration_t *acc, double p, bool is_match)
+{
+    int bin = metrics_calibration_bin(p);
+    if (bin < 0)
+        return ECIF_EINVAL;
+    double outcome = is_match ? 1.0 : 0.0;
+    metrics_calibration_bin_t *b = &acc->bins[bin];
+    b->count++;
+    b->positives += is_match;
+    b->predicted_sum += p;
+    acc->count++;
+    acc->positives += is_match;
+    acc->predicted_sum += p;
+    acc->squared_error_sum += (p - outcome) * (p - outcome);
+    return ECIF_OK;
+}
+
+void metrics_calibration_scores(const metrics_calibration_t *acc,
+                                metrics_calibration_scores_t *out)
+{
+    double n = (double)acc->count;
+    out->mean_predicted = ratio(acc->predicted_sum, n, 0);
+    out->observed = ratio((double)acc->positives, n, 0);
+    out->brier = ratio(acc->squared_error_sum, n, 0);
+
+    double gap_sum = 0;
+    for (int i = 0; i < METRICS_CALIBRATION_BINS; i++) {
+        const metrics_calibration_bin_t *b = &acc->bins[i];
+        /* count * |mean predicted - observed| without dividing by count */
+        gap_sum += fabs(b->predicted_sum - (double)b->positives);
+    }
+    out->ece = ratio(gap_sum, n, 0);
 }

@@ -120,4 +120,60 @@ void metrics_ranking_add_absent(metrics_ranking_t *acc, bool no_match);
 void metrics_ranking_rates(const metrics_ranking_t *acc,
                            metrics_ranking_rates_t *out);
 
+/*
+ * Calibration bins of predicted match probabilities: ten bins of width
+ * 0.1, except that [0.9, 1] is split at 0.99, 0.999 and 0.9999. Each
+ * step of that split is a factor of 10 in the odds, about 3.3 in weight,
+ * so pairs just over a MATCH threshold near 0.985 and pairs far above it
+ * fall in different bins, where equal widths would put both in one. Bin
+ * i is [lower, upper); the last bin also contains 1.
+ */
+#define METRICS_CALIBRATION_BINS 13
+
+typedef struct metrics_calibration_bin {
+    double lower;
+    double upper;
+    uint64_t count;       /* predictions in the bin */
+    uint64_t positives;   /* of those, true matches */
+    double predicted_sum; /* sum of their predicted probabilities */
+} metrics_calibration_bin_t;
+
+/* Counts of predictions against outcomes, binned and in total. */
+typedef struct metrics_calibration {
+    metrics_calibration_bin_t bins[METRICS_CALIBRATION_BINS];
+    uint64_t count;
+    uint64_t positives;
+    double predicted_sum;
+    double squared_error_sum; /* sum of (predicted - outcome)^2 */
+} metrics_calibration_t;
+
+typedef struct metrics_calibration_scores {
+    double mean_predicted; /* predicted_sum / count; 0 without predictions */
+    double observed;       /* positives / count; 0 without predictions */
+    double brier;          /* squared_error_sum / count; 0 likewise */
+    /* Expected calibration error: the mean over bins, weighted by count,
+     * of |mean predicted - observed share|; 0 without predictions. */
+    double ece;
+} metrics_calibration_scores_t;
+
+/* Sets *acc to zero counts and the bin bounds above. */
+void metrics_calibration_init(metrics_calibration_t *acc);
+
+/*
+ * Returns the index of the bin that contains probability p, for p in
+ * [0, 1], or -1 for a p outside [0, 1] or NaN.
+ */
+int metrics_calibration_bin(double p);
+
+/*
+ * Adds a prediction p of a pair (or query) whose outcome is is_match.
+ * Returns ECIF_OK, or ECIF_EINVAL for a p outside [0, 1] or NaN, which
+ * changes nothing.
+ */
+int metrics_calibration_add(metrics_calibration_t *acc, double p,
+                            bool is_match);
+
+void metrics_calibration_scores(const metrics_calibration_t *acc,
+                                metrics_calibration_scores_t *out);
+
 #endif

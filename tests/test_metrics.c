@@ -3,6 +3,8 @@
  * hand, edge cases, and the symmetry between precision and recall.
  */
 #include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "metrics.h"
@@ -273,6 +275,142 @@ static void test_ranking_empty(void)
     CHECK_NEAR(rates.correct_no_match, 0.0);
 }
 
+/*
+ * Eight predictions counted by hand (p, outcome), by bin:
+ *   [0, 0.1):        (0, no), (0.05, yes)    sum 0.05, 1 true, gap 0.95
+ *   [0.1, 0.2):      (0.1, no), (0.15, yes)  sum 0.25, 1 true, gap 0.75
+ *   [0.9, 0.99):     (0.95, yes), (0.95, no) sum 1.9,  1 true, gap 0.9
+ *   [0.999, 0.9999): (0.999, yes)            sum 0.999, 1 true, gap 0.001
+ *   [0.9999, 1]:     (1, yes)                sum 1,    1 true, gap 0
+ * where a gap is |sum of p - true matches| = count * |mean p - share|.
+ * Mean predicted 4.199 / 8, observed 5 / 8, ECE 2.601 / 8.
+ * Squared errors: 0, 0.9025, 0.01, 0.7225, 0.0025, 0.9025, 0.000001, 0,
+ * so Brier = 2.540001 / 8.
+ */
+static void test_calibration_hand_example(void)
+{
+    static const struct {
+        double p;
+        bool is_match;
+    } preds[] = {
+        {0.0, false}, {0.05, true},  {0.1, false},  {0.15, true},
+        {0.95, true}, {0.95, false}, {0.999, true}, {1.0, true},
+    };
+    metrics_calibration_t acc;
+    metrics_calibration_init(&acc);
+    for (size_t i = 0; i < sizeof(preds) / sizeof(preds[0]); i++)
+        CHECK_INT(metrics_calibration_add(&acc, preds[i].p, preds[i].is_match),
+                  ECIF_OK);
+
+    CHECK_INT(acc.count, 8);
+    CHECK_INT(acc.positives, 5);
+    CHECK_INT(acc.bins[0].count, 2);
+    CHECK_INT(acc.bins[0].positives, 1);
+    CHECK_NEAR(acc.bins[0].predicted_sum, 0.05);
+    CHECK_INT(acc.bins[1].count, 2);
+    CHECK_INT(acc.bins[1].positives, 1);
+    CHECK_NEAR(acc.bins[1].predicted_sum, 0.25);
+    CHECK_INT(acc.bins[9].count, 2);
+    CHECK_INT(acc.bins[9].positives, 1);
+    CHECK_NEAR(acc.bins[9].predicted_sum, 1.9);
+    CHECK_INT(acc.bins[10].count, 0);
+    CHECK_INT(acc.bins[11].count, 1);
+    CHECK_INT(acc.bins[12].count, 1);
+    CHECK_INT(acc.bins[12].positives, 1);
+    for (int i = 2; i <= 8; i++)
+        CHECK_INT(acc.bins[i].count, 0);
+
+    metrics_calibration_scores_t s;
+    metrics_calibration_scores(&acc, &s);
+    CHECK_NEAR(s.mean_predicted, 4.199 / 8);
+    CHECK_NEAR(s.observed, 5.0 / 8);
+    CHECK_NEAR(s.brier, 2.540001 / 8);
+    CHECK_NEAR(s.ece, 2.601 / 8);
+}
+
+/* A bin holds [lower, upper); 1 is in the last bin. */
+static void test_calibration_bin_edges(void)
+{
+    CHECK_INT(metrics_calibration_bin(0.0), 0);
+    CHECK_INT(metrics_calibration_bin(0.0999), 0);
+    CHECK_INT(metrics_calibration_bin(0.1), 1);
+    CHECK_INT(metrics_calibration_bin(0.5), 5);
+    CHECK_INT(metrics_calibration_bin(0.8999), 8);
+    CHECK_INT(metrics_calibration_bin(0.9), 9);
+    CHECK_INT(metrics_calibration_bin(0.985), 9);
+    CHECK_INT(metrics_calibration_bin(0.99), 10);
+    CHECK_INT(metrics_calibration_bin(0.999), 11);
+    CHECK_INT(metrics_calibration_bin(0.9999), 12);
+    CHECK_INT(metrics_calibration_bin(1.0), 12);
+
+    metrics_calibration_t acc;
+    metrics_calibration_init(&acc);
+    CHECK_NEAR(acc.bins[0].lower, 0.0);
+    CHECK_NEAR(acc.bins[9].lower, 0.9);
+    CHECK_NEAR(acc.bins[9].upper, 0.99);
+    CHECK_NEAR(acc.bins[12].upper, 1.0);
+    for (int i = 1; i < METRICS_CALIBRATION_BINS; i++)
+        CHECK_NEAR(acc.bins[i].lower, acc.bins[i - 1].upper);
+}
+
+static void test_calibration_rejects_invalid(void)
+{
+    CHECK_INT(metrics_calibration_bin(-0.01), -1);
+    CHECK_INT(metrics_calibration_bin(1.0000001), -1);
+    CHECK_INT(metrics_calibration_bin(NAN), -1);
+
+    metrics_calibration_t acc;
+    metrics_calibration_init(&acc);
+    CHECK_INT(metrics_calibration_add(&acc, NAN, true), ECIF_EINVAL);
+    CHECK_INT(metrics_calibration_add(&acc, 1.5, false), ECIF_EINVAL);
+    CHECK_INT(acc.count, 0);
+    CHECK_INT(acc.positives, 0);
+    CHECK_NEAR(acc.squared_error_sum, 0.0);
+}
+
+/*
+ * Ten predictions of 0.3 with three true matches are calibrated (ECE 0)
+ * but not sharp: Brier = (3 * 0.7^2 + 7 * 0.3^2) / 10 = 0.21.
+ */
+static void test_calibration_calibrated_not_sharp(void)
+{
+    metrics_calibration_t acc;
+    metrics_calibration_init(&acc);
+    for (int i = 0; i < 10; i++)
+        CHECK_INT(metrics_calibration_add(&acc, 0.3, i < 3), ECIF_OK);
+    metrics_calibration_scores_t s;
+    metrics_calibration_scores(&acc, &s);
+    CHECK_NEAR(s.ece, 0.0);
+    CHECK_NEAR(s.brier, 0.21);
+    CHECK_NEAR(s.mean_predicted, 0.3);
+    CHECK_NEAR(s.observed, 0.3);
+}
+
+/* Confident and wrong in every case: both scores reach their maximum. */
+static void test_calibration_confident_wrong(void)
+{
+    metrics_calibration_t acc;
+    metrics_calibration_init(&acc);
+    CHECK_INT(metrics_calibration_add(&acc, 1.0, false), ECIF_OK);
+    CHECK_INT(metrics_calibration_add(&acc, 0.0, true), ECIF_OK);
+    metrics_calibration_scores_t s;
+    metrics_calibration_scores(&acc, &s);
+    CHECK_NEAR(s.ece, 1.0);
+    CHECK_NEAR(s.brier, 1.0);
+}
+
+static void test_calibration_empty(void)
+{
+    metrics_calibration_t acc;
+    metrics_calibration_init(&acc);
+    metrics_calibration_scores_t s;
+    metrics_calibration_scores(&acc, &s);
+    CHECK_NEAR(s.mean_predicted, 0.0);
+    CHECK_NEAR(s.observed, 0.0);
+    CHECK_NEAR(s.brier, 0.0);
+    CHECK_NEAR(s.ece, 0.0);
+}
+
 int main(void)
 {
     RUN(test_pairs_hand_example);
@@ -287,5 +425,11 @@ int main(void)
     RUN(test_ranking_hand_example);
     RUN(test_ranking_past_cutoff);
     RUN(test_ranking_empty);
+    RUN(test_calibration_hand_example);
+    RUN(test_calibration_bin_edges);
+    RUN(test_calibration_rejects_invalid);
+    RUN(test_calibration_calibrated_not_sharp);
+    RUN(test_calibration_confident_wrong);
+    RUN(test_calibration_empty);
     return unit_report();
 }
