@@ -328,7 +328,7 @@ static void test_calibration_hand_example(void)
     CHECK_NEAR(s.ece, 2.601 / 8);
 }
 
-/* A bin holds [lower, upper); 1 is in the last bin. */
+/* A bin contains [lower, upper), and 1 is in the last bin. */
 static void test_calibration_bin_edges(void)
 {
     CHECK_INT(metrics_calibration_bin(0.0), 0);
