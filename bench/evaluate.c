@@ -4,11 +4,14 @@
  *   evaluate dedup  reads a snapshot written by `ecifctl import` and
  *                   scores its blocking (ecif_record_candidates), its pair
  *                   decisions (ecif_compare) and its customers
- *                   (ecif_store_record_customer) against the true entities.
+ *                   (ecif_store_record_customer) against the true entities,
+ *                   and the calibration of the match probabilities of the
+ *                   candidate pairs.
  *   evaluate query  sends query records to a running ecifd over gRPC and
- *                   scores the ranked candidates: hit@1, hit@k, MRR, and
- *                   the share of queries without a true record in the
- *                   index that got no match.
+ *                   scores the ranked candidates: hit@1, hit@k, MRR, the
+ *                   share of queries without a true record in the index
+ *                   that got no match, and the calibration of the top
+ *                   candidate's match probability.
  *
  * Ground truth gives each record an entity key, a string. Records with
  * equal keys are the same person. The key comes from a rule on the
@@ -32,6 +35,7 @@
 #include "ecif/v1/customer_index.pb-c.h"
 #include "mapping.h"
 #include "metrics.h"
+#include "model.h"
 #include "resolve.h"
 #include "source.h"
 #include "status.h"
@@ -687,6 +691,71 @@ static void json_prf(FILE *out, const char *prefix, const metrics_prf_t *prf)
     json_ratio(out, key, prf->f1);
 }
 
+/*
+ * Writes the calibration figures as calibration_* keys and the bins as an
+ * array of objects, one line per bin.
+ */
+static void json_calibration(FILE *out, const metrics_calibration_t *cal,
+                             uint64_t rejected)
+{
+    metrics_calibration_scores_t s;
+    metrics_calibration_scores(cal, &s);
+    json_count(out, "calibration_count", cal->count);
+    json_count(out, "calibration_true", cal->positives);
+    json_count(out, "calibration_rejected", rejected);
+    json_ratio(out, "calibration_mean_predicted", s.mean_predicted);
+    json_ratio(out, "calibration_observed", s.observed);
+    json_ratio(out, "calibration_brier", s.brier);
+    json_ratio(out, "calibration_ece", s.ece);
+    fputs("  \"calibration_bins\": [\n", out);
+    for (int i = 0; i < METRICS_CALIBRATION_BINS; i++) {
+        const metrics_calibration_bin_t *b = &cal->bins[i];
+        double n = (double)b->count;
+        fprintf(out,
+                "    {\"lower\": %.4f, \"upper\": %.4f, \"count\": %llu, "
+                "\"true\": %llu, \"mean_predicted\": %.6f, "
+                "\"observed\": %.6f}%s\n",
+                b->lower, b->upper, (unsigned long long)b->count,
+                (unsigned long long)b->positives,
+                b->count ? b->predicted_sum / n : 0.0,
+                b->count ? (double)b->positives / n : 0.0,
+                i + 1 < METRICS_CALIBRATION_BINS ? "," : "");
+    }
+    fputs("  ],\n", out);
+}
+
+/*
+ * Prints the calibration table; unit names what one prediction is about
+ * ("pairs", "queries"). Empty bins are left out.
+ */
+static void print_calibration(const metrics_calibration_t *cal,
+                              uint64_t rejected, const char *unit)
+{
+    metrics_calibration_scores_t s;
+    metrics_calibration_scores(cal, &s);
+    printf("  calibration over %llu %s (%llu true): mean predicted %.4f, "
+           "observed %.4f, Brier %.4f, ECE %.4f\n",
+           (unsigned long long)cal->count, unit,
+           (unsigned long long)cal->positives, s.mean_predicted, s.observed,
+           s.brier, s.ece);
+    if (rejected > 0)
+        printf("  calibration: %llu probabilities outside [0, 1] left "
+               "out\n",
+               (unsigned long long)rejected);
+    printf("    %-17s %9s %9s %14s %9s\n", "probability", unit, "true",
+           "mean predicted", "observed");
+    for (int i = 0; i < METRICS_CALIBRATION_BINS; i++) {
+        const metrics_calibration_bin_t *b = &cal->bins[i];
+        if (b->count == 0)
+            continue;
+        double n = (double)b->count;
+        printf("    [%.4f, %.4f%c %9llu %9llu %14.4f %9.4f\n", b->lower,
+               b->upper, i + 1 < METRICS_CALIBRATION_BINS ? ')' : ']',
+               (unsigned long long)b->count, (unsigned long long)b->positives,
+               b->predicted_sum / n, (double)b->positives / n);
+    }
+}
+
 static void json_header(FILE *out, const char *mode, const eval_options_t *opts)
 {
     char date[32];
@@ -716,6 +785,9 @@ typedef struct dedup_result {
     uint64_t match_pairs;      /* candidate pairs ecif_compare calls MATCH */
     uint64_t true_match_pairs; /* of those, true pairs */
     metrics_prf_t compare;
+    /* Match probabilities of the candidate pairs against the truth. */
+    metrics_calibration_t calibration;
+    uint64_t calibration_rejected; /* probabilities outside [0, 1] */
 } dedup_result_t;
 
 /* Fills truth_labels and predicted with one label per stored record. */
@@ -803,7 +875,10 @@ static bool dedup_candidate_pairs(const ecif_store_t *store,
 
 /*
  * Scores the blocking and the pair decisions over the candidate pairs:
- * which are true pairs, and which of them ecif_compare calls MATCH.
+ * which are true pairs, which of them ecif_compare calls MATCH, and how
+ * the match probability of each pair's score compares with the truth.
+ * Pairs that blocking never gathers have no score, so they are not in the
+ * calibration sample.
  */
 static bool dedup_score_pairs(const ecif_store_t *store,
                               const uint32_t *truth_labels, dedup_result_t *res)
@@ -813,6 +888,8 @@ static bool dedup_score_pairs(const ecif_store_t *store,
     if (!dedup_candidate_pairs(store, res, &pairs, &n))
         return false;
 
+    const struct ecif_model *model = ecif_store_model(store);
+    metrics_calibration_init(&res->calibration);
     res->candidate_pairs = n;
     for (size_t i = 0; i < n; i++) {
         uint32_t a = (uint32_t)(pairs[i] >> 32);
@@ -827,8 +904,11 @@ static bool dedup_score_pairs(const ecif_store_t *store,
         double score;
         ecif_verdict_t verdict;
         ecif_evidence_t evidence[ECIF_FIELD_COUNT];
-        ecif_compare(ecif_store_model(store), &ra, &rb, &score, &verdict,
-                     evidence);
+        ecif_compare(model, &ra, &rb, &score, &verdict, evidence);
+        if (metrics_calibration_add(&res->calibration,
+                                    model_probability(model, score),
+                                    is_true) != ECIF_OK)
+            res->calibration_rejected++;
         if (verdict == ECIF_MATCH) {
             res->match_pairs++;
             if (is_true)
@@ -914,6 +994,7 @@ static void dedup_print(const eval_options_t *opts, const dedup_result_t *r)
            (unsigned long long)p->true_positives);
     printf("  B-cubed:    precision %.4f, recall %.4f, F1 %.4f\n",
            r->bcubed.precision, r->bcubed.recall, r->bcubed.f1);
+    print_calibration(&r->calibration, r->calibration_rejected, "pairs");
 }
 
 static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
@@ -944,6 +1025,7 @@ static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
     json_count(out, "true_cluster_pairs", p->true_positives);
     json_prf(out, "cluster", &r->cluster);
     json_prf(out, "bcubed", &r->bcubed);
+    json_calibration(out, &r->calibration, r->calibration_rejected);
     fputs("  \"end\": true\n}\n", out);
     return bench_json_close("evaluate", out, opts->json);
 }
@@ -994,6 +1076,10 @@ typedef struct query_result {
     uint64_t failed;   /* calls that did not return OK */
     uint64_t no_candidate;
     metrics_ranking_t ranking;
+    /* match_probability of the top candidate against whether it is right,
+     * for the queries with a candidate and an entity or an absent rule */
+    metrics_calibration_t calibration;
+    uint64_t calibration_rejected; /* probabilities outside [0, 1] */
     char first_error[ECIF_CLIENT_DETAILS_MAX + 64];
 } query_result_t;
 
@@ -1031,6 +1117,18 @@ static size_t query_rank(query_run_t *run,
     return 0;
 }
 
+/* Adds the top candidate's probability, right or not, to the calibration. */
+static void query_calibrate(query_result_t *res,
+                            const Ecif__V1__ResolveResponse *resp, bool right)
+{
+    if (resp->n_candidates == 0)
+        return;
+    if (metrics_calibration_add(&res->calibration,
+                                resp->candidates[0]->match_probability,
+                                right) != ECIF_OK)
+        res->calibration_rejected++;
+}
+
 static void query_score(query_run_t *run, const ecif_record_t *rec,
                         const Ecif__V1__ResolveResponse *resp)
 {
@@ -1044,6 +1142,8 @@ static void query_score(query_run_t *run, const ecif_record_t *rec,
             resp->n_candidates == 0 ||
             resp->candidates[0]->verdict == ECIF__V1__VERDICT__NO_MATCH;
         metrics_ranking_add_absent(&res->ranking, no_match);
+        /* The index contains no true record, so every candidate is wrong. */
+        query_calibrate(res, resp, false);
         return;
     }
 
@@ -1054,7 +1154,9 @@ static void query_score(query_run_t *run, const ecif_record_t *rec,
         res->no_truth++;
         return;
     }
-    metrics_ranking_add_present(&res->ranking, query_rank(run, resp, entity));
+    size_t rank = query_rank(run, resp, entity);
+    metrics_ranking_add_present(&res->ranking, rank);
+    query_calibrate(res, resp, rank == 1);
 }
 
 /* Sends one query and scores the response. Returns false on ENOMEM only. */
@@ -1126,6 +1228,7 @@ static void query_print(const eval_options_t *opts, const query_result_t *r)
            rates.hit_at_k, rates.mrr);
     printf("  absent %llu: correct no-match rate %.4f\n",
            (unsigned long long)r->ranking.absent, rates.correct_no_match);
+    print_calibration(&r->calibration, r->calibration_rejected, "queries");
     if (r->first_error[0] != '\0')
         printf("  first failure: %s\n", r->first_error);
 }
@@ -1156,6 +1259,7 @@ static bool query_json(const eval_options_t *opts, const query_result_t *r)
     json_count(out, "absent", r->ranking.absent);
     json_count(out, "correct_no_match_count", r->ranking.correct_no_match);
     json_ratio(out, "correct_no_match", rates.correct_no_match);
+    json_calibration(out, &r->calibration, r->calibration_rejected);
     fputs("  \"end\": true\n}\n", out);
     return bench_json_close("evaluate", out, opts->json);
 }
@@ -1211,6 +1315,7 @@ static int run_query(const eval_options_t *opts)
     query_result_t res = {0};
     query_run_t run = {.opts = opts, .truth = &truth, .res = &res};
     metrics_ranking_init(&res.ranking, opts->k);
+    metrics_calibration_init(&res.calibration);
     bool ok = truth_init(&truth, opts->truth, &opts->sources) &&
               query_compile_absent(&run, opts->absent_rule);
     mapping_t *mapping = ok ? query_mapping(opts) : NULL;
