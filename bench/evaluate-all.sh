@@ -256,18 +256,18 @@ field() {
 
 echo
 echo "== dedup results (P/R/F1 = precision/recall/F1)"
-printf '%-24s %7s %8s %6s %8s  %-20s  %-20s  %-20s\n' data records \
-	"true pr" PC RR "compare P/R/F1" "clusters P/R/F1" "B-cubed P/R/F1"
+printf '%-24s %7s %8s %6s %8s  %-20s  %-20s  %-20s  %6s\n' data records \
+	"true pr" PC RR "compare P/R/F1" "clusters P/R/F1" "B-cubed P/R/F1" ECE
 for name in $ran; do
 	j=$out/$name.json
-	printf '%-24s %7s %8s %6.4f %8.6f  %.3f/%.3f/%.3f    %.3f/%.3f/%.3f    %.3f/%.3f/%.3f\n' \
+	printf '%-24s %7s %8s %6.4f %8.6f  %.3f/%.3f/%.3f    %.3f/%.3f/%.3f    %.3f/%.3f/%.3f    %6.4f\n' \
 		"$name" "$(field "$j" records)" "$(field "$j" true_pairs)" \
 		"$(field "$j" pairs_completeness)" "$(field "$j" reduction_ratio)" \
 		"$(field "$j" compare_precision)" "$(field "$j" compare_recall)" \
 		"$(field "$j" compare_f1)" "$(field "$j" cluster_precision)" \
 		"$(field "$j" cluster_recall)" "$(field "$j" cluster_f1)" \
 		"$(field "$j" bcubed_precision)" "$(field "$j" bcubed_recall)" \
-		"$(field "$j" bcubed_f1)"
+		"$(field "$j" bcubed_f1)" "$(field "$j" calibration_ece)"
 done
 j=$out/febrl4-query.json
 if [ -r "$j" ]; then
@@ -276,8 +276,9 @@ if [ -r "$j" ]; then
 	printf 'febrl4-query: present %s, hit@1 %s, hit@5 %s, MRR %s;' \
 		"$(field "$j" present)" "$(field "$j" hit_at_1)" \
 		"$(field "$j" hit_at_k)" "$(field "$j" mrr)"
-	printf ' absent %s, correct no-match %s\n' "$(field "$j" absent)" \
-		"$(field "$j" correct_no_match)"
+	printf ' absent %s, correct no-match %s; ECE %s\n' \
+		"$(field "$j" absent)" "$(field "$j" correct_no_match)" \
+		"$(field "$j" calibration_ece)"
 fi
 
 echo
