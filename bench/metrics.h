@@ -123,7 +123,7 @@ void metrics_ranking_rates(const metrics_ranking_t *acc,
 /*
  * Calibration bins of predicted match probabilities: ten bins of width
  * 0.1, except that [0.9, 1] is split at 0.99, 0.999 and 0.9999. Each
- * step of that split is a factor of 10 in the odds (about 3.3 in weight).
+ * step of that split multiplies the odds by about 10 (3.3 in weight).
  * Most true pairs land above 0.9, and the split keeps pairs just over a
  * MATCH threshold near 0.985 apart from pairs far above it. Bin i is
  * [lower, upper), and the last bin also contains 1.
