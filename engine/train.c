@@ -1,7 +1,8 @@
 /*
- * Training the matching model: level vectors counted from random and
- * blocked record pairs, u from the random ones, m and the prior by EM
- * over the blocked ones (engine/TRAINING.md).
+ * Training the matching model: level vectors counted from random record
+ * pairs, from the pairs of each training rule and from the blocked
+ * pairs; u from the random ones, m by one EM run per rule, the prior by
+ * EM over the blocked ones (engine/TRAINING.md).
  *
  * Pairs are reduced to level vectors at once, and EM runs over the
  * distinct vectors with their counts. A store of millions of pairs has a
@@ -9,6 +10,7 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,8 +327,10 @@ void train_estimate_u(ecif_model_t *model, const train_patterns_t *random,
     }
 }
 
-/* Natural log of each level's likelihood ratio m / u, 0 when unusable. */
+/* Natural log of each level's likelihood ratio m / u, 0 when unusable or
+ * when the mask skips the field. */
 static void level_log_ratios(const ecif_model_t *model,
+                             const train_mask_t *mask,
                              double ratio[ECIF_FIELD_COUNT][MODEL_MAX_LEVELS])
 {
     for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
@@ -334,7 +338,7 @@ static void level_log_ratios(const ecif_model_t *model,
         for (uint32_t l = 0; l < MODEL_MAX_LEVELS; l++) {
             const model_level_t *level = &field->levels[l];
             ratio[f][l] = 0.0;
-            if (l == 0 || l >= field->n_levels)
+            if (l == 0 || l >= field->n_levels || mask->skip[f])
                 continue;
             if (level->fixed)
                 ratio[f][l] = level->weight * M_LN2;
@@ -350,14 +354,14 @@ static void level_log_ratios(const ecif_model_t *model,
  */
 static double em_step(ecif_model_t *model, const train_mask_t *mask,
                       const train_pattern_t *patterns, size_t n, double prior,
-                      double *change, double *expected)
+                      double *change, train_em_result_t *result)
 {
     double ratio[ECIF_FIELD_COUNT][MODEL_MAX_LEVELS];
     double sums[ECIF_FIELD_COUNT][MODEL_MAX_LEVELS] = {{0}};
     double prior_logit = log(prior / (1.0 - prior));
     double matches = 0.0, pairs = 0.0;
 
-    level_log_ratios(model, ratio);
+    level_log_ratios(model, mask, ratio);
     for (size_t i = 0; i < n; i++) {
         const train_pattern_t *p = &patterns[i];
         double logit = prior_logit;
@@ -384,6 +388,11 @@ static double em_step(ecif_model_t *model, const train_mask_t *mask,
         double m[MODEL_MAX_LEVELS];
         double share = estimated_share(field, mask->estimate[f], true);
 
+        result->field_matches[f] = 0.0;
+        for (uint32_t l = 1; l < field->n_levels; l++)
+            result->field_matches[f] += sums[f][l];
+        if (mask->skip[f])
+            continue;
         smoothed_shares(field, mask->estimate[f], sums[f], share, m);
         for (uint32_t l = 1; l < field->n_levels; l++) {
             if (!mask->estimate[f][l])
@@ -394,7 +403,7 @@ static double em_step(ecif_model_t *model, const train_mask_t *mask,
             field->levels[l].m = m[l];
         }
     }
-    *expected = matches;
+    result->expected_matches = matches;
     return next_prior;
 }
 
@@ -420,7 +429,7 @@ int train_em(ecif_model_t *model, double prior, const train_patterns_t *blocked,
     memset(result, 0, sizeof(*result));
     while (result->iterations < opts->max_iterations) {
         prior = em_step(model, mask, patterns, blocked->distinct, prior,
-                        &result->change, &result->expected_matches);
+                        &result->change, result);
         result->iterations++;
         if (progress != NULL)
             progress(progress_arg, result->iterations, result->change, prior);
@@ -439,8 +448,111 @@ void train_options_default(train_options_t *opts)
     memset(opts, 0, sizeof(*opts));
     opts->random_pairs = 1000000;
     opts->max_pairs = 5000000;
+    opts->rules[0].fields = 1u << ECIF_FIELD_DOB;
+    opts->rules[1].fields = 1u << ECIF_FIELD_NAME;
+    opts->rules[2].fields = (1u << ECIF_FIELD_NAME) | (1u << ECIF_FIELD_DOB);
+    opts->n_rules = 3;
+    opts->auto_conflict_weight = true;
     opts->em.max_iterations = 100;
     opts->em.tolerance = 1e-6;
+}
+
+int train_rule_parse(const char *text, train_rule_t *rule, char *err,
+                     size_t errlen)
+{
+    const char *p = text;
+
+    rule->fields = 0;
+    while (*p != '\0') {
+        size_t len = strcspn(p, "+");
+        uint32_t bit = 0;
+        for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+            const char *name = ecif_field_str((ecif_field_t)f);
+            if (strlen(name) == len && strncmp(p, name, len) == 0)
+                bit = 1u << f;
+        }
+        if ((bit & TRAIN_RULE_FIELDS) == 0 || (rule->fields & bit) != 0)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "training rule '%s': expected fields name and "
+                             "dob joined by '+', each once",
+                             text);
+        rule->fields |= bit;
+        p += len;
+        if (*p == '+' && *++p == '\0')
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "training rule '%s' ends in '+'", text);
+    }
+    if (rule->fields == 0)
+        return ecif_fail(ECIF_EINVAL, err, errlen, "training rule is empty");
+    return ECIF_OK;
+}
+
+const char *train_rule_str(train_rule_t rule, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    if (len > 0)
+        buf[0] = '\0';
+    for (int f = 0; f < ECIF_FIELD_COUNT && used < len; f++) {
+        if ((rule.fields & (1u << f)) == 0)
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used > 0 ? "+" : "",
+                         ecif_field_str((ecif_field_t)f));
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+void train_set_conflict_weight(ecif_model_t *model, double weight)
+{
+    model->hard_conflict_weight = weight;
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        model_field_t *field = &model->fields[f];
+        for (uint32_t l = 1; l < field->n_levels; l++) {
+            if (field->levels[l].fixed)
+                field->levels[l].weight = weight;
+        }
+    }
+}
+
+/* The largest weight a field adds, 0 when none is positive. */
+static double max_agreement(const model_field_t *field)
+{
+    double best = 0.0;
+
+    for (uint32_t l = 1; l < field->n_levels; l++) {
+        if (!field->levels[l].fixed && field->levels[l].weight > best)
+            best = field->levels[l].weight;
+    }
+    return best;
+}
+
+double train_conflict_weight(const ecif_model_t *model)
+{
+    double total = MODEL_NAME_FREQUENCY_MAX, others = -INFINITY;
+
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++)
+        total += max_agreement(&model->fields[f]);
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        const model_field_t *field = &model->fields[f];
+        for (uint32_t l = 1; l < field->n_levels; l++) {
+            double rest = total - max_agreement(field);
+            if (field->levels[l].fixed && rest > others)
+                others = rest;
+        }
+    }
+
+    /* A conflict must keep the best pair below POSSIBLE_MATCH:
+     * weight + others < possible_weight. */
+    double limit = model->possible_weight - others;
+    if (others == -INFINITY || model->hard_conflict_weight < limit)
+        return model->hard_conflict_weight;
+    double weight = 10.0 * floor(limit / 10.0);
+    if (weight >= limit)
+        weight -= 10.0;
+    return weight;
 }
 
 static void report_progress(const train_options_t *opts, const char *stage,
@@ -451,12 +563,143 @@ static void report_progress(const train_options_t *opts, const char *stage,
         opts->progress(opts->progress_arg, stage, done, total);
 }
 
-/* Compares records a and b and counts their level vector. */
+static uint64_t fnv_bytes(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* The share of matches a rule's EM run starts from. A rule's groups
+ * hold more pairs of different customers than of one; the start only
+ * has to name the classes the right way round. */
+#define TRAIN_RULE_START_PRIOR 0.1
+
+/* Random pairs a rule must gather to measure the u of its fields. */
+#define TRAIN_RULE_MIN_RANDOM 1000
+
+/* Name tokens a record keys by at most. */
+#define RULE_NAME_KEYS 4
+
+/* Keys a record has under a rule at most: name tokens times the three
+ * pairs of date parts. */
+#define RULE_KEYS (RULE_NAME_KEYS * 3)
+
+/* Appends the tokens of text as key hashes, up to RULE_NAME_KEYS. */
+static size_t name_token_keys(const char *text, uint64_t *keys, size_t n)
+{
+    while (text != NULL && *text != '\0' && n < RULE_NAME_KEYS) {
+        size_t len = strcspn(text, " ");
+        if (len > 0)
+            keys[n++] = fnv_bytes(0xcbf29ce484222325ULL, text, len);
+        text += len;
+        text += strspn(text, " ");
+    }
+    return n;
+}
+
+/*
+ * The partial values a record is grouped by under one field of a rule:
+ * for the name, each token of the family and given names (of the whole
+ * name when neither is split out); for the dob, each pair of its year,
+ * month and day. Partial values let a pair with one slip in the field
+ * still meet, so the rule's matches are not only the ones without
+ * errors there. Returns how many were written.
+ */
+static size_t field_keys(const match_view_t *v, int field, uint64_t *keys)
+{
+    size_t n = 0;
+
+    if (field == ECIF_FIELD_NAME) {
+        n = name_token_keys(v->family, keys, n);
+        n = name_token_keys(v->given, keys, n);
+        if (n == 0)
+            n = name_token_keys(v->name, keys, n);
+        return n;
+    }
+    assert(field == ECIF_FIELD_DOB);
+    if (v->dob == 0)
+        return 0;
+    uint32_t year = v->dob / 10000, month = v->dob / 100 % 100;
+    uint32_t day = v->dob % 100;
+    uint32_t parts[3][3] = {{0, year, month}, {1, month, day}, {2, year, day}};
+    for (int i = 0; i < 3; i++)
+        keys[n++] =
+            fnv_bytes(0x84222325cbf29ce4ULL, parts[i], sizeof(parts[i]));
+    return n;
+}
+
+/*
+ * Writes the keys of a record's view under rule: one for every combination of
+ * the partial values of its fields. Returns 0 when the record lacks one
+ * of the fields. Two values that hash alike fall into one group; with 64
+ * bits that adds a handful of unrelated pairs at most.
+ */
+static size_t rule_keys(const match_view_t *v, train_rule_t rule,
+                        uint64_t keys[RULE_KEYS])
+{
+    size_t n = 1;
+
+    keys[0] = 0x9e3779b97f4a7c15ULL;
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        uint64_t part[RULE_KEYS], combined[RULE_KEYS];
+        size_t k, m = 0;
+
+        if ((rule.fields & (1u << f)) == 0)
+            continue;
+        k = field_keys(v, f, part);
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < k && m < RULE_KEYS; j++) {
+                uint64_t h = keys[i] ^ (part[j] + (uint64_t)f);
+                combined[m++] = splitmix64(&h);
+            }
+        }
+        memcpy(keys, combined, m * sizeof(*keys));
+        n = m;
+    }
+
+    /* A repeated token gives a key twice; keep each once. */
+    size_t unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < unique && keys[j] != keys[i])
+            j++;
+        if (j == unique)
+            keys[unique++] = keys[i];
+    }
+    return unique;
+}
+
+/* Whether two views share a key under rule. */
+static bool rule_gathers(const match_view_t *a, const match_view_t *b,
+                         train_rule_t rule)
+{
+    uint64_t ka[RULE_KEYS], kb[RULE_KEYS];
+    size_t na = rule_keys(a, rule, ka), nb = rule_keys(b, rule, kb);
+
+    for (size_t i = 0; i < na; i++) {
+        for (size_t j = 0; j < nb; j++) {
+            if (ka[i] == kb[j])
+                return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Compares records a and b and counts their level vector into out, and
+ * into rule_random[r] for every rule r that would gather the pair
+ * (rule_random may be NULL).
+ */
 static int count_pair(const ecif_store_t *store, const ecif_model_t *model,
-                      uint32_t a, uint32_t b, train_patterns_t *out)
+                      const train_options_t *opts, uint32_t a, uint32_t b,
+                      train_patterns_t *out, train_patterns_t *rule_random)
 {
     match_view_t va, vb;
     uint8_t levels[ECIF_FIELD_COUNT];
+    int rc;
 
     /* As at import: the first record is the query side and carries the
      * frequency marks. */
@@ -464,7 +707,12 @@ static int count_pair(const ecif_store_t *store, const ecif_model_t *model,
     match_mark_frequent(store, &va);
     match_view_stored(store, b, &vb);
     match_levels(model, &va, &vb, levels);
-    return train_patterns_add(out, levels, 1);
+    rc = train_patterns_add(out, levels, 1);
+    for (size_t r = 0; rule_random != NULL && r < opts->n_rules; r++) {
+        if (rc == ECIF_OK && rule_gathers(&va, &vb, opts->rules[r]))
+            rc = train_patterns_add(&rule_random[r], levels, 1);
+    }
+    return rc;
 }
 
 /*
@@ -473,7 +721,8 @@ static int count_pair(const ecif_store_t *store, const ecif_model_t *model,
  */
 static int sample_random(const ecif_store_t *store, const ecif_model_t *model,
                          const train_options_t *opts, train_rng_t *rng,
-                         train_patterns_t *out, uint64_t *compared)
+                         train_patterns_t *out, train_patterns_t *rule_random,
+                         uint64_t *compared)
 {
     uint32_t n = store->record_count;
     uint64_t all = (uint64_t)n * (n - 1) / 2;
@@ -484,7 +733,7 @@ static int sample_random(const ecif_store_t *store, const ecif_model_t *model,
     if (all <= opts->random_pairs) {
         for (uint32_t a = 0; a < n && rc == ECIF_OK; a++) {
             for (uint32_t b = a + 1; b < n && rc == ECIF_OK; b++) {
-                rc = count_pair(store, model, a, b, out);
+                rc = count_pair(store, model, opts, a, b, out, rule_random);
                 report_progress(opts, "random", ++done, total);
             }
         }
@@ -494,7 +743,7 @@ static int sample_random(const ecif_store_t *store, const ecif_model_t *model,
             uint32_t b = (uint32_t)train_rng_below(rng, n - 1);
             if (b >= a)
                 b++;
-            rc = count_pair(store, model, a, b, out);
+            rc = count_pair(store, model, opts, a, b, out, rule_random);
             report_progress(opts, "random", ++done, total);
         }
     }
@@ -604,7 +853,7 @@ static int sample_blocked(const ecif_store_t *store, const ecif_model_t *model,
     for (size_t i = 0; i < list.count && rc == ECIF_OK; i++) {
         uint32_t a = (uint32_t)(list.items[i] >> 32);
         uint32_t b = (uint32_t)list.items[i];
-        rc = count_pair(store, model, a, b, out);
+        rc = count_pair(store, model, opts, a, b, out, NULL);
         report_progress(opts, "blocked", i + 1, list.count);
     }
     free(list.items);
@@ -625,18 +874,343 @@ static double starting_prior(const ecif_model_t *base,
     return p;
 }
 
-static int estimate(const ecif_model_t *base, const train_options_t *opts,
+/* A record and the hash of its value under a training rule. */
+typedef struct rule_entry {
+    uint64_t key;
+    uint32_t record;
+} rule_entry_t;
+
+static int compare_entries(const void *x, const void *y)
+{
+    const rule_entry_t *a = x, *b = y;
+
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->record > b->record) - (a->record < b->record);
+}
+
+/*
+ * Returns the smallest key that views a and b share under rule, or 0
+ * with *found false when they share none.
+ */
+static uint64_t first_shared_key(const match_view_t *a, const match_view_t *b,
+                                 train_rule_t rule, bool *found)
+{
+    uint64_t ka[RULE_KEYS], kb[RULE_KEYS], first = 0;
+    size_t na = rule_keys(a, rule, ka), nb = rule_keys(b, rule, kb);
+
+    *found = false;
+    for (size_t i = 0; i < na; i++) {
+        for (size_t j = 0; j < nb; j++) {
+            if (ka[i] == kb[j] && (!*found || ka[i] < first)) {
+                first = ka[i];
+                *found = true;
+            }
+        }
+    }
+    return first;
+}
+
+/* The number of pairs skipped before the next one kept, when each is
+ * kept with probability keep: geometric, so that a group costs the pairs
+ * it keeps, not the pairs it has. */
+static uint64_t pairs_to_skip(train_rng_t *rng, double keep)
+{
+    if (keep >= 1.0)
+        return 0;
+    /* Uniform in (0, 1]. */
+    double x = (double)((train_rng_next(rng) >> 11) + 1) * 0x1.0p-53;
+    double skip = floor(log(x) / log1p(-keep));
+    return skip < 1e18 ? (uint64_t)skip : UINT64_MAX / 2;
+}
+
+/* The k-th pair (i < j) of a group, counting row by row of j. */
+static void pair_at(uint64_t k, uint64_t *i, uint64_t *j)
+{
+    uint64_t row = (uint64_t)((1.0 + sqrt(1.0 + 8.0 * (double)k)) / 2.0);
+
+    /* Correct the rounding of the square root. */
+    while (row * (row - 1) / 2 > k)
+        row--;
+    while ((row + 1) * row / 2 <= k)
+        row++;
+    *j = row;
+    *i = k - row * (row - 1) / 2;
+}
+
+/*
+ * Lists the pairs of one group (records sharing key), each kept with
+ * probability keep. A pair whose records share several keys is listed
+ * by the group of the smallest one only, so every pair the rule gathers
+ * has the same chance whatever its number of shared keys.
+ */
+static int list_group(const ecif_store_t *store, train_rule_t rule,
+                      train_rng_t *rng, const rule_entry_t *group, size_t n,
+                      double keep, pair_list_t *list)
+{
+    uint64_t pairs = (uint64_t)n * (n - 1) / 2;
+    int rc = ECIF_OK;
+
+    for (uint64_t k = pairs_to_skip(rng, keep); k < pairs && rc == ECIF_OK;
+         k += 1 + pairs_to_skip(rng, keep)) {
+        uint64_t i, j;
+        match_view_t va, vb;
+        bool found;
+
+        pair_at(k, &i, &j);
+        uint64_t a = group[i].record, b = group[j].record;
+        match_view_stored(store, (uint32_t)a, &va);
+        match_view_stored(store, (uint32_t)b, &vb);
+        if (first_shared_key(&va, &vb, rule, &found) != group[0].key)
+            continue;
+        rc = pair_list_push(list, a < b ? a << 32 | b : b << 32 | a);
+    }
+    return rc;
+}
+
+/* Returns the end of the group that starts at start. */
+static size_t group_end(const rule_entry_t *entries, size_t count, size_t start)
+{
+    size_t end = start + 1;
+
+    while (end < count && entries[end].key == entries[start].key)
+        end++;
+    return end;
+}
+
+/*
+ * Lists the pairs of records that share a key under rule: every one of
+ * them when they are at most max_pairs, else each with probability
+ * max_pairs / (pairs of all groups), so the list is a uniform sample of
+ * the rule's pairs, as the random pairs that measure the rule's u are.
+ * *total receives the pairs of all groups, a pair counted once per key
+ * its records share.
+ */
+static int list_rule(const ecif_store_t *store, const train_options_t *opts,
+                     train_rng_t *rng, train_rule_t rule, pair_list_t *list,
+                     uint64_t *total)
+{
+    uint32_t n = store->record_count;
+    rule_entry_t *entries = NULL;
+    size_t count = 0, capacity = 0;
+    int rc = ECIF_OK;
+
+    for (uint32_t r = 0; r < n; r++) {
+        uint64_t keys[RULE_KEYS];
+        match_view_t v;
+        match_view_stored(store, r, &v);
+        size_t k = rule_keys(&v, rule, keys);
+        if (count + k > capacity) {
+            size_t grown = capacity == 0 ? 4096 : 2 * capacity;
+            rule_entry_t *p = realloc(entries, grown * sizeof(*entries));
+            if (p == NULL) {
+                free(entries);
+                return ECIF_ENOMEM;
+            }
+            entries = p;
+            capacity = grown;
+        }
+        for (size_t i = 0; i < k; i++)
+            entries[count++] = (rule_entry_t){keys[i], r};
+    }
+    qsort(entries, count, sizeof(*entries), compare_entries);
+
+    *total = 0;
+    for (size_t start = 0, end; start < count; start = end) {
+        end = group_end(entries, count, start);
+        *total += (uint64_t)(end - start) * (end - start - 1) / 2;
+    }
+    double keep = *total <= opts->max_pairs
+                      ? 1.0
+                      : (double)opts->max_pairs / (double)*total;
+    for (size_t start = 0, end; start < count && rc == ECIF_OK; start = end) {
+        end = group_end(entries, count, start);
+        rc = list_group(store, rule, rng, entries + start, end - start, keep,
+                        list);
+        report_progress(opts, "rule", end, count);
+    }
+    free(entries);
+    return rc;
+}
+
+/*
+ * Counts the level vectors of the pairs of rule into out: all of them,
+ * or a seeded sample of about max_pairs.
+ */
+static int sample_rule(const ecif_store_t *store, const ecif_model_t *model,
+                       const train_options_t *opts, train_rng_t *rng,
+                       train_rule_t rule, train_patterns_t *out,
+                       train_rule_report_t *rr)
+{
+    pair_list_t list = {0};
+    int rc = list_rule(store, opts, rng, rule, &list, &rr->pairs);
+
+    rr->em_pairs = list.count;
+    for (size_t i = 0; i < list.count && rc == ECIF_OK; i++) {
+        uint32_t a = (uint32_t)(list.items[i] >> 32);
+        uint32_t b = (uint32_t)list.items[i];
+        rc = count_pair(store, model, opts, a, b, out, NULL);
+        report_progress(opts, "rule", i + 1, list.count);
+    }
+    free(list.items);
+    return rc;
+}
+
+/*
+ * Sets the u of the fields of rule in model to their shares among the
+ * random pairs that the rule gathers, when there are at least
+ * TRAIN_RULE_MIN_RANDOM of them, and otherwise leaves the fields out of
+ * the E step. Inside a rule's groups, records of different customers
+ * agree on the rule's fields far more often than random pairs do; with
+ * u measured there, those fields still tell matches apart.
+ */
+static void condition_rule_fields(ecif_model_t *model, train_mask_t *mask,
+                                  train_rule_t rule,
+                                  const train_patterns_t *rule_random)
+{
+    ecif_model_t conditional = *model;
+
+    if (rule_random->pairs >= TRAIN_RULE_MIN_RANDOM)
+        train_estimate_u(&conditional, rule_random, mask);
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        if ((rule.fields & (1u << f)) == 0)
+            continue;
+        if (rule_random->pairs < TRAIN_RULE_MIN_RANDOM) {
+            mask->skip[f] = true;
+            memset(mask->estimate[f], 0, sizeof(mask->estimate[f]));
+            continue;
+        }
+        for (uint32_t l = 1; l < model->fields[f].n_levels; l++) {
+            if (mask->estimate[f][l])
+                model->fields[f].levels[l].u =
+                    conditional.fields[f].levels[l].u;
+        }
+    }
+}
+
+/*
+ * Runs EM over the pairs of one rule, from start (u estimated, base m),
+ * and adds the m of every field outside the rule that its matches
+ * reached to msum and wsum, weighted by the expected matches whose field
+ * is not missing. The m of the rule's own fields describe only the
+ * matches that the rule gathers, and are dropped.
+ */
+static int run_rule(const ecif_store_t *store, const ecif_model_t *start,
+                    const train_options_t *opts, train_rng_t *rng,
+                    const train_mask_t *mask, train_rule_t rule,
+                    const train_patterns_t *rule_random,
+                    double msum[ECIF_FIELD_COUNT][MODEL_MAX_LEVELS],
+                    double wsum[ECIF_FIELD_COUNT], train_rule_report_t *rr,
+                    char *err, size_t errlen)
+{
+    train_patterns_t pairs;
+    train_mask_t rule_mask = *mask;
+    ecif_model_t model = *start;
+    int rc;
+
+    rr->rule = rule;
+    rr->random_pairs = rule_random->pairs;
+    train_patterns_init(&pairs);
+    rc = sample_rule(store, start, opts, rng, rule, &pairs, rr);
+    if (rc != ECIF_OK || pairs.pairs == 0) {
+        train_patterns_fini(&pairs);
+        return rc;
+    }
+    rr->patterns = pairs.distinct;
+    condition_rule_fields(&model, &rule_mask, rule, rule_random);
+    rc = train_em(&model, TRAIN_RULE_START_PRIOR, &pairs, &rule_mask, &opts->em,
+                  opts->em_progress, opts->progress_arg, &rr->em, err, errlen);
+    train_patterns_fini(&pairs);
+    if (rc != ECIF_OK)
+        return rc;
+
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        double w = rr->em.field_matches[f];
+        bool any = false;
+        for (uint32_t l = 1; l < model.fields[f].n_levels; l++)
+            any = any || rule_mask.estimate[f][l];
+        if (!any || (rule.fields & (1u << f)) != 0 || !(w > 0.0))
+            continue;
+        rr->estimated |= 1u << f;
+        wsum[f] += w;
+        for (uint32_t l = 1; l < model.fields[f].n_levels; l++)
+            msum[f][l] += w * model.fields[f].levels[l].m;
+    }
+    return ECIF_OK;
+}
+
+/*
+ * Sets the m of every field that a rule estimated to the weighted mean of
+ * the rules' estimates, and fixes it for the EM over the blocked pairs.
+ */
+static void
+apply_rule_estimates(ecif_model_t *model, train_mask_t *mask,
+                     const double msum[ECIF_FIELD_COUNT][MODEL_MAX_LEVELS],
+                     const double wsum[ECIF_FIELD_COUNT],
+                     train_report_t *report)
+{
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        if (!(wsum[f] > 0.0))
+            continue;
+        model_field_t *field = &model->fields[f];
+        for (uint32_t l = 1; l < field->n_levels; l++) {
+            if (mask->estimate[f][l])
+                field->levels[l].m = msum[f][l] / wsum[f];
+            mask->estimate[f][l] = false;
+        }
+        report->rule_fields |= 1u << f;
+    }
+}
+
+/* Derives the weights, lowering the conflict weight first when allowed
+ * and the trained agreements need it. */
+static int derive(ecif_model_t *model, const train_options_t *opts,
+                  train_report_t *report, char *err, size_t errlen)
+{
+    int rc = model_derive(model, err, errlen);
+
+    if (opts->auto_conflict_weight) {
+        /* model_derive sets the weights and thresholds before it checks
+         * the conflicts, so they are there to measure. */
+        double weight = train_conflict_weight(model);
+        if (weight != model->hard_conflict_weight) {
+            train_set_conflict_weight(model, weight);
+            report->conflict_weight_set = true;
+            rc = model_derive(model, err, errlen);
+        }
+    }
+    report->hard_conflict_weight = model->hard_conflict_weight;
+    return rc;
+}
+
+static int estimate(const ecif_store_t *store, const ecif_model_t *base,
+                    const train_options_t *opts, train_rng_t *rng,
                     const train_patterns_t *random,
+                    const train_patterns_t *rule_random,
                     const train_patterns_t *blocked, ecif_model_t *out,
                     train_report_t *report, char *err, size_t errlen)
 {
     train_mask_t mask;
     ecif_model_t trained = *base;
+    double msum[ECIF_FIELD_COUNT][MODEL_MAX_LEVELS] = {{0}};
+    double wsum[ECIF_FIELD_COUNT] = {0};
     int rc = train_mask_build(base, random, blocked, &mask, err, errlen);
 
     if (rc != ECIF_OK)
         return rc;
     train_estimate_u(&trained, random, &mask);
+    for (size_t i = 0; i < opts->n_rules && rc == ECIF_OK; i++) {
+        rc = run_rule(store, &trained, opts, rng, &mask, opts->rules[i],
+                      &rule_random[i], msum, wsum, &report->rules[i], err,
+                      errlen);
+        report->n_rules = i + 1;
+    }
+    if (rc == ECIF_ENOMEM)
+        return ecif_fail(rc, err, errlen, "out of memory grouping records");
+    if (rc != ECIF_OK)
+        return rc;
+    apply_rule_estimates(&trained, &mask, msum, wsum, report);
+
     rc = train_em(&trained, starting_prior(base, report), blocked, &mask,
                   &opts->em, opts->em_progress, opts->progress_arg, &report->em,
                   err, errlen);
@@ -647,7 +1221,7 @@ static int estimate(const ecif_model_t *base, const train_options_t *opts,
      * all pairs (engine/TRAINING.md says why). */
     trained.prior = report->em.prior * (double)report->blocked_pairs /
                     (double)report->all_pairs;
-    rc = model_derive(&trained, err, errlen);
+    rc = derive(&trained, opts, report, err, errlen);
     if (rc == ECIF_OK)
         *out = trained;
     return rc;
@@ -657,7 +1231,7 @@ int train_model(const ecif_store_t *store, const ecif_model_t *base,
                 const train_options_t *opts, ecif_model_t *out,
                 train_report_t *report, char *err, size_t errlen)
 {
-    train_patterns_t random, blocked;
+    train_patterns_t random, blocked, rule_random[TRAIN_MAX_RULES];
     train_rng_t rng;
     int rc;
 
@@ -668,13 +1242,17 @@ int train_model(const ecif_store_t *store, const ecif_model_t *base,
                          "training needs at least 2 records; the store "
                          "has %u",
                          store->record_count);
+    assert(opts->n_rules <= TRAIN_MAX_RULES);
     report->all_pairs =
         (uint64_t)store->record_count * (store->record_count - 1) / 2;
 
     train_rng_seed(&rng, opts->seed);
     train_patterns_init(&random);
     train_patterns_init(&blocked);
-    rc = sample_random(store, base, opts, &rng, &random, &report->random_pairs);
+    for (size_t r = 0; r < TRAIN_MAX_RULES; r++)
+        train_patterns_init(&rule_random[r]);
+    rc = sample_random(store, base, opts, &rng, &random, rule_random,
+                       &report->random_pairs);
     if (rc == ECIF_OK)
         rc = sample_blocked(store, base, opts, &rng, &blocked, report);
     if (rc == ECIF_ENOMEM) {
@@ -686,9 +1264,12 @@ int train_model(const ecif_store_t *store, const ecif_model_t *base,
     } else if (rc == ECIF_OK) {
         report->random_patterns = random.distinct;
         report->blocked_patterns = blocked.distinct;
-        rc = estimate(base, opts, &random, &blocked, out, report, err, errlen);
+        rc = estimate(store, base, opts, &rng, &random, rule_random, &blocked,
+                      out, report, err, errlen);
     }
     train_patterns_fini(&random);
     train_patterns_fini(&blocked);
+    for (size_t r = 0; r < TRAIN_MAX_RULES; r++)
+        train_patterns_fini(&rule_random[r]);
     return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * Training the matching model from the records of a store, with no
- * labels: u from random record pairs, m and the prior by expectation
- * maximization (EM) over the blocked pairs. engine/TRAINING.md describes
- * the method and its assumptions.
+ * labels: u from random record pairs; m by expectation maximization (EM)
+ * once per training rule, each run estimating the fields its rule does
+ * not group by; the prior by EM over the blocked pairs.
+ * engine/TRAINING.md describes the method and its assumptions.
  *
  * The counting and EM functions take level vectors, not records, so a
  * test can drive them with synthetic data. train_model() runs the whole
@@ -62,9 +63,16 @@ int train_patterns_add(train_patterns_t *patterns,
  * Which levels training estimates: true for a level that is not "missing",
  * not fixed, and was reached by a pair of the random or the blocked
  * sample. Every other level keeps the base model's m and u.
+ *
+ * skip leaves a field out of the E step: its levels add nothing to the
+ * odds of a pair and its m is not estimated. A training rule that groups
+ * records by a field makes every pair agree on it, so that agreement
+ * says nothing about which of its pairs match. train_mask_build() clears
+ * it.
  */
 typedef struct train_mask {
     bool estimate[ECIF_FIELD_COUNT][MODEL_MAX_LEVELS];
+    bool skip[ECIF_FIELD_COUNT];
 } train_mask_t;
 
 /*
@@ -96,6 +104,9 @@ typedef struct train_em_result {
     double change;           /* largest move of the last iteration */
     double prior;            /* share of matches among the pairs */
     double expected_matches; /* sum of the match probabilities */
+    /* Expected matches whose field is not missing, per field, from the
+     * last E step. */
+    double field_matches[ECIF_FIELD_COUNT];
 } train_em_result_t;
 
 /* Called after every EM iteration, when not NULL. */
@@ -107,8 +118,9 @@ typedef void train_em_progress_fn(void *arg, uint32_t iteration, double change,
  * and the share of matches among the pairs re-estimated until no value
  * moves by more than the tolerance or max_iterations is reached.
  * model->fields give the starting m and the fixed u; a fixed level enters
- * the E step with its weight as log2 likelihood ratio. prior (in (0, 1))
- * is the starting share of matches among the blocked pairs.
+ * the E step with its weight as log2 likelihood ratio, and the fields of
+ * mask->skip do not enter it. prior (in (0, 1)) is the starting share of
+ * matches among the blocked pairs.
  *
  * On ECIF_OK the m of the estimated levels is in model and the result in
  * *result; the weights are not derived (model_derive). The pairs must not
@@ -119,14 +131,59 @@ int train_em(ecif_model_t *model, double prior, const train_patterns_t *blocked,
              train_em_progress_fn *progress, void *progress_arg,
              train_em_result_t *result, char *err, size_t errlen);
 
-/* Called while pairs are compared: stage "random" or "blocked". */
+/* Called while pairs are compared: stage "random", "blocking",
+ * "blocked" or "rule". */
 typedef void train_progress_fn(void *arg, const char *stage, uint64_t done,
                                uint64_t total);
+
+/* Training rules at most. */
+#define TRAIN_MAX_RULES 8
+
+/*
+ * A training rule: the pairs of records that agree exactly on every field
+ * of the rule, a bit (1u << ecif_field_t) each. Only ECIF_FIELD_NAME (the
+ * normalized name) and ECIF_FIELD_DOB can group records.
+ */
+typedef struct train_rule {
+    uint32_t fields;
+} train_rule_t;
+
+#define TRAIN_RULE_FIELDS ((1u << ECIF_FIELD_NAME) | (1u << ECIF_FIELD_DOB))
+
+/*
+ * Parses a rule: field names joined by '+' ("dob", "name+dob"). Returns
+ * ECIF_OK or ECIF_EINVAL naming the text in err.
+ */
+int train_rule_parse(const char *text, train_rule_t *rule, char *err,
+                     size_t errlen);
+
+/* Writes a rule as train_rule_parse reads it; returns buf. */
+const char *train_rule_str(train_rule_t rule, char *buf, size_t len);
+
+/*
+ * Sets the hard_conflict_weight rule and the weight of every fixed level
+ * of model to weight.
+ */
+void train_set_conflict_weight(ecif_model_t *model, double weight);
+
+/*
+ * The weight a hard conflict needs in model: the base weight when it
+ * outweighs the largest agreement of the other fields (the check of
+ * model_derive), else the first multiple of 10 below the base weight that
+ * does. model->possible_weight must be derived. Returns the base weight
+ * when the model has no fixed level.
+ */
+double train_conflict_weight(const ecif_model_t *model);
 
 typedef struct train_options {
     uint64_t seed;
     uint64_t random_pairs; /* random pairs compared for u, at least 1 */
-    uint64_t max_pairs;    /* blocked pairs given to EM at most, >= 1 */
+    uint64_t max_pairs;    /* pairs given to each EM run at most, >= 1 */
+    train_rule_t rules[TRAIN_MAX_RULES];
+    size_t n_rules; /* 0: every m from the blocked pairs, in one run */
+    /* Set the hard conflict weight with train_conflict_weight() when the
+     * trained agreements outweigh the base one. */
+    bool auto_conflict_weight;
     train_em_options_t em;
     train_progress_fn *progress;       /* may be NULL */
     train_em_progress_fn *em_progress; /* may be NULL */
@@ -134,8 +191,21 @@ typedef struct train_options {
 } train_options_t;
 
 /* Fills *opts with the defaults: seed 0, 1,000,000 random pairs,
- * 5,000,000 blocked pairs, 100 iterations, tolerance 1e-6. */
+ * 5,000,000 pairs per EM run, the rules dob, name and name+dob, the
+ * conflict weight set when needed, 100 iterations,
+ * tolerance 1e-6. */
 void train_options_default(train_options_t *opts);
+
+/* What one training rule gathered and estimated. */
+typedef struct train_rule_report {
+    train_rule_t rule;
+    uint64_t random_pairs; /* random pairs it would gather */
+    uint64_t pairs;        /* pairs in its groups, after the group cap */
+    uint64_t em_pairs;     /* pairs given to EM */
+    uint64_t patterns;     /* distinct level vectors */
+    uint32_t estimated;    /* fields whose m it contributed to, a bit each */
+    train_em_result_t em;
+} train_rule_report_t;
 
 typedef struct train_report {
     uint64_t records;
@@ -145,15 +215,27 @@ typedef struct train_report {
     uint64_t em_pairs;        /* blocked pairs given to EM */
     uint64_t random_patterns; /* distinct level vectors */
     uint64_t blocked_patterns;
-    train_em_result_t em; /* em.prior is among blocked pairs */
+    /* The last EM run, over the blocked pairs: it estimates the prior
+     * and the m of the fields no rule estimated. em.prior is among
+     * blocked pairs. */
+    train_em_result_t em;
+    train_rule_report_t rules[TRAIN_MAX_RULES];
+    size_t n_rules;
+    uint32_t rule_fields;     /* fields whose m came from the rules */
+    bool conflict_weight_set; /* train_conflict_weight() changed it */
+    double hard_conflict_weight;
 } train_report_t;
 
 /*
  * Estimates a model from the records of store, starting from base, into
- * *out: u from random pairs, m and the prior by EM over the blocked
- * pairs, the prior converted to a share of all pairs. The label,
- * thresholds, rules and unestimated levels are base's; the weights are
- * derived. Deterministic for a given store, base and options.
+ * *out: u from random pairs; the m of each field from the EM runs of the
+ * training rules that do not group by it, averaged weighted by each
+ * run's expected matches; the m of a field no rule estimates and the
+ * prior by EM over the blocked pairs, the prior converted to a share of
+ * all pairs. The label, thresholds, cross-field rules and unestimated
+ * levels are base's, and so is the conflict weight unless
+ * auto_conflict_weight changes it; the weights are derived.
+ * Deterministic for a given store, base and options.
  *
  * Returns ECIF_OK; ECIF_EINVAL when the store has fewer than two records
  * or no blocked pair, or when the estimates fail model_derive; or

@@ -34,6 +34,7 @@ typedef struct train_cli {
     double possible_probability;
     double hard_conflict_weight; /* NAN: keep the base model's */
     bool quiet;
+    bool rules_given; /* the first --rule replaces the default rules */
     train_options_t train;
     double last_progress;
 } train_cli_t;
@@ -61,9 +62,16 @@ static void train_usage(FILE *out)
         "      --random-pairs N         random record pairs compared to\n"
         "                               estimate u (default 1000000; every\n"
         "                               pair when there are fewer)\n"
-        "      --max-pairs N            blocked pairs given to EM at most;\n"
-        "                               a random sample when there are\n"
-        "                               more (default 5000000)\n"
+        "      --max-pairs N            pairs given to each EM run at\n"
+        "                               most; a random sample when there\n"
+        "                               are more (default 5000000)\n"
+        "      --rule FIELDS            training rule: records that agree\n"
+        "                               on FIELDS (name, dob, name+dob)\n"
+        "                               give pairs to estimate the other\n"
+        "                               fields' m; repeat for more rules,\n"
+        "                               'none' for one EM run over the\n"
+        "                               blocked pairs (default: dob, name,\n"
+        "                               name+dob)\n"
         "      --iterations N           EM iterations at most, 1 to 100000\n"
         "                               (default 100)\n"
         "      --label TEXT             label of the model, up to 63 bytes\n"
@@ -74,7 +82,10 @@ static void train_usage(FILE *out)
         "                               the base model's)\n"
         "      --hard-conflict-weight W weight of every fixed level and the\n"
         "                               hard_conflict_weight rule, -1000 to\n"
-        "                               -1 (default: the base model's)\n"
+        "                               -1 (default: the base model's, or\n"
+        "                               the first multiple of 10 below it\n"
+        "                               that outweighs the trained\n"
+        "                               agreements)\n"
         "  -q, --quiet                  no progress lines\n"
         "\n"
         "engine/TRAINING.md describes the method and its assumptions.\n");
@@ -142,6 +153,31 @@ static int parse_weight(const char *option, const char *text, double *out)
     return 0;
 }
 
+/* Adds a --rule, or clears the rules for 'none'. Returns 0 or 2. */
+static int parse_rule(const char *text, train_cli_t *cli)
+{
+    train_options_t *t = &cli->train;
+    char err[256];
+
+    if (!cli->rules_given)
+        t->n_rules = 0;
+    cli->rules_given = true;
+    if (strcmp(text, "none") == 0)
+        return 0;
+    if (t->n_rules == TRAIN_MAX_RULES) {
+        fprintf(stderr, "ecifctl train: more than %d --rule options\n",
+                TRAIN_MAX_RULES);
+        return 2;
+    }
+    if (train_rule_parse(text, &t->rules[t->n_rules], err, sizeof(err)) !=
+        ECIF_OK) {
+        fprintf(stderr, "ecifctl train: invalid --rule: %s\n", err);
+        return 2;
+    }
+    t->n_rules++;
+    return 0;
+}
+
 /* Handles one option of getopt_long. Returns 0, 2 or -1 for --help. */
 static int parse_option(int c, train_cli_t *cli)
 {
@@ -197,6 +233,9 @@ static int parse_option(int c, train_cli_t *cli)
         rc = parse_weight("--hard-conflict-weight", optarg,
                           &cli->hard_conflict_weight);
         break;
+    case 'R':
+        rc = parse_rule(optarg, cli);
+        break;
     case 'q':
         cli->quiet = true;
         break;
@@ -225,6 +264,7 @@ static int parse_args(int argc, char **argv, train_cli_t *cli)
         {"match-probability", required_argument, NULL, 'm'},
         {"possible-probability", required_argument, NULL, 'p'},
         {"hard-conflict-weight", required_argument, NULL, 'w'},
+        {"rule", required_argument, NULL, 'R'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -382,6 +422,34 @@ static void print_report(const train_report_t *r)
             r->em.iterations, r->em.expected_matches, r->em.prior);
 }
 
+/* Prints what each training rule gathered and which fields it
+ * estimated. */
+static void print_rules(const train_report_t *r)
+{
+    for (size_t i = 0; i < r->n_rules; i++) {
+        const train_rule_report_t *rr = &r->rules[i];
+        char rule[64], fields[128] = "";
+        size_t used = 0;
+
+        for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+            if ((rr->estimated & (1u << f)) == 0 || used >= sizeof(fields))
+                continue;
+            int n =
+                snprintf(fields + used, sizeof(fields) - used, "%s%s",
+                         used > 0 ? " " : "", ecif_field_str((ecif_field_t)f));
+            used += n > 0 ? (size_t)n : 0;
+        }
+        fprintf(stderr,
+                "ecifctl train: rule %s: %" PRIu64
+                " of the random pairs, %" PRIu64 " pairs, %" PRIu64
+                " given to EM (%" PRIu64 " level vectors); share of "
+                "matches %.6f, %.1f expected; m of: %s\n",
+                train_rule_str(rr->rule, rule, sizeof(rule)), rr->random_pairs,
+                rr->pairs, rr->em_pairs, rr->patterns, rr->em.prior,
+                rr->em.expected_matches, used > 0 ? fields : "nothing");
+    }
+}
+
 /*
  * Warns when EM put almost every blocked pair, or almost none, in the
  * match class: the classes then split on something other than the same
@@ -422,24 +490,6 @@ static int apply_overrides(const train_cli_t *cli, ecif_model_t *model)
     return 0;
 }
 
-/*
- * Sets the hard_conflict_weight rule and every fixed level to weight. A
- * trained model whose agreements together outweigh the base conflict
- * weight fails model_derive; a stronger conflict weight keeps a conflict
- * decisive without estimating it.
- */
-static void set_conflict_weight(ecif_model_t *model, double weight)
-{
-    model->hard_conflict_weight = weight;
-    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
-        model_field_t *field = &model->fields[f];
-        for (uint32_t l = 1; l < field->n_levels; l++) {
-            if (field->levels[l].fixed)
-                field->levels[l].weight = weight;
-        }
-    }
-}
-
 static int run(train_cli_t *cli)
 {
     ecif_model_t base, trained;
@@ -453,8 +503,10 @@ static int run(train_cli_t *cli)
         fprintf(stderr, "ecifctl train: --base '%s': %s\n", cli->base, err);
         return 1;
     }
-    if (!isnan(cli->hard_conflict_weight))
-        set_conflict_weight(&base, cli->hard_conflict_weight);
+    if (!isnan(cli->hard_conflict_weight)) {
+        train_set_conflict_weight(&base, cli->hard_conflict_weight);
+        cli->train.auto_conflict_weight = false;
+    }
     if (ecif_store_open(cli->snapshot, &store, err, sizeof(err)) != ECIF_OK) {
         fprintf(stderr, "ecifctl train: --snapshot '%s': %s\n", cli->snapshot,
                 err);
@@ -475,9 +527,17 @@ static int run(train_cli_t *cli)
                     base.hard_conflict_weight);
         return 1;
     }
-    if (!cli->quiet)
+    if (!cli->quiet) {
+        print_rules(&report);
         print_report(&report);
+    }
     warn_degenerate(&report);
+    if (report.conflict_weight_set)
+        fprintf(stderr,
+                "ecifctl train: hard conflict weight set to %g (base %g) "
+                "so that a conflict outweighs the agreement of every other "
+                "field; --hard-conflict-weight overrides it\n",
+                report.hard_conflict_weight, base.hard_conflict_weight);
 
     rc = apply_overrides(cli, &trained);
     if (rc == 0)
