@@ -88,13 +88,10 @@ train_and_evaluate() {
 	name=$1 map=$2 truth=$3 records=$4
 	shift 4
 	echo "== $name+trained"
-	# Trained agreement weights on sets with many fields (Febrl 4, dsgen)
-	# add up to more than the built-in conflict weight of -40 can
-	# outweigh, which model_derive rejects. -80 keeps a conflict decisive
-	# on every set here; it changes no verdict where -40 was enough.
-	if ! "$build/tools/ecifctl" train -q --snapshot "$tmp/$name.snap" \
+	# ecifctl train lowers the conflict weight by itself where the
+	# trained agreements need it, and says so in the training log.
+	if ! "$build/tools/ecifctl" train --snapshot "$tmp/$name.snap" \
 		--out "$out/$name.model" --seed "$seed" \
-		--hard-conflict-weight -80 \
 		>"$out/$name.weights.txt" 2>"$out/$name.train.log"; then
 		echo "evaluate-all.sh: training on $name failed; see" \
 			"$out/$name.train.log" >&2
