@@ -2,7 +2,9 @@
  * Tests of model training (engine/train.c) on synthetic level vectors:
  * the generator, the pattern table, u with add-one smoothing, one EM
  * iteration computed by hand, and EM recovering known m, u and prior
- * from pairs drawn from them. The last tests train on a small built store.
+ * from pairs drawn from them, the training rules and the automatic
+ * conflict weight. The last tests train on small built stores, one of
+ * them full of namesakes.
  */
 #include <math.h>
 #include <stdint.h>
@@ -621,6 +623,195 @@ static void test_model_rejects_single_record(void)
     ecif_store_close(store);
 }
 
+static void test_rule_parse(void)
+{
+    train_rule_t rule;
+    char err[256], buf[64];
+
+    CHECK_INT(train_rule_parse("dob", &rule, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(rule.fields, 1u << ECIF_FIELD_DOB);
+    CHECK_INT(train_rule_parse("dob+name", &rule, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(rule.fields, (1u << ECIF_FIELD_DOB) | (1u << ECIF_FIELD_NAME));
+    CHECK_STR(train_rule_str(rule, buf, sizeof(buf)), "name+dob");
+
+    const char *bad[] = {"", "nme", "name+", "name+name", "phone", "+dob"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        CHECK_INT(train_rule_parse(bad[i], &rule, err, sizeof(err)),
+                  ECIF_EINVAL);
+        CHECK(err[0] != '\0');
+    }
+}
+
+/*
+ * The conflict weight train_conflict_weight() picks is a multiple of 10
+ * at or below the base one, makes the model valid, and is the largest
+ * such: 10 more fails model_derive.
+ */
+static void check_conflict_weight(ecif_model_t *model, double base)
+{
+    char err[256];
+    ecif_model_t probe;
+
+    train_set_conflict_weight(model, base);
+    model_derive(model, err, sizeof(err)); /* sets the weights */
+    double w = train_conflict_weight(model);
+
+    CHECK(w <= base);
+    CHECK_NEAR(fmod(w, 10.0), 0.0, 0.0);
+    probe = *model;
+    train_set_conflict_weight(&probe, w);
+    CHECK_INT(model_derive(&probe, err, sizeof(err)), ECIF_OK);
+    if (w < base) {
+        probe = *model;
+        train_set_conflict_weight(&probe, w + 10.0);
+        CHECK_INT(model_derive(&probe, err, sizeof(err)), ECIF_EINVAL);
+        CHECK(strstr(err, "does not outweigh") != NULL);
+    }
+}
+
+static void test_conflict_weight_smallest_round(void)
+{
+    ecif_model_t model = *model_default();
+
+    /* The built-in model needs no change. */
+    check_conflict_weight(&model, -40.0);
+    CHECK_NEAR(train_conflict_weight(&model), -40.0, 0.0);
+
+    /* Agreements of 20 and 25 more bits need a stronger conflict. */
+    model.fields[ECIF_FIELD_NAME].levels[MODEL_NAME_EXACT].u = 1e-9;
+    check_conflict_weight(&model, -40.0);
+    CHECK(train_conflict_weight(&model) < -40.0);
+    model.fields[ECIF_FIELD_DOB].levels[MODEL_DOB_EXACT].u = 1e-9;
+    check_conflict_weight(&model, -40.0);
+    check_conflict_weight(&model, -45.0);
+    CHECK(train_conflict_weight(&model) <= -60.0);
+}
+
+/*
+ * A store of people with two records each, named from a small pool so
+ * that each full name belongs to about ten people: the blocking keys
+ * gather mostly namesakes. A third of the second records has a typo in
+ * the given name, a third a day one digit off; the rest are exact.
+ */
+#define NAMESAKE_PEOPLE 300
+
+static ecif_store_t *build_namesake_store(void)
+{
+    static const char *const family[] = {"becker", "fischer", "hoffmann",
+                                         "koenig", "lehmann", "schulz"};
+    static const char *const given[] = {"anna", "bernd", "claudia", "dieter",
+                                        "erika"};
+    static char text[NAMESAKE_PEOPLE][2][3][32];
+    const char *dir = getenv("ECIF_TEST_TMPDIR");
+    char path[600], err[512];
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    ecif_store_t *store = NULL;
+    train_rng_t rng;
+
+    snprintf(path, sizeof(path), "%s/test_train_namesakes.snap",
+             dir != NULL ? dir : "/tmp");
+    ecif_builder_options_default(&opts);
+    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
+        return NULL;
+    train_rng_seed(&rng, 99);
+    for (int i = 0; i < NAMESAKE_PEOPLE; i++) {
+        int f = (int)train_rng_below(&rng, 6),
+            g = (int)train_rng_below(&rng, 5);
+        int year = 1950 + (int)train_rng_below(&rng, 20);
+        int month = 1 + (int)train_rng_below(&rng, 12);
+        int day = 1 + (int)train_rng_below(&rng, 28);
+        for (int copy = 0; copy < 2; copy++) {
+            char(*t)[32] = text[i][copy];
+            ecif_record_t rec = {0};
+            bool typo = copy == 1 && i % 3 == 0;
+            bool slip = copy == 1 && i % 3 == 1;
+            int d = slip ? (day % 10 == 9 ? day - 1 : day + 1) : day;
+
+            snprintf(t[0], 32, "n%d-%d", i, copy);
+            snprintf(t[1], 32, "%s%s", given[g], typo ? "x" : "");
+            snprintf(t[2], 32, "%d-%02d-%02d", year, month, d);
+            rec.source_system = "test";
+            rec.source_id = t[0];
+            rec.given_name = t[1];
+            rec.family_name = family[f];
+            rec.dob = t[2];
+            if (ecif_builder_add_record(b, &rec, err, sizeof(err)) != ECIF_OK)
+                fprintf(stderr, "record %s: %s\n", t[0], err);
+        }
+    }
+    if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
+        ecif_store_open(path, &store, err, sizeof(err)) != ECIF_OK)
+        fprintf(stderr, "building the namesake store: %s\n", err);
+    ecif_builder_destroy(b);
+    unlink(path);
+    return store;
+}
+
+/* m of the dob levels that rule a pair out: mismatch, impossible gap. */
+static double dob_disagreement_m(const ecif_model_t *model)
+{
+    const model_field_t *dob = &model->fields[ECIF_FIELD_DOB];
+    return dob->levels[MODEL_DOB_MISMATCH].m +
+           dob->levels[MODEL_DOB_IMPOSSIBLE_GAP].m;
+}
+
+/*
+ * On the namesake store, EM over the blocked pairs explains the
+ * namesakes as matches: m of a dob mismatch comes out large. With the
+ * training rules the dob levels are estimated from pairs grouped by
+ * name parts with the name still in the E step, and the name levels
+ * from pairs grouped by dob: every duplicate has an exact or a one-digit
+ * dob, two thirds an exact one, and an exact or fuzzy name.
+ */
+static void test_rules_recover_m_among_namesakes(void)
+{
+    ecif_store_t *store = build_namesake_store();
+    ecif_model_t single, ruled;
+    train_options_t opts;
+    train_report_t report;
+    char err[256] = "";
+
+    CHECK(store != NULL);
+    if (store == NULL)
+        return;
+    train_options_default(&opts);
+    opts.seed = 5;
+    opts.n_rules = 0;
+    CHECK_INT(train_model(store, model_default(), &opts, &single, &report, err,
+                          sizeof(err)),
+              ECIF_OK);
+    /* Namesakes outnumber the duplicates among the blocked pairs. */
+    CHECK(report.blocked_pairs > 3 * NAMESAKE_PEOPLE);
+    CHECK(report.em.prior > 0.5);
+    CHECK(dob_disagreement_m(&single) > 0.3);
+
+    train_options_default(&opts);
+    opts.seed = 5;
+    CHECK_INT(train_model(store, model_default(), &opts, &ruled, &report, err,
+                          sizeof(err)),
+              ECIF_OK);
+    CHECK_STR(err, "");
+    CHECK_INT(report.n_rules, 3);
+    CHECK(report.rule_fields & (1u << ECIF_FIELD_NAME));
+    CHECK(report.rule_fields & (1u << ECIF_FIELD_DOB));
+    CHECK(report.rules[0].random_pairs >= 1000); /* dob: u conditioned */
+    CHECK(dob_disagreement_m(&ruled) < 0.2);
+
+    const model_field_t *dob = &ruled.fields[ECIF_FIELD_DOB];
+    const model_field_t *name = &ruled.fields[ECIF_FIELD_NAME];
+    CHECK_NEAR(dob->levels[MODEL_DOB_EXACT].m, 2.0 / 3.0, 0.15);
+    CHECK_NEAR(dob->levels[MODEL_DOB_ONE_DIGIT].m, 1.0 / 3.0, 0.15);
+    CHECK(name->levels[MODEL_NAME_EXACT].m +
+              name->levels[MODEL_NAME_LATIN_FUZZY].m >
+          0.8);
+    CHECK(dob->levels[MODEL_DOB_MISMATCH].weight < -3.0);
+    CHECK(dob->levels[MODEL_DOB_MISMATCH].weight <
+          single.fields[ECIF_FIELD_DOB].levels[MODEL_DOB_MISMATCH].weight);
+    ecif_store_close(store);
+}
+
 int main(void)
 {
     RUN(test_rng_same_seed_same_sequence);
@@ -633,11 +824,14 @@ int main(void)
     RUN(test_em_rejects_bad_input);
     RUN(test_em_recovers_known_parameters);
     RUN(test_em_independent_of_insertion_order);
+    RUN(test_rule_parse);
+    RUN(test_conflict_weight_smallest_round);
 
     test_store = build_store();
     RUN(test_model_from_store);
     RUN(test_model_deterministic_per_seed);
     RUN(test_model_rejects_single_record);
+    RUN(test_rules_recover_m_among_namesakes);
     ecif_store_close(test_store);
     return unit_report();
 }
