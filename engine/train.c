@@ -577,6 +577,11 @@ static uint64_t fnv_bytes(uint64_t h, const void *data, size_t len)
  * has to name the classes the right way round. */
 #define TRAIN_RULE_START_PRIOR 0.1
 
+/* Expected matching pairs a record past which a rule's run is taken to
+ * have split on something other than the same person, and dropped. A
+ * judgement: the data sets at hand have up to 6 (Splink historical). */
+#define TRAIN_RULE_MAX_MATCHES 10.0
+
 /* Random pairs a rule must gather to measure the u of its fields. */
 #define TRAIN_RULE_MIN_RANDOM 1000
 
@@ -601,12 +606,12 @@ static size_t name_token_keys(const char *text, uint64_t *keys, size_t n)
 }
 
 /*
- * The partial values a record is grouped by under one field of a rule:
- * for the name, each token of the family and given names (of the whole
- * name when neither is split out); for the dob, each pair of its year,
- * month and day. Partial values let a pair with one slip in the field
- * still meet, so the rule's matches are not only the ones without
- * errors there. Returns how many were written.
+ * Writes the partial values a record is grouped by under one field of a
+ * rule and returns their number. For the name they are the tokens of the
+ * family and given names (of the whole name when neither is split out).
+ * For the dob they are the three pairs of year, month and day. A pair
+ * with one slip in the field still meets, so the rule's matches are not
+ * only those without errors there.
  */
 static size_t field_keys(const match_view_t *v, int field, uint64_t *keys)
 {
@@ -632,10 +637,11 @@ static size_t field_keys(const match_view_t *v, int field, uint64_t *keys)
 }
 
 /*
- * Writes the keys of a record's view under rule: one for every combination of
- * the partial values of its fields. Returns 0 when the record lacks one
- * of the fields. Two values that hash alike fall into one group; with 64
- * bits that adds a handful of unrelated pairs at most.
+ * Writes the keys of a record's view under rule, one for every
+ * combination of the partial values of its fields, and returns their
+ * number: 0 when the record lacks one of the fields. Two values that
+ * hash alike fall into one group, which with 64-bit hashes adds a
+ * handful of unrelated pairs at most.
  */
 static size_t rule_keys(const match_view_t *v, train_rule_t rule,
                         uint64_t keys[RULE_KEYS])
@@ -979,12 +985,14 @@ static size_t group_end(const rule_entry_t *entries, size_t count, size_t start)
 }
 
 /*
- * Lists the pairs of records that share a key under rule: every one of
- * them when they are at most max_pairs, else each with probability
- * max_pairs / (pairs of all groups), so the list is a uniform sample of
- * the rule's pairs, as the random pairs that measure the rule's u are.
- * *total receives the pairs of all groups, a pair counted once per key
- * its records share.
+ * Lists the pairs of records that share a key under rule. Beyond
+ * max_pairs each is kept with probability max_pairs / (pairs of all
+ * groups). The list is then a uniform sample of the rule's pairs, like
+ * the random pairs that measure the rule's u. *total receives the pairs
+ * of all groups, a pair counted once per key its records share.
+ *
+ * NOTE: the key list takes 16 bytes a key, up to 12 keys a record, so a
+ * store of tens of millions of records needs gigabytes here.
  */
 static int list_rule(const ecif_store_t *store, const train_options_t *opts,
                      train_rng_t *rng, train_rule_t rule, pair_list_t *list,
@@ -1057,29 +1065,35 @@ static int sample_rule(const ecif_store_t *store, const ecif_model_t *model,
 }
 
 /*
- * Sets the u of the fields of rule in model to their shares among the
- * random pairs that the rule gathers, when there are at least
- * TRAIN_RULE_MIN_RANDOM of them, and otherwise leaves the fields out of
- * the E step. Inside a rule's groups, records of different customers
- * agree on the rule's fields far more often than random pairs do; with
- * u measured there, those fields still tell matches apart.
+ * Sets the u that the E step of a rule's run uses for the rule's own
+ * fields: their shares among the random pairs the rule gathers. Inside a
+ * rule's groups, records of different customers agree on the rule's
+ * fields far more often than random pairs do. With u measured there,
+ * those fields still tell matches apart. With fewer than
+ * TRAIN_RULE_MIN_RANDOM such pairs, the rule's fields leave the E step.
+ *
+ * Other fields keep u from all random pairs. Measured among the rule's
+ * random pairs, their rare agreement levels would count the few true
+ * matches there as often as the non-matches.
  */
-static void condition_rule_fields(ecif_model_t *model, train_mask_t *mask,
-                                  train_rule_t rule,
-                                  const train_patterns_t *rule_random)
+static void condition_u(ecif_model_t *model, train_mask_t *mask,
+                        train_rule_t rule, const train_patterns_t *rule_random,
+                        train_rule_report_t *rr)
 {
     ecif_model_t conditional = *model;
+    bool enough = rule_random->pairs >= TRAIN_RULE_MIN_RANDOM;
 
-    if (rule_random->pairs >= TRAIN_RULE_MIN_RANDOM)
+    if (enough)
         train_estimate_u(&conditional, rule_random, mask);
     for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
         if ((rule.fields & (1u << f)) == 0)
             continue;
-        if (rule_random->pairs < TRAIN_RULE_MIN_RANDOM) {
+        if (!enough) {
             mask->skip[f] = true;
             memset(mask->estimate[f], 0, sizeof(mask->estimate[f]));
             continue;
         }
+        rr->conditioned |= 1u << f;
         for (uint32_t l = 1; l < model->fields[f].n_levels; l++) {
             if (mask->estimate[f][l])
                 model->fields[f].levels[l].u =
@@ -1089,11 +1103,11 @@ static void condition_rule_fields(ecif_model_t *model, train_mask_t *mask,
 }
 
 /*
- * Runs EM over the pairs of one rule, from start (u estimated, base m),
- * and adds the m of every field outside the rule that its matches
- * reached to msum and wsum, weighted by the expected matches whose field
- * is not missing. The m of the rule's own fields describe only the
- * matches that the rule gathers, and are dropped.
+ * Runs EM over the pairs of one rule, from start (u estimated, base m).
+ * Adds the m of every field outside the rule that its matches reached to
+ * msum, weighted by the expected matches whose field is not missing, and
+ * that weight to wsum. The m of the rule's own fields describe only the
+ * matches that the rule gathers, so they are dropped.
  */
 static int run_rule(const ecif_store_t *store, const ecif_model_t *start,
                     const train_options_t *opts, train_rng_t *rng,
@@ -1117,13 +1131,20 @@ static int run_rule(const ecif_store_t *store, const ecif_model_t *start,
         return rc;
     }
     rr->patterns = pairs.distinct;
-    condition_rule_fields(&model, &rule_mask, rule, rule_random);
+    condition_u(&model, &rule_mask, rule, rule_random, rr);
     rc = train_em(&model, TRAIN_RULE_START_PRIOR, &pairs, &rule_mask, &opts->em,
                   opts->em_progress, opts->progress_arg, &rr->em, err, errlen);
     train_patterns_fini(&pairs);
     if (rc != ECIF_OK)
         return rc;
 
+    /* More matching pairs than TRAIN_RULE_MAX_MATCHES a record: the
+     * classes split on something other than the same person. */
+    if (rr->em.expected_matches >
+        TRAIN_RULE_MAX_MATCHES * (double)store->record_count) {
+        rr->rejected = true;
+        return ECIF_OK;
+    }
     for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
         double w = rr->em.field_matches[f];
         bool any = false;

@@ -200,10 +200,15 @@ void train_options_default(train_options_t *opts);
 typedef struct train_rule_report {
     train_rule_t rule;
     uint64_t random_pairs; /* random pairs it would gather */
-    uint64_t pairs;        /* pairs in its groups, after the group cap */
+    uint64_t pairs;        /* pairs in its groups, once per shared key */
     uint64_t em_pairs;     /* pairs given to EM */
     uint64_t patterns;     /* distinct level vectors */
     uint32_t estimated;    /* fields whose m it contributed to, a bit each */
+    /* Fields whose u its E step took from the random pairs it gathers. */
+    uint32_t conditioned;
+    /* Its run found more matches than the records can have, and its
+     * estimates were dropped. */
+    bool rejected;
     train_em_result_t em;
 } train_rule_report_t;
 

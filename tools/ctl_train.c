@@ -422,31 +422,48 @@ static void print_report(const train_report_t *r)
             r->em.iterations, r->em.expected_matches, r->em.prior);
 }
 
+/* Writes the names of the fields whose bit is set, space-separated, or
+ * "none". */
+static const char *field_list(uint32_t bits, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int f = 0; f < ECIF_FIELD_COUNT && used < len; f++) {
+        if ((bits & (1u << f)) == 0)
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used > 0 ? " " : "",
+                         ecif_field_str((ecif_field_t)f));
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return used > 0 ? buf : "none";
+}
+
 /* Prints what each training rule gathered and which fields it
  * estimated. */
 static void print_rules(const train_report_t *r)
 {
     for (size_t i = 0; i < r->n_rules; i++) {
         const train_rule_report_t *rr = &r->rules[i];
-        char rule[64], fields[128] = "";
-        size_t used = 0;
+        char rule[64], estimated[128], conditioned[128];
 
-        for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
-            if ((rr->estimated & (1u << f)) == 0 || used >= sizeof(fields))
-                continue;
-            int n =
-                snprintf(fields + used, sizeof(fields) - used, "%s%s",
-                         used > 0 ? " " : "", ecif_field_str((ecif_field_t)f));
-            used += n > 0 ? (size_t)n : 0;
-        }
         fprintf(stderr,
                 "ecifctl train: rule %s: %" PRIu64
-                " of the random pairs, %" PRIu64 " pairs, %" PRIu64
-                " given to EM (%" PRIu64 " level vectors); share of "
-                "matches %.6f, %.1f expected; m of: %s\n",
+                " of the random pairs (u of %s taken from them), %" PRIu64
+                " pairs, %" PRIu64 " given to EM (%" PRIu64
+                " level vectors); share of matches %.6f, %.1f expected; "
+                "m of %s\n",
                 train_rule_str(rr->rule, rule, sizeof(rule)), rr->random_pairs,
+                field_list(rr->conditioned, conditioned, sizeof(conditioned)),
                 rr->pairs, rr->em_pairs, rr->patterns, rr->em.prior,
-                rr->em.expected_matches, used > 0 ? fields : "nothing");
+                rr->em.expected_matches,
+                field_list(rr->estimated, estimated, sizeof(estimated)));
+        if (rr->rejected)
+            fprintf(stderr,
+                    "ecifctl train: warning: rule %s found %.1f expected "
+                    "matches among %" PRIu64 " records, more than the "
+                    "records can have; its estimates are not used\n",
+                    rule, rr->em.expected_matches, r->records);
     }
 }
 
