@@ -208,6 +208,12 @@ struct ecif_store {
      * the snapshot was written, or NULL: then rec_entry.customer holds.
      */
     const uint32_t *record_customers;
+    /*
+     * Records added while serving, and the customers they changed, or
+     * NULL. Record ids from record_count on are the delta's; customer ids
+     * from customer_count on are customers adds created (delta.h).
+     */
+    const struct store_delta *delta;
 };
 
 _Static_assert(sizeof(struct snap_header) == 64, "header is 64 bytes");
@@ -286,6 +292,33 @@ struct correction_link {
 };
 
 _Static_assert(sizeof(struct correction_link) == 16, "link is 16 bytes");
+
+/*
+ * Returns the entry of a record at or above record_count, which the
+ * delta holds, with its string pool and list values.
+ */
+const struct rec_entry *store_delta_entry(const struct ecif_store *s,
+                                          uint32_t record, const char **pool,
+                                          const uint32_t **values);
+
+/*
+ * Returns a record's entry, sets *pool to the pool its string offsets
+ * point into and *values to its first list value. Loaded records take
+ * the inline path; only added records pay a call.
+ */
+static inline const struct rec_entry *store_record(const struct ecif_store *s,
+                                                   uint32_t record,
+                                                   const char **pool,
+                                                   const uint32_t **values)
+{
+    if (record < s->record_count) {
+        const struct rec_entry *r = &s->records[record];
+        *pool = s->strings;
+        *values = s->values + r->values_first;
+        return r;
+    }
+    return store_delta_entry(s, record, pool, values);
+}
 
 /* Returns the string at a pool offset. */
 static inline const char *store_str(const struct ecif_store *s, uint32_t off)

@@ -12,6 +12,7 @@
 #include "cn_id.h"
 #include "cn_name.h"
 #include "compare.h"
+#include "delta.h"
 #include "email.h"
 #include "hash.h"
 #include "junk.h"
@@ -395,29 +396,30 @@ void match_normalize(const ecif_record_t *rec, match_buffer_t *buf,
 void match_view_stored(const struct ecif_store *s, uint32_t record,
                        match_view_t *view)
 {
-    const struct rec_entry *r = &s->records[record];
-    const uint32_t *v = s->values + r->values_first + r->n_phones +
-                        r->n_emails + r->n_addresses;
+    const char *pool;
+    const uint32_t *v;
+    const struct rec_entry *r = store_record(s, record, &pool, &v);
 
-    view->name = store_str(s, r->norm_name);
-    view->given = store_str(s, r->norm_given);
-    view->family = store_str(s, r->norm_family);
-    view->han = store_str(s, r->norm_han);
-    view->name_key = store_str(s, r->name_key);
-    view->name_key_fuzzy = store_str(s, r->name_key_fuzzy);
+    v += r->n_phones + r->n_emails + r->n_addresses;
+    view->name = pool + r->norm_name;
+    view->given = pool + r->norm_given;
+    view->family = pool + r->norm_family;
+    view->han = pool + r->norm_han;
+    view->name_key = pool + r->name_key;
+    view->name_key_fuzzy = pool + r->name_key_fuzzy;
     view->suffix = r->suffix;
     view->id_kind = r->id_kind;
     view->id_valid_resident = (r->flags & REC_ID_VALID_RESIDENT) != 0;
-    view->id = store_str(s, r->norm_id);
+    view->id = pool + r->norm_id;
     view->n_phones = r->n_phones;
     for (uint32_t i = 0; i < r->n_phones; i++)
-        view->phones[i] = store_str(s, *v++);
+        view->phones[i] = pool + *v++;
     view->n_emails = r->n_emails;
     for (uint32_t i = 0; i < r->n_emails; i++)
-        view->emails[i] = store_str(s, *v++);
+        view->emails[i] = pool + *v++;
     view->n_addresses = r->n_addresses;
     for (uint32_t i = 0; i < r->n_addresses; i++)
-        view->addresses[i] = store_str(s, *v++);
+        view->addresses[i] = pool + *v++;
     view->dob = r->dob_ymd;
     view->dob_valid = (r->flags & REC_DOB_VALID) != 0;
     view->gender = (char)r->gender_code;
@@ -736,6 +738,15 @@ static void add_candidate(match_candidates_t *c, uint32_t id)
     c->ids[c->count++] = id;
 }
 
+/* Adds the added records of a key, newest first. */
+static void gather_delta(const struct store_delta *d, uint64_t key,
+                         match_candidates_t *out)
+{
+    for (uint32_t p = delta_key_first(d, key); p != DELTA_NONE;
+         p = d->postings[p].next)
+        add_candidate(out, d->base_records + d->postings[p].record);
+}
+
 void match_gather(const struct ecif_store *s, const match_view_t *view,
                   match_candidates_t *out)
 {
@@ -760,5 +771,7 @@ void match_gather_range(const struct ecif_store *s, const uint64_t *keys,
         const uint32_t *ids = store_lookup_key(s, keys[k], &count);
         for (uint32_t i = 0; i < count; i++)
             add_candidate(out, ids[i]);
+        if (s->delta != NULL && s->delta->count > 0)
+            gather_delta(s->delta, keys[k], out);
     }
 }

@@ -2,6 +2,11 @@
  * Read access to a store: lookups by customer number, source key and
  * blocking key, record and account views, and the integrity check run on
  * every loaded snapshot before it is used.
+ *
+ * A store view of a running server may carry a delta of added records
+ * (delta.h). Each accessor answers for the loaded tables first and turns
+ * to the delta only for an id past them, or when the delta changed the
+ * customer asked for; a view without a delta takes one more branch.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +14,7 @@
 #include <sys/mman.h>
 #include <string.h>
 
+#include "delta.h"
 #include "layout.h"
 #include "status.h"
 
@@ -39,6 +45,31 @@ void ecif_store_get_info(const ecif_store_t *s, ecif_store_info_t *info)
     info->loaded_with_io_uring = s->loaded_with_io_uring;
 }
 
+/* Finds a customer that adds created; their ids follow the view's
+ * customers in number order. */
+static int find_new_customer(const ecif_store_t *s, const char *number,
+                             uint32_t *customer)
+{
+    const struct delta_overlay *o = &s->delta->overlay;
+    size_t lo = 0, hi = o->new_customers;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct delta_customer *c =
+            delta_overlay_find(s->delta, s->customer_count + (uint32_t)mid);
+        int cmp = strcmp(c->number, number);
+        if (cmp == 0) {
+            *customer = c->customer;
+            return ECIF_OK;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ECIF_ENOTFOUND;
+}
+
 int ecif_store_find_customer(const ecif_store_t *s, const char *number,
                              uint32_t *customer)
 {
@@ -58,6 +89,8 @@ int ecif_store_find_customer(const ecif_store_t *s, const char *number,
         else
             hi = mid;
     }
+    if (s->delta != NULL && s->delta->overlay.new_customers > 0)
+        return find_new_customer(s, number, customer);
     return ECIF_ENOTFOUND;
 }
 
@@ -88,6 +121,13 @@ int ecif_store_find_record(const ecif_store_t *s, const char *source_system,
             lo = mid + 1;
         else
             hi = mid;
+    }
+    if (s->delta != NULL && s->delta->count > 0) {
+        uint32_t r = delta_find_source(s->delta, source_system, source_id);
+        if (r != DELTA_NONE) {
+            *record = r;
+            return ECIF_OK;
+        }
     }
     return ECIF_ENOTFOUND;
 }
@@ -137,7 +177,8 @@ ecif_store_customer_history(const ecif_store_t *s, uint32_t customer,
     uint64_t value;
     size_t n = 0;
 
-    if (!store_parse_customer_number(s->customers[customer].number, &value))
+    if (!store_parse_customer_number(ecif_store_customer_number(s, customer),
+                                     &value))
         return 0;
     /* NOTE: a linear scan; the table is sorted by retired number only. */
     for (uint64_t i = 0; i < s->history_count; i++) {
@@ -151,13 +192,27 @@ ecif_store_customer_history(const ecif_store_t *s, uint32_t customer,
     return n;
 }
 
+/* Returns the overlay entry of a customer, or NULL when the delta left it
+ * as the view has it. */
+static const struct delta_customer *overlay_of(const ecif_store_t *s,
+                                               uint32_t customer)
+{
+    if (s->delta == NULL || s->delta->overlay.count == 0)
+        return NULL;
+    return delta_overlay_find(s->delta, customer);
+}
+
 const char *ecif_store_customer_number(const ecif_store_t *s, uint32_t customer)
 {
+    if (customer >= s->customer_count)
+        return overlay_of(s, customer)->number;
     return s->customers[customer].number;
 }
 
 uint32_t ecif_store_record_customer(const ecif_store_t *s, uint32_t record)
 {
+    if (record >= s->record_count)
+        return delta_record_at(s->delta, record)->customer;
     if (s->record_customers != NULL)
         return s->record_customers[record];
     return s->records[record].customer;
@@ -166,58 +221,86 @@ uint32_t ecif_store_record_customer(const ecif_store_t *s, uint32_t record)
 const uint32_t *ecif_store_customer_records(const ecif_store_t *s,
                                             uint32_t customer, uint32_t *count)
 {
+    const struct delta_customer *o = overlay_of(s, customer);
+    if (o != NULL && o->members != NULL) {
+        *count = o->member_count;
+        return o->members;
+    }
     const struct cust_entry *c = &s->customers[customer];
     *count = c->member_count;
     return s->members + c->members_first;
 }
 
+const struct rec_entry *store_delta_entry(const struct ecif_store *s,
+                                          uint32_t record, const char **pool,
+                                          const uint32_t **values)
+{
+    const struct delta_record *d = delta_record_at(s->delta, record);
+
+    *pool = d->strings;
+    *values = d->values;
+    return &d->entry;
+}
+
 void ecif_store_get_record(const ecif_store_t *s, uint32_t record,
                            ecif_record_t *out)
 {
-    const struct rec_entry *r = &s->records[record];
-    const uint32_t *v = s->values + r->values_first;
+    const char *pool;
+    const uint32_t *v;
+    const struct rec_entry *r = store_record(s, record, &pool, &v);
 
     memset(out, 0, sizeof(*out));
-    out->source_system = store_str(s, r->source_system);
-    out->source_id = store_str(s, r->source_id);
-    out->name = store_str(s, r->name);
-    out->given_name = store_str(s, r->given_name);
-    out->family_name = store_str(s, r->family_name);
-    out->id_type = store_str(s, r->id_type);
-    out->id_number = store_str(s, r->id_number);
-    out->dob = store_str(s, r->dob);
-    out->gender = store_str(s, r->gender);
+    out->source_system = pool + r->source_system;
+    out->source_id = pool + r->source_id;
+    out->name = pool + r->name;
+    out->given_name = pool + r->given_name;
+    out->family_name = pool + r->family_name;
+    out->id_type = pool + r->id_type;
+    out->id_number = pool + r->id_number;
+    out->dob = pool + r->dob;
+    out->gender = pool + r->gender;
     out->n_phones = r->n_phones;
     for (uint32_t i = 0; i < r->n_phones; i++)
-        out->phones[i] = store_str(s, *v++);
+        out->phones[i] = pool + *v++;
     out->n_emails = r->n_emails;
     for (uint32_t i = 0; i < r->n_emails; i++)
-        out->emails[i] = store_str(s, *v++);
+        out->emails[i] = pool + *v++;
     out->n_addresses = r->n_addresses;
     for (uint32_t i = 0; i < r->n_addresses; i++)
-        out->addresses[i] = store_str(s, *v++);
+        out->addresses[i] = pool + *v++;
 }
 
 uint32_t ecif_store_record_quality(const ecif_store_t *s, uint32_t record)
 {
-    return s->records[record].quality;
+    const char *pool;
+    const uint32_t *v;
+    return store_record(s, record, &pool, &v)->quality;
 }
 
 uint32_t ecif_store_record_account_count(const ecif_store_t *s, uint32_t record)
 {
-    return s->records[record].account_count;
+    const char *pool;
+    const uint32_t *v;
+    return store_record(s, record, &pool, &v)->account_count;
 }
 
 void ecif_store_get_account(const ecif_store_t *s, uint32_t record,
                             uint32_t index, ecif_account_t *out)
 {
-    const struct acct_entry *a =
-        &s->accounts[s->records[record].accounts_first + index];
+    const struct acct_entry *a;
+    const char *pool = s->strings;
 
-    out->account_id = store_str(s, a->account_id);
-    out->product = store_str(s, a->product);
-    out->currency = store_str(s, a->currency);
-    out->branch = store_str(s, a->branch);
+    if (record < s->record_count) {
+        a = &s->accounts[s->records[record].accounts_first + index];
+    } else {
+        const struct delta_record *d = delta_record_at(s->delta, record);
+        a = &d->accounts[index];
+        pool = d->strings;
+    }
+    out->account_id = pool + a->account_id;
+    out->product = pool + a->product;
+    out->currency = pool + a->currency;
+    out->branch = pool + a->branch;
     out->credit_limit = a->credit_limit;
     out->balance = a->balance;
 }
@@ -225,12 +308,20 @@ void ecif_store_get_account(const ecif_store_t *s, uint32_t record,
 uint32_t ecif_store_customer_exposure_count(const ecif_store_t *s,
                                             uint32_t customer)
 {
+    const struct delta_customer *o = overlay_of(s, customer);
+    if (o != NULL)
+        return o->exposure_count;
     return s->customers[customer].exposure_count;
 }
 
 void ecif_store_get_exposure(const ecif_store_t *s, uint32_t customer,
                              uint32_t index, ecif_exposure_total_t *out)
 {
+    const struct delta_customer *o = overlay_of(s, customer);
+    if (o != NULL) {
+        *out = o->exposure[index];
+        return;
+    }
     const struct exposure_entry *e =
         &s->exposure[s->customers[customer].exposure_first + index];
 
