@@ -38,6 +38,10 @@ struct ecif_journal {
     char **key_strings;      /* NUL-terminated copies, two per key */
     uint32_t keys_cap;
     char *reason;
+    uint32_t version;  /* of the file header */
+    char *add_strings; /* of the last add read: NUL-terminated copies */
+    ecif_record_t add_record;
+    ecif_account_t *add_accounts; /* ECIF_JOURNAL_MAX_ACCOUNTS */
 };
 
 /* ---- Little-endian helpers ------------------------------------------------
@@ -108,7 +112,8 @@ static void encode_header(const ecif_journal_identity_t *id, uint8_t *out)
 }
 
 static int decode_header(const uint8_t *data, uint64_t size, const char *path,
-                         ecif_journal_identity_t *id, char *err, size_t errlen)
+                         ecif_journal_identity_t *id, uint32_t *version,
+                         char *err, size_t errlen)
 {
     if (size < ECIF_JOURNAL_HEADER_BYTES || memcmp(data, "ECIFJRNL", 8) != 0)
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
@@ -117,11 +122,12 @@ static int decode_header(const uint8_t *data, uint64_t size, const char *path,
     if (get_u32(data + 24) != ecif_crc32c(0, data, 24))
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "journal '%s': header checksum mismatch", path);
-    if (get_u32(data + 8) != ECIF_JOURNAL_VERSION)
+    *version = get_u32(data + 8);
+    if (*version < 1 || *version > ECIF_JOURNAL_VERSION)
         return ecif_fail(ECIF_EVERSION, err, errlen,
                          "journal '%s' has format version %u; this build "
-                         "reads version %u",
-                         path, get_u32(data + 8), ECIF_JOURNAL_VERSION);
+                         "reads versions 1 to %u",
+                         path, *version, ECIF_JOURNAL_VERSION);
     id->snapshot_crc = get_u32(data + 12);
     id->snapshot_bytes = get_u64(data + 16);
     return ECIF_OK;
@@ -152,10 +158,75 @@ static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
     return true;
 }
 
+/*
+ * Add body layout: sequence (8), kind (1), zero (3), account count (4),
+ * then length-prefixed strings: source system, source id, name, given
+ * name, family name, ID type, ID number, date of birth, gender; the
+ * phones, emails and addresses, each list a count (1) and its strings;
+ * per account the account id, product, currency and branch strings and
+ * the credit limit and balance (8 each, two's complement).
+ */
+#define ADD_FIXED_BYTES 16
+
+static bool put_list(uint8_t *buf, size_t cap, size_t *at,
+                     const char *const *list, uint32_t n)
+{
+    if (n > ECIF_MAX_VALUES || *at + 1 > cap)
+        return false;
+    buf[(*at)++] = (uint8_t)n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!put_string(buf, cap, at, list[i], ECIF_MAX_FIELD_BYTES))
+            return false;
+    }
+    return true;
+}
+
+static size_t encode_add(const ecif_journal_entry_t *e, uint8_t *buf,
+                         size_t cap)
+{
+    const ecif_record_t *r = e->record;
+    size_t at = ADD_FIXED_BYTES;
+
+    if (cap < ADD_FIXED_BYTES || r == NULL ||
+        e->account_count > ECIF_JOURNAL_MAX_ACCOUNTS)
+        return 0;
+    put_u64(buf, e->sequence);
+    buf[8] = (uint8_t)e->kind;
+    buf[9] = buf[10] = buf[11] = 0;
+    put_u32(buf + 12, e->account_count);
+    const char *fields[] = {r->source_system, r->source_id,   r->name,
+                            r->given_name,    r->family_name, r->id_type,
+                            r->id_number,     r->dob,         r->gender};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (!put_string(buf, cap, &at, fields[i], ECIF_MAX_FIELD_BYTES))
+            return 0;
+    }
+    if (!put_list(buf, cap, &at, r->phones, r->n_phones) ||
+        !put_list(buf, cap, &at, r->emails, r->n_emails) ||
+        !put_list(buf, cap, &at, r->addresses, r->n_addresses))
+        return 0;
+    for (uint32_t i = 0; i < e->account_count; i++) {
+        const ecif_account_t *a = &e->accounts[i];
+        if (!put_string(buf, cap, &at, a->account_id, ECIF_MAX_FIELD_BYTES) ||
+            !put_string(buf, cap, &at, a->product, ECIF_MAX_FIELD_BYTES) ||
+            !put_string(buf, cap, &at, a->currency, ECIF_MAX_FIELD_BYTES) ||
+            !put_string(buf, cap, &at, a->branch, ECIF_MAX_FIELD_BYTES) ||
+            at + 16 > cap)
+            return 0;
+        put_u64(buf + at, (uint64_t)a->credit_limit);
+        put_u64(buf + at + 8, (uint64_t)a->balance);
+        at += 16;
+    }
+    return at;
+}
+
 size_t ecif_journal_encode(const ecif_journal_entry_t *e, uint8_t *buf,
                            size_t cap)
 {
     size_t at = BODY_FIXED_BYTES;
+
+    if (e->kind == ECIF_JOURNAL_ADD)
+        return encode_add(e, buf, cap);
 
     if (cap < BODY_FIXED_BYTES || e->key_count > ECIF_JOURNAL_MAX_KEYS)
         return 0;
@@ -210,15 +281,103 @@ static void free_entry_strings(ecif_journal_t *j)
     j->reason = NULL;
 }
 
+/* A cursor over an add body that copies strings into j->add_strings. */
+struct add_reader {
+    const uint8_t *body;
+    uint32_t len;
+    uint32_t at;
+    char *out;
+};
+
+static bool read_string(struct add_reader *r, const char **s)
+{
+    if (r->at + 2 > r->len)
+        return false;
+    uint16_t n = get_u16(r->body + r->at);
+    if (n > ECIF_MAX_FIELD_BYTES || r->at + 2 + n > r->len ||
+        memchr(r->body + r->at + 2, '\0', n) != NULL)
+        return false;
+    memcpy(r->out, r->body + r->at + 2, n);
+    r->out[n] = '\0';
+    *s = r->out;
+    r->out += n + 1;
+    r->at += 2 + n;
+    return true;
+}
+
+static bool read_list(struct add_reader *r, const char **list, uint32_t *n)
+{
+    if (r->at + 1 > r->len || r->body[r->at] > ECIF_MAX_VALUES)
+        return false;
+    *n = r->body[r->at++];
+    for (uint32_t i = 0; i < *n; i++) {
+        if (!read_string(r, &list[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Decodes an add body; its strings live in j until the next read. */
+static bool decode_add(ecif_journal_t *j, const uint8_t *body, uint32_t len,
+                       ecif_journal_entry_t *e)
+{
+    ecif_record_t *rec = &j->add_record;
+
+    e->account_count = get_u32(body + 12);
+    if (e->account_count > ECIF_JOURNAL_MAX_ACCOUNTS || j->version < 2)
+        return false;
+    free(j->add_strings);
+    /* Every string is shorter than its length prefix plus a NUL. */
+    j->add_strings = malloc(len);
+    if (j->add_accounts == NULL)
+        j->add_accounts =
+            calloc(ECIF_JOURNAL_MAX_ACCOUNTS, sizeof(*j->add_accounts));
+    if (j->add_strings == NULL || j->add_accounts == NULL)
+        return false;
+    struct add_reader r = {body, len, ADD_FIXED_BYTES, j->add_strings};
+    memset(rec, 0, sizeof(*rec));
+    const char **fields[] = {
+        &rec->source_system, &rec->source_id,   &rec->name,
+        &rec->given_name,    &rec->family_name, &rec->id_type,
+        &rec->id_number,     &rec->dob,         &rec->gender};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (!read_string(&r, fields[i]))
+            return false;
+    }
+    if (!read_list(&r, rec->phones, &rec->n_phones) ||
+        !read_list(&r, rec->emails, &rec->n_emails) ||
+        !read_list(&r, rec->addresses, &rec->n_addresses))
+        return false;
+    for (uint32_t i = 0; i < e->account_count; i++) {
+        ecif_account_t *a = &j->add_accounts[i];
+        if (!read_string(&r, &a->account_id) || !read_string(&r, &a->product) ||
+            !read_string(&r, &a->currency) || !read_string(&r, &a->branch) ||
+            r.at + 16 > len)
+            return false;
+        a->credit_limit = (int64_t)get_u64(body + r.at);
+        a->balance = (int64_t)get_u64(body + r.at + 8);
+        r.at += 16;
+    }
+    e->record = rec;
+    e->accounts = j->add_accounts;
+    return r.at == len;
+}
+
 /* Decodes a body whose checksum matched. Returns false on a bad layout. */
 static bool decode_body(ecif_journal_t *j, const uint8_t *body, uint32_t len,
                         ecif_journal_entry_t *e)
 {
     uint32_t at = 32;
 
-    if (len < BODY_FIXED_BYTES)
+    if (len < ADD_FIXED_BYTES)
         return false;
     memset(e, 0, sizeof(*e));
+    e->sequence = get_u64(body);
+    e->kind = body[8];
+    if (e->kind == ECIF_JOURNAL_ADD)
+        return decode_add(j, body, len, e);
+    if (len < BODY_FIXED_BYTES)
+        return false;
     e->sequence = get_u64(body);
     e->kind = body[8];
     e->key_count = get_u32(body + 12);
@@ -370,8 +529,8 @@ static int open_common(const char *path, bool writable,
         goto fail;
     }
     if ((rc = read_file(j, err, errlen)) != ECIF_OK ||
-        (rc = decode_header(j->data, j->size, path, found, err, errlen)) !=
-            ECIF_OK)
+        (rc = decode_header(j->data, j->size, path, found, &j->version, err,
+                            errlen)) != ECIF_OK)
         goto fail;
     *out = j;
     return ECIF_OK;
@@ -424,6 +583,8 @@ void ecif_journal_close(ecif_journal_t *j)
     if (j->key_strings != NULL)
         free_entry_strings(j);
     free(j->reason);
+    free(j->add_strings);
+    free(j->add_accounts);
     free(j->key_strings);
     free(j->keys);
     free(j->data);
@@ -493,6 +654,29 @@ int ecif_journal_next(ecif_journal_t *j, ecif_journal_entry_t *entry,
     return 1;
 }
 
+/*
+ * Rewrites a version 1 header as version 2 before the first add entry, so
+ * that a build that cannot read adds refuses the file by its version. The
+ * 32 bytes sit in one disk sector; the entries after them do not change.
+ */
+static int upgrade_header(ecif_journal_t *j)
+{
+    ecif_journal_identity_t id;
+    uint8_t header[ECIF_JOURNAL_HEADER_BYTES];
+
+    id.snapshot_crc = get_u32(j->data + 12);
+    id.snapshot_bytes = get_u64(j->data + 16);
+    encode_header(&id, header);
+    int rc = write_all(j->fd, header, sizeof(header), 0);
+    if (rc == 0 && fdatasync(j->fd) != 0)
+        rc = -errno;
+    if (rc == 0) {
+        memcpy(j->data, header, sizeof(header));
+        j->version = ECIF_JOURNAL_VERSION;
+    }
+    return rc;
+}
+
 int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
                         char *err, size_t errlen)
 {
@@ -503,6 +687,19 @@ int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "records: %u keys, at most %u", entry->key_count,
                          ECIF_JOURNAL_MAX_KEYS);
+    if (entry->kind == ECIF_JOURNAL_ADD &&
+        entry->account_count > ECIF_JOURNAL_MAX_ACCOUNTS)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "accounts: %u accounts, at most %u",
+                         entry->account_count, ECIF_JOURNAL_MAX_ACCOUNTS);
+    if (entry->kind == ECIF_JOURNAL_ADD && j->version < 2) {
+        int rc = upgrade_header(j);
+        if (rc != 0)
+            return ecif_fail(ECIF_EIO, err, errlen,
+                             "rewriting the header of journal '%s' to "
+                             "version 2 failed: %s",
+                             j->path, strerror(-rc));
+    }
     if (entry->reason != NULL &&
         strlen(entry->reason) > ECIF_JOURNAL_MAX_REASON)
         return ecif_fail(ECIF_EINVAL, err, errlen,
@@ -519,7 +716,10 @@ int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
     if (len == 0) {
         free(buf);
         return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "records: a source key is longer than %u bytes",
+                         entry->kind == ECIF_JOURNAL_ADD
+                             ? "record: a value is longer than %u bytes"
+                             : "records: a source key is longer than %u "
+                               "bytes",
                          ECIF_MAX_FIELD_BYTES);
     }
     put_u32(buf, (uint32_t)len);

@@ -21,8 +21,10 @@
 
 #include "store.h"
 
-#define ECIF_JOURNAL_MAGIC   "ECIFJRNL"
-#define ECIF_JOURNAL_VERSION 1
+#define ECIF_JOURNAL_MAGIC "ECIFJRNL"
+/* Version 2 added the add-record entry; version 1 files are still read,
+ * and the first add appended to one rewrites its header to version 2. */
+#define ECIF_JOURNAL_VERSION 2
 /* Bytes of the file header. */
 #define ECIF_JOURNAL_HEADER_BYTES 32
 /* Bytes that frame each entry: body length and body CRC-32C. */
@@ -33,11 +35,16 @@
 #define ECIF_JOURNAL_MAX_KEYS 1024
 /* Most bytes of a correction's reason. */
 #define ECIF_JOURNAL_MAX_REASON 256
+/* Most accounts one added record may carry. */
+#define ECIF_JOURNAL_MAX_ACCOUNTS 256
 
 typedef enum ecif_correction_kind {
     ECIF_CORRECTION_MERGE = 1,
     ECIF_CORRECTION_SPLIT = 2,
     ECIF_CORRECTION_NOT_SAME = 3,
+    /* Not a correction: a record added while serving, with its accounts
+     * (engine/LIVE_ADDS.md). */
+    ECIF_JOURNAL_ADD = 4,
 } ecif_correction_kind_t;
 
 typedef struct ecif_source_key {
@@ -46,9 +53,11 @@ typedef struct ecif_source_key {
 } ecif_source_key_t;
 
 /*
- * One correction. customer_b is 0 for a split; keys and key_count are
- * only set for a split. In an entry read from a file, the strings point
- * into storage the journal owns until the next read call or close.
+ * One entry: a correction or an add. customer_b is 0 for a split; keys
+ * and key_count are only set for a split; record and accounts only for
+ * an add, which has no customers and no reason. In an entry read from a file,
+ * the strings point into storage the journal owns until the next read call or
+ * close.
  */
 typedef struct ecif_journal_entry {
     uint64_t sequence;
@@ -58,6 +67,10 @@ typedef struct ecif_journal_entry {
     const char *reason;
     const ecif_source_key_t *keys;
     uint32_t key_count;
+    /* An add only: the record, with its source key, and its accounts. */
+    const ecif_record_t *record;
+    const ecif_account_t *accounts;
+    uint32_t account_count;
 } ecif_journal_entry_t;
 
 typedef struct ecif_journal ecif_journal_t;
