@@ -1087,13 +1087,12 @@ static int carry_links(struct build *bd)
         return ECIF_ENOMEM;
     for (uint64_t i = 0; i < prev->links_count; i++) {
         const struct correction_link *l = &prev->links[i];
-        const struct rec_entry *ra = &prev->records[l->record_a];
-        const struct rec_entry *rb = &prev->records[l->record_b];
+        ecif_record_t ra, rb; /* records added while serving included */
         uint32_t a, b;
-        if (!find_added_record(bd->b, store_str(prev, ra->source_system),
-                               store_str(prev, ra->source_id), &a) ||
-            !find_added_record(bd->b, store_str(prev, rb->source_system),
-                               store_str(prev, rb->source_id), &b) ||
+        ecif_store_get_record(prev, l->record_a, &ra);
+        ecif_store_get_record(prev, l->record_b, &rb);
+        if (!find_added_record(bd->b, ra.source_system, ra.source_id, &a) ||
+            !find_added_record(bd->b, rb.source_system, rb.source_id, &b) ||
             a == b)
             continue;
         bd->links[n++] =

@@ -1,6 +1,6 @@
 /*
- * Manual corrections: the state behind merge, split and not-same, and
- * the copy-on-write store views that publish it.
+ * Manual corrections and added records: the state behind merge, split,
+ * not-same and add, and the store views that publish it.
  *
  * The state is the customer number of every record (record_number), plus
  * the history, links and next number of the current view. record_number
@@ -14,6 +14,18 @@
  * Materializing a view costs O(records + accounts of changed customers +
  * links): customers of the new view whose members are those of the
  * loaded store keep its exposure rows, the others are summed again.
+ *
+ * Added records live in the delta (delta.h), which every view shares. An
+ * add changes only the delta: the record, its keys and the overlay entry
+ * of the one customer it joins or creates. A correction folds the
+ * delta's customers into the view it builds: added records become
+ * members of the new customer tables, and the customers holding them get
+ * overlay entries for their exposure, whose strings live in the delta.
+ *
+ * Readers hold the reader-writer lock for reading for the length of a
+ * call; writers are serialized by write_lock, prepare everything and
+ * write the journal without blocking readers, and take the lock for
+ * writing only to publish (engine/LIVE_ADDS.md).
  */
 #include <assert.h>
 #include <pthread.h>
@@ -23,15 +35,19 @@
 #include <string.h>
 
 #include "corrections.h"
+#include "delta.h"
 #include "layout.h"
+#include "resolve.h"
 #include "status.h"
 
 /* A published store and the arrays it owns; store is the first member,
  * so a view's address is its store's. */
 struct view {
     struct ecif_store store;
-    uint32_t refs; /* under ecif_corrections.lock */
     uint32_t *record_customers;
+    uint32_t *delta_customers;    /* of each added record, set at publish */
+    uint32_t delta_count;         /* added records the view was built over */
+    struct delta_overlay overlay; /* moved into the delta at publish */
     struct cust_entry *customers;
     uint32_t *members;
     struct exposure_entry *exposure;
@@ -41,11 +57,31 @@ struct view {
 
 struct ecif_corrections {
     const struct ecif_store *base;
-    pthread_mutex_t lock; /* guards everything below */
+    pthread_mutex_t write_lock; /* serializes writers; guards all below */
+    /* Held for reading by every call, for writing to publish: current,
+     * the delta and current->store change only under it. */
+    pthread_rwlock_t rw;
     struct view *current;
-    uint64_t *record_number;
+    uint64_t *record_number; /* of loaded records; added ones hold theirs */
+    struct store_delta *delta;
     ecif_journal_t *journal;
 };
+
+/* Returns the customer number a correction in progress gives a record. */
+static uint64_t number_of(const ecif_corrections_t *c, uint32_t record)
+{
+    if (record < c->base->record_count)
+        return c->record_number[record];
+    return c->delta->records[record - c->base->record_count]->number;
+}
+
+static void set_number(ecif_corrections_t *c, uint32_t record, uint64_t number)
+{
+    if (record < c->base->record_count)
+        c->record_number[record] = number;
+    else
+        c->delta->records[record - c->base->record_count]->number = number;
+}
 
 /* ---- Views ----------------------------------------------------------------
  */
@@ -53,6 +89,8 @@ struct ecif_corrections {
 static void view_free(struct view *v)
 {
     free(v->record_customers);
+    free(v->delta_customers);
+    delta_overlay_fini(&v->overlay);
     free(v->customers);
     free(v->members);
     free(v->exposure);
@@ -74,6 +112,10 @@ static bool same_as_base(const struct ecif_store *base, const struct view *v,
 {
     const struct cust_entry *ce = &v->customers[c];
 
+    if (ce->member_count > 0 &&
+        v->members[ce->members_first + ce->member_count - 1] >=
+            base->record_count)
+        return false; /* holds an added record */
     if (ecif_store_find_customer(base, ce->number, old) != ECIF_OK ||
         base->customers[*old].member_count != ce->member_count)
         return false;
@@ -164,20 +206,60 @@ static int sum_exposure(const struct ecif_store *base, struct view *v,
     return ECIF_OK;
 }
 
-/* Fills the customers, members and exposure of v from record_number. */
-static int view_fill_customers(const struct ecif_store *base,
-                               const uint64_t *record_number, struct view *v)
+static int compare_by_source(const void *pa, const void *pb, void *arg)
 {
-    uint32_t n = base->record_count;
+    return delta_compare_source(arg, *(const uint32_t *)pa,
+                                *(const uint32_t *)pb);
+}
+
+/*
+ * Gives customer k of v, which holds added records, its members in
+ * source-key order and an overlay entry with its exposure, appended to
+ * entries at *count.
+ */
+static int fold_added(struct view *v, uint32_t k,
+                      struct delta_customer **entries, uint32_t *count)
+{
+    struct cust_entry *ce = &v->customers[k];
+    uint32_t *members = v->members + ce->members_first;
+
+    if (ce->member_count > 1)
+        qsort_r(members, ce->member_count, sizeof(uint32_t), compare_by_source,
+                &v->store);
+    struct delta_customer *d = delta_customer_create(
+        &v->store, k, ce->number, members, ce->member_count, NULL);
+    if (d == NULL)
+        return ECIF_ENOMEM;
+    free(d->members); /* the view's member list holds */
+    d->members = NULL;
+    entries[(*count)++] = d;
+    ce->exposure_first = 0;
+    ce->exposure_count = 0;
+    return ECIF_OK;
+}
+
+/* Fills the customers, members and exposure of v from the record
+ * numbers of c, over the loaded and the added records. */
+static int view_fill_customers(ecif_corrections_t *cs, struct view *v)
+{
+    const struct ecif_store *base = cs->base;
+    uint32_t nb = base->record_count, nd = cs->delta->count;
+    uint32_t n = nb + nd;
     uint64_t *numbers = malloc((n ? n : 1) * sizeof(uint64_t));
+    struct delta_customer **entries = NULL;
+    uint32_t folded = 0;
     size_t k = 0, rows_cap = 0, rows = 0;
     int rc = ECIF_ENOMEM;
 
-    v->record_customers = malloc((n ? n : 1) * sizeof(uint32_t));
+    v->record_customers = malloc((nb ? nb : 1) * sizeof(uint32_t));
+    v->delta_customers = malloc((nd ? nd : 1) * sizeof(uint32_t));
+    v->delta_count = nd;
     v->members = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (numbers == NULL || v->record_customers == NULL || v->members == NULL)
+    if (numbers == NULL || v->record_customers == NULL ||
+        v->delta_customers == NULL || v->members == NULL)
         goto out;
-    memcpy(numbers, record_number, n * sizeof(uint64_t));
+    for (uint32_t r = 0; r < n; r++)
+        numbers[r] = number_of(cs, r);
     if (n > 1)
         qsort(numbers, n, sizeof(uint64_t), compare_u64);
     for (uint32_t i = 0; i < n; i++) {
@@ -185,13 +267,18 @@ static int view_fill_customers(const struct ecif_store *base,
             numbers[k++] = numbers[i];
     }
     v->customers = calloc(k ? k : 1, sizeof(*v->customers));
-    if (v->customers == NULL)
+    entries = calloc(k ? k : 1, sizeof(*entries));
+    if (v->customers == NULL || entries == NULL)
         goto out;
     for (uint32_t r = 0; r < n; r++) {
-        uint64_t *hit = bsearch(&record_number[r], numbers, k, sizeof(uint64_t),
-                                compare_u64);
+        uint64_t number = number_of(cs, r);
+        uint64_t *hit =
+            bsearch(&number, numbers, k, sizeof(uint64_t), compare_u64);
         assert(hit != NULL);
-        v->record_customers[r] = (uint32_t)(hit - numbers);
+        if (r < nb)
+            v->record_customers[r] = (uint32_t)(hit - numbers);
+        else
+            v->delta_customers[r - nb] = (uint32_t)(hit - numbers);
         v->customers[hit - numbers].member_count++;
     }
     uint32_t offset = 0;
@@ -203,14 +290,29 @@ static int view_fill_customers(const struct ecif_store *base,
         offset += ce->member_count;
         ce->member_count = 0;
     }
-    /* Members in source-key order, as a snapshot keeps them. */
-    for (uint32_t i = 0; i < n; i++) {
+    /* Members in source-key order, as a snapshot keeps them; added
+     * records go last, and fold_added sorts the customers holding them. */
+    for (uint32_t i = 0; i < nb; i++) {
         uint32_t r = base->sources[i];
         struct cust_entry *ce = &v->customers[v->record_customers[r]];
         v->members[ce->members_first + ce->member_count++] = r;
     }
+    for (uint32_t i = 0; i < nd; i++) {
+        struct cust_entry *ce = &v->customers[v->delta_customers[i]];
+        v->members[ce->members_first + ce->member_count++] = nb + i;
+    }
+    v->store.customers = v->customers;
+    v->store.customer_count = (uint32_t)k;
+    v->store.members = v->members;
     for (size_t c = 0; c < k; c++) {
         uint32_t old;
+        const struct cust_entry *ce = &v->customers[c];
+        if (ce->member_count > 0 &&
+            v->members[ce->members_first + ce->member_count - 1] >= nb) {
+            if ((rc = fold_added(v, (uint32_t)c, entries, &folded)) != ECIF_OK)
+                goto out;
+            continue;
+        }
         if (!same_as_base(base, v, (uint32_t)c, &old)) {
             rc = sum_exposure(base, v, (uint32_t)c, &v->exposure, &rows_cap,
                               &rows);
@@ -223,8 +325,10 @@ static int view_fill_customers(const struct ecif_store *base,
             size_t cap = (rows + oe->exposure_count) * 2 + 16;
             struct exposure_entry *grown =
                 realloc(v->exposure, cap * sizeof(*grown));
-            if (grown == NULL)
+            if (grown == NULL) {
+                rc = ECIF_ENOMEM;
                 goto out;
+            }
             v->exposure = grown;
             rows_cap = cap;
         }
@@ -235,27 +339,30 @@ static int view_fill_customers(const struct ecif_store *base,
         v->customers[c].exposure_count = oe->exposure_count;
         rows += oe->exposure_count;
     }
-    v->store.customers = v->customers;
-    v->store.customer_count = (uint32_t)k;
-    v->store.members = v->members;
     v->store.exposure = v->exposure;
     v->store.exposure_count = (uint32_t)rows;
     v->store.record_customers = v->record_customers;
-    rc = ECIF_OK;
+    rc = delta_overlay_init(&v->overlay, entries, folded, (uint32_t)k);
+    entries = NULL;
 out:
+    if (entries != NULL) {
+        for (uint32_t i = 0; i < folded; i++)
+            delta_customer_free(entries[i]);
+        free(entries);
+    }
     free(numbers);
     return rc;
 }
 
 /*
- * Builds a view of base with the customers of record_number. Takes
+ * Builds a view of the loaded store and the delta with the customers of
+ * the record numbers of c. Takes
  * ownership of history and links (also on failure).
  */
-static int view_build(const struct ecif_store *base,
-                      const uint64_t *record_number,
-                      struct number_redirect *history, size_t history_count,
-                      struct correction_link *links, size_t links_count,
-                      uint64_t next_number, struct view **out)
+static int view_build(ecif_corrections_t *c, struct number_redirect *history,
+                      size_t history_count, struct correction_link *links,
+                      size_t links_count, uint64_t next_number,
+                      struct view **out)
 {
     struct view *v = calloc(1, sizeof(*v));
 
@@ -265,8 +372,9 @@ static int view_build(const struct ecif_store *base,
         free(links);
         return ECIF_ENOMEM;
     }
-    v->store = *base;
+    v->store = *c->base;
     v->store.buffer = NULL; /* the loaded store owns the file image */
+    v->store.delta = c->delta;
     v->history = history;
     v->links = links;
     v->store.history = history;
@@ -274,7 +382,7 @@ static int view_build(const struct ecif_store *base,
     v->store.links = links;
     v->store.links_count = links_count;
     v->store.next_customer_number = next_number;
-    int rc = view_fill_customers(base, record_number, v);
+    int rc = view_fill_customers(c, v);
     if (rc != ECIF_OK) {
         view_free(v);
         return rc;
@@ -310,20 +418,33 @@ int ecif_corrections_create(const ecif_store_t *base, ecif_corrections_t **out,
                             char *err, size_t errlen)
 {
     ecif_corrections_t *c = calloc(1, sizeof(*c));
+    pthread_rwlockattr_t attr;
 
     *out = NULL;
     if (c == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     c->base = base;
     c->current = calloc(1, sizeof(*c->current));
-    if (c->current == NULL) {
+    c->delta = delta_create(base->record_count);
+    if (c->current == NULL || c->delta == NULL) {
+        free(c->current);
+        delta_destroy(c->delta);
         free(c);
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     }
     c->current->store = *base;
     c->current->store.buffer = NULL;
-    c->current->refs = 1;
-    pthread_mutex_init(&c->lock, NULL);
+    c->current->store.delta = c->delta;
+    c->delta->overlay.view_customers = base->customer_count;
+    pthread_mutex_init(&c->write_lock, NULL);
+    /* A writer waits only for the calls already running; calls that
+     * start after it queue behind it, so a steady stream of reads cannot
+     * starve an add. */
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&c->rw, &attr);
+    pthread_rwlockattr_destroy(&attr);
     *out = c;
     return ECIF_OK;
 }
@@ -332,54 +453,63 @@ void ecif_corrections_destroy(ecif_corrections_t *c)
 {
     if (c == NULL)
         return;
-    assert(c->current->refs == 1);
     view_free(c->current);
+    delta_destroy(c->delta);
     ecif_journal_close(c->journal);
     free(c->record_number);
-    pthread_mutex_destroy(&c->lock);
+    pthread_rwlock_destroy(&c->rw);
+    pthread_mutex_destroy(&c->write_lock);
     free(c);
 }
 
 void ecif_corrections_attach_journal(ecif_corrections_t *c,
                                      ecif_journal_t *journal)
 {
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->write_lock);
     ecif_journal_close(c->journal);
     c->journal = journal;
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->write_lock);
 }
 
 const ecif_store_t *ecif_corrections_acquire(ecif_corrections_t *c)
 {
-    pthread_mutex_lock(&c->lock);
-    struct view *v = c->current;
-    v->refs++;
-    pthread_mutex_unlock(&c->lock);
-    return &v->store;
+    pthread_rwlock_rdlock(&c->rw);
+    return &c->current->store;
 }
 
 void ecif_corrections_release(ecif_corrections_t *c, const ecif_store_t *view)
 {
-    struct view *v = (struct view *)view;
-    bool last;
-
-    pthread_mutex_lock(&c->lock);
-    assert(v->refs > 0);
-    last = --v->refs == 0;
-    pthread_mutex_unlock(&c->lock);
-    if (last)
-        view_free(v);
+    assert(view == &c->current->store);
+    (void)view;
+    pthread_rwlock_unlock(&c->rw);
 }
 
-/* Replaces the current view; the caller holds the lock. */
+uint32_t ecif_corrections_added_count(ecif_corrections_t *c)
+{
+    pthread_rwlock_rdlock(&c->rw);
+    uint32_t n = c->delta->count;
+    pthread_rwlock_unlock(&c->rw);
+    return n;
+}
+
+/*
+ * Replaces the current view; the caller holds write_lock. Added records
+ * take their customers in the new view, and the delta takes its overlay.
+ * No reader holds the old view once the write lock is granted, so it is
+ * freed at once.
+ */
 static void publish_locked(ecif_corrections_t *c, struct view *v)
 {
     struct view *old = c->current;
 
-    v->refs = 1;
+    assert(v->delta_count == c->delta->count);
+    pthread_rwlock_wrlock(&c->rw);
     c->current = v;
-    if (--old->refs == 0)
-        view_free(old);
+    for (uint32_t i = 0; i < v->delta_count; i++)
+        c->delta->records[i]->customer = v->delta_customers[i];
+    delta_overlay_swap(c->delta, &v->overlay);
+    pthread_rwlock_unlock(&c->rw);
+    view_free(old);
 }
 
 /* ---- Links ----------------------------------------------------------------
@@ -423,7 +553,7 @@ static int compare_links(const void *pa, const void *pb)
  * record_number no longer satisfy: a later correction overrides an
  * earlier one, so the set kept never contradicts itself.
  */
-static void links_normalize(link_vec_t *v, const uint64_t *record_number)
+static void links_normalize(link_vec_t *v, const ecif_corrections_t *c)
 {
     size_t kept = 0;
 
@@ -431,7 +561,7 @@ static void links_normalize(link_vec_t *v, const uint64_t *record_number)
         qsort(v->data, v->count, sizeof(*v->data), compare_links);
     for (size_t i = 0; i < v->count; i++) {
         const struct correction_link *l = &v->data[i];
-        bool same = record_number[l->record_a] == record_number[l->record_b];
+        bool same = number_of(c, l->record_a) == number_of(c, l->record_b);
         if (same != (l->kind == LINK_MUST))
             continue;
         if (kept > 0 && compare_links(&v->data[kept - 1], l) == 0)
@@ -614,7 +744,7 @@ static int plan_merge(ecif_corrections_t *c, const struct ecif_store *v,
     ch->moved_count = nb;
     ch->moved_from = gone_number;
     for (uint32_t i = 0; i < nb; i++)
-        c->record_number[gone_ids[i]] = keep_number;
+        set_number(c, gone_ids[i], keep_number);
     ch->next_number = v->next_customer_number;
 
     snprintf(res->customer, sizeof(res->customer), "%s",
@@ -722,7 +852,7 @@ static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,
     store_parse_customer_number(ecif_store_customer_number(v, customer),
                                 &ch->moved_from);
     for (size_t i = 0; i < ch->moved_count; i++)
-        c->record_number[ch->moved[i]] = new_number;
+        set_number(c, ch->moved[i], new_number);
     ch->next_number = new_number + 1;
 
     snprintf(res->customer, sizeof(res->customer), "%s",
@@ -802,12 +932,12 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
                        (int)e->kind);
     }
     if (rc == ECIF_OK) {
-        links_normalize(&ch.links, c->record_number);
+        links_normalize(&ch.links, c);
         res->links_added = ch.links.count > links_before
                                ? (uint32_t)(ch.links.count - links_before)
                                : 0;
-        rc = view_build(c->base, c->record_number, ch.history, ch.history_count,
-                        ch.links.data, ch.links.count, ch.next_number, &next);
+        rc = view_build(c, ch.history, ch.history_count, ch.links.data,
+                        ch.links.count, ch.next_number, &next);
         ch.history = NULL;
         ch.links.data = NULL;
         if (rc == ECIF_ENOMEM)
@@ -822,7 +952,7 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
     }
     if (rc != ECIF_OK) {
         for (size_t i = 0; i < ch.moved_count && ch.moved_from != 0; i++)
-            c->record_number[ch.moved[i]] = ch.moved_from;
+            set_number(c, ch.moved[i], ch.moved_from);
         if (next != NULL)
             view_free(next);
         change_free(&ch);
@@ -842,9 +972,217 @@ int ecif_corrections_apply(ecif_corrections_t *c,
 {
     if (err != NULL && errlen > 0)
         err[0] = '\0';
-    pthread_mutex_lock(&c->lock);
+    if (entry->kind == ECIF_JOURNAL_ADD)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "an added record is no correction; use "
+                         "ecif_corrections_add");
+    pthread_mutex_lock(&c->write_lock);
     int rc = apply_locked(c, entry, true, result, err, errlen);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->write_lock);
+    return rc;
+}
+
+/* ---- Adding one record ---------------------------------------------------
+ */
+
+/* Checks the accounts of an add: each valid, no account id twice. */
+static int check_accounts(const ecif_account_t *accounts, uint32_t count,
+                          char *err, size_t errlen)
+{
+    char detail[300];
+
+    if (count > ECIF_JOURNAL_MAX_ACCOUNTS)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "accounts: %u accounts, at most %u", count,
+                         ECIF_JOURNAL_MAX_ACCOUNTS);
+    for (uint32_t i = 0; i < count; i++) {
+        if (ecif_account_validate(&accounts[i], detail, sizeof(detail)) !=
+            ECIF_OK)
+            return ecif_fail(ECIF_EINVAL, err, errlen, "accounts[%u]: %s", i,
+                             detail);
+        for (uint32_t j = 0; j < i; j++) {
+            if (strcmp(accounts[i].account_id, accounts[j].account_id) == 0)
+                return ecif_fail(ECIF_EINVAL, err, errlen,
+                                 "accounts[%u]: account_id '%.64s' is also "
+                                 "accounts[%u]",
+                                 i, accounts[i].account_id, j);
+        }
+    }
+    return ECIF_OK;
+}
+
+/* Orders a stored record against a source key. */
+static int compare_to_key(const struct ecif_store *v, uint32_t record,
+                          const ecif_record_t *key)
+{
+    ecif_record_t r;
+
+    ecif_store_get_record(v, record, &r);
+    int cmp = strcmp(r.source_system, key->source_system);
+    return cmp != 0 ? cmp : strcmp(r.source_id, key->source_id);
+}
+
+/*
+ * Builds the overlay entry of the customer an added record goes to: the
+ * customer's members with the record's id put in source-key order, or a
+ * new customer of the record alone.
+ */
+static struct delta_customer *plan_customer(ecif_corrections_t *c,
+                                            const ecif_record_t *rec,
+                                            const struct delta_record *dr,
+                                            bool join, uint32_t customer)
+{
+    const struct ecif_store *v = &c->current->store;
+    uint32_t id = c->delta->base_records + c->delta->count;
+    char number[ECIF_CUSTOMER_NUMBER_LEN + 1];
+
+    if (!join) {
+        snprintf(number, sizeof(number), "C%012llu",
+                 (unsigned long long)v->next_customer_number);
+        return delta_customer_create(
+            v, v->customer_count + c->delta->overlay.new_customers, number, &id,
+            1, dr);
+    }
+    uint32_t count;
+    const uint32_t *old = ecif_store_customer_records(v, customer, &count);
+    uint32_t *members = malloc(((size_t)count + 1) * sizeof(uint32_t));
+    if (members == NULL)
+        return NULL;
+    uint32_t at = 0;
+    while (at < count && compare_to_key(v, old[at], rec) < 0)
+        at++;
+    memcpy(members, old, at * sizeof(uint32_t));
+    members[at] = id;
+    memcpy(members + at + 1, old + at, (count - at) * sizeof(uint32_t));
+    struct delta_customer *d = delta_customer_create(
+        v, customer, ecif_store_customer_number(v, customer), members,
+        count + 1, dr);
+    free(members);
+    return d;
+}
+
+/* Fills the candidates of an add result with their customer numbers. */
+static void report_candidates(const struct ecif_store *v,
+                              const ecif_candidate_t *found, size_t n,
+                              ecif_add_result_t *res)
+{
+    res->candidate_count = n < ECIF_ADD_CANDIDATES ? n : ECIF_ADD_CANDIDATES;
+    for (size_t i = 0; i < res->candidate_count; i++) {
+        res->candidates[i] = found[i];
+        snprintf(res->candidate_numbers[i], sizeof(res->candidate_numbers[i]),
+                 "%s", ecif_store_customer_number(v, found[i].customer));
+        for (uint32_t m = 0; m < found[i].n_matched; m++) {
+            ecif_record_t r;
+            ecif_store_get_record(v, found[i].matched[m], &r);
+            res->matched[i][m].source_system = r.source_system;
+            res->matched[i][m].source_id = r.source_id;
+        }
+    }
+}
+
+/*
+ * Adds one record; the caller holds write_lock. With write, appends the
+ * entry to the journal before publishing.
+ */
+static int add_locked(ecif_corrections_t *c, const ecif_record_t *rec,
+                      const ecif_account_t *accounts, uint32_t account_count,
+                      bool write, ecif_add_result_t *res, char *err,
+                      size_t errlen)
+{
+    struct view *cur = c->current;
+    const struct ecif_store *v = &cur->store;
+    ecif_candidate_t found[ECIF_ADD_CANDIDATES];
+    size_t n = 0;
+    uint32_t quality = 0, existing;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if ((rc = ecif_record_validate(rec, true, err, errlen)) != ECIF_OK ||
+        (rc = check_accounts(accounts, account_count, err, errlen)) != ECIF_OK)
+        return rc;
+    if (ecif_store_find_record(v, rec->source_system, rec->source_id,
+                               &existing) == ECIF_OK)
+        return ecif_fail(ECIF_EEXIST, err, errlen,
+                         "source_id: record '%.64s/%.64s' already exists in "
+                         "customer '%s'",
+                         rec->source_system, rec->source_id,
+                         ecif_store_customer_number(
+                             v, ecif_store_record_customer(v, existing)));
+    if (c->delta->count >= UINT32_MAX - c->delta->base_records - 1)
+        return ecif_fail(ECIF_ELIMIT, err, errlen,
+                         "record: the server holds as many records as it can; "
+                         "re-import to add more");
+
+    /* Resolution exactly as Resolve answers it: a MATCH that is not
+     * ambiguous joins; anything else is a customer of its own. */
+    rc = ecif_resolve_with_quality(v, rec, found, ECIF_ADD_CANDIDATES, &n,
+                                   &quality);
+    if (rc != ECIF_OK)
+        return ecif_fail(rc, err, errlen, "out of memory while resolving");
+    bool join = n > 0 && found[0].verdict == ECIF_MATCH;
+    res->ambiguous = (quality & ECIF_QUALITY_AMBIGUOUS_MATCH) != 0;
+    report_candidates(v, found, n, res);
+
+    struct delta_record *dr =
+        delta_record_create(v, rec, accounts, account_count);
+    if (dr == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "out of memory while adding the record");
+    pthread_rwlock_wrlock(&c->rw);
+    rc = delta_reserve(c->delta, dr->key_count, 1);
+    pthread_rwlock_unlock(&c->rw);
+    struct delta_customer *target =
+        rc == ECIF_OK
+            ? plan_customer(c, rec, dr, join, join ? found[0].customer : 0)
+            : NULL;
+    if (target == NULL) {
+        delta_record_free(dr);
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "out of memory while adding the record");
+    }
+    if (write && c->journal != NULL) {
+        ecif_journal_entry_t entry = {.kind = ECIF_JOURNAL_ADD,
+                                      .record = rec,
+                                      .accounts = accounts,
+                                      .account_count = account_count};
+        rc = ecif_journal_append(c->journal, &entry, err, errlen);
+        if (rc != ECIF_OK) {
+            delta_customer_free(target);
+            delta_record_free(dr);
+            return rc;
+        }
+        res->sequence = entry.sequence;
+    }
+
+    uint64_t number;
+    bool ok = store_parse_customer_number(target->number, &number);
+    assert(ok);
+    (void)ok;
+    dr->number = number;
+    dr->customer = target->customer;
+    res->joined = join;
+    res->customer_records = target->member_count;
+    snprintf(res->customer, sizeof(res->customer), "%.13s", target->number);
+
+    pthread_rwlock_wrlock(&c->rw);
+    delta_append(c->delta, dr);
+    delta_overlay_put(c->delta, target);
+    if (!join)
+        cur->store.next_customer_number = number + 1;
+    pthread_rwlock_unlock(&c->rw);
+    return ECIF_OK;
+}
+
+int ecif_corrections_add(ecif_corrections_t *c, const ecif_record_t *rec,
+                         const ecif_account_t *accounts, uint32_t account_count,
+                         ecif_add_result_t *result, char *err, size_t errlen)
+{
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    pthread_mutex_lock(&c->write_lock);
+    int rc =
+        add_locked(c, rec, accounts, account_count, true, result, err, errlen);
+    pthread_mutex_unlock(&c->write_lock);
     return rc;
 }
 
@@ -854,15 +1192,23 @@ int ecif_corrections_replay(ecif_corrections_t *c, ecif_journal_t *journal,
 {
     ecif_journal_entry_t entry;
     ecif_correction_result_t res;
+    ecif_add_result_t *added = malloc(sizeof(*added));
     char detail[400];
     int rc;
 
     *applied = 0;
-    pthread_mutex_lock(&c->lock);
+    if (added == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    pthread_mutex_lock(&c->write_lock);
     while ((rc = ecif_journal_next(journal, &entry, torn_bytes, err, errlen)) ==
            1) {
         detail[0] = '\0';
-        rc = apply_locked(c, &entry, false, &res, detail, sizeof(detail));
+        if (entry.kind == ECIF_JOURNAL_ADD)
+            rc =
+                add_locked(c, entry.record, entry.accounts, entry.account_count,
+                           false, added, detail, sizeof(detail));
+        else
+            rc = apply_locked(c, &entry, false, &res, detail, sizeof(detail));
         if (rc != ECIF_OK) {
             rc = ecif_fail(rc, err, errlen,
                            "journal entry %llu no longer applies: %s",
@@ -871,6 +1217,7 @@ int ecif_corrections_replay(ecif_corrections_t *c, ecif_journal_t *journal,
         }
         (*applied)++;
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->write_lock);
+    free(added);
     return rc;
 }

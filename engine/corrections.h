@@ -1,26 +1,30 @@
 /*
- * Manual corrections over a loaded store: merge two customers, split
- * records out into a new customer, mark two customers as not the same.
+ * Manual corrections over a loaded store (merge two customers, split
+ * records out into a new customer, mark two customers as not the same)
+ * and records added one at a time while serving.
  *
  * The loaded store stays read-only. Each correction builds a new store
  * view (copy-on-write of the customer tables: customers, members,
  * exposure, history, links and a record-to-customer map) that shares the
- * records, strings and key index with the loaded store, and publishes it
- * under a mutex. Readers take a counted reference to the current view
- * with ecif_corrections_acquire() and see one whole view for the length
- * of a call, never a correction half applied. engine/CORRECTIONS.md has
- * the design, the journal layout and how import honours corrections.
+ * records, strings and key index with the loaded store. An add changes
+ * only a delta of added records that every view shares (engine/delta.h).
+ * Readers hold the current view with ecif_corrections_acquire(), under a
+ * reader-writer lock, and see one whole state for the length of a call,
+ * never a correction or an add half applied. engine/CORRECTIONS.md and
+ * engine/LIVE_ADDS.md have the design and the journal layout.
  *
- * Corrections are serialized by the same mutex; with a journal attached,
- * each one is appended and fsynced before it is published.
+ * Writers are serialized; with a journal attached, each entry is appended
+ * and fsynced before it is published.
  */
 #ifndef ECIF_CORRECTIONS_H
 #define ECIF_CORRECTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "journal.h"
+#include "resolve.h"
 #include "store.h"
 
 typedef struct ecif_corrections ecif_corrections_t;
@@ -100,10 +104,59 @@ int ecif_corrections_apply(ecif_corrections_t *c,
                            ecif_correction_result_t *result, char *err,
                            size_t errlen);
 
+/* Candidates an add reports. */
+#define ECIF_ADD_CANDIDATES 4
+
+/* What an add did. */
+typedef struct ecif_add_result {
+    uint64_t sequence; /* of the journal entry, 0 without a journal */
+    /* The customer the record joined or that was created for it. */
+    char customer[ECIF_CUSTOMER_NUMBER_LEN + 1];
+    bool joined;               /* joined an existing customer */
+    bool ambiguous;            /* MATCHed customers within the margin */
+    uint32_t customer_records; /* records of customer afterwards */
+    /* Resolve's candidates for the record before it was added, best
+     * first; candidates[0] is the customer joined when joined. Their
+     * customer ids mean nothing after the call: use the numbers. */
+    size_t candidate_count;
+    ecif_candidate_t candidates[ECIF_ADD_CANDIDATES];
+    char candidate_numbers[ECIF_ADD_CANDIDATES][ECIF_CUSTOMER_NUMBER_LEN + 1];
+    /* Source keys of each candidate's matched records; the strings
+     * point into the state and are valid until the next write. */
+    ecif_source_key_t matched[ECIF_ADD_CANDIDATES][ECIF_MAX_MATCHED];
+} ecif_add_result_t;
+
 /*
- * Returns the current view with a reference that the caller gives back
- * with ecif_corrections_release(). The view stays valid and unchanged
- * until then, whatever corrections follow.
+ * Adds a record and its accounts to the running state. The record is
+ * resolved against the current view as ecif_resolve() does it; it joins
+ * the best customer when that one is a MATCH (an ambiguous MATCH has
+ * been downgraded to POSSIBLE_MATCH), and becomes a new customer with a
+ * number never issued before otherwise. It never merges customers. With
+ * a journal attached the entry is appended and fsynced before the add is
+ * published. Returns ECIF_OK with *result filled, or:
+ *   ECIF_EINVAL  the record or an account fails validation (err names
+ *                the field and the value), too many accounts, or an
+ *                account id twice;
+ *   ECIF_EEXIST  a record with this source key is stored or was added;
+ *   ECIF_ELIMIT  the record ids are used up;
+ *   ECIF_EIO     the journal append failed;
+ *   ECIF_ENOMEM.
+ * A failed call changes nothing. Must not be called by a thread that
+ * holds a view from ecif_corrections_acquire().
+ */
+int ecif_corrections_add(ecif_corrections_t *c, const ecif_record_t *rec,
+                         const ecif_account_t *accounts, uint32_t account_count,
+                         ecif_add_result_t *result, char *err, size_t errlen);
+
+/* Returns the number of records added since the snapshot was loaded. */
+uint32_t ecif_corrections_added_count(ecif_corrections_t *c);
+
+/*
+ * Returns the current view, holding the state's lock for reading until
+ * the caller gives it back with ecif_corrections_release(). The view
+ * stays valid and unchanged until then: a correction or an add waits for
+ * it. A thread holding a view must neither acquire another nor apply a
+ * correction or an add.
  */
 const ecif_store_t *ecif_corrections_acquire(ecif_corrections_t *c);
 

@@ -326,6 +326,7 @@ uint32_t delta_append(struct store_delta *d, struct delta_record *r)
     assert(d->count < d->cap);
     assert(d->postings_count + r->key_count <= d->postings_cap);
     d->records[d->count++] = r;
+    d->account_count += r->entry.account_count;
 
     /* Equal source hashes of different keys take the next free slot. */
     uint64_t h = source_hash(r->strings + r->entry.source_system,
@@ -388,11 +389,40 @@ static int compare_items(const void *pa, const void *pb)
     return cmp != 0 ? cmp : strcmp(a->currency, b->currency);
 }
 
-struct delta_customer *delta_customer_create(const struct ecif_store *s,
-                                             uint32_t customer,
-                                             const char *number,
-                                             const uint32_t *members,
-                                             uint32_t member_count)
+/* Returns the accounts of record r of s, or of pending when r is the id
+ * pending will get. */
+static uint32_t accounts_of(const struct ecif_store *s,
+                            const struct delta_record *pending, uint32_t r,
+                            ecif_account_t *out, uint32_t max)
+{
+    uint32_t pending_id = s->delta != NULL
+                              ? s->delta->base_records + s->delta->count
+                              : DELTA_NONE;
+
+    if (pending != NULL && r == pending_id) {
+        uint32_t n = pending->entry.account_count;
+        for (uint32_t a = 0; a < n && out != NULL && a < max; a++) {
+            const struct acct_entry *e = &pending->accounts[a];
+            out[a] =
+                (ecif_account_t){.account_id = pending->strings + e->account_id,
+                                 .product = pending->strings + e->product,
+                                 .currency = pending->strings + e->currency,
+                                 .branch = pending->strings + e->branch,
+                                 .credit_limit = e->credit_limit,
+                                 .balance = e->balance};
+        }
+        return n;
+    }
+    uint32_t n = ecif_store_record_account_count(s, r);
+    for (uint32_t a = 0; a < n && out != NULL && a < max; a++)
+        ecif_store_get_account(s, r, a, &out[a]);
+    return n;
+}
+
+struct delta_customer *
+delta_customer_create(const struct ecif_store *s, uint32_t customer,
+                      const char *number, const uint32_t *members,
+                      uint32_t member_count, const struct delta_record *pending)
 {
     struct delta_customer *c = calloc(1, sizeof(*c));
     size_t n = 0;
@@ -404,25 +434,27 @@ struct delta_customer *delta_customer_create(const struct ecif_store *s,
     c->member_count = member_count;
     c->members = malloc((member_count ? member_count : 1) * sizeof(uint32_t));
     for (uint32_t m = 0; m < member_count; m++)
-        n += ecif_store_record_account_count(s, members[m]);
+        n += accounts_of(s, pending, members[m], NULL, 0);
+    ecif_account_t *accts = malloc((n ? n : 1) * sizeof(*accts));
     struct exposure_item *items = malloc((n ? n : 1) * sizeof(*items));
     c->exposure = malloc((n ? n : 1) * sizeof(*c->exposure));
-    if (c->members == NULL || items == NULL || c->exposure == NULL) {
+    if (c->members == NULL || items == NULL || accts == NULL ||
+        c->exposure == NULL) {
         free(items);
+        free(accts);
         delta_customer_free(c);
         return NULL;
     }
     memcpy(c->members, members, member_count * sizeof(uint32_t));
-    n = 0;
-    for (uint32_t m = 0; m < member_count; m++) {
-        uint32_t na = ecif_store_record_account_count(s, members[m]);
-        for (uint32_t a = 0; a < na; a++) {
-            ecif_account_t acct;
-            ecif_store_get_account(s, members[m], a, &acct);
-            items[n++] = (struct exposure_item){
-                acct.product, acct.currency, acct.credit_limit, acct.balance};
-        }
-    }
+    size_t got = 0;
+    for (uint32_t m = 0; m < member_count; m++)
+        got += accounts_of(s, pending, members[m], accts + got,
+                           (uint32_t)(n - got));
+    for (size_t i = 0; i < n; i++)
+        items[i] =
+            (struct exposure_item){accts[i].product, accts[i].currency,
+                                   accts[i].credit_limit, accts[i].balance};
+    free(accts);
     if (n > 1)
         qsort(items, n, sizeof(*items), compare_items);
     for (size_t i = 0; i < n; i++) {

@@ -88,6 +88,7 @@ struct store_delta {
     struct delta_record **records;
     uint32_t count;
     uint32_t cap;
+    uint32_t account_count;   /* of all added records */
     struct delta_map sources; /* source key hash -> delta index */
     struct delta_map keys;    /* blocking key hash -> first posting */
     struct delta_posting *postings;
@@ -149,14 +150,15 @@ const struct delta_customer *delta_overlay_find(const struct store_delta *d,
 
 /*
  * Builds an overlay entry for customer with members (copied) and the
- * exposure totals summed over their accounts in s. Returns NULL when out
- * of memory.
+ * exposure totals summed over their accounts in s. pending, when not
+ * NULL, is a record about to be appended to the delta of s: members may
+ * name it by the id it will get. Returns NULL when out of memory.
  */
-struct delta_customer *delta_customer_create(const struct ecif_store *s,
-                                             uint32_t customer,
-                                             const char *number,
-                                             const uint32_t *members,
-                                             uint32_t member_count);
+struct delta_customer *
+delta_customer_create(const struct ecif_store *s, uint32_t customer,
+                      const char *number, const uint32_t *members,
+                      uint32_t member_count,
+                      const struct delta_record *pending);
 
 void delta_customer_free(struct delta_customer *c);
 

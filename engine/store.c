@@ -40,6 +40,12 @@ void ecif_store_get_info(const ecif_store_t *s, ecif_store_info_t *info)
     info->record_count = s->record_count;
     info->customer_count = s->customer_count;
     info->account_count = s->account_count;
+    if (s->delta != NULL) {
+        /* Added records and the customers adds created count too. */
+        info->record_count += s->delta->count;
+        info->customer_count += s->delta->overlay.new_customers;
+        info->account_count += s->delta->account_count;
+    }
     info->key_count = s->key_count;
     info->snapshot_bytes = s->buffer_bytes;
     info->loaded_with_io_uring = s->loaded_with_io_uring;
