@@ -304,8 +304,11 @@ static int load_corrections(const char *path, const ecif_store_t *store,
         return status;
     }
     ecif_corrections_attach_journal(*out, journal);
-    log_line("INFO", "replayed %" PRIu64 " corrections from journal '%s'",
-             applied, path);
+    uint32_t added = ecif_corrections_added_count(*out);
+    log_line("INFO",
+             "replayed %" PRIu64 " corrections and %u added records from "
+             "journal '%s'",
+             applied - added, added, path);
     return ECIF_OK;
 }
 

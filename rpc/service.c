@@ -151,6 +151,8 @@ static grpc_status_code service_status_from_engine(int status)
         return GRPC_STATUS_NOT_FOUND;
     case ECIF_ECONFLICT:
         return GRPC_STATUS_FAILED_PRECONDITION;
+    case ECIF_EEXIST:
+        return GRPC_STATUS_ALREADY_EXISTS;
     case ECIF_ENOMEM:
     case ECIF_ELIMIT:
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
@@ -1588,6 +1590,164 @@ static grpc_status_code handle_not_same(call_ctx_t *ctx,
     return GRPC_STATUS_OK;
 }
 
+/* ---- Added records ------------------------------------------------------- */
+
+/* Converts the accounts of an added record; amounts are decimal text,
+ * and an empty amount is 0. */
+static grpc_status_code accounts_from_proto(call_ctx_t *ctx,
+                                            const Ecif__V1__Record *msg,
+                                            ecif_account_t **out)
+{
+    if (msg->n_accounts > ECIF_JOURNAL_MAX_ACCOUNTS)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "record.accounts: %zu accounts, at most %u",
+                    msg->n_accounts, ECIF_JOURNAL_MAX_ACCOUNTS);
+    *out = arena_calloc(&ctx->arena, msg->n_accounts + 1, sizeof(**out));
+    if (*out == NULL)
+        return fail_oom(ctx);
+    for (size_t i = 0; i < msg->n_accounts; i++) {
+        const Ecif__V1__Account *a = msg->accounts[i];
+        ecif_account_t *acct = &(*out)[i];
+        const struct {
+            const char *name;
+            const char *text;
+            int64_t *value;
+        } amounts[] = {{"credit_limit", a->credit_limit, &acct->credit_limit},
+                       {"balance", a->balance, &acct->balance}};
+        acct->account_id = a->account_id;
+        acct->product = a->product;
+        acct->currency = a->currency;
+        acct->branch = a->branch;
+        for (size_t k = 0; k < 2; k++) {
+            if (!is_set(amounts[k].text))
+                continue;
+            if (ecif_amount_parse(amounts[k].text, amounts[k].value) !=
+                ECIF_OK) {
+                char quoted[48];
+                quote_value(amounts[k].text, quoted, sizeof(quoted));
+                return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                            "record.accounts[%zu].%s: invalid amount '%s'", i,
+                            amounts[k].name, quoted);
+            }
+        }
+    }
+    return GRPC_STATUS_OK;
+}
+
+/* A candidate of an add, whose customer id no longer means anything
+ * outside the call: its number and matched keys come from the result. */
+static Ecif__V1__Candidate *
+add_candidate_to_proto(call_ctx_t *ctx, const ecif_add_result_t *res, size_t i)
+{
+    const ecif_candidate_t *cand = &res->candidates[i];
+    Ecif__V1__Candidate *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+    Ecif__V1__FieldEvidence **evp = evidence_to_proto(ctx, cand->evidence);
+    Ecif__V1__RecordRef **refs =
+        arena_calloc(&ctx->arena, cand->n_matched + 1, sizeof(*refs));
+    if (msg == NULL || evp == NULL || refs == NULL)
+        return NULL;
+    ecif__v1__candidate__init(msg);
+    msg->customer_number = pb_str(res->candidate_numbers[i]);
+    msg->score = cand->score;
+    msg->match_probability = cand->probability;
+    msg->verdict = verdict_to_proto(cand->verdict);
+    msg->evidence = evp;
+    msg->n_evidence = ECIF_FIELD_COUNT;
+    for (uint32_t m = 0; m < cand->n_matched; m++) {
+        ecif_record_t rec = {.source_system = res->matched[i][m].source_system,
+                             .source_id = res->matched[i][m].source_id};
+        refs[m] = record_ref_to_proto(ctx, &rec);
+        if (refs[m] == NULL)
+            return NULL;
+    }
+    msg->matched_records = refs;
+    msg->n_matched_records = cand->n_matched;
+    return msg;
+}
+
+static Ecif__V1__AddOutcome add_outcome(const ecif_add_result_t *res)
+{
+    if (res->joined)
+        return ECIF__V1__ADD_OUTCOME__JOINED;
+    if (res->ambiguous)
+        return ECIF__V1__ADD_OUTCOME__NEW_AMBIGUOUS;
+    if (res->candidate_count > 0 &&
+        res->candidates[0].verdict == ECIF_POSSIBLE_MATCH)
+        return ECIF__V1__ADD_OUTCOME__NEW_POSSIBLE_MATCH;
+    return ECIF__V1__ADD_OUTCOME__NEW_NO_MATCH;
+}
+
+static grpc_status_code handle_add_record(call_ctx_t *ctx,
+                                          grpc_byte_buffer *request,
+                                          ProtobufCMessage **response)
+{
+    const ProtobufCMessageDescriptor *desc =
+        &ecif__v1__add_record_request__descriptor;
+    Ecif__V1__AddRecordRequest *req =
+        (Ecif__V1__AddRecordRequest *)unpack_request(ctx, desc, request);
+    if (req == NULL)
+        return fail_unparseable(ctx, desc);
+    if (ctx->svc->corrections == NULL)
+        return fail(ctx, GRPC_STATUS_UNIMPLEMENTED,
+                    "AddRecord: adds are not enabled on this server");
+    if (req->record == NULL)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "record is required");
+    const Ecif__V1__Record *msg = req->record;
+    if (!is_set(msg->source_system) || !is_set(msg->source_id))
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "record.source_system and record.source_id are "
+                    "required");
+
+    ecif_record_t rec;
+    ecif_account_t *accounts = NULL;
+    grpc_status_code code;
+    if ((code = record_from_proto(ctx, "record", msg, &rec)) !=
+            GRPC_STATUS_OK ||
+        (code = accounts_from_proto(ctx, msg, &accounts)) != GRPC_STATUS_OK)
+        return code;
+    ecif_add_result_t *res = arena_alloc(&ctx->arena, sizeof(*res));
+    if (res == NULL)
+        return fail_oom(ctx);
+    char err[ECIF_SERVICE_DETAILS_MAX - 32];
+    int status =
+        ecif_corrections_add(ctx->svc->corrections, &rec, accounts,
+                             (uint32_t)msg->n_accounts, res, err, sizeof(err));
+    if (status != ECIF_OK)
+        return fail_with_field_path(ctx, service_status_from_engine(status),
+                                    "record", err);
+
+    Ecif__V1__AddRecordResponse *resp = arena_alloc(&ctx->arena, sizeof(*resp));
+    Ecif__V1__Candidate **list =
+        arena_calloc(&ctx->arena, res->candidate_count + 1, sizeof(*list));
+    if (resp == NULL || list == NULL)
+        return fail_oom(ctx);
+    ecif__v1__add_record_response__init(resp);
+    for (size_t i = 0; i < res->candidate_count; i++) {
+        list[i] = add_candidate_to_proto(ctx, res, i);
+        if (list[i] == NULL)
+            return fail_oom(ctx);
+    }
+    resp->customer_number = res->customer;
+    resp->outcome = add_outcome(res);
+    resp->record_count = res->customer_records;
+    resp->candidates = list;
+    resp->n_candidates = res->candidate_count;
+    resp->sequence = res->sequence;
+    if (ctx->svc->log_correction != NULL) {
+        char line[160];
+        /* Numbers and counts only: the record's values are personal. */
+        snprintf(line, sizeof(line),
+                 "add %llu: AddRecord %s customer %s (%u records), %zu "
+                 "accounts",
+                 (unsigned long long)res->sequence,
+                 res->joined ? "joined" : "created", res->customer,
+                 res->customer_records, msg->n_accounts);
+        ctx->svc->log_correction(line);
+    }
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
 /* ---- Dispatch ------------------------------------------------------------ */
 
 typedef grpc_status_code (*handler_t)(call_ctx_t *ctx,
@@ -1597,17 +1757,21 @@ typedef grpc_status_code (*handler_t)(call_ctx_t *ctx,
 struct ecif_service_method {
     const char *path;
     handler_t handler;
+    /* Changes the state: runs without a view, since the write waits for
+     * every call that holds one. */
+    bool writes;
 };
 
 static const ecif_service_method_t service_methods[] = {
-    {"/ecif.v1.CustomerIndex/Resolve", handle_resolve},
-    {"/ecif.v1.CustomerIndex/GetCustomer", handle_get_customer},
-    {"/ecif.v1.CustomerIndex/GetExposure", handle_get_exposure},
-    {"/ecif.v1.CustomerIndex/Explain", handle_explain},
-    {"/ecif.v1.CustomerIndex/Merge", handle_merge},
-    {"/ecif.v1.CustomerIndex/Split", handle_split},
-    {"/ecif.v1.CustomerIndex/NotSameCustomer", handle_not_same},
-    {"/grpc.health.v1.Health/Check", handle_health_check},
+    {"/ecif.v1.CustomerIndex/Resolve", handle_resolve, false},
+    {"/ecif.v1.CustomerIndex/GetCustomer", handle_get_customer, false},
+    {"/ecif.v1.CustomerIndex/GetExposure", handle_get_exposure, false},
+    {"/ecif.v1.CustomerIndex/Explain", handle_explain, false},
+    {"/ecif.v1.CustomerIndex/Merge", handle_merge, true},
+    {"/ecif.v1.CustomerIndex/Split", handle_split, true},
+    {"/ecif.v1.CustomerIndex/NotSameCustomer", handle_not_same, true},
+    {"/ecif.v1.CustomerIndex/AddRecord", handle_add_record, true},
+    {"/grpc.health.v1.Health/Check", handle_health_check, false},
 };
 
 const ecif_service_method_t *ecif_service_find_method(const char *path,
@@ -1640,16 +1804,15 @@ grpc_status_code ecif_service_call(const ecif_service_t *svc,
         details[0] = '\0';
     *response = NULL;
 
-    ctx.store = svc->corrections != NULL
-                    ? ecif_corrections_acquire(svc->corrections)
-                    : svc->store;
+    bool hold = svc->corrections != NULL && !method->writes;
+    ctx.store = hold ? ecif_corrections_acquire(svc->corrections) : svc->store;
     ProtobufCMessage *msg = NULL;
     grpc_status_code code = method->handler(&ctx, request, &msg);
     if (code == GRPC_STATUS_OK)
         *response = pack_response(msg);
     arena_free_all(&ctx.arena);
     /* Response strings pointed into the view until packed. */
-    if (svc->corrections != NULL)
+    if (hold)
         ecif_corrections_release(svc->corrections, ctx.store);
     return code;
 }
