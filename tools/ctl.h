@@ -27,4 +27,7 @@ int ctl_merge_main(int argc, char **argv);
 int ctl_split_main(int argc, char **argv);
 int ctl_not_same_main(int argc, char **argv);
 
+/* add: adds a new record, with its accounts, to a running ecifd. */
+int ctl_add_main(int argc, char **argv);
+
 #endif

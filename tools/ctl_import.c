@@ -607,6 +607,67 @@ static int open_corrections(import_state_t *st)
     return 0;
 }
 
+/* Adds one record added while serving, with its accounts. */
+static int add_journal_record(import_state_t *st, const ecif_journal_entry_t *e,
+                              char *err, size_t errlen)
+{
+    const ecif_record_t *r = e->record;
+    int rc = ecif_builder_add_record(st->builder, r, err, errlen);
+
+    for (uint32_t i = 0; i < e->account_count && rc == ECIF_OK; i++)
+        rc = ecif_builder_add_account(st->builder, r->source_system,
+                                      r->source_id, &e->accounts[i], err,
+                                      errlen);
+    return rc;
+}
+
+/*
+ * Takes the records added while serving from --journal as input records,
+ * with their accounts, so the new snapshot holds them and --previous
+ * keeps their customer numbers. A record whose source key the input
+ * files hold again is taken from the files, which are the newer copy.
+ * Returns 0 or 1.
+ */
+static int import_added(import_state_t *st)
+{
+    const import_options_t *opts = st->opts;
+    ecif_journal_t *journal = NULL;
+    ecif_journal_entry_t e;
+    uint64_t added = 0, in_files = 0;
+    char err[768];
+    int rc;
+
+    if (opts->journal == NULL)
+        return 0;
+    rc =
+        ecif_journal_open_read(opts->journal, NULL, &journal, err, sizeof(err));
+    while (rc == ECIF_OK &&
+           (rc = ecif_journal_next(journal, &e, NULL, err, sizeof(err))) == 1) {
+        rc = ECIF_OK;
+        if (e.kind != ECIF_JOURNAL_ADD)
+            continue;
+        if (ecif_builder_has_record(st->builder, e.record->source_system,
+                                    e.record->source_id)) {
+            in_files++;
+            continue;
+        }
+        rc = add_journal_record(st, &e, err, sizeof(err));
+        added++;
+    }
+    ecif_journal_close(journal);
+    if (rc != ECIF_OK) {
+        fprintf(stderr, "ecifctl import: --journal: added record: %s\n", err);
+        return 1;
+    }
+    if (!opts->quiet || in_files > 0)
+        fprintf(stderr,
+                "import: took %llu added records from '%s'; %llu more are "
+                "in the input files, which were kept\n",
+                (unsigned long long)added, opts->journal,
+                (unsigned long long)in_files);
+    return 0;
+}
+
 /*
  * Removes the journal beside the new snapshot when it is the one just
  * replayed (an import over the previous path): its corrections now live
@@ -677,7 +738,7 @@ static int run_import(import_state_t *st)
         if (import_file(st, opts->accounts[i], MAPPING_ACCOUNTS) != 0)
             return 1;
     }
-    if (check_invalid_share(st) != 0)
+    if (check_invalid_share(st) != 0 || import_added(st) != 0)
         return 1;
     if (ecif_builder_write(st->builder, opts->output, &stats, err,
                            sizeof(err)) != ECIF_OK) {

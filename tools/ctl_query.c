@@ -2,7 +2,8 @@
  * ecifctl resolve, customer, exposure, explain and health: query a
  * running ecifd over gRPC through the blocking client and print the response
  * as readable text or, with --json, as one JSON object. merge, split and
- * not-same send a data steward's corrections the same way.
+ * not-same send a data steward's corrections the same way, and add sends
+ * a new record.
  *
  * The JSON form is written straight from the protobuf-c descriptors of the
  * response, so it always carries every field of the message under its
@@ -53,6 +54,9 @@ enum {
     OPT_GENDER,
     OPT_HELP,
     OPT_REASON,
+    OPT_SOURCE_SYSTEM,
+    OPT_SOURCE_ID,
+    OPT_ACCOUNT,
 };
 
 static const struct option common_options[] = {
@@ -180,8 +184,7 @@ static void json_value(FILE *out, const ProtobufCFieldDescriptor *field,
         break;
     case PROTOBUF_C_TYPE_UINT64:
         /* A string, as the proto3 JSON mapping writes 64-bit integers. */
-        fprintf(out, "\"%llu\"",
-                (unsigned long long)*(const uint64_t *)value);
+        fprintf(out, "\"%llu\"", (unsigned long long)*(const uint64_t *)value);
         break;
     case PROTOBUF_C_TYPE_DOUBLE:
         fprintf(out, "%.15g", *(const double *)value);
@@ -1338,4 +1341,175 @@ int ctl_not_same_main(int argc, char **argv)
                (unsigned long long)resp->sequence);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return 0;
+}
+
+/* ---- add ----------------------------------------------------------------- */
+
+static void add_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ecifctl add --server HOST:PORT --source-system S "
+            "--source-id ID\n"
+            "                   [RECORD FIELDS] [--account SPEC]...\n\n"
+            "Adds a new record to a running ecifd. It joins the customer it "
+            "matches, or\nbecomes a new customer when none matches, or when "
+            "two match equally well.\n"
+            "A source key that is stored already is refused.\n\n");
+    fputs(common_help, out);
+    fputs("  --source-system S     source system of the record (required)\n"
+          "  --source-id ID        id of the record there (required)\n"
+          "  --account SPEC        an account of the record, "
+          "ID,PRODUCT,CURRENCY,LIMIT,BALANCE\n"
+          "                        with an optional ,BRANCH; may be "
+          "repeated\n\n",
+          out);
+    fputs(record_help, out);
+}
+
+/* Splits an --account SPEC in place into a new account message. */
+static Ecif__V1__Account *parse_account(char *spec)
+{
+    char *parts[6] = {0};
+    size_t n = 0;
+
+    for (char *p = spec; n < 6; n++) {
+        parts[n] = p;
+        char *comma = strchr(p, ',');
+        if (comma == NULL) {
+            n++;
+            break;
+        }
+        *comma = '\0';
+        p = comma + 1;
+    }
+    if (n < 5) {
+        fprintf(stderr, "ecifctl: --account expects ID,PRODUCT,CURRENCY,LIMIT,"
+                        "BALANCE[,BRANCH]\n");
+        return NULL;
+    }
+    Ecif__V1__Account *a = malloc(sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    ecif__v1__account__init(a);
+    a->account_id = parts[0];
+    a->product = parts[1];
+    a->currency = parts[2];
+    a->credit_limit = parts[3];
+    a->balance = parts[4];
+    if (parts[5] != NULL)
+        a->branch = parts[5];
+    return a;
+}
+
+static void print_added(const Ecif__V1__AddRecordResponse *resp)
+{
+    static const char *const outcomes[] = {
+        [ECIF__V1__ADD_OUTCOME__JOINED] = "joined",
+        [ECIF__V1__ADD_OUTCOME__NEW_NO_MATCH] = "new customer: no match",
+        [ECIF__V1__ADD_OUTCOME__NEW_POSSIBLE_MATCH] =
+            "new customer: only a possible match",
+        [ECIF__V1__ADD_OUTCOME__NEW_AMBIGUOUS] =
+            "new customer: matches several customers equally well",
+    };
+    const char *what = (unsigned)resp->outcome < 5 && outcomes[resp->outcome]
+                           ? outcomes[resp->outcome]
+                           : "unknown outcome";
+    printf("%s %s: %u records (journal entry %llu)\n", what,
+           resp->customer_number, resp->record_count,
+           (unsigned long long)resp->sequence);
+    if (resp->n_candidates > 0) {
+        print_candidates_header();
+        for (size_t i = 0; i < resp->n_candidates; i++)
+            print_candidate(resp->candidates[i]);
+    }
+}
+
+int ctl_add_main(int argc, char **argv)
+{
+    static const struct option extra[] = {
+        {"source-system", required_argument, NULL, OPT_SOURCE_SYSTEM},
+        {"source-id", required_argument, NULL, OPT_SOURCE_ID},
+        {"account", required_argument, NULL, OPT_ACCOUNT},
+    };
+    size_t nbase = sizeof(record_options) / sizeof(record_options[0]) - 1;
+    struct option
+        options[sizeof(record_options) / sizeof(record_options[0]) + 3];
+    query_opts_t q;
+    Ecif__V1__Account **accounts = calloc((size_t)argc + 1, sizeof(*accounts));
+    int rc = 2;
+
+    memcpy(options, record_options, nbase * sizeof(options[0]));
+    memcpy(options + nbase, extra, sizeof(extra));
+    memset(&options[nbase + 3], 0, sizeof(options[0]));
+    query_opts_init(&q);
+    q.phones = calloc((size_t)argc + 1, sizeof(char *));
+    q.emails = calloc((size_t)argc + 1, sizeof(char *));
+    q.addresses = calloc((size_t)argc + 1, sizeof(char *));
+    if (accounts == NULL || q.phones == NULL || q.emails == NULL ||
+        q.addresses == NULL) {
+        fprintf(stderr, "ecifctl: out of memory\n");
+        rc = 1;
+        goto out;
+    }
+    q.record.phones = q.phones;
+    q.record.emails = q.emails;
+    q.record.addresses = q.addresses;
+    q.record.accounts = accounts;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        bool ok = true;
+        if (opt == OPT_SERVER)
+            q.server = optarg;
+        else if (opt == OPT_DEADLINE_MS)
+            ok = parse_count("--deadline-ms", optarg, 1, 3600 * 1000,
+                             &q.deadline_ms);
+        else if (opt == OPT_JSON)
+            q.json = true;
+        else if (opt == OPT_SOURCE_SYSTEM)
+            q.record.source_system = optarg;
+        else if (opt == OPT_SOURCE_ID)
+            q.record.source_id = optarg;
+        else if (opt == OPT_ACCOUNT)
+            ok = (accounts[q.record.n_accounts++] = parse_account(optarg)) !=
+                 NULL;
+        else if (opt == OPT_HELP) {
+            add_usage(stdout);
+            rc = 0;
+            goto out;
+        } else
+            ok = opt != OPT_MAX_CANDIDATES && set_record_field(&q, opt, optarg);
+        if (!ok) {
+            add_usage(stderr);
+            goto out;
+        }
+    }
+    if (q.server == NULL || q.record.source_system[0] == '\0' ||
+        q.record.source_id[0] == '\0' || optind != argc) {
+        fprintf(stderr, "ecifctl: --server, --source-system and --source-id "
+                        "are required, and no operands\n");
+        add_usage(stderr);
+        goto out;
+    }
+    Ecif__V1__AddRecordRequest req = ECIF__V1__ADD_RECORD_REQUEST__INIT;
+    req.record = &q.record;
+    Ecif__V1__AddRecordResponse *resp =
+        (Ecif__V1__AddRecordResponse *)call_method(
+            &q, "AddRecord", ECIF_METHOD_ADD_RECORD, &req.base,
+            &ecif__v1__add_record_response__descriptor);
+    rc = 1;
+    if (resp != NULL) {
+        if (q.json)
+            print_json(&resp->base);
+        else
+            print_added(resp);
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        rc = 0;
+    }
+out:
+    for (size_t i = 0; accounts != NULL && i < q.record.n_accounts; i++)
+        free(accounts[i]);
+    free(accounts);
+    query_opts_fini(&q);
+    return rc;
 }

@@ -22,6 +22,7 @@ static const struct {
     {"merge", ctl_merge_main, "join two customers (a correction)"},
     {"split", ctl_split_main, "move records into a new customer"},
     {"not-same", ctl_not_same_main, "mark two customers as never one"},
+    {"add", ctl_add_main, "add a new record to a running ecifd"},
 };
 
 static void usage(FILE *out)
