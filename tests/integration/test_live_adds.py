@@ -1,0 +1,502 @@
+"""Records added to a running ecifd with AddRecord: joining a customer,
+becoming a new one, ambiguous records, refusals that store nothing, the
+journal across restarts, corrections of added records, re-import with
+--journal, ecifctl add, and Resolve running while records are added."""
+
+import os
+import subprocess
+import sys
+import threading
+import unittest
+
+import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+LI_WEI_CORE = {
+    "source_system": "CORE", "source_id": "1001", "name": "Li Wei",
+    "id_type": "RESIDENT_ID", "id_number": "110101199003071233",
+    "phone": "+86 139 7531 8642", "dob": "1990-03-07", "gender": "M",
+}
+LI_WEI_CARD = {
+    "source_system": "CARD", "source_id": "C-77", "name": "Li Wei",
+    "id_type": "RESIDENT_ID", "id_number": "110101199003071233",
+    "phone": "13975318642", "dob": "07/03/1990", "gender": "M",
+}
+ZHANG_MIN = {
+    "source_system": "CORE", "source_id": "1002", "name": "Zhang Min",
+    "id_type": "PASSPORT", "id_number": "E12345678",
+    "phone": "+86 139 1111 2222", "dob": "1985-11-20", "gender": "F",
+}
+HARRISON = {
+    "source_system": "CRM", "source_id": "2001", "name": "Margaret Harrison",
+    "id_type": "SSN", "id_number": "521-44-9087",
+    "phone": "+1 415 555 0142", "dob": "1979-01-02", "gender": "F",
+}
+RECORDS = [LI_WEI_CORE, LI_WEI_CARD, ZHANG_MIN, HARRISON]
+ACCOUNTS = [
+    {"source_system": "CORE", "source_id": "1001", "account_id": "L-500",
+     "product": "loan", "credit_limit": "500000", "balance": "320000.50",
+     "currency": "CNY", "branch": "BJ01"},
+    {"source_system": "CARD", "source_id": "C-77", "account_id": "L-9003",
+     "product": "loan", "credit_limit": "100000", "balance": "99999.99",
+     "currency": "CNY", "branch": "BJ02"},
+    {"source_system": "CORE", "source_id": "1002", "account_id": "D-600",
+     "product": "deposit", "credit_limit": "0", "balance": "8000",
+     "currency": "CNY", "branch": "SH01"},
+]
+
+# Numbers follow the first source key of each customer's records.
+LI_WEI, ZHANG, HARRISON_NO = (f"C{n:012d}" for n in (1, 2, 3))
+FOURTH, FIFTH = f"C{4:012d}", f"C{5:012d}"
+
+# A loan application of Li Wei from a new source: same resident ID,
+# phone and date of birth.
+LI_WEI_LOANS = {
+    "source_system": "LOANS", "source_id": "APP-1", "name": "Li Wei",
+    "id_type": "RESIDENT_ID", "id_number": "110101199003071233",
+    "phone": "139 7531 8642", "dob": "1990-03-07",
+    "email": "liwei@example.cn",
+}
+LI_WEI_LOAN_ACCOUNTS = [
+    {"account_id": "L-77001", "product": "loan", "credit_limit": "200000",
+     "balance": "150000", "currency": "CNY", "branch": "BJ03"},
+    {"account_id": "CC-1", "product": "credit_card", "credit_limit": "50000",
+     "balance": "1200.25", "currency": "CNY"},
+]
+# A new patient nobody holds yet, and a second record of her.
+OKAFOR = {
+    "source_system": "CLINIC", "source_id": "P-9", "name": "Chinedu Okafor",
+    "id_type": "PASSPORT", "id_number": "A09876543",
+    "phone": "+234 803 555 7788", "dob": "1992-06-15", "gender": "M",
+}
+OKAFOR_AGAIN = {
+    "source_system": "LOANS", "source_id": "APP-2", "name": "Chinedu Okafor",
+    "id_type": "PASSPORT", "id_number": "A09876543",
+    "phone": "08035557788", "dob": "15/06/1992",
+}
+
+
+class LiveAddsTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        harness.require_programs()
+        cls.work = harness.make_work_dir()
+        cls.pb, cls.pb_grpc, cls.health_pb2 = harness.generate_stubs(
+            os.path.join(cls.work.name, "stubs"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.work.cleanup()
+
+    def setUp(self):
+        self.dir = os.path.join(self.work.name, self.id().rsplit(".", 1)[-1])
+        os.makedirs(self.dir)
+        self.snapshot = harness.import_snapshot(self.dir, RECORDS, ACCOUNTS)
+        self.journal = self.snapshot + ".journal"
+        self.servers = []
+
+    def tearDown(self):
+        for server in self.servers:
+            if server.proc.poll() is None:
+                server.stop()
+
+    def start(self, snapshot=None):
+        server = harness.Ecifd(snapshot or self.snapshot, self.dir)
+        self.servers.append(server)
+        server.wait_serving(self.health_pb2)
+        return server, self.pb_grpc.CustomerIndexStub(server.channel)
+
+    def stop(self, server):
+        self.assertEqual(server.stop(), 0, server.read_log())
+        return server.read_log()
+
+    # ---- Helpers ----------------------------------------------------------
+
+    def record(self, fields, accounts=()):
+        values = {k: v for k, v in fields.items()
+                  if k not in ("phone", "email")}
+        return self.pb.Record(
+            **values,
+            phones=[fields["phone"]] if "phone" in fields else [],
+            emails=[fields["email"]] if "email" in fields else [],
+            accounts=[self.pb.Account(**a) for a in accounts])
+
+    def add(self, stub, fields, accounts=()):
+        return stub.AddRecord(self.pb.AddRecordRequest(
+            record=self.record(fields, accounts)), timeout=10)
+
+    def customer(self, stub, number):
+        return stub.GetCustomer(
+            self.pb.GetCustomerRequest(customer_number=number), timeout=10)
+
+    def keys(self, reply):
+        return sorted((r.source_system, r.source_id) for r in reply.records)
+
+    def totals(self, stub, number):
+        reply = stub.GetExposure(
+            self.pb.GetExposureRequest(customer_number=number), timeout=10)
+        return {(t.product, t.currency): (t.balance, t.account_count)
+                for t in reply.totals}
+
+    def resolve(self, stub, fields):
+        return stub.Resolve(self.pb.ResolveRequest(
+            record=self.record(fields)), timeout=10)
+
+    def expect_error(self, code, call, *words):
+        with self.assertRaises(grpc.RpcError) as caught:
+            call()
+        self.assertEqual(caught.exception.code(), code,
+                         caught.exception.details())
+        for word in words:
+            self.assertIn(word, caught.exception.details())
+        return caught.exception.details()
+
+    def add_both(self, stub):
+        """Adds the loan application (joins Li Wei) and the new patient."""
+        joined = self.add(stub, LI_WEI_LOANS, LI_WEI_LOAN_ACCOUNTS)
+        created = self.add(stub, OKAFOR)
+        return joined, created
+
+    def check_both(self, stub):
+        """What every reader sees after add_both."""
+        li = self.customer(stub, LI_WEI)
+        self.assertEqual(self.keys(li), [("CARD", "C-77"), ("CORE", "1001"),
+                                         ("LOANS", "APP-1")])
+        self.assertIn("liwei@example.cn", li.consolidated.emails)
+        self.assertEqual(self.totals(stub, LI_WEI), {
+            ("loan", "CNY"): ("570000.49", 3),
+            ("credit_card", "CNY"): ("1200.25", 1)})
+        self.assertEqual(self.keys(self.customer(stub, FOURTH)),
+                         [("CLINIC", "P-9")])
+        best = self.resolve(stub, {"email": "liwei@example.cn",
+                                   "name": "Li Wei"}).candidates[0]
+        self.assertEqual(best.customer_number, LI_WEI)
+        self.assertIn(("LOANS", "APP-1"),
+                      [(r.source_system, r.source_id)
+                       for r in best.matched_records])
+        self.assertEqual(self.resolve(stub, OKAFOR).candidates[0]
+                         .customer_number, FOURTH)
+
+    # ---- Join and create --------------------------------------------------
+
+    def test_add_joins_customer_and_grows_exposure(self):
+        server, stub = self.start()
+        before = self.totals(stub, LI_WEI)
+        self.assertEqual(before, {("loan", "CNY"): ("420000.49", 2)})
+        reply = self.add(stub, LI_WEI_LOANS, LI_WEI_LOAN_ACCOUNTS)
+        self.assertEqual(reply.outcome, self.pb.JOINED)
+        self.assertEqual(reply.customer_number, LI_WEI)
+        self.assertEqual(reply.record_count, 3)
+        self.assertEqual(reply.sequence, 1)
+        top = reply.candidates[0]
+        self.assertEqual(top.customer_number, LI_WEI)
+        self.assertEqual(top.verdict, self.pb.MATCH)
+        self.assertGreater(top.match_probability, 0.9)
+        evidence = {e.field: e.level for e in top.evidence}
+        self.assertEqual(evidence["id_number"], "exact")
+
+        self.assertEqual(self.totals(stub, LI_WEI), {
+            ("loan", "CNY"): ("570000.49", 3),
+            ("credit_card", "CNY"): ("1200.25", 1)})
+        exposure = stub.GetExposure(self.pb.GetExposureRequest(
+            customer_number=LI_WEI), timeout=10)
+        self.assertEqual(sorted(a.account.account_id
+                                for a in exposure.accounts),
+                         ["CC-1", "L-500", "L-77001", "L-9003"])
+        explain = stub.Explain(self.pb.ExplainRequest(
+            left_customer_number=LI_WEI,
+            right_record=self.record(LI_WEI_LOANS)), timeout=10)
+        self.assertEqual(explain.pairs_compared, 3)
+        log = self.stop(server)
+        self.assertIn(f"AddRecord joined customer {LI_WEI} (3 records)", log)
+        self.assertNotIn("Li Wei", log)
+        self.assertNotIn("liwei@example.cn", log)
+
+    def test_add_creates_customer_that_later_adds_join(self):
+        server, stub = self.start()
+        reply = self.add(stub, OKAFOR)
+        self.assertEqual(reply.outcome, self.pb.NEW_NO_MATCH)
+        self.assertEqual(reply.customer_number, FOURTH)
+        self.assertEqual(reply.record_count, 1)
+        self.assertEqual(len(reply.candidates), 0)
+        got = self.customer(stub, FOURTH)
+        self.assertEqual(self.keys(got), [("CLINIC", "P-9")])
+        self.assertEqual(got.consolidated.id_number, "A09876543")
+        self.assertEqual(self.totals(stub, FOURTH), {})
+
+        # The added record is a candidate for the next add.
+        again = self.add(stub, OKAFOR_AGAIN, [
+            {"account_id": "L-1", "product": "loan", "credit_limit": "900",
+             "balance": "100", "currency": "NGN"}])
+        self.assertEqual(again.outcome, self.pb.JOINED)
+        self.assertEqual(again.customer_number, FOURTH)
+        self.assertEqual(again.record_count, 2)
+        self.assertEqual(self.keys(self.customer(stub, FOURTH)),
+                         [("CLINIC", "P-9"), ("LOANS", "APP-2")])
+        self.assertEqual(self.totals(stub, FOURTH),
+                         {("loan", "NGN"): ("100.00", 1)})
+        # Numbers are never issued twice: the next new customer is 5.
+        stranger = dict(HARRISON, source_system="WEB", source_id="9",
+                        name="Ines Duarte", id_number="998-12-0000",
+                        phone="+351 21 555 0000", dob="2001-09-09")
+        self.assertEqual(self.add(stub, stranger).customer_number, FIFTH)
+        self.stop(server)
+
+    def test_ambiguous_record_becomes_new_customer(self):
+        server, stub = self.start()
+        # Split Li Wei in two whose records are alike: a record of Li Wei
+        # now matches both customers equally well.
+        split = stub.Split(self.pb.SplitRequest(
+            customer_number=LI_WEI, records=[self.pb.RecordRef(
+                source_system="CORE", source_id="1001")],
+            reason="two people"), timeout=10)
+        self.assertEqual(split.new_customer_number, FOURTH)
+        reply = self.add(stub, LI_WEI_LOANS)
+        self.assertEqual(reply.outcome, self.pb.NEW_AMBIGUOUS)
+        self.assertEqual(reply.customer_number, FIFTH)
+        self.assertEqual(reply.record_count, 1)
+        numbers = sorted(c.customer_number for c in reply.candidates[:2])
+        self.assertEqual(numbers, [LI_WEI, FOURTH])
+        for c in reply.candidates[:2]:
+            self.assertEqual(c.verdict, self.pb.POSSIBLE_MATCH)
+        # Neither customer took the record, and nothing was merged.
+        self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
+                         [("CARD", "C-77")])
+        self.assertEqual(self.keys(self.customer(stub, FOURTH)),
+                         [("CORE", "1001")])
+        self.assertEqual(self.keys(self.customer(stub, FIFTH)),
+                         [("LOANS", "APP-1")])
+        self.stop(server)
+
+    # ---- Refusals -----------------------------------------------------------
+
+    def test_duplicates_and_invalid_records_store_nothing(self):
+        server, stub = self.start()
+        code = grpc.StatusCode
+        self.expect_error(code.ALREADY_EXISTS,
+                          lambda: self.add(stub, LI_WEI_CORE),
+                          "CORE/1001", LI_WEI)
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, dict(OKAFOR, source_id="")),
+                          "source_id")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, dict(OKAFOR,
+                                                      dob="June 1992")),
+                          "record.dob", "June 1992")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, dict(OKAFOR, gender="X")),
+                          "record.gender", "'X'")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, OKAFOR, [
+                              {"account_id": "X", "product": "loan",
+                               "currency": "NAIRA"}]),
+                          "accounts[0]", "NAIRA")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, OKAFOR, [
+                              {"account_id": "X", "product": "loan",
+                               "currency": "NGN", "balance": "12x"}]),
+                          "accounts[0].balance", "12x")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, OKAFOR, [
+                              {"account_id": "X", "product": "loan",
+                               "currency": "NGN"},
+                              {"account_id": "X", "product": "loan",
+                               "currency": "NGN"}]),
+                          "accounts[1]", "'X'")
+        # Nothing of the refused calls was stored or journaled.
+        self.assertEqual(os.path.getsize(self.journal), 32)
+        self.expect_error(code.NOT_FOUND, lambda: self.customer(stub, FOURTH))
+        self.assertEqual(len(self.resolve(stub, OKAFOR).candidates), 0)
+
+        first = self.add(stub, OKAFOR)
+        self.assertEqual(first.sequence, 1)
+        self.assertEqual(first.customer_number, FOURTH)
+        self.expect_error(code.ALREADY_EXISTS,
+                          lambda: self.add(stub, OKAFOR), "CLINIC/P-9",
+                          FOURTH)
+        self.assertEqual(self.add(stub, LI_WEI_LOANS).sequence, 2)
+        self.stop(server)
+
+    # ---- Durability and corrections ---------------------------------------
+
+    def test_restart_replays_adds_with_corrections(self):
+        server, stub = self.start()
+        self.add_both(stub)
+        # A steward splits the added record out again, then merges the
+        # new patient into Zhang Min's customer.
+        split = stub.Split(self.pb.SplitRequest(
+            customer_number=LI_WEI, records=[self.pb.RecordRef(
+                source_system="LOANS", source_id="APP-1")],
+            reason="not him"), timeout=10)
+        self.assertEqual(split.new_customer_number, FIFTH)
+        self.assertEqual(split.record_count, 2)
+        merge = stub.Merge(self.pb.MergeRequest(
+            customer_a=ZHANG, customer_b=FOURTH, reason="same"), timeout=10)
+        self.assertEqual(merge.record_count, 2)
+        self.assertEqual(merge.sequence, 4)
+
+        def check(stub):
+            self.assertEqual(self.keys(self.customer(stub, FIFTH)),
+                             [("LOANS", "APP-1")])
+            self.assertEqual(self.totals(stub, FIFTH), {
+                ("loan", "CNY"): ("150000.00", 1),
+                ("credit_card", "CNY"): ("1200.25", 1)})
+            self.assertEqual(self.totals(stub, LI_WEI),
+                             {("loan", "CNY"): ("420000.49", 2)})
+            zhang = self.customer(stub, FOURTH)
+            self.assertEqual(zhang.customer_number, ZHANG)
+            self.assertEqual(self.keys(zhang),
+                             [("CLINIC", "P-9"), ("CORE", "1002")])
+            self.assertEqual(self.resolve(stub, OKAFOR).candidates[0]
+                             .customer_number, ZHANG)
+
+        check(stub)
+        self.stop(server)
+        server, stub = self.start()
+        check(stub)
+        # Adds after the restart go on from the same state.
+        again = self.add(stub, OKAFOR_AGAIN)
+        self.assertEqual(again.customer_number, ZHANG)
+        self.assertEqual(again.sequence, 5)
+        stranger = dict(OKAFOR, source_id="P-10", name="Ines Duarte",
+                        id_number="P7777777", phone="+351 21 555 0000",
+                        dob="2001-09-09")
+        self.assertEqual(self.add(stub, stranger).customer_number,
+                         f"C{6:012d}")
+        log = self.stop(server)
+        self.assertIn("replayed 2 corrections and 2 added records", log)
+
+    def test_reimport_takes_added_records(self):
+        server, stub = self.start()
+        self.add_both(stub)
+        self.stop(server)
+
+        folder = os.path.join(self.dir, "next")
+        os.makedirs(folder)
+        records = os.path.join(folder, "records.csv")
+        accounts = os.path.join(folder, "accounts.csv")
+        harness.write_csv(records, harness.RECORD_COLUMNS, RECORDS)
+        harness.write_csv(accounts, harness.ACCOUNT_COLUMNS, ACCOUNTS)
+        output = os.path.join(self.dir, "next.snap")
+        proc = subprocess.run(
+            [harness.ECIFCTL, "import", "--output", output, "--previous",
+             self.snapshot, "--journal", self.journal, "--accounts",
+             accounts, records], capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("took 2 added records", proc.stderr)
+        self.assertIn("records: 6", proc.stdout)
+
+        server, stub = self.start(output)
+        self.check_both(stub)
+        # The new snapshot starts with an empty journal and the next
+        # number after those the adds issued.
+        self.assertEqual(self.add(stub, OKAFOR_AGAIN).customer_number,
+                         FOURTH)
+        stranger = dict(OKAFOR, source_id="P-10", name="Ines Duarte",
+                        id_number="P7777777", phone="+351 21 555 0000",
+                        dob="2001-09-09")
+        self.assertEqual(self.add(stub, stranger).customer_number, FIFTH)
+        self.stop(server)
+
+    # ---- ecifctl ----------------------------------------------------------
+
+    def test_ecifctl_add(self):
+        server, stub = self.start()
+        base = [harness.ECIFCTL, "add", "--server", server.address]
+        proc = subprocess.run(
+            base + ["--source-system", "LOANS", "--source-id", "APP-1",
+                    "--name", "Li Wei", "--id-type", "RESIDENT_ID",
+                    "--id-number", "110101199003071233",
+                    "--phone", "139 7531 8642", "--dob", "1990-03-07",
+                    "--account", "L-77001,loan,CNY,200000,150000,BJ03"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"joined {LI_WEI}: 3 records (journal entry 1)",
+                      proc.stdout)
+        proc = subprocess.run(
+            base + ["--json", "--source-system", "CLINIC", "--source-id",
+                    "P-9", "--name", "Chinedu Okafor", "--dob",
+                    "1992-06-15"], capture_output=True, text=True,
+            timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f'"customer_number":"{FOURTH}"', proc.stdout)
+        self.assertIn('"outcome":"NEW_NO_MATCH"', proc.stdout)
+        proc = subprocess.run(
+            base + ["--source-system", "CLINIC", "--source-id", "P-9",
+                    "--name", "Chinedu Okafor"], capture_output=True,
+            text=True, timeout=60)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("ALREADY_EXISTS", proc.stderr)
+        proc = subprocess.run(base + ["--name", "No Key"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--source-id", proc.stderr)
+        self.assertEqual(self.totals(stub, LI_WEI),
+                         {("loan", "CNY"): ("570000.49", 3)})
+        self.stop(server)
+
+    # ---- Concurrency ------------------------------------------------------
+
+    def test_resolve_during_adds(self):
+        server, stub = self.start()
+        stop = threading.Event()
+        errors = []
+        calls = [0]
+
+        def reader():
+            local = self.pb_grpc.CustomerIndexStub(server.channel)
+            last = 0
+            while not stop.is_set():
+                try:
+                    best = self.resolve(local, LI_WEI_CORE).candidates[0]
+                    got = self.customer(local, LI_WEI)
+                    exposure = local.GetExposure(self.pb.GetExposureRequest(
+                        customer_number=LI_WEI), timeout=10)
+                except grpc.RpcError as e:
+                    errors.append(f"{e.code()}: {e.details()}")
+                    return
+                calls[0] += 1
+                n = len(got.records)
+                if best.customer_number != LI_WEI:
+                    errors.append(f"Resolve returned {best.customer_number}")
+                if n < last:
+                    errors.append(f"{LI_WEI} shrank from {last} to {n}")
+                last = n
+                count = sum(t.account_count for t in exposure.totals)
+                # Each base or added record of Li Wei has one account;
+                # the exposure call may see adds the customer call did not.
+                if count != len(exposure.accounts) or count < n:
+                    errors.append(f"{count} accounts in totals, "
+                                  f"{len(exposure.accounts)} listed, "
+                                  f"{n} records")
+
+        threads = [threading.Thread(target=reader) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            for i in range(30):
+                record = dict(LI_WEI_LOANS, source_id=f"APP-{i}")
+                reply = self.add(stub, record, [
+                    {"account_id": f"L-{i}", "product": "loan",
+                     "credit_limit": "10", "balance": "1",
+                     "currency": "CNY"}])
+                self.assertEqual(reply.customer_number, LI_WEI)
+                self.assertEqual(reply.record_count, 3 + i)
+                other = dict(OKAFOR, source_id=f"P-{i}",
+                             id_number=f"B{i:08d}", phone=f"+234 803 {i:07d}")
+                self.add(stub, other)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
+        self.assertEqual(errors, [])
+        self.assertGreater(calls[0], 0)
+        self.assertEqual(len(self.customer(stub, LI_WEI).records), 32)
+        self.stop(server)
+
+
+if __name__ == "__main__":
+    unittest.main()
