@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "journal.h"
 #include "status.h"
 #include "unit.h"
@@ -329,9 +330,175 @@ static void test_journal_limits(void)
     ecif_journal_close(j);
 }
 
+/* An added record with two accounts, one a negative balance. */
+static const ecif_record_t added = {
+    .source_system = "LOANS",
+    .source_id = "APP-1",
+    .name = "Li Wei",
+    .id_type = "RESIDENT_ID",
+    .id_number = "110101199003071233",
+    .phones = {"13975318642", "+86 10 5555 0000"},
+    .n_phones = 2,
+    .emails = {"liwei@example.cn"},
+    .n_emails = 1,
+    .dob = "1990-03-07",
+    .gender = "M"};
+static const ecif_account_t added_accounts[2] = {
+    {"L-1", "loan", "CNY", "BJ03", 2000000000, 1500000000},
+    {"D-1", "deposit", "CNY", "", 0, -12345}};
+
+static void check_added(const ecif_journal_entry_t *e)
+{
+    CHECK_INT(e->kind, ECIF_JOURNAL_ADD);
+    CHECK(e->record != NULL);
+    if (e->record == NULL)
+        return;
+    CHECK_STR(e->record->source_id, "APP-1");
+    CHECK_STR(e->record->id_number, "110101199003071233");
+    CHECK_STR(e->record->given_name, "");
+    CHECK_INT(e->record->n_phones, 2);
+    CHECK_STR(e->record->phones[1], "+86 10 5555 0000");
+    CHECK_STR(e->record->emails[0], "liwei@example.cn");
+    CHECK_INT(e->record->n_addresses, 0);
+    CHECK_STR(e->record->gender, "M");
+    CHECK_INT(e->account_count, 2);
+    if (e->account_count == 2) {
+        CHECK_STR(e->accounts[0].branch, "BJ03");
+        CHECK_INT(e->accounts[0].credit_limit, 2000000000);
+        CHECK_STR(e->accounts[1].account_id, "D-1");
+        CHECK_INT(e->accounts[1].balance, -12345);
+    }
+}
+
+static void test_journal_add_round_trip(void)
+{
+    const char *path = scratch_path("add.journal");
+    ecif_journal_t *j = NULL;
+    ecif_journal_entry_t e;
+    char err[256];
+
+    unlink(path);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+    ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
+                                .record = &added,
+                                .accounts = added_accounts,
+                                .account_count = 2};
+    ecif_journal_entry_t merge = {.kind = ECIF_CORRECTION_MERGE,
+                                  .customer_a = 1,
+                                  .customer_b = 2,
+                                  .reason = "same"};
+    CHECK_INT(ecif_journal_append(j, &add, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
+    ecif_journal_close(j);
+
+    j = NULL;
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(e.sequence, 1);
+    check_added(&e);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(e.kind, ECIF_CORRECTION_MERGE);
+    CHECK(e.record == NULL);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+
+    /* Too many accounts is refused and writes nothing. */
+    static ecif_account_t many[ECIF_JOURNAL_MAX_ACCOUNTS + 1];
+    for (size_t i = 0; i < ECIF_JOURNAL_MAX_ACCOUNTS + 1; i++)
+        many[i] = added_accounts[0];
+    long before = file_size(path);
+    ecif_journal_entry_t big = {.kind = ECIF_JOURNAL_ADD,
+                                .record = &added,
+                                .accounts = many,
+                                .account_count = ECIF_JOURNAL_MAX_ACCOUNTS + 1};
+    CHECK_INT(ecif_journal_append(j, &big, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(strstr(err, "accounts") != NULL);
+    CHECK_INT(file_size(path), before);
+    ecif_journal_close(j);
+}
+
+/* Writes a version 1 header, as builds before adds wrote it. */
+static void write_version_1(const char *path)
+{
+    uint8_t h[ECIF_JOURNAL_HEADER_BYTES] = "ECIFJRNL";
+    uint32_t crc;
+
+    h[8] = 1;
+    memcpy(h + 12, &identity.snapshot_crc, 4);
+    memcpy(h + 16, &identity.snapshot_bytes, 8);
+    crc = ecif_crc32c(0, h, 24);
+    memcpy(h + 24, &crc, 4);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    CHECK_INT(fwrite(h, 1, sizeof(h), f), sizeof(h));
+    fclose(f);
+}
+
+static void test_journal_version_1_is_read_and_upgraded(void)
+{
+    const char *path = scratch_path("v1.journal");
+    ecif_journal_t *j = NULL;
+    ecif_journal_entry_t e;
+    char err[256];
+    uint8_t version = 0;
+
+    write_version_1(path);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+    ecif_journal_entry_t merge = {.kind = ECIF_CORRECTION_MERGE,
+                                  .customer_a = 1,
+                                  .customer_b = 2,
+                                  .reason = "v1"};
+    CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL && fseek(f, 8, SEEK_SET) == 0 &&
+          fread(&version, 1, 1, f) == 1);
+    CHECK_INT(version, 1); /* a correction keeps version 1 */
+    if (f != NULL)
+        fclose(f);
+
+    ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
+                                .record = &added,
+                                .accounts = added_accounts,
+                                .account_count = 2};
+    CHECK_INT(ecif_journal_append(j, &add, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(add.sequence, 2);
+    ecif_journal_close(j);
+    f = fopen(path, "rb");
+    CHECK(f != NULL && fseek(f, 8, SEEK_SET) == 0 &&
+          fread(&version, 1, 1, f) == 1);
+    CHECK_INT(version, 2);
+    if (f != NULL)
+        fclose(f);
+
+    j = NULL;
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(e.kind, ECIF_CORRECTION_MERGE);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    check_added(&e);
+    ecif_journal_close(j);
+}
+
 int main(void)
 {
     scratch_init();
+    RUN(test_journal_add_round_trip);
+    RUN(test_journal_version_1_is_read_and_upgraded);
     RUN(test_journal_round_trip);
     RUN(test_journal_torn_tail_every_byte);
     RUN(test_journal_torn_tail_garbage);
