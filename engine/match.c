@@ -742,7 +742,8 @@ static void add_candidate(match_candidates_t *c, uint32_t id)
 static void gather_delta(const struct store_delta *d, uint64_t key,
                          match_candidates_t *out)
 {
-    for (uint32_t p = delta_key_first(d, key); p != DELTA_NONE;
+    for (uint32_t p = delta_key_first(d, key);
+         p != DELTA_NONE && out->count < MAX_QUERY_CANDIDATES;
          p = d->postings[p].next)
         add_candidate(out, d->base_records + d->postings[p].record);
 }
