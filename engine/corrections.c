@@ -115,7 +115,7 @@ static bool same_as_base(const struct ecif_store *base, const struct view *v,
     if (ce->member_count > 0 &&
         v->members[ce->members_first + ce->member_count - 1] >=
             base->record_count)
-        return false; /* holds an added record */
+        return false; /* contains an added record */
     if (ecif_store_find_customer(base, ce->number, old) != ECIF_OK ||
         base->customers[*old].member_count != ce->member_count)
         return false;

@@ -287,8 +287,8 @@ struct delta_record *delta_record_create(const struct ecif_store *base,
     r->accounts = accts;
     r->customer = DELTA_NONE;
 
-    /* A key that the loaded store holds as frequent is no blocking key
-     * there, so it is none here either. */
+    /* The builder does not index a key that the loaded store marks
+     * frequent, so the delta does not either. */
     uint64_t keys[MAX_RECORD_KEYS];
     size_t nk = match_keys(&v, keys, MAX_RECORD_KEYS, NULL);
     for (size_t i = 0; i < nk; i++) {

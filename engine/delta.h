@@ -10,7 +10,7 @@
  * them by source key and by blocking key in small hash tables that grow
  * with the adds, never with the loaded store.
  *
- * The delta also holds the customer overlay of the current view: for a
+ * The delta also contains the customer overlay of the current view: for a
  * customer that gained added records, its full member list and its
  * exposure totals; for a customer an add created, its number as well.
  * Customers created by adds get the ids after the view's customers, in
@@ -53,7 +53,7 @@ struct delta_record {
 struct delta_customer {
     uint32_t customer;
     char number[16];
-    uint32_t *members; /* NULL: the view's member list holds */
+    uint32_t *members; /* NULL: use the view's member list */
     uint32_t member_count;
     ecif_exposure_total_t *exposure;
     uint32_t exposure_count;

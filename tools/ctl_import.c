@@ -623,7 +623,7 @@ static int add_journal_record(import_state_t *st, const ecif_journal_entry_t *e,
 
 /*
  * Takes the records added while serving from --journal as input records,
- * with their accounts, so the new snapshot holds them and --previous
+ * with their accounts, so the new snapshot contains them and --previous
  * keeps their customer numbers. A record whose source key the input
  * files hold again is taken from the files, which are the newer copy.
  * Returns 0 or 1.
