@@ -1035,7 +1035,7 @@ static int list_rule(const ecif_store_t *store, const train_options_t *opts,
         end = group_end(entries, count, start);
         rc = list_group(store, rule, rng, entries + start, end - start, keep,
                         list);
-        report_progress(opts, "rule", end, count);
+        report_progress(opts, "grouping", end, count);
     }
     free(entries);
     return rc;

@@ -131,8 +131,8 @@ int train_em(ecif_model_t *model, double prior, const train_patterns_t *blocked,
              train_em_progress_fn *progress, void *progress_arg,
              train_em_result_t *result, char *err, size_t errlen);
 
-/* Called while pairs are compared: stage "random", "blocking",
- * "blocked" or "rule". */
+/* Called while pairs are gathered or compared: stage "random",
+ * "blocking" (records), "blocked", "grouping" (rule keys) or "rule". */
 typedef void train_progress_fn(void *arg, const char *stage, uint64_t done,
                                uint64_t total);
 

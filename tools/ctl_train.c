@@ -65,13 +65,14 @@ static void train_usage(FILE *out)
         "      --max-pairs N            pairs given to each EM run at\n"
         "                               most; a random sample when there\n"
         "                               are more (default 5000000)\n"
-        "      --rule FIELDS            training rule: records that agree\n"
-        "                               on FIELDS (name, dob, name+dob)\n"
-        "                               give pairs to estimate the other\n"
-        "                               fields' m; repeat for more rules,\n"
-        "                               'none' for one EM run over the\n"
-        "                               blocked pairs (default: dob, name,\n"
-        "                               name+dob)\n"
+        "      --rule FIELDS            training rule: records that share\n"
+        "                               a name token (name), two of year,\n"
+        "                               month and day (dob), or both\n"
+        "                               (name+dob) give pairs to estimate\n"
+        "                               the other fields' m; repeat for\n"
+        "                               more rules, or 'none' for one EM\n"
+        "                               run over the blocked pairs\n"
+        "                               (default: dob, name, name+dob)\n"
         "      --iterations N           EM iterations at most, 1 to 100000\n"
         "                               (default 100)\n"
         "      --label TEXT             label of the model, up to 63 bytes\n"
@@ -315,6 +316,11 @@ static void pairs_progress(void *arg, const char *stage, uint64_t done,
         fprintf(stderr,
                 "ecifctl train: gathering candidates, %" PRIu64 " of %" PRIu64
                 " records\n",
+                done, total);
+    else if (strcmp(stage, "grouping") == 0)
+        fprintf(stderr,
+                "ecifctl train: grouping records by a training rule, %" PRIu64
+                " of %" PRIu64 " keys\n",
                 done, total);
     else
         fprintf(stderr,
