@@ -290,6 +290,19 @@ static grpc_status_code fail_unparseable(call_ctx_t *ctx,
                 d->name);
 }
 
+/*
+ * Unpacks request as a desc message in the call's arena. Returns NULL with
+ * *code set to the status to send when the bytes are not such a message.
+ */
+static void *decode_request(call_ctx_t *ctx,
+                            const ProtobufCMessageDescriptor *desc,
+                            grpc_byte_buffer *request, grpc_status_code *code)
+{
+    ProtobufCMessage *msg = unpack_request(ctx, desc, request);
+    *code = msg != NULL ? GRPC_STATUS_OK : fail_unparseable(ctx, desc);
+    return msg;
+}
+
 /* Packs a response message into a new byte buffer. */
 static grpc_byte_buffer *pack_response(const ProtobufCMessage *msg)
 {
@@ -1411,6 +1424,27 @@ static grpc_status_code correction_reason(call_ctx_t *ctx, const char *reason)
     return GRPC_STATUS_OK;
 }
 
+/*
+ * Fills the numbers and reason of a correction between two customers
+ * (Merge, NotSameCustomer), checking customer_a, customer_b and reason in
+ * that order. The strings stay in the request.
+ */
+static grpc_status_code pair_entry(call_ctx_t *ctx, const char *customer_a,
+                                   const char *customer_b, const char *reason,
+                                   ecif_journal_entry_t *entry)
+{
+    grpc_status_code code;
+
+    entry->reason = reason;
+    code = correction_number(ctx, "customer_a", customer_a, &entry->customer_a);
+    if (code == GRPC_STATUS_OK)
+        code = correction_number(ctx, "customer_b", customer_b,
+                                 &entry->customer_b);
+    if (code == GRPC_STATUS_OK)
+        code = correction_reason(ctx, reason);
+    return code;
+}
+
 /* Applies a correction and logs it: method, numbers and counts only. */
 static grpc_status_code apply_correction(call_ctx_t *ctx, const char *method,
                                          const ecif_journal_entry_t *entry,
@@ -1441,21 +1475,16 @@ static grpc_status_code apply_correction(call_ctx_t *ctx, const char *method,
 static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
                                      ProtobufCMessage **response)
 {
-    const ProtobufCMessageDescriptor *desc =
-        &ecif__v1__merge_request__descriptor;
-    Ecif__V1__MergeRequest *req =
-        (Ecif__V1__MergeRequest *)unpack_request(ctx, desc, request);
-    if (req == NULL)
-        return fail_unparseable(ctx, desc);
-
-    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_MERGE,
-                                  .reason = req->reason};
     grpc_status_code code;
-    if ((code = correction_number(ctx, "customer_a", req->customer_a,
-                                  &entry.customer_a)) != GRPC_STATUS_OK ||
-        (code = correction_number(ctx, "customer_b", req->customer_b,
-                                  &entry.customer_b)) != GRPC_STATUS_OK ||
-        (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK)
+    Ecif__V1__MergeRequest *req = decode_request(
+        ctx, &ecif__v1__merge_request__descriptor, request, &code);
+    if (req == NULL)
+        return code;
+
+    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_MERGE};
+    code =
+        pair_entry(ctx, req->customer_a, req->customer_b, req->reason, &entry);
+    if (code != GRPC_STATUS_OK)
         return code;
     ecif_correction_result_t res;
     code = apply_correction(ctx, "Merge", &entry, &res);
@@ -1508,17 +1537,15 @@ static grpc_status_code split_keys(call_ctx_t *ctx,
 static grpc_status_code handle_split(call_ctx_t *ctx, grpc_byte_buffer *request,
                                      ProtobufCMessage **response)
 {
-    const ProtobufCMessageDescriptor *desc =
-        &ecif__v1__split_request__descriptor;
-    Ecif__V1__SplitRequest *req =
-        (Ecif__V1__SplitRequest *)unpack_request(ctx, desc, request);
+    grpc_status_code code;
+    Ecif__V1__SplitRequest *req = decode_request(
+        ctx, &ecif__v1__split_request__descriptor, request, &code);
     if (req == NULL)
-        return fail_unparseable(ctx, desc);
+        return code;
 
     ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_SPLIT,
                                   .reason = req->reason};
     ecif_source_key_t *keys = NULL;
-    grpc_status_code code;
     if ((code = correction_number(ctx, "customer_number", req->customer_number,
                                   &entry.customer_a)) != GRPC_STATUS_OK ||
         (code = split_keys(ctx, req, &keys)) != GRPC_STATUS_OK ||
@@ -1551,21 +1578,16 @@ static grpc_status_code handle_not_same(call_ctx_t *ctx,
                                         grpc_byte_buffer *request,
                                         ProtobufCMessage **response)
 {
-    const ProtobufCMessageDescriptor *desc =
-        &ecif__v1__not_same_customer_request__descriptor;
-    Ecif__V1__NotSameCustomerRequest *req =
-        (Ecif__V1__NotSameCustomerRequest *)unpack_request(ctx, desc, request);
-    if (req == NULL)
-        return fail_unparseable(ctx, desc);
-
-    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_NOT_SAME,
-                                  .reason = req->reason};
     grpc_status_code code;
-    if ((code = correction_number(ctx, "customer_a", req->customer_a,
-                                  &entry.customer_a)) != GRPC_STATUS_OK ||
-        (code = correction_number(ctx, "customer_b", req->customer_b,
-                                  &entry.customer_b)) != GRPC_STATUS_OK ||
-        (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK)
+    Ecif__V1__NotSameCustomerRequest *req = decode_request(
+        ctx, &ecif__v1__not_same_customer_request__descriptor, request, &code);
+    if (req == NULL)
+        return code;
+
+    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_NOT_SAME};
+    code =
+        pair_entry(ctx, req->customer_a, req->customer_b, req->reason, &entry);
+    if (code != GRPC_STATUS_OK)
         return code;
     ecif_correction_result_t res;
     code = apply_correction(ctx, "NotSameCustomer", &entry, &res);
@@ -1681,12 +1703,11 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
                                           grpc_byte_buffer *request,
                                           ProtobufCMessage **response)
 {
-    const ProtobufCMessageDescriptor *desc =
-        &ecif__v1__add_record_request__descriptor;
-    Ecif__V1__AddRecordRequest *req =
-        (Ecif__V1__AddRecordRequest *)unpack_request(ctx, desc, request);
+    grpc_status_code code;
+    Ecif__V1__AddRecordRequest *req = decode_request(
+        ctx, &ecif__v1__add_record_request__descriptor, request, &code);
     if (req == NULL)
-        return fail_unparseable(ctx, desc);
+        return code;
     if (ctx->svc->corrections == NULL)
         return fail(ctx, GRPC_STATUS_UNIMPLEMENTED,
                     "AddRecord: adds are not enabled on this server");
@@ -1700,7 +1721,6 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
 
     ecif_record_t rec;
     ecif_account_t *accounts = NULL;
-    grpc_status_code code;
     if ((code = record_from_proto(ctx, "record", msg, &rec)) !=
             GRPC_STATUS_OK ||
         (code = accounts_from_proto(ctx, msg, &accounts)) != GRPC_STATUS_OK)
