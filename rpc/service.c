@@ -1445,16 +1445,30 @@ static grpc_status_code pair_entry(call_ctx_t *ctx, const char *customer_a,
     return code;
 }
 
+/*
+ * Fails with UNIMPLEMENTED when the server holds no corrections state, the
+ * state that both corrections and adds change; what names them in the
+ * message.
+ */
+static grpc_status_code require_writes(call_ctx_t *ctx, const char *method,
+                                       const char *what)
+{
+    if (ctx->svc->corrections == NULL)
+        return fail(ctx, GRPC_STATUS_UNIMPLEMENTED,
+                    "%s: %s are not enabled on this server", method, what);
+    return GRPC_STATUS_OK;
+}
+
 /* Applies a correction and logs it: method, numbers and counts only. */
 static grpc_status_code apply_correction(call_ctx_t *ctx, const char *method,
                                          const ecif_journal_entry_t *entry,
                                          ecif_correction_result_t *res)
 {
     char err[ECIF_SERVICE_DETAILS_MAX];
+    grpc_status_code code = require_writes(ctx, method, "corrections");
 
-    if (ctx->svc->corrections == NULL)
-        return fail(ctx, GRPC_STATUS_UNIMPLEMENTED,
-                    "%s: corrections are not enabled on this server", method);
+    if (code != GRPC_STATUS_OK)
+        return code;
     int status = ecif_corrections_apply(ctx->svc->corrections, entry, res, err,
                                         sizeof(err));
     if (status != ECIF_OK)
@@ -1708,9 +1722,8 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
         ctx, &ecif__v1__add_record_request__descriptor, request, &code);
     if (req == NULL)
         return code;
-    if (ctx->svc->corrections == NULL)
-        return fail(ctx, GRPC_STATUS_UNIMPLEMENTED,
-                    "AddRecord: adds are not enabled on this server");
+    if ((code = require_writes(ctx, "AddRecord", "adds")) != GRPC_STATUS_OK)
+        return code;
     if (req->record == NULL)
         return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "record is required");
     const Ecif__V1__Record *msg = req->record;
