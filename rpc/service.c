@@ -1486,6 +1486,25 @@ static grpc_status_code apply_correction(call_ctx_t *ctx, const char *method,
     return GRPC_STATUS_OK;
 }
 
+/*
+ * Copies the two customer numbers of res into the call's arena for the
+ * response, because res lives on the handler's stack and the response is
+ * packed after the handler returns. Returns false when out of memory.
+ */
+static bool result_numbers(call_ctx_t *ctx, const ecif_correction_result_t *res,
+                           char **customer, char **other)
+{
+    char *numbers = arena_alloc(&ctx->arena, 2 * sizeof(res->customer));
+
+    if (numbers == NULL)
+        return false;
+    memcpy(numbers, res->customer, sizeof(res->customer));
+    memcpy(numbers + sizeof(res->customer), res->other, sizeof(res->other));
+    *customer = numbers;
+    *other = numbers + sizeof(res->customer);
+    return true;
+}
+
 static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
                                      ProtobufCMessage **response)
 {
@@ -1506,14 +1525,12 @@ static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
         return code;
 
     Ecif__V1__MergeResponse *resp = arena_alloc(&ctx->arena, sizeof(*resp));
-    char *numbers = arena_alloc(&ctx->arena, 2 * sizeof(res.customer));
-    if (resp == NULL || numbers == NULL)
+    if (resp == NULL)
         return fail_oom(ctx);
     ecif__v1__merge_response__init(resp);
-    memcpy(numbers, res.customer, sizeof(res.customer));
-    memcpy(numbers + sizeof(res.customer), res.other, sizeof(res.other));
-    resp->customer_number = numbers;
-    resp->retired_number = numbers + sizeof(res.customer);
+    if (!result_numbers(ctx, &res, &resp->customer_number,
+                        &resp->retired_number))
+        return fail_oom(ctx);
     resp->record_count = res.customer_records;
     resp->moved_record_count = res.moved_records;
     resp->sequence = res.sequence;
@@ -1573,15 +1590,13 @@ static grpc_status_code handle_split(call_ctx_t *ctx, grpc_byte_buffer *request,
         return code;
 
     Ecif__V1__SplitResponse *resp = arena_alloc(&ctx->arena, sizeof(*resp));
-    char *numbers = arena_alloc(&ctx->arena, 2 * sizeof(res.customer));
-    if (resp == NULL || numbers == NULL)
+    if (resp == NULL)
         return fail_oom(ctx);
     ecif__v1__split_response__init(resp);
-    memcpy(numbers, res.customer, sizeof(res.customer));
-    memcpy(numbers + sizeof(res.customer), res.other, sizeof(res.other));
-    resp->customer_number = numbers;
+    if (!result_numbers(ctx, &res, &resp->customer_number,
+                        &resp->new_customer_number))
+        return fail_oom(ctx);
     resp->record_count = res.customer_records;
-    resp->new_customer_number = numbers + sizeof(res.customer);
     resp->new_record_count = res.other_records;
     resp->sequence = res.sequence;
     *response = &resp->base;
@@ -1610,14 +1625,11 @@ static grpc_status_code handle_not_same(call_ctx_t *ctx,
 
     Ecif__V1__NotSameCustomerResponse *resp =
         arena_alloc(&ctx->arena, sizeof(*resp));
-    char *numbers = arena_alloc(&ctx->arena, 2 * sizeof(res.customer));
-    if (resp == NULL || numbers == NULL)
+    if (resp == NULL)
         return fail_oom(ctx);
     ecif__v1__not_same_customer_response__init(resp);
-    memcpy(numbers, res.customer, sizeof(res.customer));
-    memcpy(numbers + sizeof(res.customer), res.other, sizeof(res.other));
-    resp->customer_a = numbers;
-    resp->customer_b = numbers + sizeof(res.customer);
+    if (!result_numbers(ctx, &res, &resp->customer_a, &resp->customer_b))
+        return fail_oom(ctx);
     resp->record_count_a = res.customer_records;
     resp->record_count_b = res.other_records;
     resp->record_pair_count = res.links_added;
