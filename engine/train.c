@@ -996,7 +996,7 @@ static size_t group_end(const rule_entry_t *entries, size_t count, size_t start)
  */
 static int list_rule(const ecif_store_t *store, const train_options_t *opts,
                      train_rng_t *rng, train_rule_t rule, pair_list_t *list,
-                     uint64_t *total)
+                     uint64_t *total, double *keep_out)
 {
     uint32_t n = store->record_count;
     rule_entry_t *entries = NULL;
@@ -1031,6 +1031,7 @@ static int list_rule(const ecif_store_t *store, const train_options_t *opts,
     double keep = *total <= opts->max_pairs
                       ? 1.0
                       : (double)opts->max_pairs / (double)*total;
+    *keep_out = keep;
     for (size_t start = 0, end; start < count && rc == ECIF_OK; start = end) {
         end = group_end(entries, count, start);
         rc = list_group(store, rule, rng, entries + start, end - start, keep,
@@ -1051,7 +1052,7 @@ static int sample_rule(const ecif_store_t *store, const ecif_model_t *model,
                        train_rule_report_t *rr)
 {
     pair_list_t list = {0};
-    int rc = list_rule(store, opts, rng, rule, &list, &rr->pairs);
+    int rc = list_rule(store, opts, rng, rule, &list, &rr->pairs, &rr->sampled);
 
     rr->em_pairs = list.count;
     for (size_t i = 0; i < list.count && rc == ECIF_OK; i++) {
@@ -1137,6 +1138,10 @@ static int run_rule(const ecif_store_t *store, const ecif_model_t *start,
     train_patterns_fini(&pairs);
     if (rc != ECIF_OK)
         return rc;
+
+    rr->implied_prior =
+        rr->em.expected_matches / rr->sampled /
+        ((double)store->record_count * (store->record_count - 1) / 2.0);
 
     /* More matching pairs than TRAIN_RULE_MAX_MATCHES a record: the
      * classes split on something other than the same person. */

@@ -202,8 +202,12 @@ typedef struct train_rule_report {
     uint64_t random_pairs; /* random pairs it would gather */
     uint64_t pairs;        /* pairs in its groups, once per shared key */
     uint64_t em_pairs;     /* pairs given to EM */
-    uint64_t patterns;     /* distinct level vectors */
-    uint32_t estimated;    /* fields whose m it contributed to, a bit each */
+    double sampled; /* the chance of each of its pairs to be given to EM */
+    /* Its expected matches scaled to all its pairs, over all pairs: the
+     * prior, if the rule gathers every match. Not used in the model. */
+    double implied_prior;
+    uint64_t patterns;  /* distinct level vectors */
+    uint32_t estimated; /* fields whose m it contributed to, a bit each */
     /* Fields whose u its E step took from the random pairs it gathers. */
     uint32_t conditioned;
     /* Its run found more matches than the records can have, and its

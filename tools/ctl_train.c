@@ -458,12 +458,13 @@ static void print_rules(const train_report_t *r)
                 " of the random pairs (u of %s taken from them), %" PRIu64
                 " pairs, %" PRIu64 " given to EM (%" PRIu64
                 " level vectors); share of matches %.6f, %.1f expected; "
-                "m of %s\n",
+                "m of %s; prior %.3g if it gathers every match\n",
                 train_rule_str(rr->rule, rule, sizeof(rule)), rr->random_pairs,
                 field_list(rr->conditioned, conditioned, sizeof(conditioned)),
                 rr->pairs, rr->em_pairs, rr->patterns, rr->em.prior,
                 rr->em.expected_matches,
-                field_list(rr->estimated, estimated, sizeof(estimated)));
+                field_list(rr->estimated, estimated, sizeof(estimated)),
+                rr->implied_prior);
         if (rr->rejected)
             fprintf(stderr,
                     "ecifctl train: warning: rule %s found %.1f expected "
