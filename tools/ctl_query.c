@@ -302,6 +302,44 @@ static void query_opts_fini(query_opts_t *q)
     free(q->addresses);
 }
 
+static bool is_common_option(int opt)
+{
+    return opt == OPT_SERVER || opt == OPT_DEADLINE_MS || opt == OPT_JSON;
+}
+
+/* Applies --server, --deadline-ms or --json; false on an invalid value. */
+static bool set_common_option(query_opts_t *q, int opt, char *value)
+{
+    if (opt == OPT_SERVER)
+        q->server = value;
+    else if (opt == OPT_DEADLINE_MS)
+        return parse_count("--deadline-ms", value, 1, 3600 * 1000,
+                           &q->deadline_ms);
+    else
+        q->json = true;
+    return true;
+}
+
+/*
+ * Allocates the backing arrays of the repeated record fields, room for
+ * every argument. Prints the error and returns false when out of memory.
+ */
+static bool query_opts_alloc_record(query_opts_t *q, int argc)
+{
+    size_t slots = (size_t)argc + 1;
+    q->phones = calloc(slots, sizeof(char *));
+    q->emails = calloc(slots, sizeof(char *));
+    q->addresses = calloc(slots, sizeof(char *));
+    if (q->phones == NULL || q->emails == NULL || q->addresses == NULL) {
+        fprintf(stderr, "ecifctl: out of memory\n");
+        return false;
+    }
+    q->record.phones = q->phones;
+    q->record.emails = q->emails;
+    q->record.addresses = q->addresses;
+    return true;
+}
+
 /* Applies one record option; false when opt is not a record option. */
 static bool set_record_field(query_opts_t *q, int opt, char *value)
 {
@@ -351,17 +389,8 @@ static bool set_record_field(query_opts_t *q, int opt, char *value)
 static int parse_query_opts(int argc, char **argv, bool with_record,
                             void (*usage)(FILE *), query_opts_t *q)
 {
-    size_t slots = (size_t)argc + 1;
-    q->phones = calloc(slots, sizeof(char *));
-    q->emails = calloc(slots, sizeof(char *));
-    q->addresses = calloc(slots, sizeof(char *));
-    if (q->phones == NULL || q->emails == NULL || q->addresses == NULL) {
-        fprintf(stderr, "ecifctl: out of memory\n");
+    if (!query_opts_alloc_record(q, argc))
         return 1;
-    }
-    q->record.phones = q->phones;
-    q->record.emails = q->emails;
-    q->record.addresses = q->addresses;
 
     const struct option *options =
         with_record ? record_options : common_options;
@@ -369,13 +398,8 @@ static int parse_query_opts(int argc, char **argv, bool with_record,
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         bool ok = true;
-        if (opt == OPT_SERVER)
-            q->server = optarg;
-        else if (opt == OPT_DEADLINE_MS)
-            ok = parse_count("--deadline-ms", optarg, 1, 3600 * 1000,
-                             &q->deadline_ms);
-        else if (opt == OPT_JSON)
-            q->json = true;
+        if (is_common_option(opt))
+            ok = set_common_option(q, opt, optarg);
         else if (opt == OPT_MAX_CANDIDATES)
             ok = parse_count("--max-candidates", optarg, 1, 1000,
                              &q->max_candidates);
@@ -1139,13 +1163,8 @@ static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
     while ((opt = getopt_long(argc, argv, "", correction_options, NULL)) !=
            -1) {
         bool ok = true;
-        if (opt == OPT_SERVER)
-            q->server = optarg;
-        else if (opt == OPT_DEADLINE_MS)
-            ok = parse_count("--deadline-ms", optarg, 1, 3600 * 1000,
-                             &q->deadline_ms);
-        else if (opt == OPT_JSON)
-            q->json = true;
+        if (is_common_option(opt))
+            ok = set_common_option(q, opt, optarg);
         else if (opt == OPT_REASON)
             *reason = optarg;
         else if (opt == OPT_HELP) {
@@ -1442,30 +1461,22 @@ int ctl_add_main(int argc, char **argv)
     memcpy(options + nbase, extra, sizeof(extra));
     memset(&options[nbase + 3], 0, sizeof(options[0]));
     query_opts_init(&q);
-    q.phones = calloc((size_t)argc + 1, sizeof(char *));
-    q.emails = calloc((size_t)argc + 1, sizeof(char *));
-    q.addresses = calloc((size_t)argc + 1, sizeof(char *));
-    if (accounts == NULL || q.phones == NULL || q.emails == NULL ||
-        q.addresses == NULL) {
+    if (accounts == NULL) {
         fprintf(stderr, "ecifctl: out of memory\n");
         rc = 1;
         goto out;
     }
-    q.record.phones = q.phones;
-    q.record.emails = q.emails;
-    q.record.addresses = q.addresses;
+    if (!query_opts_alloc_record(&q, argc)) {
+        rc = 1;
+        goto out;
+    }
     q.record.accounts = accounts;
     optind = 1;
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         bool ok = true;
-        if (opt == OPT_SERVER)
-            q.server = optarg;
-        else if (opt == OPT_DEADLINE_MS)
-            ok = parse_count("--deadline-ms", optarg, 1, 3600 * 1000,
-                             &q.deadline_ms);
-        else if (opt == OPT_JSON)
-            q.json = true;
+        if (is_common_option(opt))
+            ok = set_common_option(&q, opt, optarg);
         else if (opt == OPT_SOURCE_SYSTEM)
             q.record.source_system = optarg;
         else if (opt == OPT_SOURCE_ID)
