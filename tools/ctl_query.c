@@ -1186,6 +1186,23 @@ static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
     return -1;
 }
 
+/*
+ * Prints the response of a write command as JSON or through print_text and
+ * frees it. Returns the exit code: 1 when the call failed (resp is NULL).
+ */
+static int print_reply(const query_opts_t *q, ProtobufCMessage *resp,
+                       void (*print_text)(const ProtobufCMessage *))
+{
+    if (resp == NULL)
+        return 1;
+    if (q->json)
+        print_json(resp);
+    else
+        print_text(resp);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return 0;
+}
+
 /* Takes exactly two customer numbers after the options. */
 static bool two_customers(int argc, char **argv, void (*usage)(FILE *),
                           char **a, char **b)
@@ -1213,6 +1230,14 @@ static void merge_usage(FILE *out)
     fputs(common_help, out);
 }
 
+static void print_merged(const ProtobufCMessage *msg)
+{
+    const Ecif__V1__MergeResponse *resp = (const Ecif__V1__MergeResponse *)msg;
+    printf("merged %s into %s: %u records, %u moved (journal entry %llu)\n",
+           resp->retired_number, resp->customer_number, resp->record_count,
+           resp->moved_record_count, (unsigned long long)resp->sequence);
+}
+
 int ctl_merge_main(int argc, char **argv)
 {
     query_opts_t q = {.deadline_ms = QUERY_DEFAULT_DEADLINE_MS};
@@ -1226,20 +1251,10 @@ int ctl_merge_main(int argc, char **argv)
                        &req.customer_b))
         return 2;
     req.reason = (char *)reason;
-    Ecif__V1__MergeResponse *resp = (Ecif__V1__MergeResponse *)call_method(
-        &q, "Merge", ECIF_METHOD_MERGE, &req.base,
-        &ecif__v1__merge_response__descriptor);
-    if (resp == NULL)
-        return 1;
-    if (q.json)
-        print_json(&resp->base);
-    else
-        printf("merged %s into %s: %u records, %u moved (journal entry "
-               "%llu)\n",
-               resp->retired_number, resp->customer_number, resp->record_count,
-               resp->moved_record_count, (unsigned long long)resp->sequence);
-    protobuf_c_message_free_unpacked(&resp->base, NULL);
-    return 0;
+    return print_reply(&q,
+                       call_method(&q, "Merge", ECIF_METHOD_MERGE, &req.base,
+                                   &ecif__v1__merge_response__descriptor),
+                       print_merged);
 }
 
 static void split_usage(FILE *out)
@@ -1251,6 +1266,15 @@ static void split_usage(FILE *out)
                  "At least one record must stay.\n\n");
     fputs(correction_help, out);
     fputs(common_help, out);
+}
+
+static void print_split(const ProtobufCMessage *msg)
+{
+    const Ecif__V1__SplitResponse *resp = (const Ecif__V1__SplitResponse *)msg;
+    printf("split %s: %u records stay, %u moved to new customer %s (journal "
+           "entry %llu)\n",
+           resp->customer_number, resp->record_count, resp->new_record_count,
+           resp->new_customer_number, (unsigned long long)resp->sequence);
 }
 
 int ctl_split_main(int argc, char **argv)
@@ -1293,27 +1317,16 @@ int ctl_split_main(int argc, char **argv)
         refs[i].source_id = slash + 1;
         list[i] = &refs[i];
     }
-    Ecif__V1__SplitResponse *resp = NULL;
     if (rc == 0) {
         req.customer_number = argv[optind];
         req.records = list;
         req.n_records = n;
         req.reason = (char *)reason;
-        resp = (Ecif__V1__SplitResponse *)call_method(
-            &q, "Split", ECIF_METHOD_SPLIT, &req.base,
-            &ecif__v1__split_response__descriptor);
-        rc = resp == NULL ? 1 : 0;
+        rc = print_reply(&q,
+                         call_method(&q, "Split", ECIF_METHOD_SPLIT, &req.base,
+                                     &ecif__v1__split_response__descriptor),
+                         print_split);
     }
-    if (resp != NULL && q.json)
-        print_json(&resp->base);
-    else if (resp != NULL)
-        printf("split %s: %u records stay, %u moved to new customer %s "
-               "(journal entry %llu)\n",
-               resp->customer_number, resp->record_count,
-               resp->new_record_count, resp->new_customer_number,
-               (unsigned long long)resp->sequence);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(&resp->base, NULL);
     free(refs);
     free(list);
     return rc;
@@ -1330,6 +1343,17 @@ static void not_same_usage(FILE *out)
     fputs(common_help, out);
 }
 
+static void print_not_same(const ProtobufCMessage *msg)
+{
+    const Ecif__V1__NotSameCustomerResponse *resp =
+        (const Ecif__V1__NotSameCustomerResponse *)msg;
+    printf("marked %s (%u records) and %s (%u records) as not the same "
+           "customer: %u record pairs (journal entry %llu)\n",
+           resp->customer_a, resp->record_count_a, resp->customer_b,
+           resp->record_count_b, resp->record_pair_count,
+           (unsigned long long)resp->sequence);
+}
+
 int ctl_not_same_main(int argc, char **argv)
 {
     query_opts_t q = {.deadline_ms = QUERY_DEFAULT_DEADLINE_MS};
@@ -1344,22 +1368,12 @@ int ctl_not_same_main(int argc, char **argv)
                        &req.customer_b))
         return 2;
     req.reason = (char *)reason;
-    Ecif__V1__NotSameCustomerResponse *resp =
-        (Ecif__V1__NotSameCustomerResponse *)call_method(
-            &q, "NotSameCustomer", ECIF_METHOD_NOT_SAME_CUSTOMER, &req.base,
-            &ecif__v1__not_same_customer_response__descriptor);
-    if (resp == NULL)
-        return 1;
-    if (q.json)
-        print_json(&resp->base);
-    else
-        printf("marked %s (%u records) and %s (%u records) as not the same "
-               "customer: %u record pairs (journal entry %llu)\n",
-               resp->customer_a, resp->record_count_a, resp->customer_b,
-               resp->record_count_b, resp->record_pair_count,
-               (unsigned long long)resp->sequence);
-    protobuf_c_message_free_unpacked(&resp->base, NULL);
-    return 0;
+    return print_reply(
+        &q,
+        call_method(&q, "NotSameCustomer", ECIF_METHOD_NOT_SAME_CUSTOMER,
+                    &req.base,
+                    &ecif__v1__not_same_customer_response__descriptor),
+        print_not_same);
 }
 
 /* ---- add ----------------------------------------------------------------- */
@@ -1420,8 +1434,10 @@ static Ecif__V1__Account *parse_account(char *spec)
     return a;
 }
 
-static void print_added(const Ecif__V1__AddRecordResponse *resp)
+static void print_added(const ProtobufCMessage *msg)
 {
+    const Ecif__V1__AddRecordResponse *resp =
+        (const Ecif__V1__AddRecordResponse *)msg;
     static const char *const outcomes[] = {
         [ECIF__V1__ADD_OUTCOME__JOINED] = "joined",
         [ECIF__V1__ADD_OUTCOME__NEW_NO_MATCH] = "new customer: no match",
@@ -1504,19 +1520,11 @@ int ctl_add_main(int argc, char **argv)
     }
     Ecif__V1__AddRecordRequest req = ECIF__V1__ADD_RECORD_REQUEST__INIT;
     req.record = &q.record;
-    Ecif__V1__AddRecordResponse *resp =
-        (Ecif__V1__AddRecordResponse *)call_method(
-            &q, "AddRecord", ECIF_METHOD_ADD_RECORD, &req.base,
-            &ecif__v1__add_record_response__descriptor);
-    rc = 1;
-    if (resp != NULL) {
-        if (q.json)
-            print_json(&resp->base);
-        else
-            print_added(resp);
-        protobuf_c_message_free_unpacked(&resp->base, NULL);
-        rc = 0;
-    }
+    rc = print_reply(&q,
+                     call_method(&q, "AddRecord", ECIF_METHOD_ADD_RECORD,
+                                 &req.base,
+                                 &ecif__v1__add_record_response__descriptor),
+                     print_added);
 out:
     for (size_t i = 0; accounts != NULL && i < q.record.n_accounts; i++)
         free(accounts[i]);
