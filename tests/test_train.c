@@ -799,6 +799,14 @@ static void test_rules_recover_m_among_namesakes(void)
     CHECK(report.rules[0].random_pairs >= 1000); /* dob: u conditioned */
     CHECK(dob_disagreement_m(&ruled) < 0.2);
 
+    /* Both rules gather every duplicate pair, so the prior they imply is
+     * the share of duplicate pairs among all pairs. */
+    double share = NAMESAKE_PEOPLE / (double)report.all_pairs;
+    for (size_t r = 0; r < 2; r++) {
+        CHECK(!report.rules[r].rejected);
+        CHECK_NEAR(report.rules[r].implied_prior, share, 0.2 * share);
+    }
+
     const model_field_t *dob = &ruled.fields[ECIF_FIELD_DOB];
     const model_field_t *name = &ruled.fields[ECIF_FIELD_NAME];
     CHECK_NEAR(dob->levels[MODEL_DOB_EXACT].m, 2.0 / 3.0, 0.15);
