@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 import grpc
 
@@ -181,3 +182,59 @@ def raw_method(channel, path):
 
 def make_work_dir():
     return tempfile.TemporaryDirectory(prefix="ecif-it-")
+
+
+class StubsTestCase(unittest.TestCase):
+    """Generates the stubs once per class, in a work directory the class
+    removes at its end: pb, pb_grpc and health_pb2 on the class."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_programs()
+        cls.work = make_work_dir()
+        cls.pb, cls.pb_grpc, cls.health_pb2 = generate_stubs(
+            os.path.join(cls.work.name, "stubs"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.work.cleanup()
+
+
+class ServerTestCase(StubsTestCase):
+    """Gives each test its own directory and a snapshot imported from the
+    class's RECORDS and ACCOUNTS, starts ecifd on it on request and stops
+    every server the test left running."""
+
+    RECORDS = ()
+    ACCOUNTS = ()
+
+    def setUp(self):
+        self.dir = os.path.join(self.work.name, self.id().rsplit(".", 1)[-1])
+        os.makedirs(self.dir)
+        self.snapshot = import_snapshot(self.dir, self.RECORDS,
+                                        self.ACCOUNTS)
+        self.journal = self.snapshot + ".journal"
+        self.servers = []
+
+    def tearDown(self):
+        for server in self.servers:
+            if server.proc.poll() is None:
+                server.stop()
+
+    def subdir(self, name):
+        path = os.path.join(self.dir, name)
+        os.makedirs(path)
+        return path
+
+    def start(self, snapshot=None):
+        """Starts ecifd on snapshot (default: the test's own) and waits
+        until it serves; returns (server, CustomerIndex stub)."""
+        server = Ecifd(snapshot or self.snapshot, self.dir)
+        self.servers.append(server)
+        server.wait_serving(self.health_pb2)
+        return server, self.pb_grpc.CustomerIndexStub(server.channel)
+
+    def stop(self, server):
+        """Stops server, checks that it exited with 0, returns its log."""
+        self.assertEqual(server.stop(), 0, server.read_log())
+        return server.read_log()

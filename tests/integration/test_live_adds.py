@@ -78,40 +78,9 @@ OKAFOR_AGAIN = {
 }
 
 
-class LiveAddsTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        harness.require_programs()
-        cls.work = harness.make_work_dir()
-        cls.pb, cls.pb_grpc, cls.health_pb2 = harness.generate_stubs(
-            os.path.join(cls.work.name, "stubs"))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.work.cleanup()
-
-    def setUp(self):
-        self.dir = os.path.join(self.work.name, self.id().rsplit(".", 1)[-1])
-        os.makedirs(self.dir)
-        self.snapshot = harness.import_snapshot(self.dir, RECORDS, ACCOUNTS)
-        self.journal = self.snapshot + ".journal"
-        self.servers = []
-
-    def tearDown(self):
-        for server in self.servers:
-            if server.proc.poll() is None:
-                server.stop()
-
-    def start(self, snapshot=None):
-        server = harness.Ecifd(snapshot or self.snapshot, self.dir)
-        self.servers.append(server)
-        server.wait_serving(self.health_pb2)
-        return server, self.pb_grpc.CustomerIndexStub(server.channel)
-
-    def stop(self, server):
-        self.assertEqual(server.stop(), 0, server.read_log())
-        return server.read_log()
+class LiveAddsTest(harness.ServerTestCase):
+    RECORDS = RECORDS
+    ACCOUNTS = ACCOUNTS
 
     # ---- Helpers ----------------------------------------------------------
 

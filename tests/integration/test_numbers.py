@@ -31,18 +31,7 @@ def number(n):
     return f"C{n:012d}"
 
 
-class NumbersTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        harness.require_programs()
-        cls.work = harness.make_work_dir()
-        cls.pb, cls.pb_grpc, cls.health_pb2 = harness.generate_stubs(
-            os.path.join(cls.work.name, "stubs"))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.work.cleanup()
+class NumbersTest(harness.StubsTestCase):
 
     def import_version(self, name, records, previous=None):
         """Imports records into NAME.snap; returns (path, summary)."""

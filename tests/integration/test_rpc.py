@@ -105,24 +105,21 @@ def totals_of(response):
             for t in response.totals}
 
 
-class RpcTest(unittest.TestCase):
+class RpcTest(harness.StubsTestCase):
     @classmethod
     def setUpClass(cls):
-        harness.require_programs()
-        cls.work = harness.make_work_dir()
-        cls.pb, cls.pb_grpc, cls.health_pb = harness.generate_stubs(
-            os.path.join(cls.work.name, "stubs"))
+        super().setUpClass()
         cls.snapshot = harness.import_snapshot(cls.work.name, RECORDS,
                                                ACCOUNTS)
         cls.server = harness.Ecifd(cls.snapshot, cls.work.name)
-        cls.server.wait_serving(cls.health_pb)
+        cls.server.wait_serving(cls.health_pb2)
         cls.stub = cls.pb_grpc.CustomerIndexStub(cls.server.channel)
 
     @classmethod
     def tearDownClass(cls):
         rc = cls.server.stop()
         log = cls.server.read_log()
-        cls.work.cleanup()
+        super().tearDownClass()
         if rc != 0:
             raise AssertionError(f"ecifd exited with {rc}; log:\n{log}")
 
@@ -385,18 +382,18 @@ class RpcTest(unittest.TestCase):
 
     def test_health_serving(self):
         check = harness.health_check_method(self.server.channel,
-                                            self.health_pb)
+                                            self.health_pb2)
         for service in ("", "ecif.v1.CustomerIndex"):
-            reply = check(self.health_pb.HealthCheckRequest(service=service),
+            reply = check(self.health_pb2.HealthCheckRequest(service=service),
                           timeout=10)
             self.assertEqual(reply.status,
-                             self.health_pb.HealthCheckResponse.SERVING)
+                             self.health_pb2.HealthCheckResponse.SERVING)
 
     def test_health_unknown_service(self):
         check = harness.health_check_method(self.server.channel,
-                                            self.health_pb)
+                                            self.health_pb2)
         self.assert_code(
-            lambda: check(self.health_pb.HealthCheckRequest(
+            lambda: check(self.health_pb2.HealthCheckRequest(
                 service="no.such.Service"), timeout=10),
             grpc.StatusCode.NOT_FOUND)
 
