@@ -87,17 +87,26 @@ def write_csv(path, columns, rows):
             writer.writerow({c: row.get(c, "") for c in columns})
 
 
+def run_import(folder, output, records, accounts=None, options=()):
+    """Write records.csv (and accounts.csv unless accounts is None) into
+    folder, run `ecifctl import OPTIONS --output OUTPUT` on them and return
+    the finished process."""
+    os.makedirs(folder, exist_ok=True)
+    records_csv = os.path.join(folder, "records.csv")
+    write_csv(records_csv, RECORD_COLUMNS, records)
+    args = [ECIFCTL, "import"] + list(options) + ["--output", output]
+    if accounts is not None:
+        accounts_csv = os.path.join(folder, "accounts.csv")
+        write_csv(accounts_csv, ACCOUNT_COLUMNS, accounts)
+        args += ["--accounts", accounts_csv]
+    return subprocess.run(args + [records_csv], capture_output=True,
+                          text=True, timeout=120)
+
+
 def import_snapshot(work_dir, records, accounts):
     """Write fixture CSVs, run `ecifctl import`, return the snapshot path."""
-    records_csv = os.path.join(work_dir, "records.csv")
-    accounts_csv = os.path.join(work_dir, "accounts.csv")
     snapshot = os.path.join(work_dir, "customers.snap")
-    write_csv(records_csv, RECORD_COLUMNS, records)
-    write_csv(accounts_csv, ACCOUNT_COLUMNS, accounts)
-    proc = subprocess.run(
-        [ECIFCTL, "import", "--output", snapshot, "--accounts", accounts_csv,
-         records_csv],
-        capture_output=True, text=True, timeout=120)
+    proc = run_import(work_dir, snapshot, records, accounts)
     if proc.returncode != 0:
         raise RuntimeError(
             f"ecifctl import failed with {proc.returncode}: {proc.stderr}")

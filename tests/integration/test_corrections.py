@@ -348,19 +348,12 @@ class CorrectionsTest(harness.ServerTestCase):
 
     def reimport(self, records, previous, journal=None, name="next",
                  accounts=ACCOUNTS):
-        folder = os.path.join(self.dir, name)
-        os.makedirs(folder, exist_ok=True)
-        csv_path = os.path.join(folder, "records.csv")
-        accounts_path = os.path.join(folder, "accounts.csv")
-        harness.write_csv(csv_path, harness.RECORD_COLUMNS, records)
-        harness.write_csv(accounts_path, harness.ACCOUNT_COLUMNS, accounts)
         output = os.path.join(self.dir, name + ".snap")
-        args = [harness.ECIFCTL, "import", "--quiet", "--output", output,
-                "--previous", previous, "--accounts", accounts_path]
+        options = ["--quiet", "--previous", previous]
         if journal is not None:
-            args += ["--journal", journal]
-        proc = subprocess.run(args + [csv_path], capture_output=True,
-                              text=True, timeout=120)
+            options += ["--journal", journal]
+        proc = harness.run_import(os.path.join(self.dir, name), output,
+                                  records, accounts, options)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         return output, proc
 
@@ -420,15 +413,10 @@ class CorrectionsTest(harness.ServerTestCase):
         v2, proc = self.reimport(RECORDS + [CHEN_PHONE], self.snapshot, None,
                                  name="plain")
         self.assertIn("not carried over", proc.stderr)
-        folder = os.path.join(self.dir, "bad")
-        os.makedirs(folder)
-        csv_path = os.path.join(folder, "records.csv")
-        harness.write_csv(csv_path, harness.RECORD_COLUMNS, RECORDS)
-        proc = subprocess.run(
-            [harness.ECIFCTL, "import", "--quiet", "--output",
-             os.path.join(folder, "out.snap"), "--previous", v2,
-             "--journal", self.journal, csv_path],
-            capture_output=True, text=True, timeout=120)
+        folder = self.subdir("bad")
+        proc = harness.run_import(
+            folder, os.path.join(folder, "out.snap"), RECORDS,
+            options=["--quiet", "--previous", v2, "--journal", self.journal])
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("another snapshot", proc.stderr)
 

@@ -343,17 +343,10 @@ class LiveAddsTest(harness.ServerTestCase):
         self.add_both(stub)
         self.stop(server)
 
-        folder = os.path.join(self.dir, "next")
-        os.makedirs(folder)
-        records = os.path.join(folder, "records.csv")
-        accounts = os.path.join(folder, "accounts.csv")
-        harness.write_csv(records, harness.RECORD_COLUMNS, RECORDS)
-        harness.write_csv(accounts, harness.ACCOUNT_COLUMNS, ACCOUNTS)
         output = os.path.join(self.dir, "next.snap")
-        proc = subprocess.run(
-            [harness.ECIFCTL, "import", "--output", output, "--previous",
-             self.snapshot, "--journal", self.journal, "--accounts",
-             accounts, records], capture_output=True, text=True, timeout=120)
+        proc = harness.run_import(
+            self.subdir("next"), output, RECORDS, ACCOUNTS,
+            ["--previous", self.snapshot, "--journal", self.journal])
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("took 2 added records", proc.stderr)
         self.assertIn("records: 6", proc.stdout)

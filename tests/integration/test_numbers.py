@@ -7,7 +7,6 @@ redirects to it. New customers get numbers never issued before.
 """
 
 import os
-import subprocess
 import sys
 import unittest
 
@@ -35,16 +34,12 @@ class NumbersTest(harness.StubsTestCase):
 
     def import_version(self, name, records, previous=None):
         """Imports records into NAME.snap; returns (path, summary)."""
-        folder = os.path.join(self.work.name, name)
-        os.makedirs(folder, exist_ok=True)
-        csv_path = os.path.join(folder, "records.csv")
-        harness.write_csv(csv_path, harness.RECORD_COLUMNS, records)
         snapshot = os.path.join(self.work.name, name + ".snap")
-        args = [harness.ECIFCTL, "import", "--quiet", "--output", snapshot]
+        options = ["--quiet"]
         if previous is not None:
-            args += ["--previous", previous]
-        proc = subprocess.run(args + [csv_path], capture_output=True,
-                              text=True, timeout=120)
+            options += ["--previous", previous]
+        proc = harness.run_import(os.path.join(self.work.name, name),
+                                  snapshot, records, options=options)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         summary = dict(line.split(": ", 1)
                        for line in proc.stdout.splitlines() if ": " in line)
@@ -106,14 +101,11 @@ class NumbersTest(harness.StubsTestCase):
 
     def test_unknown_previous_fails_cleanly(self):
         folder = os.path.join(self.work.name, "bad")
-        os.makedirs(folder, exist_ok=True)
-        csv_path = os.path.join(folder, "records.csv")
-        harness.write_csv(csv_path, harness.RECORD_COLUMNS, [WANG_FANG])
         out = os.path.join(folder, "out.snap")
-        proc = subprocess.run(
-            [harness.ECIFCTL, "import", "--quiet", "--output", out,
-             "--previous", os.path.join(folder, "missing.snap"), csv_path],
-            capture_output=True, text=True, timeout=120)
+        proc = harness.run_import(
+            folder, out, [WANG_FANG],
+            options=["--quiet", "--previous",
+                     os.path.join(folder, "missing.snap")])
         self.assertEqual(proc.returncode, 1)
         self.assertIn("--previous: cannot open snapshot", proc.stderr)
         self.assertFalse(os.path.exists(out))
