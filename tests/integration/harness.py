@@ -247,3 +247,48 @@ class ServerTestCase(StubsTestCase):
         """Stops server, checks that it exited with 0, returns its log."""
         self.assertEqual(server.stop(), 0, server.read_log())
         return server.read_log()
+
+    def record(self, fields, accounts=()):
+        """A Record message from a fixture dict, whose "phone" and "email"
+        hold one value each, and account dicts."""
+        values = {k: v for k, v in fields.items()
+                  if k not in ("phone", "email")}
+        return self.pb.Record(
+            **values,
+            phones=[fields["phone"]] if "phone" in fields else [],
+            emails=[fields["email"]] if "email" in fields else [],
+            accounts=[self.pb.Account(**a) for a in accounts])
+
+    def resolve(self, stub, fields):
+        return stub.Resolve(self.pb.ResolveRequest(
+            record=self.record(fields)), timeout=10)
+
+    def customer(self, stub, number):
+        return stub.GetCustomer(
+            self.pb.GetCustomerRequest(customer_number=number), timeout=10)
+
+    def keys(self, reply):
+        """The sorted source keys of a reply's records."""
+        return sorted((r.source_system, r.source_id) for r in reply.records)
+
+    def exposure(self, stub, number):
+        """GetExposure of a customer number, and its totals as
+        {(product, currency): (balance, account_count)}."""
+        reply = stub.GetExposure(
+            self.pb.GetExposureRequest(customer_number=number), timeout=10)
+        return reply, {(t.product, t.currency): (t.balance, t.account_count)
+                       for t in reply.totals}
+
+    def totals(self, stub, number):
+        return self.exposure(stub, number)[1]
+
+    def expect_error(self, code, call, *words):
+        """Checks that call raises an RpcError with code whose details hold
+        every word; returns the details."""
+        with self.assertRaises(grpc.RpcError) as caught:
+            call()
+        self.assertEqual(caught.exception.code(), code,
+                         caught.exception.details())
+        for word in words:
+            self.assertIn(word, caught.exception.details())
+        return caught.exception.details()

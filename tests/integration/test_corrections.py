@@ -93,37 +93,8 @@ class CorrectionsTest(harness.ServerTestCase):
         return stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
             customer_a=a, customer_b=b, reason=reason), timeout=10)
 
-    def customer(self, stub, number):
-        return stub.GetCustomer(
-            self.pb.GetCustomerRequest(customer_number=number), timeout=10)
-
-    def keys(self, reply):
-        return sorted((r.source_system, r.source_id) for r in reply.records)
-
-    def totals(self, stub, number):
-        reply = stub.GetExposure(
-            self.pb.GetExposureRequest(customer_number=number), timeout=10)
-        return reply, {(t.product, t.currency): (t.balance, t.account_count)
-                       for t in reply.totals}
-
-    def expect_error(self, code, call, *words):
-        with self.assertRaises(grpc.RpcError) as caught:
-            call()
-        self.assertEqual(caught.exception.code(), code,
-                         caught.exception.details())
-        for word in words:
-            self.assertIn(word, caught.exception.details())
-        return caught.exception.details()
-
-    def record(self, fields):
-        return self.pb.Record(**{k: v for k, v in fields.items()
-                                 if k not in ("phone",)},
-                              phones=[fields["phone"]] if "phone" in fields
-                              else [])
-
     def resolve_best(self, stub, fields):
-        reply = stub.Resolve(self.pb.ResolveRequest(
-            record=self.record(fields)), timeout=10)
+        reply = self.resolve(stub, fields)
         return reply.candidates[0].customer_number if reply.candidates else ""
 
     # ---- Merge ------------------------------------------------------------
@@ -145,7 +116,7 @@ class CorrectionsTest(harness.ServerTestCase):
                          [("CORE", "1002"), ("CRM", "2001")])
         self.assertEqual(got.consolidated.id_number != "", True)
 
-        exposure, totals = self.totals(stub, ZHANG)
+        exposure, totals = self.exposure(stub, ZHANG)
         self.assertEqual(exposure.customer_number, ZHANG)
         self.assertEqual(totals, {("deposit", "CNY"): ("10500.00", 2)})
         self.assertEqual(len(exposure.accounts), 2)
@@ -200,9 +171,9 @@ class CorrectionsTest(harness.ServerTestCase):
         new = self.customer(stub, FIFTH)
         self.assertEqual(self.keys(new), [("CORE", "1001")])
         self.assertEqual(new.consolidated.phones, ["+86 139 7531 8642"])
-        _, old_totals = self.totals(stub, LI_WEI)
+        _, old_totals = self.exposure(stub, LI_WEI)
         self.assertEqual(old_totals, {("loan", "CNY"): ("99999.99", 1)})
-        _, new_totals = self.totals(stub, FIFTH)
+        _, new_totals = self.exposure(stub, FIFTH)
         self.assertEqual(new_totals, {("loan", "CNY"): ("320000.50", 1)})
         # Resolve returns both customers as separate candidates.
         reply = stub.Resolve(self.pb.ResolveRequest(
@@ -368,7 +339,7 @@ class CorrectionsTest(harness.ServerTestCase):
         self.check_three(stub)
         self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
                          [("CARD", "C-77")])
-        _, totals = self.totals(stub, ZHANG)
+        _, totals = self.exposure(stub, ZHANG)
         self.assertEqual(totals, {("deposit", "CNY"): ("10500.00", 2)})
         # The split records still may not join the rest.
         self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
@@ -483,7 +454,7 @@ class CorrectionsTest(harness.ServerTestCase):
                 try:
                     best = self.resolve_best(local, people[0])
                     got = self.customer(local, first)
-                    exposure, totals = self.totals(local, first)
+                    exposure, totals = self.exposure(local, first)
                 except grpc.RpcError as e:
                     errors.append(f"{e.code()}: {e.details()}")
                     return

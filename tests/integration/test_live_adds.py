@@ -84,44 +84,9 @@ class LiveAddsTest(harness.ServerTestCase):
 
     # ---- Helpers ----------------------------------------------------------
 
-    def record(self, fields, accounts=()):
-        values = {k: v for k, v in fields.items()
-                  if k not in ("phone", "email")}
-        return self.pb.Record(
-            **values,
-            phones=[fields["phone"]] if "phone" in fields else [],
-            emails=[fields["email"]] if "email" in fields else [],
-            accounts=[self.pb.Account(**a) for a in accounts])
-
     def add(self, stub, fields, accounts=()):
         return stub.AddRecord(self.pb.AddRecordRequest(
             record=self.record(fields, accounts)), timeout=10)
-
-    def customer(self, stub, number):
-        return stub.GetCustomer(
-            self.pb.GetCustomerRequest(customer_number=number), timeout=10)
-
-    def keys(self, reply):
-        return sorted((r.source_system, r.source_id) for r in reply.records)
-
-    def totals(self, stub, number):
-        reply = stub.GetExposure(
-            self.pb.GetExposureRequest(customer_number=number), timeout=10)
-        return {(t.product, t.currency): (t.balance, t.account_count)
-                for t in reply.totals}
-
-    def resolve(self, stub, fields):
-        return stub.Resolve(self.pb.ResolveRequest(
-            record=self.record(fields)), timeout=10)
-
-    def expect_error(self, code, call, *words):
-        with self.assertRaises(grpc.RpcError) as caught:
-            call()
-        self.assertEqual(caught.exception.code(), code,
-                         caught.exception.details())
-        for word in words:
-            self.assertIn(word, caught.exception.details())
-        return caught.exception.details()
 
     def add_both(self, stub):
         """Adds the loan application (joins Li Wei) and the new patient."""
