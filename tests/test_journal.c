@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,22 +48,71 @@ static long file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* Opens the journal at path for identity; NULL after a failed check. */
+static ecif_journal_t *open_journal(const char *path)
+{
+    ecif_journal_t *j = NULL;
+    char err[256];
+
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_OK);
+    if (j == NULL)
+        fprintf(stderr, "%s: %s\n", path, err);
+    return j;
+}
+
+/* Opens a journal that must hold no entries yet, read to its end so that
+ * it takes appends; NULL after a failed check. */
+static ecif_journal_t *open_empty(const char *path)
+{
+    ecif_journal_t *j = open_journal(path);
+    ecif_journal_entry_t e;
+    char err[256];
+
+    if (j != NULL)
+        CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+    return j;
+}
+
+/* Reads every entry left in j, checks that the read ends without an
+ * error, and returns how many there were. */
+static int read_to_end(ecif_journal_t *j, uint64_t *torn)
+{
+    ecif_journal_entry_t e;
+    char err[256];
+    int n = 0, rc;
+
+    while ((rc = ecif_journal_next(j, &e, torn, err, sizeof(err))) == 1)
+        n++;
+    CHECK_INT(rc, 0);
+    return n;
+}
+
+/* Returns the format version byte of the journal file at path, or -1. */
+static int file_version(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t version = 0;
+    bool ok = f != NULL && fseek(f, 8, SEEK_SET) == 0 &&
+              fread(&version, 1, 1, f) == 1;
+
+    if (f != NULL)
+        fclose(f);
+    return ok ? version : -1;
+}
+
 /* Writes three entries (merge, split of two keys, not-same) to path and
  * returns the file size after each in sizes. */
 static void write_three(const char *path, long sizes[3])
 {
-    ecif_journal_t *j = NULL;
+    ecif_journal_t *j;
     char err[256];
-    uint64_t torn = 0;
-    ecif_journal_entry_t e;
     static const ecif_source_key_t keys[2] = {{"crm", "42"}, {"core", "7"}};
 
     unlink(path);
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_empty(path);
     if (j == NULL)
         return;
-    CHECK_INT(ecif_journal_next(j, &e, &torn, err, sizeof(err)), 0);
 
     ecif_journal_entry_t merge = {.kind = ECIF_CORRECTION_MERGE,
                                   .customer_a = 3,
@@ -99,8 +149,7 @@ static void test_journal_round_trip(void)
     char err[256];
 
     write_three(path, sizes);
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_journal(path);
     if (j == NULL)
         return;
     CHECK_INT(ecif_journal_next(j, &e, &torn, err, sizeof(err)), 1);
@@ -145,22 +194,15 @@ static void test_journal_torn_tail_every_byte(void)
     write_three(path, sizes);
     /* Cut the last entry at every length short of whole. */
     for (long cut = sizes[1] + 1; cut < sizes[2]; cut++) {
-        ecif_journal_t *j = NULL;
-        ecif_journal_entry_t e;
+        ecif_journal_t *j;
         uint64_t torn = 0;
-        char err[256];
-        int n = 0, rc;
 
         write_three(path, sizes);
         CHECK(truncate(path, cut) == 0);
-        CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-                  ECIF_OK);
+        j = open_journal(path);
         if (j == NULL)
             return;
-        while ((rc = ecif_journal_next(j, &e, &torn, err, sizeof(err))) == 1)
-            n++;
-        CHECK_INT(rc, 0);
-        CHECK_INT(n, 2);
+        CHECK_INT(read_to_end(j, &torn), 2);
         CHECK_INT(torn, cut - sizes[1]);
         ecif_journal_close(j);
         CHECK_INT(file_size(path), sizes[1]);
@@ -171,11 +213,8 @@ static void test_journal_torn_tail_garbage(void)
 {
     const char *path = scratch_path("garbage.journal");
     long sizes[3];
-    ecif_journal_t *j = NULL;
-    ecif_journal_entry_t e;
+    ecif_journal_t *j;
     uint64_t torn = 0;
-    char err[256];
-    int n = 0, rc;
 
     write_three(path, sizes);
     /* A whole-length last entry whose body was not all written. */
@@ -183,14 +222,10 @@ static void test_journal_torn_tail_garbage(void)
     CHECK(fd >= 0);
     CHECK(pwrite(fd, "\xff\xff\xff\xff", 4, sizes[2] - 4) == 4);
     close(fd);
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_journal(path);
     if (j == NULL)
         return;
-    while ((rc = ecif_journal_next(j, &e, &torn, err, sizeof(err))) == 1)
-        n++;
-    CHECK_INT(rc, 0);
-    CHECK_INT(n, 2);
+    CHECK_INT(read_to_end(j, &torn), 2);
     CHECK_INT(torn, sizes[2] - sizes[1]);
     ecif_journal_close(j);
 }
@@ -213,8 +248,7 @@ static void test_journal_corrupt_middle_entry(void)
     CHECK(pwrite(fd, &byte, 1, sizes[0] + 20) == 1);
     close(fd);
 
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_journal(path);
     if (j == NULL)
         return;
     CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
@@ -272,7 +306,6 @@ static void test_journal_read_only_keeps_torn_tail(void)
     long sizes[3];
     ecif_journal_t *j = NULL;
     ecif_journal_identity_t found;
-    ecif_journal_entry_t e;
     uint64_t torn = 0;
     char err[256];
 
@@ -282,8 +315,7 @@ static void test_journal_read_only_keeps_torn_tail(void)
               ECIF_OK);
     if (j == NULL)
         return;
-    while (ecif_journal_next(j, &e, &torn, err, sizeof(err)) == 1)
-        ;
+    read_to_end(j, &torn);
     CHECK_INT(torn, sizes[2] - 3 - sizes[1]);
     CHECK_INT(file_size(path), sizes[2] - 3);
     ecif_journal_entry_t more = {
@@ -301,8 +333,7 @@ static void test_journal_limits(void)
     char long_id[ECIF_MAX_FIELD_BYTES + 2];
 
     unlink(path);
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_journal(path);
     if (j == NULL)
         return;
     /* Appending before the entries were read is refused. */
@@ -378,11 +409,9 @@ static void test_journal_add_round_trip(void)
     char err[256];
 
     unlink(path);
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_empty(path);
     if (j == NULL)
         return;
-    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
     ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
                                 .record = &added,
                                 .accounts = added_accounts,
@@ -395,9 +424,7 @@ static void test_journal_add_round_trip(void)
     CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
     ecif_journal_close(j);
 
-    j = NULL;
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_journal(path);
     if (j == NULL)
         return;
     CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
@@ -448,25 +475,17 @@ static void test_journal_version_1_is_read_and_upgraded(void)
     ecif_journal_t *j = NULL;
     ecif_journal_entry_t e;
     char err[256];
-    uint8_t version = 0;
 
     write_version_1(path);
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_empty(path);
     if (j == NULL)
         return;
-    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
     ecif_journal_entry_t merge = {.kind = ECIF_CORRECTION_MERGE,
                                   .customer_a = 1,
                                   .customer_b = 2,
                                   .reason = "v1"};
     CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL && fseek(f, 8, SEEK_SET) == 0 &&
-          fread(&version, 1, 1, f) == 1);
-    CHECK_INT(version, 1); /* a correction keeps version 1 */
-    if (f != NULL)
-        fclose(f);
+    CHECK_INT(file_version(path), 1); /* a correction keeps version 1 */
 
     ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
                                 .record = &added,
@@ -475,16 +494,9 @@ static void test_journal_version_1_is_read_and_upgraded(void)
     CHECK_INT(ecif_journal_append(j, &add, err, sizeof(err)), ECIF_OK);
     CHECK_INT(add.sequence, 2);
     ecif_journal_close(j);
-    f = fopen(path, "rb");
-    CHECK(f != NULL && fseek(f, 8, SEEK_SET) == 0 &&
-          fread(&version, 1, 1, f) == 1);
-    CHECK_INT(version, 2);
-    if (f != NULL)
-        fclose(f);
+    CHECK_INT(file_version(path), 2);
 
-    j = NULL;
-    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
-              ECIF_OK);
+    j = open_journal(path);
     if (j == NULL)
         return;
     CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
