@@ -1446,9 +1446,8 @@ static grpc_status_code pair_entry(call_ctx_t *ctx, const char *customer_a,
 }
 
 /*
- * Fails with UNIMPLEMENTED when the server holds no corrections state, the
- * state that both corrections and adds change; what names them in the
- * message.
+ * Fails with UNIMPLEMENTED when the server has no corrections state, which
+ * both corrections and adds change. The message names them by what.
  */
 static grpc_status_code require_writes(call_ctx_t *ctx, const char *method,
                                        const char *what)

@@ -48,7 +48,8 @@ static long file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
-/* Opens the journal at path for identity; NULL after a failed check. */
+/* Opens the journal at path for identity. Returns NULL after a failed
+ * check. */
 static ecif_journal_t *open_journal(const char *path)
 {
     ecif_journal_t *j = NULL;
@@ -61,8 +62,8 @@ static ecif_journal_t *open_journal(const char *path)
     return j;
 }
 
-/* Opens a journal that must hold no entries yet, read to its end so that
- * it takes appends; NULL after a failed check. */
+/* Opens a journal that must contain no entries yet and reads it to its end,
+ * so that it accepts appends. Returns NULL after a failed check. */
 static ecif_journal_t *open_empty(const char *path)
 {
     ecif_journal_t *j = open_journal(path);

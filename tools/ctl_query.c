@@ -307,7 +307,8 @@ static bool is_common_option(int opt)
     return opt == OPT_SERVER || opt == OPT_DEADLINE_MS || opt == OPT_JSON;
 }
 
-/* Applies --server, --deadline-ms or --json; false on an invalid value. */
+/* Applies --server, --deadline-ms or --json. Returns false when the value
+ * is invalid. */
 static bool set_common_option(query_opts_t *q, int opt, char *value)
 {
     if (opt == OPT_SERVER)

@@ -236,21 +236,21 @@ class ServerTestCase(StubsTestCase):
         return path
 
     def start(self, snapshot=None):
-        """Starts ecifd on snapshot (default: the test's own) and waits
-        until it serves; returns (server, CustomerIndex stub)."""
+        """Start ecifd on snapshot (default: the test's own), wait until it
+        serves, and return (server, CustomerIndex stub)."""
         server = Ecifd(snapshot or self.snapshot, self.dir)
         self.servers.append(server)
         server.wait_serving(self.health_pb2)
         return server, self.pb_grpc.CustomerIndexStub(server.channel)
 
     def stop(self, server):
-        """Stops server, checks that it exited with 0, returns its log."""
+        """Stop server, check that it exited with 0, and return its log."""
         self.assertEqual(server.stop(), 0, server.read_log())
         return server.read_log()
 
     def record(self, fields, accounts=()):
-        """A Record message from a fixture dict, whose "phone" and "email"
-        hold one value each, and account dicts."""
+        """Build a Record message from a fixture dict, whose "phone" and
+        "email" contain one value each, and from account dicts."""
         values = {k: v for k, v in fields.items()
                   if k not in ("phone", "email")}
         return self.pb.Record(
@@ -268,12 +268,12 @@ class ServerTestCase(StubsTestCase):
             self.pb.GetCustomerRequest(customer_number=number), timeout=10)
 
     def keys(self, reply):
-        """The sorted source keys of a reply's records."""
+        """Return the sorted source keys of a reply's records."""
         return sorted((r.source_system, r.source_id) for r in reply.records)
 
     def exposure(self, stub, number):
-        """GetExposure of a customer number, and its totals as
-        {(product, currency): (balance, account_count)}."""
+        """Call GetExposure for a customer number and return the reply with
+        its totals as {(product, currency): (balance, account_count)}."""
         reply = stub.GetExposure(
             self.pb.GetExposureRequest(customer_number=number), timeout=10)
         return reply, {(t.product, t.currency): (t.balance, t.account_count)
@@ -283,8 +283,8 @@ class ServerTestCase(StubsTestCase):
         return self.exposure(stub, number)[1]
 
     def expect_error(self, code, call, *words):
-        """Checks that call raises an RpcError with code whose details hold
-        every word; returns the details."""
+        """Check that call raises an RpcError with code and details that
+        contain every word, and return the details."""
         with self.assertRaises(grpc.RpcError) as caught:
             call()
         self.assertEqual(caught.exception.code(), code,
