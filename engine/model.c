@@ -143,6 +143,13 @@ double model_probability(const ecif_model_t *model, double weight)
     return 1.0 / (1.0 + exp2(-(weight + log2_odds(model->prior))));
 }
 
+double model_lowest_threshold(const ecif_model_t *model)
+{
+    return model->cluster_weight < model->possible_weight
+               ? model->cluster_weight
+               : model->possible_weight;
+}
+
 ecif_verdict_t model_verdict(const ecif_model_t *model, double weight)
 {
     if (weight >= model->match_weight)
@@ -168,11 +175,13 @@ static double max_agreement(const model_field_t *field)
 /*
  * Checks that a hard conflict in any field outweighs the largest
  * agreement of all other fields together, the name-frequency bonus
- * included, so that a conflicting pair stays below POSSIBLE_MATCH.
+ * included, so that a conflicting pair stays below POSSIBLE_MATCH and
+ * below the clustering threshold.
  */
 static int check_conflicts(const ecif_model_t *model, char *err, size_t errlen)
 {
     double total = MODEL_NAME_FREQUENCY_MAX;
+    double limit = model_lowest_threshold(model);
 
     for (int f = 0; f < ECIF_FIELD_COUNT; f++)
         total += max_agreement(&model->fields[f]);
@@ -189,7 +198,7 @@ static int check_conflicts(const ecif_model_t *model, char *err, size_t errlen)
                                  "hard_conflict_weight %g",
                                  ecif_field_str((ecif_field_t)f), level->name,
                                  level->weight, model->hard_conflict_weight);
-            if (level->weight + others >= model->possible_weight)
+            if (level->weight + others >= limit)
                 return ecif_fail(ECIF_EINVAL, err, errlen,
                                  "fixed level %s.%s: weight %g does not "
                                  "outweigh the other fields' agreement %g",
@@ -216,6 +225,15 @@ int model_derive(ecif_model_t *model, char *err, size_t errlen)
                          "possible_probability %g is not below "
                          "match_probability %g",
                          model->possible_probability, model->match_probability);
+    if (!is_probability(model->cluster_probability))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "cluster_probability %g is outside (0, 1)",
+                         model->cluster_probability);
+    if (model->cluster_probability > model->match_probability)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "cluster_probability %g is above "
+                         "match_probability %g",
+                         model->cluster_probability, model->match_probability);
 
     for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
         model_field_t *field = &model->fields[f];
@@ -238,6 +256,8 @@ int model_derive(ecif_model_t *model, char *err, size_t errlen)
         round_weight(log2_odds(model->match_probability) - prior_odds);
     model->possible_weight =
         round_weight(log2_odds(model->possible_probability) - prior_odds);
+    model->cluster_weight =
+        round_weight(log2_odds(model->cluster_probability) - prior_odds);
     return check_conflicts(model, err, errlen);
 }
 
@@ -289,6 +309,8 @@ static void build_default(void)
     m->possible_weight = DEFAULT_POSSIBLE_WEIGHT;
     m->match_probability = model_probability(m, DEFAULT_MATCH_WEIGHT);
     m->possible_probability = model_probability(m, DEFAULT_POSSIBLE_WEIGHT);
+    /* Its probabilities are not calibrated, so it clusters at MATCH. */
+    m->cluster_probability = m->match_probability;
     m->hard_conflict_weight = -40.0;
     m->frequent_agreement_weight = 0.5;
     m->household_contact_weight = 1.0;
@@ -304,13 +326,15 @@ const ecif_model_t *model_default(void)
     return &default_model;
 }
 
-/* Keys other than "level", each required exactly once. */
+/* Keys other than "level", each allowed once and required, except
+ * cluster_probability, which defaults to match_probability. */
 enum model_key {
     KEY_FORMAT,
     KEY_LABEL,
     KEY_PRIOR,
     KEY_MATCH_PROBABILITY,
     KEY_POSSIBLE_PROBABILITY,
+    KEY_CLUSTER_PROBABILITY,
     KEY_HARD_CONFLICT_WEIGHT,
     KEY_FREQUENT_AGREEMENT_WEIGHT,
     KEY_HOUSEHOLD_CONTACT_WEIGHT,
@@ -323,6 +347,7 @@ static const char *const key_names[KEY_COUNT] = {
     "prior",
     "match_probability",
     "possible_probability",
+    "cluster_probability",
     "hard_conflict_weight",
     "frequent_agreement_weight",
     "household_contact_weight",
@@ -495,6 +520,9 @@ static int parse_key(struct parser *p, int key, char **tok, size_t n,
     if (key == KEY_POSSIBLE_PROBABILITY)
         return parse_probability(p, "possible_probability", tok[1],
                                  &m->possible_probability);
+    if (key == KEY_CLUSTER_PROBABILITY)
+        return parse_probability(p, "cluster_probability", tok[1],
+                                 &m->cluster_probability);
     if (!parse_double(tok[1], &value))
         return parse_fail(p, "%s: '%s' is not a number", key_names[key],
                           tok[1]);
@@ -545,8 +573,10 @@ static int parse_line(struct parser *p, char *line)
 /* Checks that every key and every level was given. */
 static int check_complete(struct parser *p)
 {
+    if (!p->seen[KEY_CLUSTER_PROBABILITY])
+        p->model->cluster_probability = p->model->match_probability;
     for (int k = 0; k < KEY_COUNT; k++) {
-        if (!p->seen[k])
+        if (!p->seen[k] && k != KEY_CLUSTER_PROBABILITY)
             return parse_fail(p, "end of text: key '%s' is missing",
                               key_names[k]);
     }
@@ -654,6 +684,10 @@ int model_write(const ecif_model_t *model, FILE *out)
     fprintf(out, "prior %.17g\n", model->prior);
     fprintf(out, "match_probability %.17g\n", model->match_probability);
     fprintf(out, "possible_probability %.17g\n", model->possible_probability);
+    /* Left out at its default, so a model that clusters at MATCH (the
+     * built-in one) writes the same text as before the key existed. */
+    if (model->cluster_probability != model->match_probability)
+        fprintf(out, "cluster_probability %.17g\n", model->cluster_probability);
     fprintf(out, "hard_conflict_weight %.17g\n", model->hard_conflict_weight);
     fprintf(out, "frequent_agreement_weight %.17g\n",
             model->frequent_agreement_weight);

@@ -1,8 +1,9 @@
 /*
  * The matching model: Fellegi-Sunter comparison levels per field with
  * their m and u probabilities, the rules that reach across fields, the
- * prior and the verdict thresholds. engine/MODEL.md documents the file
- * format and how the weights turn into a match probability.
+ * prior, the verdict thresholds and the clustering threshold.
+ * engine/MODEL.md documents the file format and how the weights turn
+ * into a match probability.
  *
  * A level's weight is log2(m / u): how much more often two records of the
  * same customer compare at that level (m) than two records of different
@@ -152,9 +153,14 @@ typedef struct ecif_model {
     /* Verdict thresholds as match probabilities, possible < match. */
     double match_probability;
     double possible_probability;
+    /* Clustering threshold as a match probability, at most
+     * match_probability: the builder joins the pairs at or above it into
+     * one customer. Verdicts do not use it. */
+    double cluster_probability;
     /* The same thresholds as total weights, derived from the above. */
     double match_weight;
     double possible_weight;
+    double cluster_weight;
     /* Cross-field rules (engine/MODEL.md). */
     double hard_conflict_weight;      /* a field weight at or below: conflict */
     double frequent_agreement_weight; /* a value on too many records */
@@ -168,7 +174,8 @@ const ecif_model_t *model_default(void);
 /*
  * Parses model text (the file format of engine/MODEL.md) into *out and
  * derives the weights and weight thresholds. The text must name every
- * level the scorer uses for every field, in the scorer's order. On error
+ * level the scorer uses for every field, in the scorer's order. Without
+ * a cluster_probability key, it equals match_probability. On error
  * returns ECIF_EINVAL and writes a message naming the line, the key and
  * the value to err.
  */
@@ -188,14 +195,19 @@ int model_write(const ecif_model_t *model, FILE *out);
 /*
  * Recomputes every derived value (level weights, weight thresholds) after
  * m, u, prior or the probability thresholds changed. Returns ECIF_EINVAL
- * when a probability is outside (0, 1) or the thresholds are out of
- * order, with the reason in err.
+ * when a probability is outside (0, 1), the thresholds are out of order
+ * (possible below match, cluster not above match) or a hard conflict
+ * does not outweigh every agreement, with the reason in err.
  */
 int model_derive(ecif_model_t *model, char *err, size_t errlen);
 
 /* Returns the match probability of a total weight under the model's
  * prior: 1 / (1 + 2^-(weight + log2(prior / (1 - prior)))). */
 double model_probability(const ecif_model_t *model, double weight);
+
+/* Returns the lower of possible_weight and cluster_weight: a pair with a
+ * hard conflict must stay below it. */
+double model_lowest_threshold(const ecif_model_t *model);
 
 /* Returns the verdict of a total weight. */
 ecif_verdict_t model_verdict(const ecif_model_t *model, double weight);

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the matching model: the text format (round trip, errors
- * that name their line and value), the built-in weights, the probability
- * formula, and the hard conflicts as ecif_compare scores them.
+ * that name their line and value), the clustering threshold, the
+ * built-in weights, the probability formula, and the hard conflicts as
+ * ecif_compare scores them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -149,6 +150,125 @@ static void test_model_thresholds_ordered(void)
     ecif_model_t d = *model_default();
     d.possible_probability = d.match_probability;
     CHECK_INT(model_derive(&d, err, sizeof(err)), ECIF_EINVAL);
+}
+
+/* Returns the default text with line inserted after the
+ * possible_probability line; the caller frees it. */
+static char *default_text_with(const char *line, size_t *len)
+{
+    char *text = default_text(len);
+    char *at = strstr(text, "possible_probability ");
+    char *out = NULL;
+
+    CHECK(at != NULL);
+    if (at == NULL)
+        return text;
+    char *eol = strchr(at, '\n') + 1;
+    size_t head = (size_t)(eol - text);
+    if (asprintf(&out, "%.*s%s\n%s", (int)head, text, line, eol) < 0)
+        abort();
+    free(text);
+    *len = strlen(out);
+    return out;
+}
+
+static void test_model_cluster_default_is_match(void)
+{
+    const ecif_model_t *d = model_default();
+    size_t len = 0;
+    char *text = default_text(&len);
+
+    /* The built-in model is not calibrated, so it clusters at MATCH and
+     * its text has no cluster_probability line. */
+    CHECK(d->cluster_probability == d->match_probability);
+    CHECK(d->cluster_weight == 13.0);
+    CHECK(d->cluster_weight == d->match_weight);
+    CHECK(!contains(text, "cluster_probability"));
+    free(text);
+}
+
+static void test_model_cluster_probability_round_trip(void)
+{
+    size_t len = 0, len2 = 0;
+    char *text = default_text_with("cluster_probability 0.5", &len);
+    ecif_model_t m;
+    char err[256] = "";
+
+    CHECK_INT(model_parse(text, len, &m, err, sizeof(err)), ECIF_OK);
+    CHECK_STR(err, "");
+    CHECK(m.cluster_probability == 0.5);
+    /* P = 0.5 is odds 1, so the weight is minus the prior's log2 odds. */
+    CHECK(fabs(m.cluster_weight - log2(127.0)) < 1e-9);
+    CHECK(m.cluster_weight < m.possible_weight);
+    CHECK(m.match_weight == 13.0);
+    CHECK_INT(model_verdict(&m, m.cluster_weight), ECIF_NO_MATCH);
+
+    char *again = NULL;
+    FILE *out = open_memstream(&again, &len2);
+    CHECK_INT(model_write(&m, out), ECIF_OK);
+    fclose(out);
+    CHECK(contains(again, "\ncluster_probability 0.5\n"));
+    ecif_model_t back;
+    CHECK_INT(model_parse(again, len2, &back, err, sizeof(err)), ECIF_OK);
+    CHECK(memcmp(&back, &m, sizeof(m)) == 0);
+    free(again);
+    free(text);
+}
+
+static void test_model_cluster_probability_errors(void)
+{
+    size_t len = 0;
+    ecif_model_t m;
+    char err[256] = "";
+
+    /* Line 7 is the inserted one. */
+    char *text = default_text_with("cluster_probability 2", &len);
+    CHECK_INT(model_parse(text, len, &m, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "line 7"));
+    CHECK(contains(err, "cluster_probability: '2'"));
+    free(text);
+
+    text = default_text_with("cluster_probability 0.5\ncluster_probability 0.6",
+                             &len);
+    CHECK_INT(model_parse(text, len, &m, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "line 8"));
+    CHECK(contains(err, "given twice"));
+    free(text);
+
+    /* Clustering above MATCH would leave MATCH pairs in two customers. */
+    text = default_text_with("cluster_probability 0.999", &len);
+    CHECK_INT(model_parse(text, len, &m, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "cluster_probability 0.999"));
+    CHECK(contains(err, "above match_probability"));
+    free(text);
+}
+
+static void test_model_cluster_threshold_order(void)
+{
+    ecif_model_t d = *model_default();
+    char err[256] = "";
+
+    /* Equal to MATCH and below POSSIBLE_MATCH are both allowed. */
+    d.cluster_probability = d.match_probability;
+    CHECK_INT(model_derive(&d, err, sizeof(err)), ECIF_OK);
+    CHECK(d.cluster_weight == d.match_weight);
+    d.cluster_probability = 0.1;
+    CHECK_INT(model_derive(&d, err, sizeof(err)), ECIF_OK);
+    CHECK(d.cluster_weight < d.possible_weight);
+    CHECK(model_lowest_threshold(&d) == d.cluster_weight);
+
+    d.cluster_probability = nextafter(d.match_probability, 1.0);
+    CHECK_INT(model_derive(&d, err, sizeof(err)), ECIF_EINVAL);
+    d.cluster_probability = 0.0;
+    CHECK_INT(model_derive(&d, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "outside (0, 1)"));
+
+    /* A hard conflict must stay below the clustering threshold too: at
+     * 1e-4 the threshold is weight -6.3, and a suffix conflict (-40) with
+     * every other field agreeing (+36) reaches -4. */
+    d.cluster_probability = 1e-4;
+    CHECK_INT(model_derive(&d, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "does not outweigh"));
 }
 
 static double weight_of(ecif_field_t field, uint32_t level)
@@ -324,6 +444,10 @@ int main(void)
     RUN(test_model_round_trip_trained_values);
     RUN(test_model_errors_name_line_and_value);
     RUN(test_model_thresholds_ordered);
+    RUN(test_model_cluster_default_is_match);
+    RUN(test_model_cluster_probability_round_trip);
+    RUN(test_model_cluster_probability_errors);
+    RUN(test_model_cluster_threshold_order);
     RUN(test_model_default_weights);
     RUN(test_model_probability_formula);
     RUN(test_model_rejects_weak_conflict);
