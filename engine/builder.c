@@ -5,8 +5,9 @@
  *   1. attaches accounts to their records;
  *   2. builds the sharded blocking-key index;
  *   3. clusters records into customers: every pair that shares a key and
- *      scores MATCH is joined (union-find, so the result does not depend
- *      on the order in which records were added);
+ *      scores at or above the model's clustering weight is joined
+ *      (union-find, so the result does not depend on the order in which
+ *      records were added);
  *   4. numbers customers in the order of their first source key, sums
  *      exposure, and hands the arrays to the snapshot writer.
  *
@@ -785,7 +786,8 @@ static uint32_t find_root(uint32_t *parent, uint32_t x)
     return x;
 }
 
-/* A pair of records that scored MATCH at import. */
+/* A pair of records that scored at or above the clustering weight at
+ * import. */
 struct match_pair {
     uint32_t a; /* a < b */
     uint32_t b;
@@ -900,7 +902,8 @@ struct pair_work {
     atomic_int failed; /* ECIF_ENOMEM once a worker ran out */
 };
 
-/* Adds the MATCH pairs of records [first, end) to pairs. */
+/* Adds the pairs of records [first, end) that score at or above the
+ * clustering weight to pairs. */
 static int collect_range(const struct ecif_store *s, uint32_t first,
                          uint32_t end, match_candidates_t *cand, vec_t *pairs)
 {
@@ -918,7 +921,7 @@ static int collect_range(const struct ecif_store *s, uint32_t first,
             match_view_t b;
             match_view_stored(s, other, &b);
             double score = match_score(s->model, &a, &b, evidence);
-            if (match_verdict(s->model, score) != ECIF_MATCH)
+            if (!(score >= s->model->cluster_weight))
                 continue;
             struct match_pair *p = vec_push(pairs);
             if (p == NULL)
@@ -980,7 +983,8 @@ static uint32_t pair_thread_count(const ecif_builder_options_t *opts,
 }
 
 /*
- * Collects every pair of records that share a key and score MATCH, from
+ * Collects every pair of records that share a key and score at or above
+ * the model's clustering weight (MATCH for the built-in model), from
  * both records' keys (gathering is not symmetric). A pair appears once
  * per side that gathers the other; the caller removes repeats. The
  * records are split into chunks scored by thread_count workers, and the
@@ -1174,7 +1178,8 @@ static uint32_t pair_other(const struct match_pair *p, uint32_t x)
 
 /*
  * A record that matches two records that can never be one person (a
- * hard conflict or a cannot-link), neither by MATCH_AMBIGUITY_MARGIN
+ * hard conflict or a cannot-link), both pairs at or above the clustering
+ * weight as collect_pairs keeps them, neither by MATCH_AMBIGUITY_MARGIN
  * more than the other, cannot tell them apart: a record without birth
  * date or suffix that shares a father's and his son's phone and address.
  * Joining it to whichever scores a hair higher would be a guess, so its
@@ -1244,11 +1249,12 @@ static int drop_ambiguous_pairs(struct build *bd, struct match_pair *p,
 }
 
 /*
- * Groups records into customers. Pairs that score MATCH are joined
- * strongest first. A join that would put two conflicting records into one
- * customer is refused and reported as a bridge, so a record that matches
- * a father and his son does not chain them together. Pairs are ordered by
- * score and source keys, so the customers do not depend on input order.
+ * Groups records into customers. Pairs at or above the clustering weight
+ * are joined strongest first. A join that would put two conflicting
+ * records into one customer is refused and reported as a bridge, so a
+ * record that matches a father and his son does not chain them together.
+ * Pairs are ordered by score and source keys, so the customers do not
+ * depend on input order.
  */
 static int cluster(struct build *bd)
 {

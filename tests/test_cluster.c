@@ -1,13 +1,16 @@
 /*
  * Grouping records into customers at import: a record that matches two
- * customers who conflict must not chain them together, and the grouping
- * must not depend on the order in which records arrive.
+ * customers who conflict must not chain them together, the grouping
+ * must not depend on the order in which records arrive, and pairs join
+ * at the model's clustering threshold, not at MATCH.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "builder.h"
+#include "model.h"
 #include "status.h"
 #include "store.h"
 #include "unit.h"
@@ -148,9 +151,84 @@ static void test_grouping_ignores_input_order(void)
     }
 }
 
+/* One person: the same name, a one-digit slip in the birth date. */
+static const ecif_record_t slipped[] = {
+    {.source_system = "core_banking",
+     .source_id = "CB-10",
+     .name = "Marisol Quintero",
+     .dob = "1980-04-12",
+     .gender = "F"},
+    {.source_system = "mobile",
+     .source_id = "M-11",
+     .name = "Marisol Quintero",
+     .dob = "1980-04-13",
+     .gender = "F"},
+};
+
+/* Builds the two slipped records with model and returns how many
+ * customers they make, or 0 when the build fails. */
+static uint64_t slipped_customers(const ecif_model_t *model)
+{
+    const char *dir = getenv("ECIF_TEST_TMPDIR");
+    char path[512], err[256];
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    ecif_build_stats_t stats = {0};
+
+    snprintf(path, sizeof(path), "%s/cluster-threshold.snap",
+             dir ? dir : "/tmp");
+    ecif_builder_options_default(&opts);
+    opts.model = model;
+    CHECK_INT(ecif_builder_create(&opts, &b, err, sizeof(err)), ECIF_OK);
+    for (size_t i = 0; i < 2; i++)
+        CHECK_INT(ecif_builder_add_record(b, &slipped[i], err, sizeof(err)),
+                  ECIF_OK);
+    int rc = ecif_builder_write(b, path, &stats, err, sizeof(err));
+    CHECK_INT(rc, ECIF_OK);
+    ecif_builder_destroy(b);
+    unlink(path);
+    return rc == ECIF_OK ? stats.customer_count : 0;
+}
+
+/*
+ * The pair scores between POSSIBLE_MATCH and MATCH under the built-in
+ * model. The built-in model clusters at MATCH and keeps the records
+ * apart; the same model with a trained model's clustering probability of
+ * 0.5 joins them, and its verdict on the pair stays below MATCH.
+ */
+static void test_pair_below_match_joins_at_cluster_weight(void)
+{
+    const ecif_model_t *builtin = model_default();
+    ecif_model_t trained = *builtin;
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+    ecif_verdict_t verdict;
+    char err[256] = "";
+    double score;
+
+    trained.cluster_probability = 0.5;
+    CHECK_INT(model_derive(&trained, err, sizeof(err)), ECIF_OK);
+    CHECK(trained.cluster_weight < trained.possible_weight);
+
+    /* The builder adds the name-frequency adjustment, at most
+     * MODEL_NAME_FREQUENCY_MAX and positive for a name on two records;
+     * ecif_compare leaves it out. */
+    ecif_compare(builtin, &slipped[0], &slipped[1], &score, &verdict, evidence);
+    CHECK(score >= trained.cluster_weight);
+    CHECK(score + MODEL_NAME_FREQUENCY_MAX < builtin->match_weight);
+    CHECK_INT(verdict, ECIF_POSSIBLE_MATCH);
+    CHECK(builtin->cluster_weight == builtin->match_weight);
+
+    CHECK_INT(slipped_customers(builtin), 2);
+    CHECK_INT(slipped_customers(&trained), 1);
+    ecif_compare(&trained, &slipped[0], &slipped[1], &score, &verdict,
+                 evidence);
+    CHECK_INT(verdict, ECIF_POSSIBLE_MATCH);
+}
+
 int main(void)
 {
     RUN(test_bridge_keeps_father_and_son_apart);
     RUN(test_grouping_ignores_input_order);
+    RUN(test_pair_below_match_joins_at_cluster_weight);
     return unit_report();
 }
