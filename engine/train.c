@@ -453,6 +453,7 @@ void train_options_default(train_options_t *opts)
     opts->rules[2].fields = (1u << ECIF_FIELD_NAME) | (1u << ECIF_FIELD_DOB);
     opts->n_rules = 3;
     opts->auto_conflict_weight = true;
+    opts->cluster_probability = TRAIN_CLUSTER_PROBABILITY;
     opts->em.max_iterations = 100;
     opts->em.tolerance = 1e-6;
 }
@@ -544,9 +545,9 @@ double train_conflict_weight(const ecif_model_t *model)
         }
     }
 
-    /* A conflict must keep the best pair below POSSIBLE_MATCH:
-     * weight + others < possible_weight. */
-    double limit = model->possible_weight - others;
+    /* A conflict must keep the best pair below POSSIBLE_MATCH and the
+     * clustering threshold: weight + others < the lower of the two. */
+    double limit = model_lowest_threshold(model) - others;
     if (others == -INFINITY || model->hard_conflict_weight < limit)
         return model->hard_conflict_weight;
     double weight = 10.0 * floor(limit / 10.0);
@@ -1188,6 +1189,32 @@ apply_rule_estimates(ecif_model_t *model, train_mask_t *mask,
     }
 }
 
+/*
+ * Returns the prior the model takes and sets report->prior_rule. The
+ * blocked pairs count namesakes as matches, so their prior is too high
+ * where blocking groups by name. A rule's implied prior counts only the
+ * matches its groups gather, so each undercounts by the matches its rule
+ * misses, and the largest is the nearest. A rejected rule's run did not
+ * find people, so it is left out.
+ */
+static double choose_prior(train_report_t *report)
+{
+    double prior = 0.0;
+
+    report->prior_rule = -1;
+    for (size_t i = 0; i < report->n_rules; i++) {
+        const train_rule_report_t *rr = &report->rules[i];
+        if (rr->rejected || rr->estimated == 0 || !(rr->implied_prior > 0.0) ||
+            !(rr->implied_prior < 1.0))
+            continue;
+        if (rr->implied_prior > prior) {
+            prior = rr->implied_prior;
+            report->prior_rule = (int)i;
+        }
+    }
+    return report->prior_rule >= 0 ? prior : report->blocked_prior;
+}
+
 /* Derives the weights, lowering the conflict weight first when allowed
  * and the trained agreements need it. */
 static int derive(ecif_model_t *model, const train_options_t *opts,
@@ -1245,8 +1272,10 @@ static int estimate(const ecif_store_t *store, const ecif_model_t *base,
 
     /* EM's prior is a share of blocked pairs; the model's is a share of
      * all pairs (engine/TRAINING.md says why). */
-    trained.prior = report->em.prior * (double)report->blocked_pairs /
-                    (double)report->all_pairs;
+    report->blocked_prior = report->em.prior * (double)report->blocked_pairs /
+                            (double)report->all_pairs;
+    trained.prior = choose_prior(report);
+    trained.cluster_probability = opts->cluster_probability;
     rc = derive(&trained, opts, report, err, errlen);
     if (rc == ECIF_OK)
         *out = trained;

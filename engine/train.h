@@ -2,8 +2,9 @@
  * Training the matching model from the records of a store, with no
  * labels: u from random record pairs; m by expectation maximization (EM)
  * once per training rule, each run estimating the fields its rule does
- * not group by; the prior by EM over the blocked pairs.
- * engine/TRAINING.md describes the method and its assumptions.
+ * not group by; the prior from the matches the rules find, or by EM over
+ * the blocked pairs when no rule was kept. engine/TRAINING.md describes
+ * the method and its assumptions.
  *
  * The counting and EM functions take level vectors, not records, so a
  * test can drive them with synthetic data. train_model() runs the whole
@@ -170,10 +171,17 @@ void train_set_conflict_weight(ecif_model_t *model, double weight);
  * The weight a hard conflict needs in model: the base weight when it
  * outweighs the largest agreement of the other fields (the check of
  * model_derive), else the first multiple of 10 below the base weight that
- * does. model->possible_weight must be derived. Returns the base weight
- * when the model has no fixed level.
+ * does, so that a conflict stays below POSSIBLE_MATCH and the clustering
+ * threshold. The model's weight thresholds must be derived. Returns the
+ * base weight when the model has no fixed level.
  */
 double train_conflict_weight(const ecif_model_t *model);
+
+/* Default clustering threshold of a trained model. With calibrated
+ * probabilities, joining a pair when a match is more likely than not
+ * makes the fewest expected errors if a false join and a missed join
+ * cost the same (engine/TRAINING.md). */
+#define TRAIN_CLUSTER_PROBABILITY 0.5
 
 typedef struct train_options {
     uint64_t seed;
@@ -184,6 +192,9 @@ typedef struct train_options {
     /* Set the hard conflict weight with train_conflict_weight() when the
      * trained agreements outweigh the base one. */
     bool auto_conflict_weight;
+    /* Clustering threshold of the trained model, in (0, 1) and at most
+     * the base model's match_probability. */
+    double cluster_probability;
     train_em_options_t em;
     train_progress_fn *progress;       /* may be NULL */
     train_em_progress_fn *em_progress; /* may be NULL */
@@ -192,8 +203,8 @@ typedef struct train_options {
 
 /* Fills *opts with the defaults: seed 0, 1,000,000 random pairs,
  * 5,000,000 pairs per EM run, the rules dob, name and name+dob, the
- * conflict weight set when needed, 100 iterations,
- * tolerance 1e-6. */
+ * conflict weight set when needed, clustering at probability
+ * TRAIN_CLUSTER_PROBABILITY, 100 iterations, tolerance 1e-6. */
 void train_options_default(train_options_t *opts);
 
 /* What one training rule gathered and estimated. */
@@ -204,7 +215,8 @@ typedef struct train_rule_report {
     uint64_t em_pairs;     /* pairs given to EM */
     double sampled; /* the chance of each of its pairs to be given to EM */
     /* Its expected matches scaled to all its pairs, over all pairs: the
-     * prior, if the rule gathers every match. Not used in the model. */
+     * prior, if the rule gathers every match. The largest of the kept
+     * rules' is the model's prior. */
     double implied_prior;
     uint64_t patterns;  /* distinct level vectors */
     uint32_t estimated; /* fields whose m it contributed to, a bit each */
@@ -228,6 +240,12 @@ typedef struct train_report {
      * and the m of the fields no rule estimated. em.prior is among
      * blocked pairs. */
     train_em_result_t em;
+    /* em.prior converted to a share of all pairs: the model's prior
+     * when no rule was kept. */
+    double blocked_prior;
+    /* Index into rules of the rule whose implied prior the model took,
+     * or -1 for blocked_prior. */
+    int prior_rule;
     train_rule_report_t rules[TRAIN_MAX_RULES];
     size_t n_rules;
     uint32_t rule_fields;     /* fields whose m came from the rules */
@@ -239,11 +257,13 @@ typedef struct train_report {
  * Estimates a model from the records of store, starting from base, into
  * *out: u from random pairs; the m of each field from the EM runs of the
  * training rules that do not group by it, averaged weighted by each
- * run's expected matches; the m of a field no rule estimates and the
- * prior by EM over the blocked pairs, the prior converted to a share of
- * all pairs. The label, thresholds, cross-field rules and unestimated
- * levels are base's, and so is the conflict weight unless
- * auto_conflict_weight changes it; the weights are derived.
+ * run's expected matches; the m of a field no rule estimates by EM over
+ * the blocked pairs; the prior as the largest implied prior of the rules
+ * whose estimates were kept, or from that last EM when there is none.
+ * The clustering threshold is opts->cluster_probability. The label,
+ * verdict thresholds, cross-field rules and unestimated levels are
+ * base's, and so is the conflict weight unless auto_conflict_weight
+ * changes it; the weights are derived.
  * Deterministic for a given store, base and options.
  *
  * Returns ECIF_OK; ECIF_EINVAL when the store has fewer than two records

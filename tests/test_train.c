@@ -524,10 +524,24 @@ static void test_model_from_store(void)
     CHECK(report.blocked_pairs >= STORE_PEOPLE);
     CHECK_INT(report.em_pairs, report.blocked_pairs);
     CHECK(report.em.converged);
-    CHECK_NEAR(trained.prior,
+    CHECK_NEAR(report.blocked_prior,
                report.em.prior * (double)report.blocked_pairs /
                    (double)report.all_pairs,
                1e-18);
+    /* The prior is the largest implied prior of the kept rules. */
+    CHECK(report.prior_rule >= 0);
+    if (report.prior_rule >= 0) {
+        CHECK(trained.prior == report.rules[report.prior_rule].implied_prior);
+        for (size_t r = 0; r < report.n_rules; r++) {
+            if (!report.rules[r].rejected)
+                CHECK(report.rules[r].implied_prior <= trained.prior);
+        }
+    }
+    /* Clustering at 0.5 unless the options say otherwise. */
+    CHECK(trained.cluster_probability == TRAIN_CLUSTER_PROBABILITY);
+    CHECK(TRAIN_CLUSTER_PROBABILITY == 0.5);
+    CHECK(trained.cluster_weight < trained.match_weight);
+    CHECK_NEAR(model_probability(&trained, trained.cluster_weight), 0.5, 1e-8);
 
     /* Agreement on a name and a dob is evidence; disagreement is not. */
     const model_field_t *name = &trained.fields[ECIF_FIELD_NAME];
@@ -786,6 +800,10 @@ static void test_rules_recover_m_among_namesakes(void)
     CHECK(report.blocked_pairs > 3 * NAMESAKE_PEOPLE);
     CHECK(report.em.prior > 0.5);
     CHECK(dob_disagreement_m(&single) > 0.3);
+    /* Without rules the prior comes from the blocked pairs. */
+    CHECK_INT(report.prior_rule, -1);
+    CHECK(single.prior == report.blocked_prior);
+    double blocked_prior = report.blocked_prior;
 
     train_options_default(&opts);
     opts.seed = 5;
@@ -806,6 +824,21 @@ static void test_rules_recover_m_among_namesakes(void)
         CHECK(!report.rules[r].rejected);
         CHECK_NEAR(report.rules[r].implied_prior, share, 0.2 * share);
     }
+    /* The model takes the rules' prior, not the blocked pairs', which
+     * counts the namesakes as matches. */
+    CHECK(report.prior_rule >= 0);
+    CHECK_NEAR(ruled.prior, share, 0.2 * share);
+    CHECK(ruled.prior < 0.5 * blocked_prior);
+
+    /* An explicit clustering threshold is kept as given. */
+    opts.cluster_probability = 0.9;
+    ecif_model_t strict;
+    CHECK_INT(train_model(store, model_default(), &opts, &strict, &report, err,
+                          sizeof(err)),
+              ECIF_OK);
+    CHECK(strict.cluster_probability == 0.9);
+    CHECK(strict.cluster_weight > ruled.cluster_weight);
+    CHECK(strict.prior == ruled.prior);
 
     const model_field_t *dob = &ruled.fields[ECIF_FIELD_DOB];
     const model_field_t *name = &ruled.fields[ECIF_FIELD_NAME];

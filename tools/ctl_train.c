@@ -81,6 +81,10 @@ static void train_usage(FILE *out)
         "                               (default: the base model's)\n"
         "      --possible-probability P POSSIBLE_MATCH threshold (default:\n"
         "                               the base model's)\n"
+        "      --cluster-probability P  match probability at or above which\n"
+        "                               import joins a pair into one\n"
+        "                               customer, at most the MATCH\n"
+        "                               threshold (default 0.5)\n"
         "      --hard-conflict-weight W weight of every fixed level and the\n"
         "                               hard_conflict_weight rule, -1000 to\n"
         "                               -1 (default: the base model's, or\n"
@@ -230,6 +234,10 @@ static int parse_option(int c, train_cli_t *cli)
         rc = parse_probability("--possible-probability", optarg,
                                &cli->possible_probability);
         break;
+    case 'C':
+        rc = parse_probability("--cluster-probability", optarg,
+                               &cli->train.cluster_probability);
+        break;
     case 'w':
         rc = parse_weight("--hard-conflict-weight", optarg,
                           &cli->hard_conflict_weight);
@@ -264,6 +272,7 @@ static int parse_args(int argc, char **argv, train_cli_t *cli)
         {"label", required_argument, NULL, 'l'},
         {"match-probability", required_argument, NULL, 'm'},
         {"possible-probability", required_argument, NULL, 'p'},
+        {"cluster-probability", required_argument, NULL, 'C'},
         {"hard-conflict-weight", required_argument, NULL, 'w'},
         {"rule", required_argument, NULL, 'R'},
         {"quiet", no_argument, NULL, 'q'},
@@ -407,9 +416,11 @@ static void print_weights(const ecif_model_t *base, const ecif_model_t *trained)
         }
     }
     printf("prior %.6g (base %.6g); MATCH at weight %.3f (base %.3f), "
-           "POSSIBLE_MATCH at %.3f (base %.3f)\n",
+           "POSSIBLE_MATCH at %.3f (base %.3f), clustering at %.3f "
+           "(base %.3f)\n",
            trained->prior, base->prior, trained->match_weight,
-           base->match_weight, trained->possible_weight, base->possible_weight);
+           base->match_weight, trained->possible_weight, base->possible_weight,
+           trained->cluster_weight, base->cluster_weight);
 }
 
 static void print_report(const train_report_t *r)
@@ -426,6 +437,21 @@ static void print_report(const train_report_t *r)
             "matches, share %.6f of blocked pairs\n",
             r->em.converged ? "converged" : "stopped unconverged",
             r->em.iterations, r->em.expected_matches, r->em.prior);
+    if (r->prior_rule >= 0) {
+        char rule[64];
+        fprintf(
+            stderr,
+            "ecifctl train: prior %.3g from rule %s, the largest of the "
+            "rules' (blocked pairs give %.3g)\n",
+            r->rules[r->prior_rule].implied_prior,
+            train_rule_str(r->rules[r->prior_rule].rule, rule, sizeof(rule)),
+            r->blocked_prior);
+    } else {
+        fprintf(stderr,
+                "ecifctl train: prior %.3g from the blocked pairs; no "
+                "rule's estimates were kept\n",
+                r->blocked_prior);
+    }
 }
 
 /* Writes the names of the fields whose bit is set, space-separated, or
@@ -490,33 +516,46 @@ static void warn_degenerate(const train_report_t *r)
                 r->em.prior);
 }
 
-/* Sets the label and the thresholds the command line gives. */
-static int apply_overrides(const train_cli_t *cli, ecif_model_t *model)
+/* Sets the thresholds the command line gives. Training starts from them
+ * and derives the weights; the order of the thresholds is checked here,
+ * so that a usage error is not reported as a training failure. */
+static int apply_thresholds(const train_cli_t *cli, ecif_model_t *model)
 {
-    char err[256];
-
-    if (cli->label != NULL)
-        snprintf(model->label, sizeof(model->label), "%s", cli->label);
-    else
-        snprintf(model->label, sizeof(model->label), "trained, seed %" PRIu64,
-                 cli->train.seed);
     if (!isnan(cli->match_probability))
         model->match_probability = cli->match_probability;
     if (!isnan(cli->possible_probability))
         model->possible_probability = cli->possible_probability;
-    if (model_derive(model, err, sizeof(err)) != ECIF_OK) {
+    model->cluster_probability = cli->train.cluster_probability;
+    if (model->possible_probability >= model->match_probability) {
         fprintf(stderr,
-                "ecifctl train: the trained model is invalid with "
-                "--match-probability %g and --possible-probability %g: %s\n",
-                model->match_probability, model->possible_probability, err);
+                "ecifctl train: possible probability %g is not below "
+                "match probability %g\n",
+                model->possible_probability, model->match_probability);
+        return 2;
+    }
+    if (model->cluster_probability > model->match_probability) {
+        fprintf(stderr,
+                "ecifctl train: --cluster-probability %g is above the match "
+                "probability %g; pass a lower one or a higher "
+                "--match-probability\n",
+                model->cluster_probability, model->match_probability);
         return 2;
     }
     return 0;
 }
 
+static void set_label(const train_cli_t *cli, ecif_model_t *model)
+{
+    if (cli->label != NULL)
+        snprintf(model->label, sizeof(model->label), "%s", cli->label);
+    else
+        snprintf(model->label, sizeof(model->label), "trained, seed %" PRIu64,
+                 cli->train.seed);
+}
+
 static int run(train_cli_t *cli)
 {
-    ecif_model_t base, trained;
+    ecif_model_t base, start, trained;
     ecif_store_t *store = NULL;
     train_report_t report;
     char err[512];
@@ -531,14 +570,18 @@ static int run(train_cli_t *cli)
         train_set_conflict_weight(&base, cli->hard_conflict_weight);
         cli->train.auto_conflict_weight = false;
     }
+    start = base;
+    int rc = apply_thresholds(cli, &start);
+    if (rc != 0)
+        return rc;
     if (ecif_store_open(cli->snapshot, &store, err, sizeof(err)) != ECIF_OK) {
         fprintf(stderr, "ecifctl train: --snapshot '%s': %s\n", cli->snapshot,
                 err);
         return 1;
     }
     cli->last_progress = now_seconds();
-    int rc = train_model(store, &base, &cli->train, &trained, &report, err,
-                         sizeof(err));
+    rc = train_model(store, &start, &cli->train, &trained, &report, err,
+                     sizeof(err));
     ecif_store_close(store);
     if (rc != ECIF_OK) {
         fprintf(stderr, "ecifctl train: training on '%s' failed: %s\n",
@@ -563,9 +606,8 @@ static int run(train_cli_t *cli)
                 "field; --hard-conflict-weight overrides it\n",
                 report.hard_conflict_weight, base.hard_conflict_weight);
 
-    rc = apply_overrides(cli, &trained);
-    if (rc == 0)
-        rc = write_model(&trained, cli->output);
+    set_label(cli, &trained);
+    rc = write_model(&trained, cli->output);
     if (rc == 0) {
         print_weights(&base, &trained);
         if (!cli->quiet)
