@@ -1177,16 +1177,17 @@ static uint32_t pair_other(const struct match_pair *p, uint32_t x)
 }
 
 /*
- * A record that matches two records that can never be one person (a
- * hard conflict or a cannot-link), both pairs at or above the clustering
- * weight as collect_pairs keeps them, neither by MATCH_AMBIGUITY_MARGIN
- * more than the other, cannot tell them apart: a record without birth
- * date or suffix that shares a father's and his son's phone and address.
- * Joining it to whichever scores a hair higher would be a guess, so its
- * pairs with both are dropped and reported as bridges; it joins a
- * customer only through other pairs. p holds *m pairs sorted by (a, b)
- * without repeats; the kept ones stay in that order. The pairs and their
- * scores do not depend on input order, so neither does the result.
+ * The pairs here are those collect_pairs kept, at or above the
+ * clustering weight. A record that matches two records that can never be
+ * one person (a hard conflict or a cannot-link), neither by
+ * MATCH_AMBIGUITY_MARGIN more than the other, cannot tell them apart: a
+ * record without birth date or suffix that shares a father's and his
+ * son's phone and address. Joining it to whichever scores a hair higher
+ * would be a guess, so its pairs with both are dropped and reported as
+ * bridges; it joins a customer only through other pairs. p holds *m
+ * pairs sorted by (a, b) without repeats; the kept ones stay in that
+ * order. The pairs and their scores do not depend on input order, so
+ * neither does the result.
  */
 static int drop_ambiguous_pairs(struct build *bd, struct match_pair *p,
                                 size_t *m)

@@ -1,8 +1,9 @@
 /*
  * Training the matching model: level vectors counted from random record
  * pairs, from the pairs of each training rule and from the blocked
- * pairs; u from the random ones, m by one EM run per rule, the prior by
- * EM over the blocked ones (engine/TRAINING.md).
+ * pairs. u comes from the random ones and m from one EM run per rule.
+ * The prior comes from the rules' expected matches, or from EM over the
+ * blocked pairs when no rule is kept (engine/TRAINING.md).
  *
  * Pairs are reduced to level vectors at once, and EM runs over the
  * distinct vectors with their counts. A store of millions of pairs has a

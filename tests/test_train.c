@@ -537,7 +537,7 @@ static void test_model_from_store(void)
                 CHECK(report.rules[r].implied_prior <= trained.prior);
         }
     }
-    /* Clustering at 0.5 unless the options say otherwise. */
+    /* Clustering at 0.5 unless the options set another value. */
     CHECK(trained.cluster_probability == TRAIN_CLUSTER_PROBABILITY);
     CHECK(TRAIN_CLUSTER_PROBABILITY == 0.5);
     CHECK(trained.cluster_weight < trained.match_weight);

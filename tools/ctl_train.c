@@ -516,9 +516,9 @@ static void warn_degenerate(const train_report_t *r)
                 r->em.prior);
 }
 
-/* Sets the thresholds the command line gives. Training starts from them
- * and derives the weights; the order of the thresholds is checked here,
- * so that a usage error is not reported as a training failure. */
+/* Sets the thresholds the command line gives, which training starts
+ * from. Their order is checked here, so that a usage error is not
+ * reported as a training failure. */
 static int apply_thresholds(const train_cli_t *cli, ecif_model_t *model)
 {
     if (!isnan(cli->match_probability))
