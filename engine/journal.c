@@ -6,7 +6,9 @@
  * Appends go to the end of the file with pwrite and are made durable with
  * fdatasync before the append returns, so a correction acknowledged to a
  * client survives a crash. A crash in the middle of an append leaves a
- * torn last entry, which the next open truncates away.
+ * torn last entry, which the next open truncates away. An entry damaged
+ * in place has whole entries after it; those are searched for before any
+ * cut, so a damaged length never cuts away acknowledged entries.
  *
  * All integers are little-endian.
  */
@@ -610,6 +612,52 @@ static int end_entries(ecif_journal_t *j, uint64_t *torn_bytes, char *err,
     return 0;
 }
 
+/*
+ * Returns the offset of the first whole entry that starts after the read
+ * offset and has a sequence above the last one read, or 0 when there is
+ * none. A torn last entry is a prefix of one append, so it never contains
+ * a whole entry: finding one means that the entry at the read offset was
+ * damaged in place and that acknowledged entries follow it.
+ */
+static uint64_t find_later_entry(const ecif_journal_t *j)
+{
+    const uint64_t min_entry = ECIF_JOURNAL_FRAME_BYTES + ADD_FIXED_BYTES;
+    uint64_t max_sequence = j->sequence + (j->size - j->offset) / min_entry;
+
+    for (uint64_t at = j->offset + 1; at + min_entry <= j->size; at++) {
+        const uint8_t *frame = j->data + at;
+        const uint8_t *body = frame + ECIF_JOURNAL_FRAME_BYTES;
+        uint32_t len = get_u32(frame);
+
+        if (len < ADD_FIXED_BYTES ||
+            len > j->size - at - ECIF_JOURNAL_FRAME_BYTES)
+            continue;
+        uint64_t sequence = get_u64(body);
+        if (sequence <= j->sequence || sequence > max_sequence)
+            continue;
+        if (ecif_crc32c(0, body, len) == get_u32(frame + 4))
+            return at;
+    }
+    return 0;
+}
+
+/* Ends the journal at a torn last entry, unless whole entries follow the
+ * damaged one: then the journal is corrupt and the file is not touched. */
+static int end_at_torn_entry(ecif_journal_t *j, uint64_t *torn_bytes, char *err,
+                             size_t errlen)
+{
+    uint64_t later = find_later_entry(j);
+
+    if (later != 0)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "journal '%s': the entry at byte offset %llu has a "
+                         "damaged length or checksum, and a whole entry "
+                         "follows it at byte offset %llu",
+                         j->path, (unsigned long long)j->offset,
+                         (unsigned long long)later);
+    return end_entries(j, torn_bytes, err, errlen);
+}
+
 int ecif_journal_next(ecif_journal_t *j, ecif_journal_entry_t *entry,
                       uint64_t *torn_bytes, char *err, size_t errlen)
 {
@@ -624,15 +672,20 @@ int ecif_journal_next(ecif_journal_t *j, ecif_journal_entry_t *entry,
     const uint8_t *frame = j->data + j->offset;
     uint32_t len = get_u32(frame);
     uint32_t crc = get_u32(frame + 4);
-    /* NOTE: a length field damaged in place also reads as a torn end when
-     * it points past the end of the file. */
+    /* No append writes a longer body, so a torn append cannot leave one. */
+    if (len > ECIF_JOURNAL_MAX_BODY)
+        return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                         "journal '%s': the entry at byte offset %llu has "
+                         "length %u, longer than any entry (at most %u)",
+                         j->path, (unsigned long long)j->offset, len,
+                         ECIF_JOURNAL_MAX_BODY);
     if (len > left - ECIF_JOURNAL_FRAME_BYTES)
-        return end_entries(j, torn_bytes, err, errlen);
+        return end_at_torn_entry(j, torn_bytes, err, errlen);
     const uint8_t *body = frame + ECIF_JOURNAL_FRAME_BYTES;
     bool last = len == left - ECIF_JOURNAL_FRAME_BYTES;
     if (ecif_crc32c(0, body, len) != crc) {
         if (last)
-            return end_entries(j, torn_bytes, err, errlen);
+            return end_at_torn_entry(j, torn_bytes, err, errlen);
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "journal '%s': checksum mismatch in the entry at "
                          "byte offset %llu, with entries after it",

@@ -110,11 +110,14 @@ void ecif_journal_close(ecif_journal_t *journal);
 
 /*
  * Reads the next entry into *entry. Returns 1 with an entry, 0 at the end
- * of the journal, or ECIF_ECORRUPT when an entry that whole entries
- * follow fails its checksum, its sequence or its layout (err names the
- * byte offset). A torn last entry, as a crash in the middle of an append
- * leaves it, ends the journal: an append-mode journal truncates it away
- * and sets *torn_bytes to the bytes removed (torn_bytes may be NULL).
+ * of the journal, or ECIF_ECORRUPT. The journal is corrupt when an entry
+ * fails its checksum, its sequence or its layout and whole entries follow
+ * it, or when its length is above ECIF_JOURNAL_MAX_BODY. Then err names
+ * the byte offset and the file is not changed. A torn last entry, as a crash in
+ * the middle of an append leaves it, ends the journal: an append-mode journal
+ * truncates it away and sets *torn_bytes to the bytes removed (torn_bytes may
+ * be NULL). A damaged entry counts as torn only when no whole entry with a
+ * later sequence can be found in the bytes after it.
  */
 int ecif_journal_next(ecif_journal_t *journal, ecif_journal_entry_t *entry,
                       uint64_t *torn_bytes, char *err, size_t errlen);

@@ -261,6 +261,109 @@ static void test_journal_corrupt_middle_entry(void)
     CHECK_INT(file_size(path), sizes[2]);
 }
 
+/* Writes count not-same entries to path and returns the byte offset of
+ * entry `mark` (0-based) in *mark_offset. */
+static void write_many(const char *path, int count, int mark, long *mark_offset)
+{
+    ecif_journal_t *j;
+    char err[256];
+
+    unlink(path);
+    j = open_empty(path);
+    if (j == NULL)
+        return;
+    for (int i = 0; i < count; i++) {
+        ecif_journal_entry_t e = {.kind = ECIF_CORRECTION_NOT_SAME,
+                                  .customer_a = 1 + (uint64_t)i,
+                                  .customer_b = 1000 + (uint64_t)i,
+                                  .reason = "reviewed"};
+        if (i == mark)
+            *mark_offset = file_size(path);
+        CHECK_INT(ecif_journal_append(j, &e, err, sizeof(err)), ECIF_OK);
+    }
+    ecif_journal_close(j);
+}
+
+/* Reads the whole file at path into a new buffer; *size gets its length. */
+static unsigned char *slurp(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+
+    *size = file_size(path);
+    if (f == NULL || *size < 0)
+        return NULL;
+    buf = malloc((size_t)*size + 1);
+    if (buf != NULL && fread(buf, 1, (size_t)*size, f) != (size_t)*size) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+/*
+ * A length field damaged in the middle of a journal is not a torn last
+ * entry: whole entries follow it. Reading must fail at that entry and
+ * leave the file byte for byte as it was, whether the damaged length is
+ * beyond any entry, past the end of the file, or exactly at its end.
+ */
+static void test_journal_damaged_length_middle(void)
+{
+    const char *path = scratch_path("length.journal");
+    const int count = 60, mark = 30;
+
+    for (int variant = 0; variant < 3; variant++) {
+        long mark_offset = -1, before_size, after_size;
+        ecif_journal_t *j;
+        ecif_journal_entry_t e;
+        char err[256], expect[64];
+        int rc, read = 0;
+
+        write_many(path, count, mark, &mark_offset);
+        CHECK(mark_offset > 0);
+        long size = file_size(path);
+        uint32_t len;
+        if (variant == 0)
+            len = 0x40000000u; /* beyond the largest possible entry */
+        else if (variant == 1)
+            len = (uint32_t)(size - mark_offset) + 100; /* past the end */
+        else
+            len = (uint32_t)(size - mark_offset - ECIF_JOURNAL_FRAME_BYTES);
+        unsigned char le[4] = {(unsigned char)len, (unsigned char)(len >> 8),
+                               (unsigned char)(len >> 16),
+                               (unsigned char)(len >> 24)};
+        int fd = open(path, O_RDWR);
+        CHECK(fd >= 0);
+        CHECK(pwrite(fd, le, 4, mark_offset) == 4);
+        close(fd);
+        unsigned char *before = slurp(path, &before_size);
+        CHECK(before != NULL);
+
+        j = open_journal(path);
+        if (j == NULL || before == NULL) {
+            free(before);
+            return;
+        }
+        while ((rc = ecif_journal_next(j, &e, NULL, err, sizeof(err))) == 1)
+            read++;
+        CHECK_INT(rc, ECIF_ECORRUPT);
+        CHECK_INT(read, mark);
+        snprintf(expect, sizeof(expect), "byte offset %ld", mark_offset);
+        CHECK(strstr(err, expect) != NULL);
+        ecif_journal_entry_t more = {
+            .kind = ECIF_CORRECTION_MERGE, .customer_a = 1, .customer_b = 2};
+        CHECK_INT(ecif_journal_append(j, &more, err, sizeof(err)), ECIF_EINVAL);
+        ecif_journal_close(j);
+
+        unsigned char *after = slurp(path, &after_size);
+        CHECK_INT(after_size, before_size);
+        CHECK(after != NULL && memcmp(before, after, (size_t)before_size) == 0);
+        free(before);
+        free(after);
+    }
+}
+
 static void test_journal_other_snapshot(void)
 {
     const char *path = scratch_path("other.journal");
@@ -516,6 +619,7 @@ int main(void)
     RUN(test_journal_torn_tail_every_byte);
     RUN(test_journal_torn_tail_garbage);
     RUN(test_journal_corrupt_middle_entry);
+    RUN(test_journal_damaged_length_middle);
     RUN(test_journal_other_snapshot);
     RUN(test_journal_bad_header);
     RUN(test_journal_read_only_keeps_torn_tail);
