@@ -552,8 +552,7 @@ static int check_invalid_share(const import_state_t *st)
 
 /*
  * Replays --journal over the --previous snapshot, so the build starts
- * from the corrected customers and their links. Warns when the previous
- * snapshot has a journal that was not named. Returns 0 or 1.
+ * from the corrected customers and their links. Returns 0 or 1.
  */
 static int open_corrections(import_state_t *st)
 {
@@ -561,21 +560,10 @@ static int open_corrections(import_state_t *st)
     ecif_journal_identity_t expected, found;
     ecif_journal_t *journal = NULL;
     uint64_t applied = 0, torn = 0;
-    char err[768], beside[4200];
-    struct stat sb;
+    char err[768];
 
-    if (opts->journal == NULL) {
-        snprintf(beside, sizeof(beside), "%s.journal",
-                 opts->previous != NULL ? opts->previous : "");
-        if (opts->previous != NULL && stat(beside, &sb) == 0 &&
-            sb.st_size > ECIF_JOURNAL_HEADER_BYTES)
-            fprintf(stderr,
-                    "ecifctl import: warning: '%s' holds corrections that "
-                    "are not carried over; name it with --journal to keep "
-                    "them\n",
-                    beside);
+    if (opts->journal == NULL)
         return 0;
-    }
     ecif_journal_identity_of(st->previous, &expected);
     int rc = ecif_journal_open_read(opts->journal, &found, &journal, err,
                                     sizeof(err));
@@ -668,29 +656,130 @@ static int import_added(import_state_t *st)
     return 0;
 }
 
+/* Returns whether paths a and b name the same existing file. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 /*
- * Removes the journal beside the new snapshot when it is the one just
- * replayed (an import over the previous path): its corrections now live
- * in the snapshot, and it belongs to the old file. Returns 0 or 1.
+ * Counts the entries of the journal at path: all of them in *entries, the
+ * added records among them in *adds. A missing file has none. Returns 0,
+ * or 1 after printing why the file cannot be read.
  */
-static int retire_journal(const import_state_t *st)
+static int count_journal(const char *path, uint64_t *entries, uint64_t *adds)
+{
+    ecif_journal_t *journal = NULL;
+    ecif_journal_entry_t e;
+    char err[768];
+
+    *entries = *adds = 0;
+    int rc = ecif_journal_open_read(path, NULL, &journal, err, sizeof(err));
+    if (rc == ECIF_ENOTFOUND)
+        return 0;
+    while (rc == ECIF_OK &&
+           (rc = ecif_journal_next(journal, &e, NULL, err, sizeof(err))) == 1) {
+        rc = ECIF_OK;
+        (*entries)++;
+        if (e.kind == ECIF_JOURNAL_ADD)
+            (*adds)++;
+    }
+    ecif_journal_close(journal);
+    if (rc != ECIF_OK) {
+        fprintf(stderr,
+                "ecifctl import: cannot read journal '%s': %s; move it "
+                "away, or pass it with --journal once it reads\n",
+                path, err);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Rejects the import before anything is written when the journal beside
+ * snapshot holds entries and --journal does not name it. Beside
+ * --previous, its corrections and added records would be left out of the
+ * new snapshot; beside --output, the new snapshot would replace the one
+ * the journal belongs to, and ecifd would then refuse to start. Returns
+ * 0 or 1.
+ */
+static int check_unnamed_journal(const import_options_t *opts,
+                                 const char *snapshot)
 {
     char beside[4200];
-    struct stat a, b;
+    uint64_t entries, adds;
+
+    snprintf(beside, sizeof(beside), "%s.journal", snapshot);
+    if (opts->journal != NULL && same_file(beside, opts->journal))
+        return 0;
+    if (count_journal(beside, &entries, &adds) != 0)
+        return 1;
+    if (entries == 0)
+        return 0;
+    fprintf(
+        stderr,
+        "ecifctl import: journal '%s' holds %llu %s (%llu corrections "
+        "and %llu added records) that this import would lose; pass "
+        "--journal '%s' to carry them into the new snapshot, or move "
+        "the file away to drop them\n",
+        beside, (unsigned long long)entries, entries == 1 ? "entry" : "entries",
+        (unsigned long long)(entries - adds), (unsigned long long)adds, beside);
+    return 1;
+}
+
+static int check_unnamed_journals(const import_options_t *opts)
+{
+    if (opts->previous != NULL && check_unnamed_journal(opts, opts->previous))
+        return 1;
+    return check_unnamed_journal(opts, opts->output);
+}
+
+/*
+ * Moves the journal beside the new snapshot aside when it is the one just
+ * replayed (an import over the snapshot it belongs to): its entries now
+ * live in the new snapshot, and left in place it would stop ecifd from
+ * starting. The new name ends in ".folded-" and the UTC time; the file is
+ * kept as the record of what was folded. Returns 0 or 1.
+ */
+static int fold_journal(const import_state_t *st)
+{
+    char beside[4200], folded[4300], stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    int rc = -1;
 
     if (st->opts->journal == NULL)
         return 0;
     snprintf(beside, sizeof(beside), "%s.journal", st->opts->output);
-    if (stat(beside, &a) != 0 || stat(st->opts->journal, &b) != 0 ||
-        a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+    if (!same_file(beside, st->opts->journal))
         return 0;
-    if (unlink(beside) != 0) {
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    /* link() never replaces an existing file, unlike rename(). */
+    for (int i = 0; i < 100 && rc != 0; i++) {
+        if (i == 0)
+            snprintf(folded, sizeof(folded), "%s.folded-%s", beside, stamp);
+        else
+            snprintf(folded, sizeof(folded), "%s.folded-%s.%d", beside, stamp,
+                     i);
+        rc = link(beside, folded);
+        if (rc != 0 && errno != EEXIST)
+            break;
+    }
+    if (rc != 0 || unlink(beside) != 0) {
         fprintf(stderr,
-                "ecifctl import: removing '%s' failed: %s; remove it before "
-                "starting ecifd on the new snapshot\n",
-                beside, strerror(errno));
+                "ecifctl import: moving the folded journal '%s' aside "
+                "failed: %s; move it away before starting ecifd on '%s'\n",
+                beside, strerror(errno), st->opts->output);
         return 1;
     }
+    fprintf(stderr,
+            "ecifctl import: moved the folded journal '%s' to '%s'; its "
+            "entries are in '%s' now, and ecifd starts a new journal\n",
+            beside, folded, st->opts->output);
     return 0;
 }
 
@@ -709,6 +798,8 @@ static int run_import(import_state_t *st)
     bopts.progress = write_progress;
     bopts.progress_arg = st;
     bopts.bridge = report_bridge;
+    if (check_unnamed_journals(opts) != 0)
+        return 1;
     if (opts->model != NULL) {
         if (model_load(opts->model, &st->model, err, sizeof(err)) != ECIF_OK) {
             fprintf(stderr, "ecifctl import: --model: %s\n", err);
@@ -747,7 +838,7 @@ static int run_import(import_state_t *st)
         return 1;
     }
     print_summary(st, &stats, opts->n_files + opts->n_accounts);
-    return retire_journal(st);
+    return fold_journal(st);
 }
 
 int ctl_import_main(int argc, char **argv)

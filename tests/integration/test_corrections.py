@@ -379,17 +379,72 @@ class CorrectionsTest(harness.ServerTestCase):
         server, stub = self.start()
         self.merge(stub, HARRISON_NO, ZHANG)
         self.stop(server)
-        # Without --journal the merge is not carried over; the importer
-        # warns about the journal left beside the previous snapshot.
+        moved = os.path.join(self.dir, "moved.journal")
+        os.rename(self.journal, moved)
         v2, proc = self.reimport(RECORDS + [CHEN_PHONE], self.snapshot, None,
                                  name="plain")
-        self.assertIn("not carried over", proc.stderr)
         folder = self.subdir("bad")
         proc = harness.run_import(
             folder, os.path.join(folder, "out.snap"), RECORDS,
-            options=["--quiet", "--previous", v2, "--journal", self.journal])
+            options=["--quiet", "--previous", v2, "--journal", moved])
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("another snapshot", proc.stderr)
+
+    def test_reimport_without_journal_rejected(self):
+        server, stub = self.start()
+        self.merge(stub, HARRISON_NO, ZHANG)
+        self.split(stub, LI_WEI, [("CORE", "1001")])
+        self.stop(server)
+        with open(self.snapshot, "rb") as f:
+            snapshot_bytes = f.read()
+        with open(self.journal, "rb") as f:
+            journal_bytes = f.read()
+
+        # In place: the new snapshot would orphan the journal beside it.
+        # To another path: the journal beside --previous would be lost.
+        for output in (self.snapshot, os.path.join(self.dir, "new.snap")):
+            proc = harness.run_import(
+                self.subdir(os.path.basename(output) + ".in"), output,
+                RECORDS + [CHEN_PHONE], ACCOUNTS,
+                ["--quiet", "--previous", self.snapshot])
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertIn(f"'{self.journal}'", proc.stderr)
+            self.assertIn("2 entries", proc.stderr)
+            self.assertIn("--journal", proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "new.snap")))
+        with open(self.snapshot, "rb") as f:
+            self.assertEqual(f.read(), snapshot_bytes)
+        with open(self.journal, "rb") as f:
+            self.assertEqual(f.read(), journal_bytes)
+
+    def test_reimport_in_place_keeps_folded_journal(self):
+        server, stub = self.start()
+        self.merge(stub, HARRISON_NO, ZHANG)
+        self.stop(server)
+        with open(self.journal, "rb") as f:
+            journal_bytes = f.read()
+
+        proc = harness.run_import(
+            self.subdir("in"), self.snapshot, RECORDS + [CHEN_PHONE],
+            ACCOUNTS,
+            ["--quiet", "--previous", self.snapshot, "--journal",
+             self.journal])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertFalse(os.path.exists(self.journal))
+        folded = [n for n in os.listdir(self.dir)
+                  if n.startswith(os.path.basename(self.journal) + ".folded")]
+        self.assertEqual(len(folded), 1, os.listdir(self.dir))
+        self.assertIn(folded[0], proc.stderr)
+        with open(os.path.join(self.dir, folded[0]), "rb") as f:
+            self.assertEqual(f.read(), journal_bytes)
+
+        # The folded journal blocks neither a start nor the next import.
+        server, stub = self.start()
+        self.assertEqual(self.customer(stub, HARRISON_NO).customer_number,
+                         ZHANG)
+        self.stop(server)
+        os.remove(self.journal)
+        self.reimport(RECORDS, self.snapshot, None, name="after")
 
     # ---- ecifctl ----------------------------------------------------------
 
