@@ -270,6 +270,42 @@ static void log_correction(const char *line)
 }
 
 /*
+ * Logs why the journal at path could not be loaded, blaming the journal
+ * and not the snapshot, and cause the operator can do about it.
+ */
+static void log_journal_error(const char *path, int status, const char *err)
+{
+    const char *cause, *action;
+
+    if (status == ECIF_ECORRUPT && strstr(err, "another snapshot") != NULL) {
+        cause = "The journal was written over another snapshot";
+        action = "start ecifd on that snapshot, or fold the journal into "
+                 "a new one with 'ecifctl import --previous SNAPSHOT "
+                 "--journal JOURNAL', or";
+    } else if (status == ECIF_ECORRUPT) {
+        cause = "The journal is damaged, and the file was left unchanged";
+        action = "copy it away for examination and restore it from a "
+                 "backup, or";
+    } else if (status == ECIF_EVERSION) {
+        cause = "The journal was written by a newer build";
+        action = "run that build, or";
+    } else if (status == ECIF_EIO || status == ECIF_ENOMEM) {
+        log_line("ERROR", "cannot load the journal: %s (%s)", err,
+                 ecif_status_str(status));
+        return;
+    } else {
+        cause = "An entry of the journal does not apply to this snapshot";
+        action = "start ecifd on the snapshot the journal was written "
+                 "over, or";
+    }
+    log_line("ERROR",
+             "cannot load the journal: %s. %s: %s move '%s' away to start "
+             "with an empty journal (its entries are then not applied), or "
+             "name another file with --journal",
+             err, cause, action, path);
+}
+
+/*
  * Opens the corrections journal of the snapshot (creating it when
  * missing), replays it over store and keeps it open for new corrections.
  * A torn last entry is cut away with a warning; any other damage stops
@@ -293,11 +329,11 @@ static int load_corrections(const char *path, const ecif_store_t *store,
     if (torn > 0)
         log_line("WARN",
                  "journal '%s': cut away a torn last entry of %" PRIu64
-                 " bytes, written when a correction was interrupted",
+                 " bytes, written when a correction or an add was "
+                 "interrupted",
                  path, torn);
     if (status != ECIF_OK) {
-        log_line("ERROR", "cannot load corrections journal '%s': %s (%s)", path,
-                 err, ecif_status_str(status));
+        log_journal_error(path, status, err);
         ecif_journal_close(journal);
         ecif_corrections_destroy(*out);
         *out = NULL;

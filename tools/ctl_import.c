@@ -585,7 +585,17 @@ static int open_corrections(import_state_t *st)
                 "of %llu bytes, which is ignored\n",
                 opts->journal, (unsigned long long)torn);
     if (rc != ECIF_OK) {
-        fprintf(stderr, "ecifctl import: --journal: %s\n", err);
+        if (strstr(err, "another snapshot") != NULL)
+            fprintf(stderr,
+                    "ecifctl import: --journal: %s; name the journal that "
+                    "ecifd wrote over --previous\n",
+                    err);
+        else
+            fprintf(stderr,
+                    "ecifctl import: --journal: %s; restore the journal "
+                    "from a backup, or move it away and import without "
+                    "--journal (its entries are then lost)\n",
+                    err);
         return 1;
     }
     st->corrected = ecif_corrections_acquire(st->corrections);

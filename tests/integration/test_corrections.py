@@ -301,6 +301,10 @@ class CorrectionsTest(harness.ServerTestCase):
         with open(log_path) as f:
             text = f.read()
         self.assertIn("byte offset 32", text)
+        # The journal is to blame, and the message says what to do.
+        self.assertNotIn("snapshot)", text)
+        self.assertIn("journal is damaged", text)
+        self.assertIn(f"move '{self.journal}' away", text)
 
     def test_journal_of_other_snapshot_stops_start(self):
         server, stub = self.start()
@@ -314,6 +318,9 @@ class CorrectionsTest(harness.ServerTestCase):
             timeout=60)
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("another snapshot", proc.stderr)
+        self.assertNotIn("corrupt snapshot", proc.stderr)
+        self.assertIn("ecifctl import --previous", proc.stderr)
+        self.assertIn(f"move '{self.journal}' away", proc.stderr)
 
     # ---- Re-import --------------------------------------------------------
 
