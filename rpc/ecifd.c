@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "corrections.h"
@@ -271,7 +272,7 @@ static void log_correction(const char *line)
 
 /*
  * Logs why the journal at path could not be loaded, blaming the journal
- * and not the snapshot, and cause the operator can do about it.
+ * and not the snapshot, and what the operator can do about it.
  */
 static void log_journal_error(const char *path, int status, const char *err)
 {
@@ -306,6 +307,23 @@ static void log_journal_error(const char *path, int status, const char *err)
 }
 
 /*
+ * Warns when the journal at path is open to group or others: it holds
+ * the records added while serving, which are personal data.
+ */
+static void check_journal_mode(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0 || (st.st_mode & 077) == 0)
+        return;
+    log_line("WARN",
+             "journal '%s' is readable or writable by group or others "
+             "(mode %04o); it holds added records, which are personal "
+             "data: run chmod 600 '%s'",
+             path, (unsigned)(st.st_mode & 07777), path);
+}
+
+/*
  * Opens the corrections journal of the snapshot (creating it when
  * missing), replays it over store and keeps it open for new corrections.
  * A torn last entry is cut away with a warning; any other damage stops
@@ -323,6 +341,8 @@ static int load_corrections(const char *path, const ecif_store_t *store,
     int status = ecif_corrections_create(store, out, err, sizeof(err));
     if (status == ECIF_OK)
         status = ecif_journal_open(path, &id, &journal, err, sizeof(err));
+    if (status == ECIF_OK)
+        check_journal_mode(path);
     if (status == ECIF_OK)
         status = ecif_corrections_replay(*out, journal, &applied, &torn, err,
                                          sizeof(err));

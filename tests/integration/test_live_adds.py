@@ -303,6 +303,23 @@ class LiveAddsTest(harness.ServerTestCase):
         log = self.stop(server)
         self.assertIn("replayed 2 corrections and 2 added records", log)
 
+    def test_open_journal_mode_warns(self):
+        server, stub = self.start()
+        self.add_both(stub)
+        log = self.stop(server)
+        self.assertEqual(os.stat(self.journal).st_mode & 0o777, 0o600)
+        self.assertNotIn("readable or writable by", log)
+
+        for mode in (0o640, 0o604, 0o620):
+            os.chmod(self.journal, mode)
+            server, stub = self.start()
+            self.check_both(stub)
+            log = self.stop(server)
+            self.assertIn("WARN", log)
+            self.assertIn("readable or writable by group or others", log)
+            self.assertIn(f"mode {mode:04o}", log)
+            self.assertIn(f"chmod 600 '{self.journal}'", log)
+
     def test_reimport_takes_added_records(self):
         server, stub = self.start()
         self.add_both(stub)
