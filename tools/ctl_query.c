@@ -1395,31 +1395,47 @@ static void add_usage(FILE *out)
           "  --account SPEC        an account of the record, "
           "ID,PRODUCT,CURRENCY,LIMIT,BALANCE\n"
           "                        with an optional ,BRANCH; may be "
-          "repeated\n\n",
+          "repeated. CURRENCY is\n"
+          "                        three letters. LIMIT and BALANCE are "
+          "decimal amounts in\n"
+          "                        currency units with at most 4 decimal "
+          "places and an\n"
+          "                        optional minus sign, without thousands "
+          "separators\n"
+          "                        (200000, 1520.75, -35.5); the server "
+          "rejects magnitudes\n"
+          "                        above one trillion\n\n",
           out);
     fputs(record_help, out);
 }
 
-/* Splits an --account SPEC in place into a new account message. */
+/*
+ * Splits an --account SPEC in place into a new account message. A spec
+ * of other than 5 or 6 fields is rejected whole, so a comma inside a
+ * value (such as a thousands separator) is never silently dropped.
+ */
 static Ecif__V1__Account *parse_account(char *spec)
 {
     char *parts[6] = {0};
-    size_t n = 0;
+    size_t n = 1;
 
-    for (char *p = spec; n < 6; n++) {
-        parts[n] = p;
-        char *comma = strchr(p, ',');
-        if (comma == NULL) {
-            n++;
-            break;
-        }
-        *comma = '\0';
-        p = comma + 1;
-    }
-    if (n < 5) {
-        fprintf(stderr, "ecifctl: --account expects ID,PRODUCT,CURRENCY,LIMIT,"
-                        "BALANCE[,BRANCH]\n");
+    for (const char *c = strchr(spec, ','); c != NULL; c = strchr(c + 1, ','))
+        n++;
+    if (n < 5 || n > 6) {
+        fprintf(stderr,
+                "ecifctl: --account '%s' has %zu fields; expected "
+                "ID,PRODUCT,CURRENCY,LIMIT,BALANCE with an optional ,BRANCH "
+                "(amounts without thousands separators)\n",
+                spec, n);
         return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *comma = strchr(spec, ',');
+        parts[i] = spec;
+        if (comma != NULL) {
+            *comma = '\0';
+            spec = comma + 1;
+        }
     }
     Ecif__V1__Account *a = malloc(sizeof(*a));
     if (a == NULL)

@@ -378,6 +378,20 @@ class LiveAddsTest(harness.ServerTestCase):
                               capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("--source-id", proc.stderr)
+        # Too many or too few fields in an account: nothing is sent.
+        for spec in ("L-9,loan,CNY,1,2,BJ03,extra", "L-9,loan,CNY,1"):
+            proc = subprocess.run(
+                base + ["--source-system", "LOANS", "--source-id", "APP-9",
+                        "--name", "Li Wei", "--account", spec],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 2, spec)
+            self.assertIn(f"--account '{spec}'", proc.stderr)
+            self.assertIn("ID,PRODUCT,CURRENCY,LIMIT,BALANCE", proc.stderr)
+        proc = subprocess.run(base + ["--help"], capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("4 decimal places", proc.stdout)
+        self.assertIn("minus sign", proc.stdout)
         self.assertEqual(self.totals(stub, LI_WEI),
                          {("loan", "CNY"): ("570000.49", 3)})
         self.stop(server)
