@@ -800,6 +800,28 @@ static int split_records(const struct ecif_store *v,
     return ECIF_OK;
 }
 
+/*
+ * Rejects a split that names one source key twice. Runs before the keys
+ * are counted against the customer's records, so the error names the
+ * repeated record and not a count that the repeat made wrong.
+ */
+static int check_repeated_keys(const ecif_journal_entry_t *e, char *err,
+                               size_t errlen)
+{
+    for (uint32_t i = 1; i < e->key_count; i++) {
+        const ecif_source_key_t *k = &e->keys[i];
+        for (uint32_t j = 0; j < i; j++) {
+            if (strcmp(k->source_system, e->keys[j].source_system) == 0 &&
+                strcmp(k->source_id, e->keys[j].source_id) == 0)
+                return ecif_fail(ECIF_EINVAL, err, errlen,
+                                 "records[%u]: record '%.64s/%.64s' is also "
+                                 "records[%u]",
+                                 i, k->source_system, k->source_id, j);
+        }
+    }
+    return ECIF_OK;
+}
+
 static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,
                       const ecif_journal_entry_t *e, struct change *ch,
                       ecif_correction_result_t *res, char *err, size_t errlen)
@@ -814,6 +836,8 @@ static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,
     if (e->key_count == 0)
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "records: at least one record is required");
+    if ((rc = check_repeated_keys(e, err, errlen)) != ECIF_OK)
+        return rc;
     if (e->key_count >= count)
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "records: names %u records, but customer '%s' has "

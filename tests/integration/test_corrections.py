@@ -201,6 +201,13 @@ class CorrectionsTest(harness.ServerTestCase):
         self.expect_error(code.NOT_FOUND,
                           lambda: self.split(stub, LI_WEI, [("CORE", "9")]),
                           "records[0]", "CORE/9")
+        # A repeated record is named as such, before the records are
+        # counted against the customer's.
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.split(stub, LI_WEI,
+                                             [("CORE", "1001"),
+                                              ("CORE", "1001")]),
+                          "records[1]", "'CORE/1001' is also records[0]")
         self.expect_error(code.FAILED_PRECONDITION,
                           lambda: self.split(stub, LI_WEI, [("CORE", "1002")]),
                           "records[0]", ZHANG)
