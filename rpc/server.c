@@ -49,6 +49,9 @@ struct ecif_server {
     uint32_t worker_count;
     uint32_t started_threads;
     atomic_bool stopping;
+    /* Call objects not yet freed: posted request slots and running calls.
+     * Once shutdown has failed every slot, only running calls count. */
+    atomic_uint live_calls;
     bool started;
     bool stopped;
 };
@@ -104,6 +107,7 @@ void ecif_server_options_default(ecif_server_options_t *opts)
 
 static void server_call_free(server_call_t *call)
 {
+    atomic_fetch_sub(&call->worker->server->live_calls, 1);
     if (call->handle != NULL)
         grpc_call_unref(call->handle);
     grpc_call_details_destroy(&call->details);
@@ -128,6 +132,7 @@ static void server_call_request(server_worker_t *worker)
         server_log_error(server, "cannot allocate a call: out of memory");
         return;
     }
+    atomic_fetch_add(&server->live_calls, 1);
     call->worker = worker;
     call->state = CALL_REQUESTED;
     call->status_details = grpc_empty_slice();
@@ -355,6 +360,7 @@ int ecif_server_create(const ecif_server_options_t *opts,
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     }
     atomic_init(&server->stopping, false);
+    atomic_init(&server->live_calls, 0);
 
     grpc_init();
     server->grpc = create_grpc_server(opts);
@@ -425,18 +431,42 @@ static bool wait_shutdown(ecif_server_t *server, gpr_timespec deadline)
     }
 }
 
+/* How often shutdown checks whether only idle connections are left. */
+#define SERVER_SHUTDOWN_POLL_MS 10
+
+/*
+ * Shuts the gRPC server down, letting running calls finish for up to
+ * grace_ms. The shutdown notification also waits for every client
+ * connection to close, and an idle client may keep its connection open
+ * past any grace period. So once no call object is left (the workers
+ * have freed every request slot that shutdown failed, and every running
+ * call has ended), the remaining connections are idle and are closed at
+ * once. Returns true when running calls had to be cancelled.
+ */
 static bool shutdown_grpc_server(ecif_server_t *server, uint32_t grace_ms)
 {
-    atomic_store(&server->stopping, true);
-    grpc_server_shutdown_and_notify(server->grpc, server->shutdown_cq, server);
-    gpr_timespec grace =
+    gpr_timespec end =
         gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                      gpr_time_from_millis((int64_t)grace_ms, GPR_TIMESPAN));
-    if (wait_shutdown(server, grace))
-        return false;
+    gpr_timespec poll =
+        gpr_time_from_millis(SERVER_SHUTDOWN_POLL_MS, GPR_TIMESPAN);
+    bool calls_running = true;
+
+    atomic_store(&server->stopping, true);
+    grpc_server_shutdown_and_notify(server->grpc, server->shutdown_cq, server);
+    for (;;) {
+        gpr_timespec next = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), poll);
+        if (wait_shutdown(server, gpr_time_min(next, end)))
+            return false;
+        calls_running = atomic_load(&server->live_calls) > 0;
+        if (!calls_running ||
+            gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), end) >= 0)
+            break;
+    }
+    /* With no call left, this only closes idle connections. */
     grpc_server_cancel_all_calls(server->grpc);
     wait_shutdown(server, gpr_inf_future(GPR_CLOCK_MONOTONIC));
-    return true;
+    return calls_running;
 }
 
 int ecif_server_stop(ecif_server_t *server, uint32_t grace_ms)

@@ -329,6 +329,24 @@ class CorrectionsTest(harness.ServerTestCase):
         self.assertIn("ecifctl import --previous", proc.stderr)
         self.assertIn(f"move '{self.journal}' away", proc.stderr)
 
+    # ---- Stop ---------------------------------------------------------------
+
+    def test_stop_with_idle_client_is_prompt(self):
+        server, stub = self.start()
+        self.merge(stub, HARRISON_NO, ZHANG)
+        # A second client that made a call and then stays connected, idle.
+        idle = grpc.insecure_channel(server.address)
+        self.addCleanup(idle.close)
+        idle_stub = self.pb_grpc.CustomerIndexStub(idle)
+        self.assertEqual(self.customer(idle_stub, HARRISON_NO)
+                         .customer_number, ZHANG)
+        started = time.monotonic()
+        log = self.stop(server)
+        elapsed = time.monotonic() - started
+        self.assertLess(elapsed, 1.0, log)
+        self.assertNotIn("cancelled calls", log)
+        self.assertIn("stopped", log)
+
     # ---- Re-import --------------------------------------------------------
 
     def reimport(self, records, previous, journal=None, name="next",
