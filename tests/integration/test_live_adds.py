@@ -345,6 +345,15 @@ class LiveAddsTest(harness.ServerTestCase):
         self.assertEqual(self.add(stub, stranger).customer_number, FIFTH)
         self.stop(server)
 
+    def test_import_help_names_added_records(self):
+        proc = subprocess.run([harness.ECIFCTL, "import", "--help"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0)
+        journal_help = proc.stdout.split("--journal", 1)[1].split(
+            "--frequent-limit", 1)[0]
+        self.assertIn("added records", journal_help)
+        self.assertIn("--previous", proc.stdout)
+
     # ---- ecifctl ----------------------------------------------------------
 
     def test_ecifctl_add(self):
