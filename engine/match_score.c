@@ -414,6 +414,21 @@ static bool dob_gap_impossible(const match_view_t *a, const match_view_t *b)
     return a->dob_valid && b->dob_valid && hi - lo > MODEL_DOB_GAP_YYYYMMDD;
 }
 
+/*
+ * True when two of year, month and day agree (the third differs): one
+ * part of the date was entered wrongly or replaced, the commonest error
+ * after a single digit. Same month and day with another year counts even
+ * when the years are far apart.
+ */
+static bool dob_two_parts(const match_view_t *a, const match_view_t *b)
+{
+    uint32_t ya = a->dob / 10000, yb = b->dob / 10000;
+    uint32_t ma = a->dob / 100 % 100, mb = b->dob / 100 % 100;
+    uint32_t da = a->dob % 100, db = b->dob % 100;
+
+    return (ya == yb) + (ma == mb) + (da == db) == 2;
+}
+
 static uint8_t dob_level(const match_view_t *a, const match_view_t *b)
 {
     switch (date_compare_level(a->dob, a->dob_valid, b->dob, b->dob_valid)) {
@@ -428,9 +443,12 @@ static uint8_t dob_level(const match_view_t *a, const match_view_t *b)
     case DATE_YEAR_OFF_BY_ONE:
         return MODEL_DOB_YEAR_OFF_BY_ONE;
     case DATE_SAME_YEAR_MONTH:
+        return MODEL_DOB_TWO_PARTS;
     case DATE_YEAR_ONLY:
-        return MODEL_DOB_SAME_YEAR;
+        return dob_two_parts(a, b) ? MODEL_DOB_TWO_PARTS : MODEL_DOB_SAME_YEAR;
     case DATE_MISMATCH:
+        if (dob_two_parts(a, b))
+            return MODEL_DOB_TWO_PARTS;
         return dob_gap_impossible(a, b) ? MODEL_DOB_IMPOSSIBLE_GAP
                                         : MODEL_DOB_MISMATCH;
     }

@@ -81,6 +81,7 @@ static const struct level_spec dob_specs[] = {
     {"one_digit", ECIF_LEVEL_FUZZY, false, 2.5},
     {"day_month_swapped", ECIF_LEVEL_PARTIAL, false, 2.0},
     {"year_off_by_one", ECIF_LEVEL_PARTIAL, false, 0.5},
+    {"two_parts", ECIF_LEVEL_PARTIAL, false, -2.5},
     {"same_year", ECIF_LEVEL_MISMATCH, false, -2.5},
     {"mismatch", ECIF_LEVEL_MISMATCH, false, -4.0},
     {"impossible_gap", ECIF_LEVEL_MISMATCH, false, -4.0},

@@ -108,7 +108,7 @@ static void test_model_errors_name_line_and_value(void)
 {
     /* The default text: line 1 a comment, 2 format, 3 label, 4 prior,
      * 5 match_probability, 6 possible_probability, 7-9 the rules, 10 the
-     * first name level, 52 the last level. */
+     * first name level, 53 the last level. */
     check_error("format 1", "format 2", "line 2", "'2'");
     check_error("prior 0.0078125", "prior 1.5", "line 4", "'1.5'");
     check_error("prior 0.0078125", "prior abc", "line 4", "prior: 'abc'");
@@ -124,7 +124,7 @@ static void test_model_errors_name_line_and_value(void)
                 "level name suffix_conflict mismatch m 0.5 u 0.5", "line 26",
                 "'m'");
     check_error("level gender mismatch mismatch m 0.125",
-                "level gender mismatch mismatch m 0", "line 52", "'0'");
+                "level gender mismatch mismatch m 0", "line 53", "'0'");
     check_error("label default", "colour blue", "line 3", "'colour'");
     check_error("label default", "prior 0.5", "line 4", "given twice");
     check_error("level gender mismatch mismatch m 0.125 u 0.5\n", "",
@@ -308,6 +308,7 @@ static void test_model_default_weights(void)
     CHECK(weight_of(ECIF_FIELD_ADDRESS, MODEL_ADDRESS_PARTIAL) == 0.5);
     CHECK(weight_of(ECIF_FIELD_DOB, MODEL_DOB_EXACT) == 6.5);
     CHECK(weight_of(ECIF_FIELD_DOB, MODEL_DOB_SAME_YEAR) == -2.5);
+    CHECK(weight_of(ECIF_FIELD_DOB, MODEL_DOB_TWO_PARTS) == -2.5);
     CHECK(weight_of(ECIF_FIELD_DOB, MODEL_DOB_MISMATCH) == -4.0);
     CHECK(weight_of(ECIF_FIELD_GENDER, MODEL_GENDER_MISMATCH) == -2.0);
 }
@@ -438,6 +439,35 @@ static void test_dob_impossible_gap(void)
     CHECK(ev[ECIF_FIELD_DOB].weight == -8.0);
 }
 
+/* Two of year, month and day agreeing is its own level, however far
+ * apart the years, and a lone year is not. */
+static void test_dob_two_parts(void)
+{
+    ecif_record_t a = {
+        .given_name = "Mary", .family_name = "Jones", .dob = "1950-03-04"};
+    ecif_record_t b = a;
+    ecif_evidence_t ev[ECIF_FIELD_COUNT];
+    double score;
+    ecif_verdict_t verdict;
+    static const char *const two[] = {
+        "1981-03-04", /* month and day, 31 years apart */
+        "1950-03-29", /* year and month */
+        "1950-11-04", /* year and day */
+    };
+
+    for (size_t i = 0; i < sizeof(two) / sizeof(two[0]); i++) {
+        b.dob = two[i];
+        compare(&a, &b, &score, &verdict, ev);
+        CHECK_STR(ev[ECIF_FIELD_DOB].detail, "two_parts");
+    }
+    b.dob = "1950-11-20";
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "same_year");
+    b.dob = "1949-03-04"; /* a year off by one is more specific */
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "year_off_by_one");
+}
+
 int main(void)
 {
     RUN(test_model_round_trip);
@@ -454,5 +484,6 @@ int main(void)
     RUN(test_conflict_suffix);
     RUN(test_conflict_two_valid_resident_ids);
     RUN(test_dob_impossible_gap);
+    RUN(test_dob_two_parts);
     return unit_report();
 }
