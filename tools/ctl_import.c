@@ -751,11 +751,39 @@ static int check_unnamed_journals(const import_options_t *opts)
 }
 
 /*
+ * Removes the journal at path, beside the new snapshot, when it holds no
+ * entries: it names the snapshot that the output replaced, so ecifd would
+ * refuse to start over it, and there is nothing in it to keep. A journal
+ * with entries was rejected before the import began. Returns 0 or 1.
+ */
+static int remove_empty_journal(const char *path, const char *output)
+{
+    uint64_t entries, adds;
+
+    if (access(path, F_OK) != 0 || count_journal(path, &entries, &adds) != 0 ||
+        entries > 0)
+        return 0;
+    if (unlink(path) != 0) {
+        fprintf(stderr,
+                "ecifctl import: removing '%s' failed: %s; remove it "
+                "before starting ecifd on '%s'\n",
+                path, strerror(errno), output);
+        return 1;
+    }
+    fprintf(stderr,
+            "ecifctl import: removed '%s', an empty journal of the "
+            "snapshot that '%s' replaced\n",
+            path, output);
+    return 0;
+}
+
+/*
  * Moves the journal beside the new snapshot aside when it is the one just
  * replayed (an import over the snapshot it belongs to): its entries now
  * live in the new snapshot, and left in place it would stop ecifd from
  * starting. The new name ends in ".folded-" and the UTC time; the file is
- * kept as the record of what was folded. Returns 0 or 1.
+ * kept as the record of what was folded. Any other journal there must be
+ * empty and is removed. Returns 0 or 1.
  */
 static int fold_journal(const import_state_t *st)
 {
@@ -764,11 +792,9 @@ static int fold_journal(const import_state_t *st)
     struct tm tm;
     int rc = -1;
 
-    if (st->opts->journal == NULL)
-        return 0;
     snprintf(beside, sizeof(beside), "%s.journal", st->opts->output);
-    if (!same_file(beside, st->opts->journal))
-        return 0;
+    if (st->opts->journal == NULL || !same_file(beside, st->opts->journal))
+        return remove_empty_journal(beside, st->opts->output);
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
     /* link() never replaces an existing file, unlike rename(). */

@@ -449,6 +449,22 @@ class CorrectionsTest(harness.ServerTestCase):
         with open(self.journal, "rb") as f:
             self.assertEqual(f.read(), journal_bytes)
 
+    def test_reimport_in_place_over_empty_journal(self):
+        # ecifd leaves a journal with no entries beside the snapshot.
+        server, stub = self.start()
+        self.stop(server)
+        self.assertEqual(os.path.getsize(self.journal), 32)
+
+        proc = harness.run_import(
+            self.subdir("in"), self.snapshot, RECORDS + [CHEN_PHONE],
+            ACCOUNTS, ["--quiet", "--previous", self.snapshot])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertFalse(os.path.exists(self.journal))
+        self.assertIn(f"removed '{self.journal}'", proc.stderr)
+        server, stub = self.start()
+        self.assertEqual(len(self.customer(stub, FIFTH).records), 1)
+        self.stop(server)
+
     def test_reimport_in_place_keeps_folded_journal(self):
         server, stub = self.start()
         self.merge(stub, HARRISON_NO, ZHANG)
