@@ -18,7 +18,7 @@ const char *ecif_status_str(int status)
     case ECIF_ENOTFOUND:
         return "not found";
     case ECIF_ECORRUPT:
-        return "corrupt snapshot";
+        return "corrupt data";
     case ECIF_EVERSION:
         return "unsupported snapshot version";
     case ECIF_EIO:

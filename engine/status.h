@@ -13,7 +13,7 @@ enum {
     ECIF_EINVAL = -1,    /* an argument or input value is invalid */
     ECIF_ENOMEM = -2,    /* an allocation driven by input size failed */
     ECIF_ENOTFOUND = -3, /* the requested customer or record is unknown */
-    ECIF_ECORRUPT = -4,  /* a snapshot failed a checksum or bounds check */
+    ECIF_ECORRUPT = -4,  /* a snapshot or journal failed a check */
     ECIF_EVERSION = -5,  /* a snapshot has an unsupported format version */
     ECIF_EIO = -6,       /* a read, write or sync failed; errno is kept */
     ECIF_ELIMIT = -7,    /* a configured limit was exceeded */
