@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -40,6 +41,7 @@ struct ecif_journal {
     char **key_strings;      /* NUL-terminated copies, two per key */
     uint32_t keys_cap;
     char *reason;
+    char *actor;       /* of the last entry read */
     uint32_t version;  /* of the file header */
     char *add_strings; /* of the last add read: NUL-terminated copies */
     ecif_record_t add_record;
@@ -139,12 +141,15 @@ static int decode_header(const uint8_t *data, uint64_t size, const char *path,
  */
 
 /*
- * Body layout: sequence (8), kind (1), zero (3), key count (4), customer
- * a (8), customer b (8), reason length (2) and bytes, then per key the
- * source system length (2) and bytes and the source id length (2) and
- * bytes.
+ * Body layout: sequence (8), kind (1), flags (1), zero (2), key count (4),
+ * customer a (8), customer b (8), reason length (2) and bytes, then per
+ * key the source system length (2) and bytes and the source id length (2)
+ * and bytes. With FLAG_AUDIT the body ends in the audit fields: time (8,
+ * microseconds since the epoch, two's complement) and actor length (2)
+ * and bytes. Version 1 wrote the flags byte as zero.
  */
 #define BODY_FIXED_BYTES 34
+#define FLAG_AUDIT       0x01
 
 static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
                        size_t max)
@@ -161,12 +166,14 @@ static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
 }
 
 /*
- * Add body layout: sequence (8), kind (1), zero (3), account count (4),
+ * Add body layout: sequence (8), kind (1), flags (1), zero (2), account
+ * count (4),
  * then length-prefixed strings: source system, source id, name, given
  * name, family name, ID type, ID number, date of birth, gender; the
  * phones, emails and addresses, each list a count (1) and its strings;
  * per account the account id, product, currency and branch strings and
- * the credit limit and balance (8 each, two's complement).
+ * the credit limit and balance (8 each, two's complement); with
+ * FLAG_AUDIT, the audit fields as in a correction.
  */
 #define ADD_FIXED_BYTES 16
 
@@ -181,6 +188,20 @@ static bool put_list(uint8_t *buf, size_t cap, size_t *at,
             return false;
     }
     return true;
+}
+
+/* Writes the flags byte, and the audit fields at *at when time_us is set. */
+static bool put_audit(const ecif_journal_entry_t *e, uint8_t *buf, size_t cap,
+                      size_t *at)
+{
+    buf[9] = e->time_us > 0 ? FLAG_AUDIT : 0;
+    if (e->time_us <= 0)
+        return true;
+    if (*at + 8 > cap)
+        return false;
+    put_u64(buf + *at, (uint64_t)e->time_us);
+    *at += 8;
+    return put_string(buf, cap, at, e->actor, ECIF_JOURNAL_MAX_ACTOR);
 }
 
 static size_t encode_add(const ecif_journal_entry_t *e, uint8_t *buf,
@@ -219,7 +240,7 @@ static size_t encode_add(const ecif_journal_entry_t *e, uint8_t *buf,
         put_u64(buf + at + 8, (uint64_t)a->balance);
         at += 16;
     }
-    return at;
+    return put_audit(e, buf, cap, &at) ? at : 0;
 }
 
 size_t ecif_journal_encode(const ecif_journal_entry_t *e, uint8_t *buf,
@@ -248,7 +269,7 @@ size_t ecif_journal_encode(const ecif_journal_entry_t *e, uint8_t *buf,
                         ECIF_MAX_FIELD_BYTES))
             return 0;
     }
-    return at;
+    return put_audit(e, buf, cap, &at) ? at : 0;
 }
 
 /* Copies a length-prefixed string out of a body into a new C string. */
@@ -281,6 +302,34 @@ static void free_entry_strings(ecif_journal_t *j)
     }
     free(j->reason);
     j->reason = NULL;
+}
+
+/*
+ * Reads the audit fields that end a body at *at when its flags say so,
+ * into e and j->actor. Returns false on unknown flags or a bad layout.
+ */
+static bool take_audit(ecif_journal_t *j, const uint8_t *body, uint32_t len,
+                       uint32_t *at, ecif_journal_entry_t *e)
+{
+    uint8_t flags = body[9];
+
+    free(j->actor);
+    j->actor = NULL;
+    e->time_us = 0;
+    e->actor = "";
+    if ((flags & ~FLAG_AUDIT) != 0 || body[10] != 0 || body[11] != 0)
+        return false;
+    if (flags == 0)
+        return true;
+    if (*at + 8 > len)
+        return false;
+    e->time_us = (int64_t)get_u64(body + *at);
+    *at += 8;
+    j->actor = take_string(body, len, at, ECIF_JOURNAL_MAX_ACTOR);
+    if (j->actor == NULL || e->time_us <= 0)
+        return false;
+    e->actor = j->actor;
+    return true;
 }
 
 /* A cursor over an add body that copies strings into j->add_strings. */
@@ -362,7 +411,7 @@ static bool decode_add(ecif_journal_t *j, const uint8_t *body, uint32_t len,
     }
     e->record = rec;
     e->accounts = j->add_accounts;
-    return r.at == len;
+    return take_audit(j, body, len, &r.at, e) && r.at == len;
 }
 
 /* Decodes a body whose checksum matched. Returns false on a bad layout. */
@@ -417,7 +466,7 @@ static bool decode_body(ecif_journal_t *j, const uint8_t *body, uint32_t len,
     }
     e->reason = j->reason;
     e->keys = e->key_count > 0 ? j->keys : NULL;
-    return at == len;
+    return take_audit(j, body, len, &at, e) && at == len;
 }
 
 /* ---- Open, read, append -------------------------------------------------- */
@@ -585,6 +634,7 @@ void ecif_journal_close(ecif_journal_t *j)
     if (j->key_strings != NULL)
         free_entry_strings(j);
     free(j->reason);
+    free(j->actor);
     free(j->add_strings);
     free(j->add_accounts);
     free(j->key_strings);
@@ -708,8 +758,9 @@ int ecif_journal_next(ecif_journal_t *j, ecif_journal_entry_t *entry,
 }
 
 /*
- * Rewrites a version 1 header as version 2 before the first add entry, so
- * that a build that cannot read adds refuses the file by its version. The
+ * Rewrites a version 1 header as version 2 before the first append, whose
+ * entry carries the audit fields, so that a build that reads only version
+ * 1 refuses the file by its version. The
  * 32 bytes sit in one disk sector; the entries after them do not change.
  */
 static int upgrade_header(ecif_journal_t *j)
@@ -730,6 +781,16 @@ static int upgrade_header(ecif_journal_t *j)
     return rc;
 }
 
+/* The wall-clock time in microseconds since the epoch, at least 1. */
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec <= 0)
+        return 1;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
                         char *err, size_t errlen)
 {
@@ -745,7 +806,16 @@ int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "accounts: %u accounts, at most %u",
                          entry->account_count, ECIF_JOURNAL_MAX_ACCOUNTS);
-    if (entry->kind == ECIF_JOURNAL_ADD && j->version < 2) {
+    if (entry->actor != NULL && strlen(entry->actor) > ECIF_JOURNAL_MAX_ACTOR)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "actor: %zu bytes, at most %u", strlen(entry->actor),
+                         ECIF_JOURNAL_MAX_ACTOR);
+    if (entry->reason != NULL &&
+        strlen(entry->reason) > ECIF_JOURNAL_MAX_REASON)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "reason: %zu bytes, at most %u", strlen(entry->reason),
+                         ECIF_JOURNAL_MAX_REASON);
+    if (j->version < 2) {
         int rc = upgrade_header(j);
         if (rc != 0)
             return ecif_fail(ECIF_EIO, err, errlen,
@@ -753,17 +823,13 @@ int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
                              "version 2 failed: %s",
                              j->path, strerror(-rc));
     }
-    if (entry->reason != NULL &&
-        strlen(entry->reason) > ECIF_JOURNAL_MAX_REASON)
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "reason: %zu bytes, at most %u", strlen(entry->reason),
-                         ECIF_JOURNAL_MAX_REASON);
 
     size_t cap = ECIF_JOURNAL_FRAME_BYTES + ECIF_JOURNAL_MAX_BODY;
     uint8_t *buf = malloc(cap);
     if (buf == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     entry->sequence = j->sequence + 1;
+    entry->time_us = now_us();
     size_t len = ecif_journal_encode(entry, buf + ECIF_JOURNAL_FRAME_BYTES,
                                      cap - ECIF_JOURNAL_FRAME_BYTES);
     if (len == 0) {

@@ -22,8 +22,9 @@
 #include "store.h"
 
 #define ECIF_JOURNAL_MAGIC "ECIFJRNL"
-/* Version 2 added the add-record entry; version 1 files are still read,
- * and the first add appended to one rewrites its header to version 2. */
+/* Version 2 added the add-record entry and the audit fields (time and
+ * actor) of every entry; version 1 files are still read, and the first
+ * append to one rewrites its header to version 2. */
 #define ECIF_JOURNAL_VERSION 2
 /* Bytes of the file header. */
 #define ECIF_JOURNAL_HEADER_BYTES 32
@@ -37,6 +38,8 @@
 #define ECIF_JOURNAL_MAX_REASON 256
 /* Most accounts one added record may carry. */
 #define ECIF_JOURNAL_MAX_ACCOUNTS 256
+/* Most bytes of the actor of an entry. */
+#define ECIF_JOURNAL_MAX_ACTOR 128
 
 typedef enum ecif_correction_kind {
     ECIF_CORRECTION_MERGE = 1,
@@ -55,7 +58,10 @@ typedef struct ecif_source_key {
 /*
  * One entry: a correction or an add. customer_b is 0 for a split; keys
  * and key_count are only set for a split; record and accounts only for
- * an add, which has no customers and no reason. In an entry read from a file,
+ * an add, which has no customers and no reason. time_us and actor are the
+ * audit fields: an append stamps time_us and writes actor (NULL or empty:
+ * none); an entry read from a version 1 file, or written without them,
+ * has time_us 0 and actor "". In an entry read from a file,
  * the strings point into storage the journal owns until the next read call or
  * close.
  */
@@ -71,6 +77,9 @@ typedef struct ecif_journal_entry {
     const ecif_record_t *record;
     const ecif_account_t *accounts;
     uint32_t account_count;
+    /* Wall-clock time of the append, UTC microseconds since the epoch. */
+    int64_t time_us;
+    const char *actor; /* who asked for it, at most ECIF_JOURNAL_MAX_ACTOR */
 } ecif_journal_entry_t;
 
 typedef struct ecif_journal ecif_journal_t;
@@ -123,11 +132,11 @@ int ecif_journal_next(ecif_journal_t *journal, ecif_journal_entry_t *entry,
                       uint64_t *torn_bytes, char *err, size_t errlen);
 
 /*
- * Appends an entry with the next sequence number (written back to
- * entry->sequence) and fsyncs the file before it returns. Returns ECIF_OK,
- * ECIF_EINVAL (too many keys, a reason or key too long; err names which),
- * or ECIF_EIO. A failed append leaves the file as it was, truncating any
- * partly written bytes.
+ * Appends an entry with the next sequence number and the current time
+ * (written back to entry->sequence and entry->time_us) and fsyncs the file
+ * before it returns. Returns ECIF_OK, ECIF_EINVAL (too many keys, a
+ * reason, actor or key too long; err names which), or ECIF_EIO. A failed append
+ * leaves the file as it was, truncating any partly written bytes.
  */
 int ecif_journal_append(ecif_journal_t *journal, ecif_journal_entry_t *entry,
                         char *err, size_t errlen);
@@ -137,8 +146,9 @@ uint64_t ecif_journal_last_sequence(const ecif_journal_t *journal);
 
 /*
  * Encodes an entry body into buf (capacity cap) and returns its length, or
- * 0 when it does not fit or breaks a limit. Exposed for tests of the
- * framing.
+ * 0 when it does not fit or breaks a limit. The audit fields are written
+ * only when time_us is above 0; without them the body is laid out as
+ * version 1 wrote it. Exposed for tests of the framing.
  */
 size_t ecif_journal_encode(const ecif_journal_entry_t *entry, uint8_t *buf,
                            size_t cap);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -554,6 +555,23 @@ static void test_journal_add_round_trip(void)
     ecif_journal_close(j);
 }
 
+/* Appends a framed body to the file at path. */
+static void append_framed(const char *path, const uint8_t *body, size_t len)
+{
+    uint8_t frame[ECIF_JOURNAL_FRAME_BYTES];
+    uint32_t n = (uint32_t)len, crc = ecif_crc32c(0, body, len);
+    FILE *f = fopen(path, "ab");
+
+    memcpy(frame, &n, 4);
+    memcpy(frame + 4, &crc, 4);
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    CHECK_INT(fwrite(frame, 1, sizeof(frame), f), sizeof(frame));
+    CHECK_INT(fwrite(body, 1, len, f), len);
+    fclose(f);
+}
+
 /* Writes a version 1 header, as builds before adds wrote it. */
 static void write_version_1(const char *path)
 {
@@ -589,7 +607,8 @@ static void test_journal_version_1_is_read_and_upgraded(void)
                                   .customer_b = 2,
                                   .reason = "v1"};
     CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
-    CHECK_INT(file_version(path), 1); /* a correction keeps version 1 */
+    /* Every appended entry carries the audit fields of version 2. */
+    CHECK_INT(file_version(path), 2);
 
     ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
                                 .record = &added,
@@ -610,11 +629,158 @@ static void test_journal_version_1_is_read_and_upgraded(void)
     ecif_journal_close(j);
 }
 
+/* Appended entries carry the time of the append and the actor given. */
+static void test_journal_audit_fields_round_trip(void)
+{
+    const char *path = scratch_path("audit.journal");
+    static const ecif_source_key_t keys[1] = {{"crm", "42"}};
+    char actor[ECIF_JOURNAL_MAX_ACTOR + 2];
+    ecif_journal_entry_t e;
+    char err[256];
+
+    unlink(path);
+    ecif_journal_t *j = open_empty(path);
+    if (j == NULL)
+        return;
+    int64_t before = (int64_t)time(NULL) * 1000000;
+    ecif_journal_entry_t split = {.kind = ECIF_CORRECTION_SPLIT,
+                                  .customer_a = 3,
+                                  .reason = "two people",
+                                  .keys = keys,
+                                  .key_count = 1,
+                                  .actor = "steward.li"};
+    ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
+                                .record = &added,
+                                .accounts = added_accounts,
+                                .account_count = 2};
+    CHECK_INT(ecif_journal_append(j, &split, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(ecif_journal_append(j, &add, err, sizeof(err)), ECIF_OK);
+    int64_t after = ((int64_t)time(NULL) + 1) * 1000000;
+    CHECK(split.time_us >= before && split.time_us <= after);
+    CHECK(add.time_us >= split.time_us);
+
+    /* An actor one byte too long is refused and writes nothing. */
+    memset(actor, 'a', sizeof(actor) - 1);
+    actor[sizeof(actor) - 1] = '\0';
+    long size = file_size(path);
+    ecif_journal_entry_t long_actor = {.kind = ECIF_CORRECTION_NOT_SAME,
+                                       .customer_a = 1,
+                                       .customer_b = 2,
+                                       .reason = "r",
+                                       .actor = actor};
+    CHECK_INT(ecif_journal_append(j, &long_actor, err, sizeof(err)),
+              ECIF_EINVAL);
+    CHECK(strstr(err, "actor") != NULL);
+    CHECK_INT(file_size(path), size);
+    ecif_journal_close(j);
+
+    j = open_journal(path);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(e.kind, ECIF_CORRECTION_SPLIT);
+    CHECK_STR(e.actor, "steward.li");
+    CHECK(e.time_us == split.time_us);
+    CHECK_STR(e.keys[0].source_id, "42");
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    check_added(&e);
+    CHECK_STR(e.actor, "");
+    CHECK(e.time_us == add.time_us);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+    ecif_journal_close(j);
+}
+
+/*
+ * A version 1 journal, with entries as version 1 wrote them (no audit
+ * fields), reads with time 0 and an empty actor; an entry appended after
+ * them carries both, and the file reads back whole.
+ */
+static void test_journal_version_1_entries_read_without_audit(void)
+{
+    const char *path = scratch_path("v1-entries.journal");
+    uint8_t body[256];
+    ecif_journal_entry_t e;
+    char err[256];
+
+    write_version_1(path);
+    ecif_journal_entry_t old = {.sequence = 1,
+                                .kind = ECIF_CORRECTION_MERGE,
+                                .customer_a = 4,
+                                .customer_b = 8,
+                                .reason = "before audit"};
+    size_t len = ecif_journal_encode(&old, body, sizeof(body));
+    CHECK(len > 0);
+    append_framed(path, body, len);
+
+    ecif_journal_t *j = open_journal(path);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(e.customer_b, 8);
+    CHECK_STR(e.reason, "before audit");
+    CHECK(e.time_us == 0);
+    CHECK_STR(e.actor, "");
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+    ecif_journal_entry_t next = {.kind = ECIF_CORRECTION_NOT_SAME,
+                                 .customer_a = 4,
+                                 .customer_b = 15,
+                                 .reason = "after audit",
+                                 .actor = "ops"};
+    CHECK_INT(ecif_journal_append(j, &next, err, sizeof(err)), ECIF_OK);
+    ecif_journal_close(j);
+    CHECK_INT(file_version(path), 2);
+
+    j = open_journal(path);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK(e.time_us == 0);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(e.sequence, 2);
+    CHECK_STR(e.actor, "ops");
+    CHECK(e.time_us > 0);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+    ecif_journal_close(j);
+}
+
+/* A flags byte with a bit no build defines is an invalid entry. */
+static void test_journal_unknown_flag_is_invalid(void)
+{
+    const char *path = scratch_path("flags.journal");
+    uint8_t body[256];
+    ecif_journal_entry_t e;
+    char err[256];
+
+    unlink(path);
+    ecif_journal_t *j = open_empty(path);
+    if (j == NULL)
+        return;
+    ecif_journal_close(j);
+    ecif_journal_entry_t merge = {.sequence = 1,
+                                  .kind = ECIF_CORRECTION_MERGE,
+                                  .customer_a = 4,
+                                  .customer_b = 8,
+                                  .reason = "r"};
+    size_t len = ecif_journal_encode(&merge, body, sizeof(body));
+    body[9] = 0x02;
+    append_framed(path, body, len);
+    append_framed(path, body, len); /* so the first is not a torn tail */
+    j = open_journal(path);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), ECIF_ECORRUPT);
+    CHECK(strstr(err, "invalid entry") != NULL);
+    ecif_journal_close(j);
+}
+
 int main(void)
 {
     scratch_init();
     RUN(test_journal_add_round_trip);
     RUN(test_journal_version_1_is_read_and_upgraded);
+    RUN(test_journal_audit_fields_round_trip);
+    RUN(test_journal_version_1_entries_read_without_audit);
+    RUN(test_journal_unknown_flag_is_invalid);
     RUN(test_journal_round_trip);
     RUN(test_journal_torn_tail_every_byte);
     RUN(test_journal_torn_tail_garbage);
