@@ -36,6 +36,7 @@
 
 #include "corrections.h"
 #include "delta.h"
+#include "history.h"
 #include "layout.h"
 #include "resolve.h"
 #include "status.h"
@@ -65,6 +66,9 @@ struct ecif_corrections {
     uint64_t *record_number; /* of loaded records; added ones hold theirs */
     struct store_delta *delta;
     ecif_journal_t *journal;
+    /* One event per entry applied; grows and is appended to only under
+     * rw held for writing, so readers holding a view may scan it. */
+    ecif_history_t history;
 };
 
 /* Returns the customer number a correction in progress gives a record. */
@@ -436,6 +440,7 @@ int ecif_corrections_create(const ecif_store_t *base, ecif_corrections_t **out,
     c->current->store.buffer = NULL;
     c->current->store.delta = c->delta;
     c->delta->overlay.view_customers = base->customer_count;
+    ecif_history_init(&c->history);
     pthread_mutex_init(&c->write_lock, NULL);
     /* A writer waits only for the calls already running; calls that
      * start after it queue behind it, so a steady stream of reads cannot
@@ -457,6 +462,7 @@ void ecif_corrections_destroy(ecif_corrections_t *c)
     delta_destroy(c->delta);
     ecif_journal_close(c->journal);
     free(c->record_number);
+    ecif_history_fini(&c->history);
     pthread_rwlock_destroy(&c->rw);
     pthread_mutex_destroy(&c->write_lock);
     free(c);
@@ -493,17 +499,19 @@ uint32_t ecif_corrections_added_count(ecif_corrections_t *c)
 }
 
 /*
- * Replaces the current view; the caller holds write_lock. Added records
- * take their customers in the new view, and the delta takes its overlay.
- * No reader holds the old view once the write lock is granted, so it is
- * freed at once.
+ * Replaces the current view and logs ev, for which room was reserved; the
+ * caller holds write_lock. Added records take their customers in the new
+ * view, and the delta takes its overlay. No reader holds the old view
+ * once the write lock is granted, so it is freed at once.
  */
-static void publish_locked(ecif_corrections_t *c, struct view *v)
+static void publish_locked(ecif_corrections_t *c, struct view *v,
+                           const ecif_history_event_t *ev)
 {
     struct view *old = c->current;
 
     assert(v->delta_count == c->delta->count);
     pthread_rwlock_wrlock(&c->rw);
+    ecif_history_commit(&c->history, ev);
     c->current = v;
     for (uint32_t i = 0; i < v->delta_count; i++)
         c->delta->records[i]->customer = v->delta_customers[i];
@@ -924,8 +932,38 @@ static int plan_not_same(const struct ecif_store *v,
 }
 
 /*
+ * Makes room in the history for one event and copies its strings into
+ * ev; the caller holds write_lock. Readers are held off while the array
+ * may move.
+ */
+static int reserve_event(ecif_corrections_t *c, ecif_history_event_t *ev,
+                         const char *actor, const char *reason)
+{
+    pthread_rwlock_wrlock(&c->rw);
+    int rc = ecif_history_reserve(&c->history);
+    pthread_rwlock_unlock(&c->rw);
+    if (rc == ECIF_OK)
+        rc = ecif_history_prepare(ev, actor, reason);
+    return rc;
+}
+
+/* Fills the numbers and counts of a correction's event from its result. */
+static void correction_event(const ecif_correction_result_t *res,
+                             ecif_history_event_t *ev)
+{
+    bool ok = store_parse_customer_number(res->customer, &ev->customer) &&
+              store_parse_customer_number(res->other, &ev->other);
+    assert(ok);
+    (void)ok;
+    ev->customer_records = res->customer_records;
+    ev->other_records = res->other_records;
+    ev->moved_records = res->moved_records;
+}
+
+/*
  * Applies e to the state and publishes the result; the caller holds the
- * lock. With write, appends e to the journal before publishing.
+ * lock. With write, appends e to the journal before publishing. The
+ * history event takes e's sequence and time, or the journal's.
  */
 static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
                         bool write, ecif_correction_result_t *res, char *err,
@@ -935,12 +973,16 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
     struct change ch = {0};
     struct view *next = NULL;
     size_t links_before = v->links_count;
+    ecif_history_event_t ev = {.kind = (ecif_history_kind_t)e->kind,
+                               .sequence = e->sequence,
+                               .time_us = e->time_us};
     int rc;
 
     memset(res, 0, sizeof(*res));
-    if (ensure_record_numbers(c) != ECIF_OK)
+    if (ensure_record_numbers(c) != ECIF_OK ||
+        reserve_event(c, &ev, e->actor, e->reason) != ECIF_OK)
         return ecif_fail(ECIF_ENOMEM, err, errlen,
-                         "out of memory while applying the first correction");
+                         "out of memory while applying the correction");
     switch (e->kind) {
     case ECIF_CORRECTION_MERGE:
         rc = plan_merge(c, v, e, &ch, res, err, errlen);
@@ -973,6 +1015,8 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
         ecif_journal_entry_t copy = *e;
         rc = ecif_journal_append(c->journal, &copy, err, errlen);
         res->sequence = copy.sequence;
+        ev.sequence = copy.sequence;
+        ev.time_us = copy.time_us;
     }
     if (rc != ECIF_OK) {
         for (size_t i = 0; i < ch.moved_count && ch.moved_from != 0; i++)
@@ -980,11 +1024,13 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
         if (next != NULL)
             view_free(next);
         change_free(&ch);
+        ecif_history_discard(&ev);
         return rc == ECIF_ENOMEM && err != NULL && err[0] == '\0'
                    ? ecif_fail(rc, err, errlen, "out of memory")
                    : rc;
     }
-    publish_locked(c, next);
+    correction_event(res, &ev);
+    publish_locked(c, next, &ev);
     change_free(&ch);
     return ECIF_OK;
 }
@@ -1105,14 +1151,19 @@ static void report_candidates(const struct ecif_store *v,
 }
 
 /*
- * Adds one record; the caller holds write_lock. With write, appends the
- * entry to the journal before publishing.
+ * Adds the record of an add entry e; the caller holds write_lock. With
+ * write, appends the entry to the journal before publishing.
  */
-static int add_locked(ecif_corrections_t *c, const ecif_record_t *rec,
-                      const ecif_account_t *accounts, uint32_t account_count,
+static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
                       bool write, ecif_add_result_t *res, char *err,
                       size_t errlen)
 {
+    const ecif_record_t *rec = e->record;
+    const ecif_account_t *accounts = e->accounts;
+    uint32_t account_count = e->account_count;
+    ecif_history_event_t ev = {.kind = ECIF_HISTORY_ADD,
+                               .sequence = e->sequence,
+                               .time_us = e->time_us};
     struct view *cur = c->current;
     const struct ecif_store *v = &cur->store;
     ecif_candidate_t found[ECIF_ADD_CANDIDATES];
@@ -1147,11 +1198,16 @@ static int add_locked(ecif_corrections_t *c, const ecif_record_t *rec,
     res->ambiguous = (quality & ECIF_QUALITY_AMBIGUOUS_MATCH) != 0;
     report_candidates(v, found, n, res);
 
-    struct delta_record *dr =
-        delta_record_create(v, rec, accounts, account_count);
-    if (dr == NULL)
+    if (reserve_event(c, &ev, e->actor, "") != ECIF_OK)
         return ecif_fail(ECIF_ENOMEM, err, errlen,
                          "out of memory while adding the record");
+    struct delta_record *dr =
+        delta_record_create(v, rec, accounts, account_count);
+    if (dr == NULL) {
+        ecif_history_discard(&ev);
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "out of memory while adding the record");
+    }
     pthread_rwlock_wrlock(&c->rw);
     rc = delta_reserve(c->delta, dr->key_count, 1);
     pthread_rwlock_unlock(&c->rw);
@@ -1161,21 +1217,22 @@ static int add_locked(ecif_corrections_t *c, const ecif_record_t *rec,
             : NULL;
     if (target == NULL) {
         delta_record_free(dr);
+        ecif_history_discard(&ev);
         return ecif_fail(ECIF_ENOMEM, err, errlen,
                          "out of memory while adding the record");
     }
     if (write && c->journal != NULL) {
-        ecif_journal_entry_t entry = {.kind = ECIF_JOURNAL_ADD,
-                                      .record = rec,
-                                      .accounts = accounts,
-                                      .account_count = account_count};
+        ecif_journal_entry_t entry = *e;
         rc = ecif_journal_append(c->journal, &entry, err, errlen);
         if (rc != ECIF_OK) {
             delta_customer_free(target);
             delta_record_free(dr);
+            ecif_history_discard(&ev);
             return rc;
         }
         res->sequence = entry.sequence;
+        ev.sequence = entry.sequence;
+        ev.time_us = entry.time_us;
     }
 
     uint64_t number;
@@ -1187,8 +1244,12 @@ static int add_locked(ecif_corrections_t *c, const ecif_record_t *rec,
     res->joined = join;
     res->customer_records = target->member_count;
     snprintf(res->customer, sizeof(res->customer), "%.13s", target->number);
+    ev.customer = number;
+    ev.customer_records = target->member_count;
+    ev.joined = join;
 
     pthread_rwlock_wrlock(&c->rw);
+    ecif_history_commit(&c->history, &ev);
     delta_append(c->delta, dr);
     delta_overlay_put(c->delta, target);
     if (!join)
@@ -1199,13 +1260,19 @@ static int add_locked(ecif_corrections_t *c, const ecif_record_t *rec,
 
 int ecif_corrections_add(ecif_corrections_t *c, const ecif_record_t *rec,
                          const ecif_account_t *accounts, uint32_t account_count,
-                         ecif_add_result_t *result, char *err, size_t errlen)
+                         const char *actor, ecif_add_result_t *result,
+                         char *err, size_t errlen)
 {
+    ecif_journal_entry_t entry = {.kind = ECIF_JOURNAL_ADD,
+                                  .record = rec,
+                                  .accounts = accounts,
+                                  .account_count = account_count,
+                                  .actor = actor};
+
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     pthread_mutex_lock(&c->write_lock);
-    int rc =
-        add_locked(c, rec, accounts, account_count, true, result, err, errlen);
+    int rc = add_locked(c, &entry, true, result, err, errlen);
     pthread_mutex_unlock(&c->write_lock);
     return rc;
 }
@@ -1228,9 +1295,7 @@ int ecif_corrections_replay(ecif_corrections_t *c, ecif_journal_t *journal,
            1) {
         detail[0] = '\0';
         if (entry.kind == ECIF_JOURNAL_ADD)
-            rc =
-                add_locked(c, entry.record, entry.accounts, entry.account_count,
-                           false, added, detail, sizeof(detail));
+            rc = add_locked(c, &entry, false, added, detail, sizeof(detail));
         else
             rc = apply_locked(c, &entry, false, &res, detail, sizeof(detail));
         if (rc != ECIF_OK) {
@@ -1244,4 +1309,9 @@ int ecif_corrections_replay(ecif_corrections_t *c, ecif_journal_t *journal,
     pthread_mutex_unlock(&c->write_lock);
     free(added);
     return rc;
+}
+
+const ecif_history_t *ecif_corrections_history(const ecif_corrections_t *c)
+{
+    return &c->history;
 }

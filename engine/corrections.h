@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "history.h"
 #include "journal.h"
 #include "resolve.h"
 #include "store.h"
@@ -85,13 +86,12 @@ void ecif_corrections_attach_journal(ecif_corrections_t *c,
 
 /*
  * Applies one correction. Customers may be given by retired numbers,
- * which lead to the customer that now holds them. entry->reason is kept
- * in the journal only. Returns ECIF_OK with *result filled, or:
- *   ECIF_EINVAL     a malformed number or key, a split of no records, of
- *                   a record named twice, or of every record;
- *   ECIF_ENOTFOUND  an unknown customer or record;
- *   ECIF_ECONFLICT  both numbers lead to one customer, a merge of
- *                   customers marked not the same, or a split record that
+ * which lead to the customer that now holds them. entry->reason and
+ * entry->actor are kept in the journal and the history only. Returns ECIF_OK
+ * with *result filled, or: ECIF_EINVAL     a malformed number or key, a split
+ * of no records, of a record named twice, or of every record; ECIF_ENOTFOUND an
+ * unknown customer or record; ECIF_ECONFLICT  both numbers lead to one
+ * customer, a merge of customers marked not the same, or a split record that
  *                   belongs to another customer;
  *   ECIF_ELIMIT     more than ECIF_CORRECTION_MAX_PAIRS new pairs;
  *   ECIF_EIO        the journal append failed; nothing changed;
@@ -133,7 +133,8 @@ typedef struct ecif_add_result {
  * been downgraded to POSSIBLE_MATCH), and becomes a new customer with a
  * number never issued before otherwise. It never merges customers. With
  * a journal attached the entry is appended and fsynced before the add is
- * published. Returns ECIF_OK with *result filled, or:
+ * published; actor (NULL or empty: none) is journaled with it. Returns
+ * ECIF_OK with *result filled, or:
  *   ECIF_EINVAL  the record or an account fails validation (err names
  *                the field and the value), too many accounts, or an
  *                account id twice;
@@ -146,7 +147,8 @@ typedef struct ecif_add_result {
  */
 int ecif_corrections_add(ecif_corrections_t *c, const ecif_record_t *rec,
                          const ecif_account_t *accounts, uint32_t account_count,
-                         ecif_add_result_t *result, char *err, size_t errlen);
+                         const char *actor, ecif_add_result_t *result,
+                         char *err, size_t errlen);
 
 /* Returns the number of records added since the snapshot was loaded. */
 uint32_t ecif_corrections_added_count(ecif_corrections_t *c);
@@ -161,5 +163,12 @@ uint32_t ecif_corrections_added_count(ecif_corrections_t *c);
 const ecif_store_t *ecif_corrections_acquire(ecif_corrections_t *c);
 
 void ecif_corrections_release(ecif_corrections_t *c, const ecif_store_t *view);
+
+/*
+ * Returns the history of the entries applied, replayed or new, for
+ * ecif_history_collect(). Read it only while holding a view: a writer
+ * appends to it under the lock that a view holds off.
+ */
+const ecif_history_t *ecif_corrections_history(const ecif_corrections_t *c);
 
 #endif

@@ -27,6 +27,7 @@ typedef struct ecif_client ecif_client_t;
 #define ECIF_METHOD_SPLIT             "/ecif.v1.CustomerIndex/Split"
 #define ECIF_METHOD_NOT_SAME_CUSTOMER "/ecif.v1.CustomerIndex/NotSameCustomer"
 #define ECIF_METHOD_ADD_RECORD        "/ecif.v1.CustomerIndex/AddRecord"
+#define ECIF_METHOD_GET_HISTORY       "/ecif.v1.CustomerIndex/GetHistory"
 #define ECIF_METHOD_HEALTH_CHECK      "/grpc.health.v1.Health/Check"
 
 /* Bytes of the status message kept from a call. */

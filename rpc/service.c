@@ -1425,6 +1425,22 @@ static grpc_status_code correction_reason(call_ctx_t *ctx, const char *reason)
 }
 
 /*
+ * Checks the actor of a correction (required) or an add (optional): who
+ * asked for it, journaled with the time.
+ */
+static grpc_status_code request_actor(call_ctx_t *ctx, const char *actor,
+                                      bool required)
+{
+    if (required && !is_set(actor))
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "actor is required");
+    if (actor != NULL && strlen(actor) > ECIF_JOURNAL_MAX_ACTOR)
+        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "actor: %zu bytes, at most %u", strlen(actor),
+                    ECIF_JOURNAL_MAX_ACTOR);
+    return GRPC_STATUS_OK;
+}
+
+/*
  * Fills the numbers and reason of a correction between two customers
  * (Merge, NotSameCustomer), checking customer_a, customer_b and reason in
  * that order. The strings stay in the request.
@@ -1513,9 +1529,12 @@ static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
     if (req == NULL)
         return code;
 
-    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_MERGE};
+    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_MERGE,
+                                  .actor = req->actor};
     code =
         pair_entry(ctx, req->customer_a, req->customer_b, req->reason, &entry);
+    if (code == GRPC_STATUS_OK)
+        code = request_actor(ctx, req->actor, true);
     if (code != GRPC_STATUS_OK)
         return code;
     ecif_correction_result_t res;
@@ -1574,12 +1593,14 @@ static grpc_status_code handle_split(call_ctx_t *ctx, grpc_byte_buffer *request,
         return code;
 
     ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_SPLIT,
-                                  .reason = req->reason};
+                                  .reason = req->reason,
+                                  .actor = req->actor};
     ecif_source_key_t *keys = NULL;
     if ((code = correction_number(ctx, "customer_number", req->customer_number,
                                   &entry.customer_a)) != GRPC_STATUS_OK ||
         (code = split_keys(ctx, req, &keys)) != GRPC_STATUS_OK ||
-        (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK)
+        (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK ||
+        (code = request_actor(ctx, req->actor, true)) != GRPC_STATUS_OK)
         return code;
     entry.keys = keys;
     entry.key_count = (uint32_t)req->n_records;
@@ -1612,9 +1633,12 @@ static grpc_status_code handle_not_same(call_ctx_t *ctx,
     if (req == NULL)
         return code;
 
-    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_NOT_SAME};
+    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_NOT_SAME,
+                                  .actor = req->actor};
     code =
         pair_entry(ctx, req->customer_a, req->customer_b, req->reason, &entry);
+    if (code == GRPC_STATUS_OK)
+        code = request_actor(ctx, req->actor, true);
     if (code != GRPC_STATUS_OK)
         return code;
     ecif_correction_result_t res;
@@ -1747,15 +1771,16 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
     ecif_account_t *accounts = NULL;
     if ((code = record_from_proto(ctx, "record", msg, &rec)) !=
             GRPC_STATUS_OK ||
-        (code = accounts_from_proto(ctx, msg, &accounts)) != GRPC_STATUS_OK)
+        (code = accounts_from_proto(ctx, msg, &accounts)) != GRPC_STATUS_OK ||
+        (code = request_actor(ctx, req->actor, false)) != GRPC_STATUS_OK)
         return code;
     ecif_add_result_t *res = arena_alloc(&ctx->arena, sizeof(*res));
     if (res == NULL)
         return fail_oom(ctx);
     char err[ECIF_SERVICE_DETAILS_MAX - 32];
-    int status =
-        ecif_corrections_add(ctx->svc->corrections, &rec, accounts,
-                             (uint32_t)msg->n_accounts, res, err, sizeof(err));
+    int status = ecif_corrections_add(ctx->svc->corrections, &rec, accounts,
+                                      (uint32_t)msg->n_accounts, req->actor,
+                                      res, err, sizeof(err));
     if (status != ECIF_OK)
         return fail_with_field_path(ctx, service_status_from_engine(status),
                                     "record", err);
@@ -1792,6 +1817,115 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
     return GRPC_STATUS_OK;
 }
 
+/* ---- History ------------------------------------------------------------- */
+
+static Ecif__V1__HistoryKind history_kind(ecif_history_kind_t kind)
+{
+    switch (kind) {
+    case ECIF_HISTORY_IMPORT_MERGE:
+        return ECIF__V1__HISTORY_KIND__MERGED_AT_IMPORT;
+    case ECIF_HISTORY_MERGE:
+        return ECIF__V1__HISTORY_KIND__MERGE;
+    case ECIF_HISTORY_SPLIT:
+        return ECIF__V1__HISTORY_KIND__SPLIT;
+    case ECIF_HISTORY_NOT_SAME:
+        return ECIF__V1__HISTORY_KIND__NOT_SAME;
+    case ECIF_HISTORY_ADD:
+        return ECIF__V1__HISTORY_KIND__ADD;
+    }
+    return ECIF__V1__HISTORY_KIND__HISTORY_KIND_UNSPECIFIED;
+}
+
+/* Formats the digits of a customer number in the arena; "" for 0. */
+static char *number_to_proto(call_ctx_t *ctx, uint64_t number)
+{
+    char *text = arena_alloc(&ctx->arena, ECIF_CUSTOMER_NUMBER_LEN + 1);
+
+    if (text != NULL && number == 0)
+        text[0] = '\0';
+    else if (text != NULL)
+        snprintf(text, ECIF_CUSTOMER_NUMBER_LEN + 1, "C%012llu",
+                 (unsigned long long)number);
+    return text;
+}
+
+static Ecif__V1__HistoryEvent *
+history_event_to_proto(call_ctx_t *ctx, const ecif_history_event_t *ev)
+{
+    Ecif__V1__HistoryEvent *msg = arena_alloc(&ctx->arena, sizeof(*msg));
+
+    if (msg == NULL)
+        return NULL;
+    ecif__v1__history_event__init(msg);
+    msg->kind = history_kind(ev->kind);
+    msg->sequence = ev->sequence;
+    msg->time_micros = ev->time_us;
+    /* The strings belong to the corrections state, which the held view
+     * keeps unchanged until the response is packed. */
+    msg->actor = pb_str(ev->actor);
+    msg->reason = pb_str(ev->reason);
+    msg->customer_number = number_to_proto(ctx, ev->customer);
+    msg->other_customer_number = number_to_proto(ctx, ev->other);
+    if (msg->customer_number == NULL || msg->other_customer_number == NULL)
+        return NULL;
+    msg->record_count = ev->customer_records;
+    msg->other_record_count = ev->other_records;
+    msg->moved_record_count = ev->moved_records;
+    msg->joined = ev->joined;
+    return msg;
+}
+
+static grpc_status_code handle_get_history(call_ctx_t *ctx,
+                                           grpc_byte_buffer *request,
+                                           ProtobufCMessage **response)
+{
+    grpc_status_code code;
+    Ecif__V1__GetHistoryRequest *req = decode_request(
+        ctx, &ecif__v1__get_history_request__descriptor, request, &code);
+    if (req == NULL)
+        return code;
+    uint32_t customer;
+    code =
+        find_customer(ctx, "customer_number", req->customer_number, &customer);
+    if (code != GRPC_STATUS_OK)
+        return code;
+
+    const ecif_history_t *log =
+        ctx->svc->corrections != NULL
+            ? ecif_corrections_history(ctx->svc->corrections)
+            : NULL;
+    ecif_history_event_t *events = NULL;
+    size_t n = 0;
+    if (ecif_history_collect(log, ctx->svc->store, ctx->store, customer,
+                             &events, &n) != ECIF_OK)
+        return fail_oom(ctx);
+    Ecif__V1__GetHistoryResponse *resp =
+        arena_alloc(&ctx->arena, sizeof(*resp));
+    Ecif__V1__HistoryEvent **list =
+        arena_calloc(&ctx->arena, n + 1, sizeof(*list));
+    if (resp == NULL || list == NULL) {
+        free(events);
+        return fail_oom(ctx);
+    }
+    ecif__v1__get_history_response__init(resp);
+    for (size_t i = 0; i < n; i++) {
+        list[i] = history_event_to_proto(ctx, &events[i]);
+        if (list[i] == NULL) {
+            free(events);
+            return fail_oom(ctx);
+        }
+    }
+    free(events);
+    resp->customer_number =
+        pb_str(ecif_store_customer_number(ctx->store, customer));
+    if (ctx->redirected_from != NULL)
+        resp->redirected_from = pb_str(ctx->redirected_from);
+    resp->events = list;
+    resp->n_events = n;
+    *response = &resp->base;
+    return GRPC_STATUS_OK;
+}
+
 /* ---- Dispatch ------------------------------------------------------------ */
 
 typedef grpc_status_code (*handler_t)(call_ctx_t *ctx,
@@ -1815,6 +1949,7 @@ static const ecif_service_method_t service_methods[] = {
     {"/ecif.v1.CustomerIndex/Split", handle_split, true},
     {"/ecif.v1.CustomerIndex/NotSameCustomer", handle_not_same, true},
     {"/ecif.v1.CustomerIndex/AddRecord", handle_add_record, true},
+    {"/ecif.v1.CustomerIndex/GetHistory", handle_get_history, false},
     {"/grpc.health.v1.Health/Check", handle_health_check, false},
 };
 

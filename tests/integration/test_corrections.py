@@ -79,19 +79,25 @@ class CorrectionsTest(harness.ServerTestCase):
     RECORDS = RECORDS
     ACCOUNTS = ACCOUNTS
 
-    def merge(self, stub, a, b, reason="same person after review"):
+    def merge(self, stub, a, b, reason="same person after review",
+              actor="steward.wang"):
         return stub.Merge(self.pb.MergeRequest(
-            customer_a=a, customer_b=b, reason=reason), timeout=10)
+            customer_a=a, customer_b=b, reason=reason, actor=actor),
+            timeout=10)
 
-    def split(self, stub, number, keys, reason="two people in one"):
+    def split(self, stub, number, keys, reason="two people in one",
+              actor="steward.wang"):
         refs = [self.pb.RecordRef(source_system=s, source_id=i)
                 for s, i in keys]
         return stub.Split(self.pb.SplitRequest(
-            customer_number=number, records=refs, reason=reason), timeout=10)
+            customer_number=number, records=refs, reason=reason,
+            actor=actor), timeout=10)
 
-    def not_same(self, stub, a, b, reason="different people"):
+    def not_same(self, stub, a, b, reason="different people",
+                 actor="steward.wang"):
         return stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
-            customer_a=a, customer_b=b, reason=reason), timeout=10)
+            customer_a=a, customer_b=b, reason=reason, actor=actor),
+            timeout=10)
 
     def resolve_best(self, stub, fields):
         reply = self.resolve(stub, fields)
@@ -503,27 +509,29 @@ class CorrectionsTest(harness.ServerTestCase):
 
     def test_ecifctl_commands(self):
         server, stub = self.start()
-        proc = self.ctl(server, "split", "--reason", "two people", LI_WEI,
-                        "CORE/1001")
+        proc = self.ctl(server, "split", "--reason", "two people",
+                        "--actor", "steward.wang", LI_WEI, "CORE/1001")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(f"moved to new customer {FIFTH}", proc.stdout)
         proc = self.ctl(server, "merge", "--reason", "one person",
-                        "--json", OKAFOR_NO, HARRISON_NO)
+                        "--actor", "steward.wang", "--json", OKAFOR_NO,
+                        HARRISON_NO)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(f'"retired_number":"{OKAFOR_NO}"', proc.stdout)
         self.assertIn('"sequence":"2"', proc.stdout)
         proc = self.ctl(server, "not-same", "--reason", "different",
-                        ZHANG, HARRISON_NO)
+                        "--actor", "steward.wang", ZHANG, HARRISON_NO)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("2 record pairs", proc.stdout)
-        proc = self.ctl(server, "merge", "--reason", "again", ZHANG,
-                        HARRISON_NO)
+        proc = self.ctl(server, "merge", "--reason", "again", "--actor",
+                        "steward.wang", ZHANG, HARRISON_NO)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("FAILED_PRECONDITION", proc.stderr)
         proc = self.ctl(server, "merge", ZHANG, HARRISON_NO)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("--reason", proc.stderr)
-        proc = self.ctl(server, "split", "--reason", "x", LI_WEI, "CORE1001")
+        proc = self.ctl(server, "split", "--reason", "x", "--actor", "s",
+                        LI_WEI, "CORE1001")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("SYSTEM/ID", proc.stderr)
         self.stop(server)

@@ -186,7 +186,7 @@ class LiveAddsTest(harness.ServerTestCase):
         split = stub.Split(self.pb.SplitRequest(
             customer_number=LI_WEI, records=[self.pb.RecordRef(
                 source_system="CORE", source_id="1001")],
-            reason="two people"), timeout=10)
+            reason="two people", actor="steward"), timeout=10)
         self.assertEqual(split.new_customer_number, FOURTH)
         reply = self.add(stub, LI_WEI_LOANS)
         self.assertEqual(reply.outcome, self.pb.NEW_AMBIGUOUS)
@@ -264,11 +264,12 @@ class LiveAddsTest(harness.ServerTestCase):
         split = stub.Split(self.pb.SplitRequest(
             customer_number=LI_WEI, records=[self.pb.RecordRef(
                 source_system="LOANS", source_id="APP-1")],
-            reason="not him"), timeout=10)
+            reason="not him", actor="steward"), timeout=10)
         self.assertEqual(split.new_customer_number, FIFTH)
         self.assertEqual(split.record_count, 2)
         merge = stub.Merge(self.pb.MergeRequest(
-            customer_a=ZHANG, customer_b=FOURTH, reason="same"), timeout=10)
+            customer_a=ZHANG, customer_b=FOURTH, reason="same",
+            actor="steward"), timeout=10)
         self.assertEqual(merge.record_count, 2)
         self.assertEqual(merge.sequence, 4)
 
