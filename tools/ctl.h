@@ -30,4 +30,7 @@ int ctl_not_same_main(int argc, char **argv);
 /* add: adds a new record, with its accounts, to a running ecifd. */
 int ctl_add_main(int argc, char **argv);
 
+/* history: the audit history of a customer. */
+int ctl_history_main(int argc, char **argv);
+
 #endif

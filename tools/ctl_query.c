@@ -2,8 +2,9 @@
  * ecifctl resolve, customer, exposure, explain and health: query a
  * running ecifd over gRPC through the blocking client and print the response
  * as readable text or, with --json, as one JSON object. merge, split and
- * not-same send a data steward's corrections the same way, and add sends
- * a new record.
+ * not-same send a data steward's corrections the same way, add sends a
+ * new record, and history shows what corrections and adds did to a
+ * customer.
  *
  * The JSON form is written straight from the protobuf-c descriptors of the
  * response, so it always carries every field of the message under its
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "ctl.h"
@@ -57,6 +60,7 @@ enum {
     OPT_SOURCE_SYSTEM,
     OPT_SOURCE_ID,
     OPT_ACCOUNT,
+    OPT_ACTOR,
 };
 
 static const struct option common_options[] = {
@@ -1144,22 +1148,43 @@ static const struct option correction_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {"reason", required_argument, NULL, OPT_REASON},
+    {"actor", required_argument, NULL, OPT_ACTOR},
     {NULL, 0, NULL, 0},
 };
+
+static const char actor_help[] =
+    "  --actor NAME          who asks, for the journal and the history (at\n"
+    "                        most 128 bytes; default: the login name, from\n"
+    "                        getlogin_r or else $USER)\n";
 
 static const char correction_help[] =
     "  --reason TEXT         why, for the corrections journal (required;\n"
     "                        at most 256 bytes, no personal data)\n";
 
+/* Returns the login name of the user, from getlogin_r() or else $USER, or
+ * NULL when neither gives one. */
+static const char *default_actor(void)
+{
+    static char name[256];
+
+    if (getlogin_r(name, sizeof(name)) == 0 && name[0] != '\0')
+        return name;
+    const char *user = getenv("USER");
+    return user != NULL && user[0] != '\0' ? user : NULL;
+}
+
 /*
- * Parses the options of a correction command into q and *reason. Returns
- * -1 to go on, or the exit code: 0 after --help, 2 on a usage error.
+ * Parses the options of a correction command into q, *reason and *actor
+ * (the login name when --actor is not given). Returns -1 to go on, or the
+ * exit code: 0 after --help, 2 on a usage error.
  */
 static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
-                                 query_opts_t *q, const char **reason)
+                                 query_opts_t *q, const char **reason,
+                                 const char **actor)
 {
     int opt;
 
+    *actor = NULL;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", correction_options, NULL)) !=
            -1) {
@@ -1168,6 +1193,8 @@ static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
             ok = set_common_option(q, opt, optarg);
         else if (opt == OPT_REASON)
             *reason = optarg;
+        else if (opt == OPT_ACTOR)
+            *actor = optarg;
         else if (opt == OPT_HELP) {
             usage(stdout);
             return 0;
@@ -1181,6 +1208,12 @@ static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
     if (q->server == NULL || *reason == NULL) {
         fprintf(stderr, "ecifctl: %s is required\n",
                 q->server == NULL ? "--server HOST:PORT" : "--reason TEXT");
+        usage(stderr);
+        return 2;
+    }
+    if (*actor == NULL && (*actor = default_actor()) == NULL) {
+        fprintf(stderr, "ecifctl: --actor NAME is required: no login name "
+                        "was found (getlogin_r failed and $USER is unset)\n");
         usage(stderr);
         return 2;
     }
@@ -1223,11 +1256,14 @@ static bool two_customers(int argc, char **argv, void (*usage)(FILE *),
 
 static void merge_usage(FILE *out)
 {
-    fprintf(out, "usage: ecifctl merge --server HOST:PORT --reason TEXT "
-                 "CUSTOMER_A CUSTOMER_B\n\n"
-                 "Joins two customers. The lower number survives; the other "
-                 "is retired and\nredirects to it.\n\n");
+    fprintf(
+        out,
+        "usage: ecifctl merge --server HOST:PORT --reason TEXT [--actor NAME] "
+        "CUSTOMER_A CUSTOMER_B\n\n"
+        "Joins two customers. The lower number survives; the other "
+        "is retired and\nredirects to it.\n\n");
     fputs(correction_help, out);
+    fputs(actor_help, out);
     fputs(common_help, out);
 }
 
@@ -1245,13 +1281,16 @@ int ctl_merge_main(int argc, char **argv)
     Ecif__V1__MergeRequest req = ECIF__V1__MERGE_REQUEST__INIT;
     const char *reason = NULL;
 
-    int rc = parse_correction_opts(argc, argv, merge_usage, &q, &reason);
+    const char *actor = NULL;
+    int rc =
+        parse_correction_opts(argc, argv, merge_usage, &q, &reason, &actor);
     if (rc >= 0)
         return rc;
     if (!two_customers(argc, argv, merge_usage, &req.customer_a,
                        &req.customer_b))
         return 2;
     req.reason = (char *)reason;
+    req.actor = (char *)actor;
     return print_reply(&q,
                        call_method(&q, "Merge", ECIF_METHOD_MERGE, &req.base,
                                    &ecif__v1__merge_response__descriptor),
@@ -1260,12 +1299,15 @@ int ctl_merge_main(int argc, char **argv)
 
 static void split_usage(FILE *out)
 {
-    fprintf(out, "usage: ecifctl split --server HOST:PORT --reason TEXT "
-                 "CUSTOMER SYSTEM/ID...\n\n"
-                 "Moves the records named by source key (source system, a "
-                 "slash, source id)\nout of a customer into a new customer. "
-                 "At least one record must stay.\n\n");
+    fprintf(
+        out,
+        "usage: ecifctl split --server HOST:PORT --reason TEXT [--actor NAME] "
+        "CUSTOMER SYSTEM/ID...\n\n"
+        "Moves the records named by source key (source system, a "
+        "slash, source id)\nout of a customer into a new customer. "
+        "At least one record must stay.\n\n");
     fputs(correction_help, out);
+    fputs(actor_help, out);
     fputs(common_help, out);
 }
 
@@ -1284,7 +1326,9 @@ int ctl_split_main(int argc, char **argv)
     Ecif__V1__SplitRequest req = ECIF__V1__SPLIT_REQUEST__INIT;
     const char *reason = NULL;
 
-    int rc = parse_correction_opts(argc, argv, split_usage, &q, &reason);
+    const char *actor = NULL;
+    int rc =
+        parse_correction_opts(argc, argv, split_usage, &q, &reason, &actor);
     if (rc >= 0)
         return rc;
     if (argc - optind < 2) {
@@ -1323,6 +1367,7 @@ int ctl_split_main(int argc, char **argv)
         req.records = list;
         req.n_records = n;
         req.reason = (char *)reason;
+        req.actor = (char *)actor;
         rc = print_reply(&q,
                          call_method(&q, "Split", ECIF_METHOD_SPLIT, &req.base,
                                      &ecif__v1__split_response__descriptor),
@@ -1336,11 +1381,13 @@ int ctl_split_main(int argc, char **argv)
 static void not_same_usage(FILE *out)
 {
     fprintf(out, "usage: ecifctl not-same --server HOST:PORT --reason TEXT "
+                 "[--actor NAME] "
                  "CUSTOMER_A CUSTOMER_B\n\n"
                  "Marks two customers as never one: a later merge of them "
                  "fails, and a\nre-import with the journal keeps them "
                  "apart.\n\n");
     fputs(correction_help, out);
+    fputs(actor_help, out);
     fputs(common_help, out);
 }
 
@@ -1362,13 +1409,16 @@ int ctl_not_same_main(int argc, char **argv)
         ECIF__V1__NOT_SAME_CUSTOMER_REQUEST__INIT;
     const char *reason = NULL;
 
-    int rc = parse_correction_opts(argc, argv, not_same_usage, &q, &reason);
+    const char *actor = NULL;
+    int rc =
+        parse_correction_opts(argc, argv, not_same_usage, &q, &reason, &actor);
     if (rc >= 0)
         return rc;
     if (!two_customers(argc, argv, not_same_usage, &req.customer_a,
                        &req.customer_b))
         return 2;
     req.reason = (char *)reason;
+    req.actor = (char *)actor;
     return print_reply(
         &q,
         call_method(&q, "NotSameCustomer", ECIF_METHOD_NOT_SAME_CUSTOMER,
@@ -1390,6 +1440,7 @@ static void add_usage(FILE *out)
             "two match equally well.\n"
             "A source key that is stored already is refused.\n\n");
     fputs(common_help, out);
+    fputs(actor_help, out);
     fputs("  --source-system S     source system of the record (required)\n"
           "  --source-id ID        id of the record there (required)\n"
           "  --account SPEC        an account of the record, "
@@ -1482,17 +1533,20 @@ int ctl_add_main(int argc, char **argv)
         {"source-system", required_argument, NULL, OPT_SOURCE_SYSTEM},
         {"source-id", required_argument, NULL, OPT_SOURCE_ID},
         {"account", required_argument, NULL, OPT_ACCOUNT},
+        {"actor", required_argument, NULL, OPT_ACTOR},
     };
+    enum { NEXTRA = sizeof(extra) / sizeof(extra[0]) };
     size_t nbase = sizeof(record_options) / sizeof(record_options[0]) - 1;
     struct option
-        options[sizeof(record_options) / sizeof(record_options[0]) + 3];
+        options[sizeof(record_options) / sizeof(record_options[0]) + NEXTRA];
+    const char *actor = NULL;
     query_opts_t q;
     Ecif__V1__Account **accounts = calloc((size_t)argc + 1, sizeof(*accounts));
     int rc = 2;
 
     memcpy(options, record_options, nbase * sizeof(options[0]));
     memcpy(options + nbase, extra, sizeof(extra));
-    memset(&options[nbase + 3], 0, sizeof(options[0]));
+    memset(&options[nbase + NEXTRA], 0, sizeof(options[0]));
     query_opts_init(&q);
     if (accounts == NULL) {
         fprintf(stderr, "ecifctl: out of memory\n");
@@ -1517,6 +1571,8 @@ int ctl_add_main(int argc, char **argv)
         else if (opt == OPT_ACCOUNT)
             ok = (accounts[q.record.n_accounts++] = parse_account(optarg)) !=
                  NULL;
+        else if (opt == OPT_ACTOR)
+            actor = optarg;
         else if (opt == OPT_HELP) {
             add_usage(stdout);
             rc = 0;
@@ -1537,6 +1593,11 @@ int ctl_add_main(int argc, char **argv)
     }
     Ecif__V1__AddRecordRequest req = ECIF__V1__ADD_RECORD_REQUEST__INIT;
     req.record = &q.record;
+    /* The actor of an add is optional: without a login name, none. */
+    if (actor == NULL)
+        actor = default_actor();
+    if (actor != NULL)
+        req.actor = (char *)actor;
     rc = print_reply(&q,
                      call_method(&q, "AddRecord", ECIF_METHOD_ADD_RECORD,
                                  &req.base,
@@ -1548,4 +1609,119 @@ out:
     free(accounts);
     query_opts_fini(&q);
     return rc;
+}
+
+/* ---- history ------------------------------------------------------------- */
+
+static void history_usage(FILE *out)
+{
+    fprintf(out, "usage: ecifctl history --server HOST:PORT [OPTIONS] "
+                 "NUMBER\n\n"
+                 "Shows what happened to a customer, oldest first: the "
+                 "numbers retired into\nit at import, then every merge, "
+                 "split, not-same and add of the journal that\ntouched it, "
+                 "with the journal sequence, the time (UTC), the actor and "
+                 "the\nreason. A retired NUMBER shows the history of the "
+                 "customer it leads to.\n\n");
+    fputs(common_help, out);
+}
+
+/* Writes a time in microseconds since the epoch as UTC ISO 8601. */
+static void format_time(int64_t micros, char *out, size_t len)
+{
+    time_t secs = (time_t)(micros / 1000000);
+    struct tm tm;
+
+    if (micros <= 0 || gmtime_r(&secs, &tm) == NULL) {
+        snprintf(out, len, "time not recorded");
+        return;
+    }
+    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, len - n, ".%06lldZ", (long long)(micros % 1000000));
+}
+
+static void print_history_event(const Ecif__V1__HistoryEvent *e)
+{
+    char when[64];
+
+    if (e->kind == ECIF__V1__HISTORY_KIND__MERGED_AT_IMPORT) {
+        printf("  at import  %s retired into %s\n", e->other_customer_number,
+               e->customer_number);
+        return;
+    }
+    format_time(e->time_micros, when, sizeof(when));
+    printf("  #%-4llu %s  by %s\n", (unsigned long long)e->sequence, when,
+           e->actor[0] != '\0' ? e->actor : "(actor not recorded)");
+    switch (e->kind) {
+    case ECIF__V1__HISTORY_KIND__MERGE:
+        printf("        merge: %s retired into %s (%u records, %u moved)\n",
+               e->other_customer_number, e->customer_number, e->record_count,
+               e->moved_record_count);
+        break;
+    case ECIF__V1__HISTORY_KIND__SPLIT:
+        printf("        split: %u records of %s moved to new customer %s "
+               "(%u left)\n",
+               e->moved_record_count, e->customer_number,
+               e->other_customer_number, e->record_count);
+        break;
+    case ECIF__V1__HISTORY_KIND__NOT_SAME:
+        printf("        not-same: %s (%u records) and %s (%u records)\n",
+               e->customer_number, e->record_count, e->other_customer_number,
+               e->other_record_count);
+        break;
+    case ECIF__V1__HISTORY_KIND__ADD:
+        printf("        add: a record %s %s (%u records)\n",
+               e->joined ? "joined" : "became new customer", e->customer_number,
+               e->record_count);
+        break;
+    default:
+        printf("        unknown event kind %d\n", (int)e->kind);
+    }
+    if (e->reason[0] != '\0')
+        printf("        reason: %s\n", e->reason);
+}
+
+static void print_history(const Ecif__V1__GetHistoryResponse *resp)
+{
+    printf("history of customer %s", resp->customer_number);
+    if (resp->redirected_from[0] != '\0')
+        printf(" (%s was retired into it)", resp->redirected_from);
+    printf(": %zu events\n", resp->n_events);
+    for (size_t i = 0; i < resp->n_events; i++)
+        print_history_event(resp->events[i]);
+}
+
+int ctl_history_main(int argc, char **argv)
+{
+    query_opts_t q;
+    query_opts_init(&q);
+    int rc = parse_query_opts(argc, argv, false, history_usage, &q);
+    if (rc >= 0) {
+        query_opts_fini(&q);
+        return rc;
+    }
+    const char *number =
+        single_operand(argc, argv, "customer number", history_usage);
+    if (number == NULL) {
+        query_opts_fini(&q);
+        return 2;
+    }
+
+    Ecif__V1__GetHistoryRequest req = ECIF__V1__GET_HISTORY_REQUEST__INIT;
+    req.customer_number = (char *)number;
+    Ecif__V1__GetHistoryResponse *resp =
+        (Ecif__V1__GetHistoryResponse *)call_method(
+            &q, "GetHistory", ECIF_METHOD_GET_HISTORY, &req.base,
+            &ecif__v1__get_history_response__descriptor);
+    if (resp == NULL) {
+        query_opts_fini(&q);
+        return 1;
+    }
+    if (q.json)
+        print_json(&resp->base);
+    else
+        print_history(resp);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    query_opts_fini(&q);
+    return 0;
 }

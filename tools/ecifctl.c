@@ -23,6 +23,7 @@ static const struct {
     {"split", ctl_split_main, "move records into a new customer"},
     {"not-same", ctl_not_same_main, "mark two customers as never one"},
     {"add", ctl_add_main, "add a new record to a running ecifd"},
+    {"history", ctl_history_main, "show what happened to a customer"},
 };
 
 static void usage(FILE *out)
