@@ -1,0 +1,344 @@
+"""The audit history of a customer on a real ecifd: GetHistory after a
+merge, a split, a not-same and adds, with the time and the actor of each
+journal entry; the same history after a restart replays the journal; a
+retired number returns its survivor's history; numbers retired at import come
+first; corrections without an actor are refused; GetHistory during adds;
+ecifctl history and --actor."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+LI_WEI_PHONE = {"source_system": "CORE", "source_id": "1", "name": "Li Wei",
+                "phone": "13911112222"}
+LI_WEI_EMAIL = {"source_system": "CARD", "source_id": "2", "name": "Li Wei",
+                "email": "liwei@mail.cn"}
+WANG_FANG = {"source_system": "HR", "source_id": "3", "name": "Wang Fang",
+             "dob": "1985-01-01", "phone": "13733334444"}
+ZHAO_LEI = {"source_system": "OPS", "source_id": "9", "name": "Zhao Lei",
+            "dob": "1979-09-09", "phone": "13655556666"}
+# Carries both the phone and the email: joins the two Li Wei customers at
+# the next import.
+LI_WEI_BOTH = {"source_system": "WEB", "source_id": "7", "name": "Li Wei",
+               "phone": "13911112222", "email": "liwei@mail.cn"}
+# Added while serving: no stored record resembles her.
+OKAFOR = {"source_system": "CLINIC", "source_id": "P-1",
+          "name": "Chinedu Okafor", "id_type": "PASSPORT",
+          "id_number": "A09876543", "dob": "1992-06-15"}
+SECOND_OKAFOR = dict(OKAFOR, source_id="P-2")
+
+
+def number(n):
+    return f"C{n:012d}"
+
+
+# Numbers follow the first source key: CARD/2, CORE/1, HR/3, OPS/9.
+LI_EMAIL_NO, LI_PHONE_NO, WANG_NO, ZHAO_NO = (number(n) for n in (1, 2, 3, 4))
+
+
+def login_name(user):
+    """The actor ecifctl sends by default when $USER is user: the login
+    name of the terminal, else $USER."""
+    try:
+        return os.getlogin()
+    except OSError:
+        return user
+
+
+class HistoryTest(harness.ServerTestCase):
+    RECORDS = [LI_WEI_PHONE, LI_WEI_EMAIL, WANG_FANG, ZHAO_LEI]
+
+    def history(self, stub, customer):
+        return stub.GetHistory(self.pb.GetHistoryRequest(
+            customer_number=customer), timeout=10)
+
+    def merge(self, stub, a, b, actor, reason="same person"):
+        return stub.Merge(self.pb.MergeRequest(
+            customer_a=a, customer_b=b, reason=reason, actor=actor),
+            timeout=10)
+
+    def split(self, stub, customer, keys, actor, reason="two people"):
+        refs = [self.pb.RecordRef(source_system=s, source_id=i)
+                for s, i in keys]
+        return stub.Split(self.pb.SplitRequest(
+            customer_number=customer, records=refs, reason=reason,
+            actor=actor), timeout=10)
+
+    def not_same(self, stub, a, b, actor, reason="different people"):
+        return stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
+            customer_a=a, customer_b=b, reason=reason, actor=actor),
+            timeout=10)
+
+    def add(self, stub, fields, actor=""):
+        return stub.AddRecord(self.pb.AddRecordRequest(
+            record=self.record(fields), actor=actor), timeout=10)
+
+    def summary(self, reply):
+        """The events of a history as comparable tuples."""
+        return [(e.kind, e.sequence, e.time_micros, e.actor, e.reason,
+                 e.customer_number, e.other_customer_number, e.record_count,
+                 e.other_record_count, e.moved_record_count, e.joined)
+                for e in reply.events]
+
+    def apply_all(self, stub):
+        """A merge, a not-same, a split and two adds; returns the add
+        replies."""
+        merge = self.merge(stub, LI_EMAIL_NO, LI_PHONE_NO, "steward.li",
+                           "one phone and one email, same man")
+        self.assertEqual(merge.sequence, 1)
+        self.not_same(stub, LI_EMAIL_NO, WANG_NO, "steward.wu",
+                      "checked with the branch")
+        split = self.split(stub, LI_EMAIL_NO, [("CORE", "1")], "steward.li")
+        self.assertEqual(split.new_customer_number, number(5))
+        created = self.add(stub, OKAFOR, "clinic-feed")
+        joined = self.add(stub, SECOND_OKAFOR)
+        return created, joined
+
+    def test_history_of_corrections_and_adds(self):
+        server, stub = self.start()
+        self.assertEqual(len(self.history(stub, LI_EMAIL_NO).events), 0)
+        before = int(time.time() * 1e6)
+        created, joined = self.apply_all(stub)
+        after = int(time.time() * 1e6) + 1
+
+        kind = self.pb
+        reply = self.history(stub, LI_EMAIL_NO)
+        self.assertEqual(reply.customer_number, LI_EMAIL_NO)
+        self.assertEqual(reply.redirected_from, "")
+        events = reply.events
+        self.assertEqual([e.kind for e in events],
+                         [kind.MERGE, kind.NOT_SAME, kind.SPLIT])
+        self.assertEqual([e.sequence for e in events], [1, 2, 3])
+        self.assertEqual([e.actor for e in events],
+                         ["steward.li", "steward.wu", "steward.li"])
+        times = [e.time_micros for e in events]
+        self.assertEqual(times, sorted(times))
+        self.assertGreaterEqual(times[0], before)
+        self.assertLessEqual(times[-1], after)
+        merge, not_same, split = events
+        self.assertEqual(merge.reason, "one phone and one email, same man")
+        self.assertEqual((merge.customer_number, merge.other_customer_number),
+                         (LI_EMAIL_NO, LI_PHONE_NO))
+        self.assertEqual((merge.record_count, merge.moved_record_count),
+                         (2, 1))
+        self.assertEqual(not_same.other_customer_number, WANG_NO)
+        self.assertEqual((not_same.record_count, not_same.other_record_count),
+                         (2, 1))
+        self.assertEqual(split.other_customer_number, number(5))
+        self.assertEqual((split.record_count, split.other_record_count,
+                          split.moved_record_count), (1, 1, 1))
+
+        # The new customer of the split saw only the split; Wang Fang only
+        # the not-same; Zhao Lei nothing.
+        self.assertEqual([e.sequence for e in
+                          self.history(stub, number(5)).events], [3])
+        self.assertEqual([e.sequence for e in
+                          self.history(stub, WANG_NO).events], [2])
+        self.assertEqual(len(self.history(stub, ZHAO_NO).events), 0)
+
+        # The adds: the first made a customer, the second joined it; the
+        # second sent no actor.
+        self.assertEqual(created.outcome, self.pb.NEW_NO_MATCH)
+        self.assertEqual(joined.customer_number, created.customer_number)
+        adds = self.history(stub, created.customer_number).events
+        self.assertEqual([(e.kind, e.sequence, e.actor, e.joined,
+                           e.record_count) for e in adds],
+                         [(kind.ADD, 4, "clinic-feed", False, 1),
+                          (kind.ADD, 5, "", joined.outcome == kind.JOINED,
+                           joined.record_count)])
+        self.assertEqual(adds[0].customer_number, created.customer_number)
+
+        # A retired number returns its survivor's history.
+        retired = self.history(stub, LI_PHONE_NO)
+        self.assertEqual(retired.customer_number, LI_EMAIL_NO)
+        self.assertEqual(retired.redirected_from, LI_PHONE_NO)
+        self.assertEqual(self.summary(retired), self.summary(reply))
+
+        self.expect_error(grpc.StatusCode.NOT_FOUND,
+                          lambda: self.history(stub, number(99)), number(99))
+        self.expect_error(grpc.StatusCode.INVALID_ARGUMENT,
+                          lambda: self.history(stub, ""), "customer_number")
+        expected = {n: self.summary(self.history(stub, n))
+                    for n in (LI_EMAIL_NO, number(5), WANG_NO,
+                              created.customer_number)}
+        self.stop(server)
+
+        # The same history, times and actors included, after a replay.
+        server, stub = self.start()
+        for n, summary in expected.items():
+            self.assertEqual(self.summary(self.history(stub, n)), summary, n)
+        self.assertIn("replayed 3 corrections and 2 added records",
+                      self.stop(server))
+
+    def test_actor_is_checked(self):
+        server, stub = self.start()
+        code = grpc.StatusCode.INVALID_ARGUMENT
+        long_actor = "a" * 129
+        for call in (
+                lambda a: self.merge(stub, LI_EMAIL_NO, LI_PHONE_NO, a),
+                lambda a: self.split(stub, LI_EMAIL_NO, [("CARD", "2")], a),
+                lambda a: self.not_same(stub, LI_EMAIL_NO, WANG_NO, a)):
+            self.expect_error(code, lambda: call(""), "actor is required")
+            self.expect_error(code, lambda: call(long_actor), "actor",
+                              "129 bytes", "at most 128")
+        self.expect_error(code, lambda: self.add(stub, OKAFOR, long_actor),
+                          "actor", "at most 128")
+        # Refused calls wrote nothing; 128 bytes is accepted.
+        reply = self.merge(stub, LI_EMAIL_NO, LI_PHONE_NO, "b" * 128)
+        self.assertEqual(reply.sequence, 1)
+        self.assertEqual(self.history(stub, LI_EMAIL_NO).events[0].actor,
+                         "b" * 128)
+        self.stop(server)
+
+    def test_numbers_retired_at_import_come_first(self):
+        previous = self.snapshot
+        output = os.path.join(self.dir, "next.snap")
+        proc = harness.run_import(
+            os.path.join(self.dir, "next"), output,
+            [LI_WEI_PHONE, LI_WEI_EMAIL, WANG_FANG, ZHAO_LEI, LI_WEI_BOTH],
+            options=["--quiet", "--previous", previous])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        server, stub = self.start(output)
+
+        kind = self.pb
+        reply = self.history(stub, LI_PHONE_NO)
+        self.assertEqual(reply.customer_number, LI_EMAIL_NO)
+        self.assertEqual(reply.redirected_from, LI_PHONE_NO)
+        (imported,) = reply.events
+        self.assertEqual(imported.kind, kind.MERGED_AT_IMPORT)
+        self.assertEqual((imported.sequence, imported.time_micros,
+                          imported.actor), (0, 0, ""))
+        self.assertEqual((imported.customer_number,
+                          imported.other_customer_number),
+                         (LI_EMAIL_NO, LI_PHONE_NO))
+
+        # A merge in the journal follows it, and the number it retires
+        # returns the whole history too.
+        self.merge(stub, LI_EMAIL_NO, WANG_NO, "steward.li")
+        for n in (LI_EMAIL_NO, LI_PHONE_NO, WANG_NO):
+            events = self.history(stub, n).events
+            self.assertEqual([(e.kind, e.sequence) for e in events],
+                             [(kind.MERGED_AT_IMPORT, 0), (kind.MERGE, 1)], n)
+        self.assertEqual(len(self.history(stub, ZHAO_NO).events), 0)
+
+        text = self.ctl(server, "history", LI_PHONE_NO)
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertIn(f"history of customer {LI_EMAIL_NO}", text.stdout)
+        self.assertIn(f"at import  {LI_PHONE_NO} retired into {LI_EMAIL_NO}",
+                      text.stdout)
+        self.assertIn("by steward.li", text.stdout)
+        self.stop(server)
+
+    def test_history_read_during_adds(self):
+        """GetHistory runs while adds grow the history past its first
+        capacities; every reply is a whole prefix of the adds."""
+        server, stub = self.start()
+        added = 40
+        stop = threading.Event()
+        seen = []
+        failures = []
+
+        def reader():
+            for _ in range(2000):
+                if stop.is_set():
+                    break
+                try:
+                    reply = self.history(stub, ZHAO_NO)
+                except grpc.RpcError as e:
+                    failures.append(e.details())
+                    break
+                sequences = [e.sequence for e in reply.events]
+                if sequences != list(range(1, len(sequences) + 1)):
+                    failures.append(sequences)
+                    break
+                seen.append(len(sequences))
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        try:
+            for i in range(added):
+                record = dict(ZHAO_LEI, source_system="BRANCH",
+                              source_id=str(i))
+                reply = self.add(stub, record, f"teller.{i}")
+                self.assertEqual(reply.customer_number, ZHAO_NO)
+        finally:
+            stop.set()
+            thread.join(timeout=60)
+        self.assertEqual(failures, [])
+        self.assertEqual(seen, sorted(seen))
+        events = self.history(stub, ZHAO_NO).events
+        self.assertEqual(len(events), added)
+        self.assertEqual(events[-1].actor, f"teller.{added - 1}")
+        self.assertEqual(events[-1].record_count, added + 1)
+        self.stop(server)
+
+    # ---- ecifctl ----------------------------------------------------------
+
+    def ctl(self, server, *args, user=None):
+        env = dict(os.environ)
+        env.pop("USER", None)
+        if user is not None:
+            env["USER"] = user
+        return subprocess.run(
+            [harness.ECIFCTL] + list(args[:1]) + ["--server", server.address]
+            + list(args[1:]), capture_output=True, text=True, timeout=60,
+            env=env)
+
+    def test_ecifctl_actor_and_history(self):
+        server, stub = self.start()
+        proc = self.ctl(server, "merge", "--reason", "same man", "--actor",
+                        "auditor.zhou", LI_EMAIL_NO, LI_PHONE_NO)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        proc = self.ctl(server, "not-same", "--reason", "different",
+                        LI_EMAIL_NO, WANG_NO, user="teller.env")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        proc = self.ctl(server, "add", "--source-system", "CLINIC",
+                        "--source-id", "P-1", "--name", "Chinedu Okafor",
+                        "--actor", "clinic-feed")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        events = self.history(stub, LI_EMAIL_NO).events
+        self.assertEqual([e.actor for e in events],
+                         ["auditor.zhou", login_name("teller.env")])
+
+        proc = self.ctl(server, "history", LI_PHONE_NO)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"({LI_PHONE_NO} was retired into it): 2 events",
+                      proc.stdout)
+        self.assertIn("by auditor.zhou", proc.stdout)
+        self.assertIn(f"merge: {LI_PHONE_NO} retired into {LI_EMAIL_NO}",
+                      proc.stdout)
+        self.assertIn("reason: same man", proc.stdout)
+        proc = self.ctl(server, "history", "--json", number(5))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn('"actor":"clinic-feed"', proc.stdout)
+        self.assertIn('"kind":"ADD"', proc.stdout)
+        proc = self.ctl(server, "history", number(99))
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("NOT_FOUND", proc.stderr)
+        proc = self.ctl(server, "merge", "--help")
+        self.assertIn("getlogin_r", proc.stdout)
+        try:
+            os.getlogin()
+        except OSError:
+            # No login name and no $USER: a correction needs --actor.
+            proc = self.ctl(server, "split", "--reason", "x", ZHAO_NO,
+                            "OPS/9")
+            self.assertEqual(proc.returncode, 2)
+            self.assertIn("--actor NAME is required", proc.stderr)
+        proc = self.ctl(server, "merge", "--reason", "x", "--actor",
+                        "c" * 129, LI_EMAIL_NO, ZHAO_NO)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("at most 128", proc.stderr)
+        self.stop(server)
+
+
+if __name__ == "__main__":
+    unittest.main()
