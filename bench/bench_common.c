@@ -11,10 +11,10 @@
 
 #include "status.h"
 
-/* Regex groups a replacement may use: \0 to \9. */
+/* Number of regex groups a replacement may use, \0 to \9. */
 #define BENCH_SUBST_GROUPS 10
 
-/* The built-in Febrl rule of bench_truth_rule_init. */
+/* Built-in Febrl rule of bench_truth_rule_init (--truth febrl). */
 #define BENCH_FEBRL_REGEX       "^(rec-[0-9]+)-dup-[0-9]+$"
 #define BENCH_FEBRL_REPLACEMENT "\\1-org"
 
@@ -223,7 +223,7 @@ bool bench_subst_apply(const bench_subst_t *s, const char *id, char **buf,
     if (groups[0].rm_so != 0 || (size_t)groups[0].rm_eo != id_len)
         return false;
 
-    /* Each group reference expands to at most the whole id. */
+    /* A group reference expands to at most the whole id, so size for that. */
     size_t need = strlen(s->replacement) + 1;
     for (const char *p = s->replacement; *p; p++) {
         if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9')

@@ -52,8 +52,8 @@ bool bench_load_mapping(const char *tool, const char *path, mapping_t **out);
 void bench_print_warning(void *arg, const char *path, const char *message);
 
 /*
- * Receives one query row. Returns false to stop the reading, after
- * printing its own error.
+ * Callback that receives one query row. It prints its own error and returns
+ * false to stop the reading.
  */
 typedef bool (*bench_query_fn)(void *arg, const source_row_t *row);
 
@@ -75,7 +75,7 @@ bool bench_read_queries(const char *tool, const char *path,
 /*
  * Points msg at the fields of rec, without its source_system and
  * source_id, because a source_id such as Febrl's rec_id reveals the true
- * answer. msg borrows rec's strings: it is valid while rec is.
+ * match. msg borrows rec's strings, so it is valid only while rec is.
  */
 void bench_record_message_init(Ecif__V1__Record *msg, const ecif_record_t *rec);
 
@@ -90,8 +90,8 @@ uint8_t *bench_pack_resolve_request(const ecif_record_t *rec,
 /* ---- Truth rules ------------------------------------------------------- */
 
 /*
- * A substitution on a source_id: a POSIX extended regex that must match
- * the whole id, and a replacement in which \0 to \9 name its groups.
+ * Substitution on a source_id: a POSIX extended regex that must match the
+ * whole id, and a replacement in which \0 to \9 refer to the regex's groups.
  */
 typedef struct bench_subst {
     regex_t regex;
@@ -100,15 +100,15 @@ typedef struct bench_subst {
 
 /*
  * Splits "s/REGEX/REPLACEMENT/" into two malloc'd strings, where "\/" is a '/'
- * in either part. Returns false when text has another form (or memory
- * runs out), with nothing allocated.
+ * in either part. Returns false, with nothing allocated, when text has
+ * another form or memory runs out.
  */
 bool bench_subst_split(const char *text, char **regex, char **replacement);
 
 /*
  * Compiles regex with REG_EXTENDED and copies replacement into *s. On
- * error prints "TOOL: invalid truth regex 'REGEX': REASON" (or out of
- * memory) and leaves *s unset.
+ * error prints "TOOL: invalid truth regex 'REGEX': REASON" or "TOOL: out of
+ * memory", and leaves *s unset.
  */
 bool bench_subst_compile(const char *tool, bench_subst_t *s, const char *regex,
                          const char *replacement);
@@ -125,9 +125,9 @@ bool bench_subst_apply(const bench_subst_t *s, const char *id, char **buf,
 void bench_subst_fini(bench_subst_t *s);
 
 /*
- * How a query's source_id names the source_id of its true record: the
- * same id ("same"), the Febrl rule ("febrl": rec-N-dup-K -> rec-N-org),
- * or a substitution "s/REGEX/REPLACEMENT/".
+ * Rule that maps a query's source_id to the source_id of its true record:
+ * the same id ("same"), the Febrl rule ("febrl", which maps rec-N-dup-K to
+ * rec-N-org) or a substitution "s/REGEX/REPLACEMENT/".
  */
 typedef struct bench_truth_rule {
     bool same;
@@ -147,6 +147,7 @@ bool bench_truth_rule_init(const char *tool, bench_truth_rule_t *rule,
  */
 char *bench_truth_rule_apply(const bench_truth_rule_t *rule, const char *id);
 
+/* Frees the rule's compiled substitution, if any. */
 void bench_truth_rule_fini(bench_truth_rule_t *rule);
 
 /* ---- Latency ----------------------------------------------------------- */
