@@ -349,7 +349,8 @@ static bool truth_load_file(truth_t *truth, const char *path)
 static bool truth_load_column(truth_t *truth, const char *path,
                               const mapping_t *mapping, const char *column)
 {
-    /* No .warn: unused columns are expected, since the truth is one. */
+    /* No .warn callback, because only the truth column is read and the
+     * other columns are expected to go unused. */
     source_options_t sopts = {.mapping = mapping};
     char err[512];
     source_t *src = NULL;
@@ -725,8 +726,8 @@ static void json_calibration(FILE *out, const metrics_calibration_t *cal,
 }
 
 /*
- * Prints the calibration table; unit names what one prediction is about
- * ("pairs", "queries"). Empty bins are left out.
+ * Prints the calibration table, where unit names what one prediction is
+ * about ("pairs" or "queries"). Empty bins are left out.
  */
 static void print_calibration(const metrics_calibration_t *cal,
                               uint64_t rejected, const char *unit)

@@ -219,7 +219,7 @@ void metrics_calibration_init(metrics_calibration_t *acc)
 
 int metrics_calibration_bin(double p)
 {
-    /* Written so that NaN fails the test too. */
+    /* Written as a negation so that NaN is rejected too. */
     if (!(p >= 0.0 && p <= 1.0))
         return -1;
     int bin = 0;
@@ -256,7 +256,7 @@ void metrics_calibration_scores(const metrics_calibration_t *acc,
     double gap_sum = 0;
     for (int i = 0; i < METRICS_CALIBRATION_BINS; i++) {
         const metrics_calibration_bin_t *b = &acc->bins[i];
-        /* count * |mean predicted - observed| without dividing by count */
+        /* Equals count * |mean predicted - observed|, without the division. */
         gap_sum += fabs(b->predicted_sum - (double)b->positives);
     }
     out->ece = ratio(gap_sum, n, 0);

@@ -123,10 +123,10 @@ void metrics_ranking_rates(const metrics_ranking_t *acc,
 /*
  * Calibration bins of predicted match probabilities: ten bins of width
  * 0.1, except that [0.9, 1] is split at 0.99, 0.999 and 0.9999. Each
- * step of that split multiplies the odds by about 10 (3.3 in weight).
- * Most true pairs land above 0.9, and the split keeps pairs just over a
- * MATCH threshold near 0.985 apart from pairs far above it. Bin i is
- * [lower, upper), and the last bin also contains 1.
+ * step of that split multiplies the odds by about 10 (about 3.3 in log2
+ * weight). Most true pairs land above 0.9, and the split keeps pairs just
+ * over the default MATCH threshold (about 0.985) apart from pairs far above
+ * it. Bin i is [lower, upper), and the last bin also contains 1.
  */
 #define METRICS_CALIBRATION_BINS 13
 
@@ -147,12 +147,13 @@ typedef struct metrics_calibration {
     double squared_error_sum; /* sum of (predicted - outcome)^2 */
 } metrics_calibration_t;
 
+/* Calibration scores derived from a metrics_calibration_t. */
 typedef struct metrics_calibration_scores {
     double mean_predicted; /* predicted_sum / count; 0 without predictions */
     double observed;       /* positives / count; 0 without predictions */
-    double brier;          /* squared_error_sum / count; 0 likewise */
-    /* Expected calibration error: the mean over bins, weighted by count,
-     * of |mean predicted - observed share|; 0 without predictions. */
+    double brier;          /* squared_error_sum / count; 0 if count is 0 */
+    /* Expected calibration error: the count-weighted mean over bins of
+     * |mean predicted - observed share|. 0 without predictions. */
     double ece;
 } metrics_calibration_scores_t;
 
@@ -166,9 +167,9 @@ void metrics_calibration_init(metrics_calibration_t *acc);
 int metrics_calibration_bin(double p);
 
 /*
- * Adds a prediction p of a pair (or query) whose outcome is is_match.
- * Returns ECIF_OK, or ECIF_EINVAL for a p outside [0, 1] or NaN, which
- * changes nothing.
+ * Adds a prediction p for a pair or query whose outcome is is_match.
+ * Returns ECIF_OK, or ECIF_EINVAL without changing *acc for a p outside
+ * [0, 1] or NaN.
  */
 int metrics_calibration_add(metrics_calibration_t *acc, double p,
                             bool is_match);

@@ -100,7 +100,7 @@ typedef struct pgb_latency {
     uint64_t *ns;
     size_t count;
     uint64_t failed;
-    bench_latency_t summary; /* of ns, once the rounds are done */
+    bench_latency_t summary; /* summary of ns, set once the rounds are done */
 } pgb_latency_t;
 
 static void pgb_usage(FILE *out)
