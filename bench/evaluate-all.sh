@@ -88,24 +88,28 @@ train_and_evaluate() {
 	name=$1 map=$2 truth=$3 records=$4
 	shift 4
 	echo "== $name+trained"
-	# ecifctl train lowers the conflict weight by itself where the
-	# trained agreements need it, and says so in the training log.
+
+	# ecifctl train lowers the hard conflict weight by itself when the
+	# trained agreements would outweigh a conflict, and prints the new
+	# value to the training log.
 	if ! "$build/tools/ecifctl" train --snapshot "$tmp/$name.snap" \
 		--out "$out/$name.model" --seed "$seed" \
 		>"$out/$name.weights.txt" 2>"$out/$name.train.log"; then
-		echo "evaluate-all.sh: training on $name failed; see" \
+		echo "evaluate-all.sh: training on $name failed, see" \
 			"$out/$name.train.log" >&2
 		failed=1
 		return 0
 	fi
+
 	if ! "$build/tools/ecifctl" import -q --max-invalid-share 0.2 \
 		--model "$out/$name.model" -o "$tmp/$name.trained.snap" \
 		-m "$maps/$map" "$@" >"$out/$name+trained.import.log" 2>&1; then
 		echo "evaluate-all.sh: import of $name with the trained model" \
-			"failed; see $out/$name+trained.import.log" >&2
+			"failed, see $out/$name+trained.import.log" >&2
 		failed=1
 		return 0
 	fi
+
 	# shellcheck disable=SC2086 # $records is a list of options
 	if "$build/bench/evaluate" dedup --snapshot "$tmp/$name.trained.snap" \
 		--truth "$truth" --mapping "$maps/$map" $records \
@@ -114,6 +118,7 @@ train_and_evaluate() {
 	else
 		failed=1
 	fi
+
 	rm -f "$tmp/$name.trained.snap"
 }
 

@@ -27,9 +27,10 @@
 #
 # The page cache is never dropped: `cat SNAPSHOT > /dev/null` is timed
 # from the page cache right before ecifd starts, and ecifd reads the same
-# cached pages. ecifd starts twice: the first start after the import
-# (cold: its buffer is memory the virtual machine has not backed yet) and
-# a second one right after it (warm), which serves the latency runs.
+# cached pages. ecifd starts twice. The first start, after the import, is
+# cold because its buffer is memory that the virtual machine has not backed
+# yet. The second start follows at once, is warm and serves the latency
+# runs.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -334,7 +335,8 @@ run_size() {
     echo "rss_load_kb=$(vmrss_kb "$ECIFD_PID")" >>"$env"
     stop_ecifd
 
-    # Right after the cold start: the memory it freed is still backed.
+    # Start again at once, while the memory that the cold start freed is
+    # still backed.
     log "$target: starting ecifd again (warm)"
     start=$(now_ns)
     cat "$snap" >/dev/null
