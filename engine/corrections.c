@@ -4,12 +4,13 @@
  *
  * The state is the customer number of every record (record_number), plus
  * the history, links and next number of the current view. record_number
- * is filled on the first correction: a server that is never corrected
- * spends no memory or start time on it. A correction
- * changes record_number in place, builds new history and link arrays,
- * materializes a new view from them, appends the journal entry, and only
- * then publishes the view; on any failure it puts record_number back, so
- * a failed call changes nothing.
+ * is filled on the first correction, so a server that is never corrected
+ * spends no memory or start time on it.
+ *
+ * A correction changes record_number in place, builds new history and
+ * link arrays, materializes a new view from them, appends the journal
+ * entry, and only then publishes the view. On any failure it puts
+ * record_number back, so a failed call changes nothing.
  *
  * Materializing a view costs O(records + accounts of changed customers +
  * links): customers of the new view whose members are those of the
@@ -19,11 +20,11 @@
  * add changes only the delta: the record, its keys and the overlay entry
  * of the one customer it joins or creates. A correction folds the
  * delta's customers into the view it builds: added records become
- * members of the new customer tables, and the customers holding them get
+ * members of the new customer tables, and the customers containing them get
  * overlay entries for their exposure, whose strings live in the delta.
  *
  * Readers hold the reader-writer lock for reading for the length of a
- * call; writers are serialized by write_lock, prepare everything and
+ * call. Writers are serialized by write_lock. They prepare everything and
  * write the journal without blocking readers, and take the lock for
  * writing only to publish (engine/LIVE_ADDS.md).
  */
@@ -41,13 +42,13 @@
 #include "resolve.h"
 #include "status.h"
 
-/* A published store and the arrays it owns; store is the first member,
+/* A published store and the arrays it owns. store is the first member,
  * so a view's address is its store's. */
 struct view {
     struct ecif_store store;
     uint32_t *record_customers;
-    uint32_t *delta_customers;    /* of each added record, set at publish */
-    uint32_t delta_count;         /* added records the view was built over */
+    uint32_t *delta_customers;    /* customer of each added record */
+    uint32_t delta_count;         /* added records the view was built on */
     struct delta_overlay overlay; /* moved into the delta at publish */
     struct cust_entry *customers;
     uint32_t *members;
@@ -58,16 +59,16 @@ struct view {
 
 struct ecif_corrections {
     const struct ecif_store *base;
-    pthread_mutex_t write_lock; /* serializes writers; guards all below */
-    /* Held for reading by every call, for writing to publish: current,
+    pthread_mutex_t write_lock; /* serializes writers, guards all below */
+    /* Held for reading by every call and for writing to publish. current,
      * the delta and current->store change only under it. */
     pthread_rwlock_t rw;
     struct view *current;
-    uint64_t *record_number; /* of loaded records; added ones hold theirs */
+    uint64_t *record_number; /* of loaded records, see delta_record */
     struct store_delta *delta;
     ecif_journal_t *journal;
-    /* One event per entry applied; grows and is appended to only under
-     * rw held for writing, so readers holding a view may scan it. */
+    /* One event per entry applied. It grows and is appended to only
+     * under rw held for writing, so readers holding a view may scan it. */
     ecif_history_t history;
 };
 
@@ -87,8 +88,7 @@ static void set_number(ecif_corrections_t *c, uint32_t record, uint64_t number)
         c->delta->records[record - c->base->record_count]->number = number;
 }
 
-/* ---- Views ----------------------------------------------------------------
- */
+/* ---- Views ------------------------------------------------------------ */
 
 static void view_free(struct view *v)
 {
@@ -202,7 +202,9 @@ static int sum_exposure(const struct ecif_store *base, struct view *v,
         }
         struct exposure_entry *e = &(*rows)[*count - 1];
         e->account_count++;
-        /* Sums fit: the same accounts summed to a stored total before. */
+        /* NOTE: the status of ecif_amount_add() is not checked, so an
+         * overflow leaves the total short. INT64_MAX / ECIF_AMOUNT_MAX is
+         * 922 accounts at the maximum amount. */
         ecif_amount_add(&e->credit_limit, items[i].credit_limit);
         ecif_amount_add(&e->balance, items[i].balance);
     }
@@ -217,8 +219,8 @@ static int compare_by_source(const void *pa, const void *pb, void *arg)
 }
 
 /*
- * Gives customer k of v, which holds added records, its members in
- * source-key order and an overlay entry with its exposure, appended to
+ * Sorts the members of customer k of v, which contains added records,
+ * into source-key order and appends an overlay entry with its exposure to
  * entries at *count.
  */
 static int fold_added(struct view *v, uint32_t k,
@@ -234,7 +236,7 @@ static int fold_added(struct view *v, uint32_t k,
         &v->store, k, ce->number, members, ce->member_count, NULL);
     if (d == NULL)
         return ECIF_ENOMEM;
-    free(d->members); /* the view's member list holds */
+    free(d->members); /* the view's member list is used instead */
     d->members = NULL;
     entries[(*count)++] = d;
     ce->exposure_first = 0;
@@ -294,8 +296,8 @@ static int view_fill_customers(ecif_corrections_t *cs, struct view *v)
         offset += ce->member_count;
         ce->member_count = 0;
     }
-    /* Members in source-key order, as a snapshot keeps them; added
-     * records go last, and fold_added sorts the customers holding them. */
+    /* Members in source-key order, as a snapshot keeps them. Added
+     * records go last, and fold_added sorts the customers containing them. */
     for (uint32_t i = 0; i < nb; i++) {
         uint32_t r = base->sources[i];
         struct cust_entry *ce = &v->customers[v->record_customers[r]];
@@ -360,8 +362,8 @@ out:
 
 /*
  * Builds a view of the loaded store and the delta with the customers of
- * the record numbers of c. Takes
- * ownership of history and links (also on failure).
+ * the record numbers of c. Takes ownership of history and links, also on
+ * failure.
  */
 static int view_build(ecif_corrections_t *c, struct number_redirect *history,
                       size_t history_count, struct correction_link *links,
@@ -442,9 +444,9 @@ int ecif_corrections_create(const ecif_store_t *base, ecif_corrections_t **out,
     c->delta->overlay.view_customers = base->customer_count;
     ecif_history_init(&c->history);
     pthread_mutex_init(&c->write_lock, NULL);
-    /* A writer waits only for the calls already running; calls that
-     * start after it queue behind it, so a steady stream of reads cannot
-     * starve an add. */
+    /* With glibc's writer-preferring kind, a writer waits only for the
+     * calls already running. Calls that start after it queue behind it, so
+     * a steady stream of reads cannot starve an add. */
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr,
                                   PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -499,7 +501,7 @@ uint32_t ecif_corrections_added_count(ecif_corrections_t *c)
 }
 
 /*
- * Replaces the current view and logs ev, for which room was reserved; the
+ * Replaces the current view and logs ev, for which room was reserved. The
  * caller holds write_lock. Added records take their customers in the new
  * view, and the delta takes its overlay. No reader holds the old view
  * once the write lock is granted, so it is freed at once.
@@ -520,8 +522,7 @@ static void publish_locked(ecif_corrections_t *c, struct view *v,
     view_free(old);
 }
 
-/* ---- Links ----------------------------------------------------------------
- */
+/* ---- Links ------------------------------------------------------------ */
 
 typedef struct link_vec {
     struct correction_link *data;
@@ -558,7 +559,7 @@ static int compare_links(const void *pa, const void *pb)
 
 /*
  * Sorts the links, drops repeats, and drops every link the customers of
- * record_number no longer satisfy: a later correction overrides an
+ * record_number no longer satisfy. A later correction overrides an
  * earlier one, so the set kept never contradicts itself.
  */
 static void links_normalize(link_vec_t *v, const ecif_corrections_t *c)
@@ -771,7 +772,7 @@ static int compare_u32(const void *pa, const void *pb)
     return a < b ? -1 : (a > b);
 }
 
-/* Looks the split's keys up: every one a record of customer, none twice. */
+/* Looks up the split's keys, each a distinct record of customer. */
 static int split_records(const struct ecif_store *v,
                          const ecif_journal_entry_t *e, uint32_t customer,
                          uint32_t *ids, char *err, size_t errlen)
@@ -933,7 +934,7 @@ static int plan_not_same(const struct ecif_store *v,
 
 /*
  * Makes room in the history for one event and copies its strings into
- * ev; the caller holds write_lock. Readers are held off while the array
+ * ev. The caller holds write_lock. Readers are blocked while the array
  * may move.
  */
 static int reserve_event(ecif_corrections_t *c, ecif_history_event_t *ev,
@@ -961,8 +962,8 @@ static void correction_event(const ecif_correction_result_t *res,
 }
 
 /*
- * Applies e to the state and publishes the result; the caller holds the
- * lock. With write, appends e to the journal before publishing. The
+ * Applies e to the state and publishes the result. The caller holds
+ * write_lock. With write, appends e to the journal before publishing. The
  * history event takes e's sequence and time, or the journal's.
  */
 static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
@@ -1052,8 +1053,7 @@ int ecif_corrections_apply(ecif_corrections_t *c,
     return rc;
 }
 
-/* ---- Adding one record ---------------------------------------------------
- */
+/* ---- Adding one record ------------------------------------------------ */
 
 /* Checks the accounts of an add: each valid, no account id twice. */
 static int check_accounts(const ecif_account_t *accounts, uint32_t count,
@@ -1151,7 +1151,7 @@ static void report_candidates(const struct ecif_store *v,
 }
 
 /*
- * Adds the record of an add entry e; the caller holds write_lock. With
+ * Adds the record of an add entry e. The caller holds write_lock. With
  * write, appends the entry to the journal before publishing.
  */
 static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
@@ -1185,11 +1185,11 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
                              v, ecif_store_record_customer(v, existing)));
     if (c->delta->count >= UINT32_MAX - c->delta->base_records - 1)
         return ecif_fail(ECIF_ELIMIT, err, errlen,
-                         "record: the server holds as many records as it can; "
-                         "re-import to add more");
+                         "record: no record ids are left, so re-import the "
+                         "data to add more");
 
-    /* Resolution exactly as Resolve answers it: a MATCH that is not
-     * ambiguous joins; anything else is a customer of its own. */
+    /* Resolve the record exactly as the Resolve call does. A MATCH that
+     * is not ambiguous joins, and anything else becomes its own customer. */
     rc = ecif_resolve_with_quality(v, rec, found, ECIF_ADD_CANDIDATES, &n,
                                    &quality);
     if (rc != ECIF_OK)

@@ -13,7 +13,7 @@
  * never a correction or an add half applied. engine/CORRECTIONS.md and
  * engine/LIVE_ADDS.md have the design and the journal layout.
  *
- * Writers are serialized; with a journal attached, each entry is appended
+ * Writers are serialized. With a journal attached, each entry is appended
  * and fsynced before it is published.
  */
 #ifndef ECIF_CORRECTIONS_H
@@ -31,19 +31,19 @@
 typedef struct ecif_corrections ecif_corrections_t;
 
 /*
- * Most cannot-link pairs one correction may add: a not-same of customers
- * with a and b records adds a * b pairs.
+ * Maximum number of cannot-link pairs one correction may add. A not-same
+ * of customers with a and b records adds a * b pairs.
  */
 #define ECIF_CORRECTION_MAX_PAIRS 65536
 
-/* What a correction changed. */
+/* Changes a correction made. */
 typedef struct ecif_correction_result {
     uint64_t sequence; /* of the journal entry, 0 without a journal */
-    /* merge: the surviving customer; split: the customer split from;
-     * not-same: customer_a. */
+    /* The surviving customer of a merge, the customer split from, or
+     * customer_a of a not-same. */
     char customer[ECIF_CUSTOMER_NUMBER_LEN + 1];
-    /* merge: the retired number; split: the new customer; not-same:
-     * customer_b. */
+    /* The retired number of a merge, the new customer of a split, or
+     * customer_b of a not-same. */
     char other[ECIF_CUSTOMER_NUMBER_LEN + 1];
     uint32_t customer_records; /* records of customer afterwards */
     uint32_t other_records;    /* records of other afterwards (0: merged) */
@@ -69,9 +69,9 @@ void ecif_corrections_destroy(ecif_corrections_t *c);
  * Applies every entry of journal in order, as they were applied when they
  * were written, without writing them again. Sets *applied to the number
  * of entries. Returns ECIF_OK, or the status of the first entry or read
- * that failed, with err naming its sequence number or byte offset; a
- * journal entry that no longer applies means the journal does not belong
- * to this snapshot.
+ * that failed, with err naming its sequence number or byte offset. A
+ * journal entry that no longer applies means that the journal does not
+ * belong to this snapshot.
  */
 int ecif_corrections_replay(ecif_corrections_t *c, ecif_journal_t *journal,
                             uint64_t *applied, uint64_t *torn_bytes, char *err,
@@ -86,15 +86,17 @@ void ecif_corrections_attach_journal(ecif_corrections_t *c,
 
 /*
  * Applies one correction. Customers may be given by retired numbers,
- * which lead to the customer that now holds them. entry->reason and
- * entry->actor are kept in the journal and the history only. Returns ECIF_OK
- * with *result filled, or: ECIF_EINVAL     a malformed number or key, a split
- * of no records, of a record named twice, or of every record; ECIF_ENOTFOUND an
- * unknown customer or record; ECIF_ECONFLICT  both numbers lead to one
- * customer, a merge of customers marked not the same, or a split record that
- *                   belongs to another customer;
- *   ECIF_ELIMIT     more than ECIF_CORRECTION_MAX_PAIRS new pairs;
- *   ECIF_EIO        the journal append failed; nothing changed;
+ * which lead to the customer that now contains them. entry->reason and
+ * entry->actor are kept in the journal and the history only. Returns
+ * ECIF_OK with *result filled, or:
+ *   ECIF_EINVAL     a malformed number or key, or a split of no records,
+ *                   of a record named twice or of every record.
+ *   ECIF_ENOTFOUND  an unknown customer or record.
+ *   ECIF_ECONFLICT  both numbers lead to one customer, a merge of
+ *                   customers marked not the same, or a split record that
+ *                   belongs to another customer.
+ *   ECIF_ELIMIT     more than ECIF_CORRECTION_MAX_PAIRS new pairs.
+ *   ECIF_EIO        the journal append failed, and nothing changed.
  *   ECIF_ENOMEM.
  * err names the request field (customer_a, customer_b, customer_number,
  * records[i]) and the value. A failed call changes nothing.
@@ -104,43 +106,43 @@ int ecif_corrections_apply(ecif_corrections_t *c,
                            ecif_correction_result_t *result, char *err,
                            size_t errlen);
 
-/* Candidates an add reports. */
+/* Maximum number of candidates an add reports. */
 #define ECIF_ADD_CANDIDATES 4
 
-/* What an add did. */
+/* Outcome of an add. */
 typedef struct ecif_add_result {
     uint64_t sequence; /* of the journal entry, 0 without a journal */
     /* The customer the record joined or that was created for it. */
     char customer[ECIF_CUSTOMER_NUMBER_LEN + 1];
     bool joined;               /* joined an existing customer */
-    bool ambiguous;            /* MATCHed customers within the margin */
+    bool ambiguous;            /* several MATCHes within the margin */
     uint32_t customer_records; /* records of customer afterwards */
     /* Resolve's candidates for the record before it was added, best
-     * first; candidates[0] is the customer joined when joined. Their
-     * customer ids mean nothing after the call: use the numbers. */
+     * first. When joined, candidates[0] is the customer joined. Their
+     * customer ids are stale after the call, so use the numbers. */
     size_t candidate_count;
     ecif_candidate_t candidates[ECIF_ADD_CANDIDATES];
     char candidate_numbers[ECIF_ADD_CANDIDATES][ECIF_CUSTOMER_NUMBER_LEN + 1];
-    /* Source keys of each candidate's matched records; the strings
+    /* Source keys of each candidate's matched records. The strings
      * point into the state and are valid until the next write. */
     ecif_source_key_t matched[ECIF_ADD_CANDIDATES][ECIF_MAX_MATCHED];
 } ecif_add_result_t;
 
 /*
  * Adds a record and its accounts to the running state. The record is
- * resolved against the current view as ecif_resolve() does it; it joins
- * the best customer when that one is a MATCH (an ambiguous MATCH has
- * been downgraded to POSSIBLE_MATCH), and becomes a new customer with a
- * number never issued before otherwise. It never merges customers. With
- * a journal attached the entry is appended and fsynced before the add is
- * published; actor (NULL or empty: none) is journaled with it. Returns
- * ECIF_OK with *result filled, or:
+ * resolved against the current view as ecif_resolve() does it. It joins
+ * the best customer when that one is a MATCH, and an ambiguous MATCH has
+ * already been downgraded to POSSIBLE_MATCH. Otherwise it becomes a new
+ * customer with a number never issued before. It never merges customers.
+ * With a journal attached, the entry is appended and fsynced before the
+ * add is published, and actor (NULL or empty for none) is journaled with
+ * it. Returns ECIF_OK with *result filled, or:
  *   ECIF_EINVAL  the record or an account fails validation (err names
  *                the field and the value), too many accounts, or an
- *                account id twice;
- *   ECIF_EEXIST  a record with this source key is stored or was added;
- *   ECIF_ELIMIT  the record ids are used up;
- *   ECIF_EIO     the journal append failed;
+ *                account id twice.
+ *   ECIF_EEXIST  a record with this source key is stored or was added.
+ *   ECIF_ELIMIT  the record ids are used up.
+ *   ECIF_EIO     the journal append failed.
  *   ECIF_ENOMEM.
  * A failed call changes nothing. Must not be called by a thread that
  * holds a view from ecif_corrections_acquire().
@@ -166,8 +168,8 @@ void ecif_corrections_release(ecif_corrections_t *c, const ecif_store_t *view);
 
 /*
  * Returns the history of the entries applied, replayed or new, for
- * ecif_history_collect(). Read it only while holding a view: a writer
- * appends to it under the lock that a view holds off.
+ * ecif_history_collect(). Read it only while holding a view, because a
+ * writer appends to it only under the write lock, which a view blocks.
  */
 const ecif_history_t *ecif_corrections_history(const ecif_corrections_t *c);
 

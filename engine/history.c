@@ -1,9 +1,10 @@
 /*
- * The audit history of customers. Events sit in one array in sequence
- * order; a query scans it once against the sorted numbers of the
- * customer. A steward's corrections arrive at human rates, so a scan per
- * query costs far less than keeping an index per number.
+ * The audit history of customers. Events are kept in one array in
+ * sequence order, and a query scans it once against the sorted numbers of
+ * the customer. A steward's corrections arrive at human rates, so we
+ * estimate that a scan per query costs less than an index per number.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,7 @@ void ecif_history_discard(ecif_history_event_t *ev)
 
 void ecif_history_commit(ecif_history_t *h, const ecif_history_event_t *ev)
 {
+    assert(h->count < h->cap);
     h->events[h->count++] = *ev;
 }
 
@@ -128,7 +130,7 @@ int ecif_history_collect(const ecif_history_t *log, const ecif_store_t *base,
         return ECIF_ENOMEM;
     }
 
-    /* A number that the snapshot redirects was retired at import; the
+    /* A number that the snapshot redirects was retired at import. The
      * others were retired by merges in the journal. */
     size_t k = 0;
     for (size_t i = 0; i < retired_count; i++) {

@@ -10,7 +10,7 @@
  * no time. ecif_history_collect() puts both together for one customer.
  *
  * The log is written by the one writer of the corrections state and read
- * by calls that hold a view: ecif_history_reserve() and
+ * by calls that hold a view. ecif_history_reserve() and
  * ecif_history_commit() run under the state's lock for writing, so a
  * reader never sees the array move or an event half written.
  */
@@ -34,18 +34,18 @@ typedef enum ecif_history_kind {
 } ecif_history_kind_t;
 
 /*
- * One event. Customer numbers are their digits, as the entry's numbers
- * led at the time:
- *   import merge: customer the survivor at import, other the retired one;
- *   merge: customer the survivor, other the retired number;
- *   split: customer the one split from, other the new customer;
- *   not-same: customer_a and customer_b;
- *   add: customer the one joined or created, other 0.
+ * One event. Customer numbers are stored as their digits, resolved as the
+ * entry's numbers led at the time:
+ *   import merge  customer is the survivor at import, other the retired one.
+ *   merge         customer is the survivor, other the retired number.
+ *   split         customer is the one split from, other the new customer.
+ *   not-same      customer is customer_a, other is customer_b.
+ *   add           customer is the one joined or created, other is 0.
  */
 typedef struct ecif_history_event {
     ecif_history_kind_t kind;
-    uint64_t sequence; /* of the journal entry; 0 for an import merge */
-    int64_t time_us;   /* UTC microseconds since the epoch; 0: unknown */
+    uint64_t sequence; /* journal sequence, 0 for an import merge */
+    int64_t time_us;   /* UTC microseconds since the epoch, 0 if unknown */
     const char *actor; /* "" when none was recorded */
     const char *reason;
     uint64_t customer;
@@ -74,7 +74,7 @@ void ecif_history_fini(ecif_history_t *h);
 int ecif_history_reserve(ecif_history_t *h);
 
 /*
- * Copies actor and reason (NULL: "") into new strings for ev->actor and
+ * Copies actor and reason (NULL as "") into new strings for ev->actor and
  * ev->reason, before the entry is journaled. Returns ECIF_OK or
  * ECIF_ENOMEM. An event that is not committed is given back with
  * ecif_history_discard().
@@ -90,13 +90,14 @@ void ecif_history_discard(ecif_history_event_t *ev);
 void ecif_history_commit(ecif_history_t *h, const ecif_history_event_t *ev);
 
 /*
- * Lists the events of customer (an id in view), oldest first: the
- * numbers retired into it at import (base is the store loaded from the
- * snapshot), then every logged event whose customer or other is the
- * customer's number or a number retired into it. log may be NULL (no
- * corrections state). On ECIF_OK *out is a new array of *count events
- * that the caller frees; their strings belong to log and stay valid while
- * the caller holds view. Returns ECIF_OK or ECIF_ENOMEM.
+ * Lists the events of customer (an id in view), oldest first. The numbers
+ * retired into it at import (base is the store loaded from the snapshot)
+ * come first. Every logged event whose customer or other is the
+ * customer's number, or a number retired into it, follows. log may be
+ * NULL when there is no corrections state. On ECIF_OK, *out is a new
+ * array of *count events that the caller frees. Their strings belong to
+ * log and stay valid while the caller holds view. Returns ECIF_OK or
+ * ECIF_ENOMEM.
  */
 int ecif_history_collect(const ecif_history_t *log, const ecif_store_t *base,
                          const ecif_store_t *view, uint32_t customer,
