@@ -1,13 +1,13 @@
 /*
  * The corrections journal file.
  *
- * A journal contains few entries (one per steward action), so opening reads
- * the whole file into memory and entries are parsed from that copy.
+ * A journal contains one entry per steward action or add, so opening
+ * reads the whole file into memory and entries are parsed from that copy.
  * Appends go to the end of the file with pwrite and are made durable with
- * fdatasync before the append returns, so a correction acknowledged to a
+ * fdatasync before the append returns, so an entry acknowledged to a
  * client survives a crash. A crash in the middle of an append leaves a
  * torn last entry, which the next open truncates away. An entry damaged
- * in place has whole entries after it; those are searched for before any
+ * in place has whole entries after it. Those are searched for before any
  * cut, so a damaged length never cuts away acknowledged entries.
  *
  * All integers are little-endian.
@@ -48,8 +48,7 @@ struct ecif_journal {
     ecif_account_t *add_accounts; /* ECIF_JOURNAL_MAX_ACCOUNTS */
 };
 
-/* ---- Little-endian helpers ------------------------------------------------
- */
+/* ---- Little-endian helpers -------------------------------------------- */
 
 static void put_u16(uint8_t *p, uint16_t v)
 {
@@ -137,8 +136,7 @@ static int decode_header(const uint8_t *data, uint64_t size, const char *path,
     return ECIF_OK;
 }
 
-/* ---- Entry bodies ----------------------------------------------------------
- */
+/* ---- Entry bodies ----------------------------------------------------- */
 
 /*
  * Body layout: sequence (8), kind (1), flags (1), zero (2), key count (4),
@@ -166,14 +164,14 @@ static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
 }
 
 /*
- * Add body layout: sequence (8), kind (1), flags (1), zero (2), account
- * count (4),
- * then length-prefixed strings: source system, source id, name, given
- * name, family name, ID type, ID number, date of birth, gender; the
- * phones, emails and addresses, each list a count (1) and its strings;
- * per account the account id, product, currency and branch strings and
- * the credit limit and balance (8 each, two's complement); with
- * FLAG_AUDIT, the audit fields as in a correction.
+ * Add body layout: sequence (8), kind (1), flags (1), zero (2) and account
+ * count (4). Length-prefixed strings follow: source system, source id,
+ * name, given name, family name, ID type, ID number, date of birth and
+ * gender. Then come the phones, emails and addresses, each list a count
+ * (1) and its strings. Each account adds its account id, product,
+ * currency and branch strings, and its credit limit and balance (8 each,
+ * two's complement). With FLAG_AUDIT, the audit fields end the body as in
+ * a correction.
  */
 #define ADD_FIXED_BYTES 16
 
@@ -305,8 +303,9 @@ static void free_entry_strings(ecif_journal_t *j)
 }
 
 /*
- * Reads the audit fields that end a body at *at when its flags say so,
- * into e and j->actor. Returns false on unknown flags or a bad layout.
+ * Reads the audit fields that end a body at *at, when its flags byte has
+ * FLAG_AUDIT, into e and j->actor. Returns false on unknown flags or a bad
+ * layout.
  */
 static bool take_audit(ecif_journal_t *j, const uint8_t *body, uint32_t len,
                        uint32_t *at, ecif_journal_entry_t *e)
@@ -499,8 +498,8 @@ static int write_all(int fd, const void *buf, size_t len, off_t at)
     return 0;
 }
 
-/* Creates a journal with only its header: temporary file, rename, so a
- * crash never leaves a half-written header at path. */
+/* Creates a journal with only its header. It writes a temporary file and
+ * renames it, so a crash never leaves a half-written header at path. */
 static int create_journal(const char *path, const ecif_journal_identity_t *id,
                           char *err, size_t errlen)
 {
@@ -665,9 +664,11 @@ static int end_entries(ecif_journal_t *j, uint64_t *torn_bytes, char *err,
 /*
  * Returns the offset of the first whole entry that starts after the read
  * offset and has a sequence above the last one read, or 0 when there is
- * none. A torn last entry is a prefix of one append, so it never contains
- * a whole entry: finding one means that the entry at the read offset was
- * damaged in place and that acknowledged entries follow it.
+ * none. A torn last entry is a prefix of one append, so finding a whole
+ * entry means that the entry at the read offset was damaged in place and
+ * that acknowledged entries follow it.
+ * NOTE: a torn entry whose strings happen to embed a valid frame with a
+ * later sequence is reported as corrupt instead of being cut away.
  */
 static uint64_t find_later_entry(const ecif_journal_t *j)
 {
@@ -691,8 +692,8 @@ static uint64_t find_later_entry(const ecif_journal_t *j)
     return 0;
 }
 
-/* Ends the journal at a torn last entry, unless whole entries follow the
- * damaged one: then the journal is corrupt and the file is not touched. */
+/* Ends the journal at a torn last entry. When whole entries follow the
+ * damaged one, the journal is corrupt and the file is not touched. */
 static int end_at_torn_entry(ecif_journal_t *j, uint64_t *torn_bytes, char *err,
                              size_t errlen)
 {
@@ -760,8 +761,8 @@ int ecif_journal_next(ecif_journal_t *j, ecif_journal_entry_t *entry,
 /*
  * Rewrites a version 1 header as version 2 before the first append, whose
  * entry carries the audit fields, so that a build that reads only version
- * 1 refuses the file by its version. The
- * 32 bytes sit in one disk sector; the entries after them do not change.
+ * 1 rejects the file by its version. The 32 bytes sit in one disk sector,
+ * and the entries after them do not change.
  */
 static int upgrade_header(ecif_journal_t *j)
 {

@@ -4,14 +4,14 @@
  *
  * The file starts with a 32-byte header that names the snapshot it belongs
  * to (that snapshot's header checksum and size), so a journal is never
- * replayed over another snapshot. Entries follow one after another; each
+ * replayed over another snapshot. Entries follow one after another. Each
  * is framed by its body length and the CRC-32C of the body, and carries a
  * sequence number one higher than the entry before it. The layout is in
  * engine/CORRECTIONS.md.
  *
  * Entries name customers by number and records by source key, never by
  * in-memory id, so they stay meaningful after a re-import. A journal is
- * used by one thread at a time; the caller serializes appends.
+ * used by one thread at a time, so the caller serializes appends.
  */
 #ifndef ECIF_JOURNAL_H
 #define ECIF_JOURNAL_H
@@ -23,22 +23,23 @@
 
 #define ECIF_JOURNAL_MAGIC "ECIFJRNL"
 /* Version 2 added the add-record entry and the audit fields (time and
- * actor) of every entry; version 1 files are still read, and the first
+ * actor) of every entry. Version 1 files are still read, and the first
  * append to one rewrites its header to version 2. */
 #define ECIF_JOURNAL_VERSION 2
 /* Bytes of the file header. */
 #define ECIF_JOURNAL_HEADER_BYTES 32
 /* Bytes that frame each entry: body length and body CRC-32C. */
 #define ECIF_JOURNAL_FRAME_BYTES 8
-/* Largest body accepted: a split of ECIF_JOURNAL_MAX_KEYS keys fits. */
+/* Maximum body size in bytes, large enough for a split of
+ * ECIF_JOURNAL_MAX_KEYS keys. */
 #define ECIF_JOURNAL_MAX_BODY (1u << 20)
-/* Most source keys one split may name. */
+/* Maximum number of source keys one split may name. */
 #define ECIF_JOURNAL_MAX_KEYS 1024
-/* Most bytes of a correction's reason. */
+/* Maximum length in bytes of a correction's reason. */
 #define ECIF_JOURNAL_MAX_REASON 256
-/* Most accounts one added record may carry. */
+/* Maximum number of accounts of one added record. */
 #define ECIF_JOURNAL_MAX_ACCOUNTS 256
-/* Most bytes of the actor of an entry. */
+/* Maximum length in bytes of an entry's actor. */
 #define ECIF_JOURNAL_MAX_ACTOR 128
 
 typedef enum ecif_correction_kind {
@@ -56,14 +57,15 @@ typedef struct ecif_source_key {
 } ecif_source_key_t;
 
 /*
- * One entry: a correction or an add. customer_b is 0 for a split; keys
- * and key_count are only set for a split; record and accounts only for
- * an add, which has no customers and no reason. time_us and actor are the
- * audit fields: an append stamps time_us and writes actor (NULL or empty:
- * none); an entry read from a version 1 file, or written without them,
- * has time_us 0 and actor "". In an entry read from a file,
- * the strings point into storage the journal owns until the next read call or
- * close.
+ * One entry: a correction or an add. customer_b is 0 for a split. Only a
+ * split sets keys and key_count, and only an add sets record and accounts.
+ * An add has no customers and no reason.
+ *
+ * time_us and actor are the audit fields. An append stamps time_us and
+ * writes actor (NULL or empty for none). An entry read from a version 1
+ * file, or written without them, has time_us 0 and actor "". In an entry
+ * read from a file, the strings point into storage that the journal owns
+ * until the next read or close.
  */
 typedef struct ecif_journal_entry {
     uint64_t sequence;
@@ -79,7 +81,7 @@ typedef struct ecif_journal_entry {
     uint32_t account_count;
     /* Wall-clock time of the append, UTC microseconds since the epoch. */
     int64_t time_us;
-    const char *actor; /* who asked for it, at most ECIF_JOURNAL_MAX_ACTOR */
+    const char *actor; /* requester, at most ECIF_JOURNAL_MAX_ACTOR bytes */
 } ecif_journal_entry_t;
 
 typedef struct ecif_journal ecif_journal_t;
@@ -98,7 +100,7 @@ void ecif_journal_identity_of(const ecif_store_t *store,
  * Opens the journal at path for reading and appending, creating it with
  * a header for id when it does not exist. An existing journal must carry
  * the same identity. Call ecif_journal_next until it returns 0 before
- * appending: reading finds the end of the last whole entry.
+ * appending, because reading finds the end of the last whole entry.
  *
  * Returns ECIF_OK, ECIF_EIO (errno text in err), ECIF_ECORRUPT (bad
  * header, or a journal of another snapshot) or ECIF_ENOMEM.
@@ -122,21 +124,24 @@ void ecif_journal_close(ecif_journal_t *journal);
  * of the journal, or ECIF_ECORRUPT. The journal is corrupt when an entry
  * fails its checksum, its sequence or its layout and whole entries follow
  * it, or when its length is above ECIF_JOURNAL_MAX_BODY. Then err names
- * the byte offset and the file is not changed. A torn last entry, as a crash in
- * the middle of an append leaves it, ends the journal: an append-mode journal
- * truncates it away and sets *torn_bytes to the bytes removed (torn_bytes may
- * be NULL). A damaged entry counts as torn only when no whole entry with a
- * later sequence can be found in the bytes after it.
+ * the byte offset and the file is not changed.
+ *
+ * A torn last entry, as a crash in the middle of an append leaves it, ends
+ * the journal. An append-mode journal truncates it away and sets
+ * *torn_bytes to the bytes removed (torn_bytes may be NULL). A damaged
+ * entry counts as torn only when no whole entry with a later sequence can
+ * be found in the bytes after it.
  */
 int ecif_journal_next(ecif_journal_t *journal, ecif_journal_entry_t *entry,
                       uint64_t *torn_bytes, char *err, size_t errlen);
 
 /*
  * Appends an entry with the next sequence number and the current time
- * (written back to entry->sequence and entry->time_us) and fsyncs the file
- * before it returns. Returns ECIF_OK, ECIF_EINVAL (too many keys, a
- * reason, actor or key too long; err names which), or ECIF_EIO. A failed append
- * leaves the file as it was, truncating any partly written bytes.
+ * (written back to entry->sequence and entry->time_us) and flushes the
+ * file with fdatasync before it returns. Returns ECIF_OK, ECIF_EINVAL (too many
+ * keys, or a reason, actor or key too long, and err names which), or ECIF_EIO.
+ * A failed append leaves the file as it was, truncating any partly written
+ * bytes.
  */
 int ecif_journal_append(ecif_journal_t *journal, ecif_journal_entry_t *entry,
                         char *err, size_t errlen);
@@ -147,7 +152,7 @@ uint64_t ecif_journal_last_sequence(const ecif_journal_t *journal);
 /*
  * Encodes an entry body into buf (capacity cap) and returns its length, or
  * 0 when it does not fit or breaks a limit. The audit fields are written
- * only when time_us is above 0; without them the body is laid out as
+ * only when time_us is above 0. Without them, the body is laid out as
  * version 1 wrote it. Exposed for tests of the framing.
  */
 size_t ecif_journal_encode(const ecif_journal_entry_t *entry, uint8_t *buf,
