@@ -2,10 +2,10 @@
  * The delta of added records: their storage, the source-key and
  * blocking-key tables that find them, and the customer overlay.
  *
- * Everything here is sized by the adds. A record is one allocation; the
- * tables grow by doubling under the writer, which delta_reserve() does
- * before the journal entry is written, so that the step that publishes an
- * add (delta_append, delta_overlay_put) cannot fail halfway.
+ * Everything here is sized by the adds. A record is one allocation. The
+ * tables grow by doubling in delta_reserve(), which the writer calls before
+ * the journal entry is written. So the step that publishes an add
+ * (delta_append, delta_overlay_put) cannot fail halfway.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -16,8 +16,7 @@
 #include "hash.h"
 #include "status.h"
 
-/* ---- Hash tables ---------------------------------------------------------
- */
+/* ---- Hash tables ------------------------------------------------------ */
 
 static uint32_t map_home(uint64_t key, uint32_t cap)
 {
@@ -71,12 +70,13 @@ static uint32_t map_get(const struct delta_map *m, uint64_t key)
     return m->cap == 0 ? DELTA_NONE : m->values[map_slot(m, key)];
 }
 
-/* Sets key to value; the caller reserved room. */
+/* Sets key to value. The caller has reserved room. */
 static void map_set(struct delta_map *m, uint64_t key, uint32_t value)
 {
     uint32_t s = map_slot(m, key);
 
-    assert(m->cap > 0 && value != DELTA_NONE);
+    assert(m->cap > 0);
+    assert(value != DELTA_NONE);
     if (m->values[s] == DELTA_NONE)
         m->used++;
     m->keys[s] = key;
@@ -109,16 +109,15 @@ static int grow(void **data, uint32_t *cap, uint32_t count, uint32_t need,
     return ECIF_OK;
 }
 
-/* A source key hashes to one 64-bit value; equal hashes of different keys
- * probe on, compared by their strings. */
+/* Hashes a source key to one 64-bit value. Lookups compare the strings,
+ * so equal hashes of different keys probe on. */
 static uint64_t source_hash(const char *system, const char *id)
 {
     uint64_t h = ecif_hash64(system, strlen(system), 0x53);
     return ecif_hash64(id, strlen(id), h) | 1;
 }
 
-/* ---- Create and free ------------------------------------------------------
- */
+/* ---- Create and free -------------------------------------------------- */
 
 struct store_delta *delta_create(uint32_t base_records)
 {
@@ -389,8 +388,9 @@ static int compare_items(const void *pa, const void *pb)
     return cmp != 0 ? cmp : strcmp(a->currency, b->currency);
 }
 
-/* Returns the accounts of record r of s, or of pending when r is the id
- * pending will get. */
+/* Copies up to max accounts of record r of s into out (which may be NULL)
+ * and returns the record's account count. r may be the id pending will
+ * get. */
 static uint32_t accounts_of(const struct ecif_store *s,
                             const struct delta_record *pending, uint32_t r,
                             ecif_account_t *out, uint32_t max)
@@ -463,8 +463,9 @@ delta_customer_create(const struct ecif_store *s, uint32_t customer,
                 .product = items[i].product, .currency = items[i].currency};
         ecif_exposure_total_t *t = &c->exposure[c->exposure_count - 1];
         t->account_count++;
-        /* Validated amounts are bounded so that sums of a customer's
-         * accounts stay far from the int64 range (record.h). */
+        /* NOTE: the status of ecif_amount_add() is not checked, so an
+         * overflow leaves the total short. INT64_MAX / ECIF_AMOUNT_MAX is
+         * 922 accounts at the maximum amount. */
         ecif_amount_add(&t->credit_limit, items[i].credit_limit);
         ecif_amount_add(&t->balance, items[i].balance);
     }

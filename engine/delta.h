@@ -10,15 +10,16 @@
  * them by source key and by blocking key in small hash tables that grow
  * with the adds, never with the loaded store.
  *
- * The delta also contains the customer overlay of the current view: for a
- * customer that gained added records, its full member list and its
- * exposure totals; for a customer an add created, its number as well.
+ * The delta also contains the customer overlay of the current view. For a
+ * customer that gained added records, the overlay contains its full member
+ * list and its exposure totals. For a customer an add created, it also
+ * contains the customer number.
  * Customers created by adds get the ids after the view's customers, in
  * the order of their numbers.
  *
- * Private to the engine. The delta is not synchronized: the corrections
- * state changes it only while it holds its reader-writer lock for
- * writing, and readers hold it for reading (engine/LIVE_ADDS.md).
+ * Private to the engine. The delta is not synchronized, because the
+ * corrections state changes it only while it holds its reader-writer lock
+ * for writing, and readers hold that lock for reading (engine/LIVE_ADDS.md).
  */
 #ifndef ECIF_DELTA_H
 #define ECIF_DELTA_H
@@ -32,7 +33,7 @@
 /* Marks the end of a posting chain and an absent entry. */
 #define DELTA_NONE UINT32_MAX
 
-/* Most accounts one added record may carry. */
+/* Maximum number of accounts of one added record. */
 #define DELTA_MAX_ACCOUNTS 256
 
 /* An added record and the storage it owns. */
@@ -43,7 +44,7 @@ struct delta_record {
     const uint32_t *values;
     const struct acct_entry *accounts;
     uint32_t customer; /* customer id in the current view */
-    uint64_t number;   /* customer number; read by the writer only */
+    uint64_t number;   /* customer number, read by the writer only */
     uint64_t keys[MAX_RECORD_KEYS]; /* blocking keys it is indexed by */
     uint32_t key_count;
 };
@@ -53,7 +54,7 @@ struct delta_record {
 struct delta_customer {
     uint32_t customer;
     char number[16];
-    uint32_t *members; /* NULL: use the view's member list */
+    uint32_t *members; /* NULL to use the view's member list */
     uint32_t member_count;
     ecif_exposure_total_t *exposure;
     uint32_t exposure_count;
@@ -62,7 +63,7 @@ struct delta_customer {
 /* A hash table from a 64-bit key to a 32-bit value, linear probing. */
 struct delta_map {
     uint64_t *keys;
-    uint32_t *values; /* DELTA_NONE: empty slot */
+    uint32_t *values; /* DELTA_NONE in an empty slot */
     uint32_t cap;     /* a power of two, or 0 */
     uint32_t used;
 };
@@ -104,9 +105,9 @@ struct store_delta *delta_create(uint32_t base_records);
 void delta_destroy(struct store_delta *d);
 
 /*
- * Builds an added record from a validated record and validated accounts:
- * normalized as the builder normalizes, with its blocking keys except the
- * keys base holds as frequent. Returns NULL when out of memory.
+ * Builds an added record from a validated record and validated accounts.
+ * It is normalized as the builder normalizes, and gets its blocking keys
+ * except those that base marks frequent. Returns NULL when out of memory.
  */
 struct delta_record *delta_record_create(const struct ecif_store *base,
                                          const ecif_record_t *rec,
@@ -117,8 +118,9 @@ void delta_record_free(struct delta_record *r);
 
 /*
  * Makes room for one more record with key_count keys and overlay_extra
- * more overlay entries, so that delta_append cannot fail. Returns ECIF_OK
- * or ECIF_ENOMEM.
+ * more overlay entries, so that delta_append cannot fail. Returns ECIF_OK,
+ * ECIF_ELIMIT when an array would reach UINT32_MAX entries, or
+ * ECIF_ENOMEM.
  */
 int delta_reserve(struct store_delta *d, uint32_t key_count,
                   uint32_t overlay_extra);
@@ -151,8 +153,8 @@ const struct delta_customer *delta_overlay_find(const struct store_delta *d,
 /*
  * Builds an overlay entry for customer with members (copied) and the
  * exposure totals summed over their accounts in s. pending, when not
- * NULL, is a record about to be appended to the delta of s: members may
- * name it by the id it will get. Returns NULL when out of memory.
+ * NULL, is a record about to be appended to the delta of s, and members
+ * may name it by the id it will get. Returns NULL when out of memory.
  */
 struct delta_customer *
 delta_customer_create(const struct ecif_store *s, uint32_t customer,
@@ -163,15 +165,15 @@ delta_customer_create(const struct ecif_store *s, uint32_t customer,
 void delta_customer_free(struct delta_customer *c);
 
 /*
- * Puts an overlay entry in place of the customer's entry, freeing the one
- * it replaces; a new customer's entry goes last. Needs a delta_reserve()
- * with overlay_extra for an entry that is not replacing one.
+ * Puts an overlay entry in place of the customer's entry and frees the
+ * one it replaces. A new customer's entry goes last. Needs a
+ * delta_reserve() with overlay_extra for an entry that replaces none.
  */
 void delta_overlay_put(struct store_delta *d, struct delta_customer *c);
 
 /*
- * Fills *o with entries (ownership passes, also on failure) for a view of
- * view_customers customers. Returns ECIF_OK or ECIF_ENOMEM.
+ * Fills *o with entries for a view of view_customers customers. Takes
+ * ownership of entries, also on failure. Returns ECIF_OK or ECIF_ENOMEM.
  */
 int delta_overlay_init(struct delta_overlay *o, struct delta_customer **entries,
                        uint32_t count, uint32_t view_customers);
