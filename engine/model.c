@@ -4,7 +4,7 @@
  * the levels and the formula that turns a weight into a probability.
  *
  * The list of levels and their order belong to the scorer
- * (match_levels), not to the file: level_specs below states them once,
+ * (match_levels), not to the file. level_specs below states them once,
  * and a model file must list the same levels in the same order.
  */
 #include <errno.h>
@@ -117,7 +117,8 @@ _Static_assert(COUNT(dob_specs) + 1 == MODEL_DOB_LEVELS, "dob levels");
 _Static_assert(COUNT(gender_specs) + 1 == MODEL_GENDER_LEVELS, "gender levels");
 _Static_assert(MODEL_NAME_LEVELS <= MODEL_MAX_LEVELS, "name fits");
 
-/* The built-in prior: one candidate pair in 128 is the same customer. */
+/* The built-in prior over all record pairs. It is hand-set, not estimated,
+ * and keeps the built-in thresholds at weights 13 and 7 (engine/MODEL.md). */
 #define DEFAULT_PRIOR           (1.0 / 128.0)
 #define DEFAULT_MATCH_WEIGHT    13.0
 #define DEFAULT_POSSIBLE_WEIGHT 7.0
@@ -160,8 +161,7 @@ ecif_verdict_t model_verdict(const ecif_model_t *model, double weight)
     return ECIF_NO_MATCH;
 }
 
-/* Returns the largest weight a field can add, and 0 when none is
- * positive. */
+/* Returns the max weight a field can add, or 0 when none is positive. */
 static double max_agreement(const model_field_t *field)
 {
     double best = 0.0;
@@ -174,8 +174,8 @@ static double max_agreement(const model_field_t *field)
 }
 
 /*
- * Checks that a hard conflict in any field outweighs the largest
- * agreement of all other fields together, the name-frequency bonus
+ * Checks that a hard conflict in any field outweighs the max agreement
+ * of all other fields together, the name-frequency bonus
  * included, so that a conflicting pair stays below POSSIBLE_MATCH and
  * below the clustering threshold.
  */
@@ -389,8 +389,8 @@ static bool parse_double(const char *text, double *out)
     return end != text && *end == '\0' && errno == 0 && isfinite(*out);
 }
 
-/* Splits a line at blanks into at most max tokens; returns how many
- * there were, which may exceed max. */
+/* Splits a line at blanks into at most max tokens. Returns the number of
+ * tokens in the line, which may exceed max. */
 static size_t split_line(char *line, char **tokens, size_t max)
 {
     size_t n = 0;
@@ -644,16 +644,14 @@ int model_load(const char *path, ecif_model_t *out, char *err, size_t errlen)
         return ecif_fail(ECIF_EIO, err, errlen, "cannot open model '%s': %s",
                          path, strerror(errno));
     for (;;) {
-        if (len == cap) {
-            char *grown =
-                cap < MODEL_TEXT_MAX ? realloc(text, cap + 4096) : NULL;
+        if (len == cap && len <= MODEL_TEXT_MAX) {
+            char *grown = realloc(text, cap + 4096);
             if (grown == NULL) {
                 free(text);
                 fclose(f);
-                return ecif_fail(
-                    cap < MODEL_TEXT_MAX ? ECIF_ENOMEM : ECIF_EINVAL, err,
-                    errlen, "model '%s' is longer than %d bytes", path,
-                    MODEL_TEXT_MAX);
+                return ecif_fail(ECIF_ENOMEM, err, errlen,
+                                 "reading model '%s' failed: out of memory",
+                                 path);
             }
             text = grown;
             cap += 4096;
@@ -663,7 +661,14 @@ int model_load(const char *path, ecif_model_t *out, char *err, size_t errlen)
         if (n == 0)
             break;
     }
-    if (ferror(f)) {
+
+    /* The buffer grows one block past MODEL_TEXT_MAX, so a longer file
+     * ends the loop with len above the limit. */
+    if (len > MODEL_TEXT_MAX) {
+        rc = ecif_fail(ECIF_EINVAL, err, errlen,
+                       "model '%s' is longer than %d bytes", path,
+                       MODEL_TEXT_MAX);
+    } else if (ferror(f)) {
         rc =
             ecif_fail(ECIF_EIO, err, errlen, "reading model '%s' failed", path);
     } else {

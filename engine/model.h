@@ -27,19 +27,19 @@
 /* Version of the model file format this code reads and writes. */
 #define MODEL_FORMAT_VERSION 1
 
-/* Comparison levels per field at most, "missing" included. The name field
+/* Max comparison levels per field, "missing" included. The name field
  * uses 18 (enum model_name_level). */
 #define MODEL_MAX_LEVELS 24
 
-/* Largest model text model_load reads, in bytes. */
+/* Max size in bytes of a model file that model_load reads. */
 #define MODEL_TEXT_MAX (1 << 20)
 
-/* Largest name-frequency adjustment the scorer adds to a name weight
- * (engine/MATCHING.md); model_derive counts it when it checks that a hard
+/* Max name-frequency adjustment the scorer adds to a name weight
+ * (engine/MATCHING.md). model_derive counts it when it checks that a hard
  * conflict outweighs every agreement. */
 #define MODEL_NAME_FREQUENCY_MAX 2.0
 
-/* Longest level name, NUL included. */
+/* Max length of a level name, NUL included. */
 #define MODEL_NAME_MAX 40
 
 /*
@@ -148,8 +148,8 @@ typedef struct ecif_model {
     char label[64]; /* free text: "default", "trained, seed 7" */
     /* Probability that two records drawn at random are the same
      * customer. It turns a total weight into a match probability. It is
-     * not the share among candidate pairs: sharing a blocking key is
-     * agreement on a field, and the level weights count it already. */
+     * not the share among candidate pairs, because sharing a blocking key
+     * is agreement on a field, which the level weights count already. */
     double prior;
     /* Verdict thresholds as match probabilities, possible < match. */
     double match_probability;
@@ -163,7 +163,7 @@ typedef struct ecif_model {
     double possible_weight;
     double cluster_weight;
     /* Cross-field rules (engine/MODEL.md). */
-    double hard_conflict_weight;      /* a field weight at or below: conflict */
+    double hard_conflict_weight;      /* field weight at or below: conflict */
     double frequent_agreement_weight; /* a value on too many records */
     double household_contact_weight;  /* cap when given names differ */
     model_field_t fields[ECIF_FIELD_COUNT];
@@ -183,7 +183,11 @@ const ecif_model_t *model_default(void);
 int model_parse(const char *text, size_t len, ecif_model_t *out, char *err,
                 size_t errlen);
 
-/* Reads and parses a model file; errors as model_parse, plus ECIF_EIO. */
+/*
+ * Reads and parses a model file. Returns the codes of model_parse,
+ * ECIF_EINVAL for a file longer than MODEL_TEXT_MAX bytes, ECIF_EIO when
+ * the file cannot be read, or ECIF_ENOMEM.
+ */
 int model_load(const char *path, ecif_model_t *out, char *err, size_t errlen);
 
 /*
@@ -206,8 +210,8 @@ int model_derive(ecif_model_t *model, char *err, size_t errlen);
  * prior: 1 / (1 + 2^-(weight + log2(prior / (1 - prior)))). */
 double model_probability(const ecif_model_t *model, double weight);
 
-/* Returns the lower of possible_weight and cluster_weight: a pair with a
- * hard conflict must stay below it. */
+/* Returns the lower of possible_weight and cluster_weight, which a pair
+ * with a hard conflict must stay below. */
 double model_lowest_threshold(const ecif_model_t *model);
 
 /* Returns the verdict of a total weight. */

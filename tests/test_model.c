@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model.h"
 #include "resolve.h"
@@ -327,7 +328,8 @@ static void test_model_probability_formula(void)
     for (double w = -60.0; w <= 60.0; w += 0.25) {
         double p = model_probability(m, w);
         CHECK(p >= last);
-        CHECK(p >= 0.0 && p <= 1.0);
+        CHECK(p >= 0.0);
+        CHECK(p <= 1.0);
         last = p;
     }
     CHECK_INT(model_verdict(m, 13.0), ECIF_MATCH);
@@ -468,6 +470,48 @@ static void test_dob_two_parts(void)
     CHECK_STR(ev[ECIF_FIELD_DOB].detail, "year_off_by_one");
 }
 
+/* Writes the default text padded with comment lines to size bytes into a
+ * temporary file and loads it. Returns the status of model_load. */
+static int load_padded_default(size_t size, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *text = default_text(&len);
+    char path[] = "/tmp/ecif-test-model-XXXXXX";
+    int fd = mkstemp(path);
+    ecif_model_t loaded;
+
+    CHECK(fd >= 0);
+    CHECK(len + 2 <= size);
+    FILE *f = fdopen(fd, "w");
+    CHECK(f != NULL);
+    fwrite(text, 1, len, f);
+    for (size_t left = size - len; left > 0;) {
+        size_t line = left > 100 ? 100 : left;
+        fputc('#', f);
+        for (size_t i = 2; i < line; i++)
+            fputc('x', f);
+        if (line > 1)
+            fputc('\n', f);
+        left -= line;
+    }
+    CHECK_INT(fclose(f), 0);
+
+    int rc = model_load(path, &loaded, err, errlen);
+    unlink(path);
+    free(text);
+    return rc;
+}
+
+static void test_model_load_size_limit(void)
+{
+    char err[512] = "";
+
+    CHECK_INT(load_padded_default(MODEL_TEXT_MAX, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(load_padded_default(MODEL_TEXT_MAX + 1, err, sizeof(err)),
+              ECIF_EINVAL);
+    CHECK(contains(err, "longer than"));
+}
+
 int main(void)
 {
     RUN(test_model_round_trip);
@@ -485,5 +529,6 @@ int main(void)
     RUN(test_conflict_two_valid_resident_ids);
     RUN(test_dob_impossible_gap);
     RUN(test_dob_two_parts);
+    RUN(test_model_load_size_limit);
     return unit_report();
 }
