@@ -22,8 +22,8 @@
 /* Pairs compared between two progress calls. */
 #define TRAIN_PROGRESS_EVERY 65536
 
-/* The EM prior is kept inside these bounds: at 0 or 1 one class would
- * vanish and EM could not leave that state. */
+/* Bounds of the EM prior. At 0 or 1 one class would vanish, and EM could
+ * not leave that state. */
 #define TRAIN_PRIOR_MIN 1e-9
 #define TRAIN_PRIOR_MAX (1.0 - 1e-9)
 
@@ -64,7 +64,7 @@ uint64_t train_rng_next(train_rng_t *rng)
 uint64_t train_rng_below(train_rng_t *rng, uint64_t bound)
 {
     assert(bound > 0);
-    /* Values below 2^64 mod bound would make the low results likelier:
+    /* Values below 2^64 mod bound would make the low results likelier, so
      * draw again when one comes. */
     uint64_t threshold = (0 - bound) % bound;
     for (;;) {
@@ -161,8 +161,8 @@ static int compare_patterns(const void *x, const void *y)
 
 /*
  * Returns the distinct patterns in level order, so sums over them do not
- * depend on the table's layout; the caller frees the array. NULL when
- * out of memory.
+ * depend on the table's layout. The caller frees the array. Returns NULL
+ * when out of memory.
  */
 static train_pattern_t *sorted_patterns(const train_patterns_t *p)
 {
@@ -226,9 +226,10 @@ int train_mask_build(const ecif_model_t *model, const train_patterns_t *random,
 }
 
 /*
- * Returns the probability that the levels not estimated (fixed levels
- * have none, "missing" is outside) leave to the estimated ones, by m or
- * by u. Never below a small floor, so the estimates stay positive.
+ * Returns the probability, by m or by u, that the levels not estimated
+ * leave to the estimated ones. Fixed levels count as not estimated, and
+ * "missing" is left out. The result is at least 1e-6, so the estimates
+ * stay positive.
  */
 static double estimated_share(const model_field_t *field, const bool *est,
                               bool of_m)
@@ -266,12 +267,12 @@ static void smoothed_shares(const model_field_t *field, const bool *est,
 
 /*
  * Gives a trainable level that no pair reached the probability of one
- * pseudo-pair as u, and keeps its base weight through m. The data says
- * nothing about such a level; keeping base m and u would hand it a share
- * of the probability that the data gives to the levels it saw. m stays at
- * most 1 / (2 trainable levels), so the kept levels leave at least half
- * to the others, and u moves down with it to keep the weight. A field
- * that no pair reached at all keeps its base values.
+ * pseudo-pair as u, and keeps its base weight through m. The data carries
+ * no evidence on such a level, and keeping base m and u would hand it a
+ * share of the probability that the data gives to the levels it saw. m
+ * stays at most 1 / (2 trainable levels), so the kept levels leave at
+ * least half to the others, and u moves down with it to keep the weight.
+ * A field that no pair reached at all keeps its base values.
  */
 static void keep_unreached(model_field_t *field, const bool *est,
                            double reached_pairs)
@@ -574,24 +575,25 @@ static uint64_t fnv_bytes(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-/* The share of matches a rule's EM run starts from. A rule's groups
- * hold more pairs of different customers than of one; the start only
- * has to name the classes the right way round. */
+/* Share of matches that a rule's EM run starts from. A rule's groups
+ * contain more pairs of different customers than of one, and the start
+ * only has to name the classes the right way round. */
 #define TRAIN_RULE_START_PRIOR 0.1
 
-/* Expected matching pairs a record past which a rule's run is taken to
- * have split on something other than the same person, and dropped. A
- * judgement: the data sets at hand have up to 6 (Splink historical). */
+/* Max expected matching pairs per record in a rule's run. Past it, the
+ * run is taken to have split on something other than the same person and
+ * is dropped. An estimate: Splink's historical people sample data, the
+ * worst data set tried, has up to 6. */
 #define TRAIN_RULE_MAX_MATCHES 10.0
 
 /* Random pairs a rule must gather to measure the u of its fields. */
 #define TRAIN_RULE_MIN_RANDOM 1000
 
-/* Name tokens a record keys by at most. */
+/* Max name tokens that a record is keyed by. */
 #define RULE_NAME_KEYS 4
 
-/* Keys a record has under a rule at most: name tokens times the three
- * pairs of date parts. */
+/* Max keys of a record under a rule: name tokens times the three pairs
+ * of date parts. */
 #define RULE_KEYS (RULE_NAME_KEYS * 3)
 
 /* Appends the tokens of text as key hashes, up to RULE_NAME_KEYS. */
@@ -668,7 +670,7 @@ static size_t rule_keys(const match_view_t *v, train_rule_t rule,
         n = m;
     }
 
-    /* A repeated token gives a key twice; keep each once. */
+    /* A repeated token gives a key twice, so keep each key once. */
     size_t unique = 0;
     for (size_t i = 0; i < n; i++) {
         size_t j = 0;
@@ -1271,8 +1273,8 @@ static int estimate(const ecif_store_t *store, const ecif_model_t *base,
     if (rc != ECIF_OK)
         return rc;
 
-    /* EM's prior is a share of blocked pairs; the model's is a share of
-     * all pairs (engine/TRAINING.md says why). */
+    /* EM's prior is a share of blocked pairs, but the model's is a share
+     * of all pairs (engine/TRAINING.md explains why). */
     report->blocked_prior = report->em.prior * (double)report->blocked_pairs /
                             (double)report->all_pairs;
     trained.prior = choose_prior(report);

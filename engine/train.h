@@ -1,10 +1,10 @@
 /*
  * Training the matching model from the records of a store, with no
- * labels: u from random record pairs; m by expectation maximization (EM)
- * once per training rule, each run estimating the fields its rule does
- * not group by; the prior from the matches the rules find, or by EM over
- * the blocked pairs when no rule was kept. engine/TRAINING.md describes
- * the method and its assumptions.
+ * labels. u comes from random record pairs. m comes from one expectation
+ * maximization (EM) run per training rule, and each run estimates the
+ * fields its rule does not group by. The prior comes from the matches the
+ * rules find, or from EM over the blocked pairs when no rule was kept.
+ * engine/TRAINING.md describes the method and its assumptions.
  *
  * The counting and EM functions take level vectors, not records, so a
  * test can drive them with synthetic data. train_model() runs the whole
@@ -43,8 +43,8 @@ typedef struct train_pattern {
 
 /*
  * A multiset of level vectors: an open-addressing table of distinct
- * vectors with their counts. Owns its memory; train_patterns_fini() frees
- * it.
+ * vectors with their counts. The table owns its memory, and
+ * train_patterns_fini() frees it.
  */
 typedef struct train_patterns {
     train_pattern_t *slots;
@@ -68,7 +68,7 @@ int train_patterns_add(train_patterns_t *patterns,
  * skip leaves a field out of the E step: its levels add nothing to the
  * odds of a pair and its m is not estimated. A training rule that groups
  * records by a field makes every pair agree on it, so that agreement
- * says nothing about which of its pairs match. train_mask_build() clears
+ * carries no evidence of which of its pairs match. train_mask_build() clears
  * it.
  */
 typedef struct train_mask {
@@ -78,7 +78,7 @@ typedef struct train_mask {
 
 /*
  * Fills mask from the model's levels and the two samples (either may be
- * NULL). Returns ECIF_OK, or ECIF_EINVAL when a vector holds a level index
+ * NULL). Returns ECIF_OK, or ECIF_EINVAL when a vector contains a level index
  * the model does not have, naming the field and the index in err.
  */
 int train_mask_build(const ecif_model_t *model, const train_patterns_t *random,
@@ -118,14 +118,14 @@ typedef void train_em_progress_fn(void *arg, uint32_t iteration, double change,
  * Runs EM over the blocked pairs: u held fixed, m of the estimated levels
  * and the share of matches among the pairs re-estimated until no value
  * moves by more than the tolerance or max_iterations is reached.
- * model->fields give the starting m and the fixed u; a fixed level enters
+ * model->fields give the starting m and the fixed u. A fixed level enters
  * the E step with its weight as log2 likelihood ratio, and the fields of
  * mask->skip do not enter it. prior (in (0, 1)) is the starting share of
  * matches among the blocked pairs.
  *
- * On ECIF_OK the m of the estimated levels is in model and the result in
- * *result; the weights are not derived (model_derive). The pairs must not
- * be empty: returns ECIF_EINVAL then, or for a prior outside (0, 1).
+ * On ECIF_OK, model contains the m of the estimated levels and *result the
+ * result. The weights are not derived (see model_derive). Returns
+ * ECIF_EINVAL when the pairs are empty or the prior is outside (0, 1).
  */
 int train_em(ecif_model_t *model, double prior, const train_patterns_t *blocked,
              const train_mask_t *mask, const train_em_options_t *opts,
@@ -137,7 +137,7 @@ int train_em(ecif_model_t *model, double prior, const train_patterns_t *blocked,
 typedef void train_progress_fn(void *arg, const char *stage, uint64_t done,
                                uint64_t total);
 
-/* Training rules at most. */
+/* Maximum number of training rules. */
 #define TRAIN_MAX_RULES 8
 
 /*
@@ -158,7 +158,7 @@ typedef struct train_rule {
 int train_rule_parse(const char *text, train_rule_t *rule, char *err,
                      size_t errlen);
 
-/* Writes a rule as train_rule_parse reads it; returns buf. */
+/* Writes a rule as train_rule_parse reads it. Returns buf. */
 const char *train_rule_str(train_rule_t rule, char *buf, size_t len);
 
 /*
@@ -168,12 +168,12 @@ const char *train_rule_str(train_rule_t rule, char *buf, size_t len);
 void train_set_conflict_weight(ecif_model_t *model, double weight);
 
 /*
- * The weight a hard conflict needs in model: the base weight when it
- * outweighs the largest agreement of the other fields (the check of
- * model_derive), else the first multiple of 10 below the base weight that
- * does, so that a conflict stays below POSSIBLE_MATCH and the clustering
- * threshold. The model's weight thresholds must be derived. Returns the
- * base weight when the model has no fixed level.
+ * Returns the weight a hard conflict needs in model, so that a conflict
+ * stays below POSSIBLE_MATCH and the clustering threshold. That is the base
+ * weight when it outweighs the max agreement of the other fields (the
+ * check of model_derive), else the first multiple of 10 below the base
+ * weight that does. The model's weight thresholds must be derived. Returns
+ * the base weight when the model has no fixed level.
  */
 double train_conflict_weight(const ecif_model_t *model);
 
@@ -186,7 +186,7 @@ double train_conflict_weight(const ecif_model_t *model);
 typedef struct train_options {
     uint64_t seed;
     uint64_t random_pairs; /* random pairs compared for u, at least 1 */
-    uint64_t max_pairs;    /* pairs given to each EM run at most, >= 1 */
+    uint64_t max_pairs;    /* max pairs given to each EM run, at least 1 */
     train_rule_t rules[TRAIN_MAX_RULES];
     size_t n_rules; /* 0: every m from the blocked pairs, in one run */
     /* Set the hard conflict weight with train_conflict_weight() when the
@@ -213,7 +213,7 @@ typedef struct train_rule_report {
     uint64_t random_pairs; /* random pairs it would gather */
     uint64_t pairs;        /* pairs in its groups, once per shared key */
     uint64_t em_pairs;     /* pairs given to EM */
-    double sampled; /* the chance of each of its pairs to be given to EM */
+    double sampled; /* probability that each of its pairs is given to EM */
     /* Its expected matches scaled to all its pairs, over all pairs: the
      * prior, if the rule gathers every match. The largest of the kept
      * rules' is the model's prior. */
@@ -255,20 +255,20 @@ typedef struct train_report {
 
 /*
  * Estimates a model from the records of store, starting from base, into
- * *out: u from random pairs; the m of each field from the EM runs of the
- * training rules that do not group by it, averaged weighted by each
- * run's expected matches; the m of a field no rule estimates by EM over
- * the blocked pairs; the prior as the largest implied prior of the rules
- * whose estimates were kept, or from that last EM when there is none.
+ * *out. u comes from random pairs. The m of each field is the mean of the
+ * EM runs of the training rules that do not group by it, weighted by each
+ * run's expected matches. A field that no rule estimates gets its m from
+ * EM over the blocked pairs. The prior is the largest implied prior of
+ * the rules whose estimates were kept, or that last EM's when none was.
  * The clustering threshold is opts->cluster_probability. The label,
  * verdict thresholds, cross-field rules and unestimated levels are
  * base's, and so is the conflict weight unless auto_conflict_weight
- * changes it; the weights are derived.
+ * changes it. The weights are derived.
  * Deterministic for a given store, base and options.
  *
- * Returns ECIF_OK; ECIF_EINVAL when the store has fewer than two records
- * or no blocked pair, or when the estimates fail model_derive; or
- * ECIF_ENOMEM. err says what failed.
+ * Returns ECIF_OK, or ECIF_EINVAL when the store has fewer than two
+ * records or no blocked pair or the estimates fail model_derive, or
+ * ECIF_ENOMEM. err describes the failure.
  */
 int train_model(const ecif_store_t *store, const ecif_model_t *base,
                 const train_options_t *opts, ecif_model_t *out,

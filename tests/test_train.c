@@ -1,10 +1,10 @@
 /*
- * Tests of model training (engine/train.c) on synthetic level vectors:
- * the generator, the pattern table, u with add-one smoothing, one EM
- * iteration computed by hand, and EM recovering known m, u and prior
- * from pairs drawn from them, the training rules and the automatic
- * conflict weight. The last tests train on small built stores, one of
- * them full of namesakes.
+ * Tests of model training (engine/train.c). The first tests use
+ * synthetic level vectors: the generator, the pattern table, u with
+ * add-one smoothing, one EM iteration computed by hand, and EM recovering
+ * known m, u and prior from pairs drawn from them. Others cover the
+ * training rules and the automatic conflict weight. The last tests train
+ * on small built stores, one of them full of namesakes.
  */
 #include <math.h>
 #include <stdint.h>
@@ -89,7 +89,8 @@ static void test_rng_below_uniform(void)
         if (x < 10)
             counts[x]++;
     }
-    /* 10,000 expected per value; the standard deviation is 95. */
+    /* 10,000 are expected per value with a standard deviation of 95, so
+     * the bounds are about 5 standard deviations wide. */
     for (int v = 0; v < 10; v++) {
         CHECK(counts[v] > 9500);
         CHECK(counts[v] < 10500);
@@ -144,9 +145,9 @@ static void test_mask_rejects_unknown_level(void)
 }
 
 /*
- * Field 0: levels 1, 2, 3; random pairs reach 1 (3 pairs) and 2 (1 pair),
+ * Field 0: levels 1, 2, 3. Random pairs reach 1 (3 pairs) and 2 (1 pair),
  * six are missing, and a blocked pair reaches 3. With one pseudo-pair a
- * level: u = 4/7, 2/7, 1/7.
+ * level, u = 4/7, 2/7, 1/7.
  *
  * Field 1: levels 1, 2 and 3 (weight -1), which no pair reaches. Level
  * 3 gets one pseudo-pair of the 4 pairs and 3 trainable levels, u = 1/7,
@@ -543,13 +544,15 @@ static void test_model_from_store(void)
     CHECK(trained.cluster_weight < trained.match_weight);
     CHECK_NEAR(model_probability(&trained, trained.cluster_weight), 0.5, 1e-8);
 
-    /* Agreement on a name and a dob is evidence; disagreement is not. */
+    /* Agreement on a name and a dob raises the weight, and disagreement
+     * lowers it. */
     const model_field_t *name = &trained.fields[ECIF_FIELD_NAME];
     const model_field_t *dob = &trained.fields[ECIF_FIELD_DOB];
     CHECK(name->levels[MODEL_NAME_EXACT].weight > 5.0);
     CHECK(name->levels[MODEL_NAME_MISMATCH].weight < 0.0);
     CHECK(dob->levels[MODEL_DOB_EXACT].weight > 5.0);
     CHECK(dob->levels[MODEL_DOB_MISMATCH].weight < 0.0);
+
     /* Fixed levels and the rules stay as the base model has them. */
     CHECK(name->levels[MODEL_NAME_SUFFIX_CONFLICT].fixed);
     CHECK_NEAR(
@@ -560,7 +563,8 @@ static void test_model_from_store(void)
     CHECK_NEAR(trained.match_probability, base->match_probability, 0.0);
 }
 
-/* Same seed, same model; another seed samples other random pairs. */
+/* The same seed gives the same model, and another seed samples other
+ * random pairs. */
 static void test_model_deterministic_per_seed(void)
 {
     ecif_model_t first, second, other;
@@ -704,9 +708,9 @@ static void test_conflict_weight_smallest_round(void)
 
 /*
  * A store of people with two records each, named from a small pool so
- * that each full name belongs to about ten people: the blocking keys
+ * that each full name belongs to about ten people, so the blocking keys
  * gather mostly namesakes. A third of the second records has a typo in
- * the given name, a third a day one digit off; the rest are exact.
+ * the given name, a third a day one digit off, and the rest are exact.
  */
 #define NAMESAKE_PEOPLE 300
 
@@ -741,7 +745,11 @@ static ecif_store_t *build_namesake_store(void)
             ecif_record_t rec = {0};
             bool typo = copy == 1 && i % 3 == 0;
             bool slip = copy == 1 && i % 3 == 1;
-            int d = slip ? (day % 10 == 9 ? day - 1 : day + 1) : day;
+            int d = day;
+
+            /* Change the last digit of the day by one. */
+            if (slip)
+                d = day % 10 == 9 ? day - 1 : day + 1;
 
             snprintf(t[0], 32, "n%d-%d", i, copy);
             snprintf(t[1], 32, "%s%s", given[g], typo ? "x" : "");
@@ -773,11 +781,11 @@ static double dob_disagreement_m(const ecif_model_t *model)
 
 /*
  * On the namesake store, EM over the blocked pairs explains the
- * namesakes as matches: m of a dob mismatch comes out large. With the
- * training rules the dob levels are estimated from pairs grouped by
- * name parts with the name still in the E step, and the name levels
- * from pairs grouped by dob: every duplicate has an exact or a one-digit
- * dob, two thirds an exact one, and an exact or fuzzy name.
+ * namesakes as matches, so m of a dob mismatch comes out large. With the
+ * training rules, the dob levels are estimated from pairs grouped by
+ * name parts, with the name still in the E step. The name levels are
+ * estimated from pairs grouped by dob. Every duplicate has an exact or a
+ * one-digit dob (two thirds an exact one) and an exact or fuzzy name.
  */
 static void test_rules_recover_m_among_namesakes(void)
 {
