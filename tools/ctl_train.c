@@ -5,7 +5,7 @@
  *
  * The file is written to a temporary name beside the output and renamed
  * over it, so a failed run leaves an existing model file as it was.
- * Progress goes to stderr; the table of trained weights goes to stdout.
+ * Progress goes to stderr, and the table of trained weights to stdout.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -62,18 +62,18 @@ static void train_usage(FILE *out)
         "      --random-pairs N         random record pairs compared to\n"
         "                               estimate u (default 1000000; every\n"
         "                               pair when there are fewer)\n"
-        "      --max-pairs N            pairs given to each EM run at\n"
-        "                               most; a random sample when there\n"
-        "                               are more (default 5000000)\n"
+        "      --max-pairs N            max pairs given to each EM run,\n"
+        "                               sampled at random when there are\n"
+        "                               more (default 5000000)\n"
         "      --rule FIELDS            training rule: records that share\n"
         "                               a name token (name), two of year,\n"
         "                               month and day (dob), or both\n"
         "                               (name+dob) give pairs to estimate\n"
-        "                               the other fields' m; repeat for\n"
-        "                               more rules, or 'none' for one EM\n"
-        "                               run over the blocked pairs\n"
+        "                               the other fields' m. Repeat for\n"
+        "                               more rules, or give 'none' for one\n"
+        "                               EM run over the blocked pairs\n"
         "                               (default: dob, name, name+dob)\n"
-        "      --iterations N           EM iterations at most, 1 to 100000\n"
+        "      --iterations N           max EM iterations, 1 to 100000\n"
         "                               (default 100)\n"
         "      --label TEXT             label of the model, up to 63 bytes\n"
         "                               (default 'trained, seed N')\n"
@@ -495,22 +495,23 @@ static void print_rules(const train_report_t *r)
             fprintf(stderr,
                     "ecifctl train: warning: rule %s found %.1f expected "
                     "matches among %" PRIu64 " records, more than the "
-                    "records can have; its estimates are not used\n",
+                    "records can have, so its estimates are not used\n",
                     rule, rr->em.expected_matches, r->records);
     }
 }
 
 /*
  * Warns when EM put almost every blocked pair, or almost none, in the
- * match class: the classes then split on something other than the same
- * person (engine/TRAINING.md). The bounds are a judgement, not a test.
+ * match class, because the classes then split on something other than the
+ * same person (engine/TRAINING.md). The bounds are a judgement, not a
+ * measured limit.
  */
 static void warn_degenerate(const train_report_t *r)
 {
     if (r->em.prior > 0.99 || r->em.prior < 0.001)
         fprintf(stderr,
                 "ecifctl train: warning: EM classed a share %.6f of the "
-                "blocked pairs as matches; the model probably separates "
+                "blocked pairs as matches. The model probably separates "
                 "something other than the same person. Compare its "
                 "weights with the base model's before using it.\n",
                 r->em.prior);
@@ -536,7 +537,7 @@ static int apply_thresholds(const train_cli_t *cli, ecif_model_t *model)
     if (model->cluster_probability > model->match_probability) {
         fprintf(stderr,
                 "ecifctl train: --cluster-probability %g is above the match "
-                "probability %g; pass a lower one or a higher "
+                "probability %g. Pass a lower one or a higher "
                 "--match-probability\n",
                 model->cluster_probability, model->match_probability);
         return 2;
