@@ -541,9 +541,9 @@ static int compare_strings(const void *a, const void *b)
 }
 
 /*
- * Adds the keys of the name tokens with a second value (the date of birth
- * or a postal code) to the n keys in hashes; returns the new count.
- * codes receives the phonetic code of each of the ntok tokens.
+ * Adds the keys that pair a name token with a second value (the date of
+ * birth or a postal code) to the n keys in hashes and returns the new
+ * count. codes receives the phonetic code of each of the ntok tokens.
  */
 static size_t add_token_keys(const match_view_t *v,
                              char tokens[][ECIF_NORM_MAX],
@@ -618,10 +618,10 @@ size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
     if (n_identifier_keys != NULL)
         *n_identifier_keys = n;
     if (strlen(v->id) >= 6) {
-        /* The characters of the ID in sorted order: survives a
+        /* The characters of the ID in sorted order, which survive a
          * transposition of two digits, the most common keying error. A
-         * 9-digit ID has few such digit sets, so this key is shared by
-         * tens of unrelated records; it follows the exact keys. */
+         * 9-digit ID has few such digit sets, so an estimated tens of
+         * unrelated records share this key. It follows the exact keys. */
         char sorted[ECIF_NORM_MAX];
         snprintf(sorted, sizeof(sorted), "%s", v->id);
         qsort(sorted, strlen(sorted), 1, compare_chars);
@@ -631,11 +631,12 @@ size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
     if (v->dob != 0)
         snprintf(dob, sizeof(dob), "%08u", (unsigned)v->dob);
 
-    /* The order-free pinyin key meets a Chinese name in either script and
-     * either order, and the fuzzy key tolerates confusable sounds. Alone
-     * the key is too common for names like 张伟, so it goes with the date
-     * of birth. Without a date it goes alone (with the name-only keys at
-     * the end), and the frequent-value limit drops it when it is common. */
+    /* The order-free pinyin key matches a Chinese name in either script
+     * and either order, and the fuzzy key tolerates confusable sounds.
+     * Alone the key is too common for names like 张伟, so it goes with the
+     * date of birth. Without a date, or without any phone or email, it is
+     * also added alone with the name-only keys at the end. The
+     * frequent-value limit drops it when it is common. */
     if (v->name_key[0] != '\0') {
         add_key(hashes, &n, max, 'K', v->name_key, dob);
         if (strcmp(v->name_key_fuzzy, v->name_key) != 0)
@@ -656,8 +657,8 @@ size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
     if (n_qualified_keys != NULL)
         *n_qualified_keys = n;
 
-    /* The keys of the name alone come last: a common name shares them
-     * with hundreds of records. */
+    /* The keys of the name alone come last, because a common name can
+     * share them with hundreds of records. */
     if (key_alone)
         add_key(hashes, &n, max, 'K', v->name_key, NULL);
 
@@ -738,7 +739,7 @@ static void add_candidate(match_candidates_t *c, uint32_t id)
     c->ids[c->count++] = id;
 }
 
-/* Adds the added records of a key, newest first. */
+/* Adds the records added while serving that carry a key, newest first. */
 static void gather_delta(const struct store_delta *d, uint64_t key,
                          match_candidates_t *out)
 {

@@ -18,13 +18,14 @@
 #include "record.h"
 #include "resolve.h"
 
-/* The score under which a candidate is not reported at all. The verdict
+/* Score below which a candidate is not reported at all. The verdict
  * thresholds are in the model. */
 #define CANDIDATE_FLOOR 0.0
 
-/* How much more weight the best of two MATCHes needs over the other for
- * a record to belong with it rather than be ambiguous between them: 5 is
- * a likelihood ratio of 32. Used by queries and by clustering. */
+/* Minimum weight by which the best of two MATCHes must exceed the other
+ * for a record to belong with it rather than be ambiguous between them.
+ * A margin of 5 is a likelihood ratio of 2^5 = 32. Queries and
+ * clustering both use it. */
 #define MATCH_AMBIGUITY_MARGIN 5.0
 
 /* Candidate records scored per query at most. */
@@ -124,10 +125,10 @@ size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
                   size_t *n_identifier_keys);
 
 /*
- * The keys of match_keys() in three groups, the order resolution gathers
- * them in: exact identifier keys, then keys that pair a fuzzy value with
- * a second one (the ID's sorted characters, a name with the date of birth
- * or a postal code), then the keys of the name alone. Sets
+ * Computes the keys of match_keys() in the order resolution gathers them.
+ * The three groups are exact identifier keys, then keys that pair a fuzzy
+ * value with a second one (the ID's sorted characters, a name with the
+ * date of birth or a postal code), then the keys of the name alone. Sets
  * *n_qualified_keys (when not NULL) to the count of the first two groups.
  */
 size_t match_keys_ordered(const match_view_t *view, uint64_t *hashes,

@@ -1,17 +1,17 @@
 /*
  * Pairwise scoring in two steps. match_levels() compares each field and
  * returns its comparison level, an index into the model's levels of that
- * field; match_score() adds the levels' weights and applies the rules that
- * reach across fields. engine/MODEL.md lists the levels and the rules,
+ * field. match_score() adds the levels' weights and applies the rules that
+ * reach across fields. engine/MODEL.md lists the levels and the rules, and
  * engine/MATCHING.md the comparisons behind them.
  *
  * The rules, all model values:
- * - agreement on a frequent ID, phone or email weighs
- *   frequent_agreement_weight;
- * - when family names agree but given names clearly differ, shared phones,
+ * - Agreement on a frequent ID, phone or email weighs
+ *   frequent_agreement_weight.
+ * - When family names agree but given names clearly differ, shared phones,
  *   emails and addresses identify a household, not a person, and each
- *   adds at most household_contact_weight;
- * - an agreeing name is adjusted by how many records carry it.
+ *   adds at most household_contact_weight.
+ * - An agreeing name is adjusted by how many records carry it.
  * Hard conflicts (different generational suffixes, two different valid
  * resident IDs) are fixed levels.
  */
@@ -110,10 +110,10 @@ static uint8_t latin_level(ecif_level_t family, ecif_level_t given)
 }
 
 /*
- * Both Latin names split into given and family: in place and swapped.
- * Parts that are both exact only when swapped are the level latin_swapped
- * when that weighs more than the comparison in place; other swapped
- * readings take their own level when it weighs more.
+ * Returns the level of two Latin names that both split into given and
+ * family, compared in place and swapped. Parts that are both exact only
+ * when swapped get latin_swapped if that weighs more than the comparison
+ * in place. Other swapped readings take their own level if it weighs more.
  */
 static uint8_t split_name_level(const ecif_model_t *model,
                                 const match_view_t *a, const match_view_t *b)
@@ -232,9 +232,11 @@ static uint8_t name_level(const ecif_model_t *model, const match_view_t *a,
     if (a_han || b_han) {
         /* A name that differs across scripts is often an adopted name,
          * not another person. */
-        return same_key     ? MODEL_NAME_PINYIN_KEY
-               : same_fuzzy ? MODEL_NAME_FUZZY_PINYIN
-                            : MODEL_NAME_CROSS_SCRIPT_MISMATCH;
+        if (same_key)
+            return MODEL_NAME_PINYIN_KEY;
+        if (same_fuzzy)
+            return MODEL_NAME_FUZZY_PINYIN;
+        return MODEL_NAME_CROSS_SCRIPT_MISMATCH;
     }
 
     bool a_split = present(a->given) || present(a->family);
@@ -273,8 +275,9 @@ static uint8_t id_level(const match_view_t *a, const match_view_t *b)
     }
     if (suspect)
         return MODEL_ID_MISMATCH_SUSPECT;
-    /* The check character catches every single-digit error and adjacent
-     * swap, so two valid resident IDs that differ are two people. */
+    /* The check character (ISO 7064 MOD 11-2) catches every single-digit
+     * error and adjacent swap, so two valid resident IDs that differ are
+     * taken as two people. */
     if (a->id_valid_resident && b->id_valid_resident)
         return MODEL_ID_CONFLICT;
     if (strlen(a->id) >= 6 && ecif_edit_distance(a->id, b->id, 1) <= 1)
@@ -290,8 +293,8 @@ static const char *tail(const char *s, size_t n)
 }
 
 /*
- * Finds the first pair of equal values (a's order, then b's) and returns
- * true with their indexes; false when no value agrees.
+ * Finds the first pair of equal values, in x's order then y's, and stores
+ * their indexes. Returns false when no value agrees.
  */
 static bool find_equal(const char *const *x, uint32_t nx, const char *const *y,
                        uint32_t ny, uint32_t *xi, uint32_t *yi)
@@ -405,7 +408,8 @@ static uint8_t address_level(const match_view_t *a, const match_view_t *b)
     return MODEL_ADDRESS_MISMATCH;
 }
 
-/* Two valid dates further apart than MODEL_DOB_GAP_YYYYMMDD. */
+/* True when both dates are valid and further apart than
+ * MODEL_DOB_GAP_YYYYMMDD. */
 static bool dob_gap_impossible(const match_view_t *a, const match_view_t *b)
 {
     uint32_t hi = a->dob > b->dob ? a->dob : b->dob;
@@ -415,10 +419,10 @@ static bool dob_gap_impossible(const match_view_t *a, const match_view_t *b)
 }
 
 /*
- * True when two of year, month and day agree (the third differs): one
- * part of the date was entered wrongly or replaced, the commonest error
- * after a single digit. Same month and day with another year counts even
- * when the years are far apart.
+ * True when two of year, month and day agree and the third differs,
+ * because one part of the date was entered wrongly or replaced, a common
+ * error. Same month and day with another year counts even when the years
+ * are far apart.
  */
 static bool dob_two_parts(const match_view_t *a, const match_view_t *b)
 {
@@ -475,12 +479,12 @@ void match_levels(const ecif_model_t *model, const match_view_t *a,
 }
 
 /*
- * Term-frequency adjustment of an agreeing name, from the number of
- * records that carry it (the query side's count; 0 when unknown, as in
- * ecif_compare). Agreeing on a name few records carry is stronger
- * evidence than agreeing on 张伟 or John Smith. The bands are hand-set;
- * they assume the store contains one customer's records a few times
- * over. The largest band is MODEL_NAME_FREQUENCY_MAX.
+ * Returns the term-frequency adjustment of an agreeing name from count,
+ * the number of records on the query side that carry it (0 when unknown,
+ * as in ecif_compare). Agreeing on a name few records carry is stronger
+ * evidence than agreeing on 张伟 or John Smith. The bands are hand-set
+ * and assume the store contains one customer's records a few times over.
+ * The largest band is MODEL_NAME_FREQUENCY_MAX.
  */
 static double name_frequency_weight(uint32_t count)
 {
@@ -522,7 +526,8 @@ static bool agreement_frequent(ecif_field_t field, const match_view_t *a,
     }
 }
 
-/* The levels of the identifier fields at which a value agrees exactly. */
+/* True when level is one at which an identifier field's value agrees
+ * exactly. */
 static bool identifier_agrees(ecif_field_t field, uint8_t level)
 {
     if (field == ECIF_FIELD_ID_NUMBER)

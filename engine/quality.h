@@ -27,8 +27,8 @@ enum ecif_quality_flag {
     ECIF_QUALITY_ID_FREQUENT = 1u << 15,     /* on too many records */
     ECIF_QUALITY_PHONE_FREQUENT = 1u << 16,
     ECIF_QUALITY_EMAIL_FREQUENT = 1u << 17,
-    /* Of a query's answer, not of a value: the query matches two
-     * customers the index holds apart, and neither clearly better. */
+    /* Flag of a query's result, not of a value. The query matches two
+     * customers that the index keeps apart, and neither clearly better. */
     ECIF_QUALITY_AMBIGUOUS_MATCH = 1u << 18,
 };
 

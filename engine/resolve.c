@@ -101,13 +101,13 @@ static uint32_t view_quality(const match_view_t *view)
     return flags;
 }
 
-/* A score at which an identifier match settles a query. It is well above
+/* Score at which an identifier match settles a query. It is well above
  * the built-in model's MATCH weight (13), so only agreement on an ID, phone or
  * email together with name or date of birth reaches it. */
 #define STRONG_MATCH_SCORE 20.0
 
 /*
- * Scores the candidates from index first on; returns the best score, or
+ * Scores the candidates from index first on. Returns the best score, or
  * -INFINITY when there are none.
  */
 static double score_candidates(const ecif_store_t *store,
@@ -133,12 +133,12 @@ static double score_candidates(const ecif_store_t *store,
 #define AMBIGUITY_MARGIN MATCH_AMBIGUITY_MARGIN
 
 /*
- * A query that matches two customers the index holds apart, neither
- * clearly better, cannot be attached to one of them: a father and a son
- * at one address and phone, a customer split in two. Every MATCH within
- * AMBIGUITY_MARGIN of the best becomes POSSIBLE_MATCH, so a person
- * reviews it. found is sorted best first. Returns true when it
- * downgraded.
+ * Downgrades every MATCH within AMBIGUITY_MARGIN of the best to
+ * POSSIBLE_MATCH, so a person reviews them. A query that matches two
+ * customers the index keeps apart, neither clearly better, cannot be
+ * attached to one of them. Examples are a father and a son at one address
+ * and phone, or a customer split in two. found is sorted best first.
+ * Returns true when it downgraded.
  */
 static bool downgrade_ambiguous(ecif_candidate_t *found, size_t n)
 {
@@ -178,10 +178,11 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     if (quality != NULL)
         *quality = view_quality(&qv);
     /* Exact identifiers first. A record they find that already scores
-     * STRONG_MATCH_SCORE settles the query: the fuzzy keys (the ID's
-     * sorted digits, name and date) would only add weaker candidates.
+     * STRONG_MATCH_SCORE settles the query, because the fuzzy keys (the
+     * ID's sorted digits, name and date) would only add weaker candidates.
      * The keys of the name alone come last, and only while no record
-     * matches yet: a common name shares them with hundreds of records. */
+     * matches yet, because a common name can share them with hundreds of
+     * records. */
     uint64_t keys[MAX_RECORD_KEYS];
     size_t n_identifiers = 0, n_qualified = 0;
     size_t nkeys = match_keys_ordered(&qv, keys, MAX_RECORD_KEYS,

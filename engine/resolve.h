@@ -49,8 +49,8 @@ typedef enum ecif_level {
 typedef struct ecif_evidence {
     ecif_level_t level;
     double weight;
-    /* The model's name of the fine level ("homophone_same_family"); points
-     * into the model that scored the pair, NULL when not scored. */
+    /* Model's name of the fine level ("homophone_same_family"). It points
+     * into the model that scored the pair, or is NULL when not scored. */
     const char *detail;
 } ecif_evidence_t;
 
@@ -98,9 +98,8 @@ int ecif_resolve(const ecif_store_t *store, const ecif_record_t *query,
  * cost.
  */
 int ecif_resolve_with_quality(const ecif_store_t *store,
-                              const ecif_record_t *query,
-                              ecif_candidate_t *out, size_t max,
-                              size_t *count, uint32_t *quality);
+                              const ecif_record_t *query, ecif_candidate_t *out,
+                              size_t max, size_t *count, uint32_t *quality);
 
 /*
  * Returns the data-quality flags of a query record (enum
@@ -125,11 +124,12 @@ struct ecif_model;
 
 /*
  * Compares two records directly under model (a store's model, or
- * model_default()), as the import compares a pair when it groups records
- * into customers: fills one evidence entry per field and returns the score
- * through *score and the verdict through *verdict. Both records must have
- * passed ecif_record_validate(). Pure function of its inputs: no store is
- * involved, so names get no frequency adjustment.
+ * model_default()). Fills one evidence entry per field and returns the
+ * score through *score and the verdict through *verdict. Both records must
+ * have passed ecif_record_validate(). It scores a pair as the import does
+ * when it groups records into customers, except that no store is involved,
+ * so names get no frequency adjustment. The result depends only on the
+ * inputs.
  */
 void ecif_compare(const struct ecif_model *model, const ecif_record_t *a,
                   const ecif_record_t *b, double *score,
