@@ -4,10 +4,12 @@
  *
  *   1. attaches accounts to their records;
  *   2. builds the sharded blocking-key index;
- *   3. clusters records into customers: every pair that shares a key and
- *      scores at or above the model's clustering weight is joined
- *      (union-find, so the result does not depend on the order in which
- *      records were added);
+ *   3. clusters records into customers: pairs that share a key and score
+ *      at or above the model's clustering weight are joined with
+ *      union-find, strongest first, unless the join would put conflicting
+ *      records into one customer (cluster()). Pairs are sorted by score
+ *      and source keys, so the result does not depend on the order in
+ *      which records were added;
  *   4. numbers customers in the order of their first source key, sums
  *      exposure, and hands the arrays to the snapshot writer.
  *
@@ -529,7 +531,7 @@ struct build {
     struct name_count *names;
     struct number_redirect *history;
     char *model_text;              /* the model as the snapshot stores it */
-    struct correction_link *links; /* carried from previous */
+    struct correction_link *links; /* from opts.previous */
     uint32_t customer_count;
     uint32_t exposure_count;
     uint64_t frequent_keys;
@@ -977,16 +979,24 @@ static uint32_t pair_thread_count(const ecif_builder_options_t *opts,
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t t = opts->thread_count;
 
-    if (t == 0)
-        t = cpus > 0 ? (uint32_t)(cpus < 256 ? cpus : 256) : 1;
-    return t < chunks ? t : (chunks ? chunks : 1);
+    if (t == 0) {
+        if (cpus <= 0)
+            t = 1;
+        else if (cpus > 256)
+            t = 256;
+        else
+            t = (uint32_t)cpus;
+    }
+    if (chunks == 0)
+        return 1;
+    return t < chunks ? t : chunks;
 }
 
 /*
  * Collects every pair of records that share a key and score at or above
  * the model's clustering weight (MATCH for the built-in model), from
- * both records' keys (gathering is not symmetric). A pair appears once
- * per side that gathers the other; the caller removes repeats. The
+ * both records' keys, because gathering is not symmetric. A pair appears
+ * once per side that gathers the other, so the caller removes repeats. The
  * records are split into chunks scored by thread_count workers, and the
  * chunks' pairs are joined in record order, so the result does not
  * depend on the number of threads.
@@ -1013,7 +1023,8 @@ static int collect_pairs(struct build *bd, vec_t *pairs)
     atomic_init(&w.done, 0);
     atomic_init(&w.failed, ECIF_OK);
 
-    /* Fewer threads than asked, when one cannot start, only slow it. */
+    /* A thread that cannot start only slows the build, because the calling
+     * thread and the started ones take its chunks. */
     for (uint32_t t = 1; t < nthreads; t++) {
         if (pthread_create(&threads[t], NULL, collect_thread, &w) != 0)
             break;
@@ -1076,7 +1087,7 @@ static bool find_added_record(const ecif_builder_t *b, const char *system,
 
 /*
  * Carries the correction links of the previous snapshot over to this
- * build's records by source key; a link whose records were not imported
+ * build's records by source key. A link whose records were not imported
  * again is dropped. The store's links then point at the result.
  */
 static int carry_links(struct build *bd)
@@ -1125,8 +1136,8 @@ static void report_bridge(struct build *bd, uint32_t a, uint32_t b)
 
 /*
  * Joins the records that corrections put into one customer, before any
- * scored pair: a steward's merge applies even against a hard conflict, but
- * never against a cannot-link, which is then reported as a bridge.
+ * scored pair. A steward's merge applies even against a hard conflict.
+ * A merge against a cannot-link is not applied and is reported as a bridge.
  */
 static int join_must_links(struct build *bd, struct cluster_lists *lists)
 {
@@ -1168,7 +1179,9 @@ static void keep_satisfied_links(struct build *bd)
     bd->store.links_count = kept;
 }
 
-/* Partners of one record checked against each other for ambiguity. */
+/* Maximum number of partners of one record checked against each other for
+ * ambiguity, which bounds the quadratic check. NOTE: partners past the
+ * first 64 in pair order are never checked. */
 #define AMBIGUITY_MAX_PARTNERS 64
 
 static uint32_t pair_other(const struct match_pair *p, uint32_t x)
@@ -1177,15 +1190,16 @@ static uint32_t pair_other(const struct match_pair *p, uint32_t x)
 }
 
 /*
- * The pairs here are those collect_pairs kept, at or above the
+ * Drops the pairs of a record that cannot tell two conflicting partners
+ * apart. The pairs here are those collect_pairs kept, at or above the
  * clustering weight. A record that matches two records that can never be
  * one person (a hard conflict or a cannot-link), neither by
  * MATCH_AMBIGUITY_MARGIN more than the other, cannot tell them apart: a
  * record without birth date or suffix that shares a father's and his
  * son's phone and address. Joining it to whichever scores a hair higher
  * would be a guess, so its pairs with both are dropped and reported as
- * bridges; it joins a customer only through other pairs. p holds *m
- * pairs sorted by (a, b) without repeats; the kept ones stay in that
+ * bridges. It joins a customer only through other pairs. p contains *m
+ * pairs sorted by (a, b) without repeats, and the kept ones stay in that
  * order. The pairs and their scores do not depend on input order, so
  * neither does the result.
  */
@@ -1252,7 +1266,7 @@ static int drop_ambiguous_pairs(struct build *bd, struct match_pair *p,
 /*
  * Groups records into customers. Pairs at or above the clustering weight
  * are joined strongest first. A join that would put two conflicting
- * records into one customer is refused and reported as a bridge, so a
+ * records into one customer is rejected and reported as a bridge, so a
  * record that matches a father and his son does not chain them together.
  * Pairs are ordered by score and source keys, so the customers do not
  * depend on input order.

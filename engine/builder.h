@@ -6,8 +6,8 @@
  * normalizes every record, builds the sharded blocking-key index, clusters
  * the records into customers, sums exposure per customer, and writes the
  * snapshot atomically (temporary file, fsync, rename, fsync of the
- * directory). A builder is used by one thread; ecif_builder_write() may
- * start more for its own work.
+ * directory). A builder is used by one thread, but ecif_builder_write()
+ * may start more threads for its own work.
  */
 #ifndef ECIF_BUILDER_H
 #define ECIF_BUILDER_H
@@ -57,15 +57,15 @@ typedef struct ecif_builder_options {
      */
     const struct ecif_store *previous;
     /*
-     * Threads that score the record pairs while clustering, from 0 to
-     * 256; 0 takes one per online CPU. The snapshot is the same for every
-     * thread count.
+     * Number of threads that score the record pairs while clustering,
+     * from 0 to 256. 0 starts one per online CPU, at most 256. The
+     * snapshot is the same for every thread count.
      */
     uint32_t thread_count;
     /*
      * The matching model to cluster with and to store in the snapshot, or
-     * NULL for model_default(). The builder only reads it; it must live
-     * until ecif_builder_destroy().
+     * NULL for model_default(). The builder only reads it, and it must
+     * live until ecif_builder_destroy().
      */
     const struct ecif_model *model;
 } ecif_builder_options_t;
