@@ -39,7 +39,7 @@ enum snap_section_id {
     SECTION_NAMES = 12,    /* struct name_count[]: repeated names, by hash */
     SECTION_HISTORY = 13,  /* struct number_redirect[]: by retired number */
     SECTION_MODEL = 14,    /* char[]: the matching model as text */
-    SECTION_CORRECTIONS = 15, /* struct correction_link[]: by records */
+    SECTION_CORRECTIONS = 15, /* struct correction_link[]: sorted by records */
     SECTION_COUNT = 15
 };
 
@@ -193,9 +193,9 @@ struct ecif_store {
     const struct number_redirect *history;
     uint64_t history_count;
     uint64_t next_customer_number;
-    /* The matching model, never NULL in a built or loaded store, and its
-     * text as the MODEL section holds it. A loaded store owns both:
-     * model_owned is freed by ecif_store_close(). */
+    /* Matching model, never NULL in a built or loaded store, and its text
+     * as the MODEL section stores it. A loaded store owns both, and
+     * ecif_store_close() frees model_owned. */
     const struct ecif_model *model;
     struct ecif_model *model_owned;
     const char *model_text;
@@ -204,14 +204,15 @@ struct ecif_store {
     const struct correction_link *links;
     uint64_t links_count;
     /*
-     * The customer of each record when corrections moved records since
-     * the snapshot was written, or NULL: then rec_entry.customer holds.
+     * Customer of each record when corrections moved records since the
+     * snapshot was written, or NULL when rec_entry.customer is current.
      */
     const uint32_t *record_customers;
     /*
      * Records added while serving, and the customers they changed, or
-     * NULL. Record ids from record_count on are the delta's; customer ids
-     * from customer_count on are customers adds created (delta.h).
+     * NULL. Record ids from record_count on are the delta's. Customer ids
+     * from customer_count on are customers that added records created
+     * (delta.h).
      */
     const struct store_delta *delta;
 };
@@ -276,8 +277,8 @@ _Static_assert(sizeof(struct number_redirect) == 16, "redirect is 16 bytes");
 /*
  * A constraint between two records set by a manual correction: they must
  * be in one customer (a merge, or the records a split moved together), or
- * must never be (a split, a not-same). Every link holds in the store that
- * carries it, so the set never contradicts itself.
+ * must never be (a split, a not-same). The customers of the store that
+ * contains a link satisfy it, so the set never contradicts itself.
  */
 enum correction_link_kind {
     LINK_MUST = 1,
@@ -295,7 +296,7 @@ _Static_assert(sizeof(struct correction_link) == 16, "link is 16 bytes");
 
 /*
  * Returns the entry of a record at or above record_count, which the
- * delta holds, with its string pool and list values.
+ * delta contains, with its string pool and list values.
  */
 const struct rec_entry *store_delta_entry(const struct ecif_store *s,
                                           uint32_t record, const char **pool,
@@ -304,7 +305,7 @@ const struct rec_entry *store_delta_entry(const struct ecif_store *s,
 /*
  * Returns a record's entry, sets *pool to the pool its string offsets
  * point into and *values to its first list value. Loaded records take
- * the inline path; only added records pay a call.
+ * the inline path, and only added records pay a function call.
  */
 static inline const struct rec_entry *store_record(const struct ecif_store *s,
                                                    uint32_t record,

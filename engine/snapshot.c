@@ -10,8 +10,8 @@
  * io_uring (several large reads in flight), every check that could make a
  * later access go out of bounds is run, and the store's pointers are set to
  * the sections. The buffer belongs to the kernel until each read's
- * completion arrives; nothing touches it before, except threads that fault
- * its pages in without writing to them (prefault_run).
+ * completion arrives. Nothing touches it before then, except threads that
+ * fault its pages in without writing to them (prefault_run).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -242,8 +242,8 @@ static void *prefault_run(void *arg)
             break;
         uint64_t n =
             p->bytes - at < PREFAULT_PIECE ? p->bytes - at : PREFAULT_PIECE;
-        /* Only a hint: kernels before 5.14 reject it, and the reads then
-         * fault the pages in themselves. */
+        /* Kernels before Linux 5.14 reject MADV_POPULATE_WRITE, and the
+         * reads then fault the pages in themselves. */
         if (madvise(p->buf + at, n, MADV_POPULATE_WRITE) != 0)
             break;
     }
@@ -253,17 +253,20 @@ static void *prefault_run(void *arg)
 #define PREFAULT_THREADS 3
 
 /*
- * Starts one thread per online CPU but the reading one (at least one, at
- * most PREFAULT_THREADS) populating p's buffer. Returns how many started;
+ * Starts threads that populate p's buffer, one per online CPU except the
+ * reading one, from 1 to PREFAULT_THREADS. Returns how many started, and
  * the caller joins them once the reads are done.
  */
 static int prefault_start(struct prefault *p, pthread_t *threads)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int n = cpus <= 2                     ? 1
-            : cpus > PREFAULT_THREADS + 1 ? PREFAULT_THREADS
-                                          : (int)cpus - 1;
+    int n = PREFAULT_THREADS;
     int started = 0;
+
+    if (cpus <= 2)
+        n = 1;
+    else if (cpus <= PREFAULT_THREADS + 1)
+        n = (int)cpus - 1;
 
     atomic_init(&p->next, 0);
     for (int t = 0; t < n; t++) {
@@ -504,7 +507,9 @@ static int check_history(const struct ecif_store *s, char *err, size_t errlen)
     return ECIF_OK;
 }
 
-/* Correction links must be sorted, within the records, one kind each. */
+/* Checks that the correction links point within the records and are
+ * sorted by (record_a, record_b) without repeats, so each pair has one
+ * kind. */
 static int check_links(const struct ecif_store *s, char *err, size_t errlen)
 {
     for (uint64_t i = 0; i < s->links_count; i++) {
@@ -586,9 +591,9 @@ static void *run_check_jobs(void *arg)
 
 /*
  * Runs the checks that pass over whole sections on one thread per online
- * CPU (at most CHECK_THREADS): at ten million records one thread takes a
- * few hundred milliseconds for them. Reports the failure that running
- * them in turn would report.
+ * CPU, at most CHECK_THREADS, because at ten million records one thread
+ * takes an estimated few hundred milliseconds for them. Reports the
+ * failure that running them in turn would report.
  */
 static int check_sections(const struct ecif_store *s, char *err, size_t errlen)
 {

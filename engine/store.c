@@ -4,9 +4,9 @@
  * every loaded snapshot before it is used.
  *
  * A store view of a running server may carry a delta of added records
- * (delta.h). Each accessor answers for the loaded tables first and turns
- * to the delta only for an id past them, or when the delta changed the
- * customer asked for; a view without a delta takes one more branch.
+ * (delta.h). Each accessor reads the loaded tables first. It turns to the
+ * delta only for an id past them, or when the delta changed the requested
+ * customer, so a view without a delta pays only one extra branch.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,7 +41,8 @@ void ecif_store_get_info(const ecif_store_t *s, ecif_store_info_t *info)
     info->customer_count = s->customer_count;
     info->account_count = s->account_count;
     if (s->delta != NULL) {
-        /* Added records and the customers adds created count too. */
+        /* Records added while serving, and the customers they created,
+         * count too. */
         info->record_count += s->delta->count;
         info->customer_count += s->delta->overlay.new_customers;
         info->account_count += s->delta->account_count;
@@ -51,8 +52,8 @@ void ecif_store_get_info(const ecif_store_t *s, ecif_store_info_t *info)
     info->loaded_with_io_uring = s->loaded_with_io_uring;
 }
 
-/* Finds a customer that adds created; their ids follow the view's
- * customers in number order. */
+/* Finds a customer created by records added while serving. Such customers
+ * have ids after the view's customers, in number order. */
 static int find_new_customer(const ecif_store_t *s, const char *number,
                              uint32_t *customer)
 {

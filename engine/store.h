@@ -65,8 +65,8 @@ void ecif_store_get_info(const ecif_store_t *store, ecif_store_info_t *info);
 
 struct ecif_model;
 
-/* Returns the matching model the snapshot was built and is queried with;
- * it lives as long as the store. */
+/* Returns the matching model the snapshot was built and is queried with.
+ * The model lives as long as the store. */
 const struct ecif_model *ecif_store_model(const ecif_store_t *store);
 
 /*
