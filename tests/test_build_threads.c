@@ -1,8 +1,8 @@
 /*
- * The builder scores record pairs on several threads while clustering;
- * the snapshot must not depend on how many. Each test builds the same
- * records with 1, 2 and 3 threads and compares the snapshot files byte
- * for byte.
+ * The builder scores record pairs on several threads while clustering,
+ * and the snapshot must not depend on how many. The generated test builds
+ * the same records with 1, 2 and 3 threads, the CSV mode with 1 and 2, and
+ * both compare the snapshot files byte for byte.
  *
  * Without arguments the records are generated here: several thousand
  * persons with one to three records each, spread over more than one
@@ -53,8 +53,8 @@ struct gen_record {
     char dob[16];
 };
 
-/* Generates the records of `persons` persons into out (3 per person at
- * most); returns the record count. Records of one person share some
+/* Generates the records of `persons` persons into out, at most 3 per
+ * person, and returns the record count. Records of one person share some
  * identifiers and differ in others, so pairs score across the whole
  * range of verdicts, and common names make many candidates per key. */
 static size_t generate(struct gen_record *out, size_t persons)
@@ -126,13 +126,13 @@ static ecif_builder_t *new_builder(uint32_t threads)
     ecif_builder_options_default(&opts);
     opts.thread_count = threads;
     if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "builder: %s\n", err);
+        fprintf(stderr, "creating the builder failed: %s\n", err);
         exit(1);
     }
     return b;
 }
 
-/* Reads a whole file; *len receives its size. Exits on failure. */
+/* Reads a whole file and stores its size in *len. Exits on failure. */
 static char *read_file(const char *path, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
@@ -154,21 +154,21 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
-/* Writes b's snapshot to path; returns its statistics. */
+/* Writes b's snapshot to path and returns its statistics. */
 static ecif_build_stats_t write_snapshot(ecif_builder_t *b, const char *path)
 {
     ecif_build_stats_t stats;
     char err[256];
 
     if (ecif_builder_write(b, path, &stats, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "write %s: %s\n", path, err);
+        fprintf(stderr, "writing %s failed: %s\n", path, err);
         exit(1);
     }
     return stats;
 }
 
-/* True when the two files hold the same bytes; reports the first
- * difference otherwise. */
+/* True when the two files contain the same bytes. Otherwise reports the
+ * offset of the first difference. */
 static bool same_file(const char *pa, const char *pb)
 {
     size_t la, lb;
@@ -215,7 +215,7 @@ static void test_generated_snapshot_identical(void)
         for (size_t i = 0; i < n; i++) {
             ecif_record_t r = as_record(&gen[i], (uint32_t)i);
             if (ecif_builder_add_record(b, &r, err, sizeof(err)) != ECIF_OK) {
-                fprintf(stderr, "record %zu: %s\n", i, err);
+                fprintf(stderr, "adding record %zu failed: %s\n", i, err);
                 exit(1);
             }
         }
@@ -223,8 +223,8 @@ static void test_generated_snapshot_identical(void)
         stats[t] = write_snapshot(b, scratch_path(name));
         ecif_builder_destroy(b);
     }
-    /* More than one chunk of work per thread, and records joined into
-     * customers: otherwise the comparison would prove little. */
+    /* The records need more than one chunk of work per thread, and some
+     * must join into customers, or the comparison would prove little. */
     CHECK(n > 3 * 1024);
     CHECK(stats[0].customer_count < stats[0].record_count);
     CHECK(stats[0].customer_count > PERSONS / 2);
@@ -233,7 +233,8 @@ static void test_generated_snapshot_identical(void)
     free(gen);
 }
 
-/* Adds every record row of path to b; returns how many were added. */
+/* Adds every valid record row of path to b and returns how many were
+ * added. */
 static size_t add_csv(ecif_builder_t *b, const char *path,
                       const mapping_t *mapping)
 {
@@ -262,7 +263,8 @@ static size_t add_csv(ecif_builder_t *b, const char *path,
     return added;
 }
 
-/* Builds the records of a CSV file with 1 and 2 threads. */
+/* Builds the records of a CSV file with 1 and 2 threads and compares the
+ * snapshots. Returns 0 when they are identical, else 1. */
 static int compare_csv(const char *path, const char *mapping_path)
 {
     mapping_t *mapping = NULL;
@@ -271,7 +273,7 @@ static int compare_csv(const char *path, const char *mapping_path)
     if (mapping_path != NULL && (mapping_create(&mapping) != ECIF_OK ||
                                  mapping_load_file(mapping, mapping_path, err,
                                                    sizeof(err)) != ECIF_OK)) {
-        fprintf(stderr, "%s: %s\n", mapping_path, err);
+        fprintf(stderr, "loading mapping %s failed: %s\n", mapping_path, err);
         return 1;
     }
     for (uint32_t t = 1; t <= 2; t++) {

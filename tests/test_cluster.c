@@ -193,10 +193,10 @@ static uint64_t slipped_customers(const ecif_model_t *model)
 /*
  * The pair scores between POSSIBLE_MATCH and MATCH under the built-in
  * model. The built-in model clusters at MATCH and keeps the records
- * apart; the same model with a trained model's clustering probability of
+ * apart. The same model with a trained model's clustering probability of
  * 0.5 joins them, and its verdict on the pair stays below MATCH.
  */
-static void test_pair_below_match_joins_at_cluster_weight(void)
+static void test_pair_joins_at_cluster_weight(void)
 {
     const ecif_model_t *builtin = model_default();
     ecif_model_t trained = *builtin;
@@ -209,8 +209,8 @@ static void test_pair_below_match_joins_at_cluster_weight(void)
     CHECK_INT(model_derive(&trained, err, sizeof(err)), ECIF_OK);
     CHECK(trained.cluster_weight < trained.possible_weight);
 
-    /* The builder adds the name-frequency adjustment, at most
-     * MODEL_NAME_FREQUENCY_MAX and positive for a name on two records;
+    /* The builder adds the name-frequency adjustment, which is positive
+     * for a name on two records and at most MODEL_NAME_FREQUENCY_MAX.
      * ecif_compare leaves it out. */
     ecif_compare(builtin, &slipped[0], &slipped[1], &score, &verdict, evidence);
     CHECK(score >= trained.cluster_weight);
@@ -229,6 +229,6 @@ int main(void)
 {
     RUN(test_bridge_keeps_father_and_son_apart);
     RUN(test_grouping_ignores_input_order);
-    RUN(test_pair_below_match_joins_at_cluster_weight);
+    RUN(test_pair_joins_at_cluster_weight);
     return unit_report();
 }

@@ -11,7 +11,7 @@
  * A pair whose right decision depends on the other records of its case is
  * decided by resolving its first record against a store of the others.
  * A case whose capability the engine does not have yet would be listed
- * with enforced = false: the test prints it and does not fail on it.
+ * with enforced = false, so the test prints it and does not fail on it.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -95,7 +95,7 @@ static const struct case_pair bh_002_pairs[] = {
     {"WM-2093", "CB-300118", DECIDE_REVIEW},
     {"WM-2093", "CC-7781", DECIDE_REVIEW},
 };
-/* WM-2093 matches father and son about equally: it joins neither. */
+/* WM-2093 matches father and son about equally, so it joins neither. */
 static const char *const bh_002_clusters[] = {
     "CB-300118", NULL, "CC-7781", "APP-55102", NULL, "WM-2093", NULL, NULL,
 };
@@ -471,8 +471,8 @@ static const struct case_pair bh_021_pairs[] = {
  * Pairs decided by resolving the first record against a store of every
  * other record of its case, not by ecif_compare(): their right decision
  * depends on the records around them. WM-2093 matches a father and his
- * son, whom the index holds apart, equally well, so both answers are
- * "review" and the answer is flagged ambiguous.
+ * son, whom the index keeps apart, equally well. Both decisions are
+ * therefore "review", and the result is flagged ambiguous.
  */
 static const struct {
     const char *a;
@@ -576,8 +576,8 @@ static uint32_t customer_of(const ecif_store_t *s, const struct hard_case *c,
 
 /*
  * Resolves record a against a store of the other records of c and
- * returns the verdict of the customer holding b (NO_MATCH when it is not
- * among the candidates). Sets *quality to the answer's flags.
+ * returns the verdict of the customer that contains b (NO_MATCH when it
+ * is not among the candidates). Sets *quality to the result's flags.
  */
 static ecif_verdict_t resolve_pair(const struct hard_case *c,
                                    const struct case_record *a, const char *b,
@@ -653,8 +653,8 @@ static int check_pairs(const struct hard_case *c)
     return wrong;
 }
 
-/* Builds a store of the case's records but the one with source id skip
- * (NULL: all of them); returns NULL on failure. */
+/* Builds a store of the case's records except the one with source id skip,
+ * or of all of them when skip is NULL. Returns NULL on failure. */
 static ecif_store_t *build_case(const struct hard_case *c, const char *skip)
 {
     const char *dir = getenv("ECIF_TEST_TMPDIR");

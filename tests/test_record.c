@@ -110,10 +110,10 @@ static void test_record_bad_phone_message(void)
     CHECK(contains(err, "fewer than 5 digits"));
 }
 
-/* Validation accepts exactly the phones and emails matching can compare:
- * a value with enough digits but letters in it, or an address without a
- * dotted domain, would otherwise be stored and never matched. */
-static void test_record_rejects_what_matching_drops(void)
+/* Validation accepts exactly the phones and emails matching can compare.
+ * Otherwise a phone with enough digits but letters in it, or an email
+ * without a dotted domain, would be stored and never matched. */
+static void test_record_rejects_unmatchable_contacts(void)
 {
     ecif_record_t rec = sample_record();
     char err[256];
@@ -450,7 +450,7 @@ int main(void)
     RUN(test_record_bad_gender_message);
     RUN(test_record_bad_phone_message);
     RUN(test_record_bad_email_message);
-    RUN(test_record_rejects_what_matching_drops);
+    RUN(test_record_rejects_unmatchable_contacts);
     RUN(test_record_bad_id_number_message);
     RUN(test_record_too_long_message);
     RUN(test_record_invalid_utf8_message);

@@ -1,8 +1,8 @@
 /*
  * The order in which resolution gathers candidates: the keys of a name
  * alone (without a date of birth or postal code) are gathered only while
- * no candidate matches, because a common name shares them with hundreds
- * of records. When nothing matches, they must still find the records.
+ * no candidate matches, because a common name can share them with
+ * hundreds of records. When nothing matches, they must still find the records.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,13 +63,14 @@ static void store_init(void)
     for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
         if (ecif_builder_add_record(b, records[i], err, sizeof(err)) !=
             ECIF_OK) {
-            fprintf(stderr, "record '%s': %s\n", records[i]->source_id, err);
+            fprintf(stderr, "adding record '%s' failed: %s\n",
+                    records[i]->source_id, err);
             exit(1);
         }
     }
     if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
         ecif_store_open(path, &store, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "building the test store: %s\n", err);
+        fprintf(stderr, "building the test store failed: %s\n", err);
         exit(1);
     }
     ecif_builder_destroy(b);
