@@ -34,7 +34,7 @@
 
 typedef struct ecifd_args {
     const char *snapshot;
-    const char *journal; /* NULL: the snapshot path and ".journal" */
+    const char *journal; /* NULL means the snapshot path plus ".journal" */
     const char *listen;
     uint32_t threads;
     uint32_t max_message_bytes;
@@ -271,8 +271,8 @@ static void log_correction(const char *line)
 }
 
 /*
- * Logs why the journal at path could not be loaded, blaming the journal
- * and not the snapshot, and what the operator can do about it.
+ * Logs why the journal at path could not be loaded and what the operator
+ * can do about it. The message blames the journal, not the snapshot.
  */
 static void log_journal_error(const char *path, int status, const char *err)
 {
@@ -307,8 +307,8 @@ static void log_journal_error(const char *path, int status, const char *err)
 }
 
 /*
- * Warns when the journal at path is open to group or others: it holds
- * the records added while serving, which are personal data.
+ * Warns when the journal at path is open to group or others, because it
+ * contains the records added while serving, which are personal data.
  */
 static void check_journal_mode(const char *path)
 {
@@ -318,7 +318,7 @@ static void check_journal_mode(const char *path)
         return;
     log_line("WARN",
              "journal '%s' is readable or writable by group or others "
-             "(mode %04o); it holds added records, which are personal "
+             "(mode %04o) but contains added records, which are personal "
              "data: run chmod 600 '%s'",
              path, (unsigned)(st.st_mode & 07777), path);
 }
@@ -326,7 +326,7 @@ static void check_journal_mode(const char *path)
 /*
  * Opens the corrections journal of the snapshot (creating it when
  * missing), replays it over store and keeps it open for new corrections.
- * A torn last entry is cut away with a warning; any other damage stops
+ * A torn last entry is cut away with a warning. Any other damage stops
  * the start.
  */
 static int load_corrections(const char *path, const ecif_store_t *store,
@@ -458,7 +458,8 @@ int main(int argc, char **argv)
         snprintf(journal, sizeof(journal), "%s", args.journal);
     else if ((size_t)snprintf(journal, sizeof(journal), "%s.journal",
                               args.snapshot) >= sizeof(journal)) {
-        log_line("ERROR", "snapshot path is too long for a journal path");
+        log_line("ERROR", "snapshot path is too long to append \".journal\": "
+                          "name the journal with --journal PATH");
         ecif_store_close(store);
         return 1;
     }

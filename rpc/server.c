@@ -438,9 +438,9 @@ static bool wait_shutdown(ecif_server_t *server, gpr_timespec deadline)
  * Shuts the gRPC server down, letting running calls finish for up to
  * grace_ms. The shutdown notification also waits for every client
  * connection to close, and an idle client may keep its connection open
- * past any grace period. So once no call object is left (the workers
- * have freed every request slot that shutdown failed, and every running
- * call has ended), the remaining connections are idle and are closed at
+ * past any grace period. Once no call object is left, the workers have
+ * freed every request slot that shutdown failed and every running call
+ * has ended. The remaining connections are then idle and are closed at
  * once. Returns true when running calls had to be cancelled.
  */
 static bool shutdown_grpc_server(ecif_server_t *server, uint32_t grace_ms)

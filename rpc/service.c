@@ -117,6 +117,7 @@ typedef struct call_ctx {
     size_t details_len;
     char nul_field[128];         /* path of a string field holding a NUL byte */
     const char *redirected_from; /* set by find_customer for a retired number */
+    uint64_t customers[2];       /* valid customer numbers a write names */
 } call_ctx_t;
 
 static grpc_status_code fail(call_ctx_t *ctx, grpc_status_code code,
@@ -1410,6 +1411,10 @@ static grpc_status_code correction_number(call_ctx_t *ctx, const char *path,
                     "digits)",
                     path, quoted);
     }
+    if (ctx->customers[0] == 0)
+        ctx->customers[0] = *number;
+    else
+        ctx->customers[1] = *number;
     return GRPC_STATUS_OK;
 }
 
@@ -1425,8 +1430,8 @@ static grpc_status_code correction_reason(call_ctx_t *ctx, const char *reason)
 }
 
 /*
- * Checks the actor of a correction (required) or an add (optional): who
- * asked for it, journaled with the time.
+ * Checks the actor of a correction (required) or an add (optional). The
+ * actor is the user who requested the write and is journaled with the time.
  */
 static grpc_status_code request_actor(call_ctx_t *ctx, const char *actor,
                                       bool required)
@@ -1463,7 +1468,7 @@ static grpc_status_code pair_entry(call_ctx_t *ctx, const char *customer_a,
 
 /*
  * Fails with UNIMPLEMENTED when the server has no corrections state, which
- * both corrections and adds change. The message names them by what.
+ * both corrections and adds change. The message names the writes by what.
  */
 static grpc_status_code require_writes(call_ctx_t *ctx, const char *method,
                                        const char *what)
@@ -1520,6 +1525,27 @@ static bool result_numbers(call_ctx_t *ctx, const ecif_correction_result_t *res,
     return true;
 }
 
+/*
+ * Checks and applies a correction between two customers (Merge,
+ * NotSameCustomer): customer_a, customer_b, reason and actor in that order.
+ */
+static grpc_status_code
+apply_pair_correction(call_ctx_t *ctx, const char *method,
+                      ecif_correction_kind_t kind, const char *customer_a,
+                      const char *customer_b, const char *reason,
+                      const char *actor, ecif_correction_result_t *res)
+{
+    ecif_journal_entry_t entry = {.kind = kind, .actor = actor};
+    grpc_status_code code =
+        pair_entry(ctx, customer_a, customer_b, reason, &entry);
+
+    if (code == GRPC_STATUS_OK)
+        code = request_actor(ctx, actor, true);
+    if (code != GRPC_STATUS_OK)
+        return code;
+    return apply_correction(ctx, method, &entry, res);
+}
+
 static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
                                      ProtobufCMessage **response)
 {
@@ -1529,16 +1555,10 @@ static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
     if (req == NULL)
         return code;
 
-    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_MERGE,
-                                  .actor = req->actor};
-    code =
-        pair_entry(ctx, req->customer_a, req->customer_b, req->reason, &entry);
-    if (code == GRPC_STATUS_OK)
-        code = request_actor(ctx, req->actor, true);
-    if (code != GRPC_STATUS_OK)
-        return code;
     ecif_correction_result_t res;
-    code = apply_correction(ctx, "Merge", &entry, &res);
+    code = apply_pair_correction(ctx, "Merge", ECIF_CORRECTION_MERGE,
+                                 req->customer_a, req->customer_b, req->reason,
+                                 req->actor, &res);
     if (code != GRPC_STATUS_OK)
         return code;
 
@@ -1633,16 +1653,10 @@ static grpc_status_code handle_not_same(call_ctx_t *ctx,
     if (req == NULL)
         return code;
 
-    ecif_journal_entry_t entry = {.kind = ECIF_CORRECTION_NOT_SAME,
-                                  .actor = req->actor};
-    code =
-        pair_entry(ctx, req->customer_a, req->customer_b, req->reason, &entry);
-    if (code == GRPC_STATUS_OK)
-        code = request_actor(ctx, req->actor, true);
-    if (code != GRPC_STATUS_OK)
-        return code;
     ecif_correction_result_t res;
-    code = apply_correction(ctx, "NotSameCustomer", &entry, &res);
+    code = apply_pair_correction(
+        ctx, "NotSameCustomer", ECIF_CORRECTION_NOT_SAME, req->customer_a,
+        req->customer_b, req->reason, req->actor, &res);
     if (code != GRPC_STATUS_OK)
         return code;
 
@@ -1663,8 +1677,8 @@ static grpc_status_code handle_not_same(call_ctx_t *ctx,
 
 /* ---- Added records ------------------------------------------------------- */
 
-/* Converts the accounts of an added record; amounts are decimal text,
- * and an empty amount is 0. */
+/* Converts the accounts of an added record. Amounts are decimal text, and
+ * an empty amount is 0. */
 static grpc_status_code accounts_from_proto(call_ctx_t *ctx,
                                             const Ecif__V1__Record *msg,
                                             ecif_account_t **out)
@@ -1705,8 +1719,8 @@ static grpc_status_code accounts_from_proto(call_ctx_t *ctx,
     return GRPC_STATUS_OK;
 }
 
-/* A candidate of an add, whose customer id no longer means anything
- * outside the call: its number and matched keys come from the result. */
+/* Converts candidate i of an add. Its customer id may be stale once the add
+ * returns, so the number and matched keys come from the result. */
 static Ecif__V1__Candidate *
 add_candidate_to_proto(call_ctx_t *ctx, const ecif_add_result_t *res, size_t i)
 {
@@ -1938,8 +1952,8 @@ typedef grpc_status_code (*handler_t)(call_ctx_t *ctx,
 struct ecif_service_method {
     const char *path;
     handler_t handler;
-    /* Changes the state: runs without a view, since the write waits for
-     * every call that holds one. */
+    /* Whether the method changes the state. A write runs without a view,
+     * because it waits for every call that has one. */
     bool writes;
 };
 
@@ -1968,6 +1982,81 @@ const ecif_service_method_t *ecif_service_find_method(const char *path,
     return NULL;
 }
 
+static const char *status_name(grpc_status_code code)
+{
+    switch (code) {
+    case GRPC_STATUS_INVALID_ARGUMENT:
+        return "INVALID_ARGUMENT";
+    case GRPC_STATUS_NOT_FOUND:
+        return "NOT_FOUND";
+    case GRPC_STATUS_ALREADY_EXISTS:
+        return "ALREADY_EXISTS";
+    case GRPC_STATUS_FAILED_PRECONDITION:
+        return "FAILED_PRECONDITION";
+    case GRPC_STATUS_RESOURCE_EXHAUSTED:
+        return "RESOURCE_EXHAUSTED";
+    case GRPC_STATUS_UNIMPLEMENTED:
+        return "UNIMPLEMENTED";
+    case GRPC_STATUS_INTERNAL:
+        return "INTERNAL";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+/*
+ * Copies the field path that starts details ("customer_a: ...", "reason is
+ * required") into field, or "" when details starts with something else.
+ */
+static void details_field(const char *details, const char *method, char *field,
+                          size_t len)
+{
+    size_t n = strspn(details, "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[]");
+    const char *rest = details + n;
+    bool is_field = n > 0 && n < len &&
+                    (rest[0] == ':' || strncmp(rest, " is ", 4) == 0 ||
+                     strncmp(rest, " and ", 5) == 0);
+
+    /* "Merge: corrections are not enabled" names the method, not a field. */
+    if (is_field && strlen(method) == n && memcmp(method, details, n) == 0)
+        is_field = false;
+    if (!is_field)
+        n = 0;
+    memcpy(field, details, n);
+    field[n] = '\0';
+}
+
+/*
+ * Logs a rejected write with the method, the status, the field the status
+ * message names and the valid customer numbers of the request. The
+ * message itself is not logged, because it can quote record values.
+ */
+static void log_rejected_write(const call_ctx_t *ctx,
+                               const ecif_service_method_t *method,
+                               grpc_status_code code)
+{
+    const char *name = strrchr(method->path, '/') + 1;
+    char field[64];
+    char line[256];
+
+    details_field(ctx->details_len > 0 ? ctx->details : "", name, field,
+                  sizeof(field));
+    int n = snprintf(line, sizeof(line), "%s rejected: %s", name,
+                     status_name(code));
+    if (field[0] != '\0')
+        n += snprintf(line + n, sizeof(line) - (size_t)n, ", field %s", field);
+    if (ctx->customers[1] != 0)
+        snprintf(line + n, sizeof(line) - (size_t)n,
+                 ", customers C%012llu and C%012llu",
+                 (unsigned long long)ctx->customers[0],
+                 (unsigned long long)ctx->customers[1]);
+    else if (ctx->customers[0] != 0)
+        snprintf(line + n, sizeof(line) - (size_t)n, ", customer C%012llu",
+                 (unsigned long long)ctx->customers[0]);
+    ctx->svc->log_correction(line);
+}
+
 grpc_status_code ecif_service_call(const ecif_service_t *svc,
                                    const ecif_service_method_t *method,
                                    grpc_byte_buffer *request,
@@ -1992,8 +2081,10 @@ grpc_status_code ecif_service_call(const ecif_service_t *svc,
     grpc_status_code code = method->handler(&ctx, request, &msg);
     if (code == GRPC_STATUS_OK)
         *response = pack_response(msg);
+    else if (method->writes && svc->log_correction != NULL)
+        log_rejected_write(&ctx, method, code);
     arena_free_all(&ctx.arena);
-    /* Response strings pointed into the view until packed. */
+    /* Response strings point into the view until they are packed. */
     if (hold)
         ecif_corrections_release(svc->corrections, ctx.store);
     return code;

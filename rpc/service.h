@@ -5,9 +5,10 @@
  * A method handler takes the request payload of one unary call and returns
  * the status code, the response payload (only with GRPC_STATUS_OK) and a
  * status message. Handlers keep their scratch in a per-call arena that is
- * freed before they return. They only read the store, except the
- * correction methods, which go through the corrections state and its
- * lock, so any number of threads may call them at once.
+ * freed before ecif_service_call() returns. They only read the store,
+ * except the corrections and AddRecord, which write through the
+ * corrections state and its lock, so any number of threads may call them
+ * at once.
  */
 #ifndef ECIF_RPC_SERVICE_H
 #define ECIF_RPC_SERVICE_H
@@ -30,14 +31,15 @@
 typedef struct ecif_service {
     const ecif_store_t *store; /* borrowed; must outlive the service */
     /*
-     * Manual corrections over store, or NULL: then Merge, Split and
-     * NotSameCustomer fail with UNIMPLEMENTED and every call reads store.
-     * With them, each call reads the view current when it starts.
-     * Borrowed; must outlive the service.
+     * Manual corrections and adds over store, or NULL. When NULL, Merge,
+     * Split, NotSameCustomer and AddRecord fail with UNIMPLEMENTED and every
+     * call reads store. Otherwise each call reads the view that is current
+     * when it starts. Borrowed, so it must outlive the service.
      */
     struct ecif_corrections *corrections;
-    /* Called with one line per applied correction: the method, customer
-     * numbers and counts. May be NULL. */
+    /* Called with one line per applied correction or add (method, customer
+     * numbers and counts) and per rejected write (method, status, field and
+     * customer numbers). May be NULL. */
     void (*log_correction)(const char *line);
     /* Cap on Resolve's max_candidates, from 1 to ECIF_MAX_CANDIDATES. */
     uint32_t max_candidates;
