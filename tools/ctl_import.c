@@ -54,7 +54,7 @@ typedef struct import_options {
     uint32_t shards;
     uint32_t frequent_limit;
     const char *previous;
-    const char *journal; /* --journal: corrections over previous */
+    const char *journal; /* --journal: journal replayed over previous */
     const char *model;   /* --model: matching model file, or NULL */
     bool quiet;
 } import_options_t;
@@ -64,7 +64,7 @@ typedef struct import_state {
     ecif_builder_t *builder;
     ecif_store_t *previous;          /* --previous, or NULL */
     ecif_corrections_t *corrections; /* --journal replayed over previous */
-    const ecif_store_t *corrected;   /* its view, or NULL */
+    const ecif_store_t *corrected;   /* view of corrections, or NULL */
     ecif_model_t model;              /* --model, when given */
     uint64_t rows_read;
     uint64_t imported;
@@ -625,8 +625,8 @@ static int add_journal_record(import_state_t *st, const ecif_journal_entry_t *e,
 /*
  * Takes the records added while serving from --journal as input records,
  * with their accounts, so the new snapshot contains them and --previous
- * keeps their customer numbers. A record whose source key the input
- * files hold again is taken from the files, which are the newer copy.
+ * keeps their customer numbers. When the input files contain a record with
+ * the same source key, the files win because they are the newer copy.
  * Returns 0 or 1.
  */
 static int import_added(import_state_t *st)
@@ -713,11 +713,11 @@ static int count_journal(const char *path, uint64_t *entries, uint64_t *adds)
 
 /*
  * Rejects the import before anything is written when the journal beside
- * snapshot holds entries and --journal does not name it. Beside
+ * snapshot contains entries and --journal does not name it. Beside
  * --previous, its corrections and added records would be left out of the
- * new snapshot; beside --output, the new snapshot would replace the one
- * the journal belongs to, and ecifd would then refuse to start. Returns
- * 0 or 1.
+ * new snapshot. Beside --output, the new snapshot would replace the one
+ * the journal belongs to, and ecifd would then reject the journal at
+ * start. Returns 0 or 1.
  */
 static int check_unnamed_journal(const import_options_t *opts,
                                  const char *snapshot)
@@ -734,7 +734,7 @@ static int check_unnamed_journal(const import_options_t *opts,
         return 0;
     fprintf(
         stderr,
-        "ecifctl import: journal '%s' holds %llu %s (%llu corrections "
+        "ecifctl import: journal '%s' contains %llu %s (%llu corrections "
         "and %llu added records) that this import would lose; pass "
         "--journal '%s' to carry them into the new snapshot, or move "
         "the file away to drop them\n",
@@ -751,9 +751,9 @@ static int check_unnamed_journals(const import_options_t *opts)
 }
 
 /*
- * Removes the journal at path, beside the new snapshot, when it holds no
- * entries: it names the snapshot that the output replaced, so ecifd would
- * refuse to start over it, and there is nothing in it to keep. A journal
+ * Removes the journal at path, beside the new snapshot, when it contains
+ * no entries. It names the snapshot that the output replaced, so ecifd
+ * would reject it at start, and there is nothing in it to keep. A journal
  * with entries was rejected before the import began. Returns 0 or 1.
  */
 static int remove_empty_journal(const char *path, const char *output)
@@ -778,12 +778,12 @@ static int remove_empty_journal(const char *path, const char *output)
 }
 
 /*
- * Moves the journal beside the new snapshot aside when it is the one just
- * replayed (an import over the snapshot it belongs to): its entries now
- * live in the new snapshot, and left in place it would stop ecifd from
- * starting. The new name ends in ".folded-" and the UTC time; the file is
- * kept as the record of what was folded. Any other journal there must be
- * empty and is removed. Returns 0 or 1.
+ * Renames the journal beside the new snapshot when it is the one just
+ * replayed, as in an import over the snapshot it belongs to. Its entries
+ * are now in the new snapshot, and left in place it would stop ecifd from
+ * starting. The new name ends in ".folded-" and the UTC time, and the file
+ * is kept as the record of what was folded. Any other journal there must
+ * be empty and is removed. Returns 0 or 1.
  */
 static int fold_journal(const import_state_t *st)
 {

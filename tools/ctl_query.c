@@ -1,10 +1,9 @@
 /*
- * ecifctl resolve, customer, exposure, explain and health: query a
- * running ecifd over gRPC through the blocking client and print the response
- * as readable text or, with --json, as one JSON object. merge, split and
- * not-same send a data steward's corrections the same way, add sends a
- * new record, and history shows what corrections and adds did to a
- * customer.
+ * ecifctl resolve, customer, exposure, explain and health query a running
+ * ecifd over gRPC through the blocking client. They print the response as
+ * readable text or, with --json, as one JSON object. merge, split and
+ * not-same send a data steward's corrections the same way, add sends a new
+ * record, and history shows what corrections and adds did to a customer.
  *
  * The JSON form is written straight from the protobuf-c descriptors of the
  * response, so it always carries every field of the message under its
@@ -1175,7 +1174,7 @@ static const char *default_actor(void)
 
 /*
  * Parses the options of a correction command into q, *reason and *actor
- * (the login name when --actor is not given). Returns -1 to go on, or the
+ * (the login name when --actor is not given). Returns -1 to continue, or the
  * exit code: 0 after --help, 2 on a usage error.
  */
 static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
@@ -1221,8 +1220,8 @@ static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
 }
 
 /*
- * Prints the response of a write command as JSON or through print_text and
- * frees it. Returns the exit code: 1 when the call failed (resp is NULL).
+ * Prints a response as JSON or through print_text and frees it. Returns the
+ * exit code: 1 when the call failed (resp is NULL).
  */
 static int print_reply(const query_opts_t *q, ProtobufCMessage *resp,
                        void (*print_text)(const ProtobufCMessage *))
@@ -1593,7 +1592,8 @@ int ctl_add_main(int argc, char **argv)
     }
     Ecif__V1__AddRecordRequest req = ECIF__V1__ADD_RECORD_REQUEST__INIT;
     req.record = &q.record;
-    /* The actor of an add is optional: without a login name, none. */
+    /* The actor of an add is optional, so it stays empty when no login name
+     * is found. */
     if (actor == NULL)
         actor = default_actor();
     if (actor != NULL)
@@ -1681,8 +1681,11 @@ static void print_history_event(const Ecif__V1__HistoryEvent *e)
         printf("        reason: %s\n", e->reason);
 }
 
-static void print_history(const Ecif__V1__GetHistoryResponse *resp)
+static void print_history(const ProtobufCMessage *msg)
 {
+    const Ecif__V1__GetHistoryResponse *resp =
+        (const Ecif__V1__GetHistoryResponse *)msg;
+
     printf("history of customer %s", resp->customer_number);
     if (resp->redirected_from[0] != '\0')
         printf(" (%s was retired into it)", resp->redirected_from);
@@ -1709,19 +1712,11 @@ int ctl_history_main(int argc, char **argv)
 
     Ecif__V1__GetHistoryRequest req = ECIF__V1__GET_HISTORY_REQUEST__INIT;
     req.customer_number = (char *)number;
-    Ecif__V1__GetHistoryResponse *resp =
-        (Ecif__V1__GetHistoryResponse *)call_method(
-            &q, "GetHistory", ECIF_METHOD_GET_HISTORY, &req.base,
-            &ecif__v1__get_history_response__descriptor);
-    if (resp == NULL) {
-        query_opts_fini(&q);
-        return 1;
-    }
-    if (q.json)
-        print_json(&resp->base);
-    else
-        print_history(resp);
-    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    rc = print_reply(&q,
+                     call_method(&q, "GetHistory", ECIF_METHOD_GET_HISTORY,
+                                 &req.base,
+                                 &ecif__v1__get_history_response__descriptor),
+                     print_history);
     query_opts_fini(&q);
-    return 0;
+    return rc;
 }
