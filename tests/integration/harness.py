@@ -88,9 +88,11 @@ def write_csv(path, columns, rows):
 
 
 def run_import(folder, output, records, accounts=None, options=()):
-    """Write records.csv (and accounts.csv unless accounts is None) into
-    folder, run `ecifctl import OPTIONS --output OUTPUT` on them and return
-    the finished process."""
+    """Run `ecifctl import OPTIONS --output OUTPUT` on fixture CSVs.
+
+    Write records.csv, and accounts.csv unless accounts is None, into folder.
+    Return the finished process.
+    """
     os.makedirs(folder, exist_ok=True)
     records_csv = os.path.join(folder, "records.csv")
     write_csv(records_csv, RECORD_COLUMNS, records)
@@ -194,8 +196,11 @@ def make_work_dir():
 
 
 class StubsTestCase(unittest.TestCase):
-    """Generates the stubs once per class, in a work directory the class
-    removes at its end: pb, pb_grpc and health_pb2 on the class."""
+    """Test case that generates the gRPC stubs once per class.
+
+    The stub modules are set as pb, pb_grpc and health_pb2 on the class.
+    They live in a work directory that tearDownClass removes.
+    """
 
     @classmethod
     def setUpClass(cls):
@@ -210,9 +215,12 @@ class StubsTestCase(unittest.TestCase):
 
 
 class ServerTestCase(StubsTestCase):
-    """Gives each test its own directory and a snapshot imported from the
-    class's RECORDS and ACCOUNTS, starts ecifd on it on request and stops
-    every server the test left running."""
+    """Test case that gives each test a directory and its own snapshot.
+
+    setUp imports the snapshot from the class's RECORDS and ACCOUNTS.
+    start() runs ecifd on request, and tearDown stops every server that the
+    test left running.
+    """
 
     RECORDS = ()
     ACCOUNTS = ()
@@ -249,8 +257,10 @@ class ServerTestCase(StubsTestCase):
         return server.read_log()
 
     def record(self, fields, accounts=()):
-        """Build a Record message from a fixture dict, whose "phone" and
-        "email" contain one value each, and from account dicts."""
+        """Build a Record message from a fixture dict and account dicts.
+
+        The fixture's "phone" and "email" keys contain one value each.
+        """
         values = {k: v for k, v in fields.items()
                   if k not in ("phone", "email")}
         return self.pb.Record(
@@ -272,8 +282,11 @@ class ServerTestCase(StubsTestCase):
         return sorted((r.source_system, r.source_id) for r in reply.records)
 
     def exposure(self, stub, number):
-        """Call GetExposure for a customer number and return the reply with
-        its totals as {(product, currency): (balance, account_count)}."""
+        """Call GetExposure for a customer number.
+
+        Return the reply and its totals as
+        {(product, currency): (balance, account_count)}.
+        """
         reply = stub.GetExposure(
             self.pb.GetExposureRequest(customer_number=number), timeout=10)
         return reply, {(t.product, t.currency): (t.balance, t.account_count)
@@ -283,8 +296,8 @@ class ServerTestCase(StubsTestCase):
         return self.exposure(stub, number)[1]
 
     def expect_error(self, code, call, *words):
-        """Check that call raises an RpcError with code and details that
-        contain every word, and return the details."""
+        """Assert that call raises an RpcError with code and details that
+        contain every word. Return the details."""
         with self.assertRaises(grpc.RpcError) as caught:
             call()
         self.assertEqual(caught.exception.code(), code,

@@ -1,9 +1,11 @@
-"""The audit history of a customer on a real ecifd: GetHistory after a
-merge, a split, a not-same and adds, with the time and the actor of each
-journal entry; the same history after a restart replays the journal; a
-retired number returns its survivor's history; numbers retired at import come
-first; corrections without an actor are refused; GetHistory during adds;
-ecifctl history and --actor."""
+"""Integration tests of a customer's audit history on a real ecifd.
+
+GetHistory returns a merge, a split, a not-same and adds with the time and
+actor of each journal entry, and the same history after a restart replays
+the journal. A retired number returns its survivor's history, and numbers
+retired at import come first. Corrections without an actor are rejected.
+Also covers GetHistory during adds, ecifctl history and --actor.
+"""
 
 import os
 import subprocess
@@ -25,11 +27,11 @@ WANG_FANG = {"source_system": "HR", "source_id": "3", "name": "Wang Fang",
              "dob": "1985-01-01", "phone": "13733334444"}
 ZHAO_LEI = {"source_system": "OPS", "source_id": "9", "name": "Zhao Lei",
             "dob": "1979-09-09", "phone": "13655556666"}
-# Carries both the phone and the email: joins the two Li Wei customers at
-# the next import.
+# Contains both the phone and the email, so it joins the two Li Wei
+# customers at the next import.
 LI_WEI_BOTH = {"source_system": "WEB", "source_id": "7", "name": "Li Wei",
                "phone": "13911112222", "email": "liwei@mail.cn"}
-# Added while serving: no stored record resembles her.
+# Added while serving, and no stored record resembles her.
 OKAFOR = {"source_system": "CLINIC", "source_id": "P-1",
           "name": "Chinedu Okafor", "id_type": "PASSPORT",
           "id_number": "A09876543", "dob": "1992-06-15"}
@@ -40,13 +42,16 @@ def number(n):
     return f"C{n:012d}"
 
 
-# Numbers follow the first source key: CARD/2, CORE/1, HR/3, OPS/9.
+# Import numbers customers in the order of their first record's
+# (source_system, source_id): CARD/2, CORE/1, HR/3, OPS/9.
 LI_EMAIL_NO, LI_PHONE_NO, WANG_NO, ZHAO_NO = (number(n) for n in (1, 2, 3, 4))
 
 
 def login_name(user):
-    """The actor ecifctl sends by default when $USER is user: the login
-    name of the terminal, else $USER."""
+    """Return the default actor of ecifctl when $USER is user.
+
+    ecifctl sends the login name from getlogin_r(), or else $USER.
+    """
     try:
         return os.getlogin()
     except OSError:
@@ -82,15 +87,17 @@ class HistoryTest(harness.ServerTestCase):
             record=self.record(fields), actor=actor), timeout=10)
 
     def summary(self, reply):
-        """The events of a history as comparable tuples."""
+        """Return the events of a history reply as comparable tuples."""
         return [(e.kind, e.sequence, e.time_micros, e.actor, e.reason,
                  e.customer_number, e.other_customer_number, e.record_count,
                  e.other_record_count, e.moved_record_count, e.joined)
                 for e in reply.events]
 
     def apply_all(self, stub):
-        """A merge, a not-same, a split and two adds; returns the add
-        replies."""
+        """Apply a merge, a not-same, a split and two adds.
+
+        Return the replies of the two adds.
+        """
         merge = self.merge(stub, LI_EMAIL_NO, LI_PHONE_NO, "steward.li",
                            "one phone and one email, same man")
         self.assertEqual(merge.sequence, 1)
@@ -136,16 +143,16 @@ class HistoryTest(harness.ServerTestCase):
         self.assertEqual((split.record_count, split.other_record_count,
                           split.moved_record_count), (1, 1, 1))
 
-        # The new customer of the split saw only the split; Wang Fang only
-        # the not-same; Zhao Lei nothing.
+        # The new customer of the split has only the split in its history.
+        # Wang Fang has only the not-same, and Zhao Lei has nothing.
         self.assertEqual([e.sequence for e in
                           self.history(stub, number(5)).events], [3])
         self.assertEqual([e.sequence for e in
                           self.history(stub, WANG_NO).events], [2])
         self.assertEqual(len(self.history(stub, ZHAO_NO).events), 0)
 
-        # The adds: the first made a customer, the second joined it; the
-        # second sent no actor.
+        # The first add created a customer and the second joined it. The
+        # second add sent no actor.
         self.assertEqual(created.outcome, self.pb.NEW_NO_MATCH)
         self.assertEqual(joined.customer_number, created.customer_number)
         adds = self.history(stub, created.customer_number).events
@@ -191,7 +198,8 @@ class HistoryTest(harness.ServerTestCase):
                               "129 bytes", "at most 128")
         self.expect_error(code, lambda: self.add(stub, OKAFOR, long_actor),
                           "actor", "at most 128")
-        # Refused calls wrote nothing; 128 bytes is accepted.
+        # The rejected calls wrote nothing, so this merge is sequence 1.
+        # An actor of 128 bytes is accepted.
         reply = self.merge(stub, LI_EMAIL_NO, LI_PHONE_NO, "b" * 128)
         self.assertEqual(reply.sequence, 1)
         self.assertEqual(self.history(stub, LI_EMAIL_NO).events[0].actor,
@@ -220,8 +228,8 @@ class HistoryTest(harness.ServerTestCase):
                           imported.other_customer_number),
                          (LI_EMAIL_NO, LI_PHONE_NO))
 
-        # A merge in the journal follows it, and the number it retires
-        # returns the whole history too.
+        # A merge in the journal follows the import event, and the number
+        # that the merge retires returns the whole history too.
         self.merge(stub, LI_EMAIL_NO, WANG_NO, "steward.li")
         for n in (LI_EMAIL_NO, LI_PHONE_NO, WANG_NO):
             events = self.history(stub, n).events
@@ -238,8 +246,9 @@ class HistoryTest(harness.ServerTestCase):
         self.stop(server)
 
     def test_history_read_during_adds(self):
-        """GetHistory runs while adds grow the history past its first
-        capacities; every reply is a whole prefix of the adds."""
+        """Read GetHistory while adds grow the history past its initial
+        capacity, and check that every reply is a whole prefix of the adds.
+        """
         server, stub = self.start()
         added = 40
         stop = threading.Event()
@@ -328,7 +337,7 @@ class HistoryTest(harness.ServerTestCase):
         try:
             os.getlogin()
         except OSError:
-            # No login name and no $USER: a correction needs --actor.
+            # Without a login name or $USER, a correction needs --actor.
             proc = self.ctl(server, "split", "--reason", "x", ZHAO_NO,
                             "OPS/9")
             self.assertEqual(proc.returncode, 2)

@@ -21,7 +21,8 @@ WANG_FANG = {"source_system": "HR", "source_id": "3", "name": "Wang Fang",
              "dob": "1985-01-01", "phone": "13733334444"}
 ZHAO_LEI = {"source_system": "OPS", "source_id": "9", "name": "Zhao Lei",
             "dob": "1979-09-09", "phone": "13655556666"}
-# Carries both the phone and the email: joins the two Li Wei customers.
+# Contains both the phone and the email, so it joins the two Li Wei
+# customers.
 LI_WEI_BOTH = {"source_system": "WEB", "source_id": "7", "name": "Li Wei",
                "phone": "13911112222", "email": "liwei@mail.cn"}
 
@@ -33,7 +34,7 @@ def number(n):
 class NumbersTest(harness.StubsTestCase):
 
     def import_version(self, name, records, previous=None):
-        """Imports records into NAME.snap; returns (path, summary)."""
+        """Import records into NAME.snap and return (path, summary)."""
         snapshot = os.path.join(self.work.name, name + ".snap")
         options = ["--quiet"]
         if previous is not None:
@@ -46,7 +47,7 @@ class NumbersTest(harness.StubsTestCase):
         return snapshot, summary
 
     def customers(self, snapshot, numbers):
-        """GetCustomer of each number; returns the responses."""
+        """Call GetCustomer for each number and return the responses."""
         server = harness.Ecifd(snapshot, self.work.name)
         try:
             server.wait_serving(self.health_pb2)
@@ -61,7 +62,8 @@ class NumbersTest(harness.StubsTestCase):
         v1, s1 = self.import_version(
             "v1", [LI_WEI_PHONE, LI_WEI_EMAIL, WANG_FANG])
         self.assertEqual(s1["customers"], "3")
-        # Numbers follow the first source key: CARD/2, CORE/1, HR/3.
+        # Import numbers customers in the order of their first record's
+        # (source_system, source_id): CARD/2, CORE/1, HR/3.
         r = self.customers(v1, [number(1), number(2), number(3)])
         self.assertEqual([x.records[0].source_id for x in r], ["2", "1", "3"])
 

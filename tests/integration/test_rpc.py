@@ -604,9 +604,9 @@ class SnapshotFailureTest(unittest.TestCase):
                 self.assert_clean_failure(self.run_ecifd(path), path)
 
     def test_bad_listen_address(self):
-        # A malformed address or port is a usage error (exit 2) caught
-        # before the snapshot loads; a well-formed address gRPC cannot
-        # bind is a runtime failure (exit 1).
+        # ecifd rejects a malformed address or port as a usage error (exit
+        # 2) before the snapshot loads. A well-formed address that gRPC
+        # cannot bind is a runtime failure (exit 1).
         cases = [
             ("not an address", 2, "invalid --listen 'not an address'"),
             ("127.0.0.1:99999", 2, "invalid port '99999'"),
