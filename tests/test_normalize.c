@@ -1,7 +1,7 @@
 /*
- * Unit tests of normalization: text folding, ID numbers,
- * dates, gender and phonetic codes, plus properties checked over a table
- * of mixed inputs (idempotence, valid UTF-8 output, bounded output).
+ * Unit tests of normalization: text folding, ID numbers, dates, gender and
+ * phonetic codes, plus properties checked over a table of mixed inputs
+ * (idempotence, valid UTF-8 output, bounded output).
  */
 #include <stdbool.h>
 #include <stdint.h>
