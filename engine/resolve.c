@@ -101,10 +101,11 @@ static uint32_t view_quality(const match_view_t *view)
     return flags;
 }
 
-/* Score at which an identifier match settles a query. It is well above
- * the built-in model's MATCH weight (13), so only agreement on an ID, phone or
- * email together with name or date of birth reaches it. */
-#define STRONG_MATCH_SCORE 20.0
+/* Weight above the model's MATCH weight at which an identifier match
+ * settles a query (20 with the built-in model), so that only agreement on
+ * an ID, phone or email together with name or date of birth reaches it.
+ * It is relative because a trained model's weights have another scale. */
+#define STRONG_MATCH_MARGIN 7.0
 
 /*
  * Scores the candidates from index first on. Returns the best score, or
@@ -130,10 +131,8 @@ static double score_candidates(const ecif_store_t *store,
     return best;
 }
 
-#define AMBIGUITY_MARGIN MATCH_AMBIGUITY_MARGIN
-
 /*
- * Downgrades every MATCH within AMBIGUITY_MARGIN of the best to
+ * Downgrades every MATCH within MATCH_AMBIGUITY_MARGIN of the best to
  * POSSIBLE_MATCH, so a person reviews them. A query that matches two
  * customers the index keeps apart, neither clearly better, cannot be
  * attached to one of them. Examples are a father and a son at one address
@@ -144,10 +143,10 @@ static bool downgrade_ambiguous(ecif_candidate_t *found, size_t n)
 {
     if (n < 2 || found[0].verdict != ECIF_MATCH ||
         found[1].verdict != ECIF_MATCH ||
-        found[0].score - found[1].score >= AMBIGUITY_MARGIN)
+        found[0].score - found[1].score >= MATCH_AMBIGUITY_MARGIN)
         return false;
     for (size_t i = 0; i < n && found[i].verdict == ECIF_MATCH &&
-                       found[0].score - found[i].score < AMBIGUITY_MARGIN;
+                       found[0].score - found[i].score < MATCH_AMBIGUITY_MARGIN;
          i++)
         found[i].verdict = ECIF_POSSIBLE_MATCH;
     return true;
@@ -177,12 +176,12 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     match_mark_frequent(store, &qv);
     if (quality != NULL)
         *quality = view_quality(&qv);
-    /* Exact identifiers first. A record they find that already scores
-     * STRONG_MATCH_SCORE settles the query, because the fuzzy keys (the
-     * ID's sorted digits, name and date) would only add weaker candidates.
-     * The keys of the name alone come last, and only while no record
-     * matches yet, because a common name can share them with hundreds of
-     * records. */
+    /* Exact identifiers first. A record they find that scores
+     * STRONG_MATCH_MARGIN above MATCH settles the query, because the fuzzy
+     * keys (the ID's sorted digits, name and date) would only add weaker
+     * candidates. The keys of the name alone come last, and only while no
+     * record matches yet, because a common name can share them with
+     * hundreds of records. */
     uint64_t keys[MAX_RECORD_KEYS];
     size_t n_identifiers = 0, n_qualified = 0;
     size_t nkeys = match_keys_ordered(&qv, keys, MAX_RECORD_KEYS,
@@ -190,7 +189,7 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     match_candidates_reset(&cand);
     match_gather_range(store, keys, 0, n_identifiers, &cand);
     double best = score_candidates(store, &qv, &cand, 0, scored);
-    if (best < STRONG_MATCH_SCORE) {
+    if (best < store->model->match_weight + STRONG_MATCH_MARGIN) {
         uint32_t scored_count = cand.count;
         match_gather_range(store, keys, n_identifiers, n_qualified, &cand);
         double next = score_candidates(store, &qv, &cand, scored_count, scored);
