@@ -202,11 +202,14 @@ static int sum_exposure(const struct ecif_store *base, struct view *v,
         }
         struct exposure_entry *e = &(*rows)[*count - 1];
         e->account_count++;
-        /* NOTE: the status of ecif_amount_add() is not checked, so an
-         * overflow leaves the total short. INT64_MAX / ECIF_AMOUNT_MAX is
-         * 922 accounts at the maximum amount. */
-        ecif_amount_add(&e->credit_limit, items[i].credit_limit);
-        ecif_amount_add(&e->balance, items[i].balance);
+        /* A merge sums accounts never summed together before, and about
+         * 920 accounts at ECIF_AMOUNT_MAX already overflow an int64. */
+        if (ecif_amount_add(&e->credit_limit, items[i].credit_limit) !=
+                ECIF_OK ||
+            ecif_amount_add(&e->balance, items[i].balance) != ECIF_OK) {
+            free(items);
+            return ECIF_ELIMIT;
+        }
     }
     free(items);
     return ECIF_OK;
@@ -232,10 +235,11 @@ static int fold_added(struct view *v, uint32_t k,
     if (ce->member_count > 1)
         qsort_r(members, ce->member_count, sizeof(uint32_t), compare_by_source,
                 &v->store);
-    struct delta_customer *d = delta_customer_create(
-        &v->store, k, ce->number, members, ce->member_count, NULL);
-    if (d == NULL)
-        return ECIF_ENOMEM;
+    struct delta_customer *d;
+    int rc = delta_customer_create(&v->store, k, ce->number, members,
+                                   ce->member_count, NULL, &d);
+    if (rc != ECIF_OK)
+        return rc;
     free(d->members); /* the view's member list is used instead */
     d->members = NULL;
     entries[(*count)++] = d;
@@ -1011,6 +1015,11 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
             ecif_fail(rc, err, errlen,
                       "out of memory while applying the "
                       "correction");
+        else if (rc == ECIF_ELIMIT)
+            ecif_fail(rc, err, errlen,
+                      "customer '%s': an exposure total after the "
+                      "correction overflows",
+                      res->customer);
     }
     if (rc == ECIF_OK && write && c->journal != NULL) {
         ecif_journal_entry_t copy = *e;
@@ -1097,38 +1106,39 @@ static int compare_to_key(const struct ecif_store *v, uint32_t record,
  * customer's members with the record's id put in source-key order, or a
  * new customer of the record alone.
  */
-static struct delta_customer *plan_customer(ecif_corrections_t *c,
-                                            const ecif_record_t *rec,
-                                            const struct delta_record *dr,
-                                            bool join, uint32_t customer)
+static int plan_customer(ecif_corrections_t *c, const ecif_record_t *rec,
+                         const struct delta_record *dr, bool join,
+                         uint32_t customer, struct delta_customer **out)
 {
     const struct ecif_store *v = &c->current->store;
     uint32_t id = c->delta->base_records + c->delta->count;
     char number[ECIF_CUSTOMER_NUMBER_LEN + 1];
 
+    *out = NULL;
     if (!join) {
         snprintf(number, sizeof(number), "C%012llu",
                  (unsigned long long)v->next_customer_number);
         return delta_customer_create(
             v, v->customer_count + c->delta->overlay.new_customers, number, &id,
-            1, dr);
+            1, dr, out);
     }
+
     uint32_t count;
     const uint32_t *old = ecif_store_customer_records(v, customer, &count);
     uint32_t *members = malloc(((size_t)count + 1) * sizeof(uint32_t));
     if (members == NULL)
-        return NULL;
+        return ECIF_ENOMEM;
     uint32_t at = 0;
     while (at < count && compare_to_key(v, old[at], rec) < 0)
         at++;
     memcpy(members, old, at * sizeof(uint32_t));
     members[at] = id;
     memcpy(members + at + 1, old + at, (count - at) * sizeof(uint32_t));
-    struct delta_customer *d = delta_customer_create(
-        v, customer, ecif_store_customer_number(v, customer), members,
-        count + 1, dr);
+    int rc = delta_customer_create(v, customer,
+                                   ecif_store_customer_number(v, customer),
+                                   members, count + 1, dr, out);
     free(members);
-    return d;
+    return rc;
 }
 
 /* Fills the candidates of an add result with their customer numbers. */
@@ -1211,13 +1221,23 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
     pthread_rwlock_wrlock(&c->rw);
     rc = delta_reserve(c->delta, dr->key_count, 1);
     pthread_rwlock_unlock(&c->rw);
-    struct delta_customer *target =
-        rc == ECIF_OK
-            ? plan_customer(c, rec, dr, join, join ? found[0].customer : 0)
-            : NULL;
-    if (target == NULL) {
+    struct delta_customer *target = NULL;
+    bool reserved = rc == ECIF_OK;
+    if (reserved)
+        rc = plan_customer(c, rec, dr, join, join ? found[0].customer : 0,
+                           &target);
+    if (rc != ECIF_OK) {
         delta_record_free(dr);
         ecif_history_discard(&ev);
+        if (rc == ECIF_ELIMIT && !reserved)
+            return ecif_fail(rc, err, errlen,
+                             "record: the delta tables are full, so re-import "
+                             "the data to add more");
+        if (rc == ECIF_ELIMIT)
+            return ecif_fail(rc, err, errlen,
+                             "customer '%s': an exposure total after the add "
+                             "overflows",
+                             ecif_store_customer_number(v, found[0].customer));
         return ecif_fail(ECIF_ENOMEM, err, errlen,
                          "out of memory while adding the record");
     }

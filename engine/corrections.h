@@ -95,7 +95,8 @@ void ecif_corrections_attach_journal(ecif_corrections_t *c,
  *   ECIF_ECONFLICT  both numbers lead to one customer, a merge of
  *                   customers marked not the same, or a split record that
  *                   belongs to another customer.
- *   ECIF_ELIMIT     more than ECIF_CORRECTION_MAX_PAIRS new pairs.
+ *   ECIF_ELIMIT     more than ECIF_CORRECTION_MAX_PAIRS new pairs, or an
+ *                   exposure total of the merged customer overflows.
  *   ECIF_EIO        the journal append failed, and nothing changed.
  *   ECIF_ENOMEM.
  * err names the request field (customer_a, customer_b, customer_number,
@@ -141,7 +142,8 @@ typedef struct ecif_add_result {
  *                the field and the value), too many accounts, or an
  *                account id twice.
  *   ECIF_EEXIST  a record with this source key is stored or was added.
- *   ECIF_ELIMIT  the record ids are used up.
+ *   ECIF_ELIMIT  the record ids or the delta tables are used up, or an
+ *                exposure total of the joined customer overflows.
  *   ECIF_EIO     the journal append failed.
  *   ECIF_ENOMEM.
  * A failed call changes nothing. Must not be called by a thread that

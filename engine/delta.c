@@ -419,16 +419,18 @@ static uint32_t accounts_of(const struct ecif_store *s,
     return n;
 }
 
-struct delta_customer *
-delta_customer_create(const struct ecif_store *s, uint32_t customer,
-                      const char *number, const uint32_t *members,
-                      uint32_t member_count, const struct delta_record *pending)
+int delta_customer_create(const struct ecif_store *s, uint32_t customer,
+                          const char *number, const uint32_t *members,
+                          uint32_t member_count,
+                          const struct delta_record *pending,
+                          struct delta_customer **out)
 {
     struct delta_customer *c = calloc(1, sizeof(*c));
     size_t n = 0;
 
+    *out = NULL;
     if (c == NULL)
-        return NULL;
+        return ECIF_ENOMEM;
     c->customer = customer;
     snprintf(c->number, sizeof(c->number), "%s", number);
     c->member_count = member_count;
@@ -443,7 +445,7 @@ delta_customer_create(const struct ecif_store *s, uint32_t customer,
         free(items);
         free(accts);
         delta_customer_free(c);
-        return NULL;
+        return ECIF_ENOMEM;
     }
     memcpy(c->members, members, member_count * sizeof(uint32_t));
     size_t got = 0;
@@ -457,20 +459,26 @@ delta_customer_create(const struct ecif_store *s, uint32_t customer,
     free(accts);
     if (n > 1)
         qsort(items, n, sizeof(*items), compare_items);
+
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || compare_items(&items[i - 1], &items[i]) != 0)
             c->exposure[c->exposure_count++] = (ecif_exposure_total_t){
                 .product = items[i].product, .currency = items[i].currency};
         ecif_exposure_total_t *t = &c->exposure[c->exposure_count - 1];
         t->account_count++;
-        /* NOTE: the status of ecif_amount_add() is not checked, so an
-         * overflow leaves the total short. INT64_MAX / ECIF_AMOUNT_MAX is
-         * 922 accounts at the maximum amount. */
-        ecif_amount_add(&t->credit_limit, items[i].credit_limit);
-        ecif_amount_add(&t->balance, items[i].balance);
+        /* Each amount is within ECIF_AMOUNT_MAX, but about 920 accounts at
+         * that bound already overflow one int64 total. */
+        if (ecif_amount_add(&t->credit_limit, items[i].credit_limit) !=
+                ECIF_OK ||
+            ecif_amount_add(&t->balance, items[i].balance) != ECIF_OK) {
+            free(items);
+            delta_customer_free(c);
+            return ECIF_ELIMIT;
+        }
     }
     free(items);
-    return c;
+    *out = c;
+    return ECIF_OK;
 }
 
 void delta_overlay_put(struct store_delta *d, struct delta_customer *c)

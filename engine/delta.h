@@ -152,15 +152,16 @@ const struct delta_customer *delta_overlay_find(const struct store_delta *d,
 
 /*
  * Builds an overlay entry for customer with members (copied) and the
- * exposure totals summed over their accounts in s. pending, when not
- * NULL, is a record about to be appended to the delta of s, and members
- * may name it by the id it will get. Returns NULL when out of memory.
+ * exposure totals summed over their accounts in s, and stores it in *out.
+ * pending, when not NULL, is a record about to be appended to the delta
+ * of s, and members may name it by the id it will get. Returns ECIF_OK,
+ * ECIF_ELIMIT when an exposure total overflows int64, or ECIF_ENOMEM.
  */
-struct delta_customer *
-delta_customer_create(const struct ecif_store *s, uint32_t customer,
-                      const char *number, const uint32_t *members,
-                      uint32_t member_count,
-                      const struct delta_record *pending);
+int delta_customer_create(const struct ecif_store *s, uint32_t customer,
+                          const char *number, const uint32_t *members,
+                          uint32_t member_count,
+                          const struct delta_record *pending,
+                          struct delta_customer **out);
 
 void delta_customer_free(struct delta_customer *c);
 

@@ -214,8 +214,10 @@ static void test_delta_store_view_serves_added_records(void)
     struct delta_record *r = delta_record_create(base, &rec, accounts, 3);
     CHECK(r != NULL);
     uint32_t id = base->record_count;
-    struct delta_customer *c = delta_customer_create(
-        &view, base->customer_count, "C000000000099", &id, 1, r);
+    struct delta_customer *c = NULL;
+    CHECK_INT(delta_customer_create(&view, base->customer_count,
+                                    "C000000000099", &id, 1, r, &c),
+              ECIF_OK);
     CHECK(c != NULL);
     CHECK_INT(delta_reserve(d, r->key_count, 1), ECIF_OK);
     r->customer = c->customer;
@@ -292,10 +294,21 @@ static void test_delta_overlay_replaces_and_resets(void)
     view.delta = d;
     d->overlay.view_customers = base->customer_count;
     CHECK_INT(delta_reserve(d, 0, 2), ECIF_OK);
-    delta_overlay_put(
-        d, delta_customer_create(&view, 0, "C000000000001", members, 1, NULL));
-    delta_overlay_put(
-        d, delta_customer_create(&view, 0, "C000000000001", members, 2, NULL));
+    struct delta_customer *one = NULL, *two = NULL;
+    CHECK_INT(delta_customer_create(&view, 0, "C000000000001", members, 1, NULL,
+                                    &one),
+              ECIF_OK);
+    CHECK_INT(delta_customer_create(&view, 0, "C000000000001", members, 2, NULL,
+                                    &two),
+              ECIF_OK);
+    if (one == NULL || two == NULL) {
+        delta_customer_free(one);
+        delta_customer_free(two);
+        delta_destroy(d);
+        return;
+    }
+    delta_overlay_put(d, one);
+    delta_overlay_put(d, two);
     CHECK_INT(d->overlay.count, 1);
     CHECK_INT(d->overlay.new_customers, 0);
     uint32_t count = 0;
@@ -313,6 +326,52 @@ static void test_delta_overlay_replaces_and_resets(void)
     delta_destroy(d);
 }
 
+/* An exposure total past the int64 range is ECIF_ELIMIT, not a wrong sum. */
+static void test_delta_overlay_rejects_overflow(void)
+{
+    static ecif_account_t accounts[DELTA_MAX_ACCOUNTS];
+    static char ids[DELTA_MAX_ACCOUNTS][16];
+    struct store_delta *d = delta_create(base->record_count);
+    ecif_store_t view = *base;
+    uint32_t members[4];
+
+    view.buffer = NULL;
+    view.delta = d;
+    d->overlay.view_customers = base->customer_count;
+    for (uint32_t a = 0; a < DELTA_MAX_ACCOUNTS; a++) {
+        snprintf(ids[a], sizeof(ids[a]), "L-%u", a);
+        accounts[a] =
+            (ecif_account_t){ids[a], "loan", "CNY", "", ECIF_AMOUNT_MAX, 0};
+    }
+    /* 4 * 256 accounts at ECIF_AMOUNT_MAX sum past INT64_MAX. */
+    for (uint32_t i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "big-%u", i);
+        ecif_record_t rec = {
+            .source_system = "W", .source_id = id, .name = "Qian Wei"};
+        members[i] = add(d, &rec, accounts, DELTA_MAX_ACCOUNTS);
+    }
+
+    struct delta_customer *c = NULL;
+    CHECK_INT(
+        delta_customer_create(&view, 0, "C000000000001", members, 4, NULL, &c),
+        ECIF_ELIMIT);
+    CHECK(c == NULL);
+    delta_customer_free(c);
+
+    /* Three of them still fit: 768 accounts sum below INT64_MAX. */
+    CHECK_INT(
+        delta_customer_create(&view, 0, "C000000000001", members, 3, NULL, &c),
+        ECIF_OK);
+    CHECK(c != NULL);
+    if (c != NULL) {
+        CHECK_INT(c->exposure_count, 1);
+        CHECK(c->exposure[0].credit_limit == 768 * ECIF_AMOUNT_MAX);
+    }
+    delta_customer_free(c);
+    delta_destroy(d);
+}
+
 int main(void)
 {
     store_init();
@@ -321,6 +380,7 @@ int main(void)
     RUN(test_delta_leaves_out_frequent_keys);
     RUN(test_delta_store_view_serves_added_records);
     RUN(test_delta_overlay_replaces_and_resets);
+    RUN(test_delta_overlay_rejects_overflow);
     ecif_store_close(base);
     return unit_report();
 }
