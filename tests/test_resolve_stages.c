@@ -4,12 +4,14 @@
  * no candidate matches, because a common name can share them with
  * hundreds of records. When nothing matches, they must still find the records.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "builder.h"
+#include "model.h"
 #include "resolve.h"
 #include "status.h"
 #include "store.h"
@@ -140,12 +142,108 @@ static void test_no_match_gathers_name_only_keys(void)
     CHECK(rank_of(found, count, &other_date) >= 0);
 }
 
+/* A record with the query's email and phone but no birth date, and
+ * another customer of the same name and birth date that only the keys of
+ * name and date lead to. */
+static const ecif_record_t contacts = {
+    .source_system = "crm",
+    .source_id = "contacts",
+    .given_name = "Harriet",
+    .family_name = "Quill",
+    .phones = {"13800001111"},
+    .n_phones = 1,
+    .emails = {"h.quill@example.org"},
+    .n_emails = 1,
+};
+
+static const ecif_record_t named = {
+    .source_system = "core",
+    .source_id = "named",
+    .given_name = "Harriet",
+    .family_name = "Quill",
+    .dob = "1966-08-30",
+};
+
+/* Builds a store of contacts and named scored with model, or NULL. */
+static ecif_store_t *settle_store(const ecif_model_t *model)
+{
+    const char *base = getenv("ECIF_TEST_TMPDIR");
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    ecif_store_t *s = NULL;
+    char path[600], err[512];
+
+    snprintf(path, sizeof(path), "%s/test_resolve_settle.snap",
+             base != NULL ? base : "/tmp");
+    ecif_builder_options_default(&opts);
+    opts.model = model;
+    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
+        return NULL;
+    if (ecif_builder_add_record(b, &contacts, err, sizeof(err)) == ECIF_OK &&
+        ecif_builder_add_record(b, &named, err, sizeof(err)) == ECIF_OK &&
+        ecif_builder_write(b, path, NULL, err, sizeof(err)) == ECIF_OK &&
+        ecif_store_open(path, &s, err, sizeof(err)) != ECIF_OK)
+        s = NULL;
+    ecif_builder_destroy(b);
+    unlink(path);
+    return s;
+}
+
+/* Returns true when the customer of named is among the candidates. */
+static bool named_found(ecif_store_t *s)
+{
+    ecif_record_t query = contacts;
+    ecif_candidate_t found[ECIF_MAX_CANDIDATES];
+    size_t count = 0;
+    uint32_t record;
+
+    query.dob = "1966-08-30";
+    if (ecif_resolve(s, &query, found, ECIF_MAX_CANDIDATES, &count) !=
+            ECIF_OK ||
+        ecif_store_find_record(s, "core", "named", &record) != ECIF_OK)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        if (found[i].customer == ecif_store_record_customer(s, record))
+            return true;
+    }
+    return false;
+}
+
+/* An identifier match settles a query only well above the model's MATCH
+ * weight: with the built-in model (MATCH 13) the contacts record settles
+ * it, and with a model whose MATCH is above 20 it no longer does. */
+static void test_settle_follows_model(void)
+{
+    ecif_model_t strict = *model_default();
+    char err[256];
+    ecif_store_t *s;
+
+    s = settle_store(model_default());
+    CHECK(s != NULL);
+    if (s != NULL) {
+        CHECK(!named_found(s));
+        ecif_store_close(s);
+    }
+
+    strict.match_probability = 0.9999;
+    strict.cluster_probability = 0.9999;
+    CHECK_INT(model_derive(&strict, err, sizeof(err)), ECIF_OK);
+    CHECK(strict.match_weight > 20.0);
+    s = settle_store(&strict);
+    CHECK(s != NULL);
+    if (s != NULL) {
+        CHECK(named_found(s));
+        ecif_store_close(s);
+    }
+}
+
 int main(void)
 {
     store_init();
     RUN(test_three_customers_apart);
     RUN(test_match_skips_name_only_keys);
     RUN(test_no_match_gathers_name_only_keys);
+    RUN(test_settle_follows_model);
     ecif_store_close(store);
     return unit_report();
 }
