@@ -26,8 +26,8 @@
 
 /*
  * Largest magnitude of one account's limit or balance: one trillion
- * currency units. Sums over a customer's accounts stay far from the int64
- * range, so a total can only overflow with millions of such accounts.
+ * currency units (1e16 in fixed point). A total over about 922 such
+ * accounts passes INT64_MAX, so every sum checks for overflow.
  */
 #define ECIF_AMOUNT_MAX (1000000000000LL * ECIF_AMOUNT_SCALE)
 
