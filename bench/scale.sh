@@ -24,6 +24,13 @@
 #               figures already in OUT/SIZE/figures.env [0]
 #   PERF        1 records a perf profile of ecifd during an extra
 #               Resolve run at the half-saturation rate [0]
+#   SERVE_ONLY  1 keeps the records, snapshot and queries of an earlier
+#               run in OUT/SIZE and repeats only the load and latency
+#               runs, keeping that run's generation and import figures [0]
+#   PIN         1 runs ecifd with one worker thread, moves it to CPU 0
+#               once it serves (its load still uses every CPU) and runs
+#               the load generators on CPU 1, so that the clients' work
+#               does not delay the server's; needs two CPUs [0]
 #
 # The page cache is never dropped: `cat SNAPSHOT > /dev/null` is timed
 # from the page cache right before ecifd starts, and ecifd reads the same
@@ -43,6 +50,8 @@ WARMUP=${WARMUP:-1}
 MAX_CONCURRENCY=${MAX_CONCURRENCY:-64}
 GEN_SNAPSHOT=${GEN_SNAPSHOT:-1}
 PERF=${PERF:-0}
+SERVE_ONLY=${SERVE_ONLY:-0}
+PIN=${PIN:-0}
 TABLE_ONLY=${TABLE_ONLY:-0}
 PY=/usr/bin/python3
 
@@ -73,6 +82,18 @@ for tool in "$GEN" "$CTL" "$ECIFD" "$LOADGEN" "$RESOLVE_BENCH"; do
     fi
 done
 mkdir -p "$OUT"
+
+# Command prefixes of the server and of the clients.
+SERVER_CMD=("$ECIFD")
+CLIENT_CMD=()
+if [ "$PIN" = 1 ]; then
+    if [ "$(nproc)" -lt 2 ]; then
+        echo "scale.sh: PIN=1 needs two CPUs; this machine has $(nproc)" >&2
+        exit 2
+    fi
+    SERVER_CMD=("$ECIFD" --threads 1)
+    CLIENT_CMD=(taskset -c 1)
+fi
 
 ECIFD_PID=
 cleanup() {
@@ -126,7 +147,8 @@ start_ecifd() {
     mkfifo "$fifo"
     local start end line
     start=$(now_ns)
-    "$ECIFD" --snapshot "$snap" --listen 127.0.0.1:0 >"$fifo" 2>"$log_file" &
+    "${SERVER_CMD[@]}" --snapshot "$snap" --listen 127.0.0.1:0 \
+        >"$fifo" 2>"$log_file" &
     ECIFD_PID=$!
     exec 3<"$fifo"
     if ! read -r -t 900 line <&3; then
@@ -142,6 +164,9 @@ start_ecifd() {
         ;;
     esac
     ECIFD_PORT=${line##*:}
+    if [ "$PIN" = 1 ]; then
+        taskset -a -p -c 0 "$ECIFD_PID" >/dev/null
+    fi
     ECIFD_START_MS=$(ms_between "$start" "$end")
 }
 
@@ -269,7 +294,9 @@ measure_baseline() {
     log "baseline ecifd RSS $(cut -d= -f2 "$OUT/baseline.env") kB"
 }
 
-run_size() {
+# Generates the records of one size, imports them and samples the
+# queries, writing the figures of those steps to a new figures.env.
+prepare_size() {
     local target=$1 ratio=$2
     local dir=$OUT/$target
     local env=$dir/figures.env
@@ -318,8 +345,18 @@ run_size() {
 
     sample_queries "$dir/csv/records.csv" "$dir/queries.csv" "$records"
     echo "queries=$(($(wc -l <"$dir/queries.csv") - 1))" >>"$env"
+}
 
-    # The snapshot was just written, so it is in the page cache; one
+# Times the loads of the snapshot of one size and measures ecifd with the
+# load generators, appending to figures.env.
+serve_size() {
+    local target=$1
+    local dir=$OUT/$target
+    local env=$dir/figures.env
+    local snap=$dir/import.snap
+    echo "pin=$PIN" >>"$env"
+
+    # The snapshot is in the page cache when it was just written; one
     # untimed pass makes sure of it before the timed one.
     cat "$snap" >/dev/null
     local start end
@@ -352,7 +389,8 @@ run_size() {
         --duration "$DURATION" --warmup "$WARMUP")
 
     log "$target: loadgen --find-saturation, Resolve only"
-    "$LOADGEN" "${common[@]}" --mix resolve=100 --find-saturation \
+    "${CLIENT_CMD[@]}" "$LOADGEN" "${common[@]}" --mix resolve=100 \
+        --find-saturation \
         --max-concurrency "$MAX_CONCURRENCY" --json "$dir/resolve.json" \
         >"$dir/resolve.txt" 2>&1 || true
     loadgen_figures "$dir/resolve.json" resolve_ >>"$env"
@@ -360,17 +398,17 @@ run_size() {
     rate=$(sed -n 's/^resolve_open_rate=//p' "$env")
 
     log "$target: GetExposure and Health/Check at $rate calls/s"
-    "$LOADGEN" "${common[@]}" --mix exposure=100 --mode open --rate "$rate" \
+    "${CLIENT_CMD[@]}" "$LOADGEN" "${common[@]}" --mix exposure=100 --mode open --rate "$rate" \
         --json "$dir/exposure.json" >"$dir/exposure.txt" 2>&1 || true
     loadgen_figures "$dir/exposure.json" exposure_ >>"$env"
-    "$LOADGEN" "${common[@]}" --mix health=100 --mode open --rate "$rate" \
+    "${CLIENT_CMD[@]}" "$LOADGEN" "${common[@]}" --mix health=100 --mode open --rate "$rate" \
         --json "$dir/health.json" >"$dir/health.txt" 2>&1 || true
     loadgen_figures "$dir/health.json" health_ >>"$env"
 
     # One call at a time, Resolve and Health/Check interleaved: service
     # time without queueing, and whether each query finds its own record.
     log "$target: resolve_bench, one call at a time"
-    "$RESOLVE_BENCH" --server "$server" --queries "$dir/queries.csv" \
+    "${CLIENT_CMD[@]}" "$RESOLVE_BENCH" --server "$server" --queries "$dir/queries.csv" \
         --truth same --json "$dir/resolve_bench.json" \
         >"$dir/resolve_bench.txt" 2>&1 || true
     "$PY" - "$dir/resolve_bench.json" >>"$env" <<'PYEOF'
@@ -389,7 +427,8 @@ PYEOF
         perf record -g -o "$dir/perf.data" -p "$ECIFD_PID" \
             -- sleep $((DURATION + WARMUP + 1)) >/dev/null 2>&1 &
         local perf_pid=$!
-        "$LOADGEN" "${common[@]}" --mix resolve=100 --mode open \
+        "${CLIENT_CMD[@]}" "$LOADGEN" "${common[@]}" --mix resolve=100 \
+            --mode open \
             --rate "$rate" --json "$dir/resolve-perf.json" \
             >"$dir/resolve-perf.txt" 2>&1 || true
         wait "$perf_pid" || true
@@ -488,6 +527,9 @@ rows = [
     ("RSS per record after the runs, B",
      lambda f: per_record(f, "rss_runs_kb")),
     ("query records", lambda f: num(f["queries"])),
+    ("CPUs during the latency runs",
+     lambda f: "ecifd on CPU 0 with one worker, clients on CPU 1"
+     if f.get("pin") == "1" else "shared by ecifd and the clients"),
     ("Resolve saturation, calls/s",
      lambda f: num(f["resolve_sat_throughput"])),
     ("Resolve saturation concurrency",
@@ -562,7 +604,21 @@ if [ "$TABLE_ONLY" != 1 ]; then
     log "persons per record: $RATIO"
     measure_baseline
     for size in "$@"; do
-        run_size "$size" "$RATIO"
+        if [ "$SERVE_ONLY" = 1 ]; then
+            dir=$OUT/$size
+            for f in figures.env import.snap queries.csv; do
+                if [ ! -f "$dir/$f" ]; then
+                    echo "scale.sh: SERVE_ONLY=1 needs $dir/$f from an" \
+                        "earlier run" >&2
+                    exit 2
+                fi
+            done
+            # Keep the figures up to the first one serve_size writes.
+            sed -i '/^\(pin\|cat_ms\)=/,$d' "$dir/figures.env"
+        else
+            prepare_size "$size" "$RATIO"
+        fi
+        serve_size "$size"
     done
 fi
 write_table "$@" >"$OUT/results.md"
