@@ -24,9 +24,9 @@
 #               figures already in OUT/SIZE/figures.env [0]
 #   PERF        1 records a perf profile of ecifd during an extra
 #               Resolve run at the half-saturation rate [0]
-#   SERVE_ONLY  1 keeps the records, snapshot and queries of an earlier
-#               run in OUT/SIZE and repeats only the load and latency
-#               runs, keeping that run's generation and import figures [0]
+#   SERVE_ONLY  1 repeats only the load and latency runs, on the records,
+#               snapshot and queries an earlier run left in OUT/SIZE. The
+#               generation and import figures of that run stay [0]
 #   PIN         1 runs ecifd with one worker thread, moves it to CPU 0
 #               once it serves (its load still uses every CPU) and runs
 #               the load generators on CPU 1, so that the clients' work
@@ -88,7 +88,8 @@ SERVER_CMD=("$ECIFD")
 CLIENT_CMD=()
 if [ "$PIN" = 1 ]; then
     if [ "$(nproc)" -lt 2 ]; then
-        echo "scale.sh: PIN=1 needs two CPUs; this machine has $(nproc)" >&2
+        echo "scale.sh: PIN=1 needs two CPUs, but this machine has" \
+            "$(nproc)" >&2
         exit 2
     fi
     SERVER_CMD=("$ECIFD" --threads 1)
@@ -356,8 +357,8 @@ serve_size() {
     local snap=$dir/import.snap
     echo "pin=$PIN" >>"$env"
 
-    # The snapshot is in the page cache when it was just written; one
-    # untimed pass makes sure of it before the timed one.
+    # One untimed pass puts the snapshot in the page cache, where a
+    # snapshot just written usually is already.
     cat "$snap" >/dev/null
     local start end
     start=$(now_ns)
