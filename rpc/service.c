@@ -1850,15 +1850,18 @@ static Ecif__V1__HistoryKind history_kind(ecif_history_kind_t kind)
     return ECIF__V1__HISTORY_KIND__HISTORY_KIND_UNSPECIFIED;
 }
 
+/* Largest text of "C%012llu": "C" and the 20 digits of UINT64_MAX. */
+#define NUMBER_TEXT_MAX 21
+
 /* Formats the digits of a customer number in the arena; "" for 0. */
 static char *number_to_proto(call_ctx_t *ctx, uint64_t number)
 {
-    char *text = arena_alloc(&ctx->arena, ECIF_CUSTOMER_NUMBER_LEN + 1);
+    char *text = arena_alloc(&ctx->arena, NUMBER_TEXT_MAX + 1);
 
     if (text != NULL && number == 0)
         text[0] = '\0';
     else if (text != NULL)
-        snprintf(text, ECIF_CUSTOMER_NUMBER_LEN + 1, "C%012llu",
+        snprintf(text, NUMBER_TEXT_MAX + 1, "C%012llu",
                  (unsigned long long)number);
     return text;
 }
