@@ -1892,6 +1892,100 @@ history_event_to_proto(call_ctx_t *ctx, const ecif_history_event_t *ev)
     return msg;
 }
 
+/* Events per GetHistory reply when the request sets no page size, and the
+ * maximum a request may set. */
+#define HISTORY_PAGE_DEFAULT 1000
+#define HISTORY_PAGE_MAX     5000
+
+/*
+ * Formats the token of the page after events[0 .. end-1]: "NUMBER:iK"
+ * when all K events are numbers retired at import, which come first and
+ * have no sequence, else "NUMBER:sS" after the journal entry of sequence
+ * S. Returns NULL when out of memory.
+ */
+static char *history_token(call_ctx_t *ctx, const char *number,
+                           const ecif_history_event_t *events, size_t end)
+{
+    const ecif_history_event_t *last = &events[end - 1];
+    char text[64];
+
+    if (last->kind == ECIF_HISTORY_IMPORT_MERGE)
+        snprintf(text, sizeof(text), "%s:i%zu", number, end);
+    else
+        snprintf(text, sizeof(text), "%s:s%llu", number,
+                 (unsigned long long)last->sequence);
+
+    char *copy = arena_alloc(&ctx->arena, strlen(text) + 1);
+    if (copy != NULL)
+        memcpy(copy, text, strlen(text) + 1);
+    return copy;
+}
+
+/* Parses the decimal digits of text, all of it, into *out. */
+static bool parse_token_count(const char *text, uint64_t *out)
+{
+    uint64_t value = 0;
+
+    if (*text == '\0')
+        return false;
+    for (; *text != '\0'; text++) {
+        if (*text < '0' || *text > '9' || value > (UINT64_MAX - 9) / 10)
+            return false;
+        value = value * 10 + (uint64_t)(*text - '0');
+    }
+    *out = value;
+    return true;
+}
+
+/*
+ * Selects events[*first .. *end-1], the page of the customer's history
+ * events[0 .. n-1] that page_size and page_token request. A token of
+ * another customer, or one history_token() did not write, is invalid.
+ */
+static grpc_status_code history_page(call_ctx_t *ctx,
+                                     const Ecif__V1__GetHistoryRequest *req,
+                                     const char *number,
+                                     const ecif_history_event_t *events,
+                                     size_t n, size_t *first, size_t *end)
+{
+    size_t size = req->page_size == 0                 ? HISTORY_PAGE_DEFAULT
+                  : req->page_size > HISTORY_PAGE_MAX ? HISTORY_PAGE_MAX
+                                                      : req->page_size;
+    size_t imported = 0;
+    size_t start = 0;
+
+    while (imported < n && events[imported].kind == ECIF_HISTORY_IMPORT_MERGE)
+        imported++;
+    if (is_set(req->page_token)) {
+        const char *token = req->page_token;
+        size_t len = strlen(number);
+        uint64_t count;
+        char quoted[48];
+
+        if (strncmp(token, number, len) != 0 || token[len] != ':' ||
+            (token[len + 1] != 'i' && token[len + 1] != 's') ||
+            !parse_token_count(token + len + 2, &count) ||
+            (token[len + 1] == 'i' && count > imported)) {
+            quote_value(token, quoted, sizeof(quoted));
+            return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                        "page_token: invalid token '%s' for customer %s "
+                        "(pass the next_page_token of the reply before, "
+                        "for the same customer)",
+                        quoted, number);
+        }
+        if (token[len + 1] == 'i') {
+            start = (size_t)count;
+        } else {
+            start = imported;
+            while (start < n && events[start].sequence <= count)
+                start++;
+        }
+    }
+    *first = start;
+    *end = n - start > size ? start + size : n;
+    return GRPC_STATUS_OK;
+}
+
 static grpc_status_code handle_get_history(call_ctx_t *ctx,
                                            grpc_byte_buffer *request,
                                            ProtobufCMessage **response)
@@ -1907,41 +2001,48 @@ static grpc_status_code handle_get_history(call_ctx_t *ctx,
     if (code != GRPC_STATUS_OK)
         return code;
 
+    const char *own_number = ecif_store_customer_number(ctx->store, customer);
     const ecif_history_t *log =
         ctx->svc->corrections != NULL
             ? ecif_corrections_history(ctx->svc->corrections)
             : NULL;
-    /* NOTE: every event is returned, with no paging. At up to about 450
-     * bytes an event, a customer with more than about 9,000 journal
-     * entries gets a reply above gRPC's default 4 MiB receive limit. */
     ecif_history_event_t *events = NULL;
     size_t n = 0;
     if (ecif_history_collect(log, ctx->svc->store, ctx->store, customer,
                              &events, &n) != ECIF_OK)
         return fail_oom(ctx);
+    size_t first = 0, end = 0;
+    code = history_page(ctx, req, own_number, events, n, &first, &end);
+    if (code != GRPC_STATUS_OK) {
+        free(events);
+        return code;
+    }
+
     Ecif__V1__GetHistoryResponse *resp =
         arena_alloc(&ctx->arena, sizeof(*resp));
     Ecif__V1__HistoryEvent **list =
-        arena_calloc(&ctx->arena, n + 1, sizeof(*list));
-    if (resp == NULL || list == NULL) {
+        arena_calloc(&ctx->arena, end - first + 1, sizeof(*list));
+    char *next =
+        end < n ? history_token(ctx, own_number, events, end) : pb_str(NULL);
+    if (resp == NULL || list == NULL || next == NULL) {
         free(events);
         return fail_oom(ctx);
     }
     ecif__v1__get_history_response__init(resp);
-    for (size_t i = 0; i < n; i++) {
-        list[i] = history_event_to_proto(ctx, &events[i]);
-        if (list[i] == NULL) {
+    for (size_t i = first; i < end; i++) {
+        list[i - first] = history_event_to_proto(ctx, &events[i]);
+        if (list[i - first] == NULL) {
             free(events);
             return fail_oom(ctx);
         }
     }
     free(events);
-    resp->customer_number =
-        pb_str(ecif_store_customer_number(ctx->store, customer));
+    resp->customer_number = pb_str(own_number);
     if (ctx->redirected_from != NULL)
         resp->redirected_from = pb_str(ctx->redirected_from);
     resp->events = list;
-    resp->n_events = n;
+    resp->n_events = end - first;
+    resp->next_page_token = next;
     *response = &resp->base;
     return GRPC_STATUS_OK;
 }

@@ -60,6 +60,7 @@ enum {
     OPT_SOURCE_ID,
     OPT_ACCOUNT,
     OPT_ACTOR,
+    OPT_PAGE_SIZE,
 };
 
 static const struct option common_options[] = {
@@ -1622,8 +1623,13 @@ static void history_usage(FILE *out)
                  "split, not-same and add of the journal that\ntouched it, "
                  "with the journal sequence, the time (UTC), the actor and "
                  "the\nreason. A retired NUMBER shows the history of the "
-                 "customer it leads to.\n\n");
+                 "customer it leads to.\nThe events come in pages, and "
+                 "ecifctl asks for every page.\n\n");
     fputs(common_help, out);
+    fputs("  --page-size N         events per call, 1 to 5000 (default: "
+          "the server's,\n"
+          "                        1000)\n",
+          out);
 }
 
 /* Writes a time in microseconds since the epoch as UTC ISO 8601. */
@@ -1694,11 +1700,60 @@ static void print_history(const ProtobufCMessage *msg)
         print_history_event(resp->events[i]);
 }
 
+/*
+ * Parses the options of history into q and *page_size (0 when not given).
+ * Returns -1 to continue, or the exit code: 0 after --help, 2 on a usage
+ * error.
+ */
+static int parse_history_opts(int argc, char **argv, query_opts_t *q,
+                              uint32_t *page_size)
+{
+    static const struct option options[] = {
+        {"server", required_argument, NULL, OPT_SERVER},
+        {"deadline-ms", required_argument, NULL, OPT_DEADLINE_MS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    *page_size = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        bool ok = true;
+        if (is_common_option(opt))
+            ok = set_common_option(q, opt, optarg);
+        else if (opt == OPT_PAGE_SIZE)
+            ok = parse_count("--page-size", optarg, 1, 5000, page_size);
+        else if (opt == OPT_HELP) {
+            history_usage(stdout);
+            return 0;
+        } else
+            ok = false;
+        if (!ok) {
+            history_usage(stderr);
+            return 2;
+        }
+    }
+    if (q->server == NULL) {
+        fprintf(stderr, "ecifctl: --server HOST:PORT is required\n");
+        history_usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Maximum number of pages that history reads, so that a server whose
+ * tokens never end cannot keep ecifctl calling. */
+#define HISTORY_PAGES_MAX 100000
+
 int ctl_history_main(int argc, char **argv)
 {
     query_opts_t q;
+    uint32_t page_size;
     query_opts_init(&q);
-    int rc = parse_query_opts(argc, argv, false, history_usage, &q);
+    int rc = parse_history_opts(argc, argv, &q, &page_size);
     if (rc >= 0) {
         query_opts_fini(&q);
         return rc;
@@ -1710,13 +1765,70 @@ int ctl_history_main(int argc, char **argv)
         return 2;
     }
 
-    Ecif__V1__GetHistoryRequest req = ECIF__V1__GET_HISTORY_REQUEST__INIT;
-    req.customer_number = (char *)number;
-    rc = print_reply(&q,
-                     call_method(&q, "GetHistory", ECIF_METHOD_GET_HISTORY,
-                                 &req.base,
-                                 &ecif__v1__get_history_response__descriptor),
-                     print_history);
+    /* Every page stays unpacked until the end, because the joined reply
+     * points at their events. */
+    Ecif__V1__GetHistoryResponse **pages = NULL;
+    Ecif__V1__HistoryEvent **events = NULL;
+    size_t n_pages = 0, n_events = 0;
+    const char *token = "";
+    rc = 0;
+    do {
+        Ecif__V1__GetHistoryRequest req = ECIF__V1__GET_HISTORY_REQUEST__INIT;
+        req.customer_number = (char *)number;
+        req.page_size = page_size;
+        req.page_token = (char *)token;
+        ProtobufCMessage *msg =
+            call_method(&q, "GetHistory", ECIF_METHOD_GET_HISTORY, &req.base,
+                        &ecif__v1__get_history_response__descriptor);
+        if (msg == NULL) {
+            rc = 1;
+            break;
+        }
+        Ecif__V1__GetHistoryResponse *page =
+            (Ecif__V1__GetHistoryResponse *)msg;
+        void *grown_pages = realloc(pages, (n_pages + 1) * sizeof(*pages));
+        void *grown_events =
+            grown_pages == NULL
+                ? NULL
+                : realloc(events,
+                          (n_events + page->n_events + 1) * sizeof(*events));
+        if (grown_pages != NULL)
+            pages = grown_pages;
+        if (grown_events == NULL) {
+            fprintf(stderr, "ecifctl: out of memory\n");
+            protobuf_c_message_free_unpacked(msg, NULL);
+            rc = 1;
+            break;
+        }
+        events = grown_events;
+        pages[n_pages++] = page;
+        memcpy(events + n_events, page->events,
+               page->n_events * sizeof(*events));
+        n_events += page->n_events;
+        token = page->next_page_token;
+        if (token[0] != '\0' && n_pages == HISTORY_PAGES_MAX) {
+            fprintf(stderr,
+                    "ecifctl: the history of %s is still not complete "
+                    "after %d pages\n",
+                    number, HISTORY_PAGES_MAX);
+            rc = 1;
+        }
+    } while (rc == 0 && token[0] != '\0');
+
+    if (rc == 0) {
+        Ecif__V1__GetHistoryResponse all = *pages[0];
+        all.events = events;
+        all.n_events = n_events;
+        all.next_page_token = (char *)"";
+        if (q.json)
+            print_json(&all.base);
+        else
+            print_history(&all.base);
+    }
+    for (size_t i = 0; i < n_pages; i++)
+        protobuf_c_message_free_unpacked(&pages[i]->base, NULL);
+    free(pages);
+    free(events);
     query_opts_fini(&q);
     return rc;
 }

@@ -4,7 +4,8 @@ GetHistory returns a merge, a split, a not-same and adds with the time and
 actor of each journal entry, and the same history after a restart replays
 the journal. A retired number returns its survivor's history, and numbers
 retired at import come first. Corrections without an actor are rejected.
-Also covers GetHistory during adds, ecifctl history and --actor.
+Also covers GetHistory in pages and during adds, ecifctl history and
+--actor.
 """
 
 import os
@@ -243,6 +244,79 @@ class HistoryTest(harness.ServerTestCase):
         self.assertIn(f"at import  {LI_PHONE_NO} retired into {LI_EMAIL_NO}",
                       text.stdout)
         self.assertIn("by steward.li", text.stdout)
+        self.stop(server)
+
+    def history_page(self, stub, customer, size, token=""):
+        return stub.GetHistory(self.pb.GetHistoryRequest(
+            customer_number=customer, page_size=size, page_token=token),
+            timeout=10)
+
+    def test_history_in_pages(self):
+        previous = self.snapshot
+        output = os.path.join(self.dir, "next.snap")
+        proc = harness.run_import(
+            os.path.join(self.dir, "next"), output,
+            [LI_WEI_PHONE, LI_WEI_EMAIL, WANG_FANG, ZHAO_LEI, LI_WEI_BOTH],
+            options=["--quiet", "--previous", previous])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        server, stub = self.start(output)
+
+        # Li Wei's history: the number retired at import, two merges, a
+        # not-same and a split. The add between them is another customer's.
+        self.merge(stub, LI_EMAIL_NO, WANG_NO, "steward.li")
+        self.merge(stub, LI_EMAIL_NO, ZHAO_NO, "steward.li")
+        okafor = self.add(stub, OKAFOR, "clinic-feed").customer_number
+        self.not_same(stub, LI_EMAIL_NO, okafor, "steward.wu")
+        self.split(stub, LI_EMAIL_NO, [("HR", "3")], "steward.wu")
+        whole = self.history(stub, LI_PHONE_NO)
+        self.assertEqual([e.sequence for e in whole.events], [0, 1, 2, 4, 5])
+        self.assertEqual(whole.next_page_token, "")
+
+        for size in (1, 2, 3, 5, 6):
+            pages, token = [], ""
+            for _ in range(10):
+                page = self.history_page(stub, LI_PHONE_NO, size, token)
+                self.assertEqual(page.customer_number, LI_EMAIL_NO)
+                self.assertEqual(page.redirected_from, LI_PHONE_NO)
+                self.assertLessEqual(len(page.events), size)
+                pages.append(page)
+                token = page.next_page_token
+                if not token:
+                    break
+            self.assertEqual(token, "", size)
+            self.assertEqual(len(pages), -(-5 // size), size)
+            joined = [event for page in pages
+                      for event in self.summary(page)]
+            self.assertEqual(joined, self.summary(whole), size)
+
+        first = self.history_page(stub, LI_EMAIL_NO, 1)
+        self.assertEqual(first.next_page_token, f"{LI_EMAIL_NO}:i1")
+        second = self.history_page(stub, LI_EMAIL_NO, 2,
+                                   first.next_page_token)
+        self.assertEqual([e.sequence for e in second.events], [1, 2])
+        self.assertEqual(second.next_page_token, f"{LI_EMAIL_NO}:s2")
+        # A page size above the maximum is taken as the maximum.
+        self.assertEqual(len(self.history_page(
+            stub, LI_EMAIL_NO, 2**32 - 1).events), 5)
+
+        for token in ("garbage", f"{okafor}:s1", f"{LI_EMAIL_NO}:i2",
+                      f"{LI_EMAIL_NO}:s", f"{LI_EMAIL_NO}:sx",
+                      f"{LI_EMAIL_NO}:q1", f"{LI_EMAIL_NO}:s-1"):
+            with self.assertRaises(grpc.RpcError, msg=token) as caught:
+                self.history_page(stub, LI_EMAIL_NO, 2, token)
+            self.assertEqual(caught.exception.code(),
+                             grpc.StatusCode.INVALID_ARGUMENT, token)
+            self.assertIn("page_token", caught.exception.details(), token)
+            self.assertIn(token[:40], caught.exception.details(), token)
+
+        text = self.ctl(server, "history", "--page-size", "2", LI_PHONE_NO)
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertIn(": 5 events", text.stdout)
+        for seq in (1, 2, 4, 5):
+            self.assertIn(f"#{seq} ", text.stdout)
+        text = self.ctl(server, "history", "--page-size", "0", LI_PHONE_NO)
+        self.assertEqual(text.returncode, 2)
+        self.assertIn("--page-size", text.stderr)
         self.stop(server)
 
     def test_history_read_during_adds(self):
