@@ -8,10 +8,10 @@
  * ID type and number) are taken from one record, so a golden name is never
  * assembled from parts of different records.
  *
- * Multi-valued fields are the distinct union of the members' values. All
- * comparisons are of the values as stored, byte for byte: "+86 139 7531
- * 8642" and "13975318642" are two phones here even though the matcher
- * reads them as one.
+ * Multi-valued fields are the distinct union of the members' values.
+ * Phones and emails are compared in the form the matcher reads them, so
+ * "+86 139 7531 8642" and "13975318642" are one phone. Every other value
+ * is compared as stored, byte for byte.
  */
 
 /* qsort_r is a GNU extension; the build defines _GNU_SOURCE. */
@@ -19,11 +19,14 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cn_id.h"
+#include "email.h"
 #include "normalize.h"
+#include "phone.h"
 #include "status.h"
 
 /* One member record and what the rules need to know of it. */
@@ -279,17 +282,18 @@ static void choose_group(golden_set_t *set, uint32_t n_members,
 
 typedef struct golden_entry {
     const char *value;
+    const char *key; /* what equal values share: golden_value_key() */
     uint32_t member;
     uint32_t trust;
     uint32_t position; /* member * ECIF_MAX_VALUES + index in its list */
 } golden_entry_t;
 
-/* By value, then trust, then store order: one run per distinct value. */
+/* By key, then trust, then store order: one run per distinct value. */
 static int compare_entries(const void *pa, const void *pb)
 {
     const golden_entry_t *a = pa;
     const golden_entry_t *b = pb;
-    int c = strcmp(a->value, b->value);
+    int c = strcmp(a->key, b->key);
     if (c != 0)
         return c;
     if (a->trust != b->trust)
@@ -341,6 +345,41 @@ static void list_values(const ecif_record_t *rec, ecif_golden_list_t list,
     *count = 0;
 }
 
+/* Bytes a key may take beyond the length of its value: "+86" and an
+ * extension's "x" at most. A key that would not fit is the value itself. */
+#define GOLDEN_KEY_SLACK 8
+
+/*
+ * Writes the key under which value counts as one distinct value of list
+ * into out (at least strlen(value) + GOLDEN_KEY_SLACK + 1 bytes): the
+ * canonical phone with its extension, or the normalized email, as the
+ * matcher reads them. A value the normalizer rejects, and every address,
+ * is its own key. Returns the length written.
+ */
+static size_t golden_value_key(ecif_golden_list_t list, const char *value,
+                               char *out, size_t outlen)
+{
+    size_t n = 0;
+
+    if (list == ECIF_GOLDEN_PHONES) {
+        struct phone_info info;
+        if (phone_normalize(value, PHONE_CC_CHINA, &info) > 0) {
+            int w =
+                snprintf(out, outlen, "%s%s%s", info.canonical,
+                         info.extension[0] != '\0' ? "x" : "", info.extension);
+            if (w > 0 && (size_t)w < outlen)
+                return (size_t)w;
+        }
+    } else if (list == ECIF_GOLDEN_EMAILS) {
+        n = email_normalize(value, out, outlen);
+    }
+    if (n == 0) {
+        n = strlen(value);
+        memcpy(out, value, n + 1);
+    }
+    return n;
+}
+
 /* Fills one item from a run of sorted entries [start, end). */
 static void fill_item(const golden_member_t *members,
                       const golden_entry_t *entries, uint32_t start,
@@ -372,15 +411,25 @@ static int choose_list(const golden_member_t *members, uint32_t n_members,
     if (total == 0)
         return ECIF_OK;
 
+    size_t key_bytes = 0;
+    for (uint32_t i = 0; i < n_members; i++) {
+        const char *const *values;
+        uint32_t n;
+        list_values(&members[i].rec, list, &values, &n);
+        for (uint32_t k = 0; k < n; k++)
+            key_bytes += strlen(nonnull(values[k])) + GOLDEN_KEY_SLACK + 1;
+    }
     golden_entry_t *entries = calloc(total, sizeof(*entries));
     golden_run_t *runs = calloc(total, sizeof(*runs));
-    if (entries == NULL || runs == NULL) {
+    char *keys = malloc(key_bytes);
+    if (entries == NULL || runs == NULL || keys == NULL) {
         free(entries);
         free(runs);
+        free(keys);
         return ECIF_ENOMEM;
     }
 
-    size_t n_entries = 0;
+    size_t n_entries = 0, key_used = 0;
     for (uint32_t i = 0; i < n_members; i++) {
         const char *const *values;
         uint32_t n;
@@ -388,6 +437,12 @@ static int choose_list(const golden_member_t *members, uint32_t n_members,
         for (uint32_t k = 0; k < n; k++) {
             if (!is_set(values[k]))
                 continue;
+            char *key = keys + key_used;
+            key_used +=
+                golden_value_key(list, values[k], key,
+                                 strlen(values[k]) + GOLDEN_KEY_SLACK + 1) +
+                1;
+            entries[n_entries].key = key;
             entries[n_entries].value = values[k];
             entries[n_entries].member = i;
             entries[n_entries].trust = members[i].trust;
@@ -405,7 +460,7 @@ static int choose_list(const golden_member_t *members, uint32_t n_members,
         run->first = entries[start].position;
         run->sources = 1;
         for (end = start + 1; end < n_entries; end++) {
-            if (strcmp(entries[end].value, entries[start].value) != 0)
+            if (strcmp(entries[end].key, entries[start].key) != 0)
                 break;
             if (entries[end].member != entries[end - 1].member)
                 run->sources++;
@@ -421,12 +476,13 @@ static int choose_list(const golden_member_t *members, uint32_t n_members,
         uint32_t start = runs[r].start;
         uint32_t end = start + 1;
         while (end < n_entries &&
-               strcmp(entries[end].value, entries[start].value) == 0)
+               strcmp(entries[end].key, entries[start].key) == 0)
             end++;
         fill_item(members, entries, start, end, &out->items[r]);
     }
     free(entries);
     free(runs);
+    free(keys);
     return ECIF_OK;
 }
 

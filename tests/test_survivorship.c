@@ -1,8 +1,8 @@
 /*
  * Unit tests of survivorship: each rule of the cascade (verified resident
  * ID, source trust, most common value, first record), the union of
- * multi-valued fields with its sources and cap, the resident-ID check and
- * the trust-order parser. Every store is built from records through the
+ * multi-valued fields with its sources and cap, phones and emails merged
+ * across written forms, the resident-ID check and the trust-order parser. Every store is built from records through the
  * builder and opened from a snapshot in the test's scratch directory.
  */
 #include <stdlib.h>
@@ -344,6 +344,61 @@ static void test_lists_are_union_with_sources(void)
     ecif_store_close(store);
 }
 
+static void test_lists_merge_written_forms(void)
+{
+    ecif_record_t recs[3] = {
+        person("core", "4", "Zhou Min"),
+        person("card", "4", "Zhou Min"),
+        person("web", "4", "Zhou Min"),
+    };
+    recs[0].phones[0] = "13975318642";
+    recs[1].phones[0] = "+86 139-7531-8642";
+    recs[1].phones[1] = "010 6552 1234 转 12";
+    recs[1].n_phones = 2;
+    recs[2].phones[0] = "(+86) 13975318642";
+    recs[2].phones[1] = "+86 10 6552 1234";
+    recs[2].n_phones = 2;
+    recs[0].emails[0] = "Zhou.Min@Example.COM";
+    recs[1].emails[0] = "zhou.min@example.com";
+    recs[2].emails[0] = "zhou.min+bank@example.com";
+    recs[2].addresses[0] = "1 Chang'an Ave";
+    recs[2].n_addresses = 1;
+    recs[1].addresses[0] = "1 CHANG'AN AVE";
+    recs[1].n_addresses = 1;
+    ecif_store_t *store = build_store("forms", recs, 3);
+    CHECK(store != NULL);
+    if (store == NULL)
+        return;
+    uint32_t customer = single_customer(store, recs, 3);
+
+    const char *trusted[] = {"card"};
+    ecif_golden_options_t opts = {trusted, 1};
+    ecif_golden_record_t g;
+    CHECK_INT(ecif_golden_build(store, customer, &opts, &g), ECIF_OK);
+
+    /* Three forms of one mobile are one value, shown as the trusted
+     * source wrote it. A landline with an extension stays apart from the
+     * same landline without one. */
+    const ecif_golden_items_t *p = &g.lists[ECIF_GOLDEN_PHONES];
+    CHECK_INT(p->distinct_count, 3);
+    CHECK_STR(p->items[0].value, "+86 139-7531-8642");
+    CHECK_INT(p->items[0].source_count, 3);
+    CHECK_STR(p->items[1].value, "010 6552 1234 转 12");
+    CHECK_INT(p->items[1].source_count, 1);
+    CHECK_STR(p->items[2].value, "+86 10 6552 1234");
+
+    /* Case folds, and a +tag stays a separate address. */
+    const ecif_golden_items_t *e = &g.lists[ECIF_GOLDEN_EMAILS];
+    CHECK_INT(e->distinct_count, 2);
+    CHECK_STR(e->items[0].value, "zhou.min@example.com");
+    CHECK_INT(e->items[0].source_count, 2);
+    CHECK_STR(e->items[1].value, "zhou.min+bank@example.com");
+
+    /* Addresses are still compared as written. */
+    CHECK_INT(g.lists[ECIF_GOLDEN_ADDRESSES].distinct_count, 2);
+    ecif_store_close(store);
+}
+
 static void test_id_verification(void)
 {
     ecif_record_t r = {0};
@@ -430,6 +485,7 @@ int main(void)
     RUN(test_tie_takes_first_record);
     RUN(test_unanimous_and_missing_fields);
     RUN(test_lists_are_union_with_sources);
+    RUN(test_lists_merge_written_forms);
     RUN(test_id_verification);
     RUN(test_trust_order_parsing);
     RUN(test_unknown_customer_rejected);
