@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "email.h"
 #include "normalize.h"
@@ -187,6 +188,162 @@ static int check_values(const ecif_record_t *rec, char *err, size_t errlen)
     return ECIF_OK;
 }
 
+/* Days from 1970-01-01 to the date y-m-d of the proleptic Gregorian
+ * calendar, counting March as the first month of a year. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Reads exactly n digits at *p into *out and moves *p past them. */
+static bool read_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+/* Parses the text of ecif_updated_at_parse() without its spaces. */
+static bool parse_time(const char *p, const char *end, int64_t *out)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+    static const int days[12] = {31, 29, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+
+    if (end - p < 10 || !read_digits(&p, 4, &y) || *p++ != '-' ||
+        !read_digits(&p, 2, &mo) || *p++ != '-' || !read_digits(&p, 2, &d))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > days[mo - 1] ||
+        (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+        return false;
+    if (p < end && (*p == 'T' || *p == ' ')) {
+        p++;
+        if (end - p < 5 || !read_digits(&p, 2, &h) || *p++ != ':' ||
+            !read_digits(&p, 2, &mi))
+            return false;
+        if (p < end && *p == ':') {
+            p++;
+            if (end - p < 2 || !read_digits(&p, 2, &sec))
+                return false;
+            if (p < end && *p == '.') {
+                p++;
+                if (p >= end || *p < '0' || *p > '9')
+                    return false;
+                while (p < end && *p >= '0' && *p <= '9')
+                    p++;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 59)
+            return false;
+        if (p < end && *p == 'Z') {
+            p++;
+        } else if (p < end && (*p == '+' || *p == '-')) {
+            sign = *p++ == '+' ? 1 : -1;
+            if (end - p < 2 || !read_digits(&p, 2, &oh))
+                return false;
+            if (p < end && *p == ':')
+                p++;
+            if (p < end && !read_digits(&p, 2, &om))
+                return false;
+            if (oh > 14 || om > 59)
+                return false;
+        }
+    }
+    if (p != end)
+        return false;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+           sign * (oh * 3600 + om * 60);
+    return true;
+}
+
+int ecif_updated_at_parse(const char *text, int64_t *out, char *err,
+                          size_t errlen)
+{
+    char q[QUOTE_MAX + 8];
+    const char *p = text != NULL ? text : "";
+    const char *end = p + strlen(p);
+
+    while (p < end && *p == ' ')
+        p++;
+    while (end > p && end[-1] == ' ')
+        end--;
+    if (end - p > 40 || !parse_time(p, end, out))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "updated_at: invalid time '%s' (expected YYYY-MM-DD "
+                         "or YYYY-MM-DDTHH:MM:SS with Z or an offset such as "
+                         "+08:00)",
+                         quote(text != NULL ? text : "", q, sizeof(q)));
+    /* 0 means unknown, so the epoch itself cannot be kept. */
+    if (*out < 1)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "updated_at: time '%s' is not after "
+                         "1970-01-01T00:00:00Z, the earliest time kept",
+                         quote(text, q, sizeof(q)));
+    return ECIF_OK;
+}
+
+char *ecif_updated_at_format(int64_t t, char *buf)
+{
+    if (t <= 0) {
+        buf[0] = '\0';
+        return buf;
+    }
+    /* The inverse of days_from_civil(). */
+    int64_t z = t / 86400 + 719468;
+    int64_t secs = t % 86400;
+    int64_t era = z / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    snprintf(buf, ECIF_UPDATED_AT_STR_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+             (int)(y % 10000), (int)m, (int)d, (int)(secs / 3600),
+             (int)(secs / 60 % 60), (int)(secs % 60));
+    return buf;
+}
+
+/* Checks that an update time is one the store can keep and not in the
+ * future. */
+static int check_updated_at(int64_t t, char *err, size_t errlen)
+{
+    char text[ECIF_UPDATED_AT_STR_MAX];
+    int64_t latest = (int64_t)time(NULL) + ECIF_UPDATED_AT_SKEW;
+
+    if (t == 0)
+        return ECIF_OK;
+    if (t < 0)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "updated_at: %lld seconds is before "
+                         "1970-01-01T00:00:01Z, the earliest time kept",
+                         (long long)t);
+    if (t > latest)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "updated_at: '%s' is in the future (more than a "
+                         "day after the current time)",
+                         ecif_updated_at_format(t, text));
+    if (t > ECIF_UPDATED_AT_MAX)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "updated_at: '%s' is after 2106-02-07T06:28:15Z, "
+                         "the latest time kept",
+                         ecif_updated_at_format(t, text));
+    return ECIF_OK;
+}
+
 static bool any_present(const char *const *values, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
@@ -209,6 +366,8 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
     if (require_source && !present(rec->source_id))
         return ecif_fail(ECIF_EINVAL, err, errlen, "source_id: missing value");
     rc = check_values(rec, err, errlen);
+    if (rc == ECIF_OK)
+        rc = check_updated_at(rec->updated_at, err, errlen);
     if (rc != ECIF_OK)
         return rc;
     if (!present(rec->name) && !present(rec->given_name) &&

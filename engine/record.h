@@ -50,7 +50,23 @@ typedef struct ecif_record {
     uint32_t n_addresses;
     const char *dob;    /* as given; normalized to YYYY-MM-DD in the store */
     const char *gender; /* M, F or missing */
+    /* When the source system last changed the record: seconds since
+     * 1970-01-01T00:00:00Z, 1 to ECIF_UPDATED_AT_MAX, or 0 when unknown.
+     * Survivorship prefers the most recent record's values. */
+    int64_t updated_at;
 } ecif_record_t;
+
+/* Latest updated_at the store can keep: 2106-02-07T06:28:15Z, the
+ * largest uint32_t. */
+#define ECIF_UPDATED_AT_MAX 4294967295LL
+
+/* An updated_at this many seconds after the current time is rejected as
+ * in the future; the day allows for clocks that disagree. */
+#define ECIF_UPDATED_AT_SKEW 86400
+
+/* Bytes to format an updated_at: "YYYY-MM-DDTHH:MM:SSZ" and its NUL take
+ * 21, and the rest lets the compiler prove that nothing is cut. */
+#define ECIF_UPDATED_AT_STR_MAX 64
 
 typedef struct ecif_account {
     const char *account_id;
@@ -76,6 +92,25 @@ typedef struct ecif_account {
  */
 int ecif_record_validate(const ecif_record_t *rec, bool require_source,
                          char *err, size_t errlen);
+
+/*
+ * Parses the update time of a record: "YYYY-MM-DD" (midnight), or
+ * "YYYY-MM-DDTHH:MM", "YYYY-MM-DDTHH:MM:SS" with optional decimals of a
+ * second (dropped), a space allowed in place of the T, then "Z", an offset
+ * "+HH:MM", "+HHMM" or "+HH" (or '-'), or nothing for UTC. Leading and
+ * trailing spaces are ignored. On success *out is the time in seconds
+ * since the epoch, which may still be out of the range that
+ * ecif_record_validate accepts. Returns ECIF_OK, or ECIF_EINVAL with
+ * "updated_at: invalid time 'VALUE' (...)" in err.
+ */
+int ecif_updated_at_parse(const char *text, int64_t *out, char *err,
+                          size_t errlen);
+
+/*
+ * Formats an update time as "YYYY-MM-DDTHH:MM:SSZ" in buf of at least
+ * ECIF_UPDATED_AT_STR_MAX bytes, or "" for 0. Returns buf.
+ */
+char *ecif_updated_at_format(int64_t t, char *buf);
 
 /*
  * Checks an account: account_id and product are required, currency must be

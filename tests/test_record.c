@@ -1,10 +1,11 @@
 /*
  * Unit tests of record and account validation (every message names the
- * field and quotes the value) and of fixed-point amounts: parsing,
- * rejection, formatting and overflow-checked addition.
+ * field and quotes the value), of fixed-point amounts (parsing,
+ * rejection, formatting and overflow-checked addition) and of update times.
  */
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "normalize.h"
 #include "record.h"
@@ -442,6 +443,103 @@ static void test_amount_add_overflow(void)
     CHECK_INT(a, -150);
 }
 
+static void test_updated_at_parse_accepted(void)
+{
+    static const struct {
+        const char *text;
+        int64_t want;
+    } cases[] = {
+        {"2024-03-01", 1709251200},
+        {" 2024-03-01 ", 1709251200},
+        {"2024-03-01T08:30", 1709281800},
+        {"2024-03-01T08:30:15Z", 1709281815},
+        {"2024-03-01 08:30:15", 1709281815},
+        {"2024-03-01T08:30:15.123456Z", 1709281815},
+        {"2024-03-01T16:30:15+08:00", 1709281815},
+        {"2024-03-01T16:30:15+0800", 1709281815},
+        {"2024-03-01T16:30:15+08", 1709281815},
+        {"2024-03-01T03:30:15-05:00", 1709281815},
+        {"2000-02-29", 951782400},
+        {"1970-01-01T00:00:01Z", 1},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t got = -1;
+        char err[256] = "";
+        CHECK_INT(ecif_updated_at_parse(cases[i].text, &got, err, sizeof(err)),
+                  ECIF_OK);
+        if (got != cases[i].want)
+            fprintf(stderr, "'%s': %lld, expected %lld (%s)\n", cases[i].text,
+                    (long long)got, (long long)cases[i].want, err);
+        CHECK(got == cases[i].want);
+    }
+}
+
+static void test_updated_at_parse_rejected(void)
+{
+    static const char *const bad[] = {
+        "",
+        "yesterday",
+        "2024-13-01",
+        "2023-02-29",
+        "2024-04-31",
+        "2024-3-1",
+        "20240301",
+        "2024-03-01T24:00",
+        "2024-03-01T08:60",
+        "2024-03-01T08:30:61",
+        "2024-03-01T08:30Zx",
+        "2024-03-01T08:30+15",
+        "2024-03-01T",
+        "2024-03-01T08:30:15.",
+        "1970-01-01",
+        "1969-12-31T23:59:59Z",
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t got = 0;
+        char err[256] = "";
+        CHECK_INT(ecif_updated_at_parse(bad[i], &got, err, sizeof(err)),
+                  ECIF_EINVAL);
+        CHECK(strncmp(err, "updated_at: ", 12) == 0);
+        CHECK(strstr(err, bad[i]) != NULL);
+    }
+}
+
+static void test_updated_at_format_round_trip(void)
+{
+    static const int64_t times[] = {1, 951782400, 1709281815, 4102444799,
+                                    ECIF_UPDATED_AT_MAX};
+    char text[ECIF_UPDATED_AT_STR_MAX];
+
+    CHECK_STR(ecif_updated_at_format(0, text), "");
+    CHECK_STR(ecif_updated_at_format(1709281815, text), "2024-03-01T08:30:15Z");
+    CHECK_STR(ecif_updated_at_format(ECIF_UPDATED_AT_MAX, text),
+              "2106-02-07T06:28:15Z");
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        int64_t back = 0;
+        ecif_updated_at_format(times[i], text);
+        CHECK_INT(ecif_updated_at_parse(text, &back, NULL, 0), ECIF_OK);
+        CHECK(back == times[i]);
+    }
+}
+
+static void test_record_updated_at_range(void)
+{
+    ecif_record_t rec = sample_record();
+    char err[256];
+
+    rec.updated_at = 1709281815;
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_OK);
+    rec.updated_at = (int64_t)time(NULL) + 2 * ECIF_UPDATED_AT_SKEW;
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(strncmp(err, "updated_at: '", 13) == 0);
+    CHECK(strstr(err, "in the future") != NULL);
+    rec.updated_at = -5;
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(strstr(err, "updated_at: ") == err);
+}
+
 int main(void)
 {
     RUN(test_record_valid_sample);
@@ -468,5 +566,9 @@ int main(void)
     RUN(test_amount_format_places);
     RUN(test_amount_format_round_trip);
     RUN(test_amount_add_overflow);
+    RUN(test_updated_at_parse_accepted);
+    RUN(test_updated_at_parse_rejected);
+    RUN(test_updated_at_format_round_trip);
+    RUN(test_record_updated_at_range);
     return unit_report();
 }
