@@ -136,6 +136,7 @@ struct ecif_builder {
     vec_t strings;      /* char */
     hmap_t interned;    /* string hash → pool offset */
     vec_t records;      /* struct rec_entry */
+    vec_t updated;      /* uint32_t per record, empty while none has one */
     vec_t values;       /* uint32_t */
     hmap_t sources;     /* source key hash → record id */
     vec_t pending;      /* struct pending_account */
@@ -175,6 +176,7 @@ int ecif_builder_create(const ecif_builder_options_t *opts,
     b->opts = *opts;
     b->strings.item = 1;
     b->records.item = sizeof(struct rec_entry);
+    b->updated.item = sizeof(uint32_t);
     b->values.item = sizeof(uint32_t);
     b->pending.item = sizeof(struct pending_account);
     if (vec_push(&b->strings) == NULL || hmap_grow(&b->interned) ||
@@ -194,6 +196,7 @@ void ecif_builder_destroy(ecif_builder_t *b)
     free(b->strings.data);
     hmap_free(&b->interned);
     free(b->records.data);
+    free(b->updated.data);
     free(b->values.data);
     hmap_free(&b->sources);
     free(b->pending.data);
@@ -395,6 +398,25 @@ static int fill_entry(ecif_builder_t *b, const ecif_record_t *rec,
     return ECIF_OK;
 }
 
+/*
+ * Appends the update time of the record about to be added. The array
+ * stays empty while no record has one, so a store without update times
+ * spends no memory on them. The first time fills in 0 for the records
+ * before it.
+ */
+static int push_updated(ecif_builder_t *b, int64_t updated_at)
+{
+    if (updated_at == 0 && b->updated.count == 0)
+        return ECIF_OK;
+    if (vec_reserve(&b->updated, b->records.count + 1 - b->updated.count) !=
+        ECIF_OK)
+        return ECIF_ENOMEM;
+    while (b->updated.count < b->records.count)
+        *(uint32_t *)vec_push(&b->updated) = 0;
+    *(uint32_t *)vec_push(&b->updated) = (uint32_t)updated_at;
+    return ECIF_OK;
+}
+
 int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
                             char *err, size_t errlen)
 {
@@ -422,8 +444,13 @@ int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
     rc = fill_entry(b, rec, &entry);
     if (rc == ECIF_OK && (b->sources.used + 1) * 2 > b->sources.cap)
         rc = hmap_grow(&b->sources);
-    if (rc == ECIF_OK && vec_push(&b->records) == NULL)
+    if (rc == ECIF_OK)
+        rc = push_updated(b, rec->updated_at);
+    if (rc == ECIF_OK && vec_push(&b->records) == NULL) {
+        if (b->updated.count > 0)
+            b->updated.count--;
         rc = ECIF_ENOMEM;
+    }
     if (rc != ECIF_OK) {
         /* Strings interned so far stay in the pool, unreferenced. */
         b->values.count = values_before;
@@ -1788,6 +1815,7 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
     s->strings = b->strings.data;
     s->strings_bytes = b->strings.count;
     s->records = b->records.data;
+    s->updated = b->updated.count > 0 ? b->updated.data : NULL;
     s->values = b->values.data;
     s->values_count = b->values.count;
     rc = set_model(&bd, err, errlen);

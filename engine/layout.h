@@ -21,7 +21,7 @@
 #include "store.h"
 
 #define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
-#define ECIF_SNAPSHOT_VERSION 7
+#define ECIF_SNAPSHOT_VERSION 8
 
 /* Sections of a snapshot, in file order. */
 enum snap_section_id {
@@ -40,7 +40,8 @@ enum snap_section_id {
     SECTION_HISTORY = 13,  /* struct number_redirect[]: by retired number */
     SECTION_MODEL = 14,    /* char[]: the matching model as text */
     SECTION_CORRECTIONS = 15, /* struct correction_link[]: sorted by records */
-    SECTION_COUNT = 15
+    SECTION_UPDATED = 16, /* uint32_t[record_count] update times, or empty */
+    SECTION_COUNT = 16
 };
 
 struct snap_header {
@@ -179,6 +180,8 @@ struct ecif_store {
     uint64_t postings_count;
     const char *strings;
     const struct rec_entry *records;
+    /* Each record's updated_at, or NULL when no record has one. */
+    const uint32_t *updated;
     const uint32_t *values;
     const struct acct_entry *accounts;
     const struct cust_entry *customers;

@@ -70,6 +70,8 @@ static void collect_sections(const struct ecif_store *s,
         {SECTION_MODEL, s->model_text, s->model_text_bytes},
         {SECTION_CORRECTIONS, s->links,
          s->links_count * sizeof(struct correction_link)},
+        {SECTION_UPDATED, s->updated,
+         s->updated != NULL ? (uint64_t)s->record_count * sizeof(uint32_t) : 0},
     };
     memcpy(out, src, sizeof(src));
 }
@@ -636,10 +638,10 @@ int store_check(const struct ecif_store *s, char *err, size_t errlen)
 static const char *section_name(uint32_t id)
 {
     static const char *const names[SECTION_COUNT + 1] = {
-        "?",        "strings",   "records", "values",
-        "accounts", "customers", "members", "exposure",
-        "sources",  "shards",    "slots",   "postings",
-        "names",    "history",   "model",   "corrections",
+        "?",           "strings",  "records",  "values",  "accounts",
+        "customers",   "members",  "exposure", "sources", "shards",
+        "slots",       "postings", "names",    "history", "model",
+        "corrections", "updated",
     };
     return id <= SECTION_COUNT ? names[id] : "?";
 }
@@ -850,6 +852,9 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
         BYTES(SECTION_CORRECTIONS) / sizeof(struct correction_link);
     s->model_text = SECTION(SECTION_MODEL);
     s->model_text_bytes = BYTES(SECTION_MODEL);
+    s->updated = BYTES(SECTION_UPDATED) > 0
+                     ? (const void *)SECTION(SECTION_UPDATED)
+                     : NULL;
 
     if (BYTES(SECTION_RECORDS) !=
             (uint64_t)s->record_count * sizeof(struct rec_entry) ||
@@ -868,7 +873,9 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
         BYTES(SECTION_POSTINGS) % sizeof(uint32_t) != 0 ||
         BYTES(SECTION_NAMES) % sizeof(struct name_count) != 0 ||
         BYTES(SECTION_HISTORY) % sizeof(struct number_redirect) != 0 ||
-        BYTES(SECTION_CORRECTIONS) % sizeof(struct correction_link) != 0)
+        BYTES(SECTION_CORRECTIONS) % sizeof(struct correction_link) != 0 ||
+        (BYTES(SECTION_UPDATED) != 0 &&
+         BYTES(SECTION_UPDATED) != (uint64_t)s->record_count * 4))
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "snapshot '%s': section sizes do not match the "
                          "header counts",

@@ -266,6 +266,10 @@ void ecif_store_get_record(const ecif_store_t *s, uint32_t record,
     out->id_number = pool + r->id_number;
     out->dob = pool + r->dob;
     out->gender = pool + r->gender;
+    if (record >= s->record_count)
+        out->updated_at = delta_record_at(s->delta, record)->updated;
+    else if (s->updated != NULL)
+        out->updated_at = s->updated[record];
     out->n_phones = r->n_phones;
     for (uint32_t i = 0; i < r->n_phones; i++)
         out->phones[i] = pool + *v++;

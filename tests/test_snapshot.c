@@ -87,7 +87,8 @@ static const ecif_record_t sample_records[] = {
      .id_number = "110105194912310021",
      .phones = {"13975318642"},
      .n_phones = 1,
-     .dob = "19491231"},
+     .dob = "19491231",
+     .updated_at = 1700000000},
     {.source_system = "core",
      .source_id = "c-2",
      .given_name = "Mary",
@@ -109,7 +110,8 @@ static const ecif_record_t sample_records[] = {
     {.source_system = "web",
      .source_id = "w-5",
      .name = "\xE6\x9D\x8E\xE5\xA8\x9C",
-     .dob = "1975-06-01"},
+     .dob = "1975-06-01",
+     .updated_at = 1751328000},
 };
 
 #define N_SAMPLE_RECORDS (sizeof(sample_records) / sizeof(sample_records[0]))
@@ -265,6 +267,7 @@ static void check_record_equal(const ecif_record_t *got,
     CHECK_STR(got->id_number, or_empty(want->id_number));
     CHECK_STR(got->dob, or_empty(want->dob));
     CHECK_STR(got->gender, or_empty(want->gender));
+    CHECK(got->updated_at == want->updated_at);
     CHECK_INT(got->n_phones, want->n_phones);
     for (uint32_t i = 0; i < got->n_phones && i < want->n_phones; i++)
         CHECK_STR(got->phones[i], want->phones[i]);
@@ -393,12 +396,36 @@ static void test_open_truncated_every_tenth(void)
 static const char *const section_names[SECTION_COUNT + 1] = {
     "",        "strings",  "records", "values",      "accounts", "customers",
     "members", "exposure", "sources", "shards",      "slots",    "postings",
-    "names",   "history",  "model",   "corrections",
+    "names",   "history",  "model",   "corrections", "updated",
 };
 
 static const struct snap_section *section_table(const char *data)
 {
     return (const struct snap_section *)(data + sizeof(struct snap_header));
+}
+
+/* The update times take a section only when some record has one. */
+static void test_updated_section_only_when_used(void)
+{
+    const char *path = scratch_path("no-times.snap");
+    const struct snap_section *table = section_table(good_data);
+    ecif_store_t *store = NULL;
+    char err[256];
+    size_t size;
+
+    CHECK(table[SECTION_UPDATED - 1].bytes ==
+          N_SAMPLE_RECORDS * sizeof(uint32_t));
+    CHECK_INT(write_sample(path, 1, NULL, err, sizeof(err)), ECIF_OK);
+    char *data = read_file(path, &size);
+    CHECK(section_table(data)[SECTION_UPDATED - 1].bytes == 0);
+    free(data);
+    CHECK_INT(ecif_store_open(path, &store, err, sizeof(err)), ECIF_OK);
+    if (store != NULL) {
+        ecif_record_t got;
+        ecif_store_get_record(store, 0, &got);
+        CHECK(got.updated_at == 0);
+        ecif_store_close(store);
+    }
 }
 
 static void test_open_flipped_byte_each_section(void)
@@ -677,6 +704,7 @@ int main(void)
     scratch_init();
     good_snapshot_init();
     RUN(test_snapshot_round_trip);
+    RUN(test_updated_section_only_when_used);
     RUN(test_open_missing_file);
     RUN(test_open_empty_file);
     RUN(test_open_truncated_every_tenth);
