@@ -285,6 +285,7 @@ struct delta_record *delta_record_create(const struct ecif_store *base,
     r->values = values;
     r->accounts = accts;
     r->customer = DELTA_NONE;
+    r->updated = (uint32_t)rec->updated_at;
 
     /* The builder does not index a key that the loaded store marks
      * frequent, so the delta does not either. */

@@ -44,6 +44,7 @@ struct delta_record {
     const uint32_t *values;
     const struct acct_entry *accounts;
     uint32_t customer; /* customer id in the current view */
+    uint32_t updated;  /* updated_at of the record, 0 when unknown */
     uint64_t number;   /* customer number, read by the writer only */
     uint64_t keys[MAX_RECORD_KEYS]; /* blocking keys it is indexed by */
     uint32_t key_count;

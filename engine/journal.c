@@ -148,6 +148,8 @@ static int decode_header(const uint8_t *data, uint64_t size, const char *path,
  */
 #define BODY_FIXED_BYTES 34
 #define FLAG_AUDIT       0x01
+/* An add only: the record's updated_at (8) follows its accounts. */
+#define FLAG_UPDATED 0x02
 
 static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
                        size_t max)
@@ -170,8 +172,9 @@ static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
  * gender. Then come the phones, emails and addresses, each list a count
  * (1) and its strings. Each account adds its account id, product,
  * currency and branch strings, and its credit limit and balance (8 each,
- * two's complement). With FLAG_AUDIT, the audit fields end the body as in
- * a correction.
+ * two's complement). With FLAG_UPDATED, the record's updated_at (8,
+ * seconds since the epoch) follows. With FLAG_AUDIT, the audit fields end
+ * the body as in a correction.
  */
 #define ADD_FIXED_BYTES 16
 
@@ -188,11 +191,13 @@ static bool put_list(uint8_t *buf, size_t cap, size_t *at,
     return true;
 }
 
-/* Writes the flags byte, and the audit fields at *at when time_us is set. */
+/* Sets FLAG_AUDIT in the flags byte and writes the audit fields at *at
+ * when time_us is set. */
 static bool put_audit(const ecif_journal_entry_t *e, uint8_t *buf, size_t cap,
                       size_t *at)
 {
-    buf[9] = e->time_us > 0 ? FLAG_AUDIT : 0;
+    if (e->time_us > 0)
+        buf[9] |= FLAG_AUDIT;
     if (e->time_us <= 0)
         return true;
     if (*at + 8 > cap)
@@ -237,6 +242,13 @@ static size_t encode_add(const ecif_journal_entry_t *e, uint8_t *buf,
         put_u64(buf + at, (uint64_t)a->credit_limit);
         put_u64(buf + at + 8, (uint64_t)a->balance);
         at += 16;
+    }
+    if (r->updated_at != 0) {
+        if (at + 8 > cap)
+            return 0;
+        buf[9] |= FLAG_UPDATED;
+        put_u64(buf + at, (uint64_t)r->updated_at);
+        at += 8;
     }
     return put_audit(e, buf, cap, &at) ? at : 0;
 }
@@ -310,15 +322,17 @@ static void free_entry_strings(ecif_journal_t *j)
 static bool take_audit(ecif_journal_t *j, const uint8_t *body, uint32_t len,
                        uint32_t *at, ecif_journal_entry_t *e)
 {
+    uint8_t valid =
+        e->kind == ECIF_JOURNAL_ADD ? FLAG_AUDIT | FLAG_UPDATED : FLAG_AUDIT;
     uint8_t flags = body[9];
 
     free(j->actor);
     j->actor = NULL;
     e->time_us = 0;
     e->actor = "";
-    if ((flags & ~FLAG_AUDIT) != 0 || body[10] != 0 || body[11] != 0)
+    if ((flags & ~valid) != 0 || body[10] != 0 || body[11] != 0)
         return false;
-    if (flags == 0)
+    if ((flags & FLAG_AUDIT) == 0)
         return true;
     if (*at + 8 > len)
         return false;
@@ -407,6 +421,14 @@ static bool decode_add(ecif_journal_t *j, const uint8_t *body, uint32_t len,
         a->credit_limit = (int64_t)get_u64(body + r.at);
         a->balance = (int64_t)get_u64(body + r.at + 8);
         r.at += 16;
+    }
+    if (body[9] & FLAG_UPDATED) {
+        if (r.at + 8 > len)
+            return false;
+        rec->updated_at = (int64_t)get_u64(body + r.at);
+        r.at += 8;
+        if (rec->updated_at < 1 || rec->updated_at > ECIF_UPDATED_AT_MAX)
+            return false;
     }
     e->record = rec;
     e->accounts = j->add_accounts;
@@ -759,10 +781,10 @@ int ecif_journal_next(ecif_journal_t *j, ecif_journal_entry_t *entry,
 }
 
 /*
- * Rewrites a version 1 header as version 2 before the first append, whose
- * entry carries the audit fields, so that a build that reads only version
- * 1 rejects the file by its version. The 32 bytes sit in one disk sector,
- * and the entries after them do not change.
+ * Rewrites an older header as the current version before the first
+ * append, whose entry may carry fields an older build cannot parse, so
+ * that such a build rejects the file by its version. The 32 bytes sit in
+ * one disk sector, and the entries after them do not change.
  */
 static int upgrade_header(ecif_journal_t *j)
 {
@@ -816,13 +838,13 @@ int ecif_journal_append(ecif_journal_t *j, ecif_journal_entry_t *entry,
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "reason: %zu bytes, at most %u", strlen(entry->reason),
                          ECIF_JOURNAL_MAX_REASON);
-    if (j->version < 2) {
+    if (j->version < ECIF_JOURNAL_VERSION) {
         int rc = upgrade_header(j);
         if (rc != 0)
             return ecif_fail(ECIF_EIO, err, errlen,
                              "rewriting the header of journal '%s' to "
-                             "version 2 failed: %s",
-                             j->path, strerror(-rc));
+                             "version %d failed: %s",
+                             j->path, ECIF_JOURNAL_VERSION, strerror(-rc));
     }
 
     size_t cap = ECIF_JOURNAL_FRAME_BYTES + ECIF_JOURNAL_MAX_BODY;

@@ -23,9 +23,10 @@
 
 #define ECIF_JOURNAL_MAGIC "ECIFJRNL"
 /* Version 2 added the add-record entry and the audit fields (time and
- * actor) of every entry. Version 1 files are still read, and the first
- * append to one rewrites its header to version 2. */
-#define ECIF_JOURNAL_VERSION 2
+ * actor) of every entry, and version 3 an added record's update time.
+ * Older files are still read, and the first append to one rewrites its
+ * header to the current version. */
+#define ECIF_JOURNAL_VERSION 3
 /* Bytes of the file header. */
 #define ECIF_JOURNAL_HEADER_BYTES 32
 /* Bytes that frame each entry: body length and body CRC-32C. */

@@ -610,7 +610,7 @@ static void test_journal_version_1_upgraded(void)
                                   .reason = "v1"};
     CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
     /* Every appended entry carries the audit fields of version 2. */
-    CHECK_INT(file_version(path), 2);
+    CHECK_INT(file_version(path), ECIF_JOURNAL_VERSION);
 
     ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
                                 .record = &added,
@@ -619,7 +619,7 @@ static void test_journal_version_1_upgraded(void)
     CHECK_INT(ecif_journal_append(j, &add, err, sizeof(err)), ECIF_OK);
     CHECK_INT(add.sequence, 2);
     ecif_journal_close(j);
-    CHECK_INT(file_version(path), 2);
+    CHECK_INT(file_version(path), ECIF_JOURNAL_VERSION);
 
     j = open_journal(path);
     if (j == NULL)
@@ -731,7 +731,7 @@ static void test_journal_version_1_without_audit(void)
                                  .actor = "ops"};
     CHECK_INT(ecif_journal_append(j, &next, err, sizeof(err)), ECIF_OK);
     ecif_journal_close(j);
-    CHECK_INT(file_version(path), 2);
+    CHECK_INT(file_version(path), ECIF_JOURNAL_VERSION);
 
     j = open_journal(path);
     if (j == NULL)
@@ -776,6 +776,66 @@ static void test_journal_unknown_flag_is_invalid(void)
     ecif_journal_close(j);
 }
 
+/* An add keeps the record's update time, and one out of range is an
+ * invalid entry. */
+static void test_journal_add_updated_at(void)
+{
+    const char *path = scratch_path("updated.journal");
+    uint8_t body[1024];
+    ecif_journal_entry_t e;
+    char err[256];
+
+    unlink(path);
+    ecif_journal_t *j = open_empty(path);
+    if (j == NULL)
+        return;
+    ecif_record_t rec = added;
+    rec.updated_at = 1709281815;
+    ecif_journal_entry_t add = {.kind = ECIF_JOURNAL_ADD,
+                                .record = &rec,
+                                .accounts = added_accounts,
+                                .account_count = 2,
+                                .actor = "feed"};
+    CHECK_INT(ecif_journal_append(j, &add, err, sizeof(err)), ECIF_OK);
+    ecif_journal_entry_t plain = {.kind = ECIF_JOURNAL_ADD, .record = &added};
+    CHECK_INT(ecif_journal_append(j, &plain, err, sizeof(err)), ECIF_OK);
+    ecif_journal_close(j);
+
+    j = open_journal(path);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    check_added(&e);
+    CHECK(e.record != NULL);
+    if (e.record != NULL)
+        CHECK_INT(e.record->updated_at, 1709281815);
+    CHECK_STR(e.actor, "feed");
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK(e.record != NULL);
+    if (e.record != NULL)
+        CHECK_INT(e.record->updated_at, 0);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
+    ecif_journal_close(j);
+
+    /* A time of 0 under the flag is not one an append writes. */
+    rec.updated_at = 1;
+    add.sequence = 3;
+    add.time_us = 0;
+    size_t len = ecif_journal_encode(&add, body, sizeof(body));
+    CHECK(len > 8);
+    memset(body + len - 8, 0, 8);
+    append_framed(path, body, len);
+    append_framed(path, body, len); /* so the first is not a torn tail */
+    j = open_journal(path);
+    if (j == NULL)
+        return;
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
+    CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), ECIF_ECORRUPT);
+    CHECK(strstr(err, "invalid entry") != NULL);
+    ecif_journal_close(j);
+}
+
 int main(void)
 {
     scratch_init();
@@ -784,6 +844,7 @@ int main(void)
     RUN(test_journal_audit_fields_round_trip);
     RUN(test_journal_version_1_without_audit);
     RUN(test_journal_unknown_flag_is_invalid);
+    RUN(test_journal_add_updated_at);
     RUN(test_journal_round_trip);
     RUN(test_journal_torn_tail_every_byte);
     RUN(test_journal_torn_tail_garbage);
