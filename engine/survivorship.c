@@ -181,6 +181,25 @@ static void filter_trusted(golden_set_t *set)
     set_apply_keep(set);
 }
 
+/* Keeps the members updated last, when any member has an update time. A
+ * member without one counts as older than every member with one. */
+static void filter_most_recent(golden_set_t *set)
+{
+    int64_t latest = 0;
+    for (uint32_t i = 0; i < set->count; i++) {
+        int64_t t = set->members[set->idx[i]].rec.updated_at;
+        if (t > latest)
+            latest = t;
+    }
+    if (latest == 0)
+        return;
+    for (uint32_t i = 0; i < set->count; i++) {
+        uint32_t m = set->idx[i];
+        set->keep[m] = set->members[m].rec.updated_at == latest;
+    }
+    set_apply_keep(set);
+}
+
 /* Keeps the members holding a value that the most members hold. */
 static void filter_most_common(golden_set_t *set)
 {
@@ -214,7 +233,8 @@ static void filter_most_common(golden_set_t *set)
  * Narrows the set down to one member and returns the rule that decided
  * the value: the first step after which the remaining members agree.
  * Steps that cannot change the value still run, so that among members
- * holding the same value the verified and most trusted one is the source.
+ * holding the same value the verified, most trusted and most recent one
+ * is the source.
  */
 static ecif_golden_rule_t choose_member(golden_set_t *set)
 {
@@ -232,11 +252,10 @@ static ecif_golden_rule_t choose_member(golden_set_t *set)
     if (rule == ECIF_GOLDEN_RULE_NONE && set_agrees(set))
         rule = ECIF_GOLDEN_RULE_SOURCE_TRUST;
 
-    /*
-     * NOTE: the name rules ask for the most recent value at this point,
-     * but records carry no update time yet, so the name falls through to
-     * the rules of the other fields. See SURVIVORSHIP.md.
-     */
+    filter_most_recent(set);
+    if (rule == ECIF_GOLDEN_RULE_NONE && set_agrees(set))
+        rule = ECIF_GOLDEN_RULE_MOST_RECENT;
+
     if (rule == ECIF_GOLDEN_RULE_NONE) {
         filter_most_common(set);
         if (set_agrees(set))
@@ -644,6 +663,8 @@ const char *ecif_golden_rule_str(ecif_golden_rule_t rule)
         return "verified_id";
     case ECIF_GOLDEN_RULE_SOURCE_TRUST:
         return "source_trust";
+    case ECIF_GOLDEN_RULE_MOST_RECENT:
+        return "most_recent";
     case ECIF_GOLDEN_RULE_MOST_COMMON:
         return "most_common";
     case ECIF_GOLDEN_RULE_FIRST:

@@ -1,9 +1,10 @@
 /*
  * Unit tests of survivorship: each rule of the cascade (verified resident
- * ID, source trust, most common value, first record), the union of
- * multi-valued fields with its sources and cap, phones and emails merged
- * across written forms, the resident-ID check and the trust-order parser. Every store is built from records through the
- * builder and opened from a snapshot in the test's scratch directory.
+ * ID, source trust, most recent record, most common value, first record), the
+ * union of multi-valued fields with its sources and cap, phones and emails
+ * merged across written forms, the resident-ID check and the trust-order
+ * parser. Every store is built from records through the builder and opened from
+ * a snapshot in the test's scratch directory.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,46 @@ static void test_most_common_without_trust(void)
     CHECK_INT(ecif_golden_build(store, customer, &opts, &g), ECIF_OK);
     CHECK_STR(g.fields[ECIF_GOLDEN_NAME].value, "Zhang Ming");
     CHECK_INT(g.fields[ECIF_GOLDEN_NAME].rule, ECIF_GOLDEN_RULE_MOST_COMMON);
+    ecif_store_close(store);
+}
+
+/* The most recent record's name beats the most common one, and trust
+ * beats recency. A record without an update time counts as oldest. */
+static void test_most_recent_after_trust(void)
+{
+    ecif_record_t recs[3];
+    recs[0] = person("core", "5", "Zhang Min");
+    recs[1] = person("card", "5", "Zhang Ming");
+    recs[2] = person("web", "5", "Zhang Ming");
+    recs[0].updated_at = 1709281815; /* 2024-03-01 */
+    recs[1].updated_at = 1577836800; /* 2020-01-01 */
+    recs[0].gender = "F";
+    recs[2].gender = "M";
+    ecif_store_t *store = build_store("recent", recs, 3);
+    CHECK(store != NULL);
+    if (store == NULL)
+        return;
+    uint32_t customer = single_customer(store, recs, 3);
+
+    ecif_golden_record_t g;
+    CHECK_INT(ecif_golden_build(store, customer, NULL, &g), ECIF_OK);
+    CHECK_STR(g.fields[ECIF_GOLDEN_NAME].value, "Zhang Min");
+    CHECK_INT(g.fields[ECIF_GOLDEN_NAME].rule, ECIF_GOLDEN_RULE_MOST_RECENT);
+    CHECK_STR(source_of(store, g.fields[ECIF_GOLDEN_NAME].record), "core/5");
+    /* web/5 has no time, so core/5's gender is the most recent. */
+    CHECK_STR(g.fields[ECIF_GOLDEN_GENDER].value, "F");
+    CHECK_INT(g.fields[ECIF_GOLDEN_GENDER].rule, ECIF_GOLDEN_RULE_MOST_RECENT);
+    /* The dob is unanimous; its source is the most recent record. */
+    CHECK_INT(g.fields[ECIF_GOLDEN_DOB].rule, ECIF_GOLDEN_RULE_UNANIMOUS);
+    CHECK_STR(source_of(store, g.fields[ECIF_GOLDEN_DOB].record), "core/5");
+    CHECK_STR(ecif_golden_rule_str(ECIF_GOLDEN_RULE_MOST_RECENT),
+              "most_recent");
+
+    const char *trusted[] = {"card"};
+    ecif_golden_options_t opts = {trusted, 1};
+    CHECK_INT(ecif_golden_build(store, customer, &opts, &g), ECIF_OK);
+    CHECK_STR(g.fields[ECIF_GOLDEN_NAME].value, "Zhang Ming");
+    CHECK_INT(g.fields[ECIF_GOLDEN_NAME].rule, ECIF_GOLDEN_RULE_SOURCE_TRUST);
     ecif_store_close(store);
 }
 
@@ -482,6 +523,7 @@ int main(void)
     RUN(test_unverified_id_leaves_trust_order);
     RUN(test_trust_order_beats_most_common);
     RUN(test_most_common_without_trust);
+    RUN(test_most_recent_after_trust);
     RUN(test_tie_takes_first_record);
     RUN(test_unanimous_and_missing_fields);
     RUN(test_lists_are_union_with_sources);
