@@ -319,6 +319,11 @@ static grpc_byte_buffer *pack_response(const ProtobufCMessage *msg)
 
 /* ---- Conversions between protobuf and the engine ------------------------- */
 
+static bool is_set(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
 /* protobuf-c strings are never const; the packer only reads them. */
 static char *pb_str(const char *s)
 {
@@ -408,7 +413,12 @@ static grpc_status_code record_from_proto(call_ctx_t *ctx, const char *path,
         return code;
 
     char err[ECIF_SERVICE_DETAILS_MAX - 32];
-    int status = ecif_record_validate(rec, false, err, sizeof(err));
+    int status = ECIF_OK;
+    if (is_set(msg->updated_at))
+        status = ecif_updated_at_parse(msg->updated_at, &rec->updated_at, err,
+                                       sizeof(err));
+    if (status == ECIF_OK)
+        status = ecif_record_validate(rec, false, err, sizeof(err));
     if (status != ECIF_OK)
         return fail_with_field_path(ctx, service_status_from_engine(status),
                                     path, err);
@@ -574,6 +584,12 @@ static Ecif__V1__Record *record_to_proto(call_ctx_t *ctx, uint32_t record)
     msg->id_number = pb_str(rec.id_number);
     msg->dob = pb_str(rec.dob);
     msg->gender = pb_str(rec.gender);
+    if (rec.updated_at != 0) {
+        char *text = arena_alloc(&ctx->arena, ECIF_UPDATED_AT_STR_MAX);
+        if (text == NULL)
+            return NULL;
+        msg->updated_at = ecif_updated_at_format(rec.updated_at, text);
+    }
     msg->phones = values_to_proto(ctx, rec.phones, rec.n_phones);
     msg->emails = values_to_proto(ctx, rec.emails, rec.n_emails);
     msg->addresses = values_to_proto(ctx, rec.addresses, rec.n_addresses);
@@ -598,11 +614,6 @@ static Ecif__V1__Record *record_to_proto(call_ctx_t *ctx, uint32_t record)
 }
 
 /* ---- Consolidated record ------------------------------------------------- */
-
-static bool is_set(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
 
 static Ecif__V1__RecordRef *stored_ref_to_proto(call_ctx_t *ctx,
                                                 uint32_t record)

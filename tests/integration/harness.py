@@ -33,6 +33,7 @@ PROTO_DIR = os.path.join(SOURCE_DIR, "rpc")
 RECORD_COLUMNS = [
     "source_system", "source_id", "name", "given_name", "family_name",
     "id_type", "id_number", "phone", "email", "address", "dob", "gender",
+    "updated_at",
 ]
 ACCOUNT_COLUMNS = [
     "source_system", "source_id", "account_id", "product", "credit_limit",

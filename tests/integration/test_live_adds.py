@@ -2,8 +2,8 @@
 
 Covers a record that joins a customer, one that becomes a new customer,
 ambiguous records, rejected records that store nothing, the journal across
-restarts, corrections of added records, re-import with --journal, ecifctl
-add, and Resolve while records are added.
+restarts, corrections of added records, re-import with --journal, update
+times, ecifctl add, and Resolve while records are added.
 """
 
 import os
@@ -308,6 +308,64 @@ class LiveAddsTest(harness.ServerTestCase):
                          f"C{6:012d}")
         log = self.stop(server)
         self.assertIn("replayed 2 corrections and 2 added records", log)
+
+    def test_update_times_decide_and_survive(self):
+        server, stub = self.start()
+        # The newest record of Li Wei says F, against M in two older ones.
+        loans = dict(LI_WEI_LOANS, gender="F",
+                     updated_at="2024-03-01T16:30:15+08:00")
+        self.assertEqual(self.add(stub, loans).customer_number, LI_WEI)
+
+        def check(stub):
+            li = self.customer(stub, LI_WEI)
+            times = {(r.source_system, r.source_id): r.updated_at
+                     for r in li.records}
+            self.assertEqual(times, {("CARD", "C-77"): "",
+                                     ("CORE", "1001"): "",
+                                     ("LOANS", "APP-1"):
+                                     "2024-03-01T08:30:15Z"})
+            self.assertEqual(li.consolidated.gender, "F")
+            rules = {(v.field, v.value): v.rule
+                     for v in li.consolidated_sources}
+            self.assertEqual(rules[("gender", "F")], "most_recent")
+
+        check(stub)
+        for value, words in (("2024-02-30", ["record.updated_at",
+                                             "2024-02-30"]),
+                             ("2999-01-01", ["record.updated_at",
+                                             "in the future"])):
+            bad = dict(OKAFOR, updated_at=value)
+            self.expect_error(grpc.StatusCode.INVALID_ARGUMENT,
+                              lambda: self.add(stub, bad), *words)
+        self.expect_error(grpc.StatusCode.NOT_FOUND,
+                          lambda: self.customer(stub, FOURTH), FOURTH)
+        self.stop(server)
+        server, stub = self.start()
+        check(stub)
+        self.stop(server)
+
+        # An import keeps the times of its column and of the added record.
+        records = [dict(r) for r in RECORDS]
+        records[0]["updated_at"] = "2023-12-31"
+        output = os.path.join(self.dir, "next.snap")
+        proc = harness.run_import(
+            self.subdir("next"), output, records, ACCOUNTS,
+            ["--previous", self.snapshot, "--journal", self.journal])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        server, stub = self.start(output)
+        times = {(r.source_system, r.source_id): r.updated_at
+                 for r in self.customer(stub, LI_WEI).records}
+        self.assertEqual(times[("CORE", "1001")], "2023-12-31T00:00:00Z")
+        self.assertEqual(times[("LOANS", "APP-1")], "2024-03-01T08:30:15Z")
+        self.stop(server)
+
+        records[1]["updated_at"] = "31/12/2023"
+        proc = harness.run_import(self.subdir("bad"),
+                                  os.path.join(self.dir, "bad.snap"),
+                                  records, ACCOUNTS)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("column 'updated_at': invalid time '31/12/2023'",
+                      proc.stderr)
 
     def test_open_journal_mode_warns(self):
         server, stub = self.start()
