@@ -61,6 +61,7 @@ enum {
     OPT_ACCOUNT,
     OPT_ACTOR,
     OPT_PAGE_SIZE,
+    OPT_UPDATED_AT,
 };
 
 static const struct option common_options[] = {
@@ -87,6 +88,7 @@ static const struct option record_options[] = {
     {"address", required_argument, NULL, OPT_ADDRESS},
     {"dob", required_argument, NULL, OPT_DOB},
     {"gender", required_argument, NULL, OPT_GENDER},
+    {"updated-at", required_argument, NULL, OPT_UPDATED_AT},
     {NULL, 0, NULL, 0},
 };
 
@@ -111,7 +113,9 @@ static const char record_help[] =
     "  --address TEXT        postal address\n"
     "  --dob DATE            date of birth: YYYY-MM-DD, YYYYMMDD or "
     "DD/MM/YYYY\n"
-    "  --gender M|F          gender\n";
+    "  --gender M|F          gender\n"
+    "  --updated-at TIME     when the source last changed the record:\n"
+    "                        YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+08:00\n";
 
 /* ---- Status codes -------------------------------------------------------- */
 
@@ -380,6 +384,9 @@ static bool set_record_field(query_opts_t *q, int opt, char *value)
     case OPT_GENDER:
         r->gender = value;
         break;
+    case OPT_UPDATED_AT:
+        r->updated_at = value;
+        break;
     default:
         return false;
     }
@@ -543,6 +550,7 @@ static void print_record(const Ecif__V1__Record *r)
     print_values("addresses", r->addresses, r->n_addresses);
     print_field("dob", r->dob);
     print_field("gender", r->gender);
+    print_field("updated at", r->updated_at);
     print_values("flags", r->quality_flags, r->n_quality_flags);
     for (size_t i = 0; i < r->n_accounts; i++)
         print_account("    account     ", r->accounts[i]);

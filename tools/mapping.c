@@ -71,8 +71,8 @@ struct mapping_binding {
 static const char *const mapping_field_names[MAPPING_FIELD_COUNT] = {
     "source_system", "source_id", "name",       "given_name", "family_name",
     "id_type",       "id_number", "phone",      "email",      "address",
-    "dob",           "gender",    "account_id", "product",    "credit_limit",
-    "balance",       "currency",  "branch",
+    "dob",           "gender",    "updated_at", "account_id", "product",
+    "credit_limit",  "balance",   "currency",   "branch",
 };
 
 const char *mapping_field_name(mapping_field_t field)
@@ -94,7 +94,7 @@ bool mapping_field_in_kind(mapping_field_t field, mapping_kind_t kind)
     if (field == MAPPING_SOURCE_SYSTEM || field == MAPPING_SOURCE_ID)
         return true;
     if (kind == MAPPING_RECORDS)
-        return field <= MAPPING_GENDER;
+        return field <= MAPPING_UPDATED_AT;
     return field >= MAPPING_ACCOUNT_ID;
 }
 

@@ -364,7 +364,20 @@ static int fill_record(source_t *s, ecif_record_t *rec, char *err,
     rec->dob = text_or_null(s, MAPPING_DOB);
     rec->gender = text_or_null(s, MAPPING_GENDER);
 
-    int rc = split_values(s, MAPPING_PHONE, rec->phones, &rec->n_phones, err,
+    int rc = ECIF_OK;
+    const char *updated = text_or_null(s, MAPPING_UPDATED_AT);
+    char detail[256];
+    if (updated != NULL &&
+        ecif_updated_at_parse(updated, &rec->updated_at, detail,
+                              sizeof(detail)) != ECIF_OK) {
+        /* The parser names the field; the message names the column. */
+        const char *text = strchr(detail, ' ');
+        rc = ecif_fail(ECIF_EINVAL, err, errlen, "column '%s': %s",
+                       source_column_name(s, MAPPING_UPDATED_AT),
+                       text != NULL ? text + 1 : detail);
+    }
+    if (rc == ECIF_OK)
+        rc = split_values(s, MAPPING_PHONE, rec->phones, &rec->n_phones, err,
                           errlen);
     if (rc == ECIF_OK)
         rc = split_values(s, MAPPING_EMAIL, rec->emails, &rec->n_emails, err,
