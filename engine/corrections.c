@@ -37,6 +37,7 @@
 
 #include "corrections.h"
 #include "delta.h"
+#include "hash.h"
 #include "history.h"
 #include "layout.h"
 #include "resolve.h"
@@ -57,6 +58,23 @@ struct view {
     struct correction_link *links;
 };
 
+/*
+ * The accounts of every record by (source system, account id), so that an
+ * add cannot give a second record an account another record holds, which
+ * import rejects and which would count the account in two customers.
+ * Open addressing with linear probing; a slot holds the key's hash (0 is
+ * empty) and the record of the account, whose account list is compared to
+ * tell keys with one hash apart. Built at the first add that has
+ * accounts, so a server that takes none spends no memory or time on it;
+ * guarded by write_lock.
+ */
+struct account_index {
+    uint64_t *hashes;
+    uint32_t *records;
+    uint32_t cap; /* a power of two, or 0 before the first build */
+    uint32_t used;
+};
+
 struct ecif_corrections {
     const struct ecif_store *base;
     pthread_mutex_t write_lock; /* serializes writers, guards all below */
@@ -70,6 +88,7 @@ struct ecif_corrections {
     /* One event per entry applied. It grows and is appended to only
      * under rw held for writing, so readers holding a view may scan it. */
     ecif_history_t history;
+    struct account_index accounts;
 };
 
 /* Returns the customer number a correction in progress gives a record. */
@@ -468,6 +487,8 @@ void ecif_corrections_destroy(ecif_corrections_t *c)
     delta_destroy(c->delta);
     ecif_journal_close(c->journal);
     free(c->record_number);
+    free(c->accounts.hashes);
+    free(c->accounts.records);
     ecif_history_fini(&c->history);
     pthread_rwlock_destroy(&c->rw);
     pthread_mutex_destroy(&c->write_lock);
@@ -1160,6 +1181,161 @@ static void report_candidates(const struct ecif_store *v,
     }
 }
 
+/* ---- Account index ---------------------------------------------------- */
+
+static uint64_t account_hash(const char *system, const char *account_id)
+{
+    uint64_t h = ecif_hash64(system, strlen(system), 0x41);
+    return ecif_hash64(account_id, strlen(account_id), h) | 1;
+}
+
+static const char *record_system(const struct ecif_store *v, uint32_t record)
+{
+    if (record < v->record_count)
+        return v->strings + v->records[record].source_system;
+    const struct delta_record *d = delta_record_at(v->delta, record);
+    return d->strings + d->entry.source_system;
+}
+
+/* Returns whether the record has the account in the source system. */
+static bool record_has_account(const struct ecif_store *v, uint32_t record,
+                               const char *system, const char *account_id)
+{
+    if (strcmp(record_system(v, record), system) != 0)
+        return false;
+    uint32_t n = ecif_store_record_account_count(v, record);
+    for (uint32_t a = 0; a < n; a++) {
+        ecif_account_t acct;
+        ecif_store_get_account(v, record, a, &acct);
+        if (strcmp(acct.account_id, account_id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Returns the record holding the account, or UINT32_MAX. */
+static uint32_t account_owner(const struct account_index *ix,
+                              const struct ecif_store *v, const char *system,
+                              const char *account_id)
+{
+    uint64_t h = account_hash(system, account_id);
+
+    for (uint32_t i = (uint32_t)h & (ix->cap - 1); ix->hashes[i] != 0;
+         i = (i + 1) & (ix->cap - 1)) {
+        if (ix->hashes[i] == h &&
+            record_has_account(v, ix->records[i], system, account_id))
+            return ix->records[i];
+    }
+    return UINT32_MAX;
+}
+
+static void account_put(struct account_index *ix, uint64_t h, uint32_t record)
+{
+    uint32_t i = (uint32_t)h & (ix->cap - 1);
+
+    while (ix->hashes[i] != 0)
+        i = (i + 1) & (ix->cap - 1);
+    ix->hashes[i] = h;
+    ix->records[i] = record;
+    ix->used++;
+}
+
+/* Makes room for more accounts, keeping the table at most half full. */
+static int account_reserve(struct account_index *ix, uint64_t more)
+{
+    uint64_t need = (uint64_t)ix->used + more;
+    uint64_t cap = ix->cap != 0 ? ix->cap : 64;
+
+    while (cap < 2 * need)
+        cap *= 2;
+    if (cap == ix->cap)
+        return ECIF_OK;
+    if (cap > (UINT64_C(1) << 31))
+        return ECIF_ENOMEM;
+    uint64_t *hashes = calloc(cap, sizeof(*hashes));
+    uint32_t *records = malloc(cap * sizeof(*records));
+    if (hashes == NULL || records == NULL) {
+        free(hashes);
+        free(records);
+        return ECIF_ENOMEM;
+    }
+    struct account_index grown = {hashes, records, (uint32_t)cap, 0};
+    for (uint32_t i = 0; i < ix->cap; i++) {
+        if (ix->hashes[i] != 0)
+            account_put(&grown, ix->hashes[i], ix->records[i]);
+    }
+    free(ix->hashes);
+    free(ix->records);
+    *ix = grown;
+    return ECIF_OK;
+}
+
+/* Indexes the accounts of one record; the table has room for them. */
+static void account_index_record(struct account_index *ix,
+                                 const struct ecif_store *v, uint32_t record)
+{
+    const char *system = record_system(v, record);
+    uint32_t n = ecif_store_record_account_count(v, record);
+
+    for (uint32_t a = 0; a < n; a++) {
+        ecif_account_t acct;
+        ecif_store_get_account(v, record, a, &acct);
+        account_put(ix, account_hash(system, acct.account_id), record);
+    }
+}
+
+/* Builds the index over every record of v on its first use. */
+static int account_index_build(struct account_index *ix,
+                               const struct ecif_store *v, uint32_t records)
+{
+    uint64_t total = 0;
+
+    if (ix->cap != 0)
+        return ECIF_OK;
+    for (uint32_t r = 0; r < records; r++)
+        total += ecif_store_record_account_count(v, r);
+    if (account_reserve(ix, total) != ECIF_OK)
+        return ECIF_ENOMEM;
+    for (uint32_t r = 0; r < records; r++)
+        account_index_record(ix, v, r);
+    return ECIF_OK;
+}
+
+/*
+ * Rejects accounts that a loaded or added record already has in the
+ * record's source system, and makes room to index them.
+ */
+static int check_account_owners(ecif_corrections_t *c,
+                                const struct ecif_store *v,
+                                const ecif_record_t *rec,
+                                const ecif_account_t *accounts, uint32_t count,
+                                char *err, size_t errlen)
+{
+    uint32_t records = v->record_count + c->delta->count;
+
+    if (count == 0 && c->accounts.cap == 0)
+        return ECIF_OK;
+    if (account_index_build(&c->accounts, v, records) != ECIF_OK ||
+        account_reserve(&c->accounts, count) != ECIF_OK)
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "out of memory while indexing accounts");
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t owner = account_owner(&c->accounts, v, rec->source_system,
+                                       accounts[i].account_id);
+        if (owner == UINT32_MAX)
+            continue;
+        ecif_record_t other;
+        ecif_store_get_record(v, owner, &other);
+        return ecif_fail(ECIF_EEXIST, err, errlen,
+                         "accounts[%u].account_id: account '%.64s' in source "
+                         "system '%.64s' already belongs to record "
+                         "'%.64s/%.64s'",
+                         i, accounts[i].account_id, rec->source_system,
+                         other.source_system, other.source_id);
+    }
+    return ECIF_OK;
+}
+
 /*
  * Adds the record of an add entry e. The caller holds write_lock. With
  * write, appends the entry to the journal before publishing.
@@ -1197,6 +1373,12 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
         return ecif_fail(ECIF_ELIMIT, err, errlen,
                          "record: no record ids are left, so re-import the "
                          "data to add more");
+    /* A replayed add was checked when it was appended. Journals written
+     * before the check existed may hold a duplicate account, and replay
+     * keeps it so that the server still starts; import reports it. */
+    if (write && (rc = check_account_owners(c, v, rec, accounts, account_count,
+                                            err, errlen)) != ECIF_OK)
+        return rc;
 
     /* Resolve the record exactly as the Resolve call does. A MATCH that
      * is not ambiguous joins, and anything else becomes its own customer. */
@@ -1270,11 +1452,21 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
 
     pthread_rwlock_wrlock(&c->rw);
     ecif_history_commit(&c->history, &ev);
-    delta_append(c->delta, dr);
+    uint32_t id = delta_append(c->delta, dr);
     delta_overlay_put(c->delta, target);
     if (!join)
         cur->store.next_customer_number = number + 1;
     pthread_rwlock_unlock(&c->rw);
+    if (c->accounts.cap != 0) {
+        /* Without room, drop the index: the next add builds it again. */
+        if (account_reserve(&c->accounts, account_count) == ECIF_OK) {
+            account_index_record(&c->accounts, v, id);
+        } else {
+            free(c->accounts.hashes);
+            free(c->accounts.records);
+            memset(&c->accounts, 0, sizeof(c->accounts));
+        }
+    }
     return ECIF_OK;
 }
 

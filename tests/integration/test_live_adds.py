@@ -259,6 +259,46 @@ class LiveAddsTest(harness.ServerTestCase):
         self.assertEqual(self.add(stub, LI_WEI_LOANS).sequence, 2)
         self.stop(server)
 
+    def test_account_of_another_record_is_rejected(self):
+        server, stub = self.start()
+        code = grpc.StatusCode
+        loan = {"account_id": "L-500", "product": "loan",
+                "credit_limit": "1000", "currency": "CNY"}
+        # CORE/1001 was imported with account L-500 in system CORE.
+        self.expect_error(code.ALREADY_EXISTS,
+                          lambda: self.add(stub, dict(OKAFOR,
+                                                      source_system="CORE",
+                                                      source_id="1003"),
+                                           [loan]),
+                          "record.accounts[0].account_id", "'L-500'",
+                          "CORE/1001")
+        self.assertEqual(os.path.getsize(self.journal), 32)
+        # The same account id in another source system is another account.
+        self.assertEqual(self.add(stub, OKAFOR, [loan]).customer_number,
+                         FOURTH)
+        self.add(stub, LI_WEI_LOANS, LI_WEI_LOAN_ACCOUNTS)
+        # An added record's account is checked too, at any position.
+        self.expect_error(code.ALREADY_EXISTS,
+                          lambda: self.add(stub, OKAFOR_AGAIN, [
+                              dict(loan, account_id="L-1"),
+                              dict(loan, account_id="CC-1")]),
+                          "record.accounts[1].account_id", "'CC-1'",
+                          "LOANS/APP-1")
+        self.assertEqual(self.totals(stub, LI_WEI), {
+            ("loan", "CNY"): ("570000.49", 3),
+            ("credit_card", "CNY"): ("1200.25", 1)})
+        self.stop(server)
+
+        # After a restart the replayed records still own their accounts.
+        server, stub = self.start()
+        self.expect_error(code.ALREADY_EXISTS,
+                          lambda: self.add(stub, OKAFOR_AGAIN, [
+                              dict(loan, account_id="L-77001")]),
+                          "record.accounts[0].account_id", "LOANS/APP-1")
+        self.assertEqual(self.add(stub, OKAFOR_AGAIN, [
+            dict(loan, account_id="L-77002")]).customer_number, FOURTH)
+        self.stop(server)
+
     # ---- Durability and corrections ---------------------------------------
 
     def test_restart_replays_adds_with_corrections(self):
@@ -396,6 +436,22 @@ class LiveAddsTest(harness.ServerTestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("took 2 added records", proc.stderr)
         self.assertIn("records: 6", proc.stdout)
+
+        # An input row that now holds an added record's account stops the
+        # import, which names the journal entry and the record.
+        moved = dict(OKAFOR, source_system="LOANS", source_id="APP-9")
+        clash = os.path.join(self.dir, "clash.snap")
+        proc = harness.run_import(
+            self.subdir("clash"), clash, RECORDS + [moved], ACCOUNTS + [
+                {"source_system": "LOANS", "source_id": "APP-9",
+                 "account_id": "L-77001", "product": "loan",
+                 "credit_limit": "1", "balance": "1", "currency": "CNY"}],
+            ["--previous", self.snapshot, "--journal", self.journal])
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        for word in ("entry 1", "'LOANS/APP-1'", "'L-77001'",
+                     "input files replaces"):
+            self.assertIn(word, proc.stderr)
+        self.assertFalse(os.path.exists(clash))
 
         server, stub = self.start(output)
         self.check_both(stub)
