@@ -652,12 +652,20 @@ static int import_added(import_state_t *st)
             in_files++;
             continue;
         }
-        rc = add_journal_record(st, &e, err, sizeof(err));
+        char detail[512];
+        rc = add_journal_record(st, &e, detail, sizeof(detail));
+        if (rc != ECIF_OK)
+            snprintf(err, sizeof(err),
+                     "entry %llu, added record '%.64s/%.64s': %s; a row "
+                     "with this key in the input files replaces the "
+                     "journal's copy",
+                     (unsigned long long)e.sequence, e.record->source_system,
+                     e.record->source_id, detail);
         added++;
     }
     ecif_journal_close(journal);
     if (rc != ECIF_OK) {
-        fprintf(stderr, "ecifctl import: --journal: added record: %s\n", err);
+        fprintf(stderr, "ecifctl import: --journal: %s\n", err);
         return 1;
     }
     if (!opts->quiet || in_files > 0)
