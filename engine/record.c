@@ -353,6 +353,30 @@ static bool any_present(const char *const *values, uint32_t count)
     return false;
 }
 
+/*
+ * Checks a source key part. Space at either end would make a second key
+ * that prints like the first, and a '/' in the system would make
+ * SYSTEM/ID, the form tools print and parse, ambiguous.
+ */
+static int check_key(const char *field, const char *value, bool is_system,
+                     char *err, size_t errlen)
+{
+    char q[QUOTE_MAX + 8];
+    size_t len = strlen(value);
+
+    if (isspace((unsigned char)value[0]) ||
+        isspace((unsigned char)value[len - 1]))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "%s: space at the start or end of '%s'", field,
+                         quote(value, q, sizeof(q)));
+    if (is_system && strchr(value, '/') != NULL)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "%s: '/' in '%s' (it separates the system from "
+                         "the id in SYSTEM/ID)",
+                         field, quote(value, q, sizeof(q)));
+    return ECIF_OK;
+}
+
 int ecif_record_validate(const ecif_record_t *rec, bool require_source,
                          char *err, size_t errlen)
 {
@@ -365,6 +389,12 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
                          "source_system: missing value");
     if (require_source && !present(rec->source_id))
         return ecif_fail(ECIF_EINVAL, err, errlen, "source_id: missing value");
+    if (require_source &&
+        ((rc = check_key("source_system", rec->source_system, true, err,
+                         errlen)) != ECIF_OK ||
+         (rc = check_key("source_id", rec->source_id, false, err, errlen)) !=
+             ECIF_OK))
+        return rc;
     rc = check_values(rec, err, errlen);
     if (rc == ECIF_OK)
         rc = check_updated_at(rec->updated_at, err, errlen);

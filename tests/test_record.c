@@ -269,6 +269,30 @@ static void test_record_source_only_when_required(void)
     CHECK_INT(ecif_record_validate(&rec, false, err, sizeof(err)), ECIF_OK);
 }
 
+static void test_record_source_key_form(void)
+{
+    ecif_record_t rec = sample_record();
+    char err[256];
+
+    rec.source_id = "C-1 ";
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "source_id: space at the start or end of 'C-1 '"));
+    rec.source_id = "\tC-1";
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "source_id"));
+    rec = sample_record();
+    rec.source_system = "S/T";
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "source_system: '/' in 'S/T'"));
+    /* An id may contain '/' and inner spaces. */
+    rec = sample_record();
+    rec.source_id = "T/X 10";
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_OK);
+    /* Without a required key the key is not checked. */
+    rec.source_system = " S";
+    CHECK_INT(ecif_record_validate(&rec, false, err, sizeof(err)), ECIF_OK);
+}
+
 static void test_record_no_message_buffer(void)
 {
     ecif_record_t rec = sample_record();
@@ -556,6 +580,7 @@ int main(void)
     RUN(test_record_no_matchable_field);
     RUN(test_record_too_many_values);
     RUN(test_record_source_only_when_required);
+    RUN(test_record_source_key_form);
     RUN(test_record_no_message_buffer);
     RUN(test_account_valid_and_missing_fields);
     RUN(test_account_bad_currency_message);
