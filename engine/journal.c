@@ -10,6 +10,12 @@
  * in place has whole entries after it. Those are searched for before any
  * cut, so a damaged length never cuts away acknowledged entries.
  *
+ * A writer holds an exclusive flock(2) on the file for as long as it has
+ * the journal open, because two writers would issue the same sequence
+ * numbers and overwrite each other's entries. No call replaces or moves
+ * a journal file while another process holds its lock: a new journal is
+ * linked into place, which fails when a file is already there.
+ *
  * All integers are little-endian.
  */
 #include <errno.h>
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -520,8 +527,12 @@ static int write_all(int fd, const void *buf, size_t len, off_t at)
     return 0;
 }
 
-/* Creates a journal with only its header. It writes a temporary file and
- * renames it, so a crash never leaves a half-written header at path. */
+/*
+ * Creates a journal with only its header. It writes a temporary file and
+ * links it to path, so a crash never leaves a half-written header at path
+ * and a journal that another writer created meanwhile is never replaced.
+ * Finding such a journal is not an error.
+ */
 static int create_journal(const char *path, const ecif_journal_identity_t *id,
                           char *err, size_t errlen)
 {
@@ -540,16 +551,63 @@ static int create_journal(const char *path, const ecif_journal_identity_t *id,
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
+    if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)
         rc = -errno;
+    unlink(tmp);
     if (rc == 0)
         rc = sync_parent(path);
-    if (rc != 0) {
-        unlink(tmp);
+    if (rc != 0)
         return ecif_fail(ECIF_EIO, err, errlen,
                          "cannot create journal '%s': %s", path, strerror(-rc));
-    }
     return ECIF_OK;
+}
+
+/* Opens tried before open_locked gives up on a path whose file keeps
+ * being replaced. */
+#define LOCK_ATTEMPTS 8
+
+/*
+ * Opens path with flags and takes the writer lock on the new open file.
+ * The file at path may have been moved away between the open and the
+ * lock, as an import does with a journal it folded, so the lock counts
+ * only when path still names the locked file. Otherwise the open is
+ * tried again. Returns the descriptor, or ECIF_ENOTFOUND, ECIF_EBUSY or
+ * ECIF_EIO with err set.
+ */
+static int open_locked(const char *path, int flags, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+        struct stat opened, named;
+        int fd = open(path, flags | O_CLOEXEC);
+
+        if (fd < 0)
+            return ecif_fail(errno == ENOENT ? ECIF_ENOTFOUND : ECIF_EIO, err,
+                             errlen, "cannot open journal '%s': %s", path,
+                             strerror(errno));
+        int rc = flock(fd, LOCK_EX | LOCK_NB);
+        while (rc != 0 && errno == EINTR)
+            rc = flock(fd, LOCK_EX | LOCK_NB);
+        if (rc != 0) {
+            int saved = errno;
+            close(fd);
+            if (saved == EWOULDBLOCK)
+                return ecif_fail(ECIF_EBUSY, err, errlen,
+                                 "journal '%s' is in use by another process, "
+                                 "such as an ecifd serving it",
+                                 path);
+            return ecif_fail(ECIF_EIO, err, errlen,
+                             "cannot lock journal '%s': %s", path,
+                             strerror(saved));
+        }
+        if (fstat(fd, &opened) == 0 && stat(path, &named) == 0 &&
+            opened.st_dev == named.st_dev && opened.st_ino == named.st_ino)
+            return fd;
+        close(fd);
+    }
+    return ecif_fail(ECIF_EIO, err, errlen,
+                     "cannot lock journal '%s': another process kept moving "
+                     "or replacing the file",
+                     path);
 }
 
 static int read_file(ecif_journal_t *j, char *err, size_t errlen)
@@ -594,10 +652,17 @@ static int open_common(const char *path, bool writable,
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     snprintf(j->path, sizeof(j->path), "%s", path);
     j->writable = writable;
-    j->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (writable) {
+        j->fd = open_locked(path, O_RDWR, err, errlen);
+    } else {
+        j->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (j->fd < 0)
+            j->fd = ecif_fail(errno == ENOENT ? ECIF_ENOTFOUND : ECIF_EIO, err,
+                              errlen, "cannot open journal '%s': %s", path,
+                              strerror(errno));
+    }
     if (j->fd < 0) {
-        rc = ecif_fail(errno == ENOENT ? ECIF_ENOTFOUND : ECIF_EIO, err, errlen,
-                       "cannot open journal '%s': %s", path, strerror(errno));
+        rc = j->fd;
         goto fail;
     }
     if ((rc = read_file(j, err, errlen)) != ECIF_OK ||
@@ -615,14 +680,18 @@ int ecif_journal_open(const char *path, const ecif_journal_identity_t *id,
                       ecif_journal_t **out, char *err, size_t errlen)
 {
     ecif_journal_identity_t found;
-    int rc;
+    int rc = ECIF_ENOTFOUND;
 
-    if (access(path, F_OK) != 0 && errno == ENOENT) {
-        rc = create_journal(path, id, err, errlen);
-        if (rc != ECIF_OK)
-            return rc;
+    /* A journal moved away between the create and the open, as by an
+     * import that folded it, is created again. */
+    for (int attempt = 0; attempt < 2 && rc == ECIF_ENOTFOUND; attempt++) {
+        if (access(path, F_OK) != 0 && errno == ENOENT) {
+            rc = create_journal(path, id, err, errlen);
+            if (rc != ECIF_OK)
+                return rc;
+        }
+        rc = open_common(path, true, &found, out, err, errlen);
     }
-    rc = open_common(path, true, &found, out, err, errlen);
     if (rc != ECIF_OK)
         return rc;
     if (found.snapshot_crc != id->snapshot_crc ||
@@ -662,6 +731,38 @@ void ecif_journal_close(ecif_journal_t *j)
     free(j->keys);
     free(j->data);
     free(j);
+}
+
+struct ecif_journal_lock {
+    int fd;
+};
+
+int ecif_journal_lock(const char *path, ecif_journal_lock_t **out, char *err,
+                      size_t errlen)
+{
+    ecif_journal_lock_t *lock = malloc(sizeof(*lock));
+
+    *out = NULL;
+    if (lock == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    /* Write access, because NFS emulates flock with byte-range locks,
+     * whose exclusive kind needs a descriptor open for writing. */
+    lock->fd = open_locked(path, O_RDWR, err, errlen);
+    if (lock->fd < 0) {
+        int rc = lock->fd;
+        free(lock);
+        return rc;
+    }
+    *out = lock;
+    return ECIF_OK;
+}
+
+void ecif_journal_unlock(ecif_journal_lock_t *lock)
+{
+    if (lock == NULL)
+        return;
+    close(lock->fd);
+    free(lock);
 }
 
 /* Ends the journal at the current offset, cutting a torn entry away. */

@@ -12,6 +12,12 @@
  * Entries name customers by number and records by source key, never by
  * in-memory id, so they stay meaningful after a re-import. A journal is
  * used by one thread at a time, so the caller serializes appends.
+ *
+ * One process at a time writes a journal. An open for appending holds an
+ * exclusive flock(2) on the file until the close, and a tool that moves
+ * or removes a journal takes the same lock with ecif_journal_lock first.
+ * Read-only opens take no lock. The lock is advisory: it stops the
+ * programs of this project, not other writers.
  */
 #ifndef ECIF_JOURNAL_H
 #define ECIF_JOURNAL_H
@@ -103,7 +109,9 @@ void ecif_journal_identity_of(const ecif_store_t *store,
  * the same identity. Call ecif_journal_next until it returns 0 before
  * appending, because reading finds the end of the last whole entry.
  *
- * Returns ECIF_OK, ECIF_EIO (errno text in err), ECIF_ECORRUPT (bad
+ * The journal holds the writer lock until ecif_journal_close. Returns
+ * ECIF_OK, ECIF_EBUSY (another open file holds the lock, such as an ecifd
+ * serving the journal), ECIF_EIO (errno text in err), ECIF_ECORRUPT (bad
  * header, or a journal of another snapshot) or ECIF_ENOMEM.
  */
 int ecif_journal_open(const char *path, const ecif_journal_identity_t *id,
@@ -117,8 +125,24 @@ int ecif_journal_open(const char *path, const ecif_journal_identity_t *id,
 int ecif_journal_open_read(const char *path, ecif_journal_identity_t *id,
                            ecif_journal_t **out, char *err, size_t errlen);
 
-/* Closes the journal. Accepts NULL. */
+/* Closes the journal, releasing its lock. Accepts NULL. */
 void ecif_journal_close(ecif_journal_t *journal);
+
+typedef struct ecif_journal_lock ecif_journal_lock_t;
+
+/*
+ * Takes the writer lock of the journal at path without opening it for
+ * appending, for a caller that reads, moves or removes the file and must
+ * not race a writer. The lock stays with the file when it is renamed and
+ * is held until ecif_journal_unlock. Returns ECIF_OK, ECIF_EBUSY (another
+ * open file holds the lock, possibly one of this process), ECIF_ENOTFOUND
+ * (no file at path) or ECIF_EIO.
+ */
+int ecif_journal_lock(const char *path, ecif_journal_lock_t **out, char *err,
+                      size_t errlen);
+
+/* Releases a lock of ecif_journal_lock. Accepts NULL. */
+void ecif_journal_unlock(ecif_journal_lock_t *lock);
 
 /*
  * Reads the next entry into *entry. Returns 1 with an entry, 0 at the end

@@ -29,6 +29,8 @@ const char *ecif_status_str(int status)
         return "already exists";
     case ECIF_ECONFLICT:
         return "conflicts with the current state";
+    case ECIF_EBUSY:
+        return "in use by another process";
     default:
         return "unknown status";
     }

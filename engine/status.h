@@ -19,6 +19,7 @@ enum {
     ECIF_ELIMIT = -7,    /* a configured limit was exceeded */
     ECIF_EEXIST = -8,    /* a record with the same key was already added */
     ECIF_ECONFLICT = -9, /* a request contradicts the current state */
+    ECIF_EBUSY = -10,    /* another process holds a file's lock */
 };
 
 /* Returns a static, lower-case name for a status code ("invalid argument"). */

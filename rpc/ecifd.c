@@ -290,6 +290,14 @@ static void log_journal_error(const char *path, int status, const char *err)
     } else if (status == ECIF_EVERSION) {
         cause = "The journal was written by a newer build";
         action = "run that build, or";
+    } else if (status == ECIF_EBUSY) {
+        log_line("ERROR",
+                 "cannot load the journal: %s. Two servers on one journal "
+                 "would issue the same customer numbers and overwrite each "
+                 "other's entries: stop the other process, or serve through "
+                 "it",
+                 err);
+        return;
     } else if (status == ECIF_EIO || status == ECIF_ENOMEM) {
         log_line("ERROR", "cannot load the journal: %s (%s)", err,
                  ecif_status_str(status));

@@ -2,7 +2,8 @@
  * Unit tests of the corrections journal file. Entries read back as they
  * were appended, with sequence numbers, and a torn last entry is cut away.
  * A damaged entry with entries after it is an error naming its offset. A
- * journal of another snapshot is rejected, and limits are enforced.
+ * journal of another snapshot is rejected, and limits are enforced. One
+ * writer at a time holds a journal's lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -836,6 +837,73 @@ static void test_journal_add_updated_at(void)
     ecif_journal_close(j);
 }
 
+static void test_journal_second_writer_busy(void)
+{
+    const char *path = scratch_path("busy.journal");
+    ecif_journal_t *first = open_journal(path), *second = NULL, *reader = NULL;
+    ecif_journal_lock_t *lock = NULL;
+    char err[256];
+
+    if (first == NULL)
+        return;
+    CHECK_INT(ecif_journal_open(path, &identity, &second, err, sizeof(err)),
+              ECIF_EBUSY);
+    CHECK(second == NULL);
+    CHECK(strstr(err, path) != NULL);
+    CHECK(strstr(err, "in use by another process") != NULL);
+    CHECK_INT(ecif_journal_lock(path, &lock, err, sizeof(err)), ECIF_EBUSY);
+    CHECK(lock == NULL);
+    /* Readers take no lock. */
+    CHECK_INT(ecif_journal_open_read(path, NULL, &reader, err, sizeof(err)),
+              ECIF_OK);
+    ecif_journal_close(reader);
+
+    ecif_journal_close(first);
+    second = open_journal(path);
+    ecif_journal_close(second);
+}
+
+static void test_journal_lock_blocks_writer(void)
+{
+    const char *path = scratch_path("locked.journal");
+    ecif_journal_t *j = open_journal(path);
+    ecif_journal_lock_t *lock = NULL;
+    char err[256];
+
+    ecif_journal_close(j);
+    CHECK_INT(ecif_journal_lock(path, &lock, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(ecif_journal_open(path, &identity, &j, err, sizeof(err)),
+              ECIF_EBUSY);
+    CHECK(strstr(err, path) != NULL);
+    ecif_journal_unlock(lock);
+    j = open_journal(path);
+    ecif_journal_close(j);
+    CHECK_INT(
+        ecif_journal_lock(scratch_path("missing"), &lock, err, sizeof(err)),
+        ECIF_ENOTFOUND);
+}
+
+/* A journal moved aside under its lock, as import folds one, keeps the
+ * lock, and a new journal at the old path is a file of its own. */
+static void test_journal_lock_follows_rename(void)
+{
+    const char *path = scratch_path("moved.journal");
+    char moved[700];
+    ecif_journal_t *j = open_journal(path);
+    ecif_journal_lock_t *lock = NULL;
+    char err[256];
+
+    ecif_journal_close(j);
+    snprintf(moved, sizeof(moved), "%s.folded", path);
+    CHECK_INT(ecif_journal_lock(path, &lock, err, sizeof(err)), ECIF_OK);
+    CHECK(rename(path, moved) == 0);
+    j = open_journal(path);
+    ecif_journal_close(j);
+    CHECK_INT(ecif_journal_open(moved, &identity, &j, err, sizeof(err)),
+              ECIF_EBUSY);
+    ecif_journal_unlock(lock);
+}
+
 int main(void)
 {
     scratch_init();
@@ -854,5 +922,8 @@ int main(void)
     RUN(test_journal_bad_header);
     RUN(test_journal_read_only_keeps_torn_tail);
     RUN(test_journal_limits);
+    RUN(test_journal_second_writer_busy);
+    RUN(test_journal_lock_blocks_writer);
+    RUN(test_journal_lock_follows_rename);
     return unit_report();
 }

@@ -349,7 +349,10 @@ class ExplainTest(unittest.TestCase):
 
     def test_golden_record_without_trust_order(self):
         work = self.tmp.name
-        server = harness.Ecifd(self.snapshot, work)
+        # The class's server holds the lock of the default journal.
+        server = harness.Ecifd(
+            self.snapshot, work,
+            ["--journal", self.snapshot + ".untrusted.journal"])
         try:
             server.wait_serving(self.health_pb2)
             stub = self.pb2_grpc.CustomerIndexStub(server.channel)

@@ -526,8 +526,11 @@ class RpcTest(harness.StubsTestCase):
         self.assertIn("ecifctl: Check failed:", proc.stderr)
 
     def test_second_server_on_same_port(self):
+        # A journal of its own, because the running server's journal is
+        # locked and would stop the start before the listen.
         proc = subprocess.run(
-            [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+            [harness.ECIFD, "--snapshot", self.snapshot, "--journal",
+             self.snapshot + ".second.journal", "--listen",
              self.server.address],
             capture_output=True, text=True, timeout=20)
         self.assertEqual(proc.returncode, 1, proc.stderr)

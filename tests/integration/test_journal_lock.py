@@ -1,0 +1,97 @@
+"""Integration tests of the journal's writer lock.
+
+A second ecifd on the journal of a running one must not start, and
+`ecifctl import` must not fold or remove a journal that ecifd is
+appending to. Both exit 1 and leave every file as it was.
+"""
+
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+RECORDS = [
+    {"source_system": "CORE", "source_id": "1", "name": "Li Wei",
+     "id_type": "RESIDENT_ID", "id_number": "110101199003071233",
+     "phone": "+86 139 7531 8642", "dob": "1990-03-07", "gender": "M"},
+    {"source_system": "CORE", "source_id": "2", "name": "Zhang Min",
+     "id_type": "PASSPORT", "id_number": "E12345678",
+     "phone": "+86 139 1111 2222", "dob": "1985-11-20", "gender": "F"},
+]
+ACCOUNTS = [
+    {"source_system": "CORE", "source_id": "1", "account_id": "L-1",
+     "product": "loan", "credit_limit": "1000", "balance": "500",
+     "currency": "CNY", "branch": "BJ01"},
+]
+# New people that match no stored record, so each add issues a number.
+OKAFOR = {
+    "source_system": "CLINIC", "source_id": "P-9", "name": "Chinedu Okafor",
+    "id_type": "PASSPORT", "id_number": "A09876543",
+    "phone": "+234 803 555 7788", "dob": "1992-06-15", "gender": "M",
+}
+DUARTE = {
+    "source_system": "CLINIC", "source_id": "P-10", "name": "Ines Duarte",
+    "id_type": "PASSPORT", "id_number": "P7777777",
+    "phone": "+351 21 555 0000", "dob": "2001-09-09", "gender": "F",
+}
+THIRD, FOURTH = f"C{3:012d}", f"C{4:012d}"
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class JournalLockTest(harness.ServerTestCase):
+    RECORDS = RECORDS
+    ACCOUNTS = ACCOUNTS
+
+    def add(self, stub, fields):
+        return stub.AddRecord(self.pb.AddRecordRequest(
+            record=self.record(fields)), timeout=10)
+
+    def test_second_server_rejected(self):
+        server, stub = self.start()
+        self.assertEqual(self.add(stub, OKAFOR).customer_number, THIRD)
+
+        log_path = os.path.join(self.dir, "second.log")
+        with open(log_path, "w") as log:
+            second = subprocess.Popen(
+                [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=log,
+                text=True)
+            try:
+                # An ecifd that starts prints its serving line and runs on,
+                # so the wait happens only after the line is missing.
+                line = second.stdout.readline()
+                rc = (second.wait(timeout=harness.START_TIMEOUT)
+                      if line == "" else None)
+            finally:
+                if second.poll() is None:
+                    second.kill()
+                    second.wait()
+                second.stdout.close()
+        with open(log_path, encoding="utf-8") as f:
+            second_log = f.read()
+        self.assertEqual(line, "", second_log)
+        self.assertEqual(rc, 1, second_log)
+        self.assertIn(f"journal '{self.journal}' is in use by another "
+                      "process", second_log)
+        self.assertIn("stop the other process", second_log)
+
+        # The first server keeps its journal, and both adds survive.
+        self.assertEqual(self.add(stub, DUARTE).customer_number, FOURTH)
+        self.stop(server)
+        server, stub = self.start()
+        self.assertEqual(self.keys(self.customer(stub, THIRD)),
+                         [("CLINIC", "P-9")])
+        self.assertEqual(self.keys(self.customer(stub, FOURTH)),
+                         [("CLINIC", "P-10")])
+        self.stop(server)
+
+
+if __name__ == "__main__":
+    unittest.main()
