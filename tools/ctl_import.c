@@ -59,8 +59,20 @@ typedef struct import_options {
     bool quiet;
 } import_options_t;
 
+/* Journals that an import may read, fold or remove: --journal and the
+ * journals beside --previous and --output. */
+#define IMPORT_MAX_JOURNALS 3
+
+/* A journal whose writer lock the import holds until it exits. */
+typedef struct held_journal {
+    ecif_journal_lock_t *lock;
+    char path[4200];
+} held_journal_t;
+
 typedef struct import_state {
     const import_options_t *opts;
+    held_journal_t held[IMPORT_MAX_JOURNALS];
+    size_t n_held;
     ecif_builder_t *builder;
     ecif_store_t *previous;          /* --previous, or NULL */
     ecif_corrections_t *corrections; /* --journal replayed over previous */
@@ -687,6 +699,72 @@ static bool same_file(const char *a, const char *b)
 }
 
 /*
+ * Takes the writer lock of the journal at path for the rest of the import,
+ * unless the import holds it already or no file is there. A running ecifd
+ * holds the lock of the journal it appends to, and folding or removing
+ * that file would send the server's acknowledged writes to a file that no
+ * restart reads. Returns 0, or 1 after printing why.
+ */
+static int hold_journal(import_state_t *st, const char *path)
+{
+    ecif_journal_lock_t *lock = NULL;
+    char err[4400];
+
+    for (size_t i = 0; i < st->n_held; i++) {
+        if (same_file(st->held[i].path, path))
+            return 0;
+    }
+    int rc = ecif_journal_lock(path, &lock, err, sizeof(err));
+    if (rc == ECIF_ENOTFOUND)
+        return 0;
+    if (rc == ECIF_EBUSY) {
+        fprintf(stderr,
+                "ecifctl import: %s: stop it first, then run the import "
+                "again\n",
+                err);
+        return 1;
+    }
+    if (rc == ECIF_OK && st->n_held == IMPORT_MAX_JOURNALS) {
+        ecif_journal_unlock(lock);
+        rc = ecif_fail(ECIF_ELIMIT, err, sizeof(err),
+                       "more than %d journals to lock", IMPORT_MAX_JOURNALS);
+    }
+    if (rc != ECIF_OK) {
+        fprintf(stderr, "ecifctl import: %s\n", err);
+        return 1;
+    }
+    st->held[st->n_held].lock = lock;
+    snprintf(st->held[st->n_held].path, sizeof(st->held[0].path), "%s", path);
+    st->n_held++;
+    return 0;
+}
+
+/* Locks every journal the import may read, fold or remove, before it
+ * reads or writes anything. Returns 0 or 1. */
+static int hold_journals(import_state_t *st)
+{
+    const import_options_t *opts = st->opts;
+    char beside[4200];
+
+    if (opts->journal != NULL && hold_journal(st, opts->journal) != 0)
+        return 1;
+    if (opts->previous != NULL) {
+        snprintf(beside, sizeof(beside), "%s.journal", opts->previous);
+        if (hold_journal(st, beside) != 0)
+            return 1;
+    }
+    snprintf(beside, sizeof(beside), "%s.journal", opts->output);
+    return hold_journal(st, beside);
+}
+
+static void release_journals(import_state_t *st)
+{
+    for (size_t i = 0; i < st->n_held; i++)
+        ecif_journal_unlock(st->held[i].lock);
+    st->n_held = 0;
+}
+
+/*
  * Counts the entries of the journal at path: all of them in *entries, the
  * added records among them in *adds. A missing file has none. Returns 0,
  * or 1 after printing why the file cannot be read.
@@ -764,12 +842,17 @@ static int check_unnamed_journals(const import_options_t *opts)
  * would reject it at start, and there is nothing in it to keep. A journal
  * with entries was rejected before the import began. Returns 0 or 1.
  */
-static int remove_empty_journal(const char *path, const char *output)
+static int remove_empty_journal(import_state_t *st, const char *path,
+                                const char *output)
 {
     uint64_t entries, adds;
 
-    if (access(path, F_OK) != 0 || count_journal(path, &entries, &adds) != 0 ||
-        entries > 0)
+    if (access(path, F_OK) != 0)
+        return 0;
+    /* A journal that an ecifd created during the import is locked here. */
+    if (hold_journal(st, path) != 0)
+        return 1;
+    if (count_journal(path, &entries, &adds) != 0 || entries > 0)
         return 0;
     if (unlink(path) != 0) {
         fprintf(stderr,
@@ -793,7 +876,7 @@ static int remove_empty_journal(const char *path, const char *output)
  * is kept as the record of what was folded. Any other journal there must
  * be empty and is removed. Returns 0 or 1.
  */
-static int fold_journal(const import_state_t *st)
+static int fold_journal(import_state_t *st)
 {
     char beside[4200], folded[4300], stamp[32];
     time_t now = time(NULL);
@@ -802,7 +885,7 @@ static int fold_journal(const import_state_t *st)
 
     snprintf(beside, sizeof(beside), "%s.journal", st->opts->output);
     if (st->opts->journal == NULL || !same_file(beside, st->opts->journal))
-        return remove_empty_journal(beside, st->opts->output);
+        return remove_empty_journal(st, beside, st->opts->output);
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
     /* link() never replaces an existing file, unlike rename(). */
@@ -845,7 +928,7 @@ static int run_import(import_state_t *st)
     bopts.progress = write_progress;
     bopts.progress_arg = st;
     bopts.bridge = report_bridge;
-    if (check_unnamed_journals(opts) != 0)
+    if (hold_journals(st) != 0 || check_unnamed_journals(opts) != 0)
         return 1;
     if (opts->model != NULL) {
         if (model_load(opts->model, &st->model, err, sizeof(err)) != ECIF_OK) {
@@ -911,6 +994,7 @@ int ctl_import_main(int argc, char **argv)
         ecif_corrections_release(st.corrections, st.corrected);
     ecif_corrections_destroy(st.corrections);
     ecif_store_close(st.previous);
+    release_journals(&st);
     mapping_destroy(mapping);
     return rc < 0 ? 0 : rc;
 }

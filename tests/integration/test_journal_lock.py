@@ -92,6 +92,60 @@ class JournalLockTest(harness.ServerTestCase):
                          [("CLINIC", "P-10")])
         self.stop(server)
 
+    def folded_journals(self):
+        prefix = os.path.basename(self.journal) + ".folded"
+        return [n for n in os.listdir(self.dir) if n.startswith(prefix)]
+
+    def check_import_rejected(self, options):
+        """Run an in-place import with options while a server holds the
+        journal, and check that it exits 1 and changes no file."""
+        snapshot_bytes = read_bytes(self.snapshot)
+        journal_bytes = read_bytes(self.journal)
+        proc = harness.run_import(self.subdir(f"in-{len(options)}"),
+                                  self.snapshot, RECORDS, ACCOUNTS, options)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(f"journal '{self.journal}' is in use by another "
+                      "process", proc.stderr)
+        self.assertIn("stop it first", proc.stderr)
+        self.assertEqual(read_bytes(self.snapshot), snapshot_bytes)
+        self.assertEqual(read_bytes(self.journal), journal_bytes)
+        self.assertEqual(self.folded_journals(), [])
+
+    def test_import_of_served_journal_rejected(self):
+        server, stub = self.start()
+        self.assertEqual(self.add(stub, OKAFOR).customer_number, THIRD)
+        self.check_import_rejected(["--previous", self.snapshot,
+                                    "--journal", self.journal])
+
+        # The server still appends to the journal, and once it stops the
+        # import folds both adds into the new snapshot.
+        self.assertEqual(self.add(stub, DUARTE).customer_number, FOURTH)
+        self.stop(server)
+        proc = harness.run_import(
+            self.subdir("after"), self.snapshot, RECORDS, ACCOUNTS,
+            ["--previous", self.snapshot, "--journal", self.journal])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("took 2 added records", proc.stderr)
+        self.assertEqual(len(self.folded_journals()), 1)
+        server, stub = self.start()
+        self.assertEqual(self.keys(self.customer(stub, THIRD)),
+                         [("CLINIC", "P-9")])
+        self.assertEqual(self.keys(self.customer(stub, FOURTH)),
+                         [("CLINIC", "P-10")])
+        self.stop(server)
+
+    def test_import_over_served_empty_journal_rejected(self):
+        # Without the lock, the import would remove the empty journal that
+        # the server goes on appending to.
+        server, stub = self.start()
+        self.check_import_rejected(["--previous", self.snapshot])
+        self.assertEqual(self.add(stub, OKAFOR).customer_number, THIRD)
+        self.stop(server)
+        server, stub = self.start()
+        self.assertEqual(self.keys(self.customer(stub, THIRD)),
+                         [("CLINIC", "P-9")])
+        self.stop(server)
+
 
 if __name__ == "__main__":
     unittest.main()
