@@ -6,8 +6,8 @@
  * record, and history shows what corrections and adds did to a customer.
  *
  * The JSON form is written straight from the protobuf-c descriptors of the
- * response, so it always carries every field of the message under its
- * proto name; enums are written by name.
+ * response by pb_json.c, so it always carries every field of the message
+ * under its proto name.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "ecif/v1/customer_index.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "pb_json.h"
 
 #define QUERY_DEFAULT_DEADLINE_MS 5000
 
@@ -145,136 +146,9 @@ static const char *status_code_name(grpc_status_code code)
     return "UNKNOWN";
 }
 
-/* ---- JSON output --------------------------------------------------------- */
-
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
-static void json_message(FILE *out, const ProtobufCMessage *msg);
-
-/* Writes one value of a field; value points at the stored C value. */
-static void json_value(FILE *out, const ProtobufCFieldDescriptor *field,
-                       const void *value)
-{
-    switch (field->type) {
-    case PROTOBUF_C_TYPE_STRING:
-        json_string(out, *(char *const *)value);
-        break;
-    case PROTOBUF_C_TYPE_UINT32:
-        fprintf(out, "%u", *(const uint32_t *)value);
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-        /* A string, as the proto3 JSON mapping writes 64-bit integers. */
-        fprintf(out, "\"%llu\"", (unsigned long long)*(const uint64_t *)value);
-        break;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        fprintf(out, "%.15g", *(const double *)value);
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
-            field->descriptor, *(const int *)value);
-        if (ev != NULL)
-            json_string(out, ev->name);
-        else
-            fprintf(out, "%d", *(const int *)value);
-        break;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        json_message(out, *(const ProtobufCMessage *const *)value);
-        break;
-    default:
-        /* The ecif and health protos use no other field types. */
-        fputs("null", out);
-        break;
-    }
-}
-
-static size_t json_value_size(const ProtobufCFieldDescriptor *field)
-{
-    switch (field->type) {
-    case PROTOBUF_C_TYPE_UINT32:
-        return sizeof(uint32_t);
-    case PROTOBUF_C_TYPE_UINT64:
-        return sizeof(uint64_t);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_ENUM:
-        return sizeof(int);
-    default:
-        return sizeof(void *);
-    }
-}
-
-/* Writes a message as a JSON object, NULL as null. */
-static void json_message(FILE *out, const ProtobufCMessage *msg)
-{
-    if (msg == NULL) {
-        fputs("null", out);
-        return;
-    }
-    const ProtobufCMessageDescriptor *desc = msg->descriptor;
-    const char *base = (const char *)msg;
-    bool first = true;
-    fputc('{', out);
-    for (unsigned i = 0; i < desc->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &desc->fields[i];
-        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            uint32_t set = *(const uint32_t *)(base + f->quantifier_offset);
-            if (set != f->id)
-                continue;
-        }
-        if (!first)
-            fputc(',', out);
-        first = false;
-        json_string(out, f->name);
-        fputc(':', out);
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + f->quantifier_offset);
-            const char *items = *(const char *const *)(base + f->offset);
-            fputc('[', out);
-            for (size_t k = 0; k < n; k++) {
-                if (k > 0)
-                    fputc(',', out);
-                json_value(out, f, items + k * json_value_size(f));
-            }
-            fputc(']', out);
-        } else {
-            json_value(out, f, base + f->offset);
-        }
-    }
-    fputc('}', out);
-}
-
 static void print_json(const ProtobufCMessage *msg)
 {
-    json_message(stdout, msg);
+    pb_json_write(stdout, msg);
     fputc('\n', stdout);
 }
 

@@ -8,6 +8,7 @@ Also covers GetHistory in pages and during adds, ecifctl history and
 --actor.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -403,6 +404,16 @@ class HistoryTest(harness.ServerTestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn('"actor":"clinic-feed"', proc.stdout)
         self.assertIn('"kind":"ADD"', proc.stdout)
+        # 64-bit integers are strings, as in the proto3 JSON mapping, and
+        # bools are JSON booleans.
+        events = json.loads(proc.stdout)["events"]
+        expected = self.history(stub, number(5)).events
+        self.assertEqual(len(events), len(expected))
+        for event, want in zip(events, expected):
+            self.assertEqual(event["time_micros"], str(want.time_micros))
+            self.assertGreater(int(event["time_micros"]), 0)
+            self.assertEqual(event["sequence"], str(want.sequence))
+            self.assertIs(event["joined"], want.joined)
         proc = self.ctl(server, "history", number(99))
         self.assertEqual(proc.returncode, 1)
         self.assertIn("NOT_FOUND", proc.stderr)
