@@ -747,6 +747,14 @@ static int check_layout(const char *buf, uint64_t size, const char *path,
     if (size < sizeof(*h) || memcmp(h->magic, ECIF_SNAPSHOT_MAGIC, 8) != 0)
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "'%s' is not an ECIF snapshot (bad magic)", path);
+    /* A newer file needs a newer build. An older one can be rebuilt from
+     * its source files by this build, which writes the current version. */
+    if (h->version > ECIF_SNAPSHOT_VERSION)
+        return ecif_fail(ECIF_EVERSION, err, errlen,
+                         "snapshot '%s' has format version %u, written by a "
+                         "newer build; this build reads version %u: use a "
+                         "build that reads version %u",
+                         path, h->version, ECIF_SNAPSHOT_VERSION, h->version);
     if (h->version != ECIF_SNAPSHOT_VERSION)
         return ecif_fail(ECIF_EVERSION, err, errlen,
                          "snapshot '%s' has format version %u; this build "

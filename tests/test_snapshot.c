@@ -522,25 +522,50 @@ static void test_open_wrong_magic(void)
     free(copy);
 }
 
-static void test_open_wrong_version(void)
+/* Writes the good snapshot with its header's version set to version and
+ * returns the error message of opening it. */
+static const char *open_version(uint32_t version)
 {
     const char *path = scratch_path("version.snap");
     char *copy = malloc(good_size);
     struct snap_header h;
-    char err[512];
+    static char err[512];
 
     memcpy(copy, good_data, good_size);
     memcpy(&h, copy, sizeof(h));
-    h.version = ECIF_SNAPSHOT_VERSION + 1;
+    h.version = version;
     memcpy(copy, &h, sizeof(h));
     write_file(path, copy, good_size);
+    free(copy);
     CHECK_INT(open_failing(path, err, sizeof(err)), ECIF_EVERSION);
+    return err;
+}
+
+static void test_open_newer_version(void)
+{
+    const char *err = open_version(ECIF_SNAPSHOT_VERSION + 1);
     char expected[64];
+
+    snprintf(expected, sizeof(expected), "has format version %d",
+             ECIF_SNAPSHOT_VERSION + 1);
+    CHECK(contains(err, expected));
+    snprintf(expected, sizeof(expected), "reads version %d",
+             ECIF_SNAPSHOT_VERSION);
+    CHECK(contains(err, expected));
+    CHECK(contains(err, "newer build"));
+    CHECK(strstr(err, "re-import") == NULL);
+}
+
+static void test_open_older_version(void)
+{
+    const char *err = open_version(ECIF_SNAPSHOT_VERSION - 1);
+    char expected[64];
+
     snprintf(expected, sizeof(expected), "reads version %d",
              ECIF_SNAPSHOT_VERSION);
     CHECK(contains(err, expected));
     CHECK(contains(err, "re-import"));
-    free(copy);
+    CHECK(strstr(err, "newer") == NULL);
 }
 
 static void test_open_directory(void)
@@ -712,7 +737,8 @@ int main(void)
     RUN(test_open_flipped_padding_byte);
     RUN(test_open_flipped_header_byte);
     RUN(test_open_wrong_magic);
-    RUN(test_open_wrong_version);
+    RUN(test_open_newer_version);
+    RUN(test_open_older_version);
     RUN(test_open_directory);
     RUN(test_open_bad_cross_references);
     RUN(test_write_missing_directory);
