@@ -242,6 +242,25 @@ static double elapsed_ms(const struct timespec *start)
            (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+/*
+ * Warns when the file at path, a snapshot or a journal (kind), is open to
+ * group or others, because it contains personal data (contents). The
+ * line names the file and its mode, never what it contains.
+ */
+static void check_private_mode(const char *kind, const char *path,
+                               const char *contents)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0 || (st.st_mode & 077) == 0)
+        return;
+    log_line("WARN",
+             "%s '%s' is readable or writable by group or others "
+             "(mode %04o) but contains %s, which are personal "
+             "data: run chmod 600 '%s'",
+             kind, path, (unsigned)(st.st_mode & 07777), contents, path);
+}
+
 static int load_store(const char *path, ecif_store_t **store)
 {
     char err[512];
@@ -262,6 +281,7 @@ static int load_store(const char *path, ecif_store_t **store)
              " accounts, format %" PRIu32 ", %.1f ms",
              path, info.snapshot_bytes, info.record_count, info.customer_count,
              info.account_count, info.format_version, elapsed_ms(&start));
+    check_private_mode("snapshot", path, "customer records");
     return ECIF_OK;
 }
 
@@ -315,23 +335,6 @@ static void log_journal_error(const char *path, int status, const char *err)
 }
 
 /*
- * Warns when the journal at path is open to group or others, because it
- * contains the records added while serving, which are personal data.
- */
-static void check_journal_mode(const char *path)
-{
-    struct stat st;
-
-    if (stat(path, &st) != 0 || (st.st_mode & 077) == 0)
-        return;
-    log_line("WARN",
-             "journal '%s' is readable or writable by group or others "
-             "(mode %04o) but contains added records, which are personal "
-             "data: run chmod 600 '%s'",
-             path, (unsigned)(st.st_mode & 07777), path);
-}
-
-/*
  * Opens the corrections journal of the snapshot (creating it when
  * missing), replays it over store and keeps it open for new corrections.
  * A torn last entry is cut away with a warning. Any other damage stops
@@ -350,7 +353,7 @@ static int load_corrections(const char *path, const ecif_store_t *store,
     if (status == ECIF_OK)
         status = ecif_journal_open(path, &id, &journal, err, sizeof(err));
     if (status == ECIF_OK)
-        check_journal_mode(path);
+        check_private_mode("journal", path, "added records");
     if (status == ECIF_OK)
         status = ecif_corrections_replay(*out, journal, &applied, &torn, err,
                                          sizeof(err));

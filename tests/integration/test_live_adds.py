@@ -424,6 +424,26 @@ class LiveAddsTest(harness.ServerTestCase):
             self.assertIn(f"mode {mode:04o}", log)
             self.assertIn(f"chmod 600 '{self.journal}'", log)
 
+    def test_open_snapshot_mode_warns(self):
+        server, stub = self.start()
+        log = self.stop(server)
+        self.assertEqual(os.stat(self.snapshot).st_mode & 0o777, 0o600)
+        self.assertNotIn("readable or writable by", log)
+
+        for mode in (0o640, 0o604, 0o660):
+            os.chmod(self.snapshot, mode)
+            server, stub = self.start()
+            log = self.stop(server)
+            self.assertIn(f"WARN  snapshot '{self.snapshot}' is readable "
+                          "or writable by group or others", log)
+            self.assertIn(f"mode {mode:04o}", log)
+            self.assertIn(f"chmod 600 '{self.snapshot}'", log)
+            # The journal kept its mode, so only the snapshot is named.
+            self.assertNotIn(f"journal '{self.journal}' is readable", log)
+            for fields in RECORDS:
+                self.assertNotIn(fields["name"], log)
+                self.assertNotIn(fields["id_number"], log)
+
     def test_reimport_takes_added_records(self):
         server, stub = self.start()
         self.add_both(stub)
