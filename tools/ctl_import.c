@@ -615,7 +615,7 @@ static int open_corrections(import_state_t *st)
     }
     st->corrected = ecif_corrections_acquire(st->corrections);
     if (!opts->quiet)
-        fprintf(stderr, "import: replayed %llu corrections from '%s'\n",
+        fprintf(stderr, "import: replayed %llu journal entries from '%s'\n",
                 (unsigned long long)applied, opts->journal);
     return 0;
 }
