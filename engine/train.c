@@ -1192,30 +1192,83 @@ apply_rule_estimates(ecif_model_t *model, train_mask_t *mask,
     }
 }
 
+/* Returns whether a rule counts: not rejected, with an estimated field
+ * and an implied prior in (0, 1). */
+static bool rule_kept(const train_rule_report_t *rr)
+{
+    return !rr->rejected && rr->estimated != 0 && rr->implied_prior > 0.0 &&
+           rr->implied_prior < 1.0;
+}
+
+/*
+ * Sets report->capture_prior to the largest Lincoln-Petersen estimate of
+ * the prior. Rules a and b over disjoint fields gather a match
+ * independently when its fields are independent, as the model assumes,
+ * and the rule on both their fields gathers the matches both gather. So
+ * the matches number p_a * p_b / p_ab of all pairs (engine/TRAINING.md).
+ */
+static void estimate_capture_prior(train_report_t *report)
+{
+    report->capture_prior = 0.0;
+    for (int k = 0; k < 3; k++)
+        report->capture_rules[k] = -1;
+    for (size_t a = 0; a < report->n_rules; a++) {
+        for (size_t b = a + 1; b < report->n_rules; b++) {
+            const train_rule_report_t *ra = &report->rules[a];
+            const train_rule_report_t *rb = &report->rules[b];
+            if (!rule_kept(ra) || !rule_kept(rb) ||
+                (ra->rule.fields & rb->rule.fields) != 0)
+                continue;
+            for (size_t j = 0; j < report->n_rules; j++) {
+                const train_rule_report_t *rj = &report->rules[j];
+                if (!rule_kept(rj) ||
+                    rj->rule.fields != (ra->rule.fields | rb->rule.fields))
+                    continue;
+                double estimate =
+                    ra->implied_prior * rb->implied_prior / rj->implied_prior;
+                if (estimate < 1.0 && estimate > report->capture_prior) {
+                    report->capture_prior = estimate;
+                    report->capture_rules[0] = (int)a;
+                    report->capture_rules[1] = (int)b;
+                    report->capture_rules[2] = (int)j;
+                }
+            }
+        }
+    }
+}
+
 /*
  * Returns the prior the model takes and sets report->prior_rule. The
  * blocked pairs count namesakes as matches, so their prior is too high
  * where blocking groups by name. A rule's implied prior counts only the
  * matches its groups gather, so each undercounts by the matches its rule
- * misses, and the largest is the nearest. A rejected rule's run did not
- * find people, so it is left out.
+ * misses, and the largest is the nearest unless the capture-recapture
+ * estimate is larger. A rejected rule's run did not find people, so it
+ * is left out.
  */
 static double choose_prior(train_report_t *report)
 {
     double prior = 0.0;
 
     report->prior_rule = -1;
+    report->prior_from_capture = false;
     for (size_t i = 0; i < report->n_rules; i++) {
         const train_rule_report_t *rr = &report->rules[i];
-        if (rr->rejected || rr->estimated == 0 || !(rr->implied_prior > 0.0) ||
-            !(rr->implied_prior < 1.0))
+        if (!rule_kept(rr))
             continue;
         if (rr->implied_prior > prior) {
             prior = rr->implied_prior;
             report->prior_rule = (int)i;
         }
     }
-    return report->prior_rule >= 0 ? prior : report->blocked_prior;
+    estimate_capture_prior(report);
+    if (report->prior_rule < 0)
+        return report->blocked_prior;
+    if (report->capture_prior > prior) {
+        report->prior_from_capture = true;
+        return report->capture_prior;
+    }
+    return prior;
 }
 
 /* Derives the weights, lowering the conflict weight first when allowed

@@ -243,9 +243,18 @@ typedef struct train_report {
     /* em.prior converted to a share of all pairs: the model's prior
      * when no rule was kept. */
     double blocked_prior;
-    /* Index into rules of the rule whose implied prior the model took,
-     * or -1 for blocked_prior. */
+    /* Index into rules of the kept rule with the largest implied prior,
+     * or -1 when no rule was kept and the model took blocked_prior. */
     int prior_rule;
+    /* The largest capture-recapture estimate of the prior: the implied
+     * priors of two kept rules over disjoint fields, multiplied, over
+     * that of the kept rule on both their fields. 0 when no three rules
+     * fit. capture_rules contains the indexes of the two rules and of the
+     * joint rule, or -1. */
+    double capture_prior;
+    int capture_rules[3];
+    /* The model took capture_prior, which exceeds every implied prior. */
+    bool prior_from_capture;
     train_rule_report_t rules[TRAIN_MAX_RULES];
     size_t n_rules;
     uint32_t rule_fields;     /* fields whose m came from the rules */
@@ -259,7 +268,9 @@ typedef struct train_report {
  * EM runs of the training rules that do not group by it, weighted by each
  * run's expected matches. A field that no rule estimates gets its m from
  * EM over the blocked pairs. The prior is the largest implied prior of
- * the rules whose estimates were kept, or that last EM's when none was.
+ * the rules whose estimates were kept, or the capture-recapture estimate
+ * from two kept rules and their joint rule when it is larger, or that
+ * last EM's when no rule was kept.
  * The clustering threshold is opts->cluster_probability. The label,
  * verdict thresholds, cross-field rules and unestimated levels are
  * base's, and so is the conflict weight unless auto_conflict_weight

@@ -529,10 +529,15 @@ static void test_model_from_store(void)
                report.em.prior * (double)report.blocked_pairs /
                    (double)report.all_pairs,
                1e-18);
-    /* The prior is the largest implied prior of the kept rules. */
+    /* The prior is the largest implied prior of the kept rules, or the
+     * capture-recapture estimate when that is larger. */
     CHECK(report.prior_rule >= 0);
     if (report.prior_rule >= 0) {
-        CHECK(trained.prior == report.rules[report.prior_rule].implied_prior);
+        double largest = report.rules[report.prior_rule].implied_prior;
+        CHECK(trained.prior ==
+              (report.prior_from_capture ? report.capture_prior : largest));
+        CHECK(trained.prior >= largest);
+        CHECK(trained.prior >= report.capture_prior);
         for (size_t r = 0; r < report.n_rules; r++) {
             if (!report.rules[r].rejected)
                 CHECK(report.rules[r].implied_prior <= trained.prior);
@@ -861,6 +866,114 @@ static void test_rules_recover_m_among_namesakes(void)
     ecif_store_close(store);
 }
 
+/*
+ * A store of people with two records each, sharing a phone and an email.
+ * The second record has a new name (no token in common) for every other
+ * person, and a new dob (year, month and day all changed) for every
+ * other pair of people, independently. So the dob rule and the name rule
+ * each gather half of the duplicate pairs, and name+dob a quarter.
+ */
+#define CHANGED_PEOPLE 400
+
+static ecif_store_t *build_changed_store(void)
+{
+    static char text[CHANGED_PEOPLE][2][6][40];
+    const char *dir = getenv("ECIF_TEST_TMPDIR");
+    char path[600], err[512];
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    ecif_store_t *store = NULL;
+
+    snprintf(path, sizeof(path), "%s/test_train_changed.snap",
+             dir != NULL ? dir : "/tmp");
+    ecif_builder_options_default(&opts);
+    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
+        return NULL;
+    for (int i = 0; i < CHANGED_PEOPLE; i++) {
+        int year = 1930 + i % 70, month = 1 + i % 12, day = 1 + (i / 12) % 28;
+        for (int copy = 0; copy < 2; copy++) {
+            char(*t)[40] = text[i][copy];
+            ecif_record_t rec = {0};
+            bool new_name = copy == 1 && i % 2 == 1;
+            bool new_dob = copy == 1 && (i / 2) % 2 == 1;
+
+            snprintf(t[0], 40, "c%d-%d", i, copy);
+            if (new_name) {
+                snprintf(t[1], 40, "%s%sy", syllables[(i * 7 + 3) % 20],
+                         syllables[(i / 20 + 5) % 20]);
+                snprintf(t[2], 40, "%s%sw", syllables[(i * 3 + 1) % 20],
+                         syllables[(i / 5) % 20]);
+            } else {
+                snprintf(t[1], 40, "%s%s", syllables[i % 20],
+                         syllables[(i / 20) % 20]);
+                snprintf(t[2], 40, "%s%s%s", syllables[(i / 7) % 20],
+                         syllables[(i / 3) % 20], syllables[i % 13]);
+            }
+            if (new_dob)
+                snprintf(t[3], 40, "%d-%02d-%02d", year + 7, month % 12 + 1,
+                         day % 28 + 1);
+            else
+                snprintf(t[3], 40, "%d-%02d-%02d", year, month, day);
+            snprintf(t[4], 40, "0413%06d", 200000 + i * 11);
+            snprintf(t[5], 40, "person%d@example.com", i);
+            rec.source_system = "test";
+            rec.source_id = t[0];
+            rec.given_name = t[1];
+            rec.family_name = t[2];
+            rec.dob = t[3];
+            rec.phones[0] = t[4];
+            rec.n_phones = 1;
+            rec.emails[0] = t[5];
+            rec.n_emails = 1;
+            if (ecif_builder_add_record(b, &rec, err, sizeof(err)) != ECIF_OK)
+                fprintf(stderr, "record %s: %s\n", t[0], err);
+        }
+    }
+    if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
+        ecif_store_open(path, &store, err, sizeof(err)) != ECIF_OK)
+        fprintf(stderr, "building the changed-fields store: %s\n", err);
+    ecif_builder_destroy(b);
+    unlink(path);
+    return store;
+}
+
+/*
+ * Where each rule misses half of the matches, independently of the
+ * other, the largest rule's prior is half the share of duplicate pairs.
+ * Capture-recapture over dob, name and name+dob recovers the share.
+ */
+static void test_capture_prior_counts_missed_matches(void)
+{
+    ecif_store_t *store = build_changed_store();
+    ecif_model_t trained;
+    train_options_t opts;
+    train_report_t report;
+    char err[256] = "";
+
+    CHECK(store != NULL);
+    if (store == NULL)
+        return;
+    train_options_default(&opts);
+    opts.seed = 7;
+    CHECK_INT(train_model(store, model_default(), &opts, &trained, &report, err,
+                          sizeof(err)),
+              ECIF_OK);
+    CHECK_STR(err, "");
+    CHECK_INT(report.n_rules, 3);
+
+    double share = CHANGED_PEOPLE / (double)report.all_pairs;
+    CHECK(report.prior_rule >= 0);
+    if (report.prior_rule >= 0)
+        CHECK(report.rules[report.prior_rule].implied_prior < 0.75 * share);
+    CHECK(report.prior_from_capture);
+    CHECK_INT(report.capture_rules[0], 0); /* dob */
+    CHECK_INT(report.capture_rules[1], 1); /* name */
+    CHECK_INT(report.capture_rules[2], 2); /* name+dob */
+    CHECK(trained.prior == report.capture_prior);
+    CHECK_NEAR(trained.prior, share, 0.25 * share);
+    ecif_store_close(store);
+}
+
 int main(void)
 {
     RUN(test_rng_same_seed_same_sequence);
@@ -881,6 +994,7 @@ int main(void)
     RUN(test_model_deterministic_per_seed);
     RUN(test_model_rejects_single_record);
     RUN(test_rules_recover_m_among_namesakes);
+    RUN(test_capture_prior_counts_missed_matches);
     ecif_store_close(test_store);
     return unit_report();
 }

@@ -437,7 +437,20 @@ static void print_report(const train_report_t *r)
             "matches, share %.6f of blocked pairs\n",
             r->em.converged ? "converged" : "stopped unconverged",
             r->em.iterations, r->em.expected_matches, r->em.prior);
-    if (r->prior_rule >= 0) {
+    if (r->prior_from_capture) {
+        char a[64], b[64], joint[64];
+        fprintf(
+            stderr,
+            "ecifctl train: prior %.3g from rules %s and %s over %s "
+            "(capture-recapture); the largest rule's is %.3g, the "
+            "blocked pairs give %.3g\n",
+            r->capture_prior,
+            train_rule_str(r->rules[r->capture_rules[0]].rule, a, sizeof(a)),
+            train_rule_str(r->rules[r->capture_rules[1]].rule, b, sizeof(b)),
+            train_rule_str(r->rules[r->capture_rules[2]].rule, joint,
+                           sizeof(joint)),
+            r->rules[r->prior_rule].implied_prior, r->blocked_prior);
+    } else if (r->prior_rule >= 0) {
         char rule[64];
         fprintf(
             stderr,
