@@ -593,14 +593,52 @@ static size_t add_token_keys(const match_view_t *v,
     return n;
 }
 
-size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
-                  size_t *n_identifier_keys)
+/*
+ * Returns whether a Latin-script record has a given name without a family
+ * name or the reverse, or an unsplit name of one token (ntok tokens).
+ */
+static bool lacks_name_part(const match_view_t *v, size_t ntok)
 {
-    return match_keys_ordered(v, hashes, max, n_identifier_keys, NULL);
+    bool has_given = v->given[0] != '\0';
+    bool has_family = v->family[0] != '\0';
+
+    if (v->han[0] != '\0' || ntok == 0)
+        return false;
+    if (has_given || has_family)
+        return has_given != has_family;
+    return ntok == 1;
 }
 
-size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
-                          size_t *n_identifier_keys, size_t *n_qualified_keys)
+/*
+ * Adds the keys of a record that lacks a name part: each token code with
+ * the year of birth. Such a record is posted under them, and every Latin
+ * record looks them up, so a full record finds a partial one whose month
+ * or day of birth differs (engine/MATCHING.md).
+ */
+static size_t add_partial_name_keys(const match_view_t *v,
+                                    char codes[][ECIF_NORM_MAX], size_t ntok,
+                                    uint64_t *hashes, size_t n, size_t max)
+{
+    char year[8];
+
+    if (v->dob == 0)
+        return n;
+    snprintf(year, sizeof(year), "%04u", (unsigned)(v->dob / 10000));
+    for (size_t i = 0; i < ntok; i++) {
+        if (codes[i][0] != '\0')
+            add_key(hashes, &n, max, 'Y', codes[i], year);
+    }
+    return n;
+}
+
+/*
+ * Computes a record's keys in gathering order. With lookup set, a full
+ * record also gets the keys of a record that lacks a name part, which it
+ * looks up but is not posted under.
+ */
+static size_t record_keys(const match_view_t *v, bool lookup, uint64_t *hashes,
+                          size_t max, size_t *n_identifier_keys,
+                          size_t *n_qualified_keys)
 {
     char tokens[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
     char codes[MATCH_MAX_TOKENS][ECIF_NORM_MAX];
@@ -653,6 +691,8 @@ size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
     } else {
         ntok = match_split_tokens(v->name, tokens, MATCH_MAX_TOKENS);
         n = add_token_keys(v, tokens, codes, ntok, dob, hashes, n, max);
+        if (lookup || lacks_name_part(v, ntok))
+            n = add_partial_name_keys(v, codes, ntok, hashes, n, max);
     }
     if (n_qualified_keys != NULL)
         *n_qualified_keys = n;
@@ -681,6 +721,19 @@ size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
         add_key(hashes, &n, max, 'N', joined, NULL);
     }
     return n;
+}
+
+size_t match_keys(const match_view_t *v, uint64_t *hashes, size_t max,
+                  size_t *n_identifier_keys)
+{
+    return record_keys(v, false, hashes, max, n_identifier_keys, NULL);
+}
+
+size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
+                          size_t *n_identifier_keys, size_t *n_qualified_keys)
+{
+    return record_keys(v, true, hashes, max, n_identifier_keys,
+                       n_qualified_keys);
 }
 
 uint64_t match_name_hash(const match_view_t *v)
@@ -753,7 +806,7 @@ void match_gather(const struct ecif_store *s, const match_view_t *view,
                   match_candidates_t *out)
 {
     uint64_t keys[MAX_RECORD_KEYS];
-    size_t nkeys = match_keys(view, keys, MAX_RECORD_KEYS, NULL);
+    size_t nkeys = match_keys_ordered(view, keys, MAX_RECORD_KEYS, NULL, NULL);
 
     match_candidates_reset(out);
     match_gather_range(s, keys, 0, nkeys, out);

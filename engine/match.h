@@ -115,20 +115,23 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
                        match_view_t *view);
 
 /*
- * Computes the blocking keys of a view, strongest first, without
- * duplicates. Returns how many were written to hashes (at most max), and
- * sets *n_identifier_keys (when not NULL) to how many of the first ones
- * are exact identifier keys: ID number, phones, emails. The ID's sorted
- * characters, a fuzzy key, come right after them.
+ * Computes the blocking keys a record is posted under, strongest first,
+ * without duplicates. Returns how many were written to hashes (at most
+ * max), and sets *n_identifier_keys (when not NULL) to how many of the
+ * first ones are exact identifier keys: ID number, phones, emails. The
+ * ID's sorted characters, a fuzzy key, come right after them.
  */
 size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
                   size_t *n_identifier_keys);
 
 /*
- * Computes the keys of match_keys() in the order resolution gathers them.
- * The three groups are exact identifier keys, then keys that pair a fuzzy
- * value with a second one (the ID's sorted characters, a name with the
- * date of birth or a postal code), then the keys of the name alone. Sets
+ * Computes the keys a view looks up when it gathers candidates, in
+ * gathering order: the keys of match_keys(), and for a full Latin name
+ * also the keys that only a record lacking a name part is posted under
+ * (engine/MATCHING.md). The first group is the exact identifier keys.
+ * The second pairs a fuzzy value with a second one: the ID's sorted
+ * characters, or a name with the date of birth, a postal code or a birth
+ * year. The keys of the name alone come last. Sets
  * *n_qualified_keys (when not NULL) to the count of the first two groups.
  */
 size_t match_keys_ordered(const match_view_t *view, uint64_t *hashes,

@@ -1,0 +1,213 @@
+/*
+ * Blocking keys of records that lack a name part (engine/MATCHING.md):
+ * a record with a family name and no given name, or the reverse, is
+ * posted under each name token with its birth year. Every Latin record
+ * looks those keys up, but a full record is not posted under them, so two
+ * full records never meet through them.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builder.h"
+#include "resolve.h"
+#include "status.h"
+#include "store.h"
+#include "unit.h"
+
+static ecif_store_t *store;
+
+static const ecif_record_t full = {
+    .source_system = "core",
+    .source_id = "full",
+    .given_name = "Harriet",
+    .family_name = "Quennell",
+    .dob = "1971-06-24",
+    .addresses = {"14 Mill Lane, Ashford"},
+    .n_addresses = 1,
+};
+
+/* No given name, another birth year, the same address. */
+static const ecif_record_t family_at_address = {
+    .source_system = "cards",
+    .source_id = "family-at-address",
+    .family_name = "Quennell",
+    .dob = "1981-02-11",
+    .addresses = {"14 Mill Lane, Ashford"},
+    .n_addresses = 1,
+};
+
+/* No family name, the same birth year with another month and day, no
+ * address. */
+static const ecif_record_t given_in_year = {
+    .source_system = "loans",
+    .source_id = "given-in-year",
+    .given_name = "Harriet",
+    .dob = "1971-11-03",
+};
+
+/* No given name, another year and another address: no key is shared. */
+static const ecif_record_t family_elsewhere = {
+    .source_system = "cards",
+    .source_id = "family-elsewhere",
+    .family_name = "Quennell",
+    .dob = "1990-03-15",
+    .addresses = {"2 Harbour Road, Whitby"},
+    .n_addresses = 1,
+};
+
+/* No given name, and only the birth year in common with
+ * family_elsewhere. */
+static const ecif_record_t family_elsewhere_year = {
+    .source_system = "loans",
+    .source_id = "family-elsewhere-year",
+    .family_name = "Quennell",
+    .dob = "1990-08-01",
+};
+
+/* A full record sharing the family name, the birth year and the address
+ * with full, but not the given name or the date. */
+static const ecif_record_t full_relative = {
+    .source_system = "core",
+    .source_id = "full-relative",
+    .given_name = "Tobias",
+    .family_name = "Quennell",
+    .dob = "1971-09-30",
+    .addresses = {"14 Mill Lane, Ashford"},
+    .n_addresses = 1,
+};
+
+/* Builds the store; exits on failure, because no test can run without
+ * it. */
+static void store_init(void)
+{
+    const ecif_record_t *records[] = {&full,
+                                      &family_at_address,
+                                      &given_in_year,
+                                      &family_elsewhere,
+                                      &family_elsewhere_year,
+                                      &full_relative};
+    const char *base = getenv("ECIF_TEST_TMPDIR");
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    char path[600], err[512];
+
+    snprintf(path, sizeof(path), "%s/test_partial_name_keys.snap",
+             base != NULL ? base : "/tmp");
+    ecif_builder_options_default(&opts);
+    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
+        exit(1);
+    for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+        if (ecif_builder_add_record(b, records[i], err, sizeof(err)) !=
+            ECIF_OK) {
+            fprintf(stderr, "adding record '%s' failed: %s\n",
+                    records[i]->source_id, err);
+            exit(1);
+        }
+    }
+    if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
+        ecif_store_open(path, &store, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "building the test store failed: %s\n", err);
+        exit(1);
+    }
+    ecif_builder_destroy(b);
+    unlink(path);
+}
+
+static uint32_t record_of(const ecif_record_t *rec)
+{
+    uint32_t record = UINT32_MAX;
+
+    CHECK_INT(ecif_store_find_record(store, rec->source_system, rec->source_id,
+                                     &record),
+              ECIF_OK);
+    return record;
+}
+
+/* Returns whether gathering for record a returns record b. */
+static bool gathers(const ecif_record_t *a, const ecif_record_t *b)
+{
+    uint32_t found[64];
+    size_t count = 0;
+    uint32_t target = record_of(b);
+
+    CHECK_INT(ecif_record_candidates(store, record_of(a), found, 64, &count),
+              ECIF_OK);
+    for (size_t i = 0; i < count; i++) {
+        if (found[i] == target)
+            return true;
+    }
+    return false;
+}
+
+/* A shared address would gather a household, so it is not keyed. */
+static void test_partial_not_keyed_by_address(void)
+{
+    CHECK(!gathers(&full, &family_at_address));
+    CHECK(!gathers(&family_at_address, &full));
+}
+
+static void test_full_finds_partial_by_year(void)
+{
+    CHECK(gathers(&full, &given_in_year));
+}
+
+static void test_partial_key_needs_year(void)
+{
+    CHECK(!gathers(&full, &family_elsewhere));
+    CHECK(!gathers(&family_elsewhere, &full));
+}
+
+/* full_relative shares a token, the birth year and the address with full,
+ * but full records are not posted under the keys of partial records. */
+static void test_full_records_not_posted(void)
+{
+    CHECK(!gathers(&full, &full_relative));
+    CHECK(!gathers(&full_relative, &full));
+}
+
+/* Two partial records that share a token and a year meet. Records of
+ * one token also share the key of all their phonetic codes. */
+static void test_partial_finds_partial(void)
+{
+    CHECK(gathers(&family_elsewhere, &family_elsewhere_year));
+    CHECK(gathers(&family_elsewhere_year, &family_elsewhere));
+    CHECK(!gathers(&family_at_address, &given_in_year));
+    CHECK(!gathers(&full, &family_elsewhere_year));
+}
+
+/* A query with the full name lists the customer of a partial record. */
+static void test_resolve_full_query_finds_partial(void)
+{
+    ecif_record_t query = {.given_name = "Harriet",
+                           .family_name = "Quennell",
+                           .dob = "1971-06-24",
+                           .addresses = {"14 Mill Lane, Ashford"},
+                           .n_addresses = 1};
+    ecif_candidate_t found[ECIF_MAX_CANDIDATES];
+    size_t count = 0;
+    uint32_t partial =
+        ecif_store_record_customer(store, record_of(&given_in_year));
+    bool listed = false;
+
+    CHECK_INT(ecif_resolve(store, &query, found, ECIF_MAX_CANDIDATES, &count),
+              ECIF_OK);
+    for (size_t i = 0; i < count; i++)
+        listed = listed || found[i].customer == partial;
+    CHECK(listed);
+}
+
+int main(void)
+{
+    store_init();
+    RUN(test_partial_not_keyed_by_address);
+    RUN(test_full_finds_partial_by_year);
+    RUN(test_partial_key_needs_year);
+    RUN(test_full_records_not_posted);
+    RUN(test_partial_finds_partial);
+    RUN(test_resolve_full_query_finds_partial);
+    ecif_store_close(store);
+    return unit_report();
+}
