@@ -563,6 +563,7 @@ struct build {
     uint32_t exposure_count;
     uint64_t frequent_keys;
     uint64_t bridge_count;
+    uint64_t distant_count; /* pairs clusters_close kept apart */
     uint32_t kept_numbers;
     uint32_t retired_numbers;
     time_t last_progress;
@@ -894,6 +895,64 @@ static bool clusters_conflict(const struct ecif_store *s,
         }
     }
     return false;
+}
+
+/* Members of each customer that clusters_close scores at most, which
+ * bounds a join's check at 16 x 16 pairs. NOTE: past 16 members, which
+ * ones are scored follows the member lists, whose order depends on the
+ * record ids and so on the input order. */
+#define LINKAGE_MAX_MEMBERS 16
+
+/* Returns the higher of a pair's two scores, each record taken once as
+ * the query, so that the result does not depend on the pair's order. */
+static double pair_score(const struct ecif_store *s, uint32_t x, uint32_t y)
+{
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+    match_view_t query, stored;
+    double xy, yx;
+
+    match_view_stored(s, x, &query);
+    match_mark_frequent(s, &query);
+    match_view_stored(s, y, &stored);
+    xy = match_score(s->model, &query, &stored, evidence);
+    match_view_stored(s, y, &query);
+    match_mark_frequent(s, &query);
+    match_view_stored(s, x, &stored);
+    yx = match_score(s->model, &query, &stored, evidence);
+    return xy > yx ? xy : yx;
+}
+
+/*
+ * Returns whether two sets of records are close enough on average
+ * (average linkage) to be one customer. A set of one record always is,
+ * so it joins through its best pair. Two sets of two or more records
+ * each need a mean score over their cross pairs (at most
+ * LINKAGE_MAX_MEMBERS of each) of at least the clustering weight less
+ * MATCH_AMBIGUITY_MARGIN. Without that check, one strong pair chains two
+ * people. Two Oliver Roberts born years apart each have records that
+ * agree among themselves, and a record without a date of birth can score
+ * at the clustering weight with both.
+ */
+static bool clusters_close(const struct ecif_store *s,
+                           const struct cluster_lists *l, uint32_t ra,
+                           uint32_t rb)
+{
+    double sum = 0.0;
+    uint32_t pairs = 0;
+    uint32_t i = 0;
+
+    if (l->next[ra] == UINT32_MAX || l->next[rb] == UINT32_MAX)
+        return true;
+    for (uint32_t x = ra; x != UINT32_MAX && i < LINKAGE_MAX_MEMBERS;
+         x = l->next[x], i++) {
+        uint32_t j = 0;
+        for (uint32_t y = rb; y != UINT32_MAX && j < LINKAGE_MAX_MEMBERS;
+             y = l->next[y], j++) {
+            sum += pair_score(s, x, y);
+            pairs++;
+        }
+    }
+    return sum / pairs >= s->model->cluster_weight - MATCH_AMBIGUITY_MARGIN;
 }
 
 /* True when a cannot-link joins a record of one set to one of the other. */
@@ -1357,6 +1416,10 @@ static int cluster(struct build *bd)
                     store_str(s, x->source_id), store_str(s, y->source_system),
                     store_str(s, y->source_id));
             }
+            continue;
+        }
+        if (!clusters_close(s, &lists, ra, rb)) {
+            bd->distant_count++;
             continue;
         }
         /* The smaller root id stays root; append the other list. */
@@ -1860,6 +1923,7 @@ int ecif_builder_write(ecif_builder_t *b, const char *path,
         stats->key_count = s->key_count;
         stats->frequent_key_count = bd.frequent_keys;
         stats->bridge_count = bd.bridge_count;
+        stats->distant_count = bd.distant_count;
         stats->kept_numbers = bd.kept_numbers;
         stats->retired_numbers = bd.retired_numbers;
         stats->snapshot_bytes = bytes;

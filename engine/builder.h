@@ -115,6 +115,7 @@ typedef struct ecif_build_stats {
     uint64_t key_count;
     uint64_t frequent_key_count; /* values over frequent_value_limit */
     uint64_t bridge_count;       /* MATCH pairs not joined, see bridge */
+    uint64_t distant_count;      /* pairs not joined, see MATCHING.md */
     uint32_t kept_numbers;       /* customers that kept a previous number */
     uint32_t retired_numbers;    /* previous numbers retired by merges */
     uint64_t snapshot_bytes;

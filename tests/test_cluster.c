@@ -2,14 +2,17 @@
  * Grouping records into customers at import: a record that matches two
  * customers who conflict must not chain them together, the grouping
  * must not depend on the order in which records arrive, and pairs join
- * at the model's clustering threshold, not at MATCH.
+ * at the model's clustering threshold, not at MATCH, and one pair does
+ * not chain two people who score far apart on average.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "builder.h"
+#include "match.h"
 #include "model.h"
 #include "status.h"
 #include "store.h"
@@ -225,10 +228,152 @@ static void test_pair_joins_at_cluster_weight(void)
     CHECK_INT(verdict, ECIF_POSSIBLE_MATCH);
 }
 
+/* Two people of one name born eight years apart, three records of one
+ * and two of the other, and a record without a birth date that shares
+ * the first one's email and the second one's phone. */
+static const ecif_record_t namesakes[] = {
+    {.source_system = "core_banking",
+     .source_id = "CB-20",
+     .name = "Oliver Roberts",
+     .emails = {"oliver.r@smith.info"},
+     .n_emails = 1,
+     .addresses = {"12 Mill Lane, Bolton BL1 4AB"},
+     .n_addresses = 1,
+     .dob = "1984-07-14"},
+    {.source_system = "mobile",
+     .source_id = "M-21",
+     .name = "Oliver Roberts",
+     .emails = {"oliver.r@smith.info"},
+     .n_emails = 1,
+     .dob = "1984-07-14"},
+    {.source_system = "wealth",
+     .source_id = "WM-22",
+     .name = "Oliver Roberts",
+     .emails = {"oliver.r@smith.info"},
+     .n_emails = 1,
+     .dob = "1984-07-14"},
+    {.source_system = "core_banking",
+     .source_id = "CB-23",
+     .name = "Oliver Roberts",
+     .phones = {"+44 20 7946 0018"},
+     .n_phones = 1,
+     .addresses = {"4 Park Road, Leeds LS6 2AA"},
+     .n_addresses = 1,
+     .dob = "1992-03-13"},
+    {.source_system = "mobile",
+     .source_id = "M-24",
+     .name = "Oliver Roberts",
+     .phones = {"+44 20 7946 0018"},
+     .n_phones = 1,
+     .dob = "1992-03-13"},
+    {.source_system = "credit_card",
+     .source_id = "CC-25",
+     .name = "Oliver Roberts",
+     .emails = {"oliver.r@smith.info"},
+     .n_emails = 1,
+     .phones = {"+44 20 7946 0018"},
+     .n_phones = 1},
+};
+
+#define N_NAMESAKES (sizeof(namesakes) / sizeof(namesakes[0]))
+
+/* Builds the namesakes, in reverse order when reverse is set, and writes
+ * each record's customer id to out. */
+static bool build_namesakes(bool reverse, uint32_t out[N_NAMESAKES],
+                            ecif_build_stats_t *stats)
+{
+    const char *dir = getenv("ECIF_TEST_TMPDIR");
+    char path[512], err[256];
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    ecif_store_t *s = NULL;
+
+    snprintf(path, sizeof(path), "%s/cluster-namesakes.snap",
+             dir ? dir : "/tmp");
+    ecif_builder_options_default(&opts);
+    CHECK_INT(ecif_builder_create(&opts, &b, err, sizeof(err)), ECIF_OK);
+    for (size_t i = 0; i < N_NAMESAKES; i++) {
+        size_t k = reverse ? N_NAMESAKES - 1 - i : i;
+        CHECK_INT(ecif_builder_add_record(b, &namesakes[k], err, sizeof(err)),
+                  ECIF_OK);
+    }
+    CHECK_INT(ecif_builder_write(b, path, stats, err, sizeof(err)), ECIF_OK);
+    ecif_builder_destroy(b);
+    if (ecif_store_open(path, &s, err, sizeof(err)) != ECIF_OK) {
+        CHECK(false);
+        return false;
+    }
+    for (size_t i = 0; i < N_NAMESAKES; i++) {
+        uint32_t record = 0;
+        CHECK_INT(ecif_store_find_record(s, namesakes[i].source_system,
+                                         namesakes[i].source_id, &record),
+                  ECIF_OK);
+        out[i] = ecif_store_record_customer(s, record);
+    }
+    ecif_store_close(s);
+    unlink(path);
+    return true;
+}
+
+/*
+ * The record without a birth date scores at the clustering weight with
+ * both people, and the two people's records score far below it with each
+ * other. It joins one of them through its best pair, but it does not
+ * chain the two into one customer.
+ */
+static void test_one_pair_does_not_chain_namesakes(void)
+{
+    const ecif_model_t *model = model_default();
+    ecif_evidence_t evidence[ECIF_FIELD_COUNT];
+    ecif_verdict_t verdict;
+    ecif_build_stats_t stats = {0};
+    uint32_t customer[N_NAMESAKES];
+    double score;
+
+    ecif_compare(model, &namesakes[5], &namesakes[0], &score, &verdict,
+                 evidence);
+    CHECK(score >= model->cluster_weight);
+    ecif_compare(model, &namesakes[5], &namesakes[3], &score, &verdict,
+                 evidence);
+    CHECK(score >= model->cluster_weight);
+    ecif_compare(model, &namesakes[0], &namesakes[3], &score, &verdict,
+                 evidence);
+    CHECK(score < model->cluster_weight - MATCH_AMBIGUITY_MARGIN);
+
+    if (!build_namesakes(false, customer, &stats))
+        return;
+    CHECK_INT(customer[1], customer[0]);
+    CHECK_INT(customer[2], customer[0]);
+    CHECK_INT(customer[4], customer[3]);
+    CHECK(customer[0] != customer[3]);
+    CHECK(customer[5] == customer[0] || customer[5] == customer[3]);
+    CHECK_INT(stats.customer_count, 2);
+    /* Its pairs with both records of the other person are refused. */
+    CHECK_INT(stats.distant_count, 2);
+    CHECK_INT(stats.bridge_count, 0);
+}
+
+/* The record without a birth date joins the same person whichever order
+ * the records arrive in. */
+static void test_namesakes_ignore_input_order(void)
+{
+    ecif_build_stats_t stats = {0};
+    uint32_t forward[N_NAMESAKES], reverse[N_NAMESAKES];
+
+    if (!build_namesakes(false, forward, &stats) ||
+        !build_namesakes(true, reverse, &stats))
+        return;
+    CHECK_INT(forward[5] == forward[0], reverse[5] == reverse[0]);
+    CHECK_INT(forward[5] == forward[3], reverse[5] == reverse[3]);
+    CHECK_INT(stats.customer_count, 2);
+}
+
 int main(void)
 {
     RUN(test_bridge_keeps_father_and_son_apart);
     RUN(test_grouping_ignores_input_order);
     RUN(test_pair_joins_at_cluster_weight);
+    RUN(test_one_pair_does_not_chain_namesakes);
+    RUN(test_namesakes_ignore_input_order);
     return unit_report();
 }

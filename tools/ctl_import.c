@@ -539,6 +539,7 @@ static void print_summary(const import_state_t *st,
     printf("frequent keys: %llu\n",
            (unsigned long long)stats->frequent_key_count);
     printf("bridges: %llu\n", (unsigned long long)stats->bridge_count);
+    printf("distant pairs: %llu\n", (unsigned long long)stats->distant_count);
     if (st->opts->previous != NULL) {
         printf("numbers kept: %u\n", stats->kept_numbers);
         printf("numbers retired: %u\n", stats->retired_numbers);
