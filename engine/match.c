@@ -631,6 +631,31 @@ static size_t add_partial_name_keys(const match_view_t *v,
     return n;
 }
 
+/* Shortest email local part that gets a key of its own: "js" or "mh"
+ * names too many people to gather by. */
+#define LOCAL_PART_MIN 4
+
+/*
+ * Adds the local part of each email, which survives a changed or mistyped
+ * domain (frederick.jones62@anderson.biz and @andersen.biz). The scorer
+ * gives such a pair the same_local_part level, and the frequent-value
+ * limit drops a local part that too many records share.
+ */
+static size_t add_local_part_keys(const match_view_t *v, uint64_t *hashes,
+                                  size_t n, size_t max)
+{
+    for (uint32_t i = 0; i < v->n_emails; i++) {
+        char local[ECIF_NORM_MAX];
+        size_t len = strcspn(v->emails[i], "@");
+        if (len < LOCAL_PART_MIN || len >= sizeof(local))
+            continue;
+        memcpy(local, v->emails[i], len);
+        local[len] = '\0';
+        add_key(hashes, &n, max, 'L', local, NULL);
+    }
+    return n;
+}
+
 /*
  * Computes a record's keys in gathering order. With lookup set, a full
  * record also gets the keys of a record that lacks a name part, which it
@@ -694,6 +719,7 @@ static size_t record_keys(const match_view_t *v, bool lookup, uint64_t *hashes,
         if (lookup || lacks_name_part(v, ntok))
             n = add_partial_name_keys(v, codes, ntok, hashes, n, max);
     }
+    n = add_local_part_keys(v, hashes, n, max);
     if (n_qualified_keys != NULL)
         *n_qualified_keys = n;
 

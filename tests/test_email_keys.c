@@ -1,0 +1,150 @@
+/*
+ * Blocking on the local part of an email (engine/MATCHING.md): two
+ * records whose emails differ only in the domain gather each other even
+ * when no name, date or other value would, and a local part shorter than
+ * four characters gathers nothing.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builder.h"
+#include "resolve.h"
+#include "status.h"
+#include "store.h"
+#include "unit.h"
+
+static ecif_store_t *store;
+
+/* The dates and domains of these two differ, and the second has no
+ * family name, so the local part is the only value they share. */
+static const ecif_record_t first_domain = {
+    .source_system = "core",
+    .source_id = "first-domain",
+    .given_name = "Frederick",
+    .family_name = "Jones",
+    .dob = "2016-04-16",
+    .emails = {"frederick.jones62@anderson.biz"},
+    .n_emails = 1,
+};
+
+static const ecif_record_t mistyped_domain = {
+    .source_system = "cards",
+    .source_id = "mistyped-domain",
+    .given_name = "Fredrick",
+    .dob = "2015-05-19",
+    .emails = {"frederick.jones62@andersen.biz"},
+    .n_emails = 1,
+};
+
+/* Two unrelated records whose three-character local parts agree. The
+ * second shares the domain of first_domain. */
+static const ecif_record_t short_local = {
+    .source_system = "core",
+    .source_id = "short-local",
+    .given_name = "Imogen",
+    .family_name = "Hughes",
+    .dob = "2013-08-21",
+    .emails = {"i.h@harris-murray.org"},
+    .n_emails = 1,
+};
+
+static const ecif_record_t short_local_other = {
+    .source_system = "loans",
+    .source_id = "short-local-other",
+    .given_name = "Isaac",
+    .family_name = "Hart",
+    .dob = "1979-02-03",
+    .emails = {"i.h@anderson.biz"},
+    .n_emails = 1,
+};
+
+/* Builds the store; exits on failure, because no test can run without
+ * it. */
+static void store_init(void)
+{
+    const ecif_record_t *records[] = {&first_domain, &mistyped_domain,
+                                      &short_local, &short_local_other};
+    const char *base = getenv("ECIF_TEST_TMPDIR");
+    ecif_builder_options_t opts;
+    ecif_builder_t *b;
+    char path[600], err[512];
+
+    snprintf(path, sizeof(path), "%s/test_email_keys.snap",
+             base != NULL ? base : "/tmp");
+    ecif_builder_options_default(&opts);
+    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
+        exit(1);
+    for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+        if (ecif_builder_add_record(b, records[i], err, sizeof(err)) !=
+            ECIF_OK) {
+            fprintf(stderr, "adding record '%s' failed: %s\n",
+                    records[i]->source_id, err);
+            exit(1);
+        }
+    }
+    if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
+        ecif_store_open(path, &store, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "building the test store failed: %s\n", err);
+        exit(1);
+    }
+    ecif_builder_destroy(b);
+    unlink(path);
+}
+
+static uint32_t record_of(const ecif_record_t *rec)
+{
+    uint32_t record = UINT32_MAX;
+
+    CHECK_INT(ecif_store_find_record(store, rec->source_system, rec->source_id,
+                                     &record),
+              ECIF_OK);
+    return record;
+}
+
+/* Returns whether gathering for record a returns record b. */
+static bool gathers(const ecif_record_t *a, const ecif_record_t *b)
+{
+    uint32_t found[64];
+    size_t count = 0;
+    uint32_t target = record_of(b);
+
+    CHECK_INT(ecif_record_candidates(store, record_of(a), found, 64, &count),
+              ECIF_OK);
+    for (size_t i = 0; i < count; i++) {
+        if (found[i] == target)
+            return true;
+    }
+    return false;
+}
+
+static void test_local_part_survives_domain(void)
+{
+    CHECK(gathers(&first_domain, &mistyped_domain));
+    CHECK(gathers(&mistyped_domain, &first_domain));
+}
+
+static void test_short_local_part_not_keyed(void)
+{
+    CHECK(!gathers(&short_local, &short_local_other));
+    CHECK(!gathers(&short_local_other, &short_local));
+}
+
+/* Different local parts at one domain share no key. */
+static void test_domain_alone_not_keyed(void)
+{
+    CHECK(!gathers(&first_domain, &short_local_other));
+    CHECK(!gathers(&short_local_other, &first_domain));
+}
+
+int main(void)
+{
+    store_init();
+    RUN(test_local_part_survives_domain);
+    RUN(test_short_local_part_not_keyed);
+    RUN(test_domain_alone_not_keyed);
+    ecif_store_close(store);
+    return unit_report();
+}
