@@ -631,6 +631,29 @@ static size_t add_partial_name_keys(const match_view_t *v,
     return n;
 }
 
+/*
+ * Adds the first three characters of each address with the date of
+ * birth. It gathers a person whose name tokens all changed (typos, a
+ * dropped part, swapped order) while the birth date and the start of the
+ * address stayed: a city that lost a late letter, a house number, or a
+ * Chinese province code. Relatives at one address rarely share a birth
+ * date, so unlike a name token with the address it does not gather a
+ * household.
+ */
+static size_t add_address_dob_keys(const match_view_t *v, const char *dob,
+                                   uint64_t *hashes, size_t n, size_t max)
+{
+    if (dob[0] == '\0')
+        return n;
+    for (uint32_t i = 0; i < v->n_addresses; i++) {
+        char prefix[16];
+        utf8_prefix(v->addresses[i], 3, prefix, sizeof(prefix));
+        if (prefix[0] != '\0')
+            add_key(hashes, &n, max, 'A', prefix, dob);
+    }
+    return n;
+}
+
 /* Shortest email local part that gets a key of its own: "js" or "mh"
  * names too many people to gather by. */
 #define LOCAL_PART_MIN 4
@@ -720,6 +743,7 @@ static size_t record_keys(const match_view_t *v, bool lookup, uint64_t *hashes,
             n = add_partial_name_keys(v, codes, ntok, hashes, n, max);
     }
     n = add_local_part_keys(v, hashes, n, max);
+    n = add_address_dob_keys(v, dob, hashes, n, max);
     if (n_qualified_keys != NULL)
         *n_qualified_keys = n;
 

@@ -131,8 +131,8 @@ size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
  * (engine/MATCHING.md). The first group is the exact identifier keys.
  * The second pairs a fuzzy value with a second one (the ID's sorted
  * characters, or a name with the date of birth, a postal code or a birth
- * year), then adds each email's local part. The keys of the name alone
- * come last. Sets
+ * year), then each email's local part and the date of birth with the
+ * start of each address. The keys of the name alone come last. Sets
  * *n_qualified_keys (when not NULL) to the count of the first two groups.
  */
 size_t match_keys_ordered(const match_view_t *view, uint64_t *hashes,
