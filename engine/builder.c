@@ -1801,9 +1801,14 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
             e->account_count++;
             if (ecif_amount_add(&e->credit_limit, it[i].credit_limit) ||
                 ecif_amount_add(&e->balance, it[i].balance)) {
+                const char *pool = bd->b->strings.data;
                 rc = ecif_fail(ECIF_ELIMIT, err, errlen,
-                               "customer %s: exposure total overflows",
-                               ce->number);
+                               "customer %s: the %s credit limits or "
+                               "balances in %s add up to more than a total "
+                               "can hold (about 9.2e14); check the amounts "
+                               "of its accounts",
+                               ce->number, pool + it[i].product,
+                               pool + it[i].currency);
                 goto out;
             }
         }

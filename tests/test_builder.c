@@ -244,6 +244,36 @@ static void test_builder_orphan_account(void)
     ecif_builder_destroy(b);
 }
 
+/* 1,000 accounts at the largest accepted balance exceed what an int64
+ * total holds, so the write fails naming the customer, product and
+ * currency, and leaves no file. */
+static void test_builder_exposure_total_overflow(void)
+{
+    ecif_builder_t *b = new_builder();
+    ecif_record_t rec = {.source_system = "core",
+                         .source_id = "c-1",
+                         .name = "Wei Zhang",
+                         .dob = "1980-01-02"};
+    const char *path = scratch_path("overflow.snap");
+    struct stat st;
+    char err[256], id[16];
+
+    CHECK_INT(ecif_builder_add_record(b, &rec, err, sizeof(err)), ECIF_OK);
+    for (int i = 0; i < 1000; i++) {
+        ecif_account_t acct = {id, "loan", "CNY", NULL, 0, ECIF_AMOUNT_MAX};
+        snprintf(id, sizeof(id), "L-%d", i);
+        CHECK_INT(
+            ecif_builder_add_account(b, "core", "c-1", &acct, err, sizeof(err)),
+            ECIF_OK);
+    }
+    CHECK_INT(ecif_builder_write(b, path, NULL, err, sizeof(err)), ECIF_ELIMIT);
+    CHECK(contains(err, "customer C000000000001"));
+    CHECK(contains(err, "loan"));
+    CHECK(contains(err, "CNY"));
+    CHECK(stat(path, &st) != 0);
+    ecif_builder_destroy(b);
+}
+
 static void test_builder_accounts_before_record(void)
 {
     ecif_builder_t *b = new_builder();
@@ -680,5 +710,6 @@ int main(void)
     RUN(test_builder_exposure_totals);
     RUN(test_builder_order_independent);
     RUN(test_builder_write_twice_identical);
+    RUN(test_builder_exposure_total_overflow);
     return unit_report();
 }
