@@ -191,7 +191,7 @@ snapshot_sections() {
 import struct, sys
 names = ["strings", "records", "values", "accounts", "customers", "members",
          "exposure", "sources", "shards", "slots", "postings", "names",
-         "history", "model", "corrections"]
+         "history", "model", "corrections", "updated"]
 with open(sys.argv[1], "rb") as f:
     head = f.read(64)
     magic, version, count = struct.unpack_from("<8sII", head, 0)
@@ -567,7 +567,7 @@ rows = [
 ]
 sections = ["strings", "records", "values", "accounts", "customers",
             "members", "exposure", "sources", "shards", "slots", "postings",
-            "names", "history", "model", "corrections"]
+            "names", "history", "model", "corrections", "updated"]
 
 print("Machine: %s vCPUs (%s), %s GB RAM, Linux %s, Debian %s. Run %s, "
       "commit %s; binaries built %s. ecifd RSS on a one-person snapshot (the baseline "
