@@ -417,8 +417,8 @@ static int push_updated(ecif_builder_t *b, int64_t updated_at)
     return ECIF_OK;
 }
 
-int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
-                            char *err, size_t errlen)
+static int add_record(ecif_builder_t *b, const ecif_record_t *rec,
+                      bool journaled, char *err, size_t errlen)
 {
     struct source_probe probe = {b, rec->source_system, rec->source_id};
     struct rec_entry entry;
@@ -427,7 +427,8 @@ int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
     size_t slot;
     int rc;
 
-    rc = ecif_record_validate(rec, true, err, errlen);
+    rc = journaled ? ecif_record_validate_journaled(rec, err, errlen)
+                   : ecif_record_validate(rec, true, err, errlen);
     if (rc != ECIF_OK)
         return rc;
     if (b->records.count >= UINT32_MAX - 1)
@@ -462,6 +463,19 @@ int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
     b->sources.values[slot] = (uint32_t)(b->records.count - 1);
     b->sources.used++;
     return ECIF_OK;
+}
+
+int ecif_builder_add_record(ecif_builder_t *b, const ecif_record_t *rec,
+                            char *err, size_t errlen)
+{
+    return add_record(b, rec, false, err, errlen);
+}
+
+int ecif_builder_add_journaled_record(ecif_builder_t *b,
+                                      const ecif_record_t *rec, char *err,
+                                      size_t errlen)
+{
+    return add_record(b, rec, true, err, errlen);
 }
 
 bool ecif_builder_has_record(const ecif_builder_t *b, const char *source_system,

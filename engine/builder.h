@@ -93,6 +93,15 @@ void ecif_builder_destroy(ecif_builder_t *builder);
 int ecif_builder_add_record(ecif_builder_t *builder, const ecif_record_t *rec,
                             char *err, size_t errlen);
 
+/*
+ * Adds a record that a journal entry holds, validated with
+ * ecif_record_validate_journaled, so that an entry accepted by an older
+ * build or under another clock still folds into the snapshot.
+ */
+int ecif_builder_add_journaled_record(ecif_builder_t *builder,
+                                      const ecif_record_t *rec, char *err,
+                                      size_t errlen);
+
 /* Returns true when a record with this source key was added. */
 bool ecif_builder_has_record(const ecif_builder_t *builder,
                              const char *source_system, const char *source_id);

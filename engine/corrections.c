@@ -62,7 +62,7 @@ struct view {
  * The accounts of every record by (source system, account id), so that an
  * add cannot give a second record an account another record holds, which
  * import rejects and which would count the account in two customers.
- * Open addressing with linear probing; a slot holds the key's hash (0 is
+ * Open addressing with linear probing. A slot stores the key's hash (0 is
  * empty) and the record of the account, whose account list is compared to
  * tell keys with one hash apart. Built at the first add that has
  * accounts, so a server that takes none spends no memory or time on it;
@@ -1358,7 +1358,9 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
     int rc;
 
     memset(res, 0, sizeof(*res));
-    if ((rc = ecif_record_validate(rec, true, err, errlen)) != ECIF_OK ||
+    rc = write ? ecif_record_validate(rec, true, err, errlen)
+               : ecif_record_validate_journaled(rec, err, errlen);
+    if (rc != ECIF_OK ||
         (rc = check_accounts(accounts, account_count, err, errlen)) != ECIF_OK)
         return rc;
     if (ecif_store_find_record(v, rec->source_system, rec->source_id,

@@ -319,10 +319,12 @@ char *ecif_updated_at_format(int64_t t, char *buf)
 
 /* Checks that an update time is one the store can keep and not in the
  * future. */
-static int check_updated_at(int64_t t, char *err, size_t errlen)
+/* Checks an update time; with clock, also that it is not in the future. */
+static int check_updated_at(int64_t t, bool clock, char *err, size_t errlen)
 {
     char text[ECIF_UPDATED_AT_STR_MAX];
-    int64_t latest = (int64_t)time(NULL) + ECIF_UPDATED_AT_SKEW;
+    int64_t latest =
+        clock ? (int64_t)time(NULL) + ECIF_UPDATED_AT_SKEW : INT64_MAX;
 
     if (t == 0)
         return ECIF_OK;
@@ -377,8 +379,13 @@ static int check_key(const char *field, const char *value, bool is_system,
     return ECIF_OK;
 }
 
-int ecif_record_validate(const ecif_record_t *rec, bool require_source,
-                         char *err, size_t errlen)
+/*
+ * Validates rec. strict adds the checks that an entry journaled before
+ * they existed, or under another clock, may fail: the form of the source
+ * key and an update time in the future.
+ */
+static int validate(const ecif_record_t *rec, bool require_source, bool strict,
+                    char *err, size_t errlen)
 {
     int rc = check_encoding(rec, err, errlen);
 
@@ -389,7 +396,7 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
                          "source_system: missing value");
     if (require_source && !present(rec->source_id))
         return ecif_fail(ECIF_EINVAL, err, errlen, "source_id: missing value");
-    if (require_source &&
+    if (require_source && strict &&
         ((rc = check_key("source_system", rec->source_system, true, err,
                          errlen)) != ECIF_OK ||
          (rc = check_key("source_id", rec->source_id, false, err, errlen)) !=
@@ -397,7 +404,7 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
         return rc;
     rc = check_values(rec, err, errlen);
     if (rc == ECIF_OK)
-        rc = check_updated_at(rec->updated_at, err, errlen);
+        rc = check_updated_at(rec->updated_at, strict, err, errlen);
     if (rc != ECIF_OK)
         return rc;
     if (!present(rec->name) && !present(rec->given_name) &&
@@ -408,6 +415,18 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
                          "record: no name, id_number, phone, email or dob "
                          "to match on");
     return ECIF_OK;
+}
+
+int ecif_record_validate(const ecif_record_t *rec, bool require_source,
+                         char *err, size_t errlen)
+{
+    return validate(rec, require_source, true, err, errlen);
+}
+
+int ecif_record_validate_journaled(const ecif_record_t *rec, char *err,
+                                   size_t errlen)
+{
+    return validate(rec, true, false, err, errlen);
 }
 
 int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen)

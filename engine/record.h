@@ -94,6 +94,16 @@ int ecif_record_validate(const ecif_record_t *rec, bool require_source,
                          char *err, size_t errlen);
 
 /*
+ * Checks the record of a journal entry as ecif_record_validate does with
+ * the source key required. It skips two checks that an entry accepted
+ * earlier may fail now: the form of the source key, which older builds did
+ * not check, and an update time in the future, since the clock may have
+ * stepped back. So every entry accepted once can be replayed.
+ */
+int ecif_record_validate_journaled(const ecif_record_t *rec, char *err,
+                                   size_t errlen);
+
+/*
  * Parses the update time of a record: "YYYY-MM-DD" (midnight), or
  * "YYYY-MM-DDTHH:MM", "YYYY-MM-DDTHH:MM:SS" with optional decimals of a
  * second (dropped), a space allowed in place of the T, then "Z", an offset

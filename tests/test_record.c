@@ -293,6 +293,33 @@ static void test_record_source_key_form(void)
     CHECK_INT(ecif_record_validate(&rec, false, err, sizeof(err)), ECIF_OK);
 }
 
+/* A journaled record skips the checks that an entry accepted earlier may
+ * fail now, and keeps every other one. */
+static void test_record_journaled_checks(void)
+{
+    ecif_record_t rec = sample_record();
+    char err[256];
+
+    rec.source_id = "C-1 ";
+    rec.updated_at = (int64_t)time(NULL) + 3 * 86400;
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK_INT(ecif_record_validate_journaled(&rec, err, sizeof(err)), ECIF_OK);
+    rec.updated_at = -1;
+    CHECK_INT(ecif_record_validate_journaled(&rec, err, sizeof(err)),
+              ECIF_EINVAL);
+    CHECK(contains(err, "updated_at"));
+    rec = sample_record();
+    rec.source_id = "";
+    CHECK_INT(ecif_record_validate_journaled(&rec, err, sizeof(err)),
+              ECIF_EINVAL);
+    CHECK(contains(err, "source_id: missing value"));
+    rec = sample_record();
+    rec.dob = "June 1992";
+    CHECK_INT(ecif_record_validate_journaled(&rec, err, sizeof(err)),
+              ECIF_EINVAL);
+    CHECK(contains(err, "dob"));
+}
+
 static void test_record_no_message_buffer(void)
 {
     ecif_record_t rec = sample_record();
@@ -581,6 +608,7 @@ int main(void)
     RUN(test_record_too_many_values);
     RUN(test_record_source_only_when_required);
     RUN(test_record_source_key_form);
+    RUN(test_record_journaled_checks);
     RUN(test_record_no_message_buffer);
     RUN(test_account_valid_and_missing_fields);
     RUN(test_account_bad_currency_message);

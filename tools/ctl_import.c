@@ -626,7 +626,7 @@ static int add_journal_record(import_state_t *st, const ecif_journal_entry_t *e,
                               char *err, size_t errlen)
 {
     const ecif_record_t *r = e->record;
-    int rc = ecif_builder_add_record(st->builder, r, err, errlen);
+    int rc = ecif_builder_add_journaled_record(st->builder, r, err, errlen);
 
     for (uint32_t i = 0; i < e->account_count && rc == ECIF_OK; i++)
         rc = ecif_builder_add_account(st->builder, r->source_system,
