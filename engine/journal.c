@@ -737,6 +737,34 @@ struct ecif_journal_lock {
     int fd;
 };
 
+int ecif_journal_path_for(const char *snapshot_path, char *out, size_t outlen)
+{
+    char *resolved = realpath(snapshot_path, NULL);
+    int n;
+
+    if (resolved == NULL) {
+        /* Not there yet: resolve the folder and keep the file name. */
+        char *copy = strdup(snapshot_path);
+        const char *slash = copy != NULL ? strrchr(copy, '/') : NULL;
+        if (copy != NULL && slash != NULL && slash != copy) {
+            copy[slash - copy] = '\0';
+            char *dir = realpath(copy, NULL);
+            if (dir != NULL) {
+                size_t len = strlen(dir) + strlen(slash) + 1;
+                resolved = malloc(len);
+                if (resolved != NULL)
+                    snprintf(resolved, len, "%s%s", dir, slash);
+                free(dir);
+            }
+        }
+        free(copy);
+    }
+    n = snprintf(out, outlen, "%s.journal",
+                 resolved != NULL ? resolved : snapshot_path);
+    free(resolved);
+    return n >= 0 && (size_t)n < outlen ? ECIF_OK : ECIF_ELIMIT;
+}
+
 int ecif_journal_lock(const char *path, ecif_journal_lock_t **out, char *err,
                       size_t errlen)
 {
@@ -746,8 +774,22 @@ int ecif_journal_lock(const char *path, ecif_journal_lock_t **out, char *err,
     if (lock == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     /* Write access, because NFS emulates flock with byte-range locks,
-     * whose exclusive kind needs a descriptor open for writing. */
-    lock->fd = open_locked(path, O_RDWR, err, errlen);
+     * whose exclusive kind needs a descriptor open for writing. On a
+     * read-only file system no process can append, so no lock is needed,
+     * and without write permission a local lock on a read-only descriptor
+     * still keeps out an ecifd of another user. */
+    int flags = O_RDWR;
+    int probe = open(path, O_RDWR | O_CLOEXEC);
+    if (probe >= 0) {
+        close(probe);
+    } else if (errno == EROFS) {
+        lock->fd = -1;
+        *out = lock;
+        return ECIF_OK;
+    } else if (errno == EACCES) {
+        flags = O_RDONLY;
+    }
+    lock->fd = open_locked(path, flags, err, errlen);
     if (lock->fd < 0) {
         int rc = lock->fd;
         free(lock);
@@ -761,7 +803,8 @@ void ecif_journal_unlock(ecif_journal_lock_t *lock)
 {
     if (lock == NULL)
         return;
-    close(lock->fd);
+    if (lock->fd >= 0)
+        close(lock->fd);
     free(lock);
 }
 

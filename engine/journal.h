@@ -128,6 +128,15 @@ int ecif_journal_open_read(const char *path, ecif_journal_identity_t *id,
 /* Closes the journal, releasing its lock. Accepts NULL. */
 void ecif_journal_close(ecif_journal_t *journal);
 
+/*
+ * Writes the path of the journal that belongs to the snapshot at
+ * snapshot_path: the snapshot's file with symbolic links resolved, plus
+ * ".journal", so that every name of one snapshot leads to one journal and
+ * one lock. A snapshot that does not exist yet is resolved through its
+ * folder. Returns ECIF_OK, or ECIF_ELIMIT when the path does not fit.
+ */
+int ecif_journal_path_for(const char *snapshot_path, char *out, size_t outlen);
+
 typedef struct ecif_journal_lock ecif_journal_lock_t;
 
 /*
@@ -136,7 +145,8 @@ typedef struct ecif_journal_lock ecif_journal_lock_t;
  * not race a writer. The lock stays with the file when it is renamed and
  * is held until ecif_journal_unlock. Returns ECIF_OK, ECIF_EBUSY (another
  * open file holds the lock, possibly one of this process), ECIF_ENOTFOUND
- * (no file at path) or ECIF_EIO.
+ * (no file at path) or ECIF_EIO. On a read-only file system, where no
+ * process can append, it succeeds without a lock.
  */
 int ecif_journal_lock(const char *path, ecif_journal_lock_t **out, char *err,
                       size_t errlen);

@@ -467,8 +467,8 @@ int main(int argc, char **argv)
     char journal[4096];
     if (args.journal != NULL)
         snprintf(journal, sizeof(journal), "%s", args.journal);
-    else if ((size_t)snprintf(journal, sizeof(journal), "%s.journal",
-                              args.snapshot) >= sizeof(journal)) {
+    else if (ecif_journal_path_for(args.snapshot, journal, sizeof(journal)) !=
+             ECIF_OK) {
         log_line("ERROR", "snapshot path is too long to append \".journal\": "
                           "name the journal with --journal PATH");
         ecif_store_close(store);

@@ -750,11 +750,11 @@ static int hold_journals(import_state_t *st)
     if (opts->journal != NULL && hold_journal(st, opts->journal) != 0)
         return 1;
     if (opts->previous != NULL) {
-        snprintf(beside, sizeof(beside), "%s.journal", opts->previous);
+        ecif_journal_path_for(opts->previous, beside, sizeof(beside));
         if (hold_journal(st, beside) != 0)
             return 1;
     }
-    snprintf(beside, sizeof(beside), "%s.journal", opts->output);
+    ecif_journal_path_for(opts->output, beside, sizeof(beside));
     return hold_journal(st, beside);
 }
 
@@ -812,7 +812,7 @@ static int check_unnamed_journal(const import_options_t *opts,
     char beside[4200];
     uint64_t entries, adds;
 
-    snprintf(beside, sizeof(beside), "%s.journal", snapshot);
+    ecif_journal_path_for(snapshot, beside, sizeof(beside));
     if (opts->journal != NULL && same_file(beside, opts->journal))
         return 0;
     if (count_journal(beside, &entries, &adds) != 0)
@@ -884,7 +884,7 @@ static int fold_journal(import_state_t *st)
     struct tm tm;
     int rc = -1;
 
-    snprintf(beside, sizeof(beside), "%s.journal", st->opts->output);
+    ecif_journal_path_for(st->opts->output, beside, sizeof(beside));
     if (st->opts->journal == NULL || !same_file(beside, st->opts->journal))
         return remove_empty_journal(st, beside, st->opts->output);
     gmtime_r(&now, &tm);

@@ -53,19 +53,17 @@ class JournalLockTest(harness.ServerTestCase):
         return stub.AddRecord(self.pb.AddRecordRequest(
             record=self.record(fields)), timeout=10)
 
-    def test_second_server_rejected(self):
-        server, stub = self.start()
-        self.assertEqual(self.add(stub, OKAFOR).customer_number, THIRD)
-
+    def start_second(self, snapshot):
+        """Start another ecifd on snapshot and return its serving line
+        ("" when it printed none), its exit code (None while it ran) and
+        its log."""
         log_path = os.path.join(self.dir, "second.log")
         with open(log_path, "w") as log:
             second = subprocess.Popen(
-                [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+                [harness.ECIFD, "--snapshot", snapshot, "--listen",
                  "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=log,
                 text=True)
             try:
-                # An ecifd that starts prints its serving line and runs on,
-                # so the wait happens only after the line is missing.
                 line = second.stdout.readline()
                 rc = (second.wait(timeout=harness.START_TIMEOUT)
                       if line == "" else None)
@@ -75,7 +73,29 @@ class JournalLockTest(harness.ServerTestCase):
                     second.wait()
                 second.stdout.close()
         with open(log_path, encoding="utf-8") as f:
-            second_log = f.read()
+            return line, rc, f.read()
+
+    def test_second_server_through_symlink_rejected(self):
+        # Another name of the snapshot leads to the same journal and lock.
+        link = os.path.join(self.dir, "alias.snap")
+        os.symlink(self.snapshot, link)
+        server, stub = self.start()
+        self.assertEqual(self.add(stub, OKAFOR).customer_number, THIRD)
+        line, rc, log = self.start_second(link)
+        self.assertEqual(line, "", log)
+        self.assertEqual(rc, 1, log)
+        self.assertIn(f"journal '{os.path.realpath(self.journal)}' is in use",
+                      log)
+        self.assertFalse(os.path.exists(link + ".journal"))
+        self.stop(server)
+
+    def test_second_server_rejected(self):
+        server, stub = self.start()
+        self.assertEqual(self.add(stub, OKAFOR).customer_number, THIRD)
+
+        # An ecifd that starts prints its serving line and runs on, so the
+        # wait happens only after the line is missing.
+        line, rc, second_log = self.start_second(self.snapshot)
         self.assertEqual(line, "", second_log)
         self.assertEqual(rc, 1, second_log)
         self.assertIn(f"journal '{self.journal}' is in use by another "
