@@ -11,8 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder.h"
-#include "resolve.h"
+#include "gather.h"
 #include "status.h"
 #include "store.h"
 #include "unit.h"
@@ -79,67 +78,23 @@ static const ecif_record_t full_relative = {
     .n_addresses = 1,
 };
 
-/* Builds the store; exits on failure, because no test can run without
- * it. */
+/* Builds the store of the records above. */
 static void store_init(void)
 {
-    const ecif_record_t *records[] = {&full,
-                                      &family_at_address,
-                                      &given_in_year,
-                                      &family_elsewhere,
-                                      &family_elsewhere_year,
-                                      &full_relative};
-    const char *base = getenv("ECIF_TEST_TMPDIR");
-    ecif_builder_options_t opts;
-    ecif_builder_t *b;
-    char path[600], err[512];
+    static const ecif_record_t *const records[] = {&full,
+                                                   &family_at_address,
+                                                   &given_in_year,
+                                                   &family_elsewhere,
+                                                   &family_elsewhere_year,
+                                                   &full_relative};
 
-    snprintf(path, sizeof(path), "%s/test_partial_name_keys.snap",
-             base != NULL ? base : "/tmp");
-    ecif_builder_options_default(&opts);
-    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
-        exit(1);
-    for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
-        if (ecif_builder_add_record(b, records[i], err, sizeof(err)) !=
-            ECIF_OK) {
-            fprintf(stderr, "adding record '%s' failed: %s\n",
-                    records[i]->source_id, err);
-            exit(1);
-        }
-    }
-    if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
-        ecif_store_open(path, &store, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "building the test store failed: %s\n", err);
-        exit(1);
-    }
-    ecif_builder_destroy(b);
-    unlink(path);
+    store = gather_store("test_partial_name_keys.snap", records,
+                         sizeof(records) / sizeof(records[0]));
 }
 
-static uint32_t record_of(const ecif_record_t *rec)
-{
-    uint32_t record = UINT32_MAX;
-
-    CHECK_INT(ecif_store_find_record(store, rec->source_system, rec->source_id,
-                                     &record),
-              ECIF_OK);
-    return record;
-}
-
-/* Returns whether gathering for record a returns record b. */
 static bool gathers(const ecif_record_t *a, const ecif_record_t *b)
 {
-    uint32_t found[64];
-    size_t count = 0;
-    uint32_t target = record_of(b);
-
-    CHECK_INT(ecif_record_candidates(store, record_of(a), found, 64, &count),
-              ECIF_OK);
-    for (size_t i = 0; i < count; i++) {
-        if (found[i] == target)
-            return true;
-    }
-    return false;
+    return gather_finds(store, a, b);
 }
 
 /* A shared address would gather a household, so it is not keyed. */
@@ -189,7 +144,7 @@ static void test_resolve_full_query_finds_partial(void)
     ecif_candidate_t found[ECIF_MAX_CANDIDATES];
     size_t count = 0;
     uint32_t partial =
-        ecif_store_record_customer(store, record_of(&given_in_year));
+        ecif_store_record_customer(store, gather_record(store, &given_in_year));
     bool listed = false;
 
     CHECK_INT(ecif_resolve(store, &query, found, ECIF_MAX_CANDIDATES, &count),
