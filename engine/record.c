@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <utf8proc.h>
 
 #include "email.h"
 #include "normalize.h"
@@ -360,14 +361,49 @@ static bool any_present(const char *const *values, uint32_t count)
  * that prints like the first, and a '/' in the system would make
  * SYSTEM/ID, the form tools print and parse, ambiguous.
  */
+static bool is_blank(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+
+    return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL ||
+           c == UTF8PROC_CATEGORY_ZP || cp == '\t' || cp == '\n' ||
+           cp == '\r' || cp == '\v' || cp == '\f';
+}
+
+static bool is_control(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+
+    return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF;
+}
+
 static int check_key(const char *field, const char *value, bool is_system,
                      char *err, size_t errlen)
 {
     char q[QUOTE_MAX + 8];
-    size_t len = strlen(value);
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)value;
+    utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(value);
+    utf8proc_int32_t cp = 0;
+    bool first = true;
 
-    if (isspace((unsigned char)value[0]) ||
-        isspace((unsigned char)value[len - 1]))
+    /* The encoding was checked before, so every step decodes. */
+    while (len > 0) {
+        utf8proc_ssize_t n = utf8proc_iterate(p, len, &cp);
+        if (n <= 0)
+            break;
+        if (first && is_blank(cp))
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "%s: space at the start or end of '%s'", field,
+                             quote(value, q, sizeof(q)));
+        if (is_control(cp) && !is_blank(cp))
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "%s: control character U+%04X in '%s'", field,
+                             (unsigned)cp, quote(value, q, sizeof(q)));
+        first = false;
+        p += n;
+        len -= n;
+    }
+    if (is_blank(cp))
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "%s: space at the start or end of '%s'", field,
                          quote(value, q, sizeof(q)));

@@ -280,6 +280,17 @@ static void test_record_source_key_form(void)
     rec.source_id = "\tC-1";
     CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
     CHECK(contains(err, "source_id"));
+    rec.source_id = "C-1\xc2\xa0"; /* U+00A0, no-break space */
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "source_id: space at the start or end"));
+    rec.source_id = "\xe3\x80\x80" "C-1"; /* U+3000, ideographic space */
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "source_id: space at the start or end"));
+    rec.source_id = "C\x01-1";
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
+    CHECK(contains(err, "source_id: control character U+0001"));
+    rec.source_id = "\xe5\xbc\xa0 \xe4\xbc\x9f"; /* inner space, Han */
+    CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_OK);
     rec = sample_record();
     rec.source_system = "S/T";
     CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
