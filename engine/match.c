@@ -632,13 +632,12 @@ static size_t add_partial_name_keys(const match_view_t *v,
 }
 
 /*
- * Adds the first three characters of each address with the date of
- * birth. It gathers a person whose name tokens all changed (typos, a
- * dropped part, swapped order) while the birth date and the start of the
- * address stayed: a city that lost a late letter, a house number, or a
- * Chinese province code. Relatives at one address rarely share a birth
- * date, so unlike a name token with the address it does not gather a
- * household.
+ * Adds the first three characters of each address with the date of birth. It
+ * gathers a person whose name tokens all changed (typos, a dropped part,
+ * swapped order) while the birth date and the start of the address stayed.
+ * That start is a house number, a city that lost a late letter, or a Chinese
+ * province code. Relatives at one address rarely share a birth date, so
+ * unlike a name token with the address it does not gather a household.
  */
 static size_t add_address_dob_keys(const match_view_t *v, const char *dob,
                                    uint64_t *hashes, size_t n, size_t max)

@@ -129,11 +129,12 @@ size_t match_keys(const match_view_t *view, uint64_t *hashes, size_t max,
  * gathering order: the keys of match_keys(), and for a full Latin name
  * also the keys that only a record lacking a name part is posted under
  * (engine/MATCHING.md). The first group is the exact identifier keys.
- * The second pairs a fuzzy value with a second one (the ID's sorted
+ * The second pairs a fuzzy value with a second one: the ID's sorted
  * characters, or a name with the date of birth, a postal code or a birth
- * year), then each email's local part and the date of birth with the
- * start of each address. The keys of the name alone come last. Sets
- * *n_qualified_keys (when not NULL) to the count of the first two groups.
+ * year. The email local parts and the date of birth with the start of
+ * each address close that group. The keys of the name alone come last.
+ * Sets *n_qualified_keys (when not NULL) to the count of the first two
+ * groups.
  */
 size_t match_keys_ordered(const match_view_t *view, uint64_t *hashes,
                           size_t max, size_t *n_identifier_keys,

@@ -104,10 +104,10 @@ int ecif_record_validate_journaled(const ecif_record_t *rec, char *err,
                                    size_t errlen);
 
 /*
- * Parses the update time of a record: "YYYY-MM-DD" (midnight), or
- * "YYYY-MM-DDTHH:MM", "YYYY-MM-DDTHH:MM:SS" with optional decimals of a
- * second (dropped), a space allowed in place of the T, then "Z", an offset
- * "+HH:MM", "+HHMM" or "+HH" (or '-'), or nothing for UTC. Leading and
+ * Parses the update time of a record. It reads "YYYY-MM-DD" (midnight),
+ * "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS" with optional decimals of a
+ * second (dropped), and a space may stand in place of the T. The zone is
+ * "Z", an offset "+HH:MM", "+HHMM" or "+HH" (or '-'), or none for UTC. Leading and
  * trailing spaces are ignored. On success *out is the time in seconds
  * since the epoch, which may still be out of the range that
  * ecif_record_validate accepts. Returns ECIF_OK, or ECIF_EINVAL with

@@ -121,8 +121,8 @@ class JournalLockTest(harness.ServerTestCase):
         return [n for n in os.listdir(self.dir) if n.startswith(prefix)]
 
     def check_import_rejected(self, options):
-        """Run an in-place import with options while a server holds the
-        journal, and check that it exits 1 and changes no file."""
+        """Run an in-place import with options while a server has the
+        journal locked, and check that it exits 1 and changes no file."""
         snapshot_bytes = read_bytes(self.snapshot)
         journal_bytes = read_bytes(self.journal)
         proc = harness.run_import(self.subdir(f"in-{len(options)}"),

@@ -351,7 +351,8 @@ class LiveAddsTest(harness.ServerTestCase):
 
     def test_update_times_decide_and_survive(self):
         server, stub = self.start()
-        # The newest record of Li Wei says F, against M in two older ones.
+        # The newest record of Li Wei has gender F, against M in two older
+        # ones.
         loans = dict(LI_WEI_LOANS, gender="F",
                      updated_at="2024-03-01T16:30:15+08:00")
         self.assertEqual(self.add(stub, loans).customer_number, LI_WEI)
@@ -457,7 +458,7 @@ class LiveAddsTest(harness.ServerTestCase):
         self.assertIn("took 2 added records", proc.stderr)
         self.assertIn("records: 6", proc.stdout)
 
-        # An input row that now holds an added record's account stops the
+        # An input row that now has an added record's account stops the
         # import, which names the journal entry and the record.
         moved = dict(OKAFOR, source_system="LOANS", source_id="APP-9")
         clash = os.path.join(self.dir, "clash.snap")
