@@ -1,6 +1,6 @@
 /*
- * Helpers of the blocking-key tests: a store built from a few records,
- * and whether gathering for one record returns another.
+ * Helpers of the blocking and resolution tests: a store built from a few
+ * records, and whether gathering for one record returns another.
  */
 #ifndef ECIF_TESTS_GATHER_H
 #define ECIF_TESTS_GATHER_H
@@ -12,16 +12,19 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "model.h"
 #include "resolve.h"
 #include "status.h"
 #include "store.h"
 #include "unit.h"
 
-/* Builds and opens a store of the records, written as name in the test
- * folder; exits on failure, because no test can run without it. */
+/* Builds and opens a store of the records, clustered with model (NULL:
+ * the built-in one) and written as name in the test folder. Exits on
+ * failure, because no test can run without it. */
 static inline ecif_store_t *gather_store(const char *name,
                                          const ecif_record_t *const *records,
-                                         size_t count)
+                                         size_t count,
+                                         const ecif_model_t *model)
 {
     const char *base = getenv("ECIF_TEST_TMPDIR");
     ecif_builder_options_t opts;
@@ -31,6 +34,7 @@ static inline ecif_store_t *gather_store(const char *name,
 
     snprintf(path, sizeof(path), "%s/%s", base != NULL ? base : "/tmp", name);
     ecif_builder_options_default(&opts);
+    opts.model = model;
     if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
         exit(1);
     for (size_t i = 0; i < count; i++) {

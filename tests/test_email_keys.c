@@ -109,7 +109,7 @@ static void store_init(void)
         &phoned,       &phoned_other,    &phoned_lookup};
 
     store = gather_store("test_email_keys.snap", records,
-                         sizeof(records) / sizeof(records[0]));
+                         sizeof(records) / sizeof(records[0]), NULL);
 }
 
 static bool gathers(const ecif_record_t *a, const ecif_record_t *b)

@@ -89,7 +89,7 @@ static void store_init(void)
                                                    &full_relative};
 
     store = gather_store("test_partial_name_keys.snap", records,
-                         sizeof(records) / sizeof(records[0]));
+                         sizeof(records) / sizeof(records[0]), NULL);
 }
 
 static bool gathers(const ecif_record_t *a, const ecif_record_t *b)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder.h"
+#include "gather.h"
 #include "model.h"
 #include "resolve.h"
 #include "status.h"
@@ -49,39 +49,11 @@ static const ecif_record_t undated = {
     .gender = "F",
 };
 
-/* Builds a store of records scored with model (NULL: the built-in one);
- * exits on failure, because no test can run without it. */
+/* Builds a store of records scored with model (NULL: the built-in one). */
 static ecif_store_t *build_store(const ecif_record_t *const *records, size_t n,
                                  const ecif_model_t *model)
 {
-    const char *base = getenv("ECIF_TEST_TMPDIR");
-    ecif_builder_options_t opts;
-    ecif_builder_t *b;
-    ecif_store_t *s = NULL;
-    char path[600], err[512];
-
-    snprintf(path, sizeof(path), "%s/test_resolve_stages.snap",
-             base != NULL ? base : "/tmp");
-    ecif_builder_options_default(&opts);
-    opts.model = model;
-    if (ecif_builder_create(&opts, &b, err, sizeof(err)) != ECIF_OK)
-        exit(1);
-    for (size_t i = 0; i < n; i++) {
-        if (ecif_builder_add_record(b, records[i], err, sizeof(err)) !=
-            ECIF_OK) {
-            fprintf(stderr, "adding record '%s' failed: %s\n",
-                    records[i]->source_id, err);
-            exit(1);
-        }
-    }
-    if (ecif_builder_write(b, path, NULL, err, sizeof(err)) != ECIF_OK ||
-        ecif_store_open(path, &s, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "building the test store failed: %s\n", err);
-        exit(1);
-    }
-    ecif_builder_destroy(b);
-    unlink(path);
-    return s;
+    return gather_store("test_resolve_stages.snap", records, n, model);
 }
 
 static void store_init(void)
