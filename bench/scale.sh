@@ -27,10 +27,10 @@
 #   SERVE_ONLY  1 repeats only the load and latency runs, on the records,
 #               snapshot and queries an earlier run left in OUT/SIZE. The
 #               generation and import figures of that run stay [0]
-#   PIN         1 runs ecifd with one worker thread, moves it to CPU 0
-#               once it serves (its load still uses every CPU) and runs
-#               the load generators on CPU 1, so that the clients' work
-#               does not delay the server's; needs two CPUs [0]
+#   PIN         1 runs ecifd with one worker thread and moves it to CPU 0
+#               once it serves, so its load still uses every CPU. The
+#               load generators run on CPU 1, so the clients' work does
+#               not delay the server's. Needs two CPUs [0]
 #
 # The page cache is never dropped: `cat SNAPSHOT > /dev/null` is timed
 # from the page cache right before ecifd starts, and ecifd reads the same

@@ -59,14 +59,15 @@ struct view {
 };
 
 /*
- * The accounts of every record by (source system, account id), so that an
- * add cannot give a second record an account another record holds, which
- * import rejects and which would count the account in two customers.
+ * An index of the accounts of every record by (source system, account
+ * id). It keeps an add from giving a second record an account that another
+ * record has, which import rejects and which would count the account in
+ * two customers.
  * Open addressing with linear probing. A slot stores the key's hash (0 is
  * empty) and the record of the account, whose account list is compared to
- * tell keys with one hash apart. Built at the first add that has
- * accounts, so a server that takes none spends no memory or time on it;
- * guarded by write_lock.
+ * tell keys with one hash apart. It is built at the first add that has
+ * accounts, so a server that takes none spends no memory or time on it,
+ * and write_lock guards it.
  */
 struct account_index {
     uint64_t *hashes;
@@ -1270,7 +1271,7 @@ static int account_reserve(struct account_index *ix, uint64_t more)
     return ECIF_OK;
 }
 
-/* Indexes the accounts of one record; the table has room for them. */
+/* Indexes the accounts of one record. The table must have room for them. */
 static void account_index_record(struct account_index *ix,
                                  const struct ecif_store *v, uint32_t record)
 {
@@ -1376,8 +1377,8 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
                          "record: no record ids are left, so re-import the "
                          "data to add more");
     /* A replayed add was checked when it was appended. Journals written
-     * before the check existed may hold a duplicate account, and replay
-     * keeps it so that the server still starts; import reports it. */
+     * before the check existed may contain a duplicate account, and replay
+     * keeps it so that the server still starts. Import reports it. */
     if (write && (rc = check_account_owners(c, v, rec, accounts, account_count,
                                             err, errlen)) != ECIF_OK)
         return rc;

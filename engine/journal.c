@@ -775,8 +775,8 @@ int ecif_journal_lock(const char *path, ecif_journal_lock_t **out, char *err,
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     /* Write access, because NFS emulates flock with byte-range locks,
      * whose exclusive kind needs a descriptor open for writing. On a
-     * read-only file system no process can append, so no lock is needed,
-     * and without write permission a local lock on a read-only descriptor
+     * read-only file system no process can append, so no lock is needed.
+     * Without write permission, a local lock on a read-only descriptor
      * still keeps out an ecifd of another user. */
     int flags = O_RDWR;
     int probe = open(path, O_RDWR | O_CLOEXEC);

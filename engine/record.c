@@ -318,9 +318,8 @@ char *ecif_updated_at_format(int64_t t, char *buf)
     return buf;
 }
 
-/* Checks that an update time is one the store can keep and not in the
- * future. */
-/* Checks an update time; with clock, also that it is not in the future. */
+/* Checks that an update time is one the store can keep and, with clock,
+ * that it is not in the future. */
 static int check_updated_at(int64_t t, bool clock, char *err, size_t errlen)
 {
     char text[ECIF_UPDATED_AT_STR_MAX];
@@ -356,11 +355,7 @@ static bool any_present(const char *const *values, uint32_t count)
     return false;
 }
 
-/*
- * Checks a source key part. Space at either end would make a second key
- * that prints like the first, and a '/' in the system would make
- * SYSTEM/ID, the form tools print and parse, ambiguous.
- */
+/* Returns whether cp is a Unicode space or an ASCII white-space control. */
 static bool is_blank(utf8proc_int32_t cp)
 {
     utf8proc_category_t c = utf8proc_category(cp);
@@ -370,6 +365,7 @@ static bool is_blank(utf8proc_int32_t cp)
            cp == '\r' || cp == '\v' || cp == '\f';
 }
 
+/* Returns whether cp is a control or format character. */
 static bool is_control(utf8proc_int32_t cp)
 {
     utf8proc_category_t c = utf8proc_category(cp);
@@ -377,6 +373,11 @@ static bool is_control(utf8proc_int32_t cp)
     return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF;
 }
 
+/*
+ * Checks a source key part. A space at either end or a control character
+ * would make a second key that prints like the first. A '/' in the system
+ * would make SYSTEM/ID, the form tools print and parse, ambiguous.
+ */
 static int check_key(const char *field, const char *value, bool is_system,
                      char *err, size_t errlen)
 {

@@ -68,9 +68,9 @@ static void test_crc32c_chained_equals_whole(void)
 
 /*
  * Buffers of three 8 KiB lanes and more take the interleaved hardware
- * loop, whose lanes are joined by a shift table: lengths just under, at
- * and over multiples of the 24 KiB round, from odd offsets and with a
- * nonzero starting CRC, must all agree with the bitwise reference.
+ * loop, whose lanes a shift table joins. Lengths just under, at and over
+ * multiples of the 24 KiB round, at odd offsets and with a nonzero
+ * starting CRC, must all agree with the bitwise reference.
  */
 static void test_crc32c_long_buffers(void)
 {
