@@ -610,23 +610,29 @@ static bool lacks_name_part(const match_view_t *v, size_t ntok)
 }
 
 /*
- * Adds the keys of a record that lacks a name part: each token code with
- * the year of birth. Such a record is posted under them, and every Latin
- * record looks them up, so a full record finds a partial one whose month
- * or day of birth differs (engine/MATCHING.md).
+ * Adds each token code with the year of birth (Y) and with the month and
+ * day (D). A record that lacks a name part or an identifier is posted
+ * under them, and every Latin record looks them up. So a full record finds
+ * a partial one whose month or day of birth differs, and two records
+ * without an ID number or phone meet when one token and one part of the
+ * date both changed (engine/MATCHING.md).
  */
 static size_t add_partial_name_keys(const match_view_t *v,
                                     char codes[][ECIF_NORM_MAX], size_t ntok,
                                     uint64_t *hashes, size_t n, size_t max)
 {
     char year[8];
+    char month_day[8];
 
     if (v->dob == 0)
         return n;
     snprintf(year, sizeof(year), "%04u", (unsigned)(v->dob / 10000));
+    snprintf(month_day, sizeof(month_day), "%04u", (unsigned)(v->dob % 10000));
     for (size_t i = 0; i < ntok; i++) {
-        if (codes[i][0] != '\0')
+        if (codes[i][0] != '\0') {
             add_key(hashes, &n, max, 'Y', codes[i], year);
+            add_key(hashes, &n, max, 'D', codes[i], month_day);
+        }
     }
     return n;
 }
@@ -655,10 +661,11 @@ static size_t add_address_dob_keys(const match_view_t *v, const char *dob,
 
 /*
  * Returns whether a record has neither an ID number nor a phone. Only such
- * a record is posted under the email local part and address keys, while
- * every record looks them up. A record with an ID or a phone has those to
- * be found by, and posting the weak keys for it too costs the index about
- * 16 bytes per record on generated customers, most of whom have both.
+ * a record is posted under the email local part, address, Y and D keys,
+ * while every record looks them up. A record with an ID or a phone is
+ * found by those. Posting the weak keys for it too would cost the index
+ * about 16 bytes per record (L and A) on generated customers, most of
+ * whom have both.
  */
 static bool lacks_identifier(const match_view_t *v)
 {
@@ -750,7 +757,7 @@ static size_t record_keys(const match_view_t *v, bool lookup, uint64_t *hashes,
     } else {
         ntok = match_split_tokens(v->name, tokens, MATCH_MAX_TOKENS);
         n = add_token_keys(v, tokens, codes, ntok, dob, hashes, n, max);
-        if (lookup || lacks_name_part(v, ntok))
+        if (lookup || lacks_name_part(v, ntok) || lacks_identifier(v))
             n = add_partial_name_keys(v, codes, ntok, hashes, n, max);
     }
     if (lookup || lacks_identifier(v)) {

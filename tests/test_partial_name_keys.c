@@ -1,9 +1,10 @@
 /*
- * Blocking keys of records that lack a name part (engine/MATCHING.md):
- * a record with a family name and no given name, or the reverse, is
- * posted under each name token with its birth year. Every Latin record
- * looks those keys up, but a full record is not posted under them, so two
- * full records never meet through them.
+ * Blocking keys of records that lack a name part or an identifier
+ * (engine/MATCHING.md). Such a record has a family name without a given
+ * name, or the reverse, or neither an ID number nor a phone. It is posted
+ * under each name token with its birth year and with its month and day.
+ * Every Latin record looks those keys up. A full record with a phone is
+ * not posted under them, so two such records never meet through them.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@ static const ecif_record_t full = {
     .given_name = "Harriet",
     .family_name = "Quennell",
     .dob = "1971-06-24",
+    .phones = {"+44 1233 612345"},
+    .n_phones = 1,
     .addresses = {"14 Mill Lane, Ashford"},
     .n_addresses = 1,
 };
@@ -67,15 +70,74 @@ static const ecif_record_t family_elsewhere_year = {
 };
 
 /* A full record sharing the family name, the birth year and the address
- * with full, but not the given name or the date. */
+ * with full, but not the given name, the date or the phone. */
 static const ecif_record_t full_relative = {
     .source_system = "core",
     .source_id = "full-relative",
     .given_name = "Tobias",
     .family_name = "Quennell",
     .dob = "1971-09-30",
+    .phones = {"+44 1233 698765"},
+    .n_phones = 1,
     .addresses = {"14 Mill Lane, Ashford"},
     .n_addresses = 1,
+};
+
+/* Two records of one person without an ID number or phone: a typo in the
+ * family name that changes its phonetic code, and the day of birth
+ * changed. */
+static const ecif_record_t no_id_typo = {
+    .source_system = "branch",
+    .source_id = "no-id-typo",
+    .given_name = "Heinz",
+    .family_name = "Fischfer",
+    .dob = "1980-04-29",
+};
+
+static const ecif_record_t no_id = {
+    .source_system = "core",
+    .source_id = "no-id",
+    .given_name = "Heinz",
+    .family_name = "Fischer",
+    .dob = "1980-04-26",
+};
+
+/* The same with the year of birth changed instead. */
+static const ecif_record_t no_id_year = {
+    .source_system = "branch",
+    .source_id = "no-id-year",
+    .given_name = "Birgit",
+    .family_name = "Bquer",
+    .dob = "1967-04-12",
+};
+
+static const ecif_record_t no_id_year_typo = {
+    .source_system = "core",
+    .source_id = "no-id-year-typo",
+    .given_name = "Birgit",
+    .family_name = "Bauer",
+    .dob = "1964-04-12",
+};
+
+/* The pair of no_id and no_id_typo, each with a phone of its own. */
+static const ecif_record_t phone_typo = {
+    .source_system = "branch",
+    .source_id = "phone-typo",
+    .given_name = "Heinz",
+    .family_name = "Fischfer",
+    .dob = "1980-04-29",
+    .phones = {"+49 30 1234567"},
+    .n_phones = 1,
+};
+
+static const ecif_record_t phone = {
+    .source_system = "core",
+    .source_id = "phone",
+    .given_name = "Heinz",
+    .family_name = "Fischer",
+    .dob = "1980-04-26",
+    .phones = {"+49 40 7654321"},
+    .n_phones = 1,
 };
 
 /* Builds the store of the records above. */
@@ -86,7 +148,13 @@ static void store_init(void)
                                                    &given_in_year,
                                                    &family_elsewhere,
                                                    &family_elsewhere_year,
-                                                   &full_relative};
+                                                   &full_relative,
+                                                   &no_id_typo,
+                                                   &no_id,
+                                                   &no_id_year,
+                                                   &no_id_year_typo,
+                                                   &phone_typo,
+                                                   &phone};
 
     store = gather_store("test_partial_name_keys.snap", records,
                          sizeof(records) / sizeof(records[0]), NULL);
@@ -133,6 +201,26 @@ static void test_partial_finds_partial(void)
     CHECK(!gathers(&full, &family_elsewhere_year));
 }
 
+/* Without an identifier, the token that stayed and the year, or the
+ * month and day, that stayed bring the two records together. */
+static void test_no_identifier_finds_typo(void)
+{
+    CHECK(gathers(&no_id, &no_id_typo));
+    CHECK(gathers(&no_id_typo, &no_id));
+    CHECK(gathers(&no_id_year, &no_id_year_typo));
+    CHECK(gathers(&no_id_year_typo, &no_id_year));
+}
+
+/* Records with a phone are not posted under those keys: they are found
+ * by the phone. A record without one still finds them. */
+static void test_phone_records_not_posted(void)
+{
+    CHECK(!gathers(&phone, &phone_typo));
+    CHECK(!gathers(&phone_typo, &phone));
+    CHECK(gathers(&phone, &no_id_typo));
+    CHECK(!gathers(&no_id_typo, &phone));
+}
+
 /* A query with the full name lists the customer of a partial record. */
 static void test_resolve_full_query_finds_partial(void)
 {
@@ -162,6 +250,8 @@ int main(void)
     RUN(test_partial_key_needs_year);
     RUN(test_full_records_not_posted);
     RUN(test_partial_finds_partial);
+    RUN(test_no_identifier_finds_typo);
+    RUN(test_phone_records_not_posted);
     RUN(test_resolve_full_query_finds_partial);
     ecif_store_close(store);
     return unit_report();
