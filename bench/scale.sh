@@ -139,16 +139,18 @@ vmrss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
-# Starts ecifd on SNAPSHOT, waits for its "serving on" line and sets
+# Starts ecifd on SNAPSHOT with the ecifd options after the FIFO, waits
+# for its "serving on" line and sets
 # ECIFD_PID, ECIFD_PORT and ECIFD_START_MS (process start to that line).
 # stdout goes through a FIFO so the line is read the moment it is written.
 start_ecifd() {
     local snap=$1 log_file=$2 fifo=$3
+    shift 3
     rm -f "$fifo"
     mkfifo "$fifo"
     local start end line
     start=$(now_ns)
-    "${SERVER_CMD[@]}" --snapshot "$snap" --listen 127.0.0.1:0 \
+    "${SERVER_CMD[@]}" --snapshot "$snap" --listen 127.0.0.1:0 "$@" \
         >"$fifo" 2>"$log_file" &
     ECIFD_PID=$!
     exec 3<"$fifo"
@@ -441,6 +443,29 @@ PYEOF
     echo "rss_runs_kb=$(vmrss_kb "$ECIFD_PID")" >>"$env"
     echo "loadavg_after='$(cut -d' ' -f1-3 /proc/loadavg)'" >>"$env"
     stop_ecifd
+
+    # The same snapshot mapped instead of copied (docs/snapshot-format.md,
+    # "Copy and map"): its load time next to a cat of the same moment,
+    # and one call at a time, to show what serving from the mapping costs.
+    log "$target: starting ecifd with --load map"
+    start=$(now_ns)
+    cat "$snap" >/dev/null
+    end=$(now_ns)
+    echo "cat_map_ms=$(ms_between "$start" "$end")" >>"$env"
+    start_ecifd "$snap" "$dir/ecifd-map.log" "$dir/ecifd.out" --load map
+    echo "load_map_ms=$(load_ms_from_log "$dir/ecifd-map.log")" >>"$env"
+    echo "rss_map_kb=$(vmrss_kb "$ECIFD_PID")" >>"$env"
+    "${CLIENT_CMD[@]}" "$RESOLVE_BENCH" --server "127.0.0.1:$ECIFD_PORT" \
+        --queries "$dir/queries.csv" --truth same \
+        --json "$dir/resolve_bench_map.json" \
+        >"$dir/resolve_bench_map.txt" 2>&1 || true
+    "$PY" - "$dir/resolve_bench_map.json" >>"$env" <<'PYEOF'
+import json, sys
+lat = json.load(open(sys.argv[1]))["latency"]
+print("serial_map_resolve_p50=%.0f" % lat["resolve"]["p50_us"])
+print("serial_map_resolve_p99=%.0f" % lat["resolve"]["p99_us"])
+PYEOF
+    stop_ecifd
     log "$target: done"
 }
 
@@ -517,6 +542,17 @@ rows = [
     ("load / cat, cold", lambda f: ratio(f["load_ms"], f["cat_ms"])),
     ("load / cat, warm (target <= 2)",
      lambda f: ratio(f["load_warm_ms"], f["cat_warm_ms"])),
+    ("ecifd --load map: cat before it / load, ms",
+     lambda f: num(f.get("cat_map_ms", "n/a"), 1) + " / " +
+     num(f.get("load_map_ms", "n/a"), 1)),
+    ("load / cat, --load map (target <= 2)",
+     lambda f: ratio(f["load_map_ms"], f["cat_map_ms"])
+     if "load_map_ms" in f else "n/a"),
+    ("ecifd --load map: RSS after load, B per record",
+     lambda f: per_record(f, "rss_map_kb") if "rss_map_kb" in f else "n/a"),
+    ("ecifd --load map, one call at a time: Resolve p50 / p99, us",
+     lambda f: num(f.get("serial_map_resolve_p50", "n/a")) + " / " +
+     num(f.get("serial_map_resolve_p99", "n/a"))),
     ("ecifd start to serving line, cold / warm, ms",
      lambda f: num(f["start_to_serving_ms"], 1) + " / " +
      num(f.get("start_to_serving_warm_ms", "n/a"), 1)),

@@ -167,6 +167,8 @@ struct ecif_store {
                    * the arrays are borrowed from a builder */
     uint64_t buffer_bytes;
     uint32_t loaded_with_io_uring;
+    uint32_t mapped; /* 1 when buffer maps the file (ECIF_LOAD_MAP) */
+    uint32_t pinned; /* 1 when mlock holds a mapped buffer in memory */
     uint32_t shard_count;
     uint32_t shard_shift; /* 64 - log2(shard_count); 64 for one shard */
     uint32_t record_count;

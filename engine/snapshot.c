@@ -7,11 +7,12 @@
  * mix.
  *
  * Loading: the whole file is read into one 64-byte-aligned buffer with
- * io_uring (several large reads in flight), every check that could make a
- * later access go out of bounds is run, and the store's pointers are set to
- * the sections. The buffer belongs to the kernel until each read's
- * completion arrives. Nothing touches it before then, except threads that
- * fault its pages in without writing to them (prefault_run).
+ * io_uring (several large reads in flight), or mapped read-only in map
+ * mode. Then every check that could make a later access go out of bounds
+ * is run, and the store's pointers are set to the sections. A read buffer
+ * belongs to the kernel until each read's completion arrives. Nothing
+ * touches it before then, except threads that fault its pages in without
+ * writing to them (prefault_run).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1006,12 +1007,68 @@ static int load_model(struct ecif_store *s, const char *path, char *err,
     return ECIF_OK;
 }
 
+/*
+ * Fills a fresh anonymous buffer of bytes from fd with io_uring (pread
+ * where the kernel refuses io_uring), and stores it in s. Returns 0, or a
+ * negative errno (-ENODATA for a file shorter than its size, -ENOMEM).
+ */
+static int load_copy(struct ecif_store *s, int fd, uint64_t bytes)
+{
+    void *buf = map_buffer(bytes);
+    pthread_t prefault_threads[PREFAULT_THREADS];
+    int rc;
+
+    if (buf == NULL)
+        return -ENOMEM;
+    s->buffer = buf;
+    s->buffer_bytes = bytes;
+
+    struct prefault prefault = {.buf = buf, .bytes = bytes};
+    int prefaulting = prefault_start(&prefault, prefault_threads);
+    rc = read_uring(fd, buf, bytes);
+    for (int t = 0; t < prefaulting; t++)
+        pthread_join(prefault_threads[t], NULL);
+    s->loaded_with_io_uring = rc <= 0;
+    if (rc > 0)
+        rc = read_pread(fd, buf, bytes);
+    return rc;
+}
+
+/*
+ * Maps bytes of fd read-only into s and maps the pages the page cache
+ * holds, then locks them in memory where the limit allows. A failed
+ * populate or lock only makes serving slower, so neither is an error.
+ * Returns 0 or -ENOMEM.
+ */
+static int load_map(struct ecif_store *s, int fd, uint64_t bytes)
+{
+    void *buf = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+
+    if (buf == MAP_FAILED)
+        return -ENOMEM;
+    s->buffer = buf;
+    s->buffer_bytes = bytes;
+    s->mapped = 1;
+    (void)madvise(buf, bytes, MADV_HUGEPAGE);
+    /* Kernels before Linux 5.14 reject MADV_POPULATE_READ, and the checks
+     * fault the pages in instead. */
+    if (madvise(buf, bytes, MADV_POPULATE_READ) != 0)
+        (void)madvise(buf, bytes, MADV_WILLNEED);
+    s->pinned = mlock(buf, bytes) == 0;
+    return 0;
+}
+
 int ecif_store_open(const char *path, ecif_store_t **out, char *err,
                     size_t errlen)
 {
+    return ecif_store_open_mode(path, ECIF_LOAD_COPY, out, err, errlen);
+}
+
+int ecif_store_open_mode(const char *path, ecif_load_mode_t mode,
+                         ecif_store_t **out, char *err, size_t errlen)
+{
     struct ecif_store *s = NULL;
     struct stat st;
-    void *buf = NULL;
     int fd, rc;
 
     *out = NULL;
@@ -1031,26 +1088,30 @@ int ecif_store_open(const char *path, ecif_store_t **out, char *err,
                        path, (long long)st.st_size);
         goto fail;
     }
+    if (mode == ECIF_LOAD_MAP && (st.st_mode & 022) != 0) {
+        rc = ecif_fail(ECIF_EINVAL, err, errlen,
+                       "snapshot '%s' is writable by group or others (mode "
+                       "%04o), and a mapped snapshot serves the file's own "
+                       "pages, so their writes would change what is "
+                       "served: run chmod 600 '%s' or load with copy",
+                       path, (unsigned)(st.st_mode & 07777), path);
+        goto fail;
+    }
     s = calloc(1, sizeof(*s));
-    buf = s == NULL ? NULL : map_buffer((uint64_t)st.st_size);
-    if (buf == NULL) {
+    if (s == NULL) {
         rc = ecif_fail(ECIF_ENOMEM, err, errlen,
-                       "cannot allocate %lld bytes for snapshot '%s'",
+                       "cannot allocate a store for snapshot '%s'", path);
+        goto fail;
+    }
+    rc = mode == ECIF_LOAD_MAP ? load_map(s, fd, (uint64_t)st.st_size)
+                               : load_copy(s, fd, (uint64_t)st.st_size);
+    if (rc == -ENOMEM) {
+        rc = ecif_fail(ECIF_ENOMEM, err, errlen,
+                       "cannot %s %lld bytes for snapshot '%s'",
+                       mode == ECIF_LOAD_MAP ? "map" : "allocate",
                        (long long)st.st_size, path);
         goto fail;
     }
-    s->buffer = buf;
-    s->buffer_bytes = (uint64_t)st.st_size;
-
-    struct prefault prefault = {.buf = buf, .bytes = (uint64_t)st.st_size};
-    pthread_t prefault_threads[PREFAULT_THREADS];
-    int prefaulting = prefault_start(&prefault, prefault_threads);
-    rc = read_uring(fd, buf, (uint64_t)st.st_size);
-    for (int t = 0; t < prefaulting; t++)
-        pthread_join(prefault_threads[t], NULL);
-    s->loaded_with_io_uring = rc <= 0;
-    if (rc > 0)
-        rc = read_pread(fd, buf, (uint64_t)st.st_size);
     if (rc != 0) {
         rc = ecif_fail(rc == -ENODATA ? ECIF_ECORRUPT : ECIF_EIO, err, errlen,
                        "reading snapshot '%s' failed: %s", path,
@@ -1061,7 +1122,7 @@ int ecif_store_open(const char *path, ecif_store_t **out, char *err,
     close(fd);
     fd = -1;
 
-    if ((rc = check_layout(buf, s->buffer_bytes, path, err, errlen)) ||
+    if ((rc = check_layout(s->buffer, s->buffer_bytes, path, err, errlen)) ||
         (rc = map_sections(s, path, err, errlen)))
         goto fail;
     if ((rc = store_check(s, err, errlen)) != ECIF_OK) {
@@ -1077,6 +1138,6 @@ int ecif_store_open(const char *path, ecif_store_t **out, char *err,
 fail:
     if (fd >= 0)
         close(fd);
-    ecif_store_close(s); /* unmaps buf when s owns it */
+    ecif_store_close(s); /* unmaps the buffer when s owns it */
     return rc;
 }

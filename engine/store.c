@@ -50,6 +50,8 @@ void ecif_store_get_info(const ecif_store_t *s, ecif_store_info_t *info)
     info->key_count = s->key_count;
     info->snapshot_bytes = s->buffer_bytes;
     info->loaded_with_io_uring = s->loaded_with_io_uring;
+    info->mapped = s->mapped;
+    info->pinned = s->pinned;
 }
 
 /* Finds a customer created by records added while serving. Such customers

@@ -42,7 +42,16 @@ typedef struct ecif_store_info {
     uint64_t key_count;
     uint64_t snapshot_bytes;
     uint32_t loaded_with_io_uring; /* 0 when the pread fallback was used */
+    uint32_t mapped;               /* 1 when loaded with ECIF_LOAD_MAP */
+    uint32_t pinned; /* 1 when a mapped snapshot is locked in memory */
 } ecif_store_info_t;
+
+/* How ecif_store_open_mode brings a snapshot into memory
+ * (docs/snapshot-format.md, "Copy and map"). */
+typedef enum ecif_load_mode {
+    ECIF_LOAD_COPY = 0, /* io_uring reads into memory of the process */
+    ECIF_LOAD_MAP,      /* the file's page-cache pages, mapped read-only */
+} ecif_load_mode_t;
 
 /*
  * Loads the snapshot at path with io_uring, checks its version, section
@@ -57,6 +66,16 @@ typedef struct ecif_store_info {
  */
 int ecif_store_open(const char *path, ecif_store_t **out, char *err,
                     size_t errlen);
+
+/*
+ * Loads the snapshot at path like ecif_store_open, by copying it
+ * (ECIF_LOAD_COPY, what ecif_store_open does) or by mapping it
+ * (ECIF_LOAD_MAP). Both run every check before returning. Map mode also
+ * returns ECIF_EINVAL for a file that group or others may write, because
+ * their writes would reach the served pages.
+ */
+int ecif_store_open_mode(const char *path, ecif_load_mode_t mode,
+                         ecif_store_t **out, char *err, size_t errlen);
 
 /* Frees the store. Accepts NULL. */
 void ecif_store_close(ecif_store_t *store);

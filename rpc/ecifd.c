@@ -42,6 +42,7 @@ typedef struct ecifd_args {
     /* --source-trust, split in place into trusted_sources. */
     const char *trusted_sources[ECIF_GOLDEN_MAX_TRUSTED];
     size_t n_trusted_sources;
+    ecif_load_mode_t load_mode; /* --load */
 } ecifd_args_t;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -90,6 +91,14 @@ static void usage(FILE *out)
             "\".journal\")\n"
             "  --listen HOST:PORT       address to serve on; port 0 picks "
             "a free port\n"
+            "  --load copy|map          copy the snapshot into memory of "
+            "ecifd's own\n"
+            "                           (default), or serve the file's "
+            "pages mapped\n"
+            "                           read-only: faster to load, but a "
+            "write into\n"
+            "                           the file would reach the served "
+            "data\n"
             "  --threads N              worker threads, 1 to 1024 (default: "
             "online CPUs)\n"
             "  --max-message-bytes N    largest request or response in "
@@ -121,6 +130,21 @@ static bool parse_u32(const char *option, const char *text, uint32_t min,
     }
     *out = (uint32_t)v;
     return true;
+}
+
+/* Parses --load; false after printing why. */
+static bool parse_load_mode(const char *text, ecif_load_mode_t *mode)
+{
+    if (strcmp(text, "copy") == 0) {
+        *mode = ECIF_LOAD_COPY;
+        return true;
+    }
+    if (strcmp(text, "map") == 0) {
+        *mode = ECIF_LOAD_MAP;
+        return true;
+    }
+    fprintf(stderr, "ecifd: invalid --load '%s': expected copy or map\n", text);
+    return false;
 }
 
 /* Splits --source-trust into args; false after printing why. */
@@ -173,6 +197,7 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         {"snapshot", required_argument, NULL, 's'},
         {"journal", required_argument, NULL, 'j'},
         {"listen", required_argument, NULL, 'l'},
+        {"load", required_argument, NULL, 'L'},
         {"threads", required_argument, NULL, 't'},
         {"max-message-bytes", required_argument, NULL, 'm'},
         {"max-candidates", required_argument, NULL, 'c'},
@@ -193,6 +218,9 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
             break;
         case 'l':
             args->listen = optarg;
+            break;
+        case 'L':
+            ok = parse_load_mode(optarg, &args->load_mode);
             break;
         case 't':
             ok = parse_u32("--threads", optarg, 1, 1024, &args->threads);
@@ -261,12 +289,13 @@ static void check_private_mode(const char *kind, const char *path,
              kind, path, (unsigned)(st.st_mode & 07777), contents, path);
 }
 
-static int load_store(const char *path, ecif_store_t **store)
+static int load_store(const char *path, ecif_load_mode_t mode,
+                      ecif_store_t **store)
 {
     char err[512];
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    int status = ecif_store_open(path, store, err, sizeof(err));
+    int status = ecif_store_open_mode(path, mode, store, err, sizeof(err));
     if (status != ECIF_OK) {
         log_line("ERROR", "cannot load snapshot '%s': %s (%s)", path, err,
                  ecif_status_str(status));
@@ -278,9 +307,21 @@ static int load_store(const char *path, ecif_store_t **store)
     log_line("INFO",
              "loaded snapshot '%s': %" PRIu64 " bytes, %" PRIu32
              " records, %" PRIu32 " customers, %" PRIu32
-             " accounts, format %" PRIu32 ", %.1f ms",
+             " accounts, format %" PRIu32 ", %s, %.1f ms",
              path, info.snapshot_bytes, info.record_count, info.customer_count,
-             info.account_count, info.format_version, elapsed_ms(&start));
+             info.account_count, info.format_version,
+             !info.mapped  ? "copied"
+             : info.pinned ? "mapped and locked in memory"
+                           : "mapped",
+             elapsed_ms(&start));
+    if (info.mapped && !info.pinned)
+        log_line("WARN",
+                 "snapshot '%s' is mapped but not locked in memory (the "
+                 "limit on locked memory is too low): the kernel may drop "
+                 "its pages under memory pressure and slow the queries "
+                 "that read them back; raise the limit (ulimit -l) or "
+                 "use --load copy",
+                 path);
     check_private_mode("snapshot", path, "customer records");
     return ECIF_OK;
 }
@@ -462,7 +503,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     ecif_store_t *store = NULL;
-    if (load_store(args.snapshot, &store) != ECIF_OK)
+    if (load_store(args.snapshot, args.load_mode, &store) != ECIF_OK)
         return 1;
     char journal[4096];
     if (args.journal != NULL)

@@ -196,15 +196,21 @@ static char *read_file(const char *path, size_t *size)
     return data;
 }
 
+/* Writes a file readable by its owner only, as a snapshot should be, so
+ * that map mode accepts it whatever the umask. */
 static void write_file(const char *path, const void *data, size_t size)
 {
     FILE *fp = fopen(path, "wb");
 
-    if (fp == NULL || fwrite(data, 1, size, fp) != size || fclose(fp) != 0) {
+    if (fp == NULL || fwrite(data, 1, size, fp) != size || fclose(fp) != 0 ||
+        chmod(path, 0600) != 0) {
         perror(path);
         exit(1);
     }
 }
+
+/* How the open tests load a snapshot; the map-mode runs switch it. */
+static ecif_load_mode_t load_mode = ECIF_LOAD_COPY;
 
 /* The sample snapshot, written once and read by the damage tests. */
 static const char *good_path;
@@ -234,7 +240,7 @@ static int open_failing(const char *path, char *err, size_t errlen)
     int rc;
 
     err[0] = '\0';
-    rc = ecif_store_open(path, &store, err, errlen);
+    rc = ecif_store_open_mode(path, load_mode, &store, err, errlen);
     CHECK(store == NULL);
     CHECK(err[0] != '\0');
     if (rc == ECIF_OK)
@@ -299,12 +305,15 @@ static void test_snapshot_round_trip(void)
     ecif_store_info_t info;
     char err[256];
 
-    CHECK_INT(ecif_store_open(good_path, &store, err, sizeof(err)), ECIF_OK);
+    CHECK_INT(
+        ecif_store_open_mode(good_path, load_mode, &store, err, sizeof(err)),
+        ECIF_OK);
     if (store == NULL) {
         fprintf(stderr, "open: %s\n", err);
         return;
     }
     ecif_store_get_info(store, &info);
+    CHECK_INT(info.mapped, load_mode == ECIF_LOAD_MAP);
     CHECK_INT(info.format_version, ECIF_SNAPSHOT_VERSION);
     CHECK_INT(info.shard_count, 4);
     CHECK_INT(info.record_count, N_SAMPLE_RECORDS);
@@ -726,6 +735,61 @@ static void test_write_failure_keeps_old_file(void)
     free(after);
 }
 
+/* Map mode rejects a snapshot that others may write, because the served
+ * pages are the file's. Copy mode loads the same file. */
+static void test_map_rejects_group_writable(void)
+{
+    const char *path = scratch_path("group-writable.snap");
+    ecif_store_t *store = NULL;
+    char err[512];
+
+    write_file(path, good_data, good_size);
+    CHECK_INT(chmod(path, 0660), 0);
+    load_mode = ECIF_LOAD_MAP;
+    CHECK_INT(open_failing(path, err, sizeof(err)), ECIF_EINVAL);
+    load_mode = ECIF_LOAD_COPY;
+    CHECK(contains(err, path));
+    CHECK(contains(err, "0660"));
+    CHECK(contains(err, "chmod 600"));
+    CHECK_INT(
+        ecif_store_open_mode(path, ECIF_LOAD_COPY, &store, err, sizeof(err)),
+        ECIF_OK);
+    ecif_store_close(store);
+}
+
+/* Runs an open test with the snapshot mapped instead of copied. */
+static void in_map_mode(void (*test)(void))
+{
+    load_mode = ECIF_LOAD_MAP;
+    test();
+    load_mode = ECIF_LOAD_COPY;
+}
+
+static void test_map_round_trip(void)
+{
+    in_map_mode(test_snapshot_round_trip);
+}
+
+static void test_map_truncated_every_tenth(void)
+{
+    in_map_mode(test_open_truncated_every_tenth);
+}
+
+static void test_map_flipped_byte_each_section(void)
+{
+    in_map_mode(test_open_flipped_byte_each_section);
+}
+
+static void test_map_flipped_header_byte(void)
+{
+    in_map_mode(test_open_flipped_header_byte);
+}
+
+static void test_map_bad_cross_references(void)
+{
+    in_map_mode(test_open_bad_cross_references);
+}
+
 int main(void)
 {
     scratch_init();
@@ -743,6 +807,12 @@ int main(void)
     RUN(test_open_older_version);
     RUN(test_open_directory);
     RUN(test_open_bad_cross_references);
+    RUN(test_map_round_trip);
+    RUN(test_map_truncated_every_tenth);
+    RUN(test_map_flipped_byte_each_section);
+    RUN(test_map_flipped_header_byte);
+    RUN(test_map_bad_cross_references);
+    RUN(test_map_rejects_group_writable);
     RUN(test_write_missing_directory);
     RUN(test_write_failed_rename_leaves_no_temp);
     RUN(test_write_overwrites_whole_file);

@@ -106,12 +106,16 @@ def totals_of(response):
 
 
 class RpcTest(harness.StubsTestCase):
+    # Options of the served ecifd; MappedRpcTest maps the snapshot.
+    SERVER_ARGS = ()
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.snapshot = harness.import_snapshot(cls.work.name, RECORDS,
                                                ACCOUNTS)
-        cls.server = harness.Ecifd(cls.snapshot, cls.work.name)
+        cls.server = harness.Ecifd(cls.snapshot, cls.work.name,
+                                   cls.SERVER_ARGS)
         cls.server.wait_serving(cls.health_pb2)
         cls.stub = cls.pb_grpc.CustomerIndexStub(cls.server.channel)
 
@@ -552,6 +556,16 @@ class RpcTest(harness.StubsTestCase):
             self.assertNotIn(value, log)
 
 
+class MappedRpcTest(RpcTest):
+    """Every RpcTest case against an ecifd that maps its snapshot."""
+
+    SERVER_ARGS = ("--load", "map")
+
+    def test_log_says_mapped(self):
+        self.assertRegex(self.server.read_log(),
+                         r"loaded snapshot '[^']*': .*, mapped")
+
+
 class SnapshotFailureTest(unittest.TestCase):
     """ecifd must exit 1 with a message, never crash, on a bad snapshot."""
 
@@ -566,10 +580,10 @@ class SnapshotFailureTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.work.cleanup()
 
-    def run_ecifd(self, snapshot):
+    def run_ecifd(self, snapshot, *options):
         return subprocess.run(
             [harness.ECIFD, "--snapshot", snapshot, "--listen",
-             "127.0.0.1:0"],
+             "127.0.0.1:0"] + list(options),
             capture_output=True, text=True, timeout=20)
 
     def assert_clean_failure(self, proc, snapshot):
@@ -624,6 +638,24 @@ class SnapshotFailureTest(unittest.TestCase):
                     capture_output=True, text=True, timeout=60)
                 self.assertEqual(proc.returncode, code, proc.stderr)
                 self.assertIn(message, proc.stderr)
+
+    def test_bad_load_mode(self):
+        proc = subprocess.run(
+            [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+             "127.0.0.1:0", "--load", "mmap"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("invalid --load 'mmap': expected copy or map",
+                      proc.stderr)
+
+    def test_map_group_writable_snapshot(self):
+        path = os.path.join(self.work.name, "shared.snap")
+        shutil.copyfile(self.snapshot, path)
+        os.chmod(path, 0o664)
+        proc = self.run_ecifd(path, "--load", "map")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("writable by group or others (mode 0664)", proc.stderr)
+        self.assertIn(f"chmod 600 '{path}'", proc.stderr)
 
 
 if __name__ == "__main__":
