@@ -1149,12 +1149,19 @@ static void merge_usage(FILE *out)
     fputs(common_help, out);
 }
 
+/* Returns "record" for one, "records" otherwise. */
+static const char *records_word(uint64_t n)
+{
+    return n == 1 ? "record" : "records";
+}
+
 static void print_merged(const ProtobufCMessage *msg)
 {
     const Ecif__V1__MergeResponse *resp = (const Ecif__V1__MergeResponse *)msg;
-    printf("merged %s into %s: %u records, %u moved (journal entry %llu)\n",
+    printf("merged %s into %s: %u %s, %u moved (journal entry %llu)\n",
            resp->retired_number, resp->customer_number, resp->record_count,
-           resp->moved_record_count, (unsigned long long)resp->sequence);
+           records_word(resp->record_count), resp->moved_record_count,
+           (unsigned long long)resp->sequence);
 }
 
 int ctl_merge_main(int argc, char **argv)
@@ -1196,10 +1203,12 @@ static void split_usage(FILE *out)
 static void print_split(const ProtobufCMessage *msg)
 {
     const Ecif__V1__SplitResponse *resp = (const Ecif__V1__SplitResponse *)msg;
-    printf("split %s: %u records stay, %u moved to new customer %s (journal "
+    printf("split %s: %u %s, %u moved to new customer %s (journal "
            "entry %llu)\n",
-           resp->customer_number, resp->record_count, resp->new_record_count,
-           resp->new_customer_number, (unsigned long long)resp->sequence);
+           resp->customer_number, resp->record_count,
+           resp->record_count == 1 ? "record stays" : "records stay",
+           resp->new_record_count, resp->new_customer_number,
+           (unsigned long long)resp->sequence);
 }
 
 int ctl_split_main(int argc, char **argv)
@@ -1277,10 +1286,13 @@ static void print_not_same(const ProtobufCMessage *msg)
 {
     const Ecif__V1__NotSameCustomerResponse *resp =
         (const Ecif__V1__NotSameCustomerResponse *)msg;
-    printf("marked %s (%u records) and %s (%u records) as not the same "
-           "customer: %u record pairs (journal entry %llu)\n",
-           resp->customer_a, resp->record_count_a, resp->customer_b,
-           resp->record_count_b, resp->record_pair_count,
+    printf("marked %s (%u %s) and %s (%u %s) as not the same "
+           "customer: %u record %s (journal entry %llu)\n",
+           resp->customer_a, resp->record_count_a,
+           records_word(resp->record_count_a), resp->customer_b,
+           resp->record_count_b, records_word(resp->record_count_b),
+           resp->record_pair_count,
+           resp->record_pair_count == 1 ? "pair" : "pairs",
            (unsigned long long)resp->sequence);
 }
 
@@ -1399,8 +1411,8 @@ static void print_added(const ProtobufCMessage *msg)
     const char *what = (unsigned)resp->outcome < 5 && outcomes[resp->outcome]
                            ? outcomes[resp->outcome]
                            : "unknown outcome";
-    printf("%s %s: %u records (journal entry %llu)\n", what,
-           resp->customer_number, resp->record_count,
+    printf("%s %s: %u %s (journal entry %llu)\n", what, resp->customer_number,
+           resp->record_count, records_word(resp->record_count),
            (unsigned long long)resp->sequence);
     if (resp->n_candidates > 0) {
         print_candidates_header();
@@ -1542,25 +1554,26 @@ static void print_history_event(const Ecif__V1__HistoryEvent *e)
            e->actor[0] != '\0' ? e->actor : "(actor not recorded)");
     switch (e->kind) {
     case ECIF__V1__HISTORY_KIND__MERGE:
-        printf("        merge: %s retired into %s (%u records, %u moved)\n",
+        printf("        merge: %s retired into %s (%u %s, %u moved)\n",
                e->other_customer_number, e->customer_number, e->record_count,
-               e->moved_record_count);
+               records_word(e->record_count), e->moved_record_count);
         break;
     case ECIF__V1__HISTORY_KIND__SPLIT:
-        printf("        split: %u records of %s moved to new customer %s "
+        printf("        split: %u %s of %s moved to new customer %s "
                "(%u left)\n",
-               e->moved_record_count, e->customer_number,
-               e->other_customer_number, e->record_count);
+               e->moved_record_count, records_word(e->moved_record_count),
+               e->customer_number, e->other_customer_number, e->record_count);
         break;
     case ECIF__V1__HISTORY_KIND__NOT_SAME:
-        printf("        not-same: %s (%u records) and %s (%u records)\n",
-               e->customer_number, e->record_count, e->other_customer_number,
-               e->other_record_count);
+        printf("        not-same: %s (%u %s) and %s (%u %s)\n",
+               e->customer_number, e->record_count,
+               records_word(e->record_count), e->other_customer_number,
+               e->other_record_count, records_word(e->other_record_count));
         break;
     case ECIF__V1__HISTORY_KIND__ADD:
-        printf("        add: a record %s %s (%u records)\n",
+        printf("        add: a record %s %s (%u %s)\n",
                e->joined ? "joined" : "became new customer", e->customer_number,
-               e->record_count);
+               e->record_count, records_word(e->record_count));
         break;
     default:
         printf("        unknown event kind %d\n", (int)e->kind);
@@ -1577,7 +1590,8 @@ static void print_history(const ProtobufCMessage *msg)
     printf("history of customer %s", resp->customer_number);
     if (resp->redirected_from[0] != '\0')
         printf(" (%s was retired into it)", resp->redirected_from);
-    printf(": %zu events\n", resp->n_events);
+    printf(": %zu %s\n", resp->n_events,
+           resp->n_events == 1 ? "event" : "events");
     for (size_t i = 0; i < resp->n_events; i++)
         print_history_event(resp->events[i]);
 }

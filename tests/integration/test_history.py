@@ -397,6 +397,13 @@ class HistoryTest(harness.ServerTestCase):
         self.assertIn(f"merge: {LI_PHONE_NO} retired into {LI_EMAIL_NO}",
                       proc.stdout)
         self.assertIn("reason: same man", proc.stdout)
+        # One event and one record read in the singular.
+        proc = self.ctl(server, "history", WANG_NO)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"history of customer {WANG_NO}: 1 event\n",
+                      proc.stdout)
+        self.assertIn(f"not-same: {LI_EMAIL_NO} (2 records) and {WANG_NO} "
+                      "(1 record)\n", proc.stdout)
         proc = self.ctl(server, "history", "--json", number(5))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn('"actor":"clinic-feed"', proc.stdout)
