@@ -568,17 +568,20 @@ static int create_journal(const char *path, const ecif_journal_identity_t *id,
 
 /*
  * Opens path with flags and takes the writer lock on the new open file.
- * The file at path may have been moved away between the open and the
- * lock, as an import does with a journal it folded, so the lock counts
- * only when path still names the locked file. Otherwise the open is
- * tried again. Returns the descriptor, or ECIF_ENOTFOUND, ECIF_EBUSY or
- * ECIF_EIO with err set.
+ * The first attempt uses first instead when it is a descriptor (not -1)
+ * that the caller opened with flags. The file at path may have been moved
+ * away between the open and the lock, as an import does with a journal it
+ * folded, so the lock counts only when path still names the locked file.
+ * Otherwise the open is tried again. Returns the descriptor, or
+ * ECIF_ENOTFOUND, ECIF_EBUSY or ECIF_EIO with err set.
  */
-static int open_locked(const char *path, int flags, char *err, size_t errlen)
+static int open_locked(const char *path, int first, int flags, char *err,
+                       size_t errlen)
 {
     for (int attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
         struct stat opened, named;
-        int fd = open(path, flags | O_CLOEXEC);
+        int fd =
+            attempt == 0 && first >= 0 ? first : open(path, flags | O_CLOEXEC);
 
         if (fd < 0)
             return ecif_fail(errno == ENOENT ? ECIF_ENOTFOUND : ECIF_EIO, err,
@@ -653,7 +656,7 @@ static int open_common(const char *path, bool writable,
     snprintf(j->path, sizeof(j->path), "%s", path);
     j->writable = writable;
     if (writable) {
-        j->fd = open_locked(path, O_RDWR, err, errlen);
+        j->fd = open_locked(path, -1, O_RDWR, err, errlen);
     } else {
         j->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (j->fd < 0)
@@ -779,17 +782,15 @@ int ecif_journal_lock(const char *path, ecif_journal_lock_t **out, char *err,
      * Without write permission, a local lock on a read-only descriptor
      * still keeps out an ecifd of another user. */
     int flags = O_RDWR;
-    int probe = open(path, O_RDWR | O_CLOEXEC);
-    if (probe >= 0) {
-        close(probe);
-    } else if (errno == EROFS) {
+    int first = open(path, O_RDWR | O_CLOEXEC);
+    if (first < 0 && errno == EROFS) {
         lock->fd = -1;
         *out = lock;
         return ECIF_OK;
-    } else if (errno == EACCES) {
-        flags = O_RDONLY;
     }
-    lock->fd = open_locked(path, flags, err, errlen);
+    if (first < 0 && errno == EACCES)
+        flags = O_RDONLY;
+    lock->fd = open_locked(path, first, flags, err, errlen);
     if (lock->fd < 0) {
         int rc = lock->fd;
         free(lock);
