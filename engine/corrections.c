@@ -1086,9 +1086,10 @@ int ecif_corrections_apply(ecif_corrections_t *c,
 
 /* ---- Adding one record ------------------------------------------------ */
 
-/* Checks the accounts of an add: each valid, no account id twice. */
+/* Checks the accounts of an add: each valid, no account id twice. With
+ * strict, as for a new add, the form of each account id too. */
 static int check_accounts(const ecif_account_t *accounts, uint32_t count,
-                          char *err, size_t errlen)
+                          bool strict, char *err, size_t errlen)
 {
     char detail[300];
 
@@ -1098,7 +1099,9 @@ static int check_accounts(const ecif_account_t *accounts, uint32_t count,
                          ECIF_JOURNAL_MAX_ACCOUNTS);
     for (uint32_t i = 0; i < count; i++) {
         if (ecif_account_validate(&accounts[i], detail, sizeof(detail)) !=
-            ECIF_OK)
+                ECIF_OK ||
+            (strict && ecif_account_id_check(accounts[i].account_id, detail,
+                                             sizeof(detail)) != ECIF_OK))
             return ecif_fail(ECIF_EINVAL, err, errlen, "accounts[%u]: %s", i,
                              detail);
         for (uint32_t j = 0; j < i; j++) {
@@ -1361,8 +1364,8 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
     memset(res, 0, sizeof(*res));
     rc = write ? ecif_record_validate(rec, true, err, errlen)
                : ecif_record_validate_journaled(rec, err, errlen);
-    if (rc != ECIF_OK ||
-        (rc = check_accounts(accounts, account_count, err, errlen)) != ECIF_OK)
+    if (rc != ECIF_OK || (rc = check_accounts(accounts, account_count, write,
+                                              err, errlen)) != ECIF_OK)
         return rc;
     if (ecif_store_find_record(v, rec->source_system, rec->source_id,
                                &existing) == ECIF_OK)

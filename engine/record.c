@@ -518,6 +518,16 @@ int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen)
     return ECIF_OK;
 }
 
+int ecif_account_id_check(const char *account_id, char *err, size_t errlen)
+{
+    /* A missing id, or one that is not UTF-8, is for ecif_account_validate
+     * to report. */
+    if (!present(account_id) ||
+        check_text("account_id", account_id, err, errlen) != ECIF_OK)
+        return ECIF_OK;
+    return check_key("account_id", account_id, false, err, errlen);
+}
+
 int ecif_amount_parse(const char *text, int64_t *out)
 {
     const char *p = text;

@@ -107,11 +107,11 @@ int ecif_record_validate_journaled(const ecif_record_t *rec, char *err,
  * Parses the update time of a record. It reads "YYYY-MM-DD" (midnight),
  * "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS" with optional decimals of a
  * second (dropped), and a space may stand in place of the T. The zone is
- * "Z", an offset "+HH:MM", "+HHMM" or "+HH" (or '-'), or none for UTC. Leading and
- * trailing spaces are ignored. On success *out is the time in seconds
- * since the epoch, which may still be out of the range that
- * ecif_record_validate accepts. Returns ECIF_OK, or ECIF_EINVAL with
- * "updated_at: invalid time 'VALUE' (...)" in err.
+ * "Z", an offset "+HH:MM", "+HHMM" or "+HH" (or '-'), or none for UTC. Leading
+ * and trailing spaces are ignored. On success *out is the time in seconds since
+ * the epoch, which may still be out of the range that ecif_record_validate
+ * accepts. Returns ECIF_OK, or ECIF_EINVAL with "updated_at: invalid time
+ * 'VALUE' (...)" in err.
  */
 int ecif_updated_at_parse(const char *text, int64_t *out, char *err,
                           size_t errlen);
@@ -128,6 +128,16 @@ char *ecif_updated_at_format(int64_t t, char *buf);
  * contract as ecif_record_validate.
  */
 int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen);
+
+/*
+ * Checks the form of an account id as a new account must have it: no
+ * space at either end and no control character, which would make a second
+ * id that prints like the first. Accounts journaled before the check
+ * existed are not held to it. A missing or malformed id passes here,
+ * because ecif_account_validate reports it. Returns ECIF_OK or
+ * ECIF_EINVAL naming account_id and the value.
+ */
+int ecif_account_id_check(const char *account_id, char *err, size_t errlen);
 
 /*
  * Parses a decimal amount ("1234", "-12.5", "1,234.50") into

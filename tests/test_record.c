@@ -283,7 +283,8 @@ static void test_record_source_key_form(void)
     rec.source_id = "C-1\xc2\xa0"; /* U+00A0, no-break space */
     CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
     CHECK(contains(err, "source_id: space at the start or end"));
-    rec.source_id = "\xe3\x80\x80" "C-1"; /* U+3000, ideographic space */
+    rec.source_id = "\xe3\x80\x80"
+                    "C-1"; /* U+3000, ideographic space */
     CHECK_INT(ecif_record_validate(&rec, true, err, sizeof(err)), ECIF_EINVAL);
     CHECK(contains(err, "source_id: space at the start or end"));
     rec.source_id = "C\x01-1";
@@ -376,6 +377,34 @@ static void test_account_bad_currency_message(void)
         CHECK(contains(err, "currency"));
         snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
         CHECK(contains(err, quoted));
+    }
+}
+
+static void test_account_id_form(void)
+{
+    static const struct {
+        const char *id;
+        const char *message; /* NULL when the id passes */
+    } cases[] = {
+        {"L-500", NULL},
+        {NULL, NULL},
+        {"", NULL},
+        {" L-500", "space at the start or end of ' L-500'"},
+        {"L-500\xE3\x80\x80", "space at the start or end"}, /* U+3000 */
+        {"L-\x01"
+         "500",
+         "control character U+0001"},
+    };
+    char err[256];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        int rc = ecif_account_id_check(cases[i].id, err, sizeof(err));
+        CHECK_INT(rc, cases[i].message == NULL ? ECIF_OK : ECIF_EINVAL);
+        if (cases[i].message != NULL) {
+            CHECK(contains(err, "account_id"));
+            CHECK(contains(err, cases[i].message));
+        }
     }
 }
 
@@ -623,6 +652,7 @@ int main(void)
     RUN(test_record_no_message_buffer);
     RUN(test_account_valid_and_missing_fields);
     RUN(test_account_bad_currency_message);
+    RUN(test_account_id_form);
     RUN(test_account_invalid_utf8);
     RUN(test_amount_parse_accepted);
     RUN(test_amount_parse_rejected);

@@ -160,6 +160,21 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(summary["accounts"], "3")
         self.assertIn("no record 1", summary["rejected"])
 
+    def test_account_id_with_space_rejected(self):
+        path = os.path.join(self.tmp.name, "accounts.csv")
+        with open(fixture("accounts.csv"), encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + 'core,1002," L-97",loan,100,0,CNY,SH02\n')
+        code, out, err = run_import([
+            "--output", self.snapshot, "--max-invalid-share", "1",
+            "--accounts", path, fixture("records.csv")])
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"{path}:5: ", err)
+        self.assertIn("column 'account_id': space at the start or end of "
+                      "' L-97'", err)
+        self.assertEqual(parse_summary(out)["accounts"], "3")
+
     def test_account_amount_out_of_range(self):
         path = os.path.join(self.tmp.name, "accounts.csv")
         with open(fixture("accounts.csv"), encoding="utf-8") as f:

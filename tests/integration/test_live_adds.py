@@ -239,6 +239,12 @@ class LiveAddsTest(harness.ServerTestCase):
                           "accounts[0].balance", "12x")
         self.expect_error(code.INVALID_ARGUMENT,
                           lambda: self.add(stub, OKAFOR, [
+                              {"account_id": "X-1 ", "product": "loan",
+                               "currency": "NGN"}]),
+                          "accounts[0]", "account_id",
+                          "space at the start or end of 'X-1 '")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, OKAFOR, [
                               {"account_id": "X", "product": "loan",
                                "currency": "NGN"},
                               {"account_id": "X", "product": "loan",
