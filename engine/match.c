@@ -98,6 +98,47 @@ static size_t put_uint(char *dst, uint32_t value, size_t width)
  * Normalizes the name: the Han form and the pinyin keys for Chinese
  * names, the folded tokens without a generational suffix for Latin ones.
  */
+/* Adds the digits of text, ASCII and full-width, to the FNV-1a hash h
+ * and counts them in *count. */
+static uint64_t hash_digits(const char *text, uint64_t h, size_t *count)
+{
+    const unsigned char *p = (const unsigned char *)text;
+
+    for (; p != NULL && *p != '\0'; p++) {
+        int digit = -1;
+        if (*p >= '0' && *p <= '9')
+            digit = *p - '0';
+        else if (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x90 && p[2] <= 0x99)
+            digit = p[2] - 0x90; /* U+FF10 to U+FF19 */
+        if (digit < 0)
+            continue;
+        h = (h ^ (uint64_t)digit) * 0x100000001b3ULL;
+        (*count)++;
+    }
+    return h;
+}
+
+/*
+ * Returns a hash of the digits in a record's name, in the order the name
+ * is compared (family then given name, or the whole name), or 0 when it
+ * has none. Folding drops digits, so "Person Number0" and "Person
+ * Number19" fold alike, and this keeps them apart.
+ */
+static uint64_t name_digits(const char *name, const char *given,
+                            const char *family)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t count = 0;
+
+    if (present(given) || present(family)) {
+        h = hash_digits(family, h, &count);
+        h = hash_digits(given, h, &count);
+    } else {
+        h = hash_digits(name, h, &count);
+    }
+    return count == 0 ? 0 : (h != 0 ? h : 1);
+}
+
 static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
                            match_view_t *view)
 {
@@ -167,6 +208,8 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
     view->han = buf->han;
     view->name_key = buf->name_key;
     view->name_key_fuzzy = buf->name_key_fuzzy;
+    view->name_digits =
+        name_digits(rec->name, rec->given_name, rec->family_name);
 }
 
 /* True when an ID number has the shape of a resident ID: 15 digits, or 17
@@ -404,6 +447,8 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
     view->name = pool + r->norm_name;
     view->given = pool + r->norm_given;
     view->family = pool + r->norm_family;
+    view->name_digits = name_digits(pool + r->name, pool + r->given_name,
+                                    pool + r->family_name);
     view->han = pool + r->norm_han;
     view->name_key = pool + r->name_key;
     view->name_key_fuzzy = pool + r->name_key_fuzzy;

@@ -54,6 +54,7 @@ typedef struct match_view {
     const char *name_key;       /* order-free pinyin key, or "" */
     const char *name_key_fuzzy; /* the same with confusable sounds merged */
     uint8_t suffix;             /* enum name_suffix */
+    uint64_t name_digits;       /* hash of the raw name's digits, 0 for none */
     uint8_t id_kind;            /* id_doc_type_t of the ID number */
     bool id_valid_resident;     /* a resident ID with a valid check char */
     const char *id;             /* per-kind canonical ID number */

@@ -243,6 +243,13 @@ static uint8_t name_level(const ecif_model_t *model, const match_view_t *a,
     bool b_split = present(b->given) || present(b->family);
     uint8_t level = a_split && b_split ? split_name_level(model, a, b)
                                        : token_name_level(a->name, b->name);
+    /* Folding drops digits, so "Person Number0" and "Person Number19"
+     * fold alike. Two names with different digits agree only fuzzily. A
+     * digit in one name only is often a misread letter (J0hn). */
+    if ((level == MODEL_NAME_EXACT || level == MODEL_NAME_LATIN_SWAPPED) &&
+        a->name_digits != 0 && b->name_digits != 0 &&
+        a->name_digits != b->name_digits)
+        level = MODEL_NAME_LATIN_FUZZY;
     if (same_key &&
         model->fields[ECIF_FIELD_NAME].levels[level].coarse !=
             ECIF_LEVEL_EXACT &&

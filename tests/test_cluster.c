@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "gather.h"
 #include "match.h"
 #include "model.h"
 #include "status.h"
@@ -368,6 +369,64 @@ static void test_namesakes_ignore_input_order(void)
     CHECK_INT(stats.customer_count, 2);
 }
 
+/* Returns the fine name level of two records under the built-in model. */
+static const char *name_detail(const ecif_record_t *a, const ecif_record_t *b)
+{
+    ecif_evidence_t ev[ECIF_FIELD_COUNT];
+    ecif_verdict_t verdict;
+    double score;
+
+    ecif_compare(model_default(), a, b, &score, &verdict, ev);
+    return ev[ECIF_FIELD_NAME].detail != NULL ? ev[ECIF_FIELD_NAME].detail : "";
+}
+
+/* Folding drops digits. Two names whose digits differ agree only
+ * fuzzily, while equal digits, or digits in one name only (a misread
+ * letter), leave an exact agreement. */
+static void test_name_digits_level(void)
+{
+    ecif_record_t zero = {.name = "Person Number0", .dob = "1990-01-01"};
+    ecif_record_t nineteen = {.name = "Person Number19", .dob = "1990-01-01"};
+    ecif_record_t wide = {.name = "Person Number\xEF\xBC\x90",
+                          .dob = "1990-01-01"}; /* full-width zero */
+    ecif_record_t smith2 = {.given_name = "Ann", .family_name = "Smith2"};
+    ecif_record_t smith = {.given_name = "Ann", .family_name = "Smith"};
+
+    CHECK_STR(name_detail(&zero, &nineteen), "latin_fuzzy");
+    CHECK_STR(name_detail(&zero, &zero), "exact");
+    CHECK_STR(name_detail(&zero, &wide), "exact");
+    CHECK_STR(name_detail(&smith2, &smith), "exact");
+}
+
+/* Twenty test rows with one date of birth, one name apart from its
+ * number and a phone each are twenty customers. */
+static void test_numbered_names_stay_apart(void)
+{
+    enum { ROWS = 20 };
+    ecif_record_t rows[ROWS];
+    const ecif_record_t *ptrs[ROWS];
+    char ids[ROWS][16], names[ROWS][32], phones[ROWS][16];
+    ecif_store_info_t info;
+
+    for (int i = 0; i < ROWS; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "T-%d", i);
+        snprintf(names[i], sizeof(names[i]), "Person Number%d", i);
+        snprintf(phones[i], sizeof(phones[i]), "139%08d", 10000000 + i);
+        rows[i] = (ecif_record_t){.source_system = "test",
+                                  .source_id = ids[i],
+                                  .name = names[i],
+                                  .dob = "1990-01-01",
+                                  .phones = {phones[i]},
+                                  .n_phones = 1};
+        ptrs[i] = &rows[i];
+    }
+    ecif_store_t *store =
+        gather_store("test_cluster_numbered.snap", ptrs, ROWS, NULL);
+    ecif_store_get_info(store, &info);
+    CHECK_INT(info.customer_count, ROWS);
+    ecif_store_close(store);
+}
+
 int main(void)
 {
     RUN(test_bridge_keeps_father_and_son_apart);
@@ -375,5 +434,7 @@ int main(void)
     RUN(test_pair_joins_at_cluster_weight);
     RUN(test_one_pair_does_not_chain_namesakes);
     RUN(test_namesakes_ignore_input_order);
+    RUN(test_name_digits_level);
+    RUN(test_numbered_names_stay_apart);
     return unit_report();
 }
