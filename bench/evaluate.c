@@ -887,8 +887,8 @@ static bool dedup_candidate_pairs(const ecif_store_t *store,
  * Writes one wrongly clustered pair as a TSV line: "false_join" for two
  * entities in one customer, "missed" for one entity in two customers, then
  * both source keys, the pair's score and each field's fine level and
- * weight. The evidence is ecif_compare's, so the weights sum to the score,
- * which lacks the import's name-frequency adjustment.
+ * weight. The evidence is ecif_store_compare's, so the weights sum to the
+ * score.
  */
 static void write_error_pair(FILE *out, const ecif_record_t *a,
                              const ecif_record_t *b, bool is_true, double score,
@@ -949,8 +949,12 @@ static bool dedup_score_pairs(const ecif_store_t *store,
             if (is_true)
                 res->true_match_pairs++;
         }
-        if (errors != NULL && is_true != (predicted[a] == predicted[b]))
+        if (errors != NULL && is_true != (predicted[a] == predicted[b])) {
+            /* Scored as the import scored it, with the name's frequency
+             * in the store, unlike the compare figures. */
+            ecif_store_compare(store, &ra, &rb, &score, &verdict, evidence);
             write_error_pair(errors, &ra, &rb, is_true, score, evidence);
+        }
     }
     free(pairs);
 

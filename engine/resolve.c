@@ -253,6 +253,21 @@ void ecif_compare(const ecif_model_t *model, const ecif_record_t *a,
     *verdict = match_verdict(model, *score);
 }
 
+void ecif_store_compare(const ecif_store_t *store, const ecif_record_t *a,
+                        const ecif_record_t *b, double *score,
+                        ecif_verdict_t *verdict,
+                        ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+{
+    match_buffer_t buf_a, buf_b;
+    match_view_t va, vb;
+
+    match_normalize(a, &buf_a, &va, NULL, NULL, NULL);
+    match_mark_frequent(store, &va);
+    match_normalize(b, &buf_b, &vb, NULL, NULL, NULL);
+    *score = match_score(store->model, &va, &vb, evidence);
+    *verdict = match_verdict(store->model, *score);
+}
+
 int ecif_record_candidates(const ecif_store_t *store, uint32_t record,
                            uint32_t *out, size_t max, size_t *count)
 {

@@ -136,4 +136,16 @@ void ecif_compare(const struct ecif_model *model, const ecif_record_t *a,
                   ecif_verdict_t *verdict,
                   ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
 
+/*
+ * Compares two records as Resolve scores a query a against a stored
+ * record b: under the store's model, with a's name adjusted by how many
+ * stored records carry it and a's identifiers checked against the
+ * store's frequent values. The Explain RPC uses it, so its breakdown is
+ * the one Resolve and the import's clustering use.
+ */
+void ecif_store_compare(const ecif_store_t *store, const ecif_record_t *a,
+                        const ecif_record_t *b, double *score,
+                        ecif_verdict_t *verdict,
+                        ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
+
 #endif

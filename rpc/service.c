@@ -1189,8 +1189,9 @@ static Ecif__V1__RecordPair *explain_pair_to_proto(call_ctx_t *ctx,
     double score;
     ecif_verdict_t verdict;
     ecif_evidence_t evidence[ECIF_FIELD_COUNT];
-    ecif_compare(ecif_store_model(ctx->store), &left->records[pair->left],
-                 &right->records[pair->right], &score, &verdict, evidence);
+    ecif_store_compare(ctx->store, &left->records[pair->left],
+                       &right->records[pair->right], &score, &verdict,
+                       evidence);
 
     Ecif__V1__RecordPair *msg = arena_alloc(&ctx->arena, sizeof(*msg));
     if (msg == NULL)
@@ -1237,8 +1238,8 @@ static grpc_status_code explain_pairs(call_ctx_t *ctx,
             double score;
             ecif_verdict_t verdict;
             ecif_evidence_t evidence[ECIF_FIELD_COUNT];
-            ecif_compare(ecif_store_model(ctx->store), &left->records[i],
-                         &right->records[j], &score, &verdict, evidence);
+            ecif_store_compare(ctx->store, &left->records[i],
+                               &right->records[j], &score, &verdict, evidence);
             explain_pair_t pair = {i, j, score};
             if (n_pairs == 0 || score > best.score) {
                 best = pair;

@@ -171,6 +171,27 @@ class ExplainTest(unittest.TestCase):
         self.assertTrue(reply.left_customer_number.startswith("C"))
         self.assert_summary_follows_evidence(reply)
 
+    def test_record_scores_as_resolve_does(self):
+        # 张伟 is on four stored records, so Resolve adds the name
+        # frequency weight for four. Explain of the same query against the
+        # best record must show that score and breakdown.
+        query = self.pb2.Record(name="张伟", id_type="RESIDENT_ID",
+                                id_number=ID_A, phones=["13975318642"],
+                                dob="1990-03-07", gender="M")
+        best = self.stub.Resolve(self.pb2.ResolveRequest(record=query),
+                                 timeout=10).candidates[0]
+        reply = self.stub.Explain(self.pb2.ExplainRequest(
+            left_record=query,
+            right_stored_record=best.matched_records[0]), timeout=10)
+        self.assertAlmostEqual(reply.score, best.score, delta=1e-9)
+        self.assertEqual([(e.field, e.level, e.weight)
+                          for e in reply.evidence],
+                         [(e.field, e.level, e.weight)
+                          for e in best.evidence])
+        name = next(e for e in reply.evidence if e.field == "name")
+        self.assertEqual(name.level, "exact")
+        self.assertNotEqual(name.weight, 7.5)  # the built-in exact weight
+
     def test_chinese_records_weights_sum_to_score(self):
         left = self.pb2.Record(name="张伟", id_type="RESIDENT_ID",
                                id_number=ID_A, phones=["13975318642"],
