@@ -21,18 +21,30 @@
 
 #define QUOTE_MAX 64
 
-/* Copies at most QUOTE_MAX bytes of value, cut on a UTF-8 boundary. */
+/* Copies at most QUOTE_MAX bytes of value, cut on a UTF-8 boundary, with
+ * control characters as '?'. */
 static const char *quote(const char *value, char *buf, size_t buflen)
 {
     size_t len = strlen(value);
+    bool control = false;
 
-    if (len < buflen && len <= QUOTE_MAX)
+    for (size_t i = 0; i < len && !control; i++)
+        control = (unsigned char)value[i] < 0x20 || value[i] == 0x7F;
+    if (len < buflen && len <= QUOTE_MAX && !control)
         return value;
-    len = QUOTE_MAX < buflen - 4 ? QUOTE_MAX : buflen - 4;
-    while (len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
-        len--;
-    memcpy(buf, value, len);
-    memcpy(buf + len, "...", 4);
+    bool cut = len > QUOTE_MAX || len + 1 > buflen;
+    if (cut) {
+        len = QUOTE_MAX < buflen - 4 ? QUOTE_MAX : buflen - 4;
+        while (len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
+            len--;
+    }
+    /* A control character goes out as '?', so a message never carries a
+     * raw line break or escape into a log. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        buf[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+    }
+    memcpy(buf + len, cut ? "..." : "", cut ? 4 : 1);
     return buf;
 }
 
@@ -374,9 +386,10 @@ static bool is_control(utf8proc_int32_t cp)
 }
 
 /*
- * Checks a source key part. A space at either end or a control character
- * would make a second key that prints like the first. A '/' in the system
- * would make SYSTEM/ID, the form tools print and parse, ambiguous.
+ * Checks a source key part or an account id. A space at either end, a
+ * control character (a tab or line break too) or a space other than
+ * U+0020 would make a second key that prints like the first. A '/' in the
+ * system would make SYSTEM/ID, the form tools print and parse, ambiguous.
  */
 static int check_key(const char *field, const char *value, bool is_system,
                      char *err, size_t errlen)
@@ -396,10 +409,15 @@ static int check_key(const char *field, const char *value, bool is_system,
             return ecif_fail(ECIF_EINVAL, err, errlen,
                              "%s: space at the start or end of '%s'", field,
                              quote(value, q, sizeof(q)));
-        if (is_control(cp) && !is_blank(cp))
+        if (is_control(cp))
             return ecif_fail(ECIF_EINVAL, err, errlen,
                              "%s: control character U+%04X in '%s'", field,
                              (unsigned)cp, quote(value, q, sizeof(q)));
+        if (is_blank(cp) && cp != ' ' && n < len) /* the end: below */
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "%s: space character U+%04X in '%s' (only the "
+                             "ASCII space U+0020 may separate its parts)",
+                             field, (unsigned)cp, quote(value, q, sizeof(q)));
         first = false;
         p += n;
         len -= n;

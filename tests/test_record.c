@@ -393,7 +393,11 @@ static void test_account_id_form(void)
         {"L-500\xE3\x80\x80", "space at the start or end"}, /* U+3000 */
         {"L-\x01"
          "500",
-         "control character U+0001"},
+         "control character U+0001 in 'L-?500'"},
+        {"L-\t500", "control character U+0009 in 'L-?500'"},
+        {"L-\n500", "control character U+000A"},
+        {"L-\xC2\xA0" /* no-break space */ "500", "space character U+00A0"},
+        {"L 500", NULL},
     };
     char err[256];
 
