@@ -1072,7 +1072,9 @@ int ecif_store_open_mode(const char *path, ecif_load_mode_t mode,
     int fd, rc;
 
     *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Without O_NONBLOCK, opening a FIFO would wait for a writer before
+     * the check below could reject it. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return ecif_fail(ECIF_EIO, err, errlen, "cannot open snapshot '%s': %s",
                          path, strerror(errno));
@@ -1081,11 +1083,29 @@ int ecif_store_open_mode(const char *path, ecif_load_mode_t mode,
                        "snapshot '%s' is not a regular file", path);
         goto fail;
     }
+    /* io_uring would fail a read of an O_NONBLOCK file whose pages are
+     * not cached instead of waiting for them. */
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+        rc = ecif_fail(ECIF_EIO, err, errlen, "cannot open snapshot '%s': %s",
+                       path, strerror(errno));
+        goto fail;
+    }
     if ((uint64_t)st.st_size < sizeof(struct snap_header)) {
         rc = ecif_fail(ECIF_ECORRUPT, err, errlen,
                        "snapshot '%s' is truncated: %lld bytes, shorter "
                        "than its header",
                        path, (long long)st.st_size);
+        goto fail;
+    }
+    if (mode == ECIF_LOAD_MAP && st.st_uid != geteuid() && st.st_uid != 0) {
+        rc = ecif_fail(ECIF_EINVAL, err, errlen,
+                       "snapshot '%s' is owned by user %u, not by this "
+                       "process's user %u or root, and a mapped snapshot "
+                       "serves the file's own pages, so its owner could "
+                       "change what is served: run chown %u '%s' or load "
+                       "with copy",
+                       path, (unsigned)st.st_uid, (unsigned)geteuid(),
+                       (unsigned)geteuid(), path);
         goto fail;
     }
     if (mode == ECIF_LOAD_MAP && (st.st_mode & 022) != 0) {

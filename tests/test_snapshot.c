@@ -757,6 +757,50 @@ static void test_map_rejects_group_writable(void)
     ecif_store_close(store);
 }
 
+/* Map mode rejects a snapshot that another user owns, because that user
+ * could write into the served pages. Changing a file's owner needs root,
+ * so elsewhere the case cannot be set up and only copy mode is checked. */
+static void test_map_rejects_other_owner(void)
+{
+    const char *path = scratch_path("other-owner.snap");
+    ecif_store_t *store = NULL;
+    char err[512];
+
+    write_file(path, good_data, good_size);
+    if (geteuid() == 0) {
+        CHECK_INT(chown(path, 65534, 65534), 0);
+        load_mode = ECIF_LOAD_MAP;
+        CHECK_INT(open_failing(path, err, sizeof(err)), ECIF_EINVAL);
+        load_mode = ECIF_LOAD_COPY;
+        CHECK(contains(err, "owned by user 65534"));
+        CHECK(contains(err, path));
+    } else {
+        fprintf(stderr, "test_map_rejects_other_owner: not root, so the "
+                        "owner cannot be changed; map mode not checked\n");
+    }
+    CHECK_INT(
+        ecif_store_open_mode(path, ECIF_LOAD_COPY, &store, err, sizeof(err)),
+        ECIF_OK);
+    ecif_store_close(store);
+}
+
+/* A FIFO is rejected at once in both modes: opening it must not wait for
+ * a writer. */
+static void test_open_fifo(void)
+{
+    const char *path = scratch_path("fifo.snap");
+    char err[512];
+
+    unlink(path);
+    CHECK_INT(mkfifo(path, 0600), 0);
+    CHECK_INT(open_failing(path, err, sizeof(err)), ECIF_EIO);
+    CHECK(contains(err, "not a regular file"));
+    load_mode = ECIF_LOAD_MAP;
+    CHECK_INT(open_failing(path, err, sizeof(err)), ECIF_EIO);
+    load_mode = ECIF_LOAD_COPY;
+    unlink(path);
+}
+
 /* Runs an open test with the snapshot mapped instead of copied. */
 static void in_map_mode(void (*test)(void))
 {
@@ -813,6 +857,8 @@ int main(void)
     RUN(test_map_flipped_header_byte);
     RUN(test_map_bad_cross_references);
     RUN(test_map_rejects_group_writable);
+    RUN(test_map_rejects_other_owner);
+    RUN(test_open_fifo);
     RUN(test_write_missing_directory);
     RUN(test_write_failed_rename_leaves_no_temp);
     RUN(test_write_overwrites_whole_file);
