@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bench_common.h"
 #include "client.h"
@@ -999,6 +1000,12 @@ static bool dedup_evaluate(const ecif_store_t *store, truth_t *truth,
     return ok;
 }
 
+/* Returns "pair" for one, "pairs" otherwise. */
+static const char *pairs(uint64_t n)
+{
+    return n == 1 ? "pair" : "pairs";
+}
+
 /* Entities of the records in the snapshot that have a truth. */
 static uint64_t dedup_entities(const dedup_result_t *res)
 {
@@ -1016,22 +1023,23 @@ static void dedup_print(const eval_options_t *opts, const dedup_result_t *r)
            (unsigned long long)dedup_entities(r),
            (unsigned long long)r->customers, (unsigned long long)r->no_truth);
     printf("  blocking:   pairs completeness %.4f, reduction ratio %.6f "
-           "(%llu candidate pairs, %llu of %llu true pairs; %llu records "
+           "(%llu candidate %s, %llu of %llu true %s; %llu %s "
            "with a full candidate list)\n",
            r->blocking.pairs_completeness, r->blocking.reduction_ratio,
-           (unsigned long long)r->candidate_pairs,
+           (unsigned long long)r->candidate_pairs, pairs(r->candidate_pairs),
            (unsigned long long)r->true_candidate_pairs,
-           (unsigned long long)p->true_pairs,
-           (unsigned long long)r->capped_records);
+           (unsigned long long)p->true_pairs, pairs(p->true_pairs),
+           (unsigned long long)r->capped_records,
+           r->capped_records == 1 ? "record" : "records");
     printf("  compare:    precision %.4f, recall %.4f, F1 %.4f "
-           "(%llu MATCH pairs, %llu true)\n",
+           "(%llu MATCH %s, %llu true)\n",
            r->compare.precision, r->compare.recall, r->compare.f1,
-           (unsigned long long)r->match_pairs,
+           (unsigned long long)r->match_pairs, pairs(r->match_pairs),
            (unsigned long long)r->true_match_pairs);
     printf("  clusters:   precision %.4f, recall %.4f, F1 %.4f "
-           "(%llu pairs in one customer, %llu true)\n",
+           "(%llu %s in one customer, %llu true)\n",
            r->cluster.precision, r->cluster.recall, r->cluster.f1,
-           (unsigned long long)p->predicted_pairs,
+           (unsigned long long)p->predicted_pairs, pairs(p->predicted_pairs),
            (unsigned long long)p->true_positives);
     printf("  B-cubed:    precision %.4f, recall %.4f, F1 %.4f\n",
            r->bcubed.precision, r->bcubed.recall, r->bcubed.f1);
@@ -1071,6 +1079,29 @@ static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
     return bench_json_close("evaluate", out, opts->json);
 }
 
+/*
+ * Returns whether the output file of option (NULL: not given) is another
+ * file than the snapshot, so that writing it cannot destroy the input.
+ * Prints why when it is not.
+ */
+static bool output_apart(const char *option, const char *output,
+                         const char *snapshot)
+{
+    struct stat out_st, snap_st;
+
+    if (output == NULL)
+        return true;
+    if (strcmp(output, snapshot) != 0 &&
+        (stat(output, &out_st) != 0 || stat(snapshot, &snap_st) != 0 ||
+         out_st.st_dev != snap_st.st_dev || out_st.st_ino != snap_st.st_ino))
+        return true;
+    fprintf(stderr,
+            "evaluate: %s '%s' is the snapshot being evaluated; name "
+            "another file\n",
+            option, output);
+    return false;
+}
+
 static int run_dedup(const eval_options_t *opts)
 {
     if (opts->snapshot == NULL) {
@@ -1092,6 +1123,12 @@ static int run_dedup(const eval_options_t *opts)
         return 1;
     }
 
+    if (!output_apart("--json", opts->json, opts->snapshot) ||
+        !output_apart("--errors", opts->errors, opts->snapshot)) {
+        ecif_store_close(store);
+        truth_fini(&truth);
+        return 2;
+    }
     FILE *errors = NULL;
     if (opts->errors != NULL) {
         errors = fopen(opts->errors, "w");

@@ -101,6 +101,22 @@ class EvaluateErrorsTest(unittest.TestCase):
         missed = next(r for r in rows if r[0] == "missed")
         self.assertIn("name=exact:", "\t".join(missed))
 
+    def test_output_over_snapshot_rejected(self):
+        with open(self.snapshot, "rb") as f:
+            before = f.read()
+        for option in ("--errors", "--json"):
+            with self.subTest(option=option):
+                proc = subprocess.run(
+                    [EVALUATE, "dedup", "--snapshot", self.snapshot,
+                     "--truth", "file:" + self.truth, option,
+                     self.snapshot],
+                    capture_output=True, text=True, timeout=120)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(f"{option} '{self.snapshot}' is the snapshot",
+                              proc.stderr)
+                with open(self.snapshot, "rb") as f:
+                    self.assertEqual(f.read(), before)
+
     def test_unwritable_errors_path(self):
         path = os.path.join(self.work.name, "no-such-dir", "errors.tsv")
         proc = self.run_evaluate(path)
