@@ -239,18 +239,31 @@ int ecif_resolve_with_quality(const ecif_store_t *store,
     return ECIF_OK;
 }
 
-void ecif_compare(const ecif_model_t *model, const ecif_record_t *a,
-                  const ecif_record_t *b, double *score,
-                  ecif_verdict_t *verdict,
-                  ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+/* Scores a against b under model. With store (not NULL), a is the query:
+ * its name frequency and frequent values come from the store. */
+static void compare_records(const ecif_model_t *model,
+                            const ecif_store_t *store, const ecif_record_t *a,
+                            const ecif_record_t *b, double *score,
+                            ecif_verdict_t *verdict,
+                            ecif_evidence_t evidence[ECIF_FIELD_COUNT])
 {
     match_buffer_t buf_a, buf_b;
     match_view_t va, vb;
 
     match_normalize(a, &buf_a, &va, NULL, NULL, NULL);
+    if (store != NULL)
+        match_mark_frequent(store, &va);
     match_normalize(b, &buf_b, &vb, NULL, NULL, NULL);
     *score = match_score(model, &va, &vb, evidence);
     *verdict = match_verdict(model, *score);
+}
+
+void ecif_compare(const ecif_model_t *model, const ecif_record_t *a,
+                  const ecif_record_t *b, double *score,
+                  ecif_verdict_t *verdict,
+                  ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+{
+    compare_records(model, NULL, a, b, score, verdict, evidence);
 }
 
 void ecif_store_compare(const ecif_store_t *store, const ecif_record_t *a,
@@ -258,14 +271,7 @@ void ecif_store_compare(const ecif_store_t *store, const ecif_record_t *a,
                         ecif_verdict_t *verdict,
                         ecif_evidence_t evidence[ECIF_FIELD_COUNT])
 {
-    match_buffer_t buf_a, buf_b;
-    match_view_t va, vb;
-
-    match_normalize(a, &buf_a, &va, NULL, NULL, NULL);
-    match_mark_frequent(store, &va);
-    match_normalize(b, &buf_b, &vb, NULL, NULL, NULL);
-    *score = match_score(store->model, &va, &vb, evidence);
-    *verdict = match_verdict(store->model, *score);
+    compare_records(store->model, store, a, b, score, verdict, evidence);
 }
 
 int ecif_record_candidates(const ecif_store_t *store, uint32_t record,

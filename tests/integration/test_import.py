@@ -130,29 +130,33 @@ class ImportTest(unittest.TestCase):
         self.assertIn(f"{path}:3: column 'birth': invalid date '13.1980'",
                       err)
 
-    def test_bad_amount_reported(self):
+    def import_with_account(self, row):
+        """Import the fixture records and accounts plus one account row.
+
+        The row is line 5 of the accounts file. Return the accounts path,
+        the exit code, stdout and stderr.
+        """
         path = os.path.join(self.tmp.name, "accounts.csv")
         with open(fixture("accounts.csv"), encoding="utf-8") as f:
             text = f.read()
         with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "core,1002,D-10,deposit,,12.34567,CNY,SH02\n")
+            f.write(text + row + "\n")
         code, out, err = run_import([
             "--output", self.snapshot, "--max-invalid-share", "1",
             "--accounts", path, fixture("records.csv")])
+        return path, code, out, err
+
+    def test_bad_amount_reported(self):
+        path, code, out, err = self.import_with_account(
+            "core,1002,D-10,deposit,,12.34567,CNY,SH02")
         self.assertEqual(code, 0, err)
         self.assertIn(f"{path}:5: column 'balance': invalid amount "
                       f"'12.34567'", err)
         self.assertEqual(parse_summary(out)["accounts"], "3")
 
     def test_orphan_account_rejected(self):
-        path = os.path.join(self.tmp.name, "accounts.csv")
-        with open(fixture("accounts.csv"), encoding="utf-8") as f:
-            text = f.read()
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "core,9999,L-99,loan,100,1,CNY,SH02\n")
-        code, out, err = run_import([
-            "--output", self.snapshot, "--max-invalid-share", "1",
-            "--accounts", path, fixture("records.csv")])
+        path, code, out, err = self.import_with_account(
+            "core,9999,L-99,loan,100,1,CNY,SH02")
         self.assertEqual(code, 0, err)
         self.assertIn(f"{path}:5: column 'source_id': no record '9999' in "
                       f"source system 'core' for account 'L-99'", err)
@@ -161,14 +165,8 @@ class ImportTest(unittest.TestCase):
         self.assertIn("no record 1", summary["rejected"])
 
     def test_account_id_with_space_rejected(self):
-        path = os.path.join(self.tmp.name, "accounts.csv")
-        with open(fixture("accounts.csv"), encoding="utf-8") as f:
-            text = f.read()
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + 'core,1002," L-97",loan,100,0,CNY,SH02\n')
-        code, out, err = run_import([
-            "--output", self.snapshot, "--max-invalid-share", "1",
-            "--accounts", path, fixture("records.csv")])
+        path, code, out, err = self.import_with_account(
+            'core,1002," L-97",loan,100,0,CNY,SH02')
         self.assertEqual(code, 0, err)
         self.assertIn(f"{path}:5: ", err)
         self.assertIn("column 'account_id': space at the start or end of "
@@ -176,14 +174,8 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(parse_summary(out)["accounts"], "3")
 
     def test_account_amount_out_of_range(self):
-        path = os.path.join(self.tmp.name, "accounts.csv")
-        with open(fixture("accounts.csv"), encoding="utf-8") as f:
-            text = f.read()
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "core,1002,L-98,loan,1000000000001,0,CNY,SH02\n")
-        code, out, err = run_import([
-            "--output", self.snapshot, "--max-invalid-share", "1",
-            "--accounts", path, fixture("records.csv")])
+        path, code, out, err = self.import_with_account(
+            "core,1002,L-98,loan,1000000000001,0,CNY,SH02")
         self.assertEqual(code, 0, err)
         self.assertIn(f"{path}:5: ", err)
         self.assertIn("'1000000000001.00' is outside the accepted range",
