@@ -186,7 +186,7 @@ static void test_too_few_fields(void)
     fixture_open(&f, text, strlen(text), ',');
     CHECK_INT(fixture_next(&f), 1);
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
-    CHECK_STR(f.err, "line 2, column 4: 2 fields, expected 3");
+    CHECK_STR(f.err, "line 2, character 4: 2 fields, expected 3");
     CHECK_INT(f.row.line, 2);
     CHECK_INT(fixture_next(&f), 1);
     CHECK_STR(f.row.fields[2], "6");
@@ -202,7 +202,7 @@ static void test_too_many_fields(void)
     CHECK_INT(fixture_next(&f), 1);
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
     /* Column 5 is where the first field past the second begins. */
-    CHECK_STR(f.err, "line 2, column 5: 4 fields, expected 2");
+    CHECK_STR(f.err, "line 2, character 5: 4 fields, expected 2");
     CHECK_INT(fixture_next(&f), 1);
     CHECK_STR(f.row.fields[0], "5");
     fixture_close(&f);
@@ -215,7 +215,7 @@ static void test_expected_count_set(void)
     fixture_open(&f, text, strlen(text), ',');
     csv_reader_expect_fields(f.reader, 3);
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
-    CHECK_STR(f.err, "line 1, column 4: 2 fields, expected 3");
+    CHECK_STR(f.err, "line 1, character 4: 2 fields, expected 3");
     fixture_close(&f);
 }
 
@@ -227,7 +227,7 @@ static void test_unterminated_quote(void)
     CHECK_INT(fixture_next(&f), 1);
     CHECK_INT(fixture_next(&f), 1);
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
-    CHECK_STR(f.err, "line 3, column 3: unterminated quote: the file ends "
+    CHECK_STR(f.err, "line 3, character 3: unterminated quote: the file ends "
                      "inside the field");
     CHECK_INT(fixture_next(&f), 0);
     fixture_close(&f);
@@ -240,7 +240,7 @@ static void test_text_after_quote(void)
     fixture_open(&f, text, strlen(text), ',');
     CHECK_INT(fixture_next(&f), 1);
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
-    CHECK_STR(f.err, "line 2, column 4: text after the closing quote of a "
+    CHECK_STR(f.err, "line 2, character 4: text after the closing quote of a "
                      "field");
     CHECK_INT(fixture_next(&f), 1);
     CHECK_STR(f.row.fields[0], "3");
@@ -256,9 +256,9 @@ static void test_invalid_utf8(void)
     fixture_open(&f, text, strlen(text), ',');
     CHECK_INT(fixture_next(&f), 1);
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
-    CHECK_STR(f.err, "line 2, column 4: invalid UTF-8 byte 0xFF");
+    CHECK_STR(f.err, "line 2, character 4: invalid UTF-8 byte 0xFF");
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
-    CHECK_STR(f.err, "line 3, column 2: invalid UTF-8: a multi-byte "
+    CHECK_STR(f.err, "line 3, character 2: invalid UTF-8: a multi-byte "
                      "character is cut short");
     CHECK_INT(fixture_next(&f), ECIF_EINVAL); /* an encoded surrogate */
     CHECK_INT(f.row.line, 4);
@@ -305,7 +305,7 @@ static void test_embedded_nul(void)
     fixture_open(&f, text, sizeof(text) - 1, ',');
     CHECK_INT(fixture_next(&f), 1);
     CHECK_INT(fixture_next(&f), ECIF_EINVAL);
-    CHECK_STR(f.err, "line 2, column 4: NUL byte in a field");
+    CHECK_STR(f.err, "line 2, character 4: NUL byte in a field");
     CHECK_INT(fixture_next(&f), 1);
     CHECK_STR(f.row.fields[0], "2");
     CHECK_INT(fixture_next(&f), 0);

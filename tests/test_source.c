@@ -92,7 +92,7 @@ static void test_jsonl_errors(void)
         const char *line;
         const char *message;
     } cases[] = {
-        {"[1]", "line 1, column 1: expected '{' (one JSON object per line)"},
+        {"[1]", "line 1, character 1: expected '{' (one JSON object per line)"},
         {"{\"a\": tru}", "line 1, key 'a': booleans are not supported (use "
                          "a string)"},
         {"{\"a\": {\"b\": 1}}", "line 1, key 'a': nested objects are not "
@@ -107,7 +107,7 @@ static void test_jsonl_errors(void)
         {"{\"a\": \"\\u12G4\"}", "line 1, key 'a': invalid \\u escape "
                                  "(expected 4 hex digits)"},
         {"{\"a\": \"open}", "line 1, key 'a': unterminated string"},
-        {"{\"a\": 01}", "line 1, column 8: expected ',' or '}' after a "
+        {"{\"a\": 01}", "line 1, character 8: expected ',' or '}' after a "
                         "value"},
         {"{\"a\": 1.}", "line 1, key 'a': invalid number: no digits after "
                         "'.'"},
@@ -118,9 +118,9 @@ static void test_jsonl_errors(void)
                            "or numbers"},
         {"{\"a\": \"\xC3\x28\"}", "line 1, key 'a': invalid UTF-8 in a "
                                   "string"},
-        {"{\"a\": 1} x", "line 1, column 10: text after the end of the "
+        {"{\"a\": 1} x", "line 1, character 10: text after the end of the "
                          "object"},
-        {"{a: 1}", "line 1, column 2: expected a quoted key"},
+        {"{a: 1}", "line 1, character 2: expected a quoted key"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -236,7 +236,7 @@ static void test_source_reader_error_line(void)
         return;
     CHECK_INT(source_next(source, &row, err, sizeof(err)), 1);
     CHECK_INT(source_next(source, &row, err, sizeof(err)), ECIF_EINVAL);
-    CHECK_STR(err, "column 6: 2 fields, expected 3");
+    CHECK_STR(err, "character 6: 2 fields, expected 3");
     CHECK_INT(row.line, 3);
     CHECK_INT(source_next(source, &row, err, sizeof(err)), 1);
     CHECK_STR(row.record.source_id, "3");

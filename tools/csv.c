@@ -128,7 +128,7 @@ static void csv_row_error(csv_reader_t *r, int status, uint64_t line,
         return;
     r->row_failed = true;
     r->row_status = status;
-    snprintf(r->row_err, sizeof(r->row_err), "line %llu, column %llu: %s",
+    snprintf(r->row_err, sizeof(r->row_err), "line %llu, character %llu: %s",
              (unsigned long long)line, (unsigned long long)col, what);
 }
 

@@ -10,7 +10,7 @@
  *
  * Every row must have as many fields as the first row, and every field
  * must be valid UTF-8. A malformed row is read to its end and reported
- * with its line and column (columns count characters from 1), so the next
+ * with its line and character position (counted from 1), so the next
  * call continues with the following row.
  *
  * The reader owns the row it returns; the fields stay valid until the next
@@ -51,7 +51,7 @@ void csv_reader_destroy(csv_reader_t *reader);
  * quote, a wrong field count, invalid UTF-8, text after a closing quote);
  * the next call continues after it. ECIF_ELIMIT (a row longer than
  * CSV_MAX_ROW_BYTES or with more than CSV_MAX_FIELDS fields) and ECIF_EIO
- * end the reading. On failure err names the line and column.
+ * end the reading. On failure err names the line and character position.
  */
 int csv_reader_next(csv_reader_t *reader, csv_row_t *row, char *err,
                     size_t errlen);

@@ -81,7 +81,7 @@ static int jsonl_fail(jsonl_parser_t *ps, const char *fmt, ...)
                          "line %llu, key '%.64s': %s",
                          (unsigned long long)ps->r->line, ps->key, what);
     return ecif_fail(
-        ECIF_EINVAL, ps->err, ps->errlen, "line %llu, column %zu: %s",
+        ECIF_EINVAL, ps->err, ps->errlen, "line %llu, character %zu: %s",
         (unsigned long long)ps->r->line, (size_t)(ps->p - ps->start) + 1, what);
 }
 

@@ -51,7 +51,7 @@ void jsonl_reader_destroy(jsonl_reader_t *reader);
 /*
  * Reads the next object into *row. Returns 1 when a row was read and 0 at
  * the end of the input. ECIF_EINVAL rejects this line only, with "line N,
- * key 'K': ..." (or "line N, column C: ..." outside a member) in err; the
+ * key 'K': ..." (or "line N, character C: ..." outside a member) in err; the
  * next call reads the next line. ECIF_ELIMIT (a line longer than
  * JSONL_MAX_LINE_BYTES) and ECIF_EIO end the reading.
  */

@@ -106,7 +106,7 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn(f"{path}:3: column 'dob': invalid date '1999-13'", err)
         self.assertIn(f"{path}:4: column 'gender': invalid gender 'X'", err)
-        self.assertIn(f"{path}:5: column 16: 3 fields, expected 7", err)
+        self.assertIn(f"{path}:5: character 16: 3 fields, expected 7", err)
         self.assertIn(f"{path}:6: column 'source_id': duplicate record '1'",
                       err)
         self.assertIn(f"{path}:7: column 'email': invalid email address "
