@@ -98,47 +98,6 @@ static size_t put_uint(char *dst, uint32_t value, size_t width)
  * Normalizes the name: the Han form and the pinyin keys for Chinese
  * names, the folded tokens without a generational suffix for Latin ones.
  */
-/* Adds the digits of text, ASCII and full-width, to the FNV-1a hash h
- * and counts them in *count. */
-static uint64_t hash_digits(const char *text, uint64_t h, size_t *count)
-{
-    const unsigned char *p = (const unsigned char *)text;
-
-    for (; p != NULL && *p != '\0'; p++) {
-        int digit = -1;
-        if (*p >= '0' && *p <= '9')
-            digit = *p - '0';
-        else if (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x90 && p[2] <= 0x99)
-            digit = p[2] - 0x90; /* U+FF10 to U+FF19 */
-        if (digit < 0)
-            continue;
-        h = (h ^ (uint64_t)digit) * 0x100000001b3ULL;
-        (*count)++;
-    }
-    return h;
-}
-
-/*
- * Returns a hash of the digits in a record's name, in the order the name
- * is compared (family then given name, or the whole name), or 0 when it
- * has none. Folding drops digits, so "Person Number0" and "Person
- * Number19" fold alike, and this keeps them apart.
- */
-static uint64_t name_digits(const char *name, const char *given,
-                            const char *family)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t count = 0;
-
-    if (present(given) || present(family)) {
-        h = hash_digits(family, h, &count);
-        h = hash_digits(given, h, &count);
-    } else {
-        h = hash_digits(name, h, &count);
-    }
-    return count == 0 ? 0 : (h != 0 ? h : 1);
-}
-
 static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
                            match_view_t *view)
 {
@@ -208,8 +167,9 @@ static void normalize_name(const ecif_record_t *rec, match_buffer_t *buf,
     view->han = buf->han;
     view->name_key = buf->name_key;
     view->name_key_fuzzy = buf->name_key_fuzzy;
-    view->name_digits =
-        name_digits(rec->name, rec->given_name, rec->family_name);
+    view->raw_name = rec->name;
+    view->raw_given = rec->given_name;
+    view->raw_family = rec->family_name;
 }
 
 /* True when an ID number has the shape of a resident ID: 15 digits, or 17
@@ -447,8 +407,9 @@ void match_view_stored(const struct ecif_store *s, uint32_t record,
     view->name = pool + r->norm_name;
     view->given = pool + r->norm_given;
     view->family = pool + r->norm_family;
-    view->name_digits = name_digits(pool + r->name, pool + r->given_name,
-                                    pool + r->family_name);
+    view->raw_name = pool + r->name;
+    view->raw_given = pool + r->given_name;
+    view->raw_family = pool + r->family_name;
     view->han = pool + r->norm_han;
     view->name_key = pool + r->name_key;
     view->name_key_fuzzy = pool + r->name_key_fuzzy;
@@ -849,6 +810,48 @@ size_t match_keys_ordered(const match_view_t *v, uint64_t *hashes, size_t max,
 {
     return record_keys(v, true, hashes, max, n_identifier_keys,
                        n_qualified_keys);
+}
+
+/* Longest run of name digits compared; digits past it are left out. */
+#define NAME_DIGITS_MAX 32
+
+/* Appends the digits of text (ASCII, and full-width as ASCII) to out,
+ * which contains *n of at most NAME_DIGITS_MAX. */
+static void append_digits(const char *text, char *out, size_t *n)
+{
+    const unsigned char *p = (const unsigned char *)text;
+
+    for (; p != NULL && *p != '\0' && *n < NAME_DIGITS_MAX; p++) {
+        if (*p >= '0' && *p <= '9')
+            out[(*n)++] = (char)*p;
+        else if (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x90 && p[2] <= 0x99)
+            out[(*n)++] = (char)('0' + p[2] - 0x90); /* U+FF10 to U+FF19 */
+    }
+}
+
+/* Copies the digits of a view's raw name into out, in the order the name
+ * is compared (family then given name, or the whole name), and returns
+ * how many there are. */
+static size_t name_digits(const match_view_t *v, char out[NAME_DIGITS_MAX])
+{
+    size_t n = 0;
+
+    if (present(v->raw_given) || present(v->raw_family)) {
+        append_digits(v->raw_family, out, &n);
+        append_digits(v->raw_given, out, &n);
+    } else {
+        append_digits(v->raw_name, out, &n);
+    }
+    return n;
+}
+
+bool match_name_digits_differ(const match_view_t *a, const match_view_t *b)
+{
+    char da[NAME_DIGITS_MAX], db[NAME_DIGITS_MAX];
+    size_t na = name_digits(a, da);
+    size_t nb = name_digits(b, db);
+
+    return na > 0 && nb > 0 && (na != nb || memcmp(da, db, na) != 0);
 }
 
 uint64_t match_name_hash(const match_view_t *v)

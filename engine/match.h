@@ -54,10 +54,14 @@ typedef struct match_view {
     const char *name_key;       /* order-free pinyin key, or "" */
     const char *name_key_fuzzy; /* the same with confusable sounds merged */
     uint8_t suffix;             /* enum name_suffix */
-    uint64_t name_digits;       /* hash of the raw name's digits, 0 for none */
-    uint8_t id_kind;            /* id_doc_type_t of the ID number */
-    bool id_valid_resident;     /* a resident ID with a valid check char */
-    const char *id;             /* per-kind canonical ID number */
+    /* The name fields as the record gave them (may be NULL), for the digits
+     * that folding drops (match_name_digits_differ). */
+    const char *raw_name;
+    const char *raw_given;
+    const char *raw_family;
+    uint8_t id_kind;        /* id_doc_type_t of the ID number */
+    bool id_valid_resident; /* a resident ID with a valid check char */
+    const char *id;         /* per-kind canonical ID number */
     const char *phones[ECIF_MAX_VALUES]; /* "+8613800138000" and the like */
     uint32_t n_phones;
     const char *emails[ECIF_MAX_VALUES];
@@ -160,6 +164,13 @@ void match_levels(const ecif_model_t *model, const match_view_t *a,
 double match_score(const ecif_model_t *model, const match_view_t *a,
                    const match_view_t *b,
                    ecif_evidence_t evidence[ECIF_FIELD_COUNT]);
+
+/*
+ * Returns whether both views' raw names contain digits and the digits
+ * differ. Folding drops digits, so "Person Number0" and "Person Number19"
+ * fold alike, and only this tells them apart.
+ */
+bool match_name_digits_differ(const match_view_t *a, const match_view_t *b);
 
 /*
  * Returns the hash that identifies a view's name for term frequencies:

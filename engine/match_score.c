@@ -247,8 +247,7 @@ static uint8_t name_level(const ecif_model_t *model, const match_view_t *a,
      * fold alike. Two names with different digits agree only fuzzily. A
      * digit in one name only is often a misread letter (J0hn). */
     if ((level == MODEL_NAME_EXACT || level == MODEL_NAME_LATIN_SWAPPED) &&
-        a->name_digits != 0 && b->name_digits != 0 &&
-        a->name_digits != b->name_digits)
+        match_name_digits_differ(a, b))
         level = MODEL_NAME_LATIN_FUZZY;
     if (same_key &&
         model->fields[ECIF_FIELD_NAME].levels[level].coarse !=
