@@ -413,7 +413,8 @@ static int check_key(const char *field, const char *value, bool is_system,
             return ecif_fail(ECIF_EINVAL, err, errlen,
                              "%s: control character U+%04X in '%s'", field,
                              (unsigned)cp, quote(value, q, sizeof(q)));
-        if (is_blank(cp) && cp != ' ' && n < len) /* the end: below */
+        /* A blank that ends the value is reported after the loop. */
+        if (is_blank(cp) && cp != ' ' && n < len)
             return ecif_fail(ECIF_EINVAL, err, errlen,
                              "%s: space character U+%04X in '%s' (only the "
                              "ASCII space U+0020 may separate its parts)",
@@ -541,7 +542,7 @@ int ecif_account_id_check(const char *account_id, char *err, size_t errlen)
     /* A missing id, or one that is not UTF-8, is for ecif_account_validate
      * to report. */
     if (!present(account_id) ||
-        check_text("account_id", account_id, err, errlen) != ECIF_OK)
+        check_text("account_id", account_id, NULL, 0) != ECIF_OK)
         return ECIF_OK;
     return check_key("account_id", account_id, false, err, errlen);
 }

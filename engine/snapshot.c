@@ -1083,8 +1083,8 @@ int ecif_store_open_mode(const char *path, ecif_load_mode_t mode,
                        "snapshot '%s' is not a regular file", path);
         goto fail;
     }
-    /* io_uring would fail a read of an O_NONBLOCK file whose pages are
-     * not cached instead of waiting for them. */
+    /* io_uring honours O_NONBLOCK and may fail a read of pages that are
+     * not cached with EAGAIN instead of waiting for them. */
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
         rc = ecif_fail(ECIF_EIO, err, errlen, "cannot open snapshot '%s': %s",
                        path, strerror(errno));

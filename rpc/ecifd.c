@@ -132,7 +132,7 @@ static bool parse_u32(const char *option, const char *text, uint32_t min,
     return true;
 }
 
-/* Parses --load; false after printing why. */
+/* Parses --load. Returns false after printing the error. */
 static bool parse_load_mode(const char *text, ecif_load_mode_t *mode)
 {
     if (strcmp(text, "copy") == 0) {
@@ -304,16 +304,17 @@ static int load_store(const char *path, ecif_load_mode_t mode,
 
     ecif_store_info_t info;
     ecif_store_get_info(*store, &info);
+    const char *how = "copied";
+    if (info.mapped && info.pinned)
+        how = "mapped and locked in memory";
+    else if (info.mapped)
+        how = "mapped";
     log_line("INFO",
              "loaded snapshot '%s': %" PRIu64 " bytes, %" PRIu32
              " records, %" PRIu32 " customers, %" PRIu32
              " accounts, format %" PRIu32 ", %s, %.1f ms",
              path, info.snapshot_bytes, info.record_count, info.customer_count,
-             info.account_count, info.format_version,
-             !info.mapped  ? "copied"
-             : info.pinned ? "mapped and locked in memory"
-                           : "mapped",
-             elapsed_ms(&start));
+             info.account_count, info.format_version, how, elapsed_ms(&start));
     if (info.mapped && !info.pinned)
         log_line("WARN",
                  "snapshot '%s' is mapped but not locked in memory (the "
