@@ -493,6 +493,7 @@ typedef struct eval_options {
     const char *absent_rule;
     const char *json;
     const char *errors; /* --errors: TSV of the pairs clustered wrongly */
+    const char *pairs;  /* --pairs: TSV of every candidate pair */
     const char *label;
     source_format_t format;
     truth_sources_t sources; /* --records and --mapping */
@@ -544,6 +545,9 @@ static void eval_usage(FILE *out)
         "  --errors OUT         write the candidate pairs that clustering\n"
         "                       decided wrongly to OUT, with each field's\n"
         "                       level and weight (dedup)\n"
+        "  --pairs OUT          write every candidate pair to OUT as\n"
+        "                       --errors does, also those clustered\n"
+        "                       rightly (dedup)\n"
         "  --help               show this text\n");
 }
 
@@ -575,6 +579,7 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
         OPT_LABEL,
         OPT_JSON,
         OPT_ERRORS,
+        OPT_PAIRS,
         OPT_HELP,
     };
     static const struct option longopts[] = {
@@ -591,6 +596,7 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
         {"label", required_argument, NULL, OPT_LABEL},
         {"json", required_argument, NULL, OPT_JSON},
         {"errors", required_argument, NULL, OPT_ERRORS},
+        {"pairs", required_argument, NULL, OPT_PAIRS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -644,6 +650,9 @@ static int parse_options(int argc, char **argv, eval_options_t *opts)
             break;
         case OPT_ERRORS:
             opts->errors = optarg;
+            break;
+        case OPT_PAIRS:
+            opts->pairs = optarg;
             break;
         case OPT_HELP:
             eval_usage(stdout);
@@ -891,13 +900,27 @@ static bool dedup_candidate_pairs(const ecif_store_t *store,
  * weight. The evidence is ecif_store_compare's, so the weights sum to the
  * score.
  */
-static void write_error_pair(FILE *out, const ecif_record_t *a,
-                             const ecif_record_t *b, bool is_true, double score,
-                             const ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+/* Output files of --errors and --pairs, NULL when not requested. */
+typedef struct pair_files {
+    FILE *errors;
+    FILE *all;
+} pair_files_t;
+
+/* The kind of a candidate pair in --errors and --pairs: whether it is one
+ * entity (is_true) and whether clustering put it in one customer. */
+static const char *pair_kind(bool is_true, bool joined)
 {
-    fprintf(out, "%s\t%s/%s\t%s/%s\t%.3f", is_true ? "missed" : "false_join",
-            a->source_system, a->source_id, b->source_system, b->source_id,
-            score);
+    if (is_true)
+        return joined ? "joined" : "missed";
+    return joined ? "false_join" : "apart";
+}
+
+static void write_pair(FILE *out, const ecif_record_t *a,
+                       const ecif_record_t *b, const char *kind, double score,
+                       const ecif_evidence_t evidence[ECIF_FIELD_COUNT])
+{
+    fprintf(out, "%s\t%s/%s\t%s/%s\t%.3f", kind, a->source_system, a->source_id,
+            b->source_system, b->source_id, score);
     for (int f = 0; f < ECIF_FIELD_COUNT; f++) {
         const ecif_evidence_t *e = &evidence[f];
         if (e->detail != NULL)
@@ -916,8 +939,8 @@ static void write_error_pair(FILE *out, const ecif_record_t *a,
  */
 static bool dedup_score_pairs(const ecif_store_t *store,
                               const uint32_t *truth_labels,
-                              const uint32_t *predicted, FILE *errors,
-                              dedup_result_t *res)
+                              const uint32_t *predicted,
+                              const pair_files_t *files, dedup_result_t *res)
 {
     uint64_t *pairs = NULL;
     size_t n = 0;
@@ -950,11 +973,17 @@ static bool dedup_score_pairs(const ecif_store_t *store,
             if (is_true)
                 res->true_match_pairs++;
         }
-        if (errors != NULL && is_true != (predicted[a] == predicted[b])) {
+        bool joined = predicted[a] == predicted[b];
+        FILE *error_out = is_true != joined ? files->errors : NULL;
+        if (error_out != NULL || files->all != NULL) {
             /* Scored as the import scored it, with the name's frequency
              * in the store, unlike the compare figures. */
             ecif_store_compare(store, &ra, &rb, &score, &verdict, evidence);
-            write_error_pair(errors, &ra, &rb, is_true, score, evidence);
+            const char *kind = pair_kind(is_true, joined);
+            if (error_out != NULL)
+                write_pair(error_out, &ra, &rb, kind, score, evidence);
+            if (files->all != NULL)
+                write_pair(files->all, &ra, &rb, kind, score, evidence);
         }
     }
     free(pairs);
@@ -968,7 +997,7 @@ static bool dedup_score_pairs(const ecif_store_t *store,
 }
 
 static bool dedup_evaluate(const ecif_store_t *store, truth_t *truth,
-                           FILE *errors, dedup_result_t *res)
+                           const pair_files_t *files, dedup_result_t *res)
 {
     ecif_store_info_t info;
     ecif_store_get_info(store, &info);
@@ -993,7 +1022,7 @@ static bool dedup_evaluate(const ecif_store_t *store, truth_t *truth,
         const metrics_pairs_t *p = &res->cluster_pairs;
         metrics_prf_from_counts(p->true_positives, p->predicted_pairs,
                                 p->true_pairs, &res->cluster);
-        ok = dedup_score_pairs(store, truth_labels, predicted, errors, res);
+        ok = dedup_score_pairs(store, truth_labels, predicted, files, res);
     }
     free(truth_labels);
     free(predicted);
@@ -1080,6 +1109,50 @@ static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
 }
 
 /*
+ * Finds what identifies the file at path: its inode when it exists, else
+ * the inode of its directory and its last component (*leaf, pointing into
+ * path). Returns false when neither exists.
+ */
+static bool file_identity(const char *path, struct stat *st, const char **leaf)
+{
+    *leaf = NULL;
+    if (stat(path, st) == 0)
+        return true;
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash == NULL) {
+        strcpy(dir, ".");
+        *leaf = path;
+    } else if ((size_t)(slash - path) < sizeof(dir)) {
+        size_t len = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+        *leaf = slash + 1;
+    } else {
+        return false;
+    }
+    return stat(dir, st) == 0;
+}
+
+/* Returns whether paths a and b name one file, existing or yet to be
+ * created: the same string, or two names of one inode. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat a_st, b_st;
+    const char *a_leaf, *b_leaf;
+
+    if (strcmp(a, b) == 0)
+        return true;
+    if (!file_identity(a, &a_st, &a_leaf) || !file_identity(b, &b_st, &b_leaf))
+        return false;
+    if (a_st.st_dev != b_st.st_dev || a_st.st_ino != b_st.st_ino)
+        return false;
+    if (a_leaf == NULL || b_leaf == NULL)
+        return a_leaf == b_leaf;
+    return strcmp(a_leaf, b_leaf) == 0;
+}
+
+/*
  * Returns whether the output file of option (NULL: not given) is another
  * file than the snapshot, so that writing it cannot destroy the input.
  * Prints why when it is not.
@@ -1087,18 +1160,52 @@ static bool dedup_json(const eval_options_t *opts, const truth_t *truth,
 static bool output_apart(const char *option, const char *output,
                          const char *snapshot)
 {
-    struct stat out_st, snap_st;
-
-    if (output == NULL)
-        return true;
-    if (strcmp(output, snapshot) != 0 &&
-        (stat(output, &out_st) != 0 || stat(snapshot, &snap_st) != 0 ||
-         out_st.st_dev != snap_st.st_dev || out_st.st_ino != snap_st.st_ino))
+    if (output == NULL || !same_file(output, snapshot))
         return true;
     fprintf(stderr,
             "evaluate: %s '%s' is the snapshot being evaluated; name "
             "another file\n",
             option, output);
+    return false;
+}
+
+/* Returns whether --errors and --pairs name different files, or not both
+ * are given. Two writers of one file would interleave their lines. */
+static bool outputs_differ(const char *errors, const char *pairs)
+{
+    if (errors == NULL || pairs == NULL || !same_file(errors, pairs))
+        return true;
+    fprintf(stderr,
+            "evaluate: --errors and --pairs both name '%s'; name two files\n",
+            pairs);
+    return false;
+}
+
+/* Opens the pair list of option at path and writes its header line. A NULL
+ * path leaves *out NULL. Prints the reason when opening fails. */
+static bool open_pair_file(const char *option, const char *path, FILE **out)
+{
+    *out = NULL;
+    if (path == NULL)
+        return true;
+    *out = fopen(path, "w");
+    if (*out == NULL) {
+        fprintf(stderr, "evaluate: opening %s '%s' failed: %s\n", option, path,
+                strerror(errno));
+        return false;
+    }
+    fputs("# kind\trecord_a\trecord_b\tscore\tfield=level:weight...\n", *out);
+    return true;
+}
+
+/* Closes a pair list opened by open_pair_file. Returns false when a write
+ * failed. */
+static bool close_pair_file(const char *option, const char *path, FILE *f)
+{
+    if (f == NULL || fclose(f) == 0)
+        return true;
+    fprintf(stderr, "evaluate: writing %s '%s' failed: %s\n", option, path,
+            strerror(errno));
     return false;
 }
 
@@ -1124,32 +1231,27 @@ static int run_dedup(const eval_options_t *opts)
     }
 
     if (!output_apart("--json", opts->json, opts->snapshot) ||
-        !output_apart("--errors", opts->errors, opts->snapshot)) {
+        !output_apart("--errors", opts->errors, opts->snapshot) ||
+        !output_apart("--pairs", opts->pairs, opts->snapshot) ||
+        !outputs_differ(opts->errors, opts->pairs)) {
         ecif_store_close(store);
         truth_fini(&truth);
         return 2;
     }
-    FILE *errors = NULL;
-    if (opts->errors != NULL) {
-        errors = fopen(opts->errors, "w");
-        if (errors == NULL) {
-            fprintf(stderr, "evaluate: opening --errors '%s' failed: %s\n",
-                    opts->errors, strerror(errno));
-            ecif_store_close(store);
-            truth_fini(&truth);
-            return 1;
-        }
-        fputs("# kind\trecord_a\trecord_b\tscore\tfield=level:weight...\n",
-              errors);
+    pair_files_t files = {NULL, NULL};
+    if (!open_pair_file("--errors", opts->errors, &files.errors) ||
+        !open_pair_file("--pairs", opts->pairs, &files.all)) {
+        if (files.errors != NULL)
+            fclose(files.errors);
+        ecif_store_close(store);
+        truth_fini(&truth);
+        return 1;
     }
 
     dedup_result_t res = {0};
-    bool ok = dedup_evaluate(store, &truth, errors, &res);
-    if (errors != NULL && fclose(errors) != 0) {
-        fprintf(stderr, "evaluate: writing --errors '%s' failed: %s\n",
-                opts->errors, strerror(errno));
-        ok = false;
-    }
+    bool ok = dedup_evaluate(store, &truth, &files, &res);
+    ok = close_pair_file("--errors", opts->errors, files.errors) && ok;
+    ok = close_pair_file("--pairs", opts->pairs, files.all) && ok;
     if (ok) {
         dedup_print(opts, &res);
         if (res.no_truth == res.records && res.records > 0)

@@ -1,11 +1,12 @@
-"""Integration test of `evaluate dedup --errors`, the list of wrong pairs.
+"""Integration test of `evaluate dedup --errors` and `--pairs`.
 
 Imports six records with `ecifctl import`: one pair that clustering joins
 although the truth gives two people, one pair of one person that it
 leaves apart, and one pair it gets right. Runs the built evaluate
 (bench/evaluate under ECIF_BUILD_DIR) and checks that exactly the two
 wrong pairs are listed, each with its kind and a breakdown whose weights
-sum to the score.
+sum to the score, and that `--pairs` lists the right pairs too, with the
+wrong ones written exactly as `--errors` writes them.
 """
 
 import os
@@ -63,11 +64,18 @@ class EvaluateErrorsTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.work.cleanup()
 
-    def run_evaluate(self, errors_path):
+    def run_evaluate(self, errors_path, *extra):
         return subprocess.run(
             [EVALUATE, "dedup", "--snapshot", self.snapshot,
-             "--truth", "file:" + self.truth, "--errors", errors_path],
+             "--truth", "file:" + self.truth, "--errors", errors_path,
+             *extra],
             capture_output=True, text=True, timeout=120)
+
+    @staticmethod
+    def read_rows(path):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        return lines[0], [line.split("\t") for line in lines[1:]]
 
     def test_lists_wrong_pairs_only(self):
         path = os.path.join(self.work.name, "errors.tsv")
@@ -101,10 +109,35 @@ class EvaluateErrorsTest(unittest.TestCase):
         missed = next(r for r in rows if r[0] == "missed")
         self.assertIn("name=exact:", "\t".join(missed))
 
+    def test_pairs_lists_every_candidate_pair(self):
+        errors = os.path.join(self.work.name, "both-errors.tsv")
+        pairs = os.path.join(self.work.name, "both-pairs.tsv")
+        proc = self.run_evaluate(errors, "--pairs", pairs)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        header, rows = self.read_rows(pairs)
+        self.assertTrue(header.startswith("# kind\t"), header)
+        kinds = sorted((r[0], sorted([r[1], r[2]])) for r in rows)
+        self.assertEqual(kinds, [
+            ("false_join", ["crm/a1", "crm/a2"]),
+            ("joined", ["crm/c1", "crm/c2"]),
+            ("missed", ["crm/b1", "crm/b2"]),
+        ])
+        _, error_rows = self.read_rows(errors)
+        self.assertEqual(
+            sorted(error_rows),
+            sorted(r for r in rows if r[0] in ("false_join", "missed")))
+
+    def test_pairs_and_errors_in_one_file_rejected(self):
+        path = os.path.join(self.work.name, "one.tsv")
+        proc = self.run_evaluate(path, "--pairs",
+                                 os.path.join(self.work.name, ".", "one.tsv"))
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("--errors and --pairs both name", proc.stderr)
+
     def test_output_over_snapshot_rejected(self):
         with open(self.snapshot, "rb") as f:
             before = f.read()
-        for option in ("--errors", "--json"):
+        for option in ("--errors", "--pairs", "--json"):
             with self.subTest(option=option):
                 proc = subprocess.run(
                     [EVALUATE, "dedup", "--snapshot", self.snapshot,
