@@ -3,7 +3,9 @@
  * metadata, message and half-close; receive metadata, message and status)
  * plucked from the calling thread's completion queue.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,14 @@
 
 struct ecif_client {
     grpc_channel *channel;
+    /* "authorization: Bearer TOKEN" from ECIF_TOKEN_FILE, sent with every
+     * call when has_token. */
+    grpc_metadata authorization;
+    bool has_token;
 };
+
+/* Maximum length of the token in ECIF_TOKEN_FILE. */
+#define CLIENT_TOKEN_MAX 512
 
 static pthread_key_t client_cq_key;
 static pthread_once_t client_cq_once = PTHREAD_ONCE_INIT;
@@ -47,6 +56,47 @@ static grpc_completion_queue *client_thread_cq(void)
     return client_cq;
 }
 
+/*
+ * Reads the bearer token from the file ECIF_TOKEN_FILE names: its first
+ * line, without the line end. Leaves the client without a token when the
+ * variable is unset or empty. Returns ECIF_OK, or ECIF_EINVAL with the
+ * reason in err, never the token.
+ */
+static int read_token(ecif_client_t *client, char *err, size_t errlen)
+{
+    const char *path = getenv("ECIF_TOKEN_FILE");
+    if (path == NULL || path[0] == '\0')
+        return ECIF_OK;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "opening ECIF_TOKEN_FILE '%s' failed: %s", path,
+                         strerror(errno));
+    char line[CLIENT_TOKEN_MAX + 2];
+    bool got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    size_t len = got ? strcspn(line, "\r\n") : 0;
+    if (len == 0 || len > CLIENT_TOKEN_MAX)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "ECIF_TOKEN_FILE '%s': the first line must be a "
+                         "token of 1 to %d characters",
+                         path, CLIENT_TOKEN_MAX);
+    for (size_t i = 0; i < len; i++) {
+        if (line[i] <= ' ' || line[i] == 0x7f)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "ECIF_TOKEN_FILE '%s': the token contains a "
+                             "space or control character at position %zu",
+                             path, i + 1);
+    }
+    char value[CLIENT_TOKEN_MAX + 8];
+    int n = snprintf(value, sizeof(value), "Bearer %.*s", (int)len, line);
+    client->authorization.key = grpc_slice_from_static_string("authorization");
+    client->authorization.value =
+        grpc_slice_from_copied_buffer(value, (size_t)n);
+    client->has_token = true;
+    return ECIF_OK;
+}
+
 int ecif_client_create(const char *target, ecif_client_t **out, char *err,
                        size_t errlen)
 {
@@ -54,6 +104,11 @@ int ecif_client_create(const char *target, ecif_client_t **out, char *err,
     ecif_client_t *client = calloc(1, sizeof(*client));
     if (client == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    int rc = read_token(client, err, errlen);
+    if (rc != ECIF_OK) {
+        free(client);
+        return rc;
+    }
 
     grpc_init();
     /* The server's limit governs response sizes; -1 lifts the client's. */
@@ -80,6 +135,8 @@ void ecif_client_destroy(ecif_client_t *client)
         client_cq = NULL;
     }
     grpc_channel_destroy(client->channel);
+    if (client->has_token)
+        grpc_slice_unref(client->authorization.value);
     free(client);
     grpc_shutdown();
 }
@@ -125,11 +182,17 @@ typedef struct client_call {
     const char *error_string;
 } client_call_t;
 
-static int start_call(grpc_call *call, client_call_t *cc, void *tag)
+static int start_call(const ecif_client_t *client, grpc_call *call,
+                      client_call_t *cc, void *tag)
 {
     grpc_op ops[6];
     memset(ops, 0, sizeof(ops));
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (client->has_token) {
+        ops[0].data.send_initial_metadata.count = 1;
+        ops[0].data.send_initial_metadata.metadata =
+            (grpc_metadata *)&client->authorization;
+    }
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = cc->request;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -171,7 +234,7 @@ int ecif_client_call(ecif_client_t *client, const char *method,
     grpc_slice_unref(payload);
 
     int status = ECIF_OK;
-    grpc_call_error rc = start_call(call, &cc, &cc);
+    grpc_call_error rc = start_call(client, call, &cc, &cc);
     if (rc == GRPC_CALL_OK) {
         grpc_completion_queue_pluck(cq, &cc, gpr_inf_future(GPR_CLOCK_REALTIME),
                                     NULL);

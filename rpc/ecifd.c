@@ -6,8 +6,10 @@
  * server accepts calls, so scripts can read the real port when the listen
  * port is 0. Everything else is a log line on stderr: UTC timestamp, level,
  * event. Log lines never carry customer data, and nothing is logged per
- * request.
+ * request there: the audit log of --audit-log (rpc/ACCESS.md) has one line
+ * per call.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -43,6 +45,8 @@ typedef struct ecifd_args {
     const char *trusted_sources[ECIF_GOLDEN_MAX_TRUSTED];
     size_t n_trusted_sources;
     ecif_load_mode_t load_mode; /* --load */
+    const char *access;         /* --access: the callers and their scopes */
+    const char *audit_log;      /* --audit-log */
 } ecifd_args_t;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -111,6 +115,15 @@ static void usage(FILE *out)
             "golden record\n"
             "                           prefers, most trusted first (at "
             "most %d)\n"
+            "  --access FILE            callers, their scopes and token "
+            "digests\n"
+            "                           (rpc/ACCESS.md); required to "
+            "listen beyond\n"
+            "                           loopback\n"
+            "  --audit-log FILE         append one line per call: "
+            "principal, method,\n"
+            "                           status, customer numbers; "
+            "reopened on SIGHUP\n"
             "  --help                   show this text\n",
             ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES, ECIF_GOLDEN_MAX_TRUSTED);
 }
@@ -191,6 +204,34 @@ static int check_listen(const char *listen)
     return 0;
 }
 
+/*
+ * Returns whether a listen address (HOST:PORT, checked) is reachable from
+ * this host only: a loopback IPv4 or IPv6 address, localhost, or a Unix
+ * socket.
+ */
+static bool is_local_address(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t host_len = (size_t)(colon - listen);
+    char host[256];
+
+    if (strncmp(listen, "unix:", 5) == 0 ||
+        strncmp(listen, "unix-abstract:", 14) == 0)
+        return true;
+    if (host_len >= sizeof(host))
+        return false;
+    memcpy(host, listen, host_len);
+    host[host_len] = '\0';
+    if (strncmp(host, "ipv4:", 5) == 0)
+        memmove(host, host + 5, strlen(host + 5) + 1);
+    if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+        strcmp(host, "ipv6:[::1]") == 0)
+        return true;
+    struct in_addr addr;
+    return inet_pton(AF_INET, host, &addr) == 1 &&
+           (ntohl(addr.s_addr) >> 24) == 127;
+}
+
 static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
 {
     static const struct option options[] = {
@@ -202,6 +243,8 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         {"max-message-bytes", required_argument, NULL, 'm'},
         {"max-candidates", required_argument, NULL, 'c'},
         {"source-trust", required_argument, NULL, 'r'},
+        {"access", required_argument, NULL, 'a'},
+        {"audit-log", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -236,6 +279,12 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         case 'r':
             ok = parse_source_trust(optarg, args);
             break;
+        case 'a':
+            args->access = optarg;
+            break;
+        case 'A':
+            args->audit_log = optarg;
+            break;
         case 'h':
             usage(stdout);
             *done = true;
@@ -259,7 +308,18 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         usage(stderr);
         return 2;
     }
-    return check_listen(args->listen);
+    if (check_listen(args->listen) != 0)
+        return 2;
+    if (args->access == NULL && !is_local_address(args->listen)) {
+        fprintf(stderr,
+                "ecifd: --listen '%s' is not a loopback address, and "
+                "without --access FILE any caller that reaches it could "
+                "read every customer; give --access (rpc/ACCESS.md) or "
+                "listen on 127.0.0.1\n",
+                args->listen);
+        return 2;
+    }
+    return 0;
 }
 
 static double elapsed_ms(const struct timespec *start)
@@ -431,16 +491,53 @@ static void announce(const char *listen, int port)
     log_line("INFO", "listening on %.*s:%d", host_len, listen, port);
 }
 
-static int wait_for_stop_signal(const sigset_t *stop_signals)
+/* Logs how many audit lines could not be written since the last report. */
+static void report_audit_failures(ecif_audit_t *audit)
 {
-    int sig = 0;
-    while (sigwait(stop_signals, &sig) != 0)
-        ;
-    return sig;
+    uint64_t failed = audit != NULL ? ecif_audit_take_failures(audit) : 0;
+
+    if (failed > 0)
+        log_line("ERROR",
+                 "%" PRIu64 " audit log lines could not be written; the "
+                 "calls were answered",
+                 failed);
 }
 
+/*
+ * Waits for SIGINT or SIGTERM and returns it. Meanwhile reopens the audit
+ * log on SIGHUP and reports failed audit writes once a minute at most.
+ */
+static int wait_for_stop_signal(const sigset_t *signals, ecif_audit_t *audit)
+{
+    for (;;) {
+        struct timespec minute = {60, 0};
+        int sig = sigtimedwait(signals, NULL, &minute);
+        if (sig < 0) {
+            report_audit_failures(audit);
+            continue;
+        }
+        if (sig != SIGHUP)
+            return sig;
+        char err[512];
+        if (audit == NULL)
+            log_line("INFO", "received SIGHUP; no audit log to reopen");
+        else if (ecif_audit_reopen(audit, err, sizeof(err)) != ECIF_OK)
+            log_line("ERROR", "%s; audit lines still go to the old file", err);
+        else
+            log_line("INFO", "received SIGHUP, reopened the audit log");
+    }
+}
+
+/* What ecifd checks callers against and writes calls to; either may be
+ * NULL. */
+typedef struct ecifd_access {
+    const ecif_access_t *callers;
+    ecif_audit_t *audit;
+} ecifd_access_t;
+
 static int serve(const ecifd_args_t *args, const ecif_store_t *store,
-                 ecif_corrections_t *corrections, const sigset_t *stop_signals)
+                 ecif_corrections_t *corrections, const ecifd_access_t *access,
+                 const sigset_t *stop_signals)
 {
     ecif_service_t service = {
         .store = store,
@@ -460,6 +557,8 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
     if (args->max_message_bytes != 0)
         opts.max_message_bytes = args->max_message_bytes;
     opts.log_error = log_server_error;
+    opts.access = access->callers;
+    opts.audit = access->audit;
 
     char err[512];
     ecif_server_t *server = NULL;
@@ -475,13 +574,43 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
              ecif_server_thread_count(server));
     announce(args->listen, ecif_server_port(server));
 
-    int sig = wait_for_stop_signal(stop_signals);
+    int sig = wait_for_stop_signal(stop_signals, access->audit);
     log_line("INFO", "received %s, stopping", strsignal(sig));
     if (ecif_server_stop(server, ECIFD_GRACE_MS) != 0)
         log_line("WARN", "cancelled calls still running after %d ms",
                  ECIFD_GRACE_MS);
     ecif_server_destroy(server);
+    report_audit_failures(access->audit);
     return 0;
+}
+
+/* Loads --access and opens --audit-log. Returns ECIF_OK or logs why not. */
+static int open_access(const ecifd_args_t *args, ecif_access_t **callers,
+                       ecif_audit_t **audit)
+{
+    char err[640];
+
+    *callers = NULL;
+    *audit = NULL;
+    if (args->access == NULL) {
+        log_line("WARN", "no --access file: every caller on this host may "
+                         "call every method");
+    } else if (ecif_access_load(args->access, callers, err, sizeof(err)) !=
+               ECIF_OK) {
+        log_line("ERROR", "%s", err);
+        return ECIF_EINVAL;
+    } else {
+        log_line("INFO", "access control on: %zu principals",
+                 ecif_access_count(*callers));
+    }
+    if (args->audit_log != NULL &&
+        ecif_audit_open(args->audit_log, audit, err, sizeof(err)) != ECIF_OK) {
+        log_line("ERROR", "%s", err);
+        ecif_access_free(*callers);
+        *callers = NULL;
+        return ECIF_EIO;
+    }
+    return ECIF_OK;
 }
 
 int main(int argc, char **argv)
@@ -500,12 +629,22 @@ int main(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    ecif_store_t *store = NULL;
-    if (load_store(args.snapshot, args.load_mode, &store) != ECIF_OK)
+    ecif_access_t *callers = NULL;
+    ecif_audit_t *audit = NULL;
+    if (open_access(&args, &callers, &audit) != ECIF_OK)
         return 1;
+    ecifd_access_t access = {callers, audit};
+
+    ecif_store_t *store = NULL;
+    if (load_store(args.snapshot, args.load_mode, &store) != ECIF_OK) {
+        ecif_audit_close(audit);
+        ecif_access_free(callers);
+        return 1;
+    }
     char journal[4096];
     if (args.journal != NULL)
         snprintf(journal, sizeof(journal), "%s", args.journal);
@@ -513,17 +652,17 @@ int main(int argc, char **argv)
              ECIF_OK) {
         log_line("ERROR", "snapshot path is too long to append \".journal\": "
                           "name the journal with --journal PATH");
-        ecif_store_close(store);
-        return 1;
+        rc = 1;
     }
     ecif_corrections_t *corrections = NULL;
-    if (load_corrections(journal, store, &corrections) != ECIF_OK) {
-        ecif_store_close(store);
-        return 1;
-    }
-    rc = serve(&args, store, corrections, &stop_signals);
+    if (rc == 0 && load_corrections(journal, store, &corrections) != ECIF_OK)
+        rc = 1;
+    if (rc == 0)
+        rc = serve(&args, store, corrections, &access, &stop_signals);
     ecif_corrections_destroy(corrections);
     ecif_store_close(store);
+    ecif_audit_close(audit);
+    ecif_access_free(callers);
     log_line("INFO", "stopped");
     return rc;
 }

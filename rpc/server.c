@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <grpc/grpc.h>
@@ -192,7 +194,105 @@ static void format_method(grpc_slice method, char *out, size_t out_len)
     out[n] = '\0';
 }
 
-/* Handles the received request; fills the status, message and response. */
+/* Maximum length of a bearer token. ecifctl token makes 64 characters. */
+#define SERVER_TOKEN_MAX 512
+
+/*
+ * Finds the token of the call's "authorization: Bearer TOKEN" metadata.
+ * Returns false when there is none, another scheme, or an empty or
+ * oversized token.
+ */
+static bool bearer_token(const grpc_metadata_array *md, const char **token,
+                         size_t *len)
+{
+    static const char scheme[] = "bearer ";
+    const size_t scheme_len = sizeof(scheme) - 1;
+
+    for (size_t i = 0; i < md->count; i++) {
+        grpc_slice key = md->metadata[i].key;
+        if (GRPC_SLICE_LENGTH(key) != 13 ||
+            memcmp(GRPC_SLICE_START_PTR(key), "authorization", 13) != 0)
+            continue;
+        const char *v =
+            (const char *)GRPC_SLICE_START_PTR(md->metadata[i].value);
+        size_t n = GRPC_SLICE_LENGTH(md->metadata[i].value);
+        if (n <= scheme_len || n - scheme_len > SERVER_TOKEN_MAX ||
+            strncasecmp(v, scheme, scheme_len) != 0)
+            return false;
+        *token = v + scheme_len;
+        *len = n - scheme_len;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Checks the caller of a method that needs a scope: sets *principal and
+ * returns GRPC_STATUS_OK, or returns UNAUTHENTICATED or PERMISSION_DENIED
+ * with the message in the call. The message never contains the token.
+ */
+static grpc_status_code
+server_call_authorize(server_call_t *call, const ecif_service_method_t *entry,
+                      const ecif_principal_t **principal)
+{
+    const ecif_access_t *access = call->worker->server->opts.access;
+    uint32_t scope = ecif_service_method_scope(entry);
+    const char *token;
+    size_t len;
+
+    *principal = NULL;
+    if (access == NULL || scope == 0)
+        return GRPC_STATUS_OK;
+    if (bearer_token(&call->request_metadata, &token, &len))
+        *principal = ecif_access_find(access, token, len);
+    if (*principal == NULL) {
+        snprintf(call->message, sizeof(call->message),
+                 "a valid bearer token is required: send the metadata "
+                 "'authorization: Bearer TOKEN'");
+        return GRPC_STATUS_UNAUTHENTICATED;
+    }
+    if (((*principal)->scopes & scope) == 0) {
+        snprintf(call->message, sizeof(call->message),
+                 "principal '%s' lacks the scope '%s' that %s needs",
+                 (*principal)->name, ecif_scope_str(scope),
+                 ecif_service_method_name(entry));
+        return GRPC_STATUS_PERMISSION_DENIED;
+    }
+    return GRPC_STATUS_OK;
+}
+
+static uint64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Handles a request for a known method after its caller is checked. */
+static grpc_status_code server_call_dispatch(server_call_t *call,
+                                             const ecif_service_method_t *entry,
+                                             ecif_call_info_t *info)
+{
+    const ecif_server_t *server = call->worker->server;
+    const ecif_principal_t *principal;
+    grpc_status_code code = server_call_authorize(call, entry, &principal);
+
+    info->principal = principal != NULL ? principal->name : NULL;
+    info->customers[0] = '\0';
+    if (code != GRPC_STATUS_OK)
+        return code;
+    if (deadline_passed(call->details.deadline)) {
+        snprintf(call->message, sizeof(call->message),
+                 "deadline exceeded before the request was handled");
+        return GRPC_STATUS_DEADLINE_EXCEEDED;
+    }
+    return ecif_service_call(server->service, entry, call->request,
+                             &call->response, call->message,
+                             sizeof(call->message), info);
+}
+
+/* Handles the received request; fills the status, message and response.
+ * Every call of a method that needs a scope gets an audit line. */
 static grpc_status_code server_call_handle(server_call_t *call)
 {
     const ecif_server_t *server = call->worker->server;
@@ -206,14 +306,16 @@ static grpc_status_code server_call_handle(server_call_t *call)
                  "method '%s' is not implemented", path);
         return GRPC_STATUS_UNIMPLEMENTED;
     }
-    if (deadline_passed(call->details.deadline)) {
-        snprintf(call->message, sizeof(call->message),
-                 "deadline exceeded before the request was handled");
-        return GRPC_STATUS_DEADLINE_EXCEEDED;
-    }
-    return ecif_service_call(server->service, entry, call->request,
-                             &call->response, call->message,
-                             sizeof(call->message));
+
+    uint64_t start = monotonic_us();
+    ecif_call_info_t info;
+    grpc_status_code code = server_call_dispatch(call, entry, &info);
+    if (server->opts.audit != NULL && ecif_service_method_scope(entry) != 0)
+        ecif_audit_write(server->opts.audit, info.principal,
+                         ecif_service_method_name(entry),
+                         ecif_service_status_name(code), monotonic_us() - start,
+                         info.customers);
+    return code;
 }
 
 static void server_call_respond(server_call_t *call)

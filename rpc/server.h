@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
+#include "audit.h"
 #include "service.h"
 
 typedef struct ecif_server ecif_server_t;
@@ -31,6 +33,12 @@ typedef struct ecif_server_options {
      * from worker threads; may be NULL.
      */
     void (*log_error)(const char *message);
+    /* Callers and their scopes (rpc/ACCESS.md), borrowed. NULL serves every
+     * method to every caller. */
+    const ecif_access_t *access;
+    /* The audit log of every call of a method that needs a scope,
+     * borrowed. May be NULL. */
+    ecif_audit_t *audit;
 } ecif_server_options_t;
 
 /* Fills *opts: no listen address, 0 threads, 1 MiB messages, 8 calls. */

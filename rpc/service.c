@@ -20,6 +20,7 @@
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/slice.h>
 
+#include "access.h"
 #include "corrections.h"
 #include "ecif/v1/customer_index.pb-c.h"
 #include "explain.h"
@@ -117,6 +118,7 @@ typedef struct call_ctx {
     size_t details_len;
     char nul_field[128];         /* path of a string field holding a NUL byte */
     const char *redirected_from; /* set by find_customer for a retired number */
+    const char *principal;       /* the verified caller, NULL without access */
     uint64_t customers[2];       /* valid customer numbers a write names */
 } call_ctx_t;
 
@@ -1442,18 +1444,42 @@ static grpc_status_code correction_reason(call_ctx_t *ctx, const char *reason)
 }
 
 /*
- * Checks the actor of a correction (required) or an add (optional). The
- * actor is the user who requested the write and is journaled with the time.
+ * Checks the actor of a correction (required) or an add (optional) and
+ * sets *actor to what the journal records with the time. With access
+ * control that is the verified principal, then ':' and the request's
+ * actor when it names one, so the actor is never required. Without it,
+ * the request's actor is kept.
  */
-static grpc_status_code request_actor(call_ctx_t *ctx, const char *actor,
+static grpc_status_code request_actor(call_ctx_t *ctx, const char **actor,
                                       bool required)
 {
-    if (required && !is_set(actor))
-        return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "actor is required");
-    if (actor != NULL && strlen(actor) > ECIF_JOURNAL_MAX_ACTOR)
+    const char *principal = ctx->principal;
+    size_t len = is_set(*actor) ? strlen(*actor) : 0;
+
+    if (principal == NULL) {
+        if (required && len == 0)
+            return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "actor is required");
+        if (len > ECIF_JOURNAL_MAX_ACTOR)
+            return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                        "actor: %zu bytes, at most %u", len,
+                        ECIF_JOURNAL_MAX_ACTOR);
+        return GRPC_STATUS_OK;
+    }
+
+    size_t room = ECIF_JOURNAL_MAX_ACTOR - strlen(principal) - 1;
+    if (len > room)
         return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                    "actor: %zu bytes, at most %u", strlen(actor),
-                    ECIF_JOURNAL_MAX_ACTOR);
+                    "actor: %zu bytes, at most %zu after the principal "
+                    "'%s'",
+                    len, room, principal);
+    char *joined = arena_alloc(&ctx->arena, strlen(principal) + len + 2);
+    if (joined == NULL)
+        return fail_oom(ctx);
+    if (len > 0)
+        sprintf(joined, "%s:%s", principal, *actor);
+    else
+        strcpy(joined, principal);
+    *actor = joined;
     return GRPC_STATUS_OK;
 }
 
@@ -1552,7 +1578,7 @@ apply_pair_correction(call_ctx_t *ctx, const char *method,
         pair_entry(ctx, customer_a, customer_b, reason, &entry);
 
     if (code == GRPC_STATUS_OK)
-        code = request_actor(ctx, actor, true);
+        code = request_actor(ctx, &entry.actor, true);
     if (code != GRPC_STATUS_OK)
         return code;
     return apply_correction(ctx, method, &entry, res);
@@ -1632,7 +1658,7 @@ static grpc_status_code handle_split(call_ctx_t *ctx, grpc_byte_buffer *request,
                                   &entry.customer_a)) != GRPC_STATUS_OK ||
         (code = split_keys(ctx, req, &keys)) != GRPC_STATUS_OK ||
         (code = correction_reason(ctx, req->reason)) != GRPC_STATUS_OK ||
-        (code = request_actor(ctx, req->actor, true)) != GRPC_STATUS_OK)
+        (code = request_actor(ctx, &entry.actor, true)) != GRPC_STATUS_OK)
         return code;
     entry.keys = keys;
     entry.key_count = (uint32_t)req->n_records;
@@ -1795,18 +1821,19 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
 
     ecif_record_t rec;
     ecif_account_t *accounts = NULL;
+    const char *actor = req->actor;
     if ((code = record_from_proto(ctx, "record", msg, &rec)) !=
             GRPC_STATUS_OK ||
         (code = accounts_from_proto(ctx, msg, &accounts)) != GRPC_STATUS_OK ||
-        (code = request_actor(ctx, req->actor, false)) != GRPC_STATUS_OK)
+        (code = request_actor(ctx, &actor, false)) != GRPC_STATUS_OK)
         return code;
     ecif_add_result_t *res = arena_alloc(&ctx->arena, sizeof(*res));
     if (res == NULL)
         return fail_oom(ctx);
     char err[ECIF_SERVICE_DETAILS_MAX - 32];
     int status = ecif_corrections_add(ctx->svc->corrections, &rec, accounts,
-                                      (uint32_t)msg->n_accounts, req->actor,
-                                      res, err, sizeof(err));
+                                      (uint32_t)msg->n_accounts, actor, res,
+                                      err, sizeof(err));
     if (status != ECIF_OK)
         return fail_with_field_path(ctx, service_status_from_engine(status),
                                     "record", err);
@@ -2067,24 +2094,48 @@ typedef grpc_status_code (*handler_t)(call_ctx_t *ctx,
 
 struct ecif_service_method {
     const char *path;
+    const char *name; /* the last part of path, for logs */
     handler_t handler;
     /* Whether the method changes the state. A write runs without a view,
      * because it waits for every call that has one. */
     bool writes;
+    /* The scope a caller needs (rpc/access.h); 0 for Health/Check, which
+     * anyone may call. */
+    uint32_t scope;
 };
 
+#define CUSTOMER_INDEX "/ecif.v1.CustomerIndex/"
+
 static const ecif_service_method_t service_methods[] = {
-    {"/ecif.v1.CustomerIndex/Resolve", handle_resolve, false},
-    {"/ecif.v1.CustomerIndex/GetCustomer", handle_get_customer, false},
-    {"/ecif.v1.CustomerIndex/GetExposure", handle_get_exposure, false},
-    {"/ecif.v1.CustomerIndex/Explain", handle_explain, false},
-    {"/ecif.v1.CustomerIndex/Merge", handle_merge, true},
-    {"/ecif.v1.CustomerIndex/Split", handle_split, true},
-    {"/ecif.v1.CustomerIndex/NotSameCustomer", handle_not_same, true},
-    {"/ecif.v1.CustomerIndex/AddRecord", handle_add_record, true},
-    {"/ecif.v1.CustomerIndex/GetHistory", handle_get_history, false},
-    {"/grpc.health.v1.Health/Check", handle_health_check, false},
+    {CUSTOMER_INDEX "Resolve", "Resolve", handle_resolve, false,
+     ECIF_SCOPE_RESOLVE},
+    {CUSTOMER_INDEX "GetCustomer", "GetCustomer", handle_get_customer, false,
+     ECIF_SCOPE_READ},
+    {CUSTOMER_INDEX "GetExposure", "GetExposure", handle_get_exposure, false,
+     ECIF_SCOPE_EXPOSURE},
+    {CUSTOMER_INDEX "Explain", "Explain", handle_explain, false,
+     ECIF_SCOPE_READ},
+    {CUSTOMER_INDEX "Merge", "Merge", handle_merge, true, ECIF_SCOPE_CORRECT},
+    {CUSTOMER_INDEX "Split", "Split", handle_split, true, ECIF_SCOPE_CORRECT},
+    {CUSTOMER_INDEX "NotSameCustomer", "NotSameCustomer", handle_not_same, true,
+     ECIF_SCOPE_CORRECT},
+    {CUSTOMER_INDEX "AddRecord", "AddRecord", handle_add_record, true,
+     ECIF_SCOPE_ADD},
+    {CUSTOMER_INDEX "GetHistory", "GetHistory", handle_get_history, false,
+     ECIF_SCOPE_READ},
+    {"/grpc.health.v1.Health/Check", "Health/Check", handle_health_check, false,
+     0},
 };
+
+uint32_t ecif_service_method_scope(const ecif_service_method_t *method)
+{
+    return method->scope;
+}
+
+const char *ecif_service_method_name(const ecif_service_method_t *method)
+{
+    return method->name;
+}
 
 const ecif_service_method_t *ecif_service_find_method(const char *path,
                                                       size_t path_len)
@@ -2098,9 +2149,19 @@ const ecif_service_method_t *ecif_service_find_method(const char *path,
     return NULL;
 }
 
-static const char *status_name(grpc_status_code code)
+const char *ecif_service_status_name(grpc_status_code code)
 {
     switch (code) {
+    case GRPC_STATUS_OK:
+        return "OK";
+    case GRPC_STATUS_CANCELLED:
+        return "CANCELLED";
+    case GRPC_STATUS_DEADLINE_EXCEEDED:
+        return "DEADLINE_EXCEEDED";
+    case GRPC_STATUS_UNAUTHENTICATED:
+        return "UNAUTHENTICATED";
+    case GRPC_STATUS_PERMISSION_DENIED:
+        return "PERMISSION_DENIED";
     case GRPC_STATUS_INVALID_ARGUMENT:
         return "INVALID_ARGUMENT";
     case GRPC_STATUS_NOT_FOUND:
@@ -2159,7 +2220,7 @@ static void log_rejected_write(const call_ctx_t *ctx,
     details_field(ctx->details_len > 0 ? ctx->details : "", name, field,
                   sizeof(field));
     int n = snprintf(line, sizeof(line), "%s rejected: %s", name,
-                     status_name(code));
+                     ecif_service_status_name(code));
     if (field[0] != '\0')
         n += snprintf(line + n, sizeof(line) - (size_t)n, ", field %s", field);
     if (ctx->customers[1] != 0)
@@ -2173,16 +2234,82 @@ static void log_rejected_write(const call_ctx_t *ctx,
     ctx->svc->log_correction(line);
 }
 
+/* Appends one customer number to the audit list, up to
+ * ECIF_SERVICE_AUDIT_CUSTOMERS of them; past that only *more counts. */
+static void audit_add(ecif_call_info_t *info, size_t *listed, size_t *more,
+                      const char *number)
+{
+    if (!is_set(number))
+        return;
+    if (*listed == ECIF_SERVICE_AUDIT_CUSTOMERS) {
+        (*more)++;
+        return;
+    }
+    size_t used = strlen(info->customers);
+    snprintf(info->customers + used, sizeof(info->customers) - used, "%s%s",
+             used > 0 ? "," : "", number);
+    (*listed)++;
+}
+
+/* Lists the customer numbers that the response of a successful call
+ * returns or that the call changed, for the audit log. */
+static void audit_customers(const ecif_service_method_t *method,
+                            const ProtobufCMessage *msg, ecif_call_info_t *info)
+{
+    size_t listed = 0, more = 0;
+    handler_t h = method->handler;
+
+    if (h == handle_resolve) {
+        const Ecif__V1__ResolveResponse *r = (const void *)msg;
+        for (size_t i = 0; i < r->n_candidates; i++)
+            audit_add(info, &listed, &more, r->candidates[i]->customer_number);
+    } else if (h == handle_get_customer) {
+        const Ecif__V1__GetCustomerResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->customer_number);
+    } else if (h == handle_get_exposure) {
+        const Ecif__V1__GetExposureResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->customer_number);
+    } else if (h == handle_explain) {
+        const Ecif__V1__ExplainResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->left_customer_number);
+        audit_add(info, &listed, &more, r->right_customer_number);
+    } else if (h == handle_merge) {
+        const Ecif__V1__MergeResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->customer_number);
+        audit_add(info, &listed, &more, r->retired_number);
+    } else if (h == handle_split) {
+        const Ecif__V1__SplitResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->customer_number);
+        audit_add(info, &listed, &more, r->new_customer_number);
+    } else if (h == handle_not_same) {
+        const Ecif__V1__NotSameCustomerResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->customer_a);
+        audit_add(info, &listed, &more, r->customer_b);
+    } else if (h == handle_add_record) {
+        const Ecif__V1__AddRecordResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->customer_number);
+    } else if (h == handle_get_history) {
+        const Ecif__V1__GetHistoryResponse *r = (const void *)msg;
+        audit_add(info, &listed, &more, r->customer_number);
+    }
+    if (more > 0) {
+        size_t used = strlen(info->customers);
+        snprintf(info->customers + used, sizeof(info->customers) - used,
+                 ",+%zu", more);
+    }
+}
+
 grpc_status_code ecif_service_call(const ecif_service_t *svc,
                                    const ecif_service_method_t *method,
                                    grpc_byte_buffer *request,
                                    grpc_byte_buffer **response, char *details,
-                                   size_t details_len)
+                                   size_t details_len, ecif_call_info_t *info)
 {
     call_ctx_t ctx = {
         .svc = svc,
         .details = details,
         .details_len = details_len,
+        .principal = info != NULL ? info->principal : NULL,
     };
     ctx.allocator.alloc = arena_pb_alloc;
     ctx.allocator.free = arena_pb_free;
@@ -2194,7 +2321,11 @@ grpc_status_code ecif_service_call(const ecif_service_t *svc,
     bool hold = svc->corrections != NULL && !method->writes;
     ctx.store = hold ? ecif_corrections_acquire(svc->corrections) : svc->store;
     ProtobufCMessage *msg = NULL;
+    if (info != NULL)
+        info->customers[0] = '\0';
     grpc_status_code code = method->handler(&ctx, request, &msg);
+    if (code == GRPC_STATUS_OK && info != NULL)
+        audit_customers(method, msg, info);
     if (code == GRPC_STATUS_OK)
         *response = pack_response(msg);
     else if (method->writes && svc->log_correction != NULL)

@@ -59,18 +59,41 @@ typedef struct ecif_service_method ecif_service_method_t;
 const ecif_service_method_t *ecif_service_find_method(const char *path,
                                                       size_t path_len);
 
+/* Customer numbers an audit line lists at most; "+N" counts the rest. */
+#define ECIF_SERVICE_AUDIT_CUSTOMERS 16
+
+/* What a call tells the audit log, and who made it (rpc/ACCESS.md). */
+typedef struct ecif_call_info {
+    /* In: the verified principal, or NULL without access control. A
+     * write's journaled actor starts with it. */
+    const char *principal;
+    /* Out: the customer numbers of a successful call's response,
+     * comma-separated, "" for none. */
+    char customers[ECIF_SERVICE_AUDIT_CUSTOMERS * 16 + 16];
+} ecif_call_info_t;
+
 /*
  * Handles one unary call. request may be NULL (the client sent no
  * message). On GRPC_STATUS_OK *response is a new byte buffer that the
  * caller destroys; on any other code *response is NULL and details holds a
  * message naming the field and the value. details is always written
- * (empty on success). The unpacked request and all scratch are freed
- * before the call returns.
+ * (empty on success). info may be NULL. The unpacked request and all
+ * scratch are freed before the call returns.
  */
 grpc_status_code ecif_service_call(const ecif_service_t *svc,
                                    const ecif_service_method_t *method,
                                    grpc_byte_buffer *request,
                                    grpc_byte_buffer **response, char *details,
-                                   size_t details_len);
+                                   size_t details_len, ecif_call_info_t *info);
+
+/* Returns the scope a caller needs for method (rpc/access.h), or 0 when
+ * anyone may call it. */
+uint32_t ecif_service_method_scope(const ecif_service_method_t *method);
+
+/* Returns the short name of method ("Resolve", "Health/Check"). */
+const char *ecif_service_method_name(const ecif_service_method_t *method);
+
+/* Returns the name of a gRPC status code ("PERMISSION_DENIED"). */
+const char *ecif_service_status_name(grpc_status_code code);
 
 #endif

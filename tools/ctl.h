@@ -33,4 +33,7 @@ int ctl_add_main(int argc, char **argv);
 /* history: the audit history of a customer. */
 int ctl_history_main(int argc, char **argv);
 
+/* token: a new bearer token and its access-file line (rpc/ACCESS.md). */
+int ctl_token_main(int argc, char **argv);
+
 #endif

@@ -1093,9 +1093,14 @@ static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
         usage(stderr);
         return 2;
     }
-    if (*actor == NULL && (*actor = default_actor()) == NULL) {
+    /* With a token, ecifd journals the verified principal, so a login
+     * name only adds detail. */
+    const char *token_file = getenv("ECIF_TOKEN_FILE");
+    bool has_token = token_file != NULL && token_file[0] != '\0';
+    if (*actor == NULL && (*actor = default_actor()) == NULL && !has_token) {
         fprintf(stderr, "ecifctl: --actor NAME is required: no login name "
-                        "was found (getlogin_r failed and $USER is unset)\n");
+                        "was found (getlogin_r failed and $USER is unset) "
+                        "and ECIF_TOKEN_FILE is not set\n");
         usage(stderr);
         return 2;
     }

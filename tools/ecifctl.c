@@ -24,6 +24,7 @@ static const struct {
     {"not-same", ctl_not_same_main, "mark two customers as never one"},
     {"add", ctl_add_main, "add a new record to a running ecifd"},
     {"history", ctl_history_main, "show what happened to a customer"},
+    {"token", ctl_token_main, "make a caller's token and access line"},
 };
 
 static void usage(FILE *out)

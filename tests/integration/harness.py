@@ -244,10 +244,11 @@ class ServerTestCase(StubsTestCase):
         os.makedirs(path)
         return path
 
-    def start(self, snapshot=None):
-        """Start ecifd on snapshot (default: the test's own), wait until it
-        serves, and return (server, CustomerIndex stub)."""
-        server = Ecifd(snapshot or self.snapshot, self.dir)
+    def start(self, snapshot=None, extra_args=()):
+        """Start ecifd on snapshot (default: the test's own) with
+        extra_args, wait until it serves, and return (server, CustomerIndex
+        stub)."""
+        server = Ecifd(snapshot or self.snapshot, self.dir, extra_args)
         self.servers.append(server)
         server.wait_serving(self.health_pb2)
         return server, self.pb_grpc.CustomerIndexStub(server.channel)

@@ -4,6 +4,7 @@ codes, ecifctl's query commands, and startup failures on bad snapshots."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -623,12 +624,18 @@ class SnapshotFailureTest(unittest.TestCase):
     def test_bad_listen_address(self):
         # ecifd rejects a malformed address or port as a usage error (exit
         # 2) before the snapshot loads. A well-formed address that gRPC
-        # cannot bind is a runtime failure (exit 1).
+        # cannot bind (a port this test holds) is a runtime failure (exit
+        # 1).
+        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(holder.close)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        taken = f"127.0.0.1:{holder.getsockname()[1]}"
         cases = [
             ("not an address", 2, "invalid --listen 'not an address'"),
             ("127.0.0.1:99999", 2, "invalid port '99999'"),
             ("127.0.0.1:-1", 2, "invalid port '-1'"),
-            ("999.1.1.1:0", 1, "cannot listen on"),
+            (taken, 1, "cannot listen on"),
         ]
         for listen, code, message in cases:
             with self.subTest(listen=listen):

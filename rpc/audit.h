@@ -1,0 +1,46 @@
+/*
+ * The audit log of ecifd --audit-log: one line per CustomerIndex call with
+ * the principal, the method, the status, the server time and the customer
+ * numbers involved, never a record value (rpc/ACCESS.md).
+ */
+#ifndef ECIF_RPC_AUDIT_H
+#define ECIF_RPC_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ecif_audit ecif_audit_t;
+
+/*
+ * Opens path for appending, creating it with mode 0600. Returns ECIF_OK or
+ * ECIF_EIO with the reason in err.
+ */
+int ecif_audit_open(const char *path, ecif_audit_t **out, char *err,
+                    size_t errlen);
+
+/*
+ * Opens the file at the same path again, for a log rotator that moved it
+ * away. The old file stays in use when the new one cannot be opened.
+ * Returns ECIF_OK or ECIF_EIO with the reason in err. Thread-safe with
+ * ecif_audit_write.
+ */
+int ecif_audit_reopen(ecif_audit_t *audit, char *err, size_t errlen);
+
+/*
+ * Appends one line with one write(2): the UTC time, principal (NULL is
+ * written "-"), method, status name, server time in microseconds and
+ * customers, a comma-separated list ("" for none). Thread-safe. Returns
+ * ECIF_OK or ECIF_EIO; failed writes are also counted.
+ */
+int ecif_audit_write(ecif_audit_t *audit, const char *principal,
+                     const char *method, const char *status, uint64_t micros,
+                     const char *customers);
+
+/* Returns the number of lines that could not be written, and sets it back
+ * to 0. */
+uint64_t ecif_audit_take_failures(ecif_audit_t *audit);
+
+/* Closes the file and frees the log. Accepts NULL. */
+void ecif_audit_close(ecif_audit_t *audit);
+
+#endif

@@ -1,0 +1,315 @@
+"""Integration tests of access control and the audit log of ecifd.
+
+Starts ecifd with --access and --audit-log and calls it with Python's
+grpcio and with ecifctl. Checks who may call what (rpc/ACCESS.md) and what
+the audit log and the journal record. Neither the logs nor a status
+message may contain a token or a record's values.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+WANG = {
+    "source_system": "CORE", "source_id": "1", "name": "Wang Fang",
+    "id_type": "PASSPORT", "id_number": "E55501234",
+    "phone": "+86 139 5550 1234", "dob": "1983-04-05", "gender": "F",
+}
+WANG_CARD = dict(WANG, source_system="CARD", source_id="9")
+ORTEGA = {
+    "source_system": "CORE", "source_id": "2", "name": "Lucia Ortega",
+    "id_type": "PASSPORT", "id_number": "X77001122",
+    "phone": "+34 612 555 010", "dob": "1990-12-24", "gender": "F",
+}
+ACCOUNTS = [
+    {"source_system": "CORE", "source_id": "1", "account_id": "L-1",
+     "product": "loan", "credit_limit": "1000", "balance": "250",
+     "currency": "CNY", "branch": "B1"},
+]
+
+# Values of the records that must never appear in a log.
+PERSONAL = ["Wang", "Fang", "E55501234", "5550", "1983", "Ortega",
+            "X77001122"]
+
+
+class AccessTest(harness.ServerTestCase):
+    RECORDS = [WANG, WANG_CARD, ORTEGA]
+    ACCOUNTS = ACCOUNTS
+
+    def make_token(self, principal, scopes):
+        """Run ecifctl token; return (token, access line)."""
+        proc = subprocess.run(
+            [harness.ECIFCTL, "token", "--principal", principal,
+             "--scopes", scopes], capture_output=True, text=True, timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        token = proc.stdout.strip()
+        self.assertRegex(token, r"^[0-9a-f]{64}$")
+        return token, proc.stderr.strip().splitlines()[-1]
+
+    def setUp(self):
+        super().setUp()
+        self.tokens = {}
+        lines = []
+        for principal, scopes in (("loans", "resolve,exposure"),
+                                  ("steward", "read,correct"),
+                                  ("onboarding", "add")):
+            token, line = self.make_token(principal, scopes)
+            self.tokens[principal] = token
+            lines.append(line)
+        self.access = os.path.join(self.dir, "access")
+        with open(self.access, "w", encoding="utf-8") as f:
+            f.write("# principal scopes digest\n\n" + "\n".join(lines) + "\n")
+        os.chmod(self.access, 0o600)
+        self.audit = os.path.join(self.dir, "audit.log")
+
+    def start_guarded(self):
+        return self.start(extra_args=["--access", self.access,
+                                      "--audit-log", self.audit])
+
+    def auth(self, principal):
+        return (("authorization", "Bearer " + self.tokens[principal]),)
+
+    def audit_lines(self):
+        with open(self.audit, encoding="utf-8") as f:
+            return f.read().splitlines()
+
+    def number_of(self, stub, fields):
+        reply = stub.Resolve(self.pb.ResolveRequest(
+            record=self.record(fields)), timeout=10,
+            metadata=self.auth("loans"))
+        return reply.candidates[0].customer_number
+
+    def test_missing_or_unknown_token_rejected(self):
+        server, stub = self.start_guarded()
+        request = self.pb.ResolveRequest(record=self.record(WANG))
+        cases = [
+            ("none", ()),
+            ("unknown", (("authorization", "Bearer " + "0" * 64),)),
+            ("other scheme", (("authorization",
+                               "Basic " + self.tokens["loans"]),)),
+            ("empty", (("authorization", "Bearer "),)),
+        ]
+        for label, metadata in cases:
+            with self.subTest(label):
+                with self.assertRaises(grpc.RpcError) as ctx:
+                    stub.Resolve(request, timeout=10, metadata=metadata)
+                self.assertEqual(ctx.exception.code(),
+                                 grpc.StatusCode.UNAUTHENTICATED)
+                self.assertIn("bearer token is required",
+                              ctx.exception.details())
+                self.assertNotIn(self.tokens["loans"],
+                                 ctx.exception.details())
+        self.stop(server)
+
+    def test_scope_decides_each_method(self):
+        server, stub = self.start_guarded()
+        number = self.number_of(stub, WANG)
+        get = self.pb.GetCustomerRequest(customer_number=number)
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.GetCustomer(get, timeout=10, metadata=self.auth("loans"))
+        self.assertEqual(ctx.exception.code(),
+                         grpc.StatusCode.PERMISSION_DENIED)
+        self.assertEqual(
+            ctx.exception.details(),
+            "principal 'loans' lacks the scope 'read' that GetCustomer needs")
+        reply = stub.GetCustomer(get, timeout=10,
+                                 metadata=self.auth("steward"))
+        self.assertEqual(reply.customer_number, number)
+        exposure = stub.GetExposure(
+            self.pb.GetExposureRequest(customer_number=number), timeout=10,
+            metadata=self.auth("loans"))
+        self.assertEqual(exposure.customer_number, number)
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.Resolve(self.pb.ResolveRequest(record=self.record(WANG)),
+                         timeout=10, metadata=self.auth("onboarding"))
+        self.assertEqual(ctx.exception.code(),
+                         grpc.StatusCode.PERMISSION_DENIED)
+        self.stop(server)
+
+    def test_health_needs_no_token(self):
+        server, _ = self.start_guarded()
+        check = harness.health_check_method(server.channel, self.health_pb2)
+        reply = check(self.health_pb2.HealthCheckRequest(), timeout=10)
+        self.assertEqual(reply.status,
+                         self.health_pb2.HealthCheckResponse.SERVING)
+        self.stop(server)
+        self.assertEqual(self.audit_lines(), [])
+
+    def test_audit_lines_name_caller_and_customers(self):
+        server, stub = self.start_guarded()
+        number = self.number_of(stub, WANG)
+        with self.assertRaises(grpc.RpcError):
+            stub.GetCustomer(self.pb.GetCustomerRequest(
+                customer_number=number), timeout=10)
+        log = self.stop(server)
+        lines = self.audit_lines()
+        self.assertEqual(len(lines), 2, lines)
+        self.assertRegex(
+            lines[0],
+            r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z principal=loans "
+            r"method=Resolve status=OK us=\d+ customers=" + number + r"$")
+        self.assertRegex(
+            lines[1], r" principal=- method=GetCustomer "
+            r"status=UNAUTHENTICATED us=\d+ customers=-$")
+        self.assertEqual(os.stat(self.audit).st_mode & 0o777, 0o600)
+        for text in [log, "\n".join(lines)]:
+            for value in PERSONAL + list(self.tokens.values()):
+                self.assertNotIn(value, text)
+
+    def test_journal_actor_is_principal(self):
+        server, stub = self.start_guarded()
+        wang = self.number_of(stub, WANG)
+        ortega = self.number_of(stub, ORTEGA)
+        stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
+            customer_a=wang, customer_b=ortega, reason="checked papers"),
+            timeout=10, metadata=self.auth("steward"))
+        stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
+            customer_a=wang, customer_b=ortega, reason="checked again",
+            actor="anna.li"), timeout=10, metadata=self.auth("steward"))
+        history = stub.GetHistory(self.pb.GetHistoryRequest(
+            customer_number=wang), timeout=10, metadata=self.auth("steward"))
+        self.assertEqual([e.actor for e in history.events],
+                         ["steward", "steward:anna.li"])
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
+                customer_a=wang, customer_b=ortega, reason="too long",
+                actor="a" * 128), timeout=10, metadata=self.auth("steward"))
+        self.assertEqual(ctx.exception.code(),
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("actor: 128 bytes, at most 120 after the principal "
+                      "'steward'", ctx.exception.details())
+        self.stop(server)
+        lines = self.audit_lines()
+        self.assertIn("method=NotSameCustomer status=INVALID_ARGUMENT",
+                      lines[-1])
+
+    def test_ecifctl_sends_token_file(self):
+        server, stub = self.start_guarded()
+        number = self.number_of(stub, WANG)
+        token_file = os.path.join(self.dir, "steward.token")
+        with open(token_file, "w", encoding="utf-8") as f:
+            f.write(self.tokens["steward"] + "\n")
+        env = dict(os.environ, ECIF_TOKEN_FILE=token_file)
+        env.pop("USER", None)
+        proc = subprocess.run(
+            [harness.ECIFCTL, "customer", "--server", server.address,
+             number], capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(number, proc.stdout)
+        proc = subprocess.run(
+            [harness.ECIFCTL, "customer", "--server", server.address,
+             number], capture_output=True, text=True, timeout=30)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("UNAUTHENTICATED", proc.stderr)
+        env["ECIF_TOKEN_FILE"] = os.path.join(self.dir, "missing.token")
+        proc = subprocess.run(
+            [harness.ECIFCTL, "customer", "--server", server.address,
+             number], capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("missing.token", proc.stderr)
+        self.stop(server)
+
+    def test_audit_log_reopened_on_sighup(self):
+        server, stub = self.start_guarded()
+        self.number_of(stub, WANG)
+        moved = self.audit + ".1"
+        os.rename(self.audit, moved)
+        server.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.audit):
+            self.assertLess(time.monotonic(), deadline, server.read_log())
+            time.sleep(0.05)
+        self.number_of(stub, ORTEGA)
+        log = self.stop(server)
+        self.assertIn("reopened the audit log", log)
+        with open(moved, encoding="utf-8") as f:
+            self.assertEqual(len(f.read().splitlines()), 1)
+        self.assertEqual(len(self.audit_lines()), 1)
+
+
+class AccessStartTest(harness.ServerTestCase):
+    RECORDS = [WANG]
+
+    def run_ecifd(self, *args):
+        return subprocess.run(
+            [harness.ECIFD, "--snapshot", self.snapshot] + list(args),
+            capture_output=True, text=True, timeout=60)
+
+    def write_access(self, text, mode=0o600):
+        path = os.path.join(self.dir, f"access-{time.time_ns()}")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def test_open_address_needs_access(self):
+        proc = self.run_ecifd("--listen", "0.0.0.0:0")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--listen '0.0.0.0:0' is not a loopback address",
+                      proc.stderr)
+
+    def test_bad_access_files_rejected(self):
+        digest = "sha256:" + "ab" * 32
+        cases = [
+            ("principal", f"bad!name resolve {digest}\n",
+             "line 1: principal: 'bad!name'"),
+            ("fields", "# callers\nloans resolve\n",
+             "line 2: expected 3 fields"),
+            ("scope", f"loans resolve,delete {digest}\n",
+             "line 1: scopes: unknown scope 'delete'"),
+            ("repeated scope", f"loans read,read {digest}\n",
+             "scope 'read' is listed twice"),
+            ("digest", "loans resolve sha256:XYZ\n",
+             "line 1: token digest of 'loans' is invalid"),
+            ("same digest", f"a resolve {digest}\nb read {digest}\n",
+             "principals 'a' and 'b' have one token digest"),
+            ("same name",
+             f"a resolve {digest}\na read sha256:{'cd' * 32}\n",
+             "principal 'a' is listed twice"),
+            ("empty", "# nobody yet\n", "lists no principal"),
+        ]
+        for label, text, message in cases:
+            with self.subTest(label):
+                path = self.write_access(text)
+                proc = self.run_ecifd("--listen", "127.0.0.1:0",
+                                      "--access", path)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn(message, proc.stderr)
+                self.assertNotIn("ab" * 32, proc.stderr)
+                self.assertEqual(proc.stdout, "")
+
+    def test_writable_access_file_rejected(self):
+        path = self.write_access(f"loans resolve sha256:{'ab' * 32}\n",
+                                 mode=0o620)
+        proc = self.run_ecifd("--listen", "127.0.0.1:0", "--access", path)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("may be written by group or others (mode 620)",
+                      proc.stderr)
+
+    def test_token_rejects_bad_arguments(self):
+        for args, message in (
+                (["--principal", "a b", "--scopes", "read"],
+                 "invalid --principal 'a b'"),
+                (["--principal", "ok", "--scopes", "read,all"],
+                 "unknown scope 'all'"),
+                (["--principal", "ok"], "--principal and --scopes are "
+                 "required")):
+            with self.subTest(args=args):
+                proc = subprocess.run([harness.ECIFCTL, "token"] + args,
+                                      capture_output=True, text=True,
+                                      timeout=30)
+                self.assertEqual(proc.returncode, 2)
+                self.assertIn(message, proc.stderr)
+                self.assertEqual(proc.stdout, "")
+
+
+if __name__ == "__main__":
+    unittest.main()
