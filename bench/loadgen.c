@@ -46,6 +46,7 @@
 #include <grpc/support/time.h>
 
 #include "bench_common.h"
+#include "client.h"
 #include "ecif/v1/customer_index.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "hdr.h"
@@ -173,6 +174,10 @@ typedef struct lg_worker {
 typedef struct lg_client {
     lg_worker_t *workers;
     uint32_t count;
+    /* The bearer token of ECIF_TOKEN_FILE, sent with every call when
+     * has_token (rpc/ACCESS.md). */
+    grpc_metadata authorization;
+    bool has_token;
 } lg_client_t;
 
 /* Parameters and results of one closed- or open-loop run. */
@@ -711,6 +716,11 @@ static bool call_start(lg_worker_t *w, uint64_t intended_ns)
     grpc_op ops[6];
     memset(ops, 0, sizeof(ops));
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (w->run->client->has_token) {
+        ops[0].data.send_initial_metadata.count = 1;
+        ops[0].data.send_initial_metadata.metadata =
+            &w->run->client->authorization;
+    }
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = c->request;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -843,10 +853,20 @@ static void *scheduler_main(void *arg)
 
 static bool client_init(lg_client_t *client, const lg_options_t *opts)
 {
+    char err[512];
+    if (ecif_client_token_metadata(&client->authorization, &client->has_token,
+                                   err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return false;
+    }
     client->count = opts->threads;
     client->workers = calloc(client->count, sizeof(*client->workers));
-    if (client->workers == NULL)
+    if (client->workers == NULL) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        if (client->has_token)
+            grpc_slice_unref(client->authorization.value);
         return false;
+    }
 
     /*
      * A local subchannel pool gives each channel its own connection, so
@@ -886,6 +906,8 @@ static void client_fini(lg_client_t *client)
         grpc_completion_queue_destroy(w->cq);
     }
     free(client->workers);
+    if (client->has_token)
+        grpc_slice_unref(client->authorization.value);
 }
 
 static void stats_init(lg_stats_t *s)
@@ -1353,10 +1375,12 @@ int main(int argc, char **argv)
         goto out;
     }
     runs.items = calloc(plan_max_runs(&opts), sizeof(*runs.items));
-    if (runs.items == NULL || !client_init(&client, &opts)) {
+    if (runs.items == NULL) {
         fprintf(stderr, "loadgen: out of memory\n");
         goto out;
     }
+    if (!client_init(&client, &opts))
+        goto out;
     printf("loadgen: %zu queries from %s, server %s\n", payloads.count,
            opts.queries, opts.server);
 

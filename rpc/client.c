@@ -56,14 +56,10 @@ static grpc_completion_queue *client_thread_cq(void)
     return client_cq;
 }
 
-/*
- * Reads the bearer token from the file ECIF_TOKEN_FILE names: its first
- * line, without the line end. Leaves the client without a token when the
- * variable is unset or empty. Returns ECIF_OK, or ECIF_EINVAL with the
- * reason in err, never the token.
- */
-static int read_token(ecif_client_t *client, char *err, size_t errlen)
+int ecif_client_token_metadata(grpc_metadata *md, bool *has_token, char *err,
+                               size_t errlen)
 {
+    *has_token = false;
     const char *path = getenv("ECIF_TOKEN_FILE");
     if (path == NULL || path[0] == '\0')
         return ECIF_OK;
@@ -90,10 +86,9 @@ static int read_token(ecif_client_t *client, char *err, size_t errlen)
     }
     char value[CLIENT_TOKEN_MAX + 8];
     int n = snprintf(value, sizeof(value), "Bearer %.*s", (int)len, line);
-    client->authorization.key = grpc_slice_from_static_string("authorization");
-    client->authorization.value =
-        grpc_slice_from_copied_buffer(value, (size_t)n);
-    client->has_token = true;
+    md->key = grpc_slice_from_static_string("authorization");
+    md->value = grpc_slice_from_copied_buffer(value, (size_t)n);
+    *has_token = true;
     return ECIF_OK;
 }
 
@@ -104,7 +99,8 @@ int ecif_client_create(const char *target, ecif_client_t **out, char *err,
     ecif_client_t *client = calloc(1, sizeof(*client));
     if (client == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
-    int rc = read_token(client, err, errlen);
+    int rc = ecif_client_token_metadata(&client->authorization,
+                                        &client->has_token, err, errlen);
     if (rc != ECIF_OK) {
         free(client);
         return rc;

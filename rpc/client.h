@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
+#include <grpc/grpc.h>
 #include <grpc/status.h>
 
 typedef struct ecif_client ecif_client_t;
@@ -50,6 +53,17 @@ typedef struct ecif_client_result {
  */
 int ecif_client_create(const char *target, ecif_client_t **out, char *err,
                        size_t errlen);
+
+/*
+ * Reads the bearer token from the file ECIF_TOKEN_FILE names (its first
+ * line, without the line end) into *md as "authorization: Bearer TOKEN",
+ * for a caller that builds its own calls. The caller unrefs md->value.
+ * Sets *has_token to false and leaves *md alone when the variable is unset
+ * or empty. Returns ECIF_OK, or ECIF_EINVAL with the reason in err, which
+ * never contains the token.
+ */
+int ecif_client_token_metadata(grpc_metadata *md, bool *has_token, char *err,
+                               size_t errlen);
 
 /*
  * Destroys the client and the calling thread's completion queue. Other

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -76,6 +77,13 @@ class AccessTest(harness.ServerTestCase):
 
     def auth(self, principal):
         return (("authorization", "Bearer " + self.tokens[principal]),)
+
+    def wait_for_file(self, path, server):
+        """Wait up to 10 s for ecifd to create path again after SIGHUP."""
+        deadline = time.monotonic() + 10
+        while not os.path.exists(path):
+            self.assertLess(time.monotonic(), deadline, server.read_log())
+            time.sleep(0.02)
 
     def audit_lines(self):
         with open(self.audit, encoding="utf-8") as f:
@@ -223,16 +231,47 @@ class AccessTest(harness.ServerTestCase):
         moved = self.audit + ".1"
         os.rename(self.audit, moved)
         server.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(self.audit):
-            self.assertLess(time.monotonic(), deadline, server.read_log())
-            time.sleep(0.05)
+        self.wait_for_file(self.audit, server)
         self.number_of(stub, ORTEGA)
         log = self.stop(server)
         self.assertIn("reopened the audit log", log)
         with open(moved, encoding="utf-8") as f:
             self.assertEqual(len(f.read().splitlines()), 1)
         self.assertEqual(len(self.audit_lines()), 1)
+
+    def test_concurrent_calls_and_reopens(self):
+        server, stub = self.start_guarded()
+        calls_per_thread, threads = 40, 4
+        errors = []
+
+        def caller():
+            try:
+                for _ in range(calls_per_thread):
+                    self.number_of(stub, WANG)
+            except grpc.RpcError as exc:
+                errors.append(exc)
+
+        workers = [threading.Thread(target=caller) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for i in range(5):
+            os.rename(self.audit, f"{self.audit}.{i}")
+            server.proc.send_signal(signal.SIGHUP)
+            self.wait_for_file(self.audit, server)
+        for worker in workers:
+            worker.join()
+        self.stop(server)
+        self.assertEqual(errors, [])
+        lines = []
+        for name in os.listdir(self.dir):
+            if name.startswith("audit.log"):
+                with open(os.path.join(self.dir, name),
+                          encoding="utf-8") as f:
+                    lines += f.read().splitlines()
+        self.assertEqual(len(lines), calls_per_thread * threads)
+        for line in lines:
+            self.assertRegex(line, r"^\S+Z principal=loans method=Resolve "
+                                   r"status=OK us=\d+ customers=C\d{12}$")
 
 
 class AccessStartTest(harness.ServerTestCase):

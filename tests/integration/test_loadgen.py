@@ -72,7 +72,7 @@ class LoadgenTest(unittest.TestCase):
         if rc != 0:
             raise AssertionError(f"ecifd exited with {rc}; log:\n{log}")
 
-    def run_loadgen(self, server, *args):
+    def run_loadgen(self, server, *args, env=None):
         """Run loadgen, return (exit code, parsed JSON, stdout+stderr)."""
         out = os.path.join(self.work.name, f"loadgen-{len(args)}.json")
         if os.path.exists(out):
@@ -81,7 +81,7 @@ class LoadgenTest(unittest.TestCase):
             [LOADGEN, "--server", server, "--queries", self.queries,
              "--duration", DURATION, "--warmup", WARMUP, "--json", out]
             + list(args),
-            capture_output=True, text=True, timeout=RUN_TIMEOUT)
+            capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
         output = proc.stdout + proc.stderr
         self.assertTrue(os.path.exists(out),
                         f"loadgen wrote no JSON; output:\n{output}")
@@ -137,6 +137,40 @@ class LoadgenTest(unittest.TestCase):
                            methods["exposure"]["calls"])
         self.assertGreater(methods["exposure"]["calls"],
                            methods["health"]["calls"])
+
+    def test_token_file_sent_with_every_call(self):
+        folder = os.path.join(self.work.name, "guarded")
+        os.makedirs(folder)
+        proc = subprocess.run(
+            [harness.ECIFCTL, "token", "--principal", "bench",
+             "--scopes", "resolve,exposure"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        token_file = os.path.join(folder, "bench.token")
+        access = os.path.join(folder, "access")
+        with open(token_file, "w", encoding="utf-8") as f:
+            f.write(proc.stdout)
+        with open(access, "w", encoding="utf-8") as f:
+            f.write(proc.stderr)
+        os.chmod(access, 0o600)
+        snapshot = harness.import_snapshot(folder, PEOPLE, ACCOUNTS)
+        server = harness.Ecifd(snapshot, folder, ["--access", access])
+        try:
+            server.wait_serving(self.health_pb2)
+            env = dict(os.environ, ECIF_TOKEN_FILE=token_file)
+            rc, report, output = self.run_loadgen(
+                server.address, "--mode", "closed", "--concurrency", "2",
+                "--threads", "1", env=env)
+            self.assertEqual(rc, 0, output)
+            self.check_clean_run(report["runs"][0], output)
+            rc, report, output = self.run_loadgen(
+                server.address, "--mode", "closed", "--concurrency", "2",
+                "--threads", "1", "--mix", "resolve=1")
+            self.assertEqual(report["runs"][0]["ok"], 0, output)
+            self.assertIn("UNAUTHENTICATED",
+                          report["runs"][0]["errors_by_status"], output)
+        finally:
+            self.assertEqual(server.stop(), 0, server.read_log())
 
     def test_open_loop_achieves_rate(self):
         rc, report, output = self.run_loadgen(
