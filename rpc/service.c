@@ -907,17 +907,38 @@ static grpc_status_code resolve_exposure_target(call_ctx_t *ctx,
     if (code != GRPC_STATUS_OK)
         return code;
 
-    ecif_candidate_t best;
+    ecif_candidate_t found[2];
     size_t count = 0;
-    code = resolve(ctx, &query, &best, 1, &count, NULL);
+    uint32_t quality = 0;
+    code = resolve(ctx, &query, found, 2, &count, &quality);
     if (code != GRPC_STATUS_OK)
         return code;
-    if (count == 0 || best.verdict != ECIF_MATCH)
+    const ecif_candidate_t *best = &found[0];
+    /* Only "nobody" is NOT_FOUND: a caller may read it as no exposure,
+     * so a customer that might be the record's gets its own status. */
+    if (count == 0 || best->verdict == ECIF_NO_MATCH)
         return fail(ctx, GRPC_STATUS_NOT_FOUND,
-                    "no customer matches the record with verdict MATCH");
+                    "no customer matches the record");
+    if (quality & ECIF_QUALITY_AMBIGUOUS_MATCH)
+        return fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                    "the record matches customers %s and %s equally well "
+                    "(ambiguous_match), so its exposure could be either's: "
+                    "have a steward review them, then ask by "
+                    "customer_number",
+                    ecif_store_customer_number(ctx->store, found[0].customer),
+                    ecif_store_customer_number(ctx->store,
+                                               found[1].customer));
+    if (best->verdict != ECIF_MATCH)
+        return fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                    "the record matches customer %s only at POSSIBLE_MATCH "
+                    "(score %.1f), so the exposure may be another "
+                    "person's: confirm the customer, then ask by "
+                    "customer_number",
+                    ecif_store_customer_number(ctx->store, best->customer),
+                    best->score);
 
-    *customer = best.customer;
-    *resolved = candidate_to_proto(ctx, &best);
+    *customer = best->customer;
+    *resolved = candidate_to_proto(ctx, best);
     if (*resolved == NULL)
         return fail_oom(ctx);
     return GRPC_STATUS_OK;

@@ -374,8 +374,7 @@ class RpcTest(harness.StubsTestCase):
             lambda: self.stub.GetExposure(
                 self.pb.GetExposureRequest(record=record), timeout=10),
             grpc.StatusCode.NOT_FOUND)
-        self.assertEqual(details,
-                         "no customer matches the record with verdict MATCH")
+        self.assertEqual(details, "no customer matches the record")
 
     def test_exposure_without_target(self):
         self.assert_code(
@@ -565,6 +564,52 @@ class MappedRpcTest(RpcTest):
     def test_log_says_mapped(self):
         self.assertRegex(self.server.read_log(),
                          r"loaded snapshot '[^']*': .*, mapped")
+
+
+class ExposureDoubtTest(harness.ServerTestCase):
+    """GetExposure by record when the answer is not one sure customer.
+
+    Two people share a name and a date of birth but hold different valid
+    resident IDs, so import keeps them apart, and a query with the name
+    and the date alone matches both equally well.
+    """
+
+    RECORDS = [
+        {"source_system": "CORE", "source_id": "7001", "name": "Chen Jing",
+         "id_type": "RESIDENT_ID", "id_number": "110101198807150025",
+         "dob": "1988-07-15", "gender": "F"},
+        {"source_system": "LOANS", "source_id": "7002", "name": "Chen Jing",
+         "id_type": "RESIDENT_ID", "id_number": "310104198807150044",
+         "dob": "1988-07-15", "gender": "F"},
+    ]
+
+    def exposure_error(self, stub, fields):
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.GetExposure(self.pb.GetExposureRequest(
+                record=self.record(fields)), timeout=10)
+        return ctx.exception.code(), ctx.exception.details()
+
+    def test_ambiguous_match_is_not_not_found(self):
+        server, stub = self.start()
+        code, details = self.exposure_error(
+            stub, {"name": "Chen Jing", "dob": "1988-07-15", "gender": "F"})
+        self.assertEqual(code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertRegex(details, r"^the record matches customers "
+                                  r"C\d{12} and C\d{12} equally well "
+                                  r"\(ambiguous_match\)")
+        self.stop(server)
+
+    def test_possible_match_is_not_not_found(self):
+        server, stub = self.start()
+        reply = stub.GetExposure(self.pb.GetExposureRequest(
+            record=self.record(dict(self.RECORDS[0], source_id=""))),
+            timeout=10)
+        self.assertEqual(reply.resolved.verdict, self.pb.MATCH)
+        code, details = self.exposure_error(stub, {"name": "Chen Jing"})
+        self.assertEqual(code, grpc.StatusCode.FAILED_PRECONDITION, details)
+        self.assertRegex(details, r"^the record matches customer C\d{12} "
+                                  r"only at POSSIBLE_MATCH \(score ")
+        self.stop(server)
 
 
 class SnapshotFailureTest(unittest.TestCase):
