@@ -1100,8 +1100,8 @@ static int check_accounts(const ecif_account_t *accounts, uint32_t count,
     for (uint32_t i = 0; i < count; i++) {
         if (ecif_account_validate(&accounts[i], detail, sizeof(detail)) !=
                 ECIF_OK ||
-            (strict && ecif_account_id_check(accounts[i].account_id, detail,
-                                             sizeof(detail)) != ECIF_OK))
+            (strict && ecif_account_check_new(&accounts[i], detail,
+                                              sizeof(detail)) != ECIF_OK))
             return ecif_fail(ECIF_EINVAL, err, errlen, "accounts[%u]: %s", i,
                              detail);
         for (uint32_t j = 0; j < i; j++) {
@@ -1517,6 +1517,12 @@ int ecif_corrections_replay(ecif_corrections_t *c, ecif_journal_t *journal,
         else
             rc = apply_locked(c, &entry, false, &res, detail, sizeof(detail));
         if (rc != ECIF_OK) {
+            /* The reason of a rejected add quotes the record's value after
+             * the field, and this message goes to logs. */
+            char *quote = strchr(detail, '\'');
+            if (entry.kind == ECIF_JOURNAL_ADD && quote != NULL)
+                snprintf(quote, sizeof(detail) - (size_t)(quote - detail),
+                         "(value not shown)");
             rc = ecif_fail(rc, err, errlen,
                            "journal entry %llu no longer applies: %s",
                            (unsigned long long)entry.sequence, detail);

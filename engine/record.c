@@ -85,9 +85,37 @@ static bool present(const char *s)
     return s != NULL && s[0] != '\0';
 }
 
-/* Checks encoding and size of one string field. */
-static int check_text(const char *field, const char *value, char *err,
-                      size_t errlen)
+static bool is_control(utf8proc_int32_t cp);
+
+/* Returns the first control or format character of valid UTF-8 text, or
+ * -1 when there is none. */
+static utf8proc_int32_t first_control(const char *value)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)value;
+    utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(value);
+    utf8proc_int32_t cp;
+
+    while (len > 0) {
+        utf8proc_ssize_t n = utf8proc_iterate(p, len, &cp);
+        if (n <= 0)
+            break;
+        if (is_control(cp))
+            return cp;
+        p += n;
+        len -= n;
+    }
+    return -1;
+}
+
+/*
+ * Checks encoding and size of one string field. strict also rejects
+ * control and format characters (a line break, an escape sequence, a
+ * zero-width space), which no name, number or address needs and which
+ * would print as something else. Values journaled before that check
+ * existed are not held to it.
+ */
+static int check_text(const char *field, const char *value, bool strict,
+                      char *err, size_t errlen)
 {
     char q[QUOTE_MAX + 8];
     size_t len, valid;
@@ -106,25 +134,31 @@ static int check_text(const char *field, const char *value, char *err,
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "%s: invalid UTF-8 at byte %zu, after '%s'", field,
                          valid, quote_prefix(value, valid, q));
+    utf8proc_int32_t cp = strict ? first_control(value) : -1;
+    if (cp >= 0)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "%s: control character U+%04X in '%s'", field,
+                         (unsigned)cp, quote(value, q, sizeof(q)));
     return ECIF_OK;
 }
 
 static int check_list(const char *field, const char *const *values,
-                      uint32_t count, char *err, size_t errlen)
+                      uint32_t count, bool strict, char *err, size_t errlen)
 {
     if (count > ECIF_MAX_VALUES)
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "%s: %u values, more than the maximum of %d", field,
                          count, ECIF_MAX_VALUES);
     for (uint32_t i = 0; i < count; i++) {
-        int rc = check_text(field, values[i], err, errlen);
+        int rc = check_text(field, values[i], strict, err, errlen);
         if (rc != ECIF_OK)
             return rc;
     }
     return ECIF_OK;
 }
 
-static int check_encoding(const ecif_record_t *rec, char *err, size_t errlen)
+static int check_encoding(const ecif_record_t *rec, bool strict, char *err,
+                          size_t errlen)
 {
     const struct {
         const char *field;
@@ -143,16 +177,18 @@ static int check_encoding(const ecif_record_t *rec, char *err, size_t errlen)
     int rc;
 
     for (size_t i = 0; i < sizeof(singles) / sizeof(singles[0]); i++) {
-        rc = check_text(singles[i].field, singles[i].value, err, errlen);
+        rc =
+            check_text(singles[i].field, singles[i].value, strict, err, errlen);
         if (rc != ECIF_OK)
             return rc;
     }
-    rc = check_list("phone", rec->phones, rec->n_phones, err, errlen);
+    rc = check_list("phone", rec->phones, rec->n_phones, strict, err, errlen);
     if (rc == ECIF_OK)
-        rc = check_list("email", rec->emails, rec->n_emails, err, errlen);
-    if (rc == ECIF_OK)
-        rc = check_list("address", rec->addresses, rec->n_addresses, err,
+        rc = check_list("email", rec->emails, rec->n_emails, strict, err,
                         errlen);
+    if (rc == ECIF_OK)
+        rc = check_list("address", rec->addresses, rec->n_addresses, strict,
+                        err, errlen);
     return rc;
 }
 
@@ -438,12 +474,12 @@ static int check_key(const char *field, const char *value, bool is_system,
 /*
  * Validates rec. strict adds the checks that an entry journaled before
  * they existed, or under another clock, may fail: the form of the source
- * key and an update time in the future.
+ * key, control characters in any value and an update time in the future.
  */
 static int validate(const ecif_record_t *rec, bool require_source, bool strict,
                     char *err, size_t errlen)
 {
-    int rc = check_encoding(rec, err, errlen);
+    int rc = check_encoding(rec, strict, err, errlen);
 
     if (rc != ECIF_OK)
         return rc;
@@ -499,7 +535,8 @@ int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen)
     };
 
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        int rc = check_text(fields[i].field, fields[i].value, err, errlen);
+        int rc =
+            check_text(fields[i].field, fields[i].value, false, err, errlen);
         if (rc != ECIF_OK)
             return rc;
     }
@@ -542,9 +579,40 @@ int ecif_account_id_check(const char *account_id, char *err, size_t errlen)
     /* A missing id, or one that is not UTF-8, is for ecif_account_validate
      * to report. */
     if (!present(account_id) ||
-        check_text("account_id", account_id, NULL, 0) != ECIF_OK)
+        check_text("account_id", account_id, false, NULL, 0) != ECIF_OK)
         return ECIF_OK;
     return check_key("account_id", account_id, false, err, errlen);
+}
+
+int ecif_text_check(const char *field, const char *value, char *err,
+                    size_t errlen)
+{
+    return check_text(field, value, true, err, errlen);
+}
+
+int ecif_account_check_new(const ecif_account_t *acct, char *err, size_t errlen)
+{
+    int rc = ecif_account_id_check(acct->account_id, err, errlen);
+    const struct {
+        const char *field;
+        const char *value;
+    } texts[] = {{"product", acct->product}, {"branch", acct->branch}};
+
+    /* Missing or malformed values are for ecif_account_validate. */
+    for (size_t i = 0; rc == ECIF_OK && i < 2; i++) {
+        if (present(texts[i].value) &&
+            check_text(texts[i].field, texts[i].value, false, NULL, 0) ==
+                ECIF_OK)
+            rc = check_key(texts[i].field, texts[i].value, false, err, errlen);
+    }
+    if (rc == ECIF_OK && acct->credit_limit < 0) {
+        char amount[32];
+        rc = ecif_fail(ECIF_EINVAL, err, errlen,
+                       "credit_limit: negative limit %s (a limit is 0 or "
+                       "more; an overdrawn account has a negative balance)",
+                       ecif_amount_format(acct->credit_limit, amount));
+    }
+    return rc;
 }
 
 int ecif_amount_parse(const char *text, int64_t *out)

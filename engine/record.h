@@ -140,6 +140,27 @@ int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen);
 int ecif_account_id_check(const char *account_id, char *err, size_t errlen);
 
 /*
+ * Checks one free-text value as a record's fields are checked: at most
+ * ECIF_MAX_FIELD_BYTES of valid UTF-8 without a control or format
+ * character. For values kept beside records, such as a correction's
+ * reason. Returns ECIF_OK or ECIF_EINVAL naming field and quoting the
+ * value.
+ */
+int ecif_text_check(const char *field, const char *value, char *err,
+                    size_t errlen);
+
+/*
+ * Checks an account as a new account must be, beyond ecif_account_validate:
+ * the account id as ecif_account_id_check does, a product and a branch
+ * without a space at either end, a control character or a space other
+ * than U+0020 (which would split one product into two totals), and a
+ * credit limit of 0 or more. Accounts journaled before these checks are
+ * not held to them. Returns ECIF_OK or ECIF_EINVAL naming the field.
+ */
+int ecif_account_check_new(const ecif_account_t *acct, char *err,
+                           size_t errlen);
+
+/*
  * Parses a decimal amount ("1234", "-12.5", "1,234.50") into
  * 1/ECIF_AMOUNT_SCALE units. At most four decimal places; thousands
  * separators are accepted only in groups of three. Returns ECIF_OK or

@@ -926,8 +926,7 @@ static grpc_status_code resolve_exposure_target(call_ctx_t *ctx,
                     "have a steward review them, then ask by "
                     "customer_number",
                     ecif_store_customer_number(ctx->store, found[0].customer),
-                    ecif_store_customer_number(ctx->store,
-                                               found[1].customer));
+                    ecif_store_customer_number(ctx->store, found[1].customer));
     if (best->verdict != ECIF_MATCH)
         return fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "the record matches customer %s only at POSSIBLE_MATCH "
@@ -1453,15 +1452,42 @@ static grpc_status_code correction_number(call_ctx_t *ctx, const char *path,
     return GRPC_STATUS_OK;
 }
 
+/* Returns whether s has a character other than a space. */
+static bool has_text(const char *s)
+{
+    return s != NULL && s[strspn(s, " ")] != '\0';
+}
+
+/*
+ * Checks the text of a reason or an actor: valid UTF-8 without a control
+ * or format character, because GetHistory returns it as a protobuf string
+ * and ecifctl history prints it (a line break would print as a forged
+ * event). The message does not quote the value.
+ */
+static grpc_status_code note_text(call_ctx_t *ctx, const char *field,
+                                  const char *value)
+{
+    char detail[ECIF_SERVICE_DETAILS_MAX];
+
+    if (value == NULL ||
+        ecif_text_check(field, value, detail, sizeof(detail)) == ECIF_OK)
+        return GRPC_STATUS_OK;
+    const char *why = strstr(detail, "invalid UTF-8") != NULL
+                          ? "invalid UTF-8"
+                          : "a control or format character";
+    return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: contains %s", field,
+                why);
+}
+
 static grpc_status_code correction_reason(call_ctx_t *ctx, const char *reason)
 {
-    if (!is_set(reason))
+    if (!has_text(reason))
         return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "reason is required");
     if (strlen(reason) > ECIF_JOURNAL_MAX_REASON)
         return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "reason: %zu bytes, at most %u", strlen(reason),
                     ECIF_JOURNAL_MAX_REASON);
-    return GRPC_STATUS_OK;
+    return note_text(ctx, "reason", reason);
 }
 
 /*
@@ -1475,8 +1501,11 @@ static grpc_status_code request_actor(call_ctx_t *ctx, const char **actor,
                                       bool required)
 {
     const char *principal = ctx->principal;
-    size_t len = is_set(*actor) ? strlen(*actor) : 0;
+    size_t len = has_text(*actor) ? strlen(*actor) : 0;
+    grpc_status_code code = note_text(ctx, "actor", *actor);
 
+    if (code != GRPC_STATUS_OK)
+        return code;
     if (principal == NULL) {
         if (required && len == 0)
             return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "actor is required");

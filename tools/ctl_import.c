@@ -437,8 +437,8 @@ static void add_row(import_state_t *st, const source_t *source,
     if (kind == MAPPING_RECORDS)
         rc = ecif_builder_add_record(st->builder, &row->record, err,
                                      sizeof(err));
-    else if ((rc = ecif_account_id_check(row->account.account_id, err,
-                                         sizeof(err))) == ECIF_OK)
+    else if ((rc = ecif_account_check_new(&row->account, err, sizeof(err))) ==
+             ECIF_OK)
         rc = ecif_builder_add_account(st->builder, row->source_system,
                                       row->source_id, &row->account, err,
                                       sizeof(err));

@@ -162,6 +162,31 @@ class CorrectionsTest(harness.ServerTestCase):
         self.expect_error(code.INVALID_ARGUMENT,
                           lambda: self.merge(stub, ZHANG, OKAFOR_NO, ""),
                           "reason")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, ZHANG, OKAFOR_NO, "   "),
+                          "reason is required")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, ZHANG, OKAFOR_NO,
+                                             "ok\n#9 by auditor"),
+                          "reason: contains a control or format character")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, ZHANG, OKAFOR_NO,
+                                             actor="a\x1b[31mb"),
+                          "actor: contains a control or format character")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, ZHANG, OKAFOR_NO,
+                                             actor=" "),
+                          "actor is required")
+        # Python's protobuf sends only valid UTF-8, so the invalid actor is
+        # patched into the encoded request.
+        raw = self.pb.MergeRequest(
+            customer_a=ZHANG, customer_b=OKAFOR_NO, reason="r",
+            actor="AB").SerializeToString().replace(b"AB", b"A\xff")
+        merge_raw = harness.raw_method(server.channel,
+                                       "/ecif.v1.CustomerIndex/Merge")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: merge_raw(raw, timeout=10),
+                          "actor: contains invalid UTF-8")
         self.expect_error(code.FAILED_PRECONDITION,
                           lambda: self.merge(stub, ZHANG, ZHANG), ZHANG)
         self.merge(stub, ZHANG, OKAFOR_NO)

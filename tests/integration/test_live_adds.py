@@ -7,6 +7,7 @@ times, ecifctl add, and Resolve while records are added.
 """
 
 import os
+import struct
 import subprocess
 import sys
 import threading
@@ -81,6 +82,16 @@ OKAFOR_AGAIN = {
     "phone": "08035557788", "dob": "15/06/1992",
 }
 
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), as the journal frames its entries."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
 
 class LiveAddsTest(harness.ServerTestCase):
     RECORDS = RECORDS
@@ -250,6 +261,31 @@ class LiveAddsTest(harness.ServerTestCase):
                               {"account_id": "X", "product": "loan",
                                "currency": "NGN"}]),
                           "accounts[1]", "'X'")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, OKAFOR, [
+                              {"account_id": "X", "product": "loan ",
+                               "currency": "NGN"}]),
+                          "accounts[0]", "product",
+                          "space at the start or end of 'loan '")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, OKAFOR, [
+                              {"account_id": "X", "product": "lo\u200ban",
+                               "currency": "NGN"}]),
+                          "accounts[0]", "product", "U+200B")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, OKAFOR, [
+                              {"account_id": "X", "product": "loan",
+                               "currency": "NGN", "credit_limit": "-100"}]),
+                          "accounts[0]", "credit_limit",
+                          "negative limit -100.00")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, dict(
+                              OKAFOR, name="Bob\x1b[2J Okafor")),
+                          "record.name", "control character U+001B")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, dict(
+                              OKAFOR, id_number="A0987\n6543")),
+                          "record.id_number", "control character U+000A")
         # The rejected calls stored nothing, and the journal contains only
         # its 32-byte header.
         self.assertEqual(os.path.getsize(self.journal), 32)
@@ -306,6 +342,29 @@ class LiveAddsTest(harness.ServerTestCase):
         self.stop(server)
 
     # ---- Durability and corrections ---------------------------------------
+
+    def test_replay_failure_does_not_log_the_value(self):
+        # A journaled add that a later build no longer accepts stops ecifd
+        # at start; the log names the entry and the field, not the value.
+        server, stub = self.start()
+        self.add(stub, OKAFOR)
+        self.stop(server)
+        with open(self.journal, "rb") as f:
+            data = bytearray(f.read())
+        at = data.index(b"803 555 7788")
+        data[at + 11:at + 12] = b";"
+        length, = struct.unpack_from("<I", data, 32)
+        body = bytes(data[40:40 + length])
+        struct.pack_into("<I", data, 36, crc32c(body))
+        with open(self.journal, "wb") as f:
+            f.write(data)
+        proc = subprocess.run(
+            [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+             "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("journal entry 1 no longer applies: phone: invalid "
+                      "phone number (value not shown)", proc.stderr)
+        self.assertNotIn("555", proc.stderr)
 
     def test_restart_replays_adds_with_corrections(self):
         server, stub = self.start()
