@@ -90,6 +90,14 @@ struct ecif_corrections {
      * under rw held for writing, so readers holding a view may scan it. */
     ecif_history_t history;
     struct account_index accounts;
+    /* The number each Merge since the load retired, with one record that
+     * carried it (the lowest id of the retired customer). A Split that
+     * moves that record points the number at the new customer, so the
+     * number follows the person it named. Numbers retired before the load
+     * have no entry. Guarded by write_lock. */
+    struct retired_origin *origins;
+    size_t origin_count;
+    size_t origin_cap;
 };
 
 /* Returns the customer number a correction in progress gives a record. */
@@ -490,6 +498,7 @@ void ecif_corrections_destroy(ecif_corrections_t *c)
     free(c->record_number);
     free(c->accounts.hashes);
     free(c->accounts.records);
+    free(c->origins);
     ecif_history_fini(&c->history);
     pthread_rwlock_destroy(&c->rw);
     pthread_mutex_destroy(&c->write_lock);
@@ -608,6 +617,12 @@ static void links_normalize(link_vec_t *v, const ecif_corrections_t *c)
 
 /* ---- Applying one correction -------------------------------------------- */
 
+/* A number retired by a Merge and a record that carried it. */
+struct retired_origin {
+    uint64_t retired;
+    uint32_t record;
+};
+
 /* A correction in progress: the next state before it is published. */
 struct change {
     link_vec_t links;
@@ -616,7 +631,8 @@ struct change {
     uint64_t next_number;
     uint32_t *moved; /* records whose number changed */
     size_t moved_count;
-    uint64_t moved_from; /* their number before */
+    uint64_t moved_from;          /* their number before */
+    struct retired_origin origin; /* a Merge's retirement, else zero */
 };
 
 static void change_free(struct change *ch)
@@ -778,6 +794,12 @@ static int plan_merge(ecif_corrections_t *c, const struct ecif_store *v,
     memcpy(ch->moved, gone_ids, nb * sizeof(uint32_t));
     ch->moved_count = nb;
     ch->moved_from = gone_number;
+    ch->origin.retired = gone_number;
+    ch->origin.record = gone_ids[0];
+    for (uint32_t i = 1; i < nb; i++) {
+        if (gone_ids[i] < ch->origin.record)
+            ch->origin.record = gone_ids[i];
+    }
     for (uint32_t i = 0; i < nb; i++)
         set_number(c, gone_ids[i], keep_number);
     ch->next_number = v->next_customer_number;
@@ -857,6 +879,47 @@ static int check_repeated_keys(const ecif_journal_entry_t *e, char *err,
     return ECIF_OK;
 }
 
+/*
+ * Points each number that a Merge since the load retired into the customer
+ * being split at the new customer, when the split moves the record that
+ * carried it: a split that undoes a merge gives the retired number back
+ * to its person. ch->moved is sorted and ch->history copied.
+ */
+static void follow_origins(const ecif_corrections_t *c, struct change *ch,
+                           uint64_t new_number)
+{
+    for (size_t i = 0; i < c->origin_count; i++) {
+        const struct retired_origin *o = &c->origins[i];
+        if (bsearch(&o->record, ch->moved, ch->moved_count, sizeof(uint32_t),
+                    compare_u32) == NULL)
+            continue;
+        for (size_t h = 0; h < ch->history_count; h++) {
+            if (ch->history[h].retired == o->retired &&
+                ch->history[h].survivor == ch->moved_from)
+                ch->history[h].survivor = new_number;
+        }
+    }
+}
+
+/* Records the retirement of a published Merge. Fails only for memory, and
+ * then the number keeps its survivor when a later split moves its record. */
+static void remember_origin(ecif_corrections_t *c,
+                            const struct retired_origin *origin)
+{
+    if (origin->retired == 0)
+        return;
+    if (c->origin_count == c->origin_cap) {
+        size_t cap = c->origin_cap ? 2 * c->origin_cap : 16;
+        struct retired_origin *grown =
+            realloc(c->origins, cap * sizeof(*grown));
+        if (grown == NULL)
+            return;
+        c->origins = grown;
+        c->origin_cap = cap;
+    }
+    c->origins[c->origin_count++] = *origin;
+}
+
 static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,
                       const ecif_journal_entry_t *e, struct change *ch,
                       ecif_correction_result_t *res, char *err, size_t errlen)
@@ -910,6 +973,7 @@ static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,
     uint64_t new_number = v->next_customer_number;
     store_parse_customer_number(ecif_store_customer_number(v, customer),
                                 &ch->moved_from);
+    follow_origins(c, ch, new_number);
     for (size_t i = 0; i < ch->moved_count; i++)
         set_number(c, ch->moved[i], new_number);
     ch->next_number = new_number + 1;
@@ -1063,6 +1127,7 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
     }
     correction_event(res, &ev);
     publish_locked(c, next, &ev);
+    remember_origin(c, &ch.origin);
     change_free(&ch);
     return ECIF_OK;
 }

@@ -434,6 +434,35 @@ class CorrectionsTest(harness.ServerTestCase):
                          [("CARD", "C-77")])
         self.stop(server)
 
+    def test_split_undoing_merge_returns_number(self):
+        # A steward merges Harrison into Zhang Min by mistake and splits
+        # Harrison's record out again: the retired number must lead to
+        # Harrison's new customer, not to Zhang Min's debts.
+        server, stub = self.start()
+        self.merge(stub, ZHANG, HARRISON_NO)
+        split = self.split(stub, ZHANG, [("CRM", "2001")])
+        self.assertEqual(split.new_customer_number, FIFTH)
+
+        def check(stub):
+            reply = self.customer(stub, HARRISON_NO)
+            self.assertEqual(reply.customer_number, FIFTH)
+            self.assertEqual(reply.redirected_from, HARRISON_NO)
+            self.assertEqual(self.keys(reply), [("CRM", "2001")])
+            _, totals = self.exposure(stub, HARRISON_NO)
+            self.assertEqual(totals, {("deposit", "CNY"): ("2500.00", 1)})
+            self.assertEqual(self.keys(self.customer(stub, ZHANG)),
+                             [("CORE", "1002")])
+
+        check(stub)
+        self.stop(server)
+        server, stub = self.start()
+        check(stub)
+        self.stop(server)
+        v2, _ = self.reimport(RECORDS, self.snapshot, self.journal)
+        server, stub = self.start(v2)
+        check(stub)
+        self.stop(server)
+
     def test_reimport_honours_not_same(self):
         v1 = harness.import_snapshot(self.subdir("chen"),
                                      [CHEN_PHONE, CHEN_EMAIL], [])
