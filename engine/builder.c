@@ -348,6 +348,7 @@ static int fill_entry(ecif_builder_t *b, const ecif_record_t *rec,
     kept_values(rec->phones, kp, v.n_phones, phones);
     kept_values(rec->emails, ke, v.n_emails, emails);
     kept_values(rec->addresses, ka, v.n_addresses, addresses);
+    char dob[16];
     const struct {
         const char *text;
         uint32_t *off;
@@ -359,7 +360,7 @@ static int fill_entry(ecif_builder_t *b, const ecif_record_t *rec,
         {rec->family_name, &e->family_name},
         {rec->id_type, &e->id_type},
         {rec->id_number, &e->id_number},
-        {rec->dob, &e->dob},
+        {ecif_dob_text(rec->dob, v.dob, dob), &e->dob},
         {rec->gender, &e->gender},
         {v.name, &e->norm_name},
         {v.given, &e->norm_given},

@@ -192,6 +192,7 @@ struct delta_record *delta_record_create(const struct ecif_store *base,
     uint8_t kp[ECIF_MAX_VALUES], ke[ECIF_MAX_VALUES], ka[ECIF_MAX_VALUES];
 
     match_normalize(rec, &buf, &v, kp, ke, ka);
+    char dob[16];
     const char *texts[] = {
         rec->source_system,
         rec->source_id,
@@ -200,7 +201,7 @@ struct delta_record *delta_record_create(const struct ecif_store *base,
         rec->family_name,
         rec->id_type,
         rec->id_number,
-        rec->dob,
+        ecif_dob_text(rec->dob, v.dob, dob),
         rec->gender,
         v.name,
         v.given,

@@ -584,6 +584,15 @@ int ecif_account_id_check(const char *account_id, char *err, size_t errlen)
     return check_key("account_id", account_id, false, err, errlen);
 }
 
+const char *ecif_dob_text(const char *raw, uint32_t ymd, char buf[16])
+{
+    if (ymd == 0 || ymd > 99991231u)
+        return raw;
+    snprintf(buf, 16, "%04u-%02u-%02u", (unsigned)(ymd / 10000),
+             (unsigned)(ymd / 100 % 100), (unsigned)(ymd % 100));
+    return buf;
+}
+
 int ecif_text_check(const char *field, const char *value, char *err,
                     size_t errlen)
 {

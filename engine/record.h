@@ -140,6 +140,15 @@ int ecif_account_validate(const ecif_account_t *acct, char *err, size_t errlen);
 int ecif_account_id_check(const char *account_id, char *err, size_t errlen);
 
 /*
+ * Returns the dob as the store keeps it: the date ymd (YYYYMMDD, as
+ * ecif_norm_date gives it) written YYYY-MM-DD into buf, or raw when ymd is
+ * 0 (no date could be read). Clients then get one form whatever the
+ * source system wrote, and the consolidated record compares dates rather
+ * than spellings.
+ */
+const char *ecif_dob_text(const char *raw, uint32_t ymd, char buf[16]);
+
+/*
  * Checks one free-text value as a record's fields are checked: at most
  * ECIF_MAX_FIELD_BYTES of valid UTF-8 without a control or format
  * character. For values kept beside records, such as a correction's

@@ -186,6 +186,28 @@ static ecif_store_t *zhang_store(const char *name, ecif_record_t recs[3])
     return build_store(name, recs, 3);
 }
 
+static void test_dob_spellings_are_one_value(void)
+{
+    ecif_record_t recs[3];
+    recs[0] = person("core", "7", "Wu Lan");
+    recs[1] = person("card", "7", "Wu Lan");
+    recs[2] = person("web", "7", "Wu Lan");
+    recs[0].dob = "19601231";
+    recs[1].dob = "31/12/1960";
+    recs[2].dob = "1960-12-31";
+    ecif_store_t *store = build_store("dob_forms", recs, 3);
+    CHECK(store != NULL);
+    if (store == NULL)
+        return;
+    uint32_t customer = single_customer(store, recs, 3);
+
+    ecif_golden_record_t g;
+    CHECK_INT(ecif_golden_build(store, customer, NULL, &g), ECIF_OK);
+    CHECK_STR(g.fields[ECIF_GOLDEN_DOB].value, "1960-12-31");
+    CHECK_INT(g.fields[ECIF_GOLDEN_DOB].rule, ECIF_GOLDEN_RULE_UNANIMOUS);
+    ecif_store_close(store);
+}
+
 static void test_trust_order_beats_most_common(void)
 {
     ecif_record_t recs[3];
@@ -522,6 +544,7 @@ int main(void)
     RUN(test_verified_id_beats_trusted_source);
     RUN(test_unverified_id_leaves_trust_order);
     RUN(test_trust_order_beats_most_common);
+    RUN(test_dob_spellings_are_one_value);
     RUN(test_most_common_without_trust);
     RUN(test_most_recent_after_trust);
     RUN(test_tie_takes_first_record);
