@@ -200,6 +200,34 @@ static void filter_most_recent(golden_set_t *set)
     set_apply_keep(set);
 }
 
+/* Returns how many fields of group g member m fills. */
+static int group_filled(const golden_member_t *m, const golden_group_t *g)
+{
+    int n = 0;
+    for (int f = g->first; f <= (int)g->last; f++)
+        n += is_set(member_field(m, (ecif_golden_field_t)f));
+    return n;
+}
+
+/* Keeps the members that fill the most fields of the group: a name with
+ * its given name beats the family name alone, a number with its type
+ * beats the number alone. */
+static void filter_most_complete(golden_set_t *set)
+{
+    int most = 0;
+
+    for (uint32_t i = 0; i < set->count; i++) {
+        int n = group_filled(&set->members[set->idx[i]], set->group);
+        if (n > most)
+            most = n;
+    }
+    for (uint32_t i = 0; i < set->count; i++) {
+        uint32_t m = set->idx[i];
+        set->keep[m] = group_filled(&set->members[m], set->group) == most;
+    }
+    set_apply_keep(set);
+}
+
 /* Keeps the members holding a value that the most members hold. */
 static void filter_most_common(golden_set_t *set)
 {
@@ -255,6 +283,10 @@ static ecif_golden_rule_t choose_member(golden_set_t *set)
     filter_most_recent(set);
     if (rule == ECIF_GOLDEN_RULE_NONE && set_agrees(set))
         rule = ECIF_GOLDEN_RULE_MOST_RECENT;
+
+    filter_most_complete(set);
+    if (rule == ECIF_GOLDEN_RULE_NONE && set_agrees(set))
+        rule = ECIF_GOLDEN_RULE_MOST_COMPLETE;
 
     if (rule == ECIF_GOLDEN_RULE_NONE) {
         filter_most_common(set);
@@ -665,6 +697,8 @@ const char *ecif_golden_rule_str(ecif_golden_rule_t rule)
         return "source_trust";
     case ECIF_GOLDEN_RULE_MOST_RECENT:
         return "most_recent";
+    case ECIF_GOLDEN_RULE_MOST_COMPLETE:
+        return "most_complete";
     case ECIF_GOLDEN_RULE_MOST_COMMON:
         return "most_common";
     case ECIF_GOLDEN_RULE_FIRST:

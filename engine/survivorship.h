@@ -27,14 +27,15 @@
 
 /* The rule that chose a value. */
 typedef enum ecif_golden_rule {
-    ECIF_GOLDEN_RULE_NONE = 0,     /* no member record has a value */
-    ECIF_GOLDEN_RULE_UNANIMOUS,    /* every member with a value agrees */
-    ECIF_GOLDEN_RULE_VERIFIED_ID,  /* name of a record whose ID verifies */
-    ECIF_GOLDEN_RULE_SOURCE_TRUST, /* from the most trusted source system */
-    ECIF_GOLDEN_RULE_MOST_RECENT,  /* from the record updated last */
-    ECIF_GOLDEN_RULE_MOST_COMMON,  /* the value most members hold */
-    ECIF_GOLDEN_RULE_FIRST,        /* a tie: the first record in store order */
-    ECIF_GOLDEN_RULE_UNION,        /* one of the distinct values of a list */
+    ECIF_GOLDEN_RULE_NONE = 0,      /* no member record has a value */
+    ECIF_GOLDEN_RULE_UNANIMOUS,     /* every member with a value agrees */
+    ECIF_GOLDEN_RULE_VERIFIED_ID,   /* name of a record whose ID verifies */
+    ECIF_GOLDEN_RULE_SOURCE_TRUST,  /* from the most trusted source system */
+    ECIF_GOLDEN_RULE_MOST_RECENT,   /* from the record updated last */
+    ECIF_GOLDEN_RULE_MOST_COMMON,   /* the value most members hold */
+    ECIF_GOLDEN_RULE_MOST_COMPLETE, /* fills the most fields of its group */
+    ECIF_GOLDEN_RULE_FIRST,         /* a tie: the first record in store order */
+    ECIF_GOLDEN_RULE_UNION,         /* one of the distinct values of a list */
 } ecif_golden_rule_t;
 
 /* The single-valued fields of a golden record. */

@@ -208,6 +208,40 @@ static void test_dob_spellings_are_one_value(void)
     ecif_store_close(store);
 }
 
+static void test_complete_name_beats_part(void)
+{
+    ecif_record_t recs[2];
+    recs[0] = person("dup", "9", NULL);
+    recs[1] = person("org", "9", NULL);
+    recs[0].family_name = "graue";
+    recs[1].given_name = "william";
+    recs[1].family_name = "graue";
+    recs[0].id_number = "E12345678";
+    recs[1].id_type = "PASSPORT";
+    recs[1].id_number = "E12345678";
+    ecif_store_t *store = build_store("complete", recs, 2);
+    CHECK(store != NULL);
+    if (store == NULL)
+        return;
+    uint32_t customer = single_customer(store, recs, 2);
+
+    ecif_golden_record_t g;
+    CHECK_INT(ecif_golden_build(store, customer, NULL, &g), ECIF_OK);
+    CHECK_STR(g.fields[ECIF_GOLDEN_GIVEN_NAME].value, "william");
+    CHECK_STR(g.fields[ECIF_GOLDEN_FAMILY_NAME].value, "graue");
+    CHECK_INT(g.fields[ECIF_GOLDEN_FAMILY_NAME].rule,
+              ECIF_GOLDEN_RULE_MOST_COMPLETE);
+    CHECK_STR(ecif_golden_rule_str(ECIF_GOLDEN_RULE_MOST_COMPLETE),
+              "most_complete");
+    /* Both numbers agree; the source is the record that also has the
+     * type, so the type is not lost. */
+    CHECK_INT(g.fields[ECIF_GOLDEN_ID_NUMBER].rule, ECIF_GOLDEN_RULE_UNANIMOUS);
+    CHECK_STR(g.fields[ECIF_GOLDEN_ID_TYPE].value, "PASSPORT");
+    CHECK_STR(source_of(store, g.fields[ECIF_GOLDEN_ID_NUMBER].record),
+              "org/9");
+    ecif_store_close(store);
+}
+
 static void test_trust_order_beats_most_common(void)
 {
     ecif_record_t recs[3];
@@ -545,6 +579,7 @@ int main(void)
     RUN(test_unverified_id_leaves_trust_order);
     RUN(test_trust_order_beats_most_common);
     RUN(test_dob_spellings_are_one_value);
+    RUN(test_complete_name_beats_part);
     RUN(test_most_common_without_trust);
     RUN(test_most_recent_after_trust);
     RUN(test_tie_takes_first_record);
