@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,9 +388,64 @@ static int load_store(const char *path, ecif_load_mode_t mode,
     return ECIF_OK;
 }
 
+/* Rejected writes logged per second at most; a client that sends bad
+ * requests in a loop must not fill the disk with the log. */
+#define ECIFD_REJECTED_PER_SECOND 20
+
+static pthread_mutex_t rejected_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t rejected_second;
+static unsigned rejected_in_second;
+static uint64_t rejected_suppressed;
+
+/*
+ * Logs an applied correction or add, and a rejected write unless more than
+ * ECIFD_REJECTED_PER_SECOND came in this second. The first line logged
+ * after a suppression says how many lines were left out.
+ */
 static void log_correction(const char *line)
 {
-    log_line("INFO", "%s", line);
+    if (strstr(line, " rejected: ") == NULL) {
+        log_line("INFO", "%s", line);
+        return;
+    }
+    time_t now = time(NULL);
+    uint64_t suppressed = 0;
+    bool show;
+    pthread_mutex_lock(&rejected_lock);
+    if (now != rejected_second) {
+        rejected_second = now;
+        rejected_in_second = 0;
+    }
+    show = rejected_in_second < ECIFD_REJECTED_PER_SECOND;
+    if (show) {
+        rejected_in_second++;
+        suppressed = rejected_suppressed;
+        rejected_suppressed = 0;
+    } else {
+        rejected_suppressed++;
+    }
+    pthread_mutex_unlock(&rejected_lock);
+    if (show && suppressed > 0)
+        log_line("WARN",
+                 "%" PRIu64 " rejected writes were not logged (more than %d "
+                 "a second)",
+                 suppressed, ECIFD_REJECTED_PER_SECOND);
+    if (show)
+        log_line("INFO", "%s", line);
+}
+
+/* Logs how many rejected writes were left out since the last line. */
+static void report_rejected_suppressed(void)
+{
+    pthread_mutex_lock(&rejected_lock);
+    uint64_t suppressed = rejected_suppressed;
+    rejected_suppressed = 0;
+    pthread_mutex_unlock(&rejected_lock);
+    if (suppressed > 0)
+        log_line("WARN",
+                 "%" PRIu64 " rejected writes were not logged (more than %d "
+                 "a second)",
+                 suppressed, ECIFD_REJECTED_PER_SECOND);
 }
 
 /*
@@ -514,6 +570,7 @@ static int wait_for_stop_signal(const sigset_t *signals, ecif_audit_t *audit)
         int sig = sigtimedwait(signals, NULL, &minute);
         if (sig < 0) {
             report_audit_failures(audit);
+            report_rejected_suppressed();
             continue;
         }
         if (sig != SIGHUP)
@@ -581,6 +638,7 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
                  ECIFD_GRACE_MS);
     ecif_server_destroy(server);
     report_audit_failures(access->audit);
+    report_rejected_suppressed();
     return 0;
 }
 

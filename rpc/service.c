@@ -371,6 +371,9 @@ static grpc_status_code fail_with_field_path(call_ctx_t *ctx,
         return fail(ctx, code, "%s: %s", path, message);
 
     size_t len = (size_t)(colon - message);
+    /* "appending to journal '...' failed: ..." names no field. */
+    if (strspn(message, "abcdefghijklmnopqrstuvwxyz0123456789_.[]") != len)
+        return fail(ctx, code, "%s", message);
     if (len == strlen("record") && memcmp(message, "record", len) == 0)
         return fail(ctx, code, "%s%s", path, colon);
     for (size_t i = 0; i < sizeof(renames) / sizeof(renames[0]); i++) {

@@ -434,6 +434,19 @@ class CorrectionsTest(harness.ServerTestCase):
                          [("CARD", "C-77")])
         self.stop(server)
 
+    def test_rejected_writes_log_is_rate_limited(self):
+        server, stub = self.start()
+        calls = 300
+        for _ in range(calls):
+            with self.assertRaises(grpc.RpcError):
+                self.merge(stub, ZHANG, "X42")
+        log = self.stop(server)
+        shown = log.count("Merge rejected: INVALID_ARGUMENT")
+        left_out = sum(int(n) for n in re.findall(
+            r"(\d+) rejected writes were not logged", log))
+        self.assertEqual(shown + left_out, calls, log[-2000:])
+        self.assertGreater(left_out, 0)
+
     def test_split_undoing_merge_returns_number(self):
         # A steward merges Harrison into Zhang Min by mistake and splits
         # Harrison's record out again: the retired number must lead to
