@@ -1802,8 +1802,10 @@ static grpc_status_code accounts_from_proto(call_ctx_t *ctx,
                 char quoted[48];
                 quote_value(amounts[k].text, quoted, sizeof(quoted));
                 return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                            "record.accounts[%zu].%s: invalid amount '%s'", i,
-                            amounts[k].name, quoted);
+                            "record.accounts[%zu].%s: invalid amount '%s' "
+                            "(expected a decimal such as 1234.50, with at "
+                            "most 4 places and below 1e12)",
+                            i, amounts[k].name, quoted);
             }
         }
     }

@@ -342,7 +342,8 @@ static void test_source_accounts(void)
     CHECK_STR(row.account.currency, "CNY");
     CHECK_INT(source_next(source, &row, err, sizeof(err)), ECIF_EINVAL);
     CHECK_STR(err, "column 'balance': invalid amount 'abc' (expected a "
-                   "decimal such as 1234.50)");
+                   "decimal such as 1234.50, with at most 4 places and "
+                   "below 1e12)");
     source_close(source);
 }
 

@@ -400,7 +400,8 @@ static int parse_amount(source_t *s, mapping_field_t field, int64_t *out,
     if (ecif_amount_parse(text, out) != ECIF_OK)
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "column '%s': invalid amount '%.40s' (expected a "
-                         "decimal such as 1234.50)",
+                         "decimal such as 1234.50, with at most 4 places "
+                         "and below 1e12)",
                          source_column_name(s, field), text);
     return ECIF_OK;
 }
