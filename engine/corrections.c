@@ -758,10 +758,13 @@ static int plan_merge(ecif_corrections_t *c, const struct ecif_store *v,
                          "customer_a and customer_b: both lead to customer "
                          "'%s'",
                          num_a);
-    if (marked_not_same(v, a, b))
+    /* An override's must-links join the two; normalizing the links then
+     * drops the cannot-links between their records. */
+    if (!e->override_not_same && marked_not_same(v, a, b))
         return ecif_fail(ECIF_ECONFLICT, err, errlen,
                          "customer_a '%s' and customer_b '%s' are marked "
-                         "not the same customer",
+                         "not the same customer (set override_not_same to "
+                         "merge them anyway)",
                          num_a, num_b);
     /* Customer ids follow numbers: the lower id has the older number. */
     uint32_t keep = a < b ? a : b, gone = a < b ? b : a;
@@ -882,8 +885,8 @@ static int check_repeated_keys(const ecif_journal_entry_t *e, char *err,
 /*
  * Points each number that a Merge since the load retired into the customer
  * being split at the new customer, when the split moves the record that
- * carried it: a split that undoes a merge gives the retired number back
- * to its person. ch->moved is sorted and ch->history copied.
+ * carried it. A split that undoes a merge thus gives the retired number
+ * back to its person. ch->moved must be sorted and ch->history copied.
  */
 static void follow_origins(const ecif_corrections_t *c, struct change *ch,
                            uint64_t new_number)

@@ -157,6 +157,8 @@ static int decode_header(const uint8_t *data, uint64_t size, const char *path,
 #define FLAG_AUDIT       0x01
 /* An add only: the record's updated_at (8) follows its accounts. */
 #define FLAG_UPDATED 0x02
+/* A merge only: it overrides a not-same mark (override_not_same). */
+#define FLAG_OVERRIDE 0x04
 
 static bool put_string(uint8_t *buf, size_t cap, size_t *at, const char *s,
                        size_t max)
@@ -273,6 +275,8 @@ size_t ecif_journal_encode(const ecif_journal_entry_t *e, uint8_t *buf,
     put_u64(buf, e->sequence);
     buf[8] = (uint8_t)e->kind;
     buf[9] = buf[10] = buf[11] = 0;
+    if (e->kind == ECIF_CORRECTION_MERGE && e->override_not_same)
+        buf[9] |= FLAG_OVERRIDE;
     put_u32(buf + 12, e->key_count);
     put_u64(buf + 16, e->customer_a);
     put_u64(buf + 24, e->customer_b);
@@ -329,8 +333,11 @@ static void free_entry_strings(ecif_journal_t *j)
 static bool take_audit(ecif_journal_t *j, const uint8_t *body, uint32_t len,
                        uint32_t *at, ecif_journal_entry_t *e)
 {
-    uint8_t valid =
-        e->kind == ECIF_JOURNAL_ADD ? FLAG_AUDIT | FLAG_UPDATED : FLAG_AUDIT;
+    uint8_t valid = FLAG_AUDIT;
+    if (e->kind == ECIF_JOURNAL_ADD)
+        valid |= FLAG_UPDATED;
+    if (e->kind == ECIF_CORRECTION_MERGE)
+        valid |= FLAG_OVERRIDE;
     uint8_t flags = body[9];
 
     free(j->actor);
@@ -339,6 +346,7 @@ static bool take_audit(ecif_journal_t *j, const uint8_t *body, uint32_t len,
     e->actor = "";
     if ((flags & ~valid) != 0 || body[10] != 0 || body[11] != 0)
         return false;
+    e->override_not_same = (flags & FLAG_OVERRIDE) != 0;
     if ((flags & FLAG_AUDIT) == 0)
         return true;
     if (*at + 8 > len)

@@ -23,6 +23,7 @@
 #define ECIF_JOURNAL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -89,6 +90,9 @@ typedef struct ecif_journal_entry {
     /* Wall-clock time of the append, UTC microseconds since the epoch. */
     int64_t time_us;
     const char *actor; /* requester, at most ECIF_JOURNAL_MAX_ACTOR bytes */
+    /* A Merge only: merge although the customers are marked not the
+     * same; the steward's newer decision replaces the older. */
+    bool override_not_same;
 } ecif_journal_entry_t;
 
 typedef struct ecif_journal ecif_journal_t;

@@ -214,16 +214,16 @@ static int group_filled(const golden_member_t *m, const golden_group_t *g)
  * beats the number alone. */
 static void filter_most_complete(golden_set_t *set)
 {
-    int most = 0;
+    int max_filled = 0;
 
     for (uint32_t i = 0; i < set->count; i++) {
         int n = group_filled(&set->members[set->idx[i]], set->group);
-        if (n > most)
-            most = n;
+        if (n > max_filled)
+            max_filled = n;
     }
     for (uint32_t i = 0; i < set->count; i++) {
         uint32_t m = set->idx[i];
-        set->keep[m] = group_filled(&set->members[m], set->group) == most;
+        set->keep[m] = group_filled(&set->members[m], set->group) == max_filled;
     }
     set_apply_keep(set);
 }

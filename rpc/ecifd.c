@@ -400,7 +400,7 @@ static uint64_t rejected_suppressed;
 /*
  * Logs an applied correction or add, and a rejected write unless more than
  * ECIFD_REJECTED_PER_SECOND came in this second. The first line logged
- * after a suppression says how many lines were left out.
+ * after a suppression is a WARN line with the number left out.
  */
 static void log_correction(const char *line)
 {

@@ -1475,11 +1475,11 @@ static grpc_status_code note_text(call_ctx_t *ctx, const char *field,
     if (value == NULL ||
         ecif_text_check(field, value, detail, sizeof(detail)) == ECIF_OK)
         return GRPC_STATUS_OK;
-    const char *why = strstr(detail, "invalid UTF-8") != NULL
-                          ? "invalid UTF-8"
-                          : "a control or format character";
+    const char *problem = strstr(detail, "invalid UTF-8") != NULL
+                              ? "invalid UTF-8"
+                              : "a control or format character";
     return fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: contains %s", field,
-                why);
+                problem);
 }
 
 static grpc_status_code correction_reason(call_ctx_t *ctx, const char *reason)
@@ -1620,13 +1620,13 @@ static bool result_numbers(call_ctx_t *ctx, const ecif_correction_result_t *res,
  * Checks and applies a correction between two customers (Merge,
  * NotSameCustomer): customer_a, customer_b, reason and actor in that order.
  */
-static grpc_status_code
-apply_pair_correction(call_ctx_t *ctx, const char *method,
-                      ecif_correction_kind_t kind, const char *customer_a,
-                      const char *customer_b, const char *reason,
-                      const char *actor, ecif_correction_result_t *res)
+static grpc_status_code apply_pair_correction(
+    call_ctx_t *ctx, const char *method, ecif_correction_kind_t kind,
+    const char *customer_a, const char *customer_b, const char *reason,
+    const char *actor, bool override_not_same, ecif_correction_result_t *res)
 {
-    ecif_journal_entry_t entry = {.kind = kind, .actor = actor};
+    ecif_journal_entry_t entry = {
+        .kind = kind, .actor = actor, .override_not_same = override_not_same};
     grpc_status_code code =
         pair_entry(ctx, customer_a, customer_b, reason, &entry);
 
@@ -1649,7 +1649,7 @@ static grpc_status_code handle_merge(call_ctx_t *ctx, grpc_byte_buffer *request,
     ecif_correction_result_t res;
     code = apply_pair_correction(ctx, "Merge", ECIF_CORRECTION_MERGE,
                                  req->customer_a, req->customer_b, req->reason,
-                                 req->actor, &res);
+                                 req->actor, req->override_not_same, &res);
     if (code != GRPC_STATUS_OK)
         return code;
 
@@ -1747,7 +1747,7 @@ static grpc_status_code handle_not_same(call_ctx_t *ctx,
     ecif_correction_result_t res;
     code = apply_pair_correction(
         ctx, "NotSameCustomer", ECIF_CORRECTION_NOT_SAME, req->customer_a,
-        req->customer_b, req->reason, req->actor, &res);
+        req->customer_b, req->reason, req->actor, false, &res);
     if (code != GRPC_STATUS_OK)
         return code;
 

@@ -527,7 +527,8 @@ static void test_journal_add_round_trip(void)
     ecif_journal_entry_t merge = {.kind = ECIF_CORRECTION_MERGE,
                                   .customer_a = 1,
                                   .customer_b = 2,
-                                  .reason = "same"};
+                                  .reason = "same",
+                                  .override_not_same = true};
     CHECK_INT(ecif_journal_append(j, &add, err, sizeof(err)), ECIF_OK);
     CHECK_INT(ecif_journal_append(j, &merge, err, sizeof(err)), ECIF_OK);
     ecif_journal_close(j);
@@ -541,6 +542,7 @@ static void test_journal_add_round_trip(void)
     CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 1);
     CHECK_INT(e.kind, ECIF_CORRECTION_MERGE);
     CHECK(e.record == NULL);
+    CHECK(e.override_not_same);
     CHECK_INT(ecif_journal_next(j, &e, NULL, err, sizeof(err)), 0);
 
     /* Too many accounts are rejected and nothing is written. */

@@ -61,6 +61,7 @@ enum {
     OPT_SOURCE_ID,
     OPT_ACCOUNT,
     OPT_ACTOR,
+    OPT_OVERRIDE,
     OPT_PAGE_SIZE,
     OPT_UPDATED_AT,
 };
@@ -1031,6 +1032,7 @@ static const struct option correction_options[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"reason", required_argument, NULL, OPT_REASON},
     {"actor", required_argument, NULL, OPT_ACTOR},
+    {"override-not-same", no_argument, NULL, OPT_OVERRIDE},
     {NULL, 0, NULL, 0},
 };
 
@@ -1062,7 +1064,7 @@ static const char *default_actor(void)
  */
 static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
                                  query_opts_t *q, const char **reason,
-                                 const char **actor)
+                                 const char **actor, bool *override)
 {
     int opt;
 
@@ -1077,6 +1079,8 @@ static int parse_correction_opts(int argc, char **argv, void (*usage)(FILE *),
             *reason = optarg;
         else if (opt == OPT_ACTOR)
             *actor = optarg;
+        else if (opt == OPT_OVERRIDE && override != NULL)
+            *override = true;
         else if (opt == OPT_HELP) {
             usage(stdout);
             return 0;
@@ -1146,10 +1150,16 @@ static void merge_usage(FILE *out)
     fprintf(
         out,
         "usage: ecifctl merge --server HOST:PORT --reason TEXT [--actor NAME] "
-        "CUSTOMER_A CUSTOMER_B\n\n"
+        "[--override-not-same] CUSTOMER_A CUSTOMER_B\n\n"
         "Joins two customers. The lower number survives; the other "
         "is retired and\nredirects to it.\n\n");
     fputs(correction_help, out);
+    fputs("  --override-not-same   merge although the two are marked not "
+          "the same\n"
+          "                        customer (by not-same or a split); the "
+          "marks\n"
+          "                        between them are removed\n",
+          out);
     fputs(actor_help, out);
     fputs(common_help, out);
 }
@@ -1174,10 +1184,11 @@ int ctl_merge_main(int argc, char **argv)
     query_opts_t q = {.deadline_ms = QUERY_DEFAULT_DEADLINE_MS};
     Ecif__V1__MergeRequest req = ECIF__V1__MERGE_REQUEST__INIT;
     const char *reason = NULL;
+    bool override = false;
 
     const char *actor = NULL;
-    int rc =
-        parse_correction_opts(argc, argv, merge_usage, &q, &reason, &actor);
+    int rc = parse_correction_opts(argc, argv, merge_usage, &q, &reason, &actor,
+                                   &override);
     if (rc >= 0)
         return rc;
     if (!two_customers(argc, argv, merge_usage, &req.customer_a,
@@ -1185,6 +1196,7 @@ int ctl_merge_main(int argc, char **argv)
         return 2;
     req.reason = (char *)reason;
     req.actor = (char *)actor;
+    req.override_not_same = override;
     return print_reply(&q,
                        call_method(&q, "Merge", ECIF_METHOD_MERGE, &req.base,
                                    &ecif__v1__merge_response__descriptor),
@@ -1223,8 +1235,8 @@ int ctl_split_main(int argc, char **argv)
     const char *reason = NULL;
 
     const char *actor = NULL;
-    int rc =
-        parse_correction_opts(argc, argv, split_usage, &q, &reason, &actor);
+    int rc = parse_correction_opts(argc, argv, split_usage, &q, &reason, &actor,
+                                   NULL);
     if (rc >= 0)
         return rc;
     if (argc - optind < 2) {
@@ -1309,8 +1321,8 @@ int ctl_not_same_main(int argc, char **argv)
     const char *reason = NULL;
 
     const char *actor = NULL;
-    int rc =
-        parse_correction_opts(argc, argv, not_same_usage, &q, &reason, &actor);
+    int rc = parse_correction_opts(argc, argv, not_same_usage, &q, &reason,
+                                   &actor, NULL);
     if (rc >= 0)
         return rc;
     if (!two_customers(argc, argv, not_same_usage, &req.customer_a,

@@ -434,6 +434,37 @@ class CorrectionsTest(harness.ServerTestCase):
                          [("CARD", "C-77")])
         self.stop(server)
 
+    def test_override_undoes_split(self):
+        # A steward splits Li Wei's card record out by mistake; a Merge
+        # back is refused until it overrides the mark the split left.
+        server, stub = self.start()
+        self.split(stub, LI_WEI, [("CARD", "C-77")])
+        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
+                          lambda: self.merge(stub, LI_WEI, FIFTH),
+                          "marked not the same", "override_not_same")
+        merged = stub.Merge(self.pb.MergeRequest(
+            customer_a=LI_WEI, customer_b=FIFTH, reason="split in error",
+            actor="steward.wang", override_not_same=True), timeout=10)
+        self.assertEqual(merged.customer_number, LI_WEI)
+        self.assertEqual(merged.record_count, 2)
+
+        def check(stub):
+            self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
+                             [("CARD", "C-77"), ("CORE", "1001")])
+            # The split's number was retired into Li Wei's again.
+            self.assertEqual(self.customer(stub, FIFTH).customer_number,
+                             LI_WEI)
+
+        check(stub)
+        self.stop(server)
+        server, stub = self.start()
+        check(stub)
+        self.stop(server)
+        v2, _ = self.reimport(RECORDS, self.snapshot, self.journal)
+        server, stub = self.start(v2)
+        check(stub)
+        self.stop(server)
+
     def test_rejected_writes_log_is_rate_limited(self):
         server, stub = self.start()
         calls = 300
