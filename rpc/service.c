@@ -761,7 +761,8 @@ static grpc_status_code find_customer(call_ctx_t *ctx, const char *path,
     }
     char quoted[48];
     quote_value(number, quoted, sizeof(quoted));
-    return fail(ctx, GRPC_STATUS_NOT_FOUND, "customer '%s' not found", quoted);
+    return fail(ctx, GRPC_STATUS_NOT_FOUND, "%s: customer '%s' not found", path,
+                quoted);
 }
 
 static grpc_status_code resolve(call_ctx_t *ctx, const ecif_record_t *query,

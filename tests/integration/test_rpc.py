@@ -325,7 +325,8 @@ class RpcTest(harness.StubsTestCase):
                 self.pb.GetCustomerRequest(customer_number="C000000000099"),
                 timeout=10),
             grpc.StatusCode.NOT_FOUND)
-        self.assertEqual(details, "customer 'C000000000099' not found")
+        self.assertEqual(details,
+                         "customer_number: customer 'C000000000099' not found")
 
     def test_get_customer_malformed_number(self):
         self.assert_code(
@@ -489,7 +490,7 @@ class RpcTest(harness.StubsTestCase):
         self.assertEqual(
             proc.stderr.strip(),
             "ecifctl: GetCustomer failed: NOT_FOUND: "
-            "customer 'C000000000099' not found")
+            "customer_number: customer 'C000000000099' not found")
 
     def test_ctl_exposure(self):
         number = self.customer_of("CORE", "1001")
