@@ -3,11 +3,13 @@
  * the reasons behind it are in rpc/ACCESS.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "status.h"
@@ -107,6 +109,9 @@ bool ecif_principal_valid(const char *name)
     size_t len = strlen(name);
     if (len == 0 || len > ECIF_PRINCIPAL_MAX)
         return false;
+    /* "-" stands for no principal in the audit log. */
+    if (strchr(".-_", name[0]) != NULL)
+        return false;
     return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                         "0123456789._-") == len;
 }
@@ -140,18 +145,23 @@ static int parse_line(char *line, const char *path, unsigned lineno,
                          n > 3    ? "more"
                          : n == 2 ? "2"
                                   : "1");
+    /* Values are not quoted: a token or digest pasted into the wrong
+     * column would otherwise reach the log. */
     if (!ecif_principal_valid(fields[0]))
         return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "access file '%s' line %u: principal: '%.80s' is "
-                         "not 1 to %d characters of A-Z a-z 0-9 . _ -",
-                         path, lineno, fields[0], ECIF_PRINCIPAL_MAX);
+                         "access file '%s' line %u: principal: not 1 to %d "
+                         "characters of A-Z a-z 0-9 . _ - starting with a "
+                         "letter or digit",
+                         path, lineno, ECIF_PRINCIPAL_MAX);
     snprintf(p->name, sizeof(p->name), "%s", fields[0]);
 
     char why[160];
     if (ecif_scope_parse(fields[1], &p->scopes, why, sizeof(why)) != ECIF_OK)
         return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "access file '%s' line %u: scopes: %s", path, lineno,
-                         why);
+                         "access file '%s' line %u: scopes of '%s': not a "
+                         "comma-separated list of resolve, read, exposure, "
+                         "correct and add, each at most once",
+                         path, lineno, p->name);
     if (!parse_digest(fields[2], p->digest))
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "access file '%s' line %u: token digest of '%s' is "
@@ -192,33 +202,53 @@ static int add_principal(ecif_access_t *a, const ecif_principal_t *p,
     return ECIF_OK;
 }
 
+/*
+ * Parses one line of got bytes. A NUL byte would hide the rest of the line
+ * from ecifd but not from an editor or grep, so it is rejected, as is a
+ * line longer than ACCESS_LINE_MAX.
+ */
+static int parse_text_line(char *line, size_t got, const char *path,
+                           unsigned lineno, ecif_access_t *a, char *err,
+                           size_t errlen)
+{
+    if (got > ACCESS_LINE_MAX)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "access file '%s' line %u: longer than %d bytes", path,
+                         lineno, ACCESS_LINE_MAX - 1);
+    if (strlen(line) != got)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "access file '%s' line %u: contains a NUL byte", path,
+                         lineno);
+    char *hash = strchr(line, '#');
+    if (hash != NULL)
+        *hash = '\0';
+    if (line[strspn(line, " \t\r\n")] == '\0')
+        return ECIF_OK;
+    ecif_principal_t p;
+    memset(&p, 0, sizeof(p));
+    int rc = parse_line(line, path, lineno, &p, err, errlen);
+    if (rc == ECIF_OK)
+        rc = add_principal(a, &p, path, lineno, err, errlen);
+    return rc;
+}
+
 /* Reads every line of f into a. */
 static int parse_file(FILE *f, const char *path, ecif_access_t *a, char *err,
                       size_t errlen)
 {
-    char line[ACCESS_LINE_MAX + 1];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
     unsigned lineno = 0;
+    int rc = ECIF_OK;
 
-    while (fgets(line, sizeof(line), f) != NULL) {
+    while (rc == ECIF_OK && (got = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        size_t len = strlen(line);
-        if (len == ACCESS_LINE_MAX && line[len - 1] != '\n')
-            return ecif_fail(ECIF_EINVAL, err, errlen,
-                             "access file '%s' line %u: longer than %d bytes",
-                             path, lineno, ACCESS_LINE_MAX - 1);
-        char *hash = strchr(line, '#');
-        if (hash != NULL)
-            *hash = '\0';
-        if (line[strspn(line, " \t\r\n")] == '\0')
-            continue;
-        ecif_principal_t p;
-        memset(&p, 0, sizeof(p));
-        int rc = parse_line(line, path, lineno, &p, err, errlen);
-        if (rc == ECIF_OK)
-            rc = add_principal(a, &p, path, lineno, err, errlen);
-        if (rc != ECIF_OK)
-            return rc;
+        rc = parse_text_line(line, (size_t)got, path, lineno, a, err, errlen);
     }
+    free(line);
+    if (rc != ECIF_OK)
+        return rc;
     if (ferror(f))
         return ecif_fail(ECIF_EIO, err, errlen,
                          "reading the access file '%s' failed: %s", path,
@@ -235,16 +265,30 @@ int ecif_access_load(const char *path, ecif_access_t **out, char *err,
                      size_t errlen)
 {
     *out = NULL;
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return ecif_fail(ECIF_EIO, err, errlen,
                          "opening the access file '%s' failed: %s", path,
                          strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "access file '%s' is not a regular file", path);
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        close(fd);
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "access file '%s' belongs to user %u, neither "
+                         "ecifd's user nor root, who could grant any scope",
+                         path, (unsigned)st.st_uid);
+    }
+    FILE *f = fdopen(fd, "r");
+    if (f == NULL) {
+        close(fd);
+        return ecif_fail(ECIF_ENOMEM, err, errlen,
+                         "out of memory reading the access file");
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
         fclose(f);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,14 +29,42 @@ struct ecif_audit {
     atomic_uint_fast64_t failures;
 };
 
+/*
+ * Opens path for appending, creating it with mode 0600. Rejects anything
+ * but a regular file; O_NONBLOCK keeps a FIFO from blocking the open.
+ */
 static int open_append(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK,
+                  0600);
+    /* ENXIO: a FIFO that no process reads. */
+    if (fd < 0 && errno == ENXIO)
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "audit log '%s' is not a regular file", path);
     if (fd < 0)
         return ecif_fail(ECIF_EIO, err, errlen,
                          "opening the audit log '%s' failed: %s", path,
                          strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "audit log '%s' is not a regular file", path);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        close(fd);
+        return ecif_fail(ECIF_EIO, err, errlen,
+                         "setting up the audit log '%s' failed: %s", path,
+                         strerror(errno));
+    }
     return fd;
+}
+
+bool ecif_audit_private(const ecif_audit_t *audit)
+{
+    struct stat st;
+    return fstat(audit->fd, &st) != 0 || (st.st_mode & 077) == 0;
 }
 
 int ecif_audit_open(const char *path, ecif_audit_t **out, char *err,
@@ -120,6 +149,10 @@ int ecif_audit_write(ecif_audit_t *audit, const char *principal,
 
     pthread_rwlock_rdlock(&audit->lock);
     ssize_t written = write(audit->fd, line, (size_t)n);
+    /* A full disk can cut a line. Ending the piece with a line break
+     * keeps the next line from running on from it. */
+    if (written > 0 && written < n && write(audit->fd, "\n", 1) != 1)
+        atomic_fetch_add(&audit->failures, 1);
     pthread_rwlock_unlock(&audit->lock);
     if (written != n) {
         atomic_fetch_add(&audit->failures, 1);

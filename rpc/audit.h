@@ -6,6 +6,7 @@
 #ifndef ECIF_RPC_AUDIT_H
 #define ECIF_RPC_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,10 @@ int ecif_audit_reopen(ecif_audit_t *audit, char *err, size_t errlen);
 int ecif_audit_write(ecif_audit_t *audit, const char *principal,
                      const char *method, const char *status, uint64_t micros,
                      const char *customers);
+
+/* Returns whether the open file is private to its owner: neither group
+ * nor others may read or write it. */
+bool ecif_audit_private(const ecif_audit_t *audit);
 
 /* Returns the number of lines that could not be written, and sets it back
  * to 0. */

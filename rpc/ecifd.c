@@ -668,6 +668,12 @@ static int open_access(const ecifd_args_t *args, ecif_access_t **callers,
         *callers = NULL;
         return ECIF_EIO;
     }
+    if (*audit != NULL && !ecif_audit_private(*audit))
+        log_line("WARN",
+                 "audit log '%s' is readable or writable by group or "
+                 "others, but its customer numbers lead to people: run "
+                 "chmod 600 '%s'",
+                 args->audit_log, args->audit_log);
     return ECIF_OK;
 }
 

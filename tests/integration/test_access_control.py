@@ -239,6 +239,15 @@ class AccessTest(harness.ServerTestCase):
             self.assertEqual(len(f.read().splitlines()), 1)
         self.assertEqual(len(self.audit_lines()), 1)
 
+    def test_open_audit_log_mode_warns(self):
+        with open(self.audit, "w", encoding="utf-8"):
+            pass
+        os.chmod(self.audit, 0o644)
+        server, _ = self.start_guarded()
+        log = self.stop(server)
+        self.assertIn(f"audit log '{self.audit}' is readable or writable by "
+                      "group or others", log)
+
     def test_concurrent_calls_and_reopens(self):
         server, stub = self.start_guarded()
         calls_per_thread, threads = 40, 4
@@ -299,13 +308,23 @@ class AccessStartTest(harness.ServerTestCase):
         digest = "sha256:" + "ab" * 32
         cases = [
             ("principal", f"bad!name resolve {digest}\n",
-             "line 1: principal: 'bad!name'"),
+             "line 1: principal: not 1 to 64 characters"),
+            ("no-principal name", f"- resolve {digest}\n",
+             "line 1: principal: not 1 to 64 characters"),
+            ("swapped columns", f"sha256:{'ab' * 32} resolve loans\n",
+             "line 1: principal: not 1 to 64 characters"),
             ("fields", "# callers\nloans resolve\n",
              "line 2: expected 3 fields"),
             ("scope", f"loans resolve,delete {digest}\n",
-             "line 1: scopes: unknown scope 'delete'"),
+             "line 1: scopes of 'loans': not a comma-separated list"),
             ("repeated scope", f"loans read,read {digest}\n",
-             "scope 'read' is listed twice"),
+             "line 1: scopes of 'loans': not a comma-separated list"),
+            ("digest as scopes", f"loans sha256:{'ab' * 32} x\n",
+             "line 1: scopes of 'loans': not a comma-separated list"),
+            ("NUL hides a line", f"#\0 evil read {digest}\n",
+             "line 1: contains a NUL byte"),
+            ("long line", f"# {'x' * 1100}\nloans read {digest}\n",
+             "line 1: longer than 1023 bytes"),
             ("digest", "loans resolve sha256:XYZ\n",
              "line 1: token digest of 'loans' is invalid"),
             ("same digest", f"a resolve {digest}\nb read {digest}\n",
@@ -324,6 +343,28 @@ class AccessStartTest(harness.ServerTestCase):
                 self.assertIn(message, proc.stderr)
                 self.assertNotIn("ab" * 32, proc.stderr)
                 self.assertEqual(proc.stdout, "")
+
+    def test_fifo_access_file_rejected_at_once(self):
+        for option in ("--access", "--audit-log"):
+            with self.subTest(option=option):
+                fifo = os.path.join(self.dir, f"fifo{option}")
+                os.mkfifo(fifo, 0o600)
+                args = ["--listen", "127.0.0.1:0", option, fifo]
+                if option == "--audit-log":
+                    args += ["--access", self.write_access(
+                        f"loans resolve sha256:{'ab' * 32}\n")]
+                proc = self.run_ecifd(*args)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn("is not a regular file", proc.stderr)
+
+    def test_access_file_of_other_user_rejected(self):
+        if os.geteuid() != 0:
+            self.skipTest("changing a file's owner needs root")
+        path = self.write_access(f"loans resolve sha256:{'ab' * 32}\n")
+        os.chown(path, 65534, -1)
+        proc = self.run_ecifd("--listen", "127.0.0.1:0", "--access", path)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("belongs to user 65534", proc.stderr)
 
     def test_writable_access_file_rejected(self):
         path = self.write_access(f"loans resolve sha256:{'ab' * 32}\n",
