@@ -617,10 +617,12 @@ static void links_normalize(link_vec_t *v, const ecif_corrections_t *c)
 
 /* ---- Applying one correction -------------------------------------------- */
 
-/* A number retired by a Merge and a record that carried it. */
+/* A number retired by a Merge, a record that carried it, and a record
+ * that carried the survivor's number then. */
 struct retired_origin {
     uint64_t retired;
     uint32_t record;
+    uint32_t survivor_record;
 };
 
 /* A correction in progress: the next state before it is published. */
@@ -803,6 +805,11 @@ static int plan_merge(ecif_corrections_t *c, const struct ecif_store *v,
         if (gone_ids[i] < ch->origin.record)
             ch->origin.record = gone_ids[i];
     }
+    ch->origin.survivor_record = keep_ids[0];
+    for (uint32_t i = 1; i < na; i++) {
+        if (keep_ids[i] < ch->origin.survivor_record)
+            ch->origin.survivor_record = keep_ids[i];
+    }
     for (uint32_t i = 0; i < nb; i++)
         set_number(c, gone_ids[i], keep_number);
     ch->next_number = v->next_customer_number;
@@ -888,13 +895,56 @@ static int check_repeated_keys(const ecif_journal_entry_t *e, char *err,
  * carried it. A split that undoes a merge thus gives the retired number
  * back to its person. ch->moved must be sorted and ch->history copied.
  */
+static bool moved_record(const struct change *ch, uint32_t record)
+{
+    return bsearch(&record, ch->moved, ch->moved_count, sizeof(uint32_t),
+                   compare_u32) != NULL;
+}
+
+/*
+ * Rejects a split that would move the record that carried the customer's
+ * own number out while the record of a number merged into it since the
+ * load stays: the customer would keep its number for the other person,
+ * and the moved person would get a new one. Splitting the other side
+ * keeps every number with its person.
+ */
+static int check_split_side(const ecif_corrections_t *c,
+                            const struct ecif_store *v, const struct change *ch,
+                            char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->origin_count; i++) {
+        const struct retired_origin *o = &c->origins[i];
+        bool merged_here = false;
+        for (size_t h = 0; h < ch->history_count; h++) {
+            if (ch->history[h].retired == o->retired &&
+                ch->history[h].survivor == ch->moved_from)
+                merged_here = true;
+        }
+        if (!merged_here || !moved_record(ch, o->survivor_record) ||
+            moved_record(ch, o->record))
+            continue;
+        ecif_record_t rec;
+        ecif_store_get_record(v, o->survivor_record, &rec);
+        return ecif_fail(
+            ECIF_ECONFLICT, err, errlen,
+            "records: record '%.64s/%.64s' carried customer "
+            "number C%012llu before C%012llu was merged into "
+            "it; moving it out would leave C%012llu to the "
+            "other person, so split out the records of "
+            "C%012llu instead",
+            rec.source_system, rec.source_id,
+            (unsigned long long)ch->moved_from, (unsigned long long)o->retired,
+            (unsigned long long)ch->moved_from, (unsigned long long)o->retired);
+    }
+    return ECIF_OK;
+}
+
 static void follow_origins(const ecif_corrections_t *c, struct change *ch,
                            uint64_t new_number)
 {
     for (size_t i = 0; i < c->origin_count; i++) {
         const struct retired_origin *o = &c->origins[i];
-        if (bsearch(&o->record, ch->moved, ch->moved_count, sizeof(uint32_t),
-                    compare_u32) == NULL)
+        if (!moved_record(ch, o->record))
             continue;
         for (size_t h = 0; h < ch->history_count; h++) {
             if (ch->history[h].retired == o->retired &&
@@ -976,6 +1026,10 @@ static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,
     uint64_t new_number = v->next_customer_number;
     store_parse_customer_number(ecif_store_customer_number(v, customer),
                                 &ch->moved_from);
+    if ((rc = check_split_side(c, v, ch, err, errlen)) != ECIF_OK) {
+        ch->moved_from = 0;
+        return rc;
+    }
     follow_origins(c, ch, new_number);
     for (size_t i = 0; i < ch->moved_count; i++)
         set_number(c, ch->moved[i], new_number);

@@ -507,6 +507,20 @@ class CorrectionsTest(harness.ServerTestCase):
         check(stub)
         self.stop(server)
 
+    def test_split_of_survivor_side_is_refused(self):
+        # Moving Zhang Min's own record out of the merged customer would
+        # leave her number to Harrison: the split must take his side.
+        server, stub = self.start()
+        self.merge(stub, ZHANG, HARRISON_NO)
+        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
+                          lambda: self.split(stub, ZHANG, [("CORE", "1002")]),
+                          "records: record 'CORE/1002' carried customer "
+                          f"number {ZHANG}",
+                          f"split out the records of {HARRISON_NO} instead")
+        self.assertEqual(self.split(stub, ZHANG, [("CRM", "2001")])
+                         .new_customer_number, FIFTH)
+        self.stop(server)
+
     def test_reimport_honours_not_same(self):
         v1 = harness.import_snapshot(self.subdir("chen"),
                                      [CHEN_PHONE, CHEN_EMAIL], [])
