@@ -87,8 +87,9 @@ static bool present(const char *s)
 
 static bool is_control(utf8proc_int32_t cp);
 
-/* Returns the first control or format character of valid UTF-8 text, or
- * -1 when there is none. */
+/* Returns the first control or format character, or line or paragraph
+ * separator (U+2028, U+2029, which print as line breaks), of valid UTF-8
+ * text, or -1 when there is none. */
 static utf8proc_int32_t first_control(const char *value)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)value;
@@ -99,7 +100,9 @@ static utf8proc_int32_t first_control(const char *value)
         utf8proc_ssize_t n = utf8proc_iterate(p, len, &cp);
         if (n <= 0)
             break;
-        if (is_control(cp))
+        utf8proc_category_t c = utf8proc_category(cp);
+        if (is_control(cp) || c == UTF8PROC_CATEGORY_ZL ||
+            c == UTF8PROC_CATEGORY_ZP)
             return cp;
         p += n;
         len -= n;

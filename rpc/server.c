@@ -199,15 +199,24 @@ static void format_method(grpc_slice method, char *out, size_t out_len)
 
 /*
  * Finds the token of the call's "authorization: Bearer TOKEN" metadata.
- * Returns false when there is none, another scheme, or an empty or
- * oversized token.
+ * Returns false when there is none, another scheme, an empty or oversized
+ * token, or more than one authorization entry (which one would count is
+ * for no caller to guess).
  */
 static bool bearer_token(const grpc_metadata_array *md, const char **token,
                          size_t *len)
 {
     static const char scheme[] = "bearer ";
     const size_t scheme_len = sizeof(scheme) - 1;
+    size_t entries = 0;
 
+    for (size_t i = 0; i < md->count; i++) {
+        grpc_slice key = md->metadata[i].key;
+        entries += GRPC_SLICE_LENGTH(key) == 13 &&
+                   memcmp(GRPC_SLICE_START_PTR(key), "authorization", 13) == 0;
+    }
+    if (entries != 1)
+        return false;
     for (size_t i = 0; i < md->count; i++) {
         grpc_slice key = md->metadata[i].key;
         if (GRPC_SLICE_LENGTH(key) != 13 ||
@@ -291,6 +300,27 @@ static grpc_status_code server_call_dispatch(server_call_t *call,
                              sizeof(call->message), info);
 }
 
+/* Copies the customer numbers (C and 12 digits) that a status message
+ * names into out, comma-separated, for the audit line of a failed call. */
+static void numbers_in(const char *message, char *out, size_t len)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (const char *p = message; (p = strchr(p, 'C')) != NULL; p++) {
+        if (strspn(p + 1, "0123456789") != 12)
+            continue;
+        if (used + 14 >= len)
+            break;
+        if (used > 0)
+            out[used++] = ',';
+        memcpy(out + used, p, 13);
+        used += 13;
+        out[used] = '\0';
+        p += 12;
+    }
+}
+
 /* Handles the received request; fills the status, message and response.
  * Every call of a method that needs a scope gets an audit line. */
 static grpc_status_code server_call_handle(server_call_t *call)
@@ -310,6 +340,22 @@ static grpc_status_code server_call_handle(server_call_t *call)
     uint64_t start = monotonic_us();
     ecif_call_info_t info;
     grpc_status_code code = server_call_dispatch(call, entry, &info);
+    if (code == GRPC_STATUS_OK && call->response != NULL &&
+        grpc_byte_buffer_length(call->response) >
+            server->opts.max_message_bytes) {
+        /* gRPC would fail the send; say so here, so that the status and
+         * the audit line are what the caller gets. */
+        snprintf(call->message, sizeof(call->message),
+                 "the response of %zu bytes is larger than "
+                 "--max-message-bytes %u",
+                 grpc_byte_buffer_length(call->response),
+                 server->opts.max_message_bytes);
+        grpc_byte_buffer_destroy(call->response);
+        call->response = NULL;
+        code = GRPC_STATUS_RESOURCE_EXHAUSTED;
+    }
+    if (code != GRPC_STATUS_OK && info.customers[0] == '\0')
+        numbers_in(call->message, info.customers, sizeof(info.customers));
     if (server->opts.audit != NULL && ecif_service_method_scope(entry) != 0)
         ecif_audit_write(server->opts.audit, info.principal,
                          ecif_service_method_name(entry),

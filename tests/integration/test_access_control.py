@@ -142,6 +142,59 @@ class AccessTest(harness.ServerTestCase):
                          grpc.StatusCode.PERMISSION_DENIED)
         self.stop(server)
 
+    def test_two_authorization_entries_rejected(self):
+        server, stub = self.start_guarded()
+        request = self.pb.ResolveRequest(record=self.record(WANG))
+        for tokens in ((self.tokens["loans"], self.tokens["loans"]),
+                       (self.tokens["loans"], "0" * 64)):
+            with self.subTest(tokens=len(set(tokens))):
+                with self.assertRaises(grpc.RpcError) as ctx:
+                    stub.Resolve(request, timeout=10, metadata=[
+                        ("authorization", "Bearer " + t) for t in tokens])
+                self.assertEqual(ctx.exception.code(),
+                                 grpc.StatusCode.UNAUTHENTICATED)
+        self.stop(server)
+
+    def test_failed_call_audits_named_customers(self):
+        server, stub = self.start_guarded()
+        wang = self.number_of(stub, WANG)
+        ortega = self.number_of(stub, ORTEGA)
+        stub.NotSameCustomer(self.pb.NotSameCustomerRequest(
+            customer_a=wang, customer_b=ortega, reason="checked"),
+            timeout=10, metadata=self.auth("steward"))
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.Merge(self.pb.MergeRequest(
+                customer_a=wang, customer_b=ortega, reason="again"),
+                timeout=10, metadata=self.auth("steward"))
+        self.assertEqual(ctx.exception.code(),
+                         grpc.StatusCode.FAILED_PRECONDITION)
+        self.stop(server)
+        self.assertRegex(self.audit_lines()[-1],
+                         r" method=Merge status=FAILED_PRECONDITION us=\d+ "
+                         f"customers={wang},{ortega}$")
+
+    def test_oversized_response_is_audited_as_failed(self):
+        server, stub = self.start(extra_args=[
+            "--access", self.access, "--audit-log", self.audit,
+            "--max-message-bytes", "1024"])
+        number = self.number_of(stub, WANG)
+        long_address = "Building 7, " + "Long Street " * 30
+        stub.AddRecord(self.pb.AddRecordRequest(record=self.record(dict(
+            WANG, source_system="WEALTH", source_id="W-1",
+            addresses=[long_address]))), timeout=10,
+            metadata=self.auth("onboarding"))
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.GetCustomer(self.pb.GetCustomerRequest(
+                customer_number=number), timeout=10,
+                metadata=self.auth("steward"))
+        self.assertEqual(ctx.exception.code(),
+                         grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIn("is larger than --max-message-bytes 1024",
+                      ctx.exception.details())
+        self.stop(server)
+        self.assertIn("method=GetCustomer status=RESOURCE_EXHAUSTED",
+                      self.audit_lines()[-1])
+
     def test_health_needs_no_token(self):
         server, _ = self.start_guarded()
         check = harness.health_check_method(server.channel, self.health_pb2)

@@ -175,6 +175,10 @@ class CorrectionsTest(harness.ServerTestCase):
                           "actor: contains a control or format character")
         self.expect_error(code.INVALID_ARGUMENT,
                           lambda: self.merge(stub, ZHANG, OKAFOR_NO,
+                                             "ok\u2028#9 by auditor"),
+                          "reason: contains a control or format character")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.merge(stub, ZHANG, OKAFOR_NO,
                                              actor=" "),
                           "actor is required")
         # Python's protobuf sends only valid UTF-8, so the invalid actor is

@@ -286,6 +286,10 @@ class LiveAddsTest(harness.ServerTestCase):
                           lambda: self.add(stub, dict(
                               OKAFOR, id_number="A0987\n6543")),
                           "record.id_number", "control character U+000A")
+        self.expect_error(code.INVALID_ARGUMENT,
+                          lambda: self.add(stub, dict(
+                              OKAFOR, name="Chinedu\u2029Okafor")),
+                          "record.name", "control character U+2029")
         # The rejected calls stored nothing, and the journal contains only
         # its 32-byte header.
         self.assertEqual(os.path.getsize(self.journal), 32)
