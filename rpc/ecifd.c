@@ -120,7 +120,7 @@ static void usage(FILE *out)
             "digests\n"
             "                           (rpc/ACCESS.md); required to "
             "listen beyond\n"
-            "                           loopback\n"
+            "                           loopback; read again on SIGHUP\n"
             "  --audit-log FILE         append one line per call: "
             "principal, method,\n"
             "                           status, customer numbers; "
@@ -559,12 +559,66 @@ static void report_audit_failures(ecif_audit_t *audit)
                  failed);
 }
 
-/*
- * Waits for SIGINT or SIGTERM and returns it. Meanwhile reopens the audit
- * log on SIGHUP and reports failed audit writes once a minute at most.
- */
-static int wait_for_stop_signal(const sigset_t *signals, ecif_audit_t *audit)
+/* What ecifd checks callers against and writes calls to; either may be
+ * NULL. */
+typedef struct ecifd_access {
+    const char *path;        /* --access, read again on SIGHUP */
+    ecif_access_t *callers;  /* in force */
+    ecif_access_t **retired; /* replaced lists, freed at exit */
+    size_t n_retired;
+    ecif_audit_t *audit;
+} ecifd_access_t;
+
+static void access_fini(ecifd_access_t *access)
 {
+    for (size_t i = 0; i < access->n_retired; i++)
+        ecif_access_free(access->retired[i]);
+    free(access->retired);
+    ecif_access_free(access->callers);
+    ecif_audit_close(access->audit);
+}
+
+/*
+ * Reads the access file again and puts it in force. The list it replaces
+ * stays allocated, because calls in flight may hold its principals. A file
+ * that no longer loads leaves the old list in force.
+ */
+static void reload_access(ecif_server_t *server, ecifd_access_t *access)
+{
+    char err[640];
+    ecif_access_t *fresh = NULL;
+
+    if (access->path == NULL)
+        return;
+    ecif_access_t **grown =
+        realloc(access->retired, (access->n_retired + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        log_line("ERROR", "out of memory reloading the access file; the "
+                          "previous callers stay in force");
+        return;
+    }
+    access->retired = grown;
+    if (ecif_access_load(access->path, &fresh, err, sizeof(err)) != ECIF_OK) {
+        log_line("ERROR", "%s; the previous callers stay in force", err);
+        return;
+    }
+    ecif_server_set_access(server, fresh);
+    access->retired[access->n_retired++] = access->callers;
+    access->callers = fresh;
+    log_line("INFO", "reloaded the access file: %zu principals",
+             ecif_access_count(fresh));
+}
+
+/*
+ * Waits for SIGINT or SIGTERM and returns it. Meanwhile, on SIGHUP, reads
+ * the access file again and reopens the audit log, and reports failed
+ * audit writes once a minute at most.
+ */
+static int wait_for_stop_signal(const sigset_t *signals, ecif_server_t *server,
+                                ecifd_access_t *access)
+{
+    ecif_audit_t *audit = access->audit;
+
     for (;;) {
         struct timespec minute = {60, 0};
         int sig = sigtimedwait(signals, NULL, &minute);
@@ -575,6 +629,7 @@ static int wait_for_stop_signal(const sigset_t *signals, ecif_audit_t *audit)
         }
         if (sig != SIGHUP)
             return sig;
+        reload_access(server, access);
         char err[512];
         if (audit == NULL)
             log_line("INFO", "received SIGHUP; no audit log to reopen");
@@ -585,15 +640,8 @@ static int wait_for_stop_signal(const sigset_t *signals, ecif_audit_t *audit)
     }
 }
 
-/* What ecifd checks callers against and writes calls to; either may be
- * NULL. */
-typedef struct ecifd_access {
-    const ecif_access_t *callers;
-    ecif_audit_t *audit;
-} ecifd_access_t;
-
 static int serve(const ecifd_args_t *args, const ecif_store_t *store,
-                 ecif_corrections_t *corrections, const ecifd_access_t *access,
+                 ecif_corrections_t *corrections, ecifd_access_t *access,
                  const sigset_t *stop_signals)
 {
     ecif_service_t service = {
@@ -631,7 +679,7 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
              ecif_server_thread_count(server));
     announce(args->listen, ecif_server_port(server));
 
-    int sig = wait_for_stop_signal(stop_signals, access->audit);
+    int sig = wait_for_stop_signal(stop_signals, server, access);
     log_line("INFO", "received %s, stopping", strsignal(sig));
     if (ecif_server_stop(server, ECIFD_GRACE_MS) != 0)
         log_line("WARN", "cancelled calls still running after %d ms",
@@ -701,12 +749,12 @@ int main(int argc, char **argv)
     ecif_audit_t *audit = NULL;
     if (open_access(&args, &callers, &audit) != ECIF_OK)
         return 1;
-    ecifd_access_t access = {callers, audit};
+    ecifd_access_t access = {
+        .path = args.access, .callers = callers, .audit = audit};
 
     ecif_store_t *store = NULL;
     if (load_store(args.snapshot, args.load_mode, &store) != ECIF_OK) {
-        ecif_audit_close(audit);
-        ecif_access_free(callers);
+        access_fini(&access);
         return 1;
     }
     char journal[4096];
@@ -725,8 +773,7 @@ int main(int argc, char **argv)
         rc = serve(&args, store, corrections, &access, &stop_signals);
     ecif_corrections_destroy(corrections);
     ecif_store_close(store);
-    ecif_audit_close(audit);
-    ecif_access_free(callers);
+    access_fini(&access);
     log_line("INFO", "stopped");
     return rc;
 }

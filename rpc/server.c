@@ -51,6 +51,8 @@ struct ecif_server {
     uint32_t worker_count;
     uint32_t started_threads;
     atomic_bool stopping;
+    /* The callers now in force; ecif_server_set_access replaces it. */
+    _Atomic(const ecif_access_t *) access;
     /* Call objects not yet freed: posted request slots and running calls.
      * Once shutdown has failed every slot, only running calls count. */
     atomic_uint live_calls;
@@ -244,7 +246,7 @@ static grpc_status_code
 server_call_authorize(server_call_t *call, const ecif_service_method_t *entry,
                       const ecif_principal_t **principal)
 {
-    const ecif_access_t *access = call->worker->server->opts.access;
+    const ecif_access_t *access = atomic_load(&call->worker->server->access);
     uint32_t scope = ecif_service_method_scope(entry);
     const char *token;
     size_t len;
@@ -500,6 +502,7 @@ int ecif_server_create(const ecif_server_options_t *opts,
     if (server == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     server->opts = *opts;
+    atomic_init(&server->access, opts->access);
     server->service = service;
     server->worker_count = opts->threads > 0 ? opts->threads : online_cpus();
     server->workers = calloc(server->worker_count, sizeof(*server->workers));
@@ -535,6 +538,12 @@ int ecif_server_create(const ecif_server_options_t *opts,
     }
     *out = server;
     return ECIF_OK;
+}
+
+void ecif_server_set_access(ecif_server_t *server,
+                           const ecif_access_t *access)
+{
+    atomic_store(&server->access, access);
 }
 
 int ecif_server_port(const ecif_server_t *server)

@@ -54,6 +54,16 @@ int ecif_server_create(const ecif_server_options_t *opts,
                        const ecif_service_t *service, ecif_server_t **out,
                        char *err, size_t errlen);
 
+/*
+ * Puts a new list of callers in force for calls that start from now on,
+ * as after a reload of the access file. The old list must stay alive
+ * until the server is destroyed: a call in flight may still read it, and
+ * its principal names are in the audit log and journal entries being
+ * written. Passing NULL turns access control off.
+ */
+void ecif_server_set_access(ecif_server_t *server,
+                            const ecif_access_t *access);
+
 /* Returns the bound port (the real one when the listen port was 0). */
 int ecif_server_port(const ecif_server_t *server);
 

@@ -292,6 +292,41 @@ class AccessTest(harness.ServerTestCase):
             self.assertEqual(len(f.read().splitlines()), 1)
         self.assertEqual(len(self.audit_lines()), 1)
 
+    def wait_for_log(self, server, text, count=1):
+        """Wait up to 10 s for text to appear count times in the log."""
+        deadline = time.monotonic() + 10
+        while server.read_log().count(text) < count:
+            self.assertLess(time.monotonic(), deadline, server.read_log())
+            time.sleep(0.02)
+
+    def test_sighup_reloads_access_file(self):
+        server, stub = self.start_guarded()
+        number = self.number_of(stub, WANG)
+        with open(self.access, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        with open(self.access, "w", encoding="utf-8") as f:
+            f.write("\n".join(l for l in lines if not l.startswith("loans"))
+                    + "\n")
+        server.proc.send_signal(signal.SIGHUP)
+        self.wait_for_log(server, "reloaded the access file: 2 principals")
+        with self.assertRaises(grpc.RpcError) as ctx:
+            self.number_of(stub, WANG)
+        self.assertEqual(ctx.exception.code(),
+                         grpc.StatusCode.UNAUTHENTICATED)
+        self.assertEqual(stub.GetCustomer(self.pb.GetCustomerRequest(
+            customer_number=number), timeout=10,
+            metadata=self.auth("steward")).customer_number, number)
+
+        # A file that no longer loads leaves the callers in force.
+        with open(self.access, "a", encoding="utf-8") as f:
+            f.write("broken line\n")
+        server.proc.send_signal(signal.SIGHUP)
+        self.wait_for_log(server, "the previous callers stay in force")
+        self.assertEqual(stub.GetCustomer(self.pb.GetCustomerRequest(
+            customer_number=number), timeout=10,
+            metadata=self.auth("steward")).customer_number, number)
+        self.stop(server)
+
     def test_open_audit_log_mode_warns(self):
         with open(self.audit, "w", encoding="utf-8"):
             pass
