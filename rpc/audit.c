@@ -18,6 +18,11 @@
 #include "audit.h"
 #include "status.h"
 
+/* Lines of calls without a valid token written per second at most: anyone
+ * who reaches the port can make such calls, and they must not fill the
+ * disk that audits the real ones. */
+#define AUDIT_UNAUTHENTICATED_PER_SECOND 20
+
 /* Maximum length of an audit line. A longer customer list is cut at a
  * comma. */
 #define AUDIT_LINE_MAX 1024
@@ -27,6 +32,10 @@ struct ecif_audit {
     int fd;
     char *path;
     atomic_uint_fast64_t failures;
+    pthread_mutex_t limit_lock; /* guards the three fields below */
+    time_t limit_second;
+    unsigned limit_count;
+    uint64_t suppressed; /* calls without a valid token not written */
 };
 
 /*
@@ -86,6 +95,7 @@ int ecif_audit_open(const char *path, ecif_audit_t **out, char *err,
         return fd;
     }
     pthread_rwlock_init(&audit->lock, NULL);
+    pthread_mutex_init(&audit->limit_lock, NULL);
     audit->fd = fd;
     audit->path = copy;
     atomic_init(&audit->failures, 0);
@@ -122,43 +132,97 @@ static void copy_customers(const char *customers, char *out, size_t len)
     out[n] = '\0';
 }
 
-int ecif_audit_write(ecif_audit_t *audit, const char *principal,
-                     const char *method, const char *status, uint64_t micros,
-                     const char *customers)
+/* Writes one formatted line with one write(2). */
+static int write_line(ecif_audit_t *audit, const char *line, size_t n)
+{
+    pthread_rwlock_rdlock(&audit->lock);
+    ssize_t written = write(audit->fd, line, n);
+    /* A full disk can cut a line. Ending the piece with a line break
+     * keeps the next line from running on from it. */
+    if (written > 0 && (size_t)written < n && write(audit->fd, "\n", 1) != 1)
+        atomic_fetch_add(&audit->failures, 1);
+    pthread_rwlock_unlock(&audit->lock);
+    if (written < 0 || (size_t)written != n) {
+        atomic_fetch_add(&audit->failures, 1);
+        return ECIF_EIO;
+    }
+    return ECIF_OK;
+}
+
+/* Formats the time stamp of a line into stamp (room for 40 bytes). */
+static void line_time(char *stamp)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    size_t n = strftime(stamp, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
 
+int ecif_audit_report_suppressed(ecif_audit_t *audit)
+{
+    pthread_mutex_lock(&audit->limit_lock);
+    uint64_t suppressed = audit->suppressed;
+    audit->suppressed = 0;
+    pthread_mutex_unlock(&audit->limit_lock);
+    if (suppressed == 0)
+        return ECIF_OK;
+    char stamp[40], line[160];
+    line_time(stamp);
+    int n = snprintf(line, sizeof(line),
+                     "%s principal=- method=- status=UNAUTHENTICATED us=0 "
+                     "customers=- suppressed=%llu\n",
+                     stamp, (unsigned long long)suppressed);
+    return write_line(audit, line, (size_t)n);
+}
+
+/* Returns whether a call without a valid token gets its line, counting
+ * those that do not. */
+static bool unauthenticated_line_allowed(ecif_audit_t *audit)
+{
+    time_t now = time(NULL);
+    bool allowed;
+
+    pthread_mutex_lock(&audit->limit_lock);
+    if (now != audit->limit_second) {
+        audit->limit_second = now;
+        audit->limit_count = 0;
+    }
+    allowed = audit->limit_count < AUDIT_UNAUTHENTICATED_PER_SECOND;
+    if (allowed)
+        audit->limit_count++;
+    else
+        audit->suppressed++;
+    pthread_mutex_unlock(&audit->limit_lock);
+    return allowed;
+}
+
+int ecif_audit_write(ecif_audit_t *audit, const char *principal,
+                     const char *method, const char *status, uint64_t micros,
+                     const char *customers)
+{
+    if (strcmp(status, "UNAUTHENTICATED") == 0) {
+        if (!unauthenticated_line_allowed(audit))
+            return ECIF_OK;
+        ecif_audit_report_suppressed(audit);
+    }
+
+    char stamp[40];
+    line_time(stamp);
     char list[AUDIT_LINE_MAX / 2];
     copy_customers(customers, list, sizeof(list));
     char line[AUDIT_LINE_MAX];
     int n = snprintf(line, sizeof(line),
-                     "%s.%03ldZ principal=%s method=%s status=%s us=%llu "
+                     "%s principal=%s method=%s status=%s us=%llu "
                      "customers=%s\n",
-                     stamp, ts.tv_nsec / 1000000,
-                     principal != NULL ? principal : "-", method, status,
+                     stamp, principal != NULL ? principal : "-", method, status,
                      (unsigned long long)micros, list[0] ? list : "-");
     if (n < 0 || (size_t)n >= sizeof(line)) {
         atomic_fetch_add(&audit->failures, 1);
         return ECIF_EIO;
     }
-
-    pthread_rwlock_rdlock(&audit->lock);
-    ssize_t written = write(audit->fd, line, (size_t)n);
-    /* A full disk can cut a line. Ending the piece with a line break
-     * keeps the next line from running on from it. */
-    if (written > 0 && written < n && write(audit->fd, "\n", 1) != 1)
-        atomic_fetch_add(&audit->failures, 1);
-    pthread_rwlock_unlock(&audit->lock);
-    if (written != n) {
-        atomic_fetch_add(&audit->failures, 1);
-        return ECIF_EIO;
-    }
-    return ECIF_OK;
+    return write_line(audit, line, (size_t)n);
 }
 
 uint64_t ecif_audit_take_failures(ecif_audit_t *audit)
@@ -170,7 +234,9 @@ void ecif_audit_close(ecif_audit_t *audit)
 {
     if (audit == NULL)
         return;
+    ecif_audit_report_suppressed(audit);
     close(audit->fd);
+    pthread_mutex_destroy(&audit->limit_lock);
     pthread_rwlock_destroy(&audit->lock);
     free(audit->path);
     free(audit);

@@ -37,6 +37,15 @@ int ecif_audit_write(ecif_audit_t *audit, const char *principal,
                      const char *method, const char *status, uint64_t micros,
                      const char *customers);
 
+/*
+ * Writes one line counting the calls without a valid token whose lines
+ * were left out (at most 20 such lines are written a second), when there
+ * were any. ecif_audit_write calls it before the next such line, ecifd
+ * once a minute, and ecif_audit_close at the end. Returns ECIF_OK or
+ * ECIF_EIO.
+ */
+int ecif_audit_report_suppressed(ecif_audit_t *audit);
+
 /* Returns whether the open file is private to its owner: neither group
  * nor others may read or write it. */
 bool ecif_audit_private(const ecif_audit_t *audit);

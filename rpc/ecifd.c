@@ -623,6 +623,8 @@ static int wait_for_stop_signal(const sigset_t *signals, ecif_server_t *server,
         struct timespec minute = {60, 0};
         int sig = sigtimedwait(signals, NULL, &minute);
         if (sig < 0) {
+            if (audit != NULL)
+                ecif_audit_report_suppressed(audit);
             report_audit_failures(audit);
             report_rejected_suppressed();
             continue;

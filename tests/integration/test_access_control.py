@@ -7,6 +7,7 @@ message may contain a token or a record's values.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -141,6 +142,22 @@ class AccessTest(harness.ServerTestCase):
         self.assertEqual(ctx.exception.code(),
                          grpc.StatusCode.PERMISSION_DENIED)
         self.stop(server)
+
+    def test_unauthenticated_audit_lines_are_limited(self):
+        server, stub = self.start_guarded()
+        calls = 300
+        request = self.pb.ResolveRequest(record=self.record(WANG))
+        for _ in range(calls):
+            with self.assertRaises(grpc.RpcError):
+                stub.Resolve(request, timeout=10)
+        self.stop(server)
+        lines = self.audit_lines()
+        written = sum(1 for l in lines
+                      if "status=UNAUTHENTICATED" in l and "suppressed" not in l)
+        left_out = sum(int(m.group(1)) for m in (
+            re.search(r" suppressed=(\d+)$", l) for l in lines) if m)
+        self.assertEqual(written + left_out, calls)
+        self.assertGreater(left_out, 0)
 
     def test_two_authorization_entries_rejected(self):
         server, stub = self.start_guarded()
