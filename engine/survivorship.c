@@ -200,18 +200,38 @@ static void filter_most_recent(golden_set_t *set)
     set_apply_keep(set);
 }
 
-/* Returns how many fields of group g member m fills. */
-static int group_filled(const golden_member_t *m, const golden_group_t *g)
+/* Returns how many words a value has (runs of characters between
+ * spaces). */
+static int words(const char *v)
 {
     int n = 0;
-    for (int f = g->first; f <= (int)g->last; f++)
-        n += is_set(member_field(m, (ecif_golden_field_t)f));
+    for (const char *p = v; *p != '\0'; p++) {
+        if (*p != ' ' && (p == v || p[-1] == ' '))
+            n++;
+    }
     return n;
 }
 
-/* Keeps the members that fill the most fields of the group: a name with
- * its given name beats the family name alone, a number with its type
- * beats the number alone. */
+/* Returns how complete member m's value of group g is: the fields it
+ * fills first, then the words in them, so that "Adaeze Okonkwo" beats
+ * "Okonkwo". Longer words do not count: a typo with an extra letter is
+ * no fuller. */
+static int group_filled(const golden_member_t *m, const golden_group_t *g)
+{
+    int fields = 0, n = 0;
+    for (int f = g->first; f <= (int)g->last; f++) {
+        const char *v = member_field(m, (ecif_golden_field_t)f);
+        if (is_set(v)) {
+            fields++;
+            n += words(v);
+        }
+    }
+    return fields * 1000 + (n < 999 ? n : 999);
+}
+
+/* Keeps the most complete members (group_filled): a name with its given
+ * name beats the family name alone, a number with its type beats the
+ * number alone. */
 static void filter_most_complete(golden_set_t *set)
 {
     int max_filled = 0;

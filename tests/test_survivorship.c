@@ -242,6 +242,24 @@ static void test_complete_name_beats_part(void)
     ecif_store_close(store);
 }
 
+static void test_more_name_words_win(void)
+{
+    ecif_record_t recs[2];
+    recs[0] = person("a", "3", "Okonkwo");
+    recs[1] = person("b", "3", "Adaeze Okonkwo");
+    ecif_store_t *store = build_store("words", recs, 2);
+    CHECK(store != NULL);
+    if (store == NULL)
+        return;
+    uint32_t customer = single_customer(store, recs, 2);
+
+    ecif_golden_record_t g;
+    CHECK_INT(ecif_golden_build(store, customer, NULL, &g), ECIF_OK);
+    CHECK_STR(g.fields[ECIF_GOLDEN_NAME].value, "Adaeze Okonkwo");
+    CHECK_INT(g.fields[ECIF_GOLDEN_NAME].rule, ECIF_GOLDEN_RULE_MOST_COMPLETE);
+    ecif_store_close(store);
+}
+
 static void test_trust_order_beats_most_common(void)
 {
     ecif_record_t recs[3];
@@ -580,6 +598,7 @@ int main(void)
     RUN(test_trust_order_beats_most_common);
     RUN(test_dob_spellings_are_one_value);
     RUN(test_complete_name_beats_part);
+    RUN(test_more_name_words_win);
     RUN(test_most_common_without_trust);
     RUN(test_most_recent_after_trust);
     RUN(test_tie_takes_first_record);
