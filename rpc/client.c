@@ -4,11 +4,14 @@
  * plucked from the calling thread's completion queue.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -63,11 +66,25 @@ int ecif_client_token_metadata(grpc_metadata *md, bool *has_token, char *err,
     const char *path = getenv("ECIF_TOKEN_FILE");
     if (path == NULL || path[0] == '\0')
         return ECIF_OK;
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    /* O_NONBLOCK: a FIFO must not block the open. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "opening ECIF_TOKEN_FILE '%s' failed: %s", path,
                          strerror(errno));
+    struct stat st;
+    const char *problem = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        problem = "is not a regular file";
+    else if (st.st_mode & 077)
+        problem = "may be read by group or others, who could use the "
+                  "token: run chmod 600 on it";
+    FILE *f = problem == NULL ? fdopen(fd, "r") : NULL;
+    if (f == NULL) {
+        close(fd);
+        return ecif_fail(ECIF_EINVAL, err, errlen, "ECIF_TOKEN_FILE '%s' %s",
+                         path, problem != NULL ? problem : "cannot be read");
+    }
     char line[CLIENT_TOKEN_MAX + 2];
     bool got = fgets(line, sizeof(line), f) != NULL;
     fclose(f);

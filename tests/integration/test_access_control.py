@@ -275,8 +275,15 @@ class AccessTest(harness.ServerTestCase):
         token_file = os.path.join(self.dir, "steward.token")
         with open(token_file, "w", encoding="utf-8") as f:
             f.write(self.tokens["steward"] + "\n")
+        os.chmod(token_file, 0o644)
         env = dict(os.environ, ECIF_TOKEN_FILE=token_file)
         env.pop("USER", None)
+        proc = subprocess.run(
+            [harness.ECIFCTL, "customer", "--server", server.address,
+             number], capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("may be read by group or others", proc.stderr)
+        os.chmod(token_file, 0o600)
         proc = subprocess.run(
             [harness.ECIFCTL, "customer", "--server", server.address,
              number], capture_output=True, text=True, timeout=30, env=env)
@@ -293,6 +300,14 @@ class AccessTest(harness.ServerTestCase):
              number], capture_output=True, text=True, timeout=30, env=env)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("missing.token", proc.stderr)
+        fifo = os.path.join(self.dir, "fifo.token")
+        os.mkfifo(fifo, 0o600)
+        env["ECIF_TOKEN_FILE"] = fifo
+        proc = subprocess.run(
+            [harness.ECIFCTL, "customer", "--server", server.address,
+             number], capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("is not a regular file", proc.stderr)
         self.stop(server)
 
     def test_audit_log_reopened_on_sighup(self):

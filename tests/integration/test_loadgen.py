@@ -153,6 +153,7 @@ class LoadgenTest(unittest.TestCase):
         with open(access, "w", encoding="utf-8") as f:
             f.write(proc.stderr)
         os.chmod(access, 0o600)
+        os.chmod(token_file, 0o600)
         snapshot = harness.import_snapshot(folder, PEOPLE, ACCOUNTS)
         server = harness.Ecifd(snapshot, folder, ["--access", access])
         try:
