@@ -109,6 +109,19 @@ class CorrectionsTest(harness.ServerTestCase):
             customer_a=a, customer_b=b, reason=reason, actor=actor),
             timeout=10)
 
+    def check_lasting(self, server, stub, check):
+        """Run check(stub) on the running server, after a restart, and after
+        a re-import that folds the journal; stop every server."""
+        check(stub)
+        self.stop(server)
+        server, stub = self.start()
+        check(stub)
+        self.stop(server)
+        v2, _ = self.reimport(RECORDS, self.snapshot, self.journal)
+        server, stub = self.start(v2)
+        check(stub)
+        self.stop(server)
+
     def resolve_best(self, stub, fields):
         reply = self.resolve(stub, fields)
         return reply.candidates[0].customer_number if reply.candidates else ""
@@ -459,15 +472,7 @@ class CorrectionsTest(harness.ServerTestCase):
             self.assertEqual(self.customer(stub, FIFTH).customer_number,
                              LI_WEI)
 
-        check(stub)
-        self.stop(server)
-        server, stub = self.start()
-        check(stub)
-        self.stop(server)
-        v2, _ = self.reimport(RECORDS, self.snapshot, self.journal)
-        server, stub = self.start(v2)
-        check(stub)
-        self.stop(server)
+        self.check_lasting(server, stub, check)
 
     def test_rejected_writes_log_is_rate_limited(self):
         server, stub = self.start()
@@ -501,15 +506,7 @@ class CorrectionsTest(harness.ServerTestCase):
             self.assertEqual(self.keys(self.customer(stub, ZHANG)),
                              [("CORE", "1002")])
 
-        check(stub)
-        self.stop(server)
-        server, stub = self.start()
-        check(stub)
-        self.stop(server)
-        v2, _ = self.reimport(RECORDS, self.snapshot, self.journal)
-        server, stub = self.start(v2)
-        check(stub)
-        self.stop(server)
+        self.check_lasting(server, stub, check)
 
     def test_split_of_survivor_side_is_refused(self):
         # Moving Zhang Min's own record out of the merged customer would
