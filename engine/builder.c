@@ -572,6 +572,7 @@ struct build {
     uint32_t *sources;
     struct name_count *names;
     struct number_redirect *history;
+    uint32_t *history_origins;     /* aligned with history */
     char *model_text;              /* the model as the snapshot stores it */
     struct correction_link *links; /* from opts.previous */
     uint32_t customer_count;
@@ -1502,7 +1503,34 @@ struct number_claim {
     uint64_t number;
     uint32_t customer; /* provisional id */
     uint32_t records;  /* how many of its records had that number */
+    uint32_t record;   /* the lowest id among them */
 };
+
+/* A record of the previous store and its id in the new one. */
+struct id_pair {
+    uint32_t old;
+    uint32_t id;
+};
+
+static int compare_id_pairs(const void *pa, const void *pb)
+{
+    const struct id_pair *a = pa, *b = pb;
+    return a->old < b->old ? -1 : (a->old > b->old);
+}
+
+/* A redirect being assigned, with the record that carried its number. */
+struct retirement {
+    struct number_redirect redirect;
+    uint32_t origin; /* ECIF_NO_ORIGIN when unknown */
+};
+
+static int compare_retirements(const void *pa, const void *pb)
+{
+    const struct retirement *a = pa, *b = pb;
+    return a->redirect.retired < b->redirect.retired
+               ? -1
+               : (a->redirect.retired > b->redirect.retired);
+}
 
 static int compare_claims(const void *pa, const void *pb)
 {
@@ -1547,6 +1575,16 @@ static uint64_t follow_redirects(const struct number_redirect *table,
  * customer that took its records. Everyone else gets a number never
  * issued before.
  */
+/* Returns the new id of record old of the previous store, or
+ * ECIF_NO_ORIGIN when it was not imported again. */
+static uint32_t new_id_of(const struct id_pair *pairs, size_t n, uint32_t old)
+{
+    struct id_pair key = {old, 0};
+    const struct id_pair *hit =
+        bsearch(&key, pairs, n, sizeof(*pairs), compare_id_pairs);
+    return hit != NULL ? hit->id : ECIF_NO_ORIGIN;
+}
+
 static int assign_numbers(struct build *bd, uint32_t customers,
                           uint64_t *numbers)
 {
@@ -1555,7 +1593,8 @@ static int assign_numbers(struct build *bd, uint32_t customers,
     const struct rec_entry *records = bd->b->records.data;
     uint64_t next = prev != NULL ? prev->next_customer_number : 1;
     vec_t claims = {.item = sizeof(struct number_claim)};
-    vec_t history = {.item = sizeof(struct number_redirect)};
+    vec_t pairs = {.item = sizeof(struct id_pair)};
+    vec_t history = {.item = sizeof(struct retirement)};
     uint64_t *sorted = NULL;
     int rc = ECIF_ENOMEM;
 
@@ -1568,6 +1607,10 @@ static int assign_numbers(struct build *bd, uint32_t customers,
         const char *id = store_str(s, records[r].source_id);
         if (ecif_store_find_record(prev, sys, id, &old) != ECIF_OK)
             continue;
+        struct id_pair *pair = vec_push(&pairs);
+        if (pair == NULL)
+            goto out;
+        *pair = (struct id_pair){old, r};
         uint64_t number;
         if (!store_parse_customer_number(
                 ecif_store_customer_number(
@@ -1581,7 +1624,11 @@ static int assign_numbers(struct build *bd, uint32_t customers,
         c->number = number;
         c->customer = records[r].customer;
         c->records = 1;
+        c->record = r;
     }
+    if (pairs.count > 0)
+        qsort(pairs.data, pairs.count, sizeof(struct id_pair),
+              compare_id_pairs);
     /* Fold repeated (number, customer) claims into counts. */
     struct number_claim *cl = claims.data;
     size_t m = 0;
@@ -1589,10 +1636,13 @@ static int assign_numbers(struct build *bd, uint32_t customers,
         qsort(cl, claims.count, sizeof(*cl), compare_claims);
     for (size_t i = 0; i < claims.count; i++) {
         if (m > 0 && cl[m - 1].number == cl[i].number &&
-            cl[m - 1].customer == cl[i].customer)
+            cl[m - 1].customer == cl[i].customer) {
             cl[m - 1].records++;
-        else
+            if (cl[i].record < cl[m - 1].record)
+                cl[m - 1].record = cl[i].record;
+        } else {
             cl[m++] = cl[i];
+        }
     }
     if (m > 0)
         qsort(cl, m, sizeof(*cl), compare_claims); /* by new counts */
@@ -1610,11 +1660,14 @@ static int assign_numbers(struct build *bd, uint32_t customers,
             numbers[cl[taker].customer] = cl[i].number;
             bd->kept_numbers++;
         } else {
-            struct number_redirect *h = vec_push(&history);
+            /* The customer that took most of its records took the number
+             * over; one of those records stands for the person. */
+            struct retirement *h = vec_push(&history);
             if (h == NULL)
                 goto out;
-            h->retired = cl[i].number;
-            h->survivor = numbers[cl[i].customer];
+            h->redirect.retired = cl[i].number;
+            h->redirect.survivor = numbers[cl[i].customer];
+            h->origin = cl[i].record;
             bd->retired_numbers++;
         }
         if (cl[i].number >= next)
@@ -1629,18 +1682,32 @@ static int assign_numbers(struct build *bd, uint32_t customers,
     /* Earlier retirements stay, pointed at today's survivors. */
     size_t fresh = history.count;
     if (fresh > 0)
-        qsort(history.data, fresh, sizeof(struct number_redirect),
-              compare_redirects);
+        qsort(history.data, fresh, sizeof(struct retirement),
+              compare_retirements);
+    struct number_redirect *fresh_redirects =
+        malloc((fresh ? fresh : 1) * sizeof(*fresh_redirects));
+    if (fresh_redirects == NULL)
+        goto out;
+    for (size_t i = 0; i < fresh; i++)
+        fresh_redirects[i] = ((struct retirement *)history.data)[i].redirect;
     for (uint64_t i = 0; prev != NULL && i < prev->history_count; i++) {
-        struct number_redirect *h = vec_push(&history);
-        if (h == NULL)
+        struct retirement *h = vec_push(&history);
+        if (h == NULL) {
+            free(fresh_redirects);
             goto out;
-        h->retired = prev->history[i].retired;
-        h->survivor =
-            follow_redirects(history.data, fresh, prev->history[i].survivor);
+        }
+        h->redirect.retired = prev->history[i].retired;
+        h->redirect.survivor =
+            follow_redirects(fresh_redirects, fresh, prev->history[i].survivor);
+        h->origin =
+            prev->history_origins != NULL &&
+                    prev->history_origins[i] != ECIF_NO_ORIGIN
+                ? new_id_of(pairs.data, pairs.count, prev->history_origins[i])
+                : ECIF_NO_ORIGIN;
     }
+    free(fresh_redirects);
     /* Keep only redirects whose survivor is a customer now. */
-    struct number_redirect *hd = history.data;
+    struct retirement *hd = history.data;
     size_t kept = 0;
     sorted = malloc((customers ? customers : 1) * sizeof(uint64_t));
     if (sorted == NULL)
@@ -1649,20 +1716,28 @@ static int assign_numbers(struct build *bd, uint32_t customers,
     if (customers > 0)
         qsort(sorted, customers, sizeof(uint64_t), compare_u64);
     for (size_t i = 0; i < history.count; i++) {
-        if (bsearch(&hd[i].survivor, sorted, customers, sizeof(uint64_t),
-                    compare_u64) != NULL)
+        if (bsearch(&hd[i].redirect.survivor, sorted, customers,
+                    sizeof(uint64_t), compare_u64) != NULL)
             hd[kept++] = hd[i];
     }
     if (kept > 0)
-        qsort(hd, kept, sizeof(*hd), compare_redirects);
-    bd->history = history.data;
-    history.data = NULL;
+        qsort(hd, kept, sizeof(*hd), compare_retirements);
+    bd->history = malloc((kept ? kept : 1) * sizeof(*bd->history));
+    bd->history_origins = malloc((kept ? kept : 1) * sizeof(uint32_t));
+    if (bd->history == NULL || bd->history_origins == NULL)
+        goto out;
+    for (size_t i = 0; i < kept; i++) {
+        bd->history[i] = hd[i].redirect;
+        bd->history_origins[i] = hd[i].origin;
+    }
     s->history = bd->history;
     s->history_count = kept;
+    s->history_origins = bd->history_origins;
     s->next_customer_number = next;
     rc = ECIF_OK;
 out:
     free(claims.data);
+    free(pairs.data);
     free(history.data);
     free(sorted);
     return rc;
@@ -1856,6 +1931,7 @@ static void build_free(struct build *bd)
     free(bd->sources);
     free(bd->names);
     free(bd->history);
+    free(bd->history_origins);
     free(bd->model_text);
     free(bd->links);
 }

@@ -55,6 +55,7 @@ struct view {
     uint32_t *members;
     struct exposure_entry *exposure;
     struct number_redirect *history;
+    uint32_t *history_origins;
     struct correction_link *links;
 };
 
@@ -76,6 +77,15 @@ struct account_index {
     uint32_t used;
 };
 
+/* A retired number, a record that carried it, and a record that carried
+ * the survivor's number then (ECIF_NO_ORIGIN when unknown, as for numbers
+ * retired before the load). */
+struct retired_origin {
+    uint64_t retired;
+    uint32_t record;
+    uint32_t survivor_record;
+};
+
 struct ecif_corrections {
     const struct ecif_store *base;
     pthread_mutex_t write_lock; /* serializes writers, guards all below */
@@ -90,11 +100,11 @@ struct ecif_corrections {
      * under rw held for writing, so readers holding a view may scan it. */
     ecif_history_t history;
     struct account_index accounts;
-    /* The number each Merge since the load retired, with one record that
-     * carried it (the lowest id of the retired customer). A Split that
-     * moves that record points the number at the new customer, so the
-     * number follows the person it named. Numbers retired before the load
-     * have no entry. Guarded by write_lock. */
+    /* Each retired number with one record that carried it: from the
+     * snapshot's history, then the lowest record id of each customer a
+     * Merge retires. A Split that moves that record points the number at
+     * the new customer, so the number follows the person it named.
+     * Guarded by write_lock. */
     struct retired_origin *origins;
     size_t origin_count;
     size_t origin_cap;
@@ -127,6 +137,7 @@ static void view_free(struct view *v)
     free(v->members);
     free(v->exposure);
     free(v->history);
+    free(v->history_origins);
     free(v->links);
     free(v);
 }
@@ -392,15 +403,43 @@ out:
     return rc;
 }
 
+/* Fills the view's history_origins from c->origins and pending (the
+ * retirement of the Merge being applied, or NULL), so that an import over
+ * the view keeps the record of each retired number. */
+static int view_origins(const ecif_corrections_t *c,
+                        const struct retired_origin *pending, struct view *v)
+{
+    size_t n = v->store.history_count;
+    bool any = pending != NULL && pending->retired != 0;
+
+    v->store.history_origins = NULL;
+    if ((c->origin_count == 0 && !any) || n == 0)
+        return ECIF_OK;
+    v->history_origins = malloc(n * sizeof(uint32_t));
+    if (v->history_origins == NULL)
+        return ECIF_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        v->history_origins[i] = ECIF_NO_ORIGIN;
+        for (size_t k = 0; k < c->origin_count; k++) {
+            if (c->origins[k].retired == v->store.history[i].retired)
+                v->history_origins[i] = c->origins[k].record;
+        }
+        if (any && pending->retired == v->store.history[i].retired)
+            v->history_origins[i] = pending->record;
+    }
+    v->store.history_origins = v->history_origins;
+    return ECIF_OK;
+}
+
 /*
  * Builds a view of the loaded store and the delta with the customers of
  * the record numbers of c. Takes ownership of history and links, also on
- * failure.
+ * failure. pending is the retirement of the Merge being applied, or NULL.
  */
 static int view_build(ecif_corrections_t *c, struct number_redirect *history,
                       size_t history_count, struct correction_link *links,
                       size_t links_count, uint64_t next_number,
-                      struct view **out)
+                      const struct retired_origin *pending, struct view **out)
 {
     struct view *v = calloc(1, sizeof(*v));
 
@@ -420,7 +459,9 @@ static int view_build(ecif_corrections_t *c, struct number_redirect *history,
     v->store.links = links;
     v->store.links_count = links_count;
     v->store.next_customer_number = next_number;
-    int rc = view_fill_customers(c, v);
+    int rc = view_origins(c, pending, v);
+    if (rc == ECIF_OK)
+        rc = view_fill_customers(c, v);
     if (rc != ECIF_OK) {
         view_free(v);
         return rc;
@@ -452,6 +493,9 @@ static int ensure_record_numbers(ecif_corrections_t *c)
     return ECIF_OK;
 }
 
+static void remember_origin(ecif_corrections_t *c,
+                            const struct retired_origin *origin);
+
 int ecif_corrections_create(const ecif_store_t *base, ecif_corrections_t **out,
                             char *err, size_t errlen)
 {
@@ -473,6 +517,13 @@ int ecif_corrections_create(const ecif_store_t *base, ecif_corrections_t **out,
     c->current->store = *base;
     c->current->store.buffer = NULL;
     c->current->store.delta = c->delta;
+    for (uint64_t i = 0;
+         base->history_origins != NULL && i < base->history_count; i++) {
+        struct retired_origin o = {base->history[i].retired,
+                                   base->history_origins[i], ECIF_NO_ORIGIN};
+        if (o.record != ECIF_NO_ORIGIN)
+            remember_origin(c, &o);
+    }
     c->delta->overlay.view_customers = base->customer_count;
     ecif_history_init(&c->history);
     pthread_mutex_init(&c->write_lock, NULL);
@@ -616,14 +667,6 @@ static void links_normalize(link_vec_t *v, const ecif_corrections_t *c)
 }
 
 /* ---- Applying one correction -------------------------------------------- */
-
-/* A number retired by a Merge, a record that carried it, and a record
- * that carried the survivor's number then. */
-struct retired_origin {
-    uint64_t retired;
-    uint32_t record;
-    uint32_t survivor_record;
-};
 
 /* A correction in progress: the next state before it is published. */
 struct change {
@@ -1151,7 +1194,7 @@ static int apply_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
                                ? (uint32_t)(ch.links.count - links_before)
                                : 0;
         rc = view_build(c, ch.history, ch.history_count, ch.links.data,
-                        ch.links.count, ch.next_number, &next);
+                        ch.links.count, ch.next_number, &ch.origin, &next);
         ch.history = NULL;
         ch.links.data = NULL;
         if (rc == ECIF_ENOMEM)

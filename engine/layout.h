@@ -21,7 +21,7 @@
 #include "store.h"
 
 #define ECIF_SNAPSHOT_MAGIC   "ECIFSNAP"
-#define ECIF_SNAPSHOT_VERSION 8
+#define ECIF_SNAPSHOT_VERSION 9
 
 /* Sections of a snapshot, in file order. */
 enum snap_section_id {
@@ -41,7 +41,8 @@ enum snap_section_id {
     SECTION_MODEL = 14,    /* char[]: the matching model as text */
     SECTION_CORRECTIONS = 15, /* struct correction_link[]: sorted by records */
     SECTION_UPDATED = 16, /* uint32_t[record_count] update times, or empty */
-    SECTION_COUNT = 16
+    SECTION_ORIGINS = 17, /* uint32_t[history_count]: see history_origins */
+    SECTION_COUNT = 17
 };
 
 struct snap_header {
@@ -197,6 +198,13 @@ struct ecif_store {
     uint64_t names_count;
     const struct number_redirect *history;
     uint64_t history_count;
+    /*
+     * For each history entry, a record that carried the retired number
+     * when it was retired, or ECIF_NO_ORIGIN when none is known; NULL when
+     * none is known for any. A Split that moves that record out of the
+     * survivor points the number at the new customer (CORRECTIONS.md).
+     */
+    const uint32_t *history_origins;
     uint64_t next_customer_number;
     /* Matching model, never NULL in a built or loaded store, and its text
      * as the MODEL section stores it. A loaded store owns both, and
@@ -272,6 +280,9 @@ _Static_assert(sizeof(struct name_count) == 16, "name_count is 16 bytes");
  * now belongs to. Chains are resolved at import: survivor is always a
  * customer of the snapshot.
  */
+/* A history entry whose retired number has no known record. */
+#define ECIF_NO_ORIGIN UINT32_MAX
+
 struct number_redirect {
     uint64_t retired;
     uint64_t survivor;

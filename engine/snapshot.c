@@ -73,6 +73,9 @@ static void collect_sections(const struct ecif_store *s,
          s->links_count * sizeof(struct correction_link)},
         {SECTION_UPDATED, s->updated,
          s->updated != NULL ? (uint64_t)s->record_count * sizeof(uint32_t) : 0},
+        {SECTION_ORIGINS, s->history_origins,
+         s->history_origins != NULL ? s->history_count * sizeof(uint32_t)
+                                    : 0},
     };
     memcpy(out, src, sizeof(src));
 }
@@ -569,6 +572,12 @@ static int check_history(const struct ecif_store *s, char *err, size_t errlen)
             return ecif_fail(ECIF_ECORRUPT, err, errlen,
                              "history entry %llu leads to no customer",
                              (unsigned long long)i);
+        if (s->history_origins != NULL &&
+            s->history_origins[i] != ECIF_NO_ORIGIN &&
+            s->history_origins[i] >= s->record_count)
+            return ecif_fail(ECIF_ECORRUPT, err, errlen,
+                             "history entry %llu: origin record out of range",
+                             (unsigned long long)i);
     }
     return ECIF_OK;
 }
@@ -737,7 +746,7 @@ static const char *section_name(uint32_t id)
         "?",           "strings",  "records",  "values",  "accounts",
         "customers",   "members",  "exposure", "sources", "shards",
         "slots",       "postings", "names",    "history", "model",
-        "corrections", "updated",
+        "corrections", "updated",  "origins",
     };
     return id <= SECTION_COUNT ? names[id] : "?";
 }
@@ -959,6 +968,9 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
     s->updated = BYTES(SECTION_UPDATED) > 0
                      ? (const void *)SECTION(SECTION_UPDATED)
                      : NULL;
+    s->history_origins = BYTES(SECTION_ORIGINS) > 0
+                             ? (const void *)SECTION(SECTION_ORIGINS)
+                             : NULL;
 
     if (BYTES(SECTION_RECORDS) !=
             (uint64_t)s->record_count * sizeof(struct rec_entry) ||
@@ -979,7 +991,10 @@ static int map_sections(struct ecif_store *s, const char *path, char *err,
         BYTES(SECTION_HISTORY) % sizeof(struct number_redirect) != 0 ||
         BYTES(SECTION_CORRECTIONS) % sizeof(struct correction_link) != 0 ||
         (BYTES(SECTION_UPDATED) != 0 &&
-         BYTES(SECTION_UPDATED) != (uint64_t)s->record_count * 4))
+         BYTES(SECTION_UPDATED) != (uint64_t)s->record_count * 4) ||
+        (BYTES(SECTION_ORIGINS) != 0 &&
+         BYTES(SECTION_ORIGINS) != BYTES(SECTION_HISTORY) /
+                                       sizeof(struct number_redirect) * 4))
         return ecif_fail(ECIF_ECORRUPT, err, errlen,
                          "snapshot '%s': section sizes do not match the "
                          "header counts",

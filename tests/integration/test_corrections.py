@@ -508,6 +508,27 @@ class CorrectionsTest(harness.ServerTestCase):
 
         self.check_lasting(server, stub, check)
 
+    def test_split_after_reimport_returns_number(self):
+        # The mistaken merge is folded into a new snapshot by a nightly
+        # re-import before the steward splits it: the retired number must
+        # still follow Harrison's record.
+        server, stub = self.start()
+        self.merge(stub, ZHANG, HARRISON_NO)
+        self.stop(server)
+        v2, _ = self.reimport(RECORDS, self.snapshot, self.journal)
+        server, stub = self.start(v2)
+        split = self.split(stub, ZHANG, [("CRM", "2001")])
+        reply = self.customer(stub, HARRISON_NO)
+        self.assertEqual(reply.customer_number, split.new_customer_number)
+        self.assertEqual(self.keys(reply), [("CRM", "2001")])
+        self.stop(server)
+        # And again after a second re-import that folds the split.
+        v3, _ = self.reimport(RECORDS, v2, v2 + ".journal", name="third")
+        server, stub = self.start(v3)
+        self.assertEqual(self.keys(self.customer(stub, HARRISON_NO)),
+                         [("CRM", "2001")])
+        self.stop(server)
+
     def test_split_of_survivor_side_is_refused(self):
         # Moving Zhang Min's own record out of the merged customer would
         # leave her number to Harrison: the split must take his side.
