@@ -945,11 +945,11 @@ static bool moved_record(const struct change *ch, uint32_t record)
 }
 
 /*
- * Rejects a split that would move the record that carried the customer's
- * own number out while the record of a number merged into it since the
- * load stays: the customer would keep its number for the other person,
- * and the moved person would get a new one. Splitting the other side
- * keeps every number with its person.
+ * Rejects a split that moves out the record that carried the customer's
+ * own number while the record of a number merged into it since the load
+ * stays. The customer would keep its number for the other person, and the
+ * moved person would get a new one. Splitting the other side keeps every
+ * number with its person.
  */
 static int check_split_side(const ecif_corrections_t *c,
                             const struct ecif_store *v, const struct change *ch,

@@ -345,8 +345,8 @@ static grpc_status_code server_call_handle(server_call_t *call)
     if (code == GRPC_STATUS_OK && call->response != NULL &&
         grpc_byte_buffer_length(call->response) >
             server->opts.max_message_bytes) {
-        /* gRPC would fail the send; say so here, so that the status and
-         * the audit line are what the caller gets. */
+        /* gRPC would fail the send. Failing the call here makes the
+         * status and the audit line match what the caller gets. */
         snprintf(call->message, sizeof(call->message),
                  "the response of %zu bytes is larger than "
                  "--max-message-bytes %u",
@@ -540,8 +540,7 @@ int ecif_server_create(const ecif_server_options_t *opts,
     return ECIF_OK;
 }
 
-void ecif_server_set_access(ecif_server_t *server,
-                           const ecif_access_t *access)
+void ecif_server_set_access(ecif_server_t *server, const ecif_access_t *access)
 {
     atomic_store(&server->access, access);
 }
