@@ -84,6 +84,7 @@ struct retired_origin {
     uint64_t retired;
     uint32_t record;
     uint32_t survivor_record;
+    uint64_t survivor; /* the number survivor_record carried, or 0 */
 };
 
 struct ecif_corrections {
@@ -520,7 +521,7 @@ int ecif_corrections_create(const ecif_store_t *base, ecif_corrections_t **out,
     for (uint64_t i = 0;
          base->history_origins != NULL && i < base->history_count; i++) {
         struct retired_origin o = {base->history[i].retired,
-                                   base->history_origins[i], ECIF_NO_ORIGIN};
+                                   base->history_origins[i], ECIF_NO_ORIGIN, 0};
         if (o.record != ECIF_NO_ORIGIN)
             remember_origin(c, &o);
     }
@@ -786,6 +787,45 @@ static bool marked_not_same(const struct ecif_store *v, uint32_t x, uint32_t y)
     return false;
 }
 
+/* Returns whether record is the record of some retired number. */
+static bool is_origin(const ecif_corrections_t *c, uint32_t record)
+{
+    for (size_t i = 0; i < c->origin_count; i++) {
+        if (c->origins[i].record == record)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Returns the record among ids (a customer's n records) that carries its
+ * number itself, rather than a number retired into it: the record kept
+ * for the number when it survived a Merge, else the lowest id that is no
+ * retired number's record, else the lowest id.
+ */
+static uint32_t own_record(const ecif_corrections_t *c, uint64_t number,
+                           const uint32_t *ids, uint32_t n)
+{
+    uint32_t lowest = UINT32_MAX, lowest_free = UINT32_MAX;
+
+    for (size_t i = 0; i < c->origin_count; i++) {
+        const struct retired_origin *o = &c->origins[i];
+        if (o->survivor != number)
+            continue;
+        for (uint32_t k = 0; k < n; k++) {
+            if (ids[k] == o->survivor_record)
+                return o->survivor_record;
+        }
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        if (ids[k] < lowest)
+            lowest = ids[k];
+        if (ids[k] < lowest_free && !is_origin(c, ids[k]))
+            lowest_free = ids[k];
+    }
+    return lowest_free != UINT32_MAX ? lowest_free : lowest;
+}
+
 static int plan_merge(ecif_corrections_t *c, const struct ecif_store *v,
                       const ecif_journal_entry_t *e, struct change *ch,
                       ecif_correction_result_t *res, char *err, size_t errlen)
@@ -843,16 +883,9 @@ static int plan_merge(ecif_corrections_t *c, const struct ecif_store *v,
     ch->moved_count = nb;
     ch->moved_from = gone_number;
     ch->origin.retired = gone_number;
-    ch->origin.record = gone_ids[0];
-    for (uint32_t i = 1; i < nb; i++) {
-        if (gone_ids[i] < ch->origin.record)
-            ch->origin.record = gone_ids[i];
-    }
-    ch->origin.survivor_record = keep_ids[0];
-    for (uint32_t i = 1; i < na; i++) {
-        if (keep_ids[i] < ch->origin.survivor_record)
-            ch->origin.survivor_record = keep_ids[i];
-    }
+    ch->origin.record = own_record(c, gone_number, gone_ids, nb);
+    ch->origin.survivor_record = own_record(c, keep_number, keep_ids, na);
+    ch->origin.survivor = keep_number;
     for (uint32_t i = 0; i < nb; i++)
         set_number(c, gone_ids[i], keep_number);
     ch->next_number = v->next_customer_number;
@@ -945,16 +978,21 @@ static bool moved_record(const struct change *ch, uint32_t record)
 }
 
 /*
- * Rejects a split that moves out the record that carried the customer's
- * own number while the record of a number merged into it since the load
+ * Rejects a split that moves out the record that carries the customer's
+ * own number (own_record) while the record of a number merged into it
  * stays. The customer would keep its number for the other person, and the
  * moved person would get a new one. Splitting the other side keeps every
  * number with its person.
  */
 static int check_split_side(const ecif_corrections_t *c,
                             const struct ecif_store *v, const struct change *ch,
-                            char *err, size_t errlen)
+                            const uint32_t *members, uint32_t count, char *err,
+                            size_t errlen)
 {
+    uint32_t own = own_record(c, ch->moved_from, members, count);
+
+    if (!moved_record(ch, own))
+        return ECIF_OK;
     for (size_t i = 0; i < c->origin_count; i++) {
         const struct retired_origin *o = &c->origins[i];
         bool merged_here = false;
@@ -963,18 +1001,16 @@ static int check_split_side(const ecif_corrections_t *c,
                 ch->history[h].survivor == ch->moved_from)
                 merged_here = true;
         }
-        if (!merged_here || !moved_record(ch, o->survivor_record) ||
-            moved_record(ch, o->record))
+        if (!merged_here || moved_record(ch, o->record))
             continue;
         ecif_record_t rec;
-        ecif_store_get_record(v, o->survivor_record, &rec);
+        ecif_store_get_record(v, own, &rec);
         return ecif_fail(
             ECIF_ECONFLICT, err, errlen,
-            "records: record '%.64s/%.64s' carried customer "
-            "number C%012llu before C%012llu was merged into "
-            "it; moving it out would leave C%012llu to the "
-            "other person, so split out the records of "
-            "C%012llu instead",
+            "records: record '%.64s/%.64s' carries customer number "
+            "C%012llu, into which C%012llu was merged; moving it out would "
+            "leave C%012llu to the other person, so split out the records "
+            "of C%012llu instead",
             rec.source_system, rec.source_id,
             (unsigned long long)ch->moved_from, (unsigned long long)o->retired,
             (unsigned long long)ch->moved_from, (unsigned long long)o->retired);
@@ -1069,7 +1105,8 @@ static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,
     uint64_t new_number = v->next_customer_number;
     store_parse_customer_number(ecif_store_customer_number(v, customer),
                                 &ch->moved_from);
-    if ((rc = check_split_side(c, v, ch, err, errlen)) != ECIF_OK) {
+    if ((rc = check_split_side(c, v, ch, members, count, err, errlen)) !=
+        ECIF_OK) {
         ch->moved_from = 0;
         return rc;
     }

@@ -529,16 +529,52 @@ class CorrectionsTest(harness.ServerTestCase):
                          [("CRM", "2001")])
         self.stop(server)
 
+    def test_chained_merges_keep_each_number_with_its_person(self):
+        # The file order gives ids P4=0, P2=1, P1=2; the source keys give
+        # numbers P1=C1, P2=C2, P4=C3. Merging C3 into C2 and C2 into C1
+        # must still know that C2 was P2's number, not P4's.
+        people = [
+            {"source_system": "Z", "source_id": "4", "name": "Dora Quist",
+             "id_type": "PASSPORT", "id_number": "Q40000004"},
+            {"source_system": "B", "source_id": "2", "name": "Ben Arkwright",
+             "id_type": "PASSPORT", "id_number": "B20000002"},
+            {"source_system": "A", "source_id": "1", "name": "Ann Lovell",
+             "id_type": "PASSPORT", "id_number": "A10000001"},
+        ]
+        snapshot = harness.import_snapshot(self.subdir("chain"), people, [])
+        server, stub = self.start(snapshot)
+        c1, c2, c3 = (f"C{n:012d}" for n in (1, 2, 3))
+        self.merge(stub, c2, c3)
+        self.merge(stub, c1, c2)
+        ben = self.split(stub, c1, [("B", "2")]).new_customer_number
+        dora = self.split(stub, c1, [("Z", "4")]).new_customer_number
+        self.assertEqual(self.keys(self.customer(stub, c2)), [("B", "2")])
+        self.assertEqual(self.customer(stub, c2).customer_number, ben)
+        self.assertEqual(self.keys(self.customer(stub, c3)), [("Z", "4")])
+        self.assertEqual(self.customer(stub, c3).customer_number, dora)
+        self.assertEqual(self.keys(self.customer(stub, c1)), [("A", "1")])
+        self.stop(server)
+
     def test_split_of_survivor_side_is_refused(self):
         # Moving Zhang Min's own record out of the merged customer would
         # leave her number to Harrison: the split must take his side.
         server, stub = self.start()
         self.merge(stub, ZHANG, HARRISON_NO)
-        self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
-                          lambda: self.split(stub, ZHANG, [("CORE", "1002")]),
-                          "records: record 'CORE/1002' carried customer "
-                          f"number {ZHANG}",
-                          f"split out the records of {HARRISON_NO} instead")
+
+        def refused(stub):
+            self.expect_error(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                lambda: self.split(stub, ZHANG, [("CORE", "1002")]),
+                "records: record 'CORE/1002' carries customer "
+                f"number {ZHANG}",
+                f"split out the records of {HARRISON_NO} instead")
+
+        refused(stub)
+        self.stop(server)
+        # Also once a re-import has folded the merge into the snapshot.
+        v2, _ = self.reimport(RECORDS, self.snapshot, self.journal)
+        server, stub = self.start(v2)
+        refused(stub)
         self.assertEqual(self.split(stub, ZHANG, [("CRM", "2001")])
                          .new_customer_number, FIFTH)
         self.stop(server)
