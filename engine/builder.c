@@ -1187,10 +1187,107 @@ static bool find_added_record(const ecif_builder_t *b, const char *system,
     return b->sources.keys[slot] != 0;
 }
 
+static int compare_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : (a > b);
+}
+
+/* Finds the root of x in a union-find array, halving the path. */
+static uint32_t uf_root(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+/* Returns the index of id in the sorted array ids of n. */
+static uint32_t index_of(const uint32_t *ids, size_t n, uint32_t id)
+{
+    const uint32_t *hit = bsearch(&id, ids, n, sizeof(*ids), compare_u32);
+    return (uint32_t)(hit - ids);
+}
+
+/* Finds this build's id of record old of the previous store. */
+static bool carried_record(struct build *bd, uint32_t old, uint32_t *id)
+{
+    ecif_record_t r; /* records added while serving included */
+    ecif_store_get_record(bd->b->opts.previous, old, &r);
+    return find_added_record(bd->b, r.source_system, r.source_id, id);
+}
+
+/*
+ * Carries the must-links of the previous snapshot over by source key. The
+ * records that must-links joined stay joined as groups: a record that is
+ * not imported again drops out of its group, and the rest are linked to
+ * the group's first record that is, so a merge survives the loss of the
+ * record its links met at. Appends to bd->links at *n.
+ */
+static int carry_must_links(struct build *bd, size_t *n)
+{
+    const struct ecif_store *prev = bd->b->opts.previous;
+    size_t m = 0;
+    uint32_t *ids = malloc(2 * prev->links_count * sizeof(uint32_t));
+    uint32_t *parent = malloc(2 * prev->links_count * sizeof(uint32_t));
+    uint32_t *hub = malloc(2 * prev->links_count * sizeof(uint32_t));
+    int rc = ECIF_ENOMEM;
+
+    if (ids == NULL || parent == NULL || hub == NULL)
+        goto out;
+    for (uint64_t i = 0; i < prev->links_count; i++) {
+        if (prev->links[i].kind != LINK_MUST)
+            continue;
+        ids[m++] = prev->links[i].record_a;
+        ids[m++] = prev->links[i].record_b;
+    }
+    if (m > 0)
+        qsort(ids, m, sizeof(*ids), compare_u32);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (u == 0 || ids[u - 1] != ids[i])
+            ids[u++] = ids[i];
+    }
+    for (size_t i = 0; i < u; i++) {
+        parent[i] = (uint32_t)i;
+        hub[i] = UINT32_MAX;
+    }
+    for (uint64_t i = 0; i < prev->links_count; i++) {
+        const struct correction_link *l = &prev->links[i];
+        if (l->kind != LINK_MUST)
+            continue;
+        uint32_t a = uf_root(parent, index_of(ids, u, l->record_a));
+        uint32_t b = uf_root(parent, index_of(ids, u, l->record_b));
+        if (a != b)
+            parent[b] = a;
+    }
+    for (size_t i = 0; i < u; i++) {
+        uint32_t id;
+        if (!carried_record(bd, ids[i], &id))
+            continue;
+        uint32_t root = uf_root(parent, (uint32_t)i);
+        if (hub[root] == UINT32_MAX) {
+            hub[root] = id;
+        } else if (hub[root] != id) {
+            uint32_t h = hub[root];
+            bd->links[(*n)++] = (struct correction_link){
+                h < id ? h : id, h < id ? id : h, LINK_MUST, 0};
+        }
+    }
+    rc = ECIF_OK;
+out:
+    free(ids);
+    free(parent);
+    free(hub);
+    return rc;
+}
+
 /*
  * Carries the correction links of the previous snapshot over to this
- * build's records by source key. A link whose records were not imported
- * again is dropped. The store's links then point at the result.
+ * build's records by source key: must-links as groups (carry_must_links),
+ * cannot-links pair by pair, dropping a pair whose records were not both
+ * imported again. The store's links then point at the result.
  */
 static int carry_links(struct build *bd)
 {
@@ -1199,26 +1296,33 @@ static int carry_links(struct build *bd)
 
     if (prev == NULL || prev->links_count == 0)
         return ECIF_OK;
-    bd->links = malloc(prev->links_count * sizeof(*bd->links));
+    /* At most one must-link per record of a group, one per cannot-link. */
+    bd->links = malloc(3 * prev->links_count * sizeof(*bd->links));
     if (bd->links == NULL)
         return ECIF_ENOMEM;
+    int rc = carry_must_links(bd, &n);
+    if (rc != ECIF_OK)
+        return rc;
     for (uint64_t i = 0; i < prev->links_count; i++) {
         const struct correction_link *l = &prev->links[i];
-        ecif_record_t ra, rb; /* records added while serving included */
         uint32_t a, b;
-        ecif_store_get_record(prev, l->record_a, &ra);
-        ecif_store_get_record(prev, l->record_b, &rb);
-        if (!find_added_record(bd->b, ra.source_system, ra.source_id, &a) ||
-            !find_added_record(bd->b, rb.source_system, rb.source_id, &b) ||
-            a == b)
+        if (l->kind == LINK_MUST || !carried_record(bd, l->record_a, &a) ||
+            !carried_record(bd, l->record_b, &b) || a == b)
             continue;
         bd->links[n++] =
             (struct correction_link){a < b ? a : b, a < b ? b : a, l->kind, 0};
     }
     if (n > 1)
         qsort(bd->links, n, sizeof(*bd->links), compare_links);
+    /* One pair may now come from two groups' hubs; keep it once. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kept > 0 && compare_links(&bd->links[kept - 1], &bd->links[i]) == 0)
+            continue;
+        bd->links[kept++] = bd->links[i];
+    }
     bd->store.links = bd->links;
-    bd->store.links_count = n;
+    bd->store.links_count = kept;
     return ECIF_OK;
 }
 

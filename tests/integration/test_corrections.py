@@ -529,6 +529,23 @@ class CorrectionsTest(harness.ServerTestCase):
                          [("CRM", "2001")])
         self.stop(server)
 
+    def test_merge_survives_loss_of_its_hub_record(self):
+        # A Merge's must-links meet at one record of the survivor (here
+        # CARD/C-77); a re-import without that record keeps the merge.
+        server, stub = self.start()
+        self.merge(stub, LI_WEI, HARRISON_NO)
+        self.stop(server)
+        kept = [r for r in RECORDS if r is not LI_WEI_CARD]
+        accounts = [a for a in ACCOUNTS if a["source_id"] != "C-77"]
+        v2, _ = self.reimport(kept, self.snapshot, self.journal,
+                              accounts=accounts)
+        server, stub = self.start(v2)
+        self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
+                         [("CORE", "1001"), ("CRM", "2001")])
+        self.assertEqual(self.customer(stub, HARRISON_NO).customer_number,
+                         LI_WEI)
+        self.stop(server)
+
     def test_chained_merges_keep_each_number_with_its_person(self):
         # The file order gives ids P4=0, P2=1, P1=2; the source keys give
         # numbers P1=C1, P2=C2, P4=C3. Merging C3 into C2 and C2 into C1
