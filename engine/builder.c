@@ -1669,16 +1669,6 @@ static uint64_t follow_redirects(const struct number_redirect *table,
     return number; /* a cycle cannot be built; stop anyway */
 }
 
-/*
- * Gives every provisional customer its number. Without a previous
- * snapshot, numbers are 1, 2, ... in provisional order. With one, each
- * previous number goes to the new customer holding most of its records
- * (ties: the earlier customer), lowest numbers first, so a customer formed
- * by joining earlier customers keeps the oldest of their numbers; a
- * previous number left without a taker is retired and redirects to the
- * customer that took its records. Everyone else gets a number never
- * issued before.
- */
 /* Returns the new id of record old of the previous store, or
  * ECIF_NO_ORIGIN when it was not imported again. */
 static uint32_t new_id_of(const struct id_pair *pairs, size_t n, uint32_t old)
@@ -1689,6 +1679,19 @@ static uint32_t new_id_of(const struct id_pair *pairs, size_t n, uint32_t old)
     return hit != NULL ? hit->id : ECIF_NO_ORIGIN;
 }
 
+/*
+ * Gives every provisional customer its number. Without a previous
+ * snapshot, numbers are 1, 2, ... in provisional order. With one, each
+ * previous number goes to the new customer holding most of its records
+ * (ties: the earlier customer), lowest numbers first, so a customer formed
+ * by joining earlier customers keeps the oldest of their numbers; a
+ * previous number left without a taker is retired and redirects to the
+ * customer that took its records, and one of those records is kept as its
+ * origin. A retired number whose origin record is now apart from its
+ * survivor's person comes back to the origin's customer; every other
+ * retired number with an origin leads to the origin's customer. Everyone
+ * else gets a number never issued before.
+ */
 static int assign_numbers(struct build *bd, uint32_t customers,
                           uint64_t *numbers)
 {
@@ -1778,11 +1781,6 @@ static int assign_numbers(struct build *bd, uint32_t customers,
             next = cl[i].number + 1;
         i = j;
     }
-    for (uint32_t c = 0; c < customers; c++) {
-        if (numbers[c] == 0)
-            numbers[c] = next++;
-    }
-
     /* Earlier retirements stay, pointed at today's survivors. */
     size_t fresh = history.count;
     if (fresh > 0)
@@ -1810,6 +1808,49 @@ static int assign_numbers(struct build *bd, uint32_t customers,
                 : ECIF_NO_ORIGIN;
     }
     free(fresh_redirects);
+
+    /*
+     * A retired number whose record is in a customer apart from its
+     * survivor's person comes back to it: the records were apart again,
+     * so the number is its person's once more (the oldest such number
+     * first). That customer either took no number, or took the survivor's
+     * number by holding more of its records than the survivor's person,
+     * who then gets it back.
+     */
+    struct retirement *carried = (struct retirement *)history.data + fresh;
+    size_t n_carried = history.count - fresh;
+    for (size_t i = 0; i < n_carried; i++) {
+        uint32_t o = carried[i].origin;
+        if (o == ECIF_NO_ORIGIN)
+            continue;
+        uint32_t c = records[o].customer;
+        uint64_t survivor = prev->history[i].survivor;
+        size_t other = m;
+        for (size_t k = 0; numbers[c] == survivor && k < m; k++) {
+            if (cl[k].number == survivor && cl[k].customer != c &&
+                numbers[cl[k].customer] == 0)
+                other = k;
+        }
+        if (numbers[c] != 0 && other == m)
+            continue;
+        if (other < m)
+            numbers[cl[other].customer] = survivor;
+        numbers[c] = carried[i].redirect.retired;
+        carried[i].redirect.survivor = 0; /* dropped below */
+        bd->kept_numbers++;
+    }
+    for (uint32_t c = 0; c < customers; c++) {
+        if (numbers[c] == 0)
+            numbers[c] = next++;
+    }
+    /* Every other number with a known record leads to that record's
+     * customer, wherever clustering put it. */
+    for (size_t i = 0; i < history.count; i++) {
+        struct retirement *h = (struct retirement *)history.data + i;
+        if (h->origin != ECIF_NO_ORIGIN && h->redirect.survivor != 0 &&
+            numbers[records[h->origin].customer] != h->redirect.retired)
+            h->redirect.survivor = numbers[records[h->origin].customer];
+    }
     /* Keep only redirects whose survivor is a customer now. */
     struct retirement *hd = history.data;
     size_t kept = 0;

@@ -546,6 +546,36 @@ class CorrectionsTest(harness.ServerTestCase):
                          LI_WEI)
         self.stop(server)
 
+    def test_numbers_return_when_a_bridge_record_goes(self):
+        # A bridging record joins two people at import; when a later
+        # import no longer has it, each gets its own number back.
+        ann = {"source_system": "A", "source_id": "1", "name": "Ann Lowe",
+               "id_type": "PASSPORT", "id_number": "K11112222"}
+        bob = [{"source_system": "B", "source_id": str(i),
+                "name": "Ann Lowe", "phone": "+44 20 7946 0018"}
+               for i in (1, 2)]
+        bridge = {"source_system": "W", "source_id": "7", "name": "Ann Lowe",
+                  "id_type": "PASSPORT", "id_number": "K11112222",
+                  "phone": "+44 20 7946 0018"}
+        v1 = harness.import_snapshot(self.subdir("bridge"), [ann] + bob, [])
+        server, stub = self.start(v1)
+        ann_no = self.resolve_best(stub, ann)
+        bob_no = self.resolve_best(stub, bob[0])
+        self.assertNotEqual(ann_no, bob_no)
+        self.stop(server)
+        v2, _ = self.reimport([ann] + bob + [bridge], v1, name="joined",
+                              accounts=[])
+        server, stub = self.start(v2)
+        self.assertEqual(self.resolve_best(stub, ann),
+                         self.resolve_best(stub, bob[0]))
+        self.stop(server)
+        v3, _ = self.reimport([ann] + bob, v2, name="apart", accounts=[])
+        server, stub = self.start(v3)
+        self.assertEqual(self.keys(self.customer(stub, ann_no)), [("A", "1")])
+        self.assertEqual(self.keys(self.customer(stub, bob_no)),
+                         [("B", "1"), ("B", "2")])
+        self.stop(server)
+
     def test_chained_merges_keep_each_number_with_its_person(self):
         # The file order gives ids P4=0, P2=1, P1=2; the source keys give
         # numbers P1=C1, P2=C2, P4=C3. Merging C3 into C2 and C2 into C1
