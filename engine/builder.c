@@ -1220,9 +1220,9 @@ static bool carried_record(struct build *bd, uint32_t old, uint32_t *id)
 
 /*
  * Carries the must-links of the previous snapshot over by source key. The
- * records that must-links joined stay joined as groups: a record that is
+ * records that must-links joined stay joined as groups. A record that is
  * not imported again drops out of its group, and the rest are linked to
- * the group's first record that is, so a merge survives the loss of the
+ * the group's first record that is. A merge thus survives the loss of the
  * record its links met at. Appends to bd->links at *n.
  */
 static int carry_must_links(struct build *bd, size_t *n)
@@ -1688,7 +1688,7 @@ static uint32_t new_id_of(const struct id_pair *pairs, size_t n, uint32_t old)
  * previous number left without a taker is retired and redirects to the
  * customer that took its records, and one of those records is kept as its
  * origin. A retired number whose origin record is now apart from its
- * survivor's person comes back to the origin's customer; every other
+ * survivor's person comes back to the origin's customer. Every other
  * retired number with an origin leads to the origin's customer. Everyone
  * else gets a number never issued before.
  */

@@ -799,9 +799,9 @@ static bool is_origin(const ecif_corrections_t *c, uint32_t record)
 
 /*
  * Returns the record among ids (a customer's n records) that carries its
- * number itself, rather than a number retired into it: the record kept
- * for the number when it survived a Merge, else the lowest id that is no
- * retired number's record, else the lowest id.
+ * number itself, rather than a number retired into it. That is the record
+ * kept for the number when it survived a Merge, else the lowest id that is
+ * no retired number's record, else the lowest id.
  */
 static uint32_t own_record(const ecif_corrections_t *c, uint64_t number,
                            const uint32_t *ids, uint32_t n)
