@@ -211,7 +211,7 @@ snapshot_sections() {
 import struct, sys
 names = ["strings", "records", "values", "accounts", "customers", "members",
          "exposure", "sources", "shards", "slots", "postings", "names",
-         "history", "model", "corrections", "updated"]
+         "history", "model", "corrections", "updated", "origins"]
 with open(sys.argv[1], "rb") as f:
     head = f.read(64)
     magic, version, count = struct.unpack_from("<8sII", head, 0)
@@ -611,7 +611,7 @@ rows = [
 ]
 sections = ["strings", "records", "values", "accounts", "customers",
             "members", "exposure", "sources", "shards", "slots", "postings",
-            "names", "history", "model", "corrections", "updated"]
+            "names", "history", "model", "corrections", "updated", "origins"]
 
 print("Machine: %s vCPUs (%s), %s GB RAM, Linux %s, Debian %s. Run %s, "
       "commit %s; binaries built %s. ecifd RSS on a one-person snapshot (the baseline "
