@@ -253,11 +253,6 @@ static int parse_file(FILE *f, const char *path, ecif_access_t *a, char *err,
         return ecif_fail(ECIF_EIO, err, errlen,
                          "reading the access file '%s' failed: %s", path,
                          strerror(errno));
-    if (a->count == 0)
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "access file '%s' lists no principal; add one with "
-                         "ecifctl token",
-                         path);
     return ECIF_OK;
 }
 

@@ -511,7 +511,7 @@ static int load_corrections(const char *path, const ecif_store_t *store,
     if (status == ECIF_OK)
         status = ecif_journal_open(path, &id, &journal, err, sizeof(err));
     if (status == ECIF_OK)
-        check_private_mode("journal", path, "added records");
+        check_private_mode("journal", path, "added records once any is added");
     if (status == ECIF_OK)
         status = ecif_corrections_replay(*out, journal, &applied, &torn, err,
                                          sizeof(err));
@@ -607,6 +607,9 @@ static void reload_access(ecif_server_t *server, ecifd_access_t *access)
     access->callers = fresh;
     log_line("INFO", "reloaded the access file: %zu principals",
              ecif_access_count(fresh));
+    if (ecif_access_count(fresh) == 0)
+        log_line("WARN", "the access file lists no principal: every call "
+                         "but Health/Check is refused");
 }
 
 /*
@@ -710,6 +713,9 @@ static int open_access(const ecifd_args_t *args, ecif_access_t **callers,
     } else {
         log_line("INFO", "access control on: %zu principals",
                  ecif_access_count(*callers));
+        if (ecif_access_count(*callers) == 0)
+            log_line("WARN", "the access file lists no principal: every call "
+                             "but Health/Check is refused");
     }
     if (args->audit_log != NULL &&
         ecif_audit_open(args->audit_log, audit, err, sizeof(err)) != ECIF_OK) {

@@ -1990,7 +1990,7 @@ history_event_to_proto(call_ctx_t *ctx, const ecif_history_event_t *ev)
 /* Events per GetHistory reply when the request sets no page size, and the
  * maximum a request may set. */
 #define HISTORY_PAGE_DEFAULT 1000
-#define HISTORY_PAGE_MAX     5000
+#define HISTORY_PAGE_MAX     2000
 
 /*
  * Formats the token of the page after events[0 .. end-1]: "NUMBER:iK"
@@ -2322,9 +2322,11 @@ static void audit_customers(const ecif_service_method_t *method,
     } else if (h == handle_get_customer) {
         const Ecif__V1__GetCustomerResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
+        audit_add(info, &listed, &more, r->redirected_from);
     } else if (h == handle_get_exposure) {
         const Ecif__V1__GetExposureResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
+        audit_add(info, &listed, &more, r->redirected_from);
     } else if (h == handle_explain) {
         const Ecif__V1__ExplainResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->left_customer_number);
@@ -2347,6 +2349,7 @@ static void audit_customers(const ecif_service_method_t *method,
     } else if (h == handle_get_history) {
         const Ecif__V1__GetHistoryResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
+        audit_add(info, &listed, &more, r->redirected_from);
     }
     if (more > 0) {
         size_t used = strlen(info->customers);

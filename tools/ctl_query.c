@@ -322,6 +322,15 @@ static ProtobufCMessage *call_method(const query_opts_t *q, const char *rpc,
 {
     char err[256];
     ecif_client_t *client = NULL;
+    /* "--server --name x" took the next option as the address, and gRPC
+     * would look it up in DNS. */
+    if (q->server[0] == '-' || strchr(q->server, ':') == NULL) {
+        fprintf(stderr,
+                "ecifctl: invalid --server '%s' (expected HOST:PORT, such "
+                "as 127.0.0.1:50051)\n",
+                q->server);
+        return NULL;
+    }
     if (ecif_client_create(q->server, &client, err, sizeof(err)) != 0) {
         fprintf(stderr, "ecifctl: cannot create a client for '%s': %s\n",
                 q->server, err);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -51,6 +52,23 @@ static int random_token(char token[2 * TOKEN_BYTES + 1])
     return 0;
 }
 
+static void token_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/*
+ * Prints an error as a '#' comment line: stderr is usually appended to the
+ * access file (2>> access), and a comment leaves that file valid.
+ */
+static void token_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("# ecifctl token: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see ecifctl token --help)\n", stderr);
+}
+
 int ctl_token_main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -63,6 +81,7 @@ int ctl_token_main(int argc, char **argv)
     int opt;
 
     optind = 1;
+    opterr = 0; /* getopt's own messages would not be comments */
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == 'p') {
             principal = optarg;
@@ -72,34 +91,33 @@ int ctl_token_main(int argc, char **argv)
             token_usage(stdout);
             return 0;
         } else {
-            token_usage(stderr);
+            token_error("unknown option or missing value in '%.80s'",
+                        argv[optind - 1]);
             return 2;
         }
     }
     if (principal == NULL || scopes == NULL || optind != argc) {
-        fprintf(stderr, "ecifctl token: --principal and --scopes are "
-                        "required, and nothing else\n");
-        token_usage(stderr);
+        token_error("--principal and --scopes are required, and nothing "
+                    "else");
         return 2;
     }
     if (!ecif_principal_valid(principal)) {
-        fprintf(stderr,
-                "ecifctl token: invalid --principal '%.80s': expected 1 to "
-                "%d of A-Z a-z 0-9 . _ -\n",
-                principal, ECIF_PRINCIPAL_MAX);
+        token_error("invalid --principal '%.80s': expected 1 to %d of A-Z "
+                    "a-z 0-9 . _ - starting with a letter or digit",
+                    principal, ECIF_PRINCIPAL_MAX);
         return 2;
     }
     uint32_t bits;
     char err[160];
     if (ecif_scope_parse(scopes, &bits, err, sizeof(err)) != ECIF_OK) {
-        fprintf(stderr, "ecifctl token: invalid --scopes: %s\n", err);
+        token_error("invalid --scopes: %s", err);
         return 2;
     }
 
     char token[2 * TOKEN_BYTES + 1];
     int rc = random_token(token);
     if (rc != 0) {
-        fprintf(stderr, "ecifctl token: getrandom failed: %s\n", strerror(-rc));
+        token_error("getrandom failed: %s", strerror(-rc));
         return 1;
     }
     char digest[72];

@@ -190,6 +190,21 @@ class AccessTest(harness.ServerTestCase):
                          r" method=Merge status=FAILED_PRECONDITION us=\d+ "
                          f"customers={wang},{ortega}$")
 
+    def test_retired_number_is_in_the_audit_line(self):
+        server, stub = self.start_guarded()
+        wang = self.number_of(stub, WANG)
+        ortega = self.number_of(stub, ORTEGA)
+        merged = stub.Merge(self.pb.MergeRequest(
+            customer_a=wang, customer_b=ortega, reason="one person"),
+            timeout=10, metadata=self.auth("steward"))
+        stub.GetCustomer(self.pb.GetCustomerRequest(
+            customer_number=merged.retired_number), timeout=10,
+            metadata=self.auth("steward"))
+        self.stop(server)
+        self.assertRegex(self.audit_lines()[-1],
+                         r" method=GetCustomer status=OK us=\d+ customers="
+                         f"{merged.customer_number},{merged.retired_number}$")
+
     def test_oversized_response_is_audited_as_failed(self):
         server, stub = self.start(extra_args=[
             "--access", self.access, "--audit-log", self.audit,
@@ -357,6 +372,18 @@ class AccessTest(harness.ServerTestCase):
         self.assertEqual(stub.GetCustomer(self.pb.GetCustomerRequest(
             customer_number=number), timeout=10,
             metadata=self.auth("steward")).customer_number, number)
+
+        # An access file without principals revokes every token.
+        with open(self.access, "w", encoding="utf-8") as f:
+            f.write("# every token revoked\n")
+        server.proc.send_signal(signal.SIGHUP)
+        self.wait_for_log(server, "reloaded the access file: 0 principals")
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.GetCustomer(self.pb.GetCustomerRequest(
+                customer_number=number), timeout=10,
+                metadata=self.auth("steward"))
+        self.assertEqual(ctx.exception.code(),
+                         grpc.StatusCode.UNAUTHENTICATED)
         self.stop(server)
 
     def test_open_audit_log_mode_warns(self):
@@ -452,7 +479,6 @@ class AccessStartTest(harness.ServerTestCase):
             ("same name",
              f"a resolve {digest}\na read sha256:{'cd' * 32}\n",
              "principal 'a' is listed twice"),
-            ("empty", "# nobody yet\n", "lists no principal"),
         ]
         for label, text, message in cases:
             with self.subTest(label):
@@ -509,6 +535,9 @@ class AccessStartTest(harness.ServerTestCase):
                 self.assertEqual(proc.returncode, 2)
                 self.assertIn(message, proc.stderr)
                 self.assertEqual(proc.stdout, "")
+                # stderr is appended to the access file: comments only.
+                for line in proc.stderr.splitlines():
+                    self.assertTrue(line.startswith("# "), line)
 
 
 if __name__ == "__main__":

@@ -483,6 +483,12 @@ class RpcTest(harness.StubsTestCase):
         self.assertEqual(reply["consolidated"]["name"], "Li Wei")
         self.assertEqual(len(reply["records"]), 2)
 
+    def test_ctl_server_must_be_an_address(self):
+        proc = self.ctl("resolve", "--server", "--name", "Li Wei")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("invalid --server '--name' (expected HOST:PORT",
+                      proc.stderr)
+
     def test_ctl_customer_not_found(self):
         proc = self.ctl("customer", "--server", self.server.address,
                         "C000000000099")
