@@ -349,6 +349,12 @@ class AccessTest(harness.ServerTestCase):
     def test_sighup_reloads_access_file(self):
         server, stub = self.start_guarded()
         number = self.number_of(stub, WANG)
+
+        def get_as_steward():
+            return stub.GetCustomer(self.pb.GetCustomerRequest(
+                customer_number=number), timeout=10,
+                metadata=self.auth("steward"))
+
         with open(self.access, encoding="utf-8") as f:
             lines = f.read().splitlines()
         with open(self.access, "w", encoding="utf-8") as f:
@@ -360,18 +366,14 @@ class AccessTest(harness.ServerTestCase):
             self.number_of(stub, WANG)
         self.assertEqual(ctx.exception.code(),
                          grpc.StatusCode.UNAUTHENTICATED)
-        self.assertEqual(stub.GetCustomer(self.pb.GetCustomerRequest(
-            customer_number=number), timeout=10,
-            metadata=self.auth("steward")).customer_number, number)
+        self.assertEqual(get_as_steward().customer_number, number)
 
         # A file that no longer loads leaves the callers in force.
         with open(self.access, "a", encoding="utf-8") as f:
             f.write("broken line\n")
         server.proc.send_signal(signal.SIGHUP)
         self.wait_for_log(server, "the previous callers stay in force")
-        self.assertEqual(stub.GetCustomer(self.pb.GetCustomerRequest(
-            customer_number=number), timeout=10,
-            metadata=self.auth("steward")).customer_number, number)
+        self.assertEqual(get_as_steward().customer_number, number)
 
         # An access file without principals revokes every token.
         with open(self.access, "w", encoding="utf-8") as f:
@@ -379,9 +381,7 @@ class AccessTest(harness.ServerTestCase):
         server.proc.send_signal(signal.SIGHUP)
         self.wait_for_log(server, "reloaded the access file: 0 principals")
         with self.assertRaises(grpc.RpcError) as ctx:
-            stub.GetCustomer(self.pb.GetCustomerRequest(
-                customer_number=number), timeout=10,
-                metadata=self.auth("steward"))
+            get_as_steward()
         self.assertEqual(ctx.exception.code(),
                          grpc.StatusCode.UNAUTHENTICATED)
         self.stop(server)
