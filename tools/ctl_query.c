@@ -510,9 +510,19 @@ static void customer_usage(FILE *out)
     fputs(common_help, out);
 }
 
+/* Prints the first line of a customer: its number, and the retired
+ * number asked for when the server followed a redirect to it. */
+static void print_customer_line(const char *number, const char *from)
+{
+    if (from != NULL && from[0] != '\0')
+        printf("customer %s (asked for %s, merged into it)\n", number, from);
+    else
+        printf("customer %s\n", number);
+}
+
 static void print_customer(const Ecif__V1__GetCustomerResponse *resp)
 {
-    printf("customer %s\n", resp->customer_number);
+    print_customer_line(resp->customer_number, resp->redirected_from);
     if (resp->consolidated != NULL) {
         printf("  consolidated\n");
         print_record(resp->consolidated);
@@ -598,7 +608,7 @@ static void exposure_usage(FILE *out)
 
 static void print_exposure(const Ecif__V1__GetExposureResponse *resp)
 {
-    printf("customer %s\n", resp->customer_number);
+    print_customer_line(resp->customer_number, resp->redirected_from);
     if (resp->resolved != NULL)
         printf("resolved %s, score %.2f\n",
                verdict_name(resp->resolved->verdict), resp->resolved->score);

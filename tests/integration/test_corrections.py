@@ -753,6 +753,12 @@ class CorrectionsTest(harness.ServerTestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(f'"retired_number":"{OKAFOR_NO}"', proc.stdout)
         self.assertIn('"sequence":"2"', proc.stdout)
+        for command in ("customer", "exposure"):
+            proc = self.ctl(server, command, OKAFOR_NO)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout.splitlines()[0],
+                             f"customer {HARRISON_NO} (asked for "
+                             f"{OKAFOR_NO}, merged into it)")
         proc = self.ctl(server, "not-same", "--reason", "different",
                         "--actor", "steward.wang", ZHANG, HARRISON_NO)
         self.assertEqual(proc.returncode, 0, proc.stderr)
