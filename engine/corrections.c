@@ -87,6 +87,12 @@ struct retired_origin {
     uint64_t survivor; /* the number survivor_record carried, or 0 */
 };
 
+static int compare_origins(const void *pa, const void *pb)
+{
+    const struct retired_origin *a = pa, *b = pb;
+    return a->retired < b->retired ? -1 : (a->retired > b->retired);
+}
+
 struct ecif_corrections {
     const struct ecif_store *base;
     pthread_mutex_t write_lock; /* serializes writers, guards all below */
@@ -107,7 +113,7 @@ struct ecif_corrections {
      * the new customer, so the number follows the person it named.
      * Guarded by write_lock. */
     struct retired_origin *origins;
-    size_t origin_count;
+    size_t origin_count; /* sorted by retired number, each once */
     size_t origin_cap;
 };
 
@@ -420,12 +426,13 @@ static int view_origins(const ecif_corrections_t *c,
     if (v->history_origins == NULL)
         return ECIF_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        v->history_origins[i] = ECIF_NO_ORIGIN;
-        for (size_t k = 0; k < c->origin_count; k++) {
-            if (c->origins[k].retired == v->store.history[i].retired)
-                v->history_origins[i] = c->origins[k].record;
-        }
-        if (any && pending->retired == v->store.history[i].retired)
+        struct retired_origin key = {.retired = v->store.history[i].retired};
+        const struct retired_origin *o =
+            c->origin_count > 0 ? bsearch(&key, c->origins, c->origin_count,
+                                          sizeof(*c->origins), compare_origins)
+                                : NULL;
+        v->history_origins[i] = o != NULL ? o->record : ECIF_NO_ORIGIN;
+        if (any && pending->retired == key.retired)
             v->history_origins[i] = pending->record;
     }
     v->store.history_origins = v->history_origins;
@@ -977,6 +984,19 @@ static bool moved_record(const struct change *ch, uint32_t record)
                    compare_u32) != NULL;
 }
 
+/* Returns the redirect of retired number into the customer being split
+ * (ch->moved_from), or NULL. ch->history is sorted by retired number. */
+static struct number_redirect *redirect_of(const struct change *ch,
+                                           uint64_t retired)
+{
+    struct number_redirect key = {retired, 0};
+    struct number_redirect *h =
+        ch->history_count > 0 ? bsearch(&key, ch->history, ch->history_count,
+                                        sizeof(*ch->history), compare_redirects)
+                              : NULL;
+    return h != NULL && h->survivor == ch->moved_from ? h : NULL;
+}
+
 /*
  * Rejects a split that moves out the record that carries the customer's
  * own number (own_record) while the record of a number merged into it
@@ -995,13 +1015,7 @@ static int check_split_side(const ecif_corrections_t *c,
         return ECIF_OK;
     for (size_t i = 0; i < c->origin_count; i++) {
         const struct retired_origin *o = &c->origins[i];
-        bool merged_here = false;
-        for (size_t h = 0; h < ch->history_count; h++) {
-            if (ch->history[h].retired == o->retired &&
-                ch->history[h].survivor == ch->moved_from)
-                merged_here = true;
-        }
-        if (!merged_here || moved_record(ch, o->record))
+        if (redirect_of(ch, o->retired) == NULL || moved_record(ch, o->record))
             continue;
         ecif_record_t rec;
         ecif_store_get_record(v, own, &rec);
@@ -1023,13 +1037,9 @@ static void follow_origins(const ecif_corrections_t *c, struct change *ch,
 {
     for (size_t i = 0; i < c->origin_count; i++) {
         const struct retired_origin *o = &c->origins[i];
-        if (!moved_record(ch, o->record))
-            continue;
-        for (size_t h = 0; h < ch->history_count; h++) {
-            if (ch->history[h].retired == o->retired &&
-                ch->history[h].survivor == ch->moved_from)
-                ch->history[h].survivor = new_number;
-        }
+        struct number_redirect *h = redirect_of(ch, o->retired);
+        if (h != NULL && moved_record(ch, o->record))
+            h->survivor = new_number;
     }
 }
 
@@ -1049,7 +1059,15 @@ static void remember_origin(ecif_corrections_t *c,
         c->origins = grown;
         c->origin_cap = cap;
     }
-    c->origins[c->origin_count++] = *origin;
+    /* Inserted in place, because bsearch needs the list sorted by
+     * retired number. */
+    size_t at = c->origin_count;
+    while (at > 0 && c->origins[at - 1].retired > origin->retired)
+        at--;
+    memmove(&c->origins[at + 1], &c->origins[at],
+            (c->origin_count - at) * sizeof(*c->origins));
+    c->origins[at] = *origin;
+    c->origin_count++;
 }
 
 static int plan_split(ecif_corrections_t *c, const struct ecif_store *v,

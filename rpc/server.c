@@ -289,6 +289,7 @@ static grpc_status_code server_call_dispatch(server_call_t *call,
     grpc_status_code code = server_call_authorize(call, entry, &principal);
 
     info->principal = principal != NULL ? principal->name : NULL;
+    info->list_customers = server->opts.audit != NULL;
     info->customers[0] = '\0';
     if (code != GRPC_STATUS_OK)
         return code;
@@ -356,13 +357,14 @@ static grpc_status_code server_call_handle(server_call_t *call)
         call->response = NULL;
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
     }
+    if (server->opts.audit == NULL || ecif_service_method_scope(entry) == 0)
+        return code;
     if (code != GRPC_STATUS_OK && info.customers[0] == '\0')
         numbers_in(call->message, info.customers, sizeof(info.customers));
-    if (server->opts.audit != NULL && ecif_service_method_scope(entry) != 0)
-        ecif_audit_write(server->opts.audit, info.principal,
-                         ecif_service_method_name(entry),
-                         ecif_service_status_name(code), monotonic_us() - start,
-                         info.customers);
+    ecif_audit_write(server->opts.audit, info.principal,
+                     ecif_service_method_name(entry),
+                     ecif_service_status_name(code), monotonic_us() - start,
+                     info.customers);
     return code;
 }
 

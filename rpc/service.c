@@ -2383,7 +2383,7 @@ grpc_status_code ecif_service_call(const ecif_service_t *svc,
     if (info != NULL)
         info->customers[0] = '\0';
     grpc_status_code code = method->handler(&ctx, request, &msg);
-    if (code == GRPC_STATUS_OK && info != NULL)
+    if (code == GRPC_STATUS_OK && info != NULL && info->list_customers)
         audit_customers(method, msg, info);
     if (code == GRPC_STATUS_OK)
         *response = pack_response(msg);

@@ -13,6 +13,7 @@
 #ifndef ECIF_RPC_SERVICE_H
 #define ECIF_RPC_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,11 +63,14 @@ const ecif_service_method_t *ecif_service_find_method(const char *path,
 /* Customer numbers an audit line lists at most; "+N" counts the rest. */
 #define ECIF_SERVICE_AUDIT_CUSTOMERS 16
 
-/* What a call tells the audit log, and who made it (rpc/ACCESS.md). */
+/* Caller of a call and the customer numbers for its audit line
+ * (rpc/ACCESS.md). */
 typedef struct ecif_call_info {
     /* In: the verified principal, or NULL without access control. A
      * write's journaled actor starts with it. */
     const char *principal;
+    /* In: whether to fill customers, which only the audit log reads. */
+    bool list_customers;
     /* Out: the customer numbers of a successful call's response,
      * comma-separated, "" for none. */
     char customers[ECIF_SERVICE_AUDIT_CUSTOMERS * 16 + 16];
