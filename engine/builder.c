@@ -1314,7 +1314,7 @@ static int carry_links(struct build *bd)
     }
     if (n > 1)
         qsort(bd->links, n, sizeof(*bd->links), compare_links);
-    /* One pair may now come from two groups' hubs; keep it once. */
+    /* One pair may now come from two groups' hubs, so keep it once. */
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         if (kept > 0 && compare_links(&bd->links[kept - 1], &bd->links[i]) == 0)

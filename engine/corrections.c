@@ -78,8 +78,8 @@ struct account_index {
 };
 
 /* A retired number, a record that carried it, and a record that carried
- * the survivor's number then (ECIF_NO_ORIGIN when unknown, as for numbers
- * retired before the load). */
+ * the survivor's number then. ECIF_NO_ORIGIN marks an unknown record, as
+ * survivor_record is for numbers read from the snapshot. */
 struct retired_origin {
     uint64_t retired;
     uint32_t record;
@@ -107,11 +107,10 @@ struct ecif_corrections {
      * under rw held for writing, so readers holding a view may scan it. */
     ecif_history_t history;
     struct account_index accounts;
-    /* Each retired number with one record that carried it: from the
-     * snapshot's history, then the lowest record id of each customer a
-     * Merge retires. A Split that moves that record points the number at
-     * the new customer, so the number follows the person it named.
-     * Guarded by write_lock. */
+    /* Each retired number with one record that carried it, read from the
+     * snapshot's history or taken by own_record when a Merge retires it.
+     * A Split that moves that record points the number at the new
+     * customer, so the number follows its person. Guarded by write_lock. */
     struct retired_origin *origins;
     size_t origin_count; /* sorted by retired number, each once */
     size_t origin_cap;
@@ -850,8 +849,8 @@ static int plan_merge(ecif_corrections_t *c, const struct ecif_store *v,
                          "customer_a and customer_b: both lead to customer "
                          "'%s'",
                          num_a);
-    /* An override's must-links join the two; normalizing the links then
-     * drops the cannot-links between their records. */
+    /* An override's must-links join the two, and normalizing the links
+     * then drops the cannot-links between their records. */
     if (!e->override_not_same && marked_not_same(v, a, b))
         return ecif_fail(ECIF_ECONFLICT, err, errlen,
                          "customer_a '%s' and customer_b '%s' are marked "
@@ -972,12 +971,7 @@ static int check_repeated_keys(const ecif_journal_entry_t *e, char *err,
     return ECIF_OK;
 }
 
-/*
- * Points each number that a Merge since the load retired into the customer
- * being split at the new customer, when the split moves the record that
- * carried it. A split that undoes a merge thus gives the retired number
- * back to its person. ch->moved must be sorted and ch->history copied.
- */
+/* Returns whether the split moves record. ch->moved is sorted. */
 static bool moved_record(const struct change *ch, uint32_t record)
 {
     return bsearch(&record, ch->moved, ch->moved_count, sizeof(uint32_t),
@@ -1032,6 +1026,11 @@ static int check_split_side(const ecif_corrections_t *c,
     return ECIF_OK;
 }
 
+/*
+ * Points each number retired into the customer being split at the new
+ * customer when the split moves the record that carried it. A split that
+ * undoes a merge thus gives the retired number back to its person.
+ */
 static void follow_origins(const ecif_corrections_t *c, struct change *ch,
                            uint64_t new_number)
 {

@@ -200,7 +200,7 @@ struct ecif_store {
     uint64_t history_count;
     /*
      * For each history entry, a record that carried the retired number
-     * when it was retired, or ECIF_NO_ORIGIN when none is known; NULL when
+     * when it was retired, or ECIF_NO_ORIGIN when none is known. NULL when
      * none is known for any. A Split that moves that record out of the
      * survivor points the number at the new customer (CORRECTIONS.md).
      */

@@ -159,12 +159,12 @@ int ecif_text_check(const char *field, const char *value, char *err,
                     size_t errlen);
 
 /*
- * Checks an account as a new account must be, beyond ecif_account_validate:
- * the account id as ecif_account_id_check does, a product and a branch
- * without a space at either end, a control character or a space other
- * than U+0020 (which would split one product into two totals), and a
- * credit limit of 0 or more. Accounts journaled before these checks are
- * not held to them. Returns ECIF_OK or ECIF_EINVAL naming the field.
+ * Checks a new account beyond ecif_account_validate. The account id is
+ * checked as ecif_account_id_check does. A product or branch may not have
+ * a space at either end, a control character or a space other than
+ * U+0020, which would split one product into two totals. The credit limit
+ * must be 0 or more. Accounts journaled before these checks are not held
+ * to them. Returns ECIF_OK or ECIF_EINVAL naming the field.
  */
 int ecif_account_check_new(const ecif_account_t *acct, char *err,
                            size_t errlen);

@@ -18,9 +18,8 @@
 #include "audit.h"
 #include "status.h"
 
-/* Lines of calls without a valid token written per second at most: anyone
- * who reaches the port can make such calls, and they must not fill the
- * disk that audits the real ones. */
+/* Maximum lines a second for calls without a valid token. Anyone who
+ * reaches the port can make such calls, so they must not fill the disk. */
 #define AUDIT_UNAUTHENTICATED_PER_SECOND 20
 
 /* Maximum length of an audit line. A longer customer list is cut at a
@@ -28,7 +27,8 @@
 #define AUDIT_LINE_MAX 1024
 
 struct ecif_audit {
-    pthread_rwlock_t lock; /* read: a write; write: a reopen */
+    pthread_rwlock_t
+        lock; /* held for reading by writes, for writing by reopen */
     int fd;
     char *path;
     atomic_uint_fast64_t failures;
@@ -40,7 +40,7 @@ struct ecif_audit {
 
 /*
  * Opens path for appending, creating it with mode 0600. Rejects anything
- * but a regular file; O_NONBLOCK keeps a FIFO from blocking the open.
+ * but a regular file, and O_NONBLOCK keeps a FIFO from blocking the open.
  */
 static int open_append(const char *path, char *err, size_t errlen)
 {

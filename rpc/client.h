@@ -49,7 +49,7 @@ typedef struct ecif_client_result {
  * UNAVAILABLE on the first call. When the environment variable
  * ECIF_TOKEN_FILE names a file, its first line is the bearer token sent
  * with every call (rpc/ACCESS.md). Returns ECIF_OK, ECIF_EINVAL (the token
- * file cannot be read or holds no token; message in err) or ECIF_ENOMEM.
+ * file cannot be read or contains no token; message in err) or ECIF_ENOMEM.
  */
 int ecif_client_create(const char *target, ecif_client_t **out, char *err,
                        size_t errlen);

@@ -388,8 +388,8 @@ static int load_store(const char *path, ecif_load_mode_t mode,
     return ECIF_OK;
 }
 
-/* Rejected writes logged per second at most; a client that sends bad
- * requests in a loop must not fill the disk with the log. */
+/* Maximum rejected writes logged a second, so that a client sending bad
+ * requests in a loop cannot fill the disk with the log. */
 #define ECIFD_REJECTED_PER_SECOND 20
 
 static pthread_mutex_t rejected_lock = PTHREAD_MUTEX_INITIALIZER;

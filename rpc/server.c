@@ -324,8 +324,9 @@ static void numbers_in(const char *message, char *out, size_t len)
     }
 }
 
-/* Handles the received request; fills the status, message and response.
- * Every call of a method that needs a scope gets an audit line. */
+/* Handles the received request and fills the status, message and
+ * response. With an audit log, every call of a method that needs a scope
+ * gets a line in it. */
 static grpc_status_code server_call_handle(server_call_t *call)
 {
     const ecif_server_t *server = call->worker->server;
@@ -361,10 +362,9 @@ static grpc_status_code server_call_handle(server_call_t *call)
         return code;
     if (code != GRPC_STATUS_OK && info.customers[0] == '\0')
         numbers_in(call->message, info.customers, sizeof(info.customers));
-    ecif_audit_write(server->opts.audit, info.principal,
-                     ecif_service_method_name(entry),
-                     ecif_service_status_name(code), monotonic_us() - start,
-                     info.customers);
+    ecif_audit_write(
+        server->opts.audit, info.principal, ecif_service_method_name(entry),
+        ecif_service_status_name(code), monotonic_us() - start, info.customers);
     return code;
 }
 

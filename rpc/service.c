@@ -2155,8 +2155,8 @@ struct ecif_service_method {
     /* Whether the method changes the state. A write runs without a view,
      * because it waits for every call that has one. */
     bool writes;
-    /* The scope a caller needs (rpc/access.h); 0 for Health/Check, which
-     * anyone may call. */
+    /* The scope a caller needs (rpc/access.h), or 0 for Health/Check,
+     * which anyone may call. */
     uint32_t scope;
 };
 
@@ -2291,7 +2291,7 @@ static void log_rejected_write(const call_ctx_t *ctx,
 }
 
 /* Appends one customer number to the audit list, up to
- * ECIF_SERVICE_AUDIT_CUSTOMERS of them; past that only *more counts. */
+ * ECIF_SERVICE_AUDIT_CUSTOMERS of them. Past that only *more counts. */
 static void audit_add(ecif_call_info_t *info, size_t *listed, size_t *more,
                       const char *number)
 {

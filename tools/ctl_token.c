@@ -14,7 +14,7 @@
 #include "ctl.h"
 #include "status.h"
 
-/* Random bytes of a token; printed as twice as many hex digits. */
+/* Random bytes of a token, printed as twice as many hex digits. */
 #define TOKEN_BYTES 32
 
 static void token_usage(FILE *out)

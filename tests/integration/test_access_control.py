@@ -47,7 +47,7 @@ class AccessTest(harness.ServerTestCase):
     ACCOUNTS = ACCOUNTS
 
     def make_token(self, principal, scopes):
-        """Run ecifctl token; return (token, access line)."""
+        """Run ecifctl token and return (token, access line)."""
         proc = subprocess.run(
             [harness.ECIFCTL, "token", "--principal", principal,
              "--scopes", scopes], capture_output=True, text=True, timeout=30)
@@ -290,37 +290,39 @@ class AccessTest(harness.ServerTestCase):
         token_file = os.path.join(self.dir, "steward.token")
         with open(token_file, "w", encoding="utf-8") as f:
             f.write(self.tokens["steward"] + "\n")
-        os.chmod(token_file, 0o644)
         env = dict(os.environ, ECIF_TOKEN_FILE=token_file)
         env.pop("USER", None)
-        proc = subprocess.run(
-            [harness.ECIFCTL, "customer", "--server", server.address,
-             number], capture_output=True, text=True, timeout=30, env=env)
+
+        def customer(env=env):
+            return subprocess.run(
+                [harness.ECIFCTL, "customer", "--server", server.address,
+                 number], capture_output=True, text=True, timeout=30,
+                env=env)
+
+        # A token file others may read is rejected.
+        os.chmod(token_file, 0o644)
+        proc = customer()
         self.assertEqual(proc.returncode, 1)
         self.assertIn("may be read by group or others", proc.stderr)
+
         os.chmod(token_file, 0o600)
-        proc = subprocess.run(
-            [harness.ECIFCTL, "customer", "--server", server.address,
-             number], capture_output=True, text=True, timeout=30, env=env)
+        proc = customer()
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(number, proc.stdout)
-        proc = subprocess.run(
-            [harness.ECIFCTL, "customer", "--server", server.address,
-             number], capture_output=True, text=True, timeout=30)
+
+        proc = customer(env=None)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("UNAUTHENTICATED", proc.stderr)
+
         env["ECIF_TOKEN_FILE"] = os.path.join(self.dir, "missing.token")
-        proc = subprocess.run(
-            [harness.ECIFCTL, "customer", "--server", server.address,
-             number], capture_output=True, text=True, timeout=30, env=env)
+        proc = customer()
         self.assertEqual(proc.returncode, 1)
         self.assertIn("missing.token", proc.stderr)
+
         fifo = os.path.join(self.dir, "fifo.token")
         os.mkfifo(fifo, 0o600)
         env["ECIF_TOKEN_FILE"] = fifo
-        proc = subprocess.run(
-            [harness.ECIFCTL, "customer", "--server", server.address,
-             number], capture_output=True, text=True, timeout=30, env=env)
+        proc = customer()
         self.assertEqual(proc.returncode, 1)
         self.assertIn("is not a regular file", proc.stderr)
         self.stop(server)

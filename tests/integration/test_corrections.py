@@ -111,7 +111,7 @@ class CorrectionsTest(harness.ServerTestCase):
 
     def check_lasting(self, server, stub, check):
         """Run check(stub) on the running server, after a restart, and after
-        a re-import that folds the journal; stop every server."""
+        a re-import that folds the journal. Stop every server after each."""
         check(stub)
         self.stop(server)
         server, stub = self.start()
@@ -530,8 +530,8 @@ class CorrectionsTest(harness.ServerTestCase):
         self.stop(server)
 
     def test_merge_survives_loss_of_its_hub_record(self):
-        # A Merge's must-links meet at one record of the survivor (here
-        # CARD/C-77); a re-import without that record keeps the merge.
+        # A Merge's must-links meet at one record of the survivor, here
+        # CARD/C-77. A re-import without that record keeps the merge.
         server, stub = self.start()
         self.merge(stub, LI_WEI, HARRISON_NO)
         self.stop(server)
@@ -547,7 +547,7 @@ class CorrectionsTest(harness.ServerTestCase):
         self.stop(server)
 
     def test_numbers_return_when_a_bridge_record_goes(self):
-        # A bridging record joins two people at import; when a later
+        # A bridging record joins two people at import. When a later
         # import no longer has it, each gets its own number back.
         ann = {"source_system": "A", "source_id": "1", "name": "Ann Lowe",
                "id_type": "PASSPORT", "id_number": "K11112222"}

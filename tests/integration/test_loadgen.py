@@ -146,6 +146,7 @@ class LoadgenTest(unittest.TestCase):
              "--scopes", "resolve,exposure"],
             capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stderr)
+
         token_file = os.path.join(folder, "bench.token")
         access = os.path.join(folder, "access")
         with open(token_file, "w", encoding="utf-8") as f:
@@ -154,6 +155,7 @@ class LoadgenTest(unittest.TestCase):
             f.write(proc.stderr)
         os.chmod(access, 0o600)
         os.chmod(token_file, 0o600)
+
         snapshot = harness.import_snapshot(folder, PEOPLE, ACCOUNTS)
         server = harness.Ecifd(snapshot, folder, ["--access", access])
         try:
@@ -164,6 +166,8 @@ class LoadgenTest(unittest.TestCase):
                 "--threads", "1", env=env)
             self.assertEqual(rc, 0, output)
             self.check_clean_run(report["runs"][0], output)
+
+            # Without the token every call fails.
             rc, report, output = self.run_loadgen(
                 server.address, "--mode", "closed", "--concurrency", "2",
                 "--threads", "1", "--mix", "resolve=1")

@@ -574,7 +574,7 @@ class MappedRpcTest(RpcTest):
 
 
 class ExposureDoubtTest(harness.ServerTestCase):
-    """GetExposure by record when the answer is not one sure customer.
+    """GetExposure by record when no single customer is certain.
 
     Two people share a name and a date of birth but hold different valid
     resident IDs, so import keeps them apart, and a query with the name
