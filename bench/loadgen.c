@@ -53,6 +53,7 @@
 #include "mapping.h"
 #include "source.h"
 #include "status.h"
+#include "tls.h"
 
 #define LOADGEN_DEFAULT_CONCURRENCY 16
 #define LOADGEN_DEFAULT_RATE        1000.0
@@ -882,22 +883,38 @@ static bool client_init(lg_client_t *client, const lg_options_t *opts)
          .value.integer = -1},
     };
     grpc_channel_args channel_args = {.num_args = 2, .args = args};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    ecif_tls_client_t security;
+    if (ecif_tls_client_from_env(&security, err, sizeof(err)) != ECIF_OK) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        free(client->workers);
+        client->workers = NULL;
+        client->count = 0;
+        if (client->has_token)
+            grpc_slice_unref(client->authorization.value);
+        return false;
+    }
+    bool ok = true;
     for (uint32_t i = 0; i < client->count; i++) {
         lg_worker_t *w = &client->workers[i];
         w->index = i;
-        w->channel = grpc_channel_create(opts->server, creds, &channel_args);
+        w->channel =
+            ecif_tls_channel_create(&security, opts->server, &channel_args);
         w->cq = grpc_completion_queue_create_for_next(NULL);
+        if (w->channel == NULL)
+            ok = false;
     }
-    grpc_channel_credentials_release(creds);
-    return true;
+    grpc_channel_credentials_release(security.credentials);
+    if (!ok)
+        fprintf(stderr, "loadgen: out of memory creating channels\n");
+    return ok;
 }
 
 static void client_fini(lg_client_t *client)
 {
     for (uint32_t i = 0; i < client->count; i++) {
         lg_worker_t *w = &client->workers[i];
-        grpc_channel_destroy(w->channel);
+        if (w->channel != NULL)
+            grpc_channel_destroy(w->channel);
         grpc_completion_queue_shutdown(w->cq);
         while (grpc_completion_queue_next(
                    w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)

@@ -20,7 +20,9 @@
 #include <grpc/support/time.h>
 
 #include "client.h"
+#include "guarded_file.h"
 #include "status.h"
+#include "tls.h"
 
 struct ecif_client {
     grpc_channel *channel;
@@ -28,10 +30,12 @@ struct ecif_client {
      * call when has_token. */
     grpc_metadata authorization;
     bool has_token;
+    bool tls; /* ECIF_TLS_CA was set */
 };
 
-/* Maximum length of the token in ECIF_TOKEN_FILE. */
-#define CLIENT_TOKEN_MAX 512
+/* Maximum length of the token in ECIF_TOKEN_FILE, and of the file. */
+#define CLIENT_TOKEN_MAX      512
+#define CLIENT_TOKEN_FILE_MAX 4096
 
 static pthread_key_t client_cq_key;
 static pthread_once_t client_cq_once = PTHREAD_ONCE_INIT;
@@ -66,47 +70,37 @@ int ecif_client_token_metadata(grpc_metadata *md, bool *has_token, char *err,
     const char *path = getenv("ECIF_TOKEN_FILE");
     if (path == NULL || path[0] == '\0')
         return ECIF_OK;
-    /* O_NONBLOCK: a FIFO must not block the open. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "opening ECIF_TOKEN_FILE '%s' failed: %s", path,
-                         strerror(errno));
-    struct stat st;
-    const char *problem = NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        problem = "is not a regular file";
-    else if (st.st_mode & 077)
-        problem = "may be read by group or others, who could use the "
-                  "token: run chmod 600 on it";
-    FILE *f = problem == NULL ? fdopen(fd, "r") : NULL;
-    if (f == NULL) {
-        close(fd);
-        return ecif_fail(ECIF_EINVAL, err, errlen, "ECIF_TOKEN_FILE '%s' %s",
-                         path, problem != NULL ? problem : "cannot be read");
-    }
-    char line[CLIENT_TOKEN_MAX + 2];
-    bool got = fgets(line, sizeof(line), f) != NULL;
-    fclose(f);
-    size_t len = got ? strcspn(line, "\r\n") : 0;
+    char *text = NULL;
+    size_t text_len = 0;
+    int rc =
+        ecif_guarded_read(path, "ECIF_TOKEN_FILE", ECIF_GUARD_PRIVATE,
+                          CLIENT_TOKEN_FILE_MAX, &text, &text_len, err, errlen);
+    if (rc != ECIF_OK)
+        return rc;
+    size_t len = strcspn(text, "\r\n");
     if (len == 0 || len > CLIENT_TOKEN_MAX)
-        return ecif_fail(ECIF_EINVAL, err, errlen,
-                         "ECIF_TOKEN_FILE '%s': the first line must be a "
-                         "token of 1 to %d characters",
-                         path, CLIENT_TOKEN_MAX);
-    for (size_t i = 0; i < len; i++) {
-        if (line[i] <= ' ' || line[i] == 0x7f)
-            return ecif_fail(ECIF_EINVAL, err, errlen,
-                             "ECIF_TOKEN_FILE '%s': the token contains a "
-                             "space or control character at position %zu",
-                             path, i + 1);
+        rc = ecif_fail(ECIF_EINVAL, err, errlen,
+                       "ECIF_TOKEN_FILE '%s': the first line must be a "
+                       "token of 1 to %d characters",
+                       path, CLIENT_TOKEN_MAX);
+    for (size_t i = 0; rc == ECIF_OK && i < len; i++) {
+        if ((unsigned char)text[i] <= ' ' || text[i] == 0x7f)
+            rc = ecif_fail(ECIF_EINVAL, err, errlen,
+                           "ECIF_TOKEN_FILE '%s': the token contains a "
+                           "space or control character at position %zu",
+                           path, i + 1);
     }
-    char value[CLIENT_TOKEN_MAX + 8];
-    int n = snprintf(value, sizeof(value), "Bearer %.*s", (int)len, line);
-    md->key = grpc_slice_from_static_string("authorization");
-    md->value = grpc_slice_from_copied_buffer(value, (size_t)n);
-    *has_token = true;
-    return ECIF_OK;
+    if (rc == ECIF_OK) {
+        char value[CLIENT_TOKEN_MAX + 8];
+        int n = snprintf(value, sizeof(value), "Bearer %.*s", (int)len, text);
+        md->key = grpc_slice_from_static_string("authorization");
+        md->value = grpc_slice_from_copied_buffer(value, (size_t)n);
+        explicit_bzero(value, sizeof(value));
+        *has_token = true;
+    }
+    explicit_bzero(text, text_len);
+    free(text);
+    return rc;
 }
 
 int ecif_client_create(const char *target, ecif_client_t **out, char *err,
@@ -116,6 +110,7 @@ int ecif_client_create(const char *target, ecif_client_t **out, char *err,
     ecif_client_t *client = calloc(1, sizeof(*client));
     if (client == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    ecif_tls_client_t security;
     int rc = ecif_client_token_metadata(&client->authorization,
                                         &client->has_token, err, errlen);
     if (rc != ECIF_OK) {
@@ -124,6 +119,14 @@ int ecif_client_create(const char *target, ecif_client_t **out, char *err,
     }
 
     grpc_init();
+    rc = ecif_tls_client_from_env(&security, err, errlen);
+    if (rc != ECIF_OK) {
+        if (client->has_token)
+            grpc_slice_unref(client->authorization.value);
+        free(client);
+        grpc_shutdown();
+        return rc;
+    }
     /* The server's limit governs response sizes; -1 lifts the client's. */
     grpc_arg arg = {
         .type = GRPC_ARG_INTEGER,
@@ -131,11 +134,20 @@ int ecif_client_create(const char *target, ecif_client_t **out, char *err,
         .value.integer = -1,
     };
     grpc_channel_args args = {.num_args = 1, .args = &arg};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-    client->channel = grpc_channel_create(target, creds, &args);
-    grpc_channel_credentials_release(creds);
+    client->channel = ecif_tls_channel_create(&security, target, &args);
+    client->tls = security.tls;
+    grpc_channel_credentials_release(security.credentials);
+    if (client->channel == NULL) {
+        ecif_client_destroy(client);
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    }
     *out = client;
     return ECIF_OK;
+}
+
+bool ecif_client_tls(const ecif_client_t *client)
+{
+    return client->tls;
 }
 
 void ecif_client_destroy(ecif_client_t *client)
@@ -147,7 +159,8 @@ void ecif_client_destroy(ecif_client_t *client)
         client_cq_release(client_cq);
         client_cq = NULL;
     }
-    grpc_channel_destroy(client->channel);
+    if (client->channel != NULL)
+        grpc_channel_destroy(client->channel);
     if (client->has_token)
         grpc_slice_unref(client->authorization.value);
     free(client);

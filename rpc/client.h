@@ -44,15 +44,19 @@ typedef struct ecif_client_result {
 } ecif_client_result_t;
 
 /*
- * Creates a client for target ("HOST:PORT") over an insecure channel. The
- * channel connects lazily, so an unreachable server shows up as
- * UNAVAILABLE on the first call. When the environment variable
- * ECIF_TOKEN_FILE names a file, its first line is the bearer token sent
- * with every call (rpc/ACCESS.md). Returns ECIF_OK, ECIF_EINVAL (the token
- * file cannot be read or contains no token; message in err) or ECIF_ENOMEM.
+ * Creates a client for target ("HOST:PORT"). The channel connects lazily,
+ * so an unreachable server shows up as UNAVAILABLE on the first call.
+ * When the environment variable ECIF_TOKEN_FILE names a file, its first
+ * line is the bearer token sent with every call (rpc/ACCESS.md). The
+ * ECIF_TLS_* variables choose TLS (rpc/TLS.md); without them the channel
+ * is plain HTTP/2. Returns ECIF_OK, ECIF_EINVAL or ECIF_EIO (the token or
+ * a TLS file cannot be used; message in err) or ECIF_ENOMEM.
  */
 int ecif_client_create(const char *target, ecif_client_t **out, char *err,
                        size_t errlen);
+
+/* Returns whether the client speaks TLS. */
+bool ecif_client_tls(const ecif_client_t *client);
 
 /*
  * Reads the bearer token from the file ECIF_TOKEN_FILE names (its first

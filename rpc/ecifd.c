@@ -48,6 +48,8 @@ typedef struct ecifd_args {
     ecif_load_mode_t load_mode; /* --load */
     const char *access;         /* --access: the callers and their scopes */
     const char *audit_log;      /* --audit-log */
+    ecif_tls_files_t tls;       /* --tls-cert, --tls-key, --tls-client-ca */
+    bool allow_plaintext;       /* --allow-plaintext */
 } ecifd_args_t;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -125,6 +127,18 @@ static void usage(FILE *out)
             "principal, method,\n"
             "                           status, customer numbers; "
             "reopened on SIGHUP\n"
+            "  --tls-cert FILE          serve TLS with this certificate "
+            "chain (PEM);\n"
+            "                           read again on SIGHUP "
+            "(rpc/TLS.md)\n"
+            "  --tls-key FILE           the certificate's private key "
+            "(PEM, mode 600)\n"
+            "  --tls-client-ca FILE     require client certificates "
+            "signed by these\n"
+            "                           CAs (PEM)\n"
+            "  --allow-plaintext        serve plain HTTP/2 beyond "
+            "loopback, behind a\n"
+            "                           proxy that terminates TLS\n"
             "  --help                   show this text\n",
             ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES, ECIF_GOLDEN_MAX_TRUSTED);
 }
@@ -233,6 +247,56 @@ static bool is_local_address(const char *listen)
            (ntohl(addr.s_addr) >> 24) == 127;
 }
 
+/*
+ * Checks the TLS options and where ecifd may listen (rpc/TLS.md, "Where
+ * ecifd may listen"). Returns 0 or the usage exit code 2.
+ */
+static int check_exposure(const ecifd_args_t *args)
+{
+    bool tls = args->tls.cert != NULL || args->tls.key != NULL;
+
+    if (tls && (args->tls.cert == NULL || args->tls.key == NULL)) {
+        fprintf(stderr,
+                "ecifd: --tls-cert and --tls-key come together; "
+                "only %s was given\n",
+                args->tls.cert != NULL ? "--tls-cert" : "--tls-key");
+        return 2;
+    }
+    if (!tls && args->tls.client_ca != NULL) {
+        fprintf(stderr, "ecifd: --tls-client-ca needs --tls-cert and "
+                        "--tls-key: client certificates are checked in the "
+                        "TLS handshake\n");
+        return 2;
+    }
+    if (tls && args->allow_plaintext) {
+        fprintf(stderr, "ecifd: --allow-plaintext and --tls-cert exclude "
+                        "each other\n");
+        return 2;
+    }
+    if (is_local_address(args->listen))
+        return 0;
+    if (args->access == NULL) {
+        fprintf(stderr,
+                "ecifd: --listen '%s' is not a loopback address, and "
+                "without --access FILE any caller that reaches it could "
+                "read every customer; give --access (rpc/ACCESS.md) or "
+                "listen on 127.0.0.1\n",
+                args->listen);
+        return 2;
+    }
+    if (!tls && !args->allow_plaintext) {
+        fprintf(stderr,
+                "ecifd: --listen '%s' is not a loopback address, and "
+                "without TLS the bearer tokens and customer records would "
+                "cross the network in clear text; give --tls-cert and "
+                "--tls-key (rpc/TLS.md), or --allow-plaintext behind a "
+                "proxy that terminates TLS\n",
+                args->listen);
+        return 2;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
 {
     static const struct option options[] = {
@@ -246,6 +310,10 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         {"source-trust", required_argument, NULL, 'r'},
         {"access", required_argument, NULL, 'a'},
         {"audit-log", required_argument, NULL, 'A'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"tls-client-ca", required_argument, NULL, 'V'},
+        {"allow-plaintext", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -286,6 +354,18 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         case 'A':
             args->audit_log = optarg;
             break;
+        case 'C':
+            args->tls.cert = optarg;
+            break;
+        case 'K':
+            args->tls.key = optarg;
+            break;
+        case 'V':
+            args->tls.client_ca = optarg;
+            break;
+        case 'P':
+            args->allow_plaintext = true;
+            break;
         case 'h':
             usage(stdout);
             *done = true;
@@ -311,16 +391,7 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
     }
     if (check_listen(args->listen) != 0)
         return 2;
-    if (args->access == NULL && !is_local_address(args->listen)) {
-        fprintf(stderr,
-                "ecifd: --listen '%s' is not a loopback address, and "
-                "without --access FILE any caller that reaches it could "
-                "read every customer; give --access (rpc/ACCESS.md) or "
-                "listen on 127.0.0.1\n",
-                args->listen);
-        return 2;
-    }
-    return 0;
+    return check_exposure(args);
 }
 
 static double elapsed_ms(const struct timespec *start)
@@ -567,6 +638,7 @@ typedef struct ecifd_access {
     ecif_access_t **retired; /* replaced lists, freed at exit */
     size_t n_retired;
     ecif_audit_t *audit;
+    ecif_tls_server_t *tls; /* NULL without --tls-cert */
 } ecifd_access_t;
 
 static void access_fini(ecifd_access_t *access)
@@ -576,6 +648,7 @@ static void access_fini(ecifd_access_t *access)
     free(access->retired);
     ecif_access_free(access->callers);
     ecif_audit_close(access->audit);
+    ecif_tls_server_free(access->tls);
 }
 
 /*
@@ -613,9 +686,27 @@ static void reload_access(ecif_server_t *server, ecifd_access_t *access)
 }
 
 /*
+ * Reads the TLS files again for connections that start from now on. Files
+ * that no longer pass the checks leave the previous ones in force.
+ */
+static void reload_tls(ecif_tls_server_t *tls)
+{
+    char err[640];
+
+    if (tls == NULL)
+        return;
+    if (ecif_tls_server_reload(tls, err, sizeof(err)) != ECIF_OK)
+        log_line("ERROR", "%s; the previous TLS certificate stays in force",
+                 err);
+    else
+        log_line("INFO", "reloaded the TLS certificate, key and client CA "
+                         "for new connections");
+}
+
+/*
  * Waits for SIGINT or SIGTERM and returns it. Meanwhile, on SIGHUP, reads
- * the access file again and reopens the audit log, and reports failed
- * audit writes once a minute at most.
+ * the access file and the TLS files again and reopens the audit log, and
+ * reports failed audit writes once a minute at most.
  */
 static int wait_for_stop_signal(const sigset_t *signals, ecif_server_t *server,
                                 ecifd_access_t *access)
@@ -635,6 +726,7 @@ static int wait_for_stop_signal(const sigset_t *signals, ecif_server_t *server,
         if (sig != SIGHUP)
             return sig;
         reload_access(server, access);
+        reload_tls(access->tls);
         char err[512];
         if (audit == NULL)
             log_line("INFO", "received SIGHUP; no audit log to reopen");
@@ -669,6 +761,7 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
     opts.log_error = log_server_error;
     opts.access = access->callers;
     opts.audit = access->audit;
+    opts.tls = access->tls;
 
     char err[512];
     ecif_server_t *server = NULL;
@@ -733,6 +826,37 @@ static int open_access(const ecifd_args_t *args, ecif_access_t **callers,
     return ECIF_OK;
 }
 
+/* Loads the TLS files of args, or leaves *tls NULL without them. Returns
+ * ECIF_OK or logs why not. */
+static int open_tls(const ecifd_args_t *args, ecif_tls_server_t **tls)
+{
+    char err[640];
+
+    *tls = NULL;
+    if (args->tls.cert == NULL) {
+        if (args->allow_plaintext)
+            log_line("WARN", "--allow-plaintext: bearer tokens and customer "
+                             "records cross the network in clear text up "
+                             "to the proxy that terminates TLS");
+        return ECIF_OK;
+    }
+    if (ecif_tls_server_open(&args->tls, tls, err, sizeof(err)) != ECIF_OK) {
+        log_line("ERROR", "%s", err);
+        return ECIF_EINVAL;
+    }
+    if (ecif_tls_server_requires_client_cert(*tls))
+        log_line("INFO",
+                 "TLS on, with certificate '%s'; clients must "
+                 "present a certificate signed by a CA of '%s'",
+                 args->tls.cert, args->tls.client_ca);
+    else
+        log_line("INFO",
+                 "TLS on, with certificate '%s'; no client "
+                 "certificate asked for",
+                 args->tls.cert);
+    return ECIF_OK;
+}
+
 int main(int argc, char **argv)
 {
     ecifd_args_t args = {.max_candidates = ECIF_MAX_CANDIDATES};
@@ -759,6 +883,10 @@ int main(int argc, char **argv)
         return 1;
     ecifd_access_t access = {
         .path = args.access, .callers = callers, .audit = audit};
+    if (open_tls(&args, &access.tls) != ECIF_OK) {
+        access_fini(&access);
+        return 1;
+    }
 
     ecif_store_t *store = NULL;
     if (load_store(args.snapshot, args.load_mode, &store) != ECIF_OK) {

@@ -527,12 +527,21 @@ int ecif_server_create(const ecif_server_options_t *opts,
                                               server->workers[i].cq, NULL);
     }
 
-    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    grpc_server_credentials *creds =
+        opts->tls != NULL ? ecif_tls_server_credentials(opts->tls)
+                          : grpc_insecure_server_credentials_create();
     server->port =
         grpc_server_add_http2_port(server->grpc, opts->listen, creds);
     grpc_server_credentials_release(creds);
     if (server->port == 0) {
         ecif_server_destroy(server);
+        if (opts->tls != NULL)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "cannot listen on '%s' with TLS: invalid "
+                             "address, the port is in use, or the TLS "
+                             "library refused the certificate, key or client "
+                             "CA (gRPC's log line above names the cause)",
+                             opts->listen);
         return ecif_fail(ECIF_EINVAL, err, errlen,
                          "cannot listen on '%s': invalid address, or the "
                          "port is in use",

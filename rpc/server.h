@@ -17,6 +17,7 @@
 #include "access.h"
 #include "audit.h"
 #include "service.h"
+#include "tls.h"
 
 typedef struct ecif_server ecif_server_t;
 
@@ -39,6 +40,9 @@ typedef struct ecif_server_options {
     /* The audit log of every call of a method that needs a scope,
      * borrowed. May be NULL. */
     ecif_audit_t *audit;
+    /* The certificate to serve TLS with (rpc/TLS.md), borrowed; it must
+     * outlive the server. NULL serves plain HTTP/2. */
+    ecif_tls_server_t *tls;
 } ecif_server_options_t;
 
 /* Fills *opts: no listen address, 0 threads, 1 MiB messages, 8 calls. */
@@ -61,8 +65,7 @@ int ecif_server_create(const ecif_server_options_t *opts,
  * its principal names are in the audit log and journal entries being
  * written. Passing NULL turns access control off.
  */
-void ecif_server_set_access(ecif_server_t *server,
-                            const ecif_access_t *access);
+void ecif_server_set_access(ecif_server_t *server, const ecif_access_t *access);
 
 /* Returns the bound port (the real one when the listen port was 0). */
 int ecif_server_port(const ecif_server_t *server);

@@ -354,6 +354,14 @@ static ProtobufCMessage *call_method(const query_opts_t *q, const char *rpc,
     if (rc != 0 || result.status != GRPC_STATUS_OK) {
         fprintf(stderr, "ecifctl: %s failed: %s: %s\n", rpc,
                 status_code_name(result.status), result.details);
+        if (rc == 0 && result.status == GRPC_STATUS_UNAVAILABLE)
+            fprintf(stderr, "%s",
+                    ecif_client_tls(client)
+                        ? "ecifctl: is ecifd running there, and did a CA "
+                          "of ECIF_TLS_CA sign its certificate for that "
+                          "name (ECIF_TLS_SERVER_NAME)?\n"
+                        : "ecifctl: is ecifd running there? If it serves "
+                          "TLS, set ECIF_TLS_CA (rpc/TLS.md)\n");
     } else {
         msg = protobuf_c_message_unpack(resp, NULL, result.response_len,
                                         result.response);

@@ -36,6 +36,7 @@ protobuf-compiler
 protobuf-compiler-grpc
 python3-grpcio
 python3-protobuf
+openssl
 gnuplot-nox
 clang
 libclang-rt-14-dev

@@ -122,7 +122,8 @@ class Ecifd:
     The log (stderr) goes to a file so tests can read it after the stop.
     """
 
-    def __init__(self, snapshot, work_dir, extra_args=()):
+    def __init__(self, snapshot, work_dir, extra_args=(), credentials=None,
+                 channel_options=()):
         self.log_path = os.path.join(work_dir, f"ecifd-{time.time_ns()}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
@@ -130,7 +131,11 @@ class Ecifd:
             + list(extra_args),
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.address = self._read_address()
-        self.channel = grpc.insecure_channel(self.address)
+        if credentials is None:
+            self.channel = grpc.insecure_channel(self.address)
+        else:
+            self.channel = grpc.secure_channel(self.address, credentials,
+                                               channel_options)
 
     def _read_address(self):
         line = self.proc.stdout.readline()
@@ -244,11 +249,14 @@ class ServerTestCase(StubsTestCase):
         os.makedirs(path)
         return path
 
-    def start(self, snapshot=None, extra_args=()):
+    def start(self, snapshot=None, extra_args=(), credentials=None,
+              channel_options=()):
         """Start ecifd on snapshot (default: the test's own) with
         extra_args, wait until it serves, and return (server, CustomerIndex
-        stub)."""
-        server = Ecifd(snapshot or self.snapshot, self.dir, extra_args)
+        stub). The stub's channel uses credentials (grpc channel
+        credentials) and channel_options when given, else plain HTTP/2."""
+        server = Ecifd(snapshot or self.snapshot, self.dir, extra_args,
+                       credentials, channel_options)
         self.servers.append(server)
         server.wait_serving(self.health_pb2)
         return server, self.pb_grpc.CustomerIndexStub(server.channel)

@@ -303,7 +303,7 @@ class AccessTest(harness.ServerTestCase):
         os.chmod(token_file, 0o644)
         proc = customer()
         self.assertEqual(proc.returncode, 1)
-        self.assertIn("may be read by group or others", proc.stderr)
+        self.assertIn("may be read or written by group or others", proc.stderr)
 
         os.chmod(token_file, 0o600)
         proc = customer()

@@ -1,0 +1,352 @@
+/*
+ * TLS for ecifd and its clients. The server hands gRPC a certificate-
+ * config fetcher: gRPC calls it before handshakes, and it returns the
+ * config a load left pending, once, or "unchanged". Files are read on the
+ * thread that loads them (ecifd's main thread on SIGHUP), so a handshake
+ * only swaps a pointer under the lock.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/grpc.h>
+#include <grpc/support/time.h>
+
+#include "guarded_file.h"
+#include "status.h"
+#include "tls.h"
+
+struct ecif_tls_server {
+    ecif_tls_files_t files;
+    bool require_client_cert;
+    pthread_mutex_t lock;
+    /* Loaded and not yet taken by a handshake; owned until taken. */
+    grpc_ssl_server_certificate_config *pending;
+};
+
+/* Frees a buffer that held a private key, clearing it first. */
+static void free_secret(char *text, size_t len)
+{
+    if (text == NULL)
+        return;
+    explicit_bzero(text, len);
+    free(text);
+}
+
+/*
+ * Reads one PEM file for what (an option or variable name) and checks it
+ * holds a block of the kind wanted: "CERTIFICATE", or "PRIVATE KEY" for
+ * any unencrypted private key. A NUL byte would cut the text gRPC reads,
+ * so it is rejected too.
+ */
+static int read_pem(const char *what, const char *path, bool secret, char **out,
+                    size_t *len, char *err, size_t errlen)
+{
+    unsigned guards = secret ? ECIF_GUARD_PRIVATE | ECIF_GUARD_OWNER
+                             : ECIF_GUARD_NO_FOREIGN_WRITE;
+    int rc = ecif_guarded_read(path, what, guards, ECIF_TLS_FILE_MAX, out, len,
+                               err, errlen);
+    if (rc != ECIF_OK)
+        return rc;
+
+    const char *problem = NULL;
+    if (strlen(*out) != *len)
+        problem = "contains a NUL byte, so it is not PEM text";
+    else if (!secret && strstr(*out, "-----BEGIN CERTIFICATE-----") == NULL)
+        problem = "holds no PEM block 'BEGIN CERTIFICATE'";
+    else if (secret && (strstr(*out, "ENCRYPTED PRIVATE KEY-----") != NULL ||
+                        strstr(*out, "Proc-Type: 4,ENCRYPTED") != NULL))
+        problem = "holds an encrypted key; give the key without a "
+                  "passphrase (openssl pkey -in KEY -out PLAIN)";
+    else if (secret && (strstr(*out, "-----BEGIN ") == NULL ||
+                        strstr(*out, "PRIVATE KEY-----") == NULL))
+        problem = "holds no PEM block 'BEGIN PRIVATE KEY'";
+    if (problem == NULL)
+        return ECIF_OK;
+    if (secret)
+        free_secret(*out, *len);
+    else
+        free(*out);
+    *out = NULL;
+    return ecif_fail(ECIF_EINVAL, err, errlen, "%s '%s' %s", what, path,
+                     problem);
+}
+
+/*
+ * Returns whether the TLS library accepts the chain, key and roots: it
+ * builds its context when a port is added, and only then finds a key that
+ * does not belong to its certificate or a block that does not parse. So
+ * a throwaway server adds an ephemeral loopback port with them; such a
+ * port is free whenever loopback works, so a failure is the library's.
+ */
+static bool tls_library_accepts(const char *roots,
+                                const grpc_ssl_pem_key_cert_pair *pair,
+                                bool require_client_cert)
+{
+    grpc_ssl_server_certificate_config *config =
+        grpc_ssl_server_certificate_config_create(roots, pair, 1);
+    if (config == NULL)
+        return false;
+    grpc_ssl_server_credentials_options *options =
+        grpc_ssl_server_credentials_create_options_using_config(
+            require_client_cert
+                ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+            config);
+    grpc_server_credentials *creds =
+        grpc_ssl_server_credentials_create_with_options(options);
+    grpc_server *probe = grpc_server_create(NULL, NULL);
+    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    grpc_server_register_completion_queue(probe, cq, NULL);
+    int port = grpc_server_add_http2_port(probe, "127.0.0.1:0", creds);
+    grpc_server_credentials_release(creds);
+    /* gRPC destroys a server with a listener only after a shutdown. */
+    grpc_server_shutdown_and_notify(probe, cq, probe);
+    grpc_completion_queue_pluck(cq, probe, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                NULL);
+    grpc_server_destroy(probe);
+    grpc_completion_queue_shutdown(cq);
+    grpc_completion_queue_destroy(cq);
+    return port != 0;
+}
+
+/* Reads the server's files into a new certificate config. */
+static int load_config(const ecif_tls_files_t *files,
+                       grpc_ssl_server_certificate_config **out, char *err,
+                       size_t errlen)
+{
+    char *cert = NULL, *key = NULL, *ca = NULL;
+    size_t cert_len = 0, key_len = 0, ca_len = 0;
+
+    *out = NULL;
+    int rc = read_pem("--tls-cert", files->cert, false, &cert, &cert_len, err,
+                      errlen);
+    if (rc == ECIF_OK)
+        rc = read_pem("--tls-key", files->key, true, &key, &key_len, err,
+                      errlen);
+    if (rc == ECIF_OK && files->client_ca != NULL)
+        rc = read_pem("--tls-client-ca", files->client_ca, false, &ca, &ca_len,
+                      err, errlen);
+    /*
+     * NOTE: gRPC 1.51 asserts that a fetched config has root certificates
+     * even when no client certificate is requested, and aborts without.
+     * The server's own chain is passed instead: a server that requests no
+     * client certificate never verifies against it.
+     */
+    const char *roots = ca != NULL ? ca : cert;
+    grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
+    if (rc == ECIF_OK &&
+        !tls_library_accepts(roots, &pair, files->client_ca != NULL))
+        rc = ecif_fail(ECIF_EINVAL, err, errlen,
+                       "the TLS library refused --tls-cert '%s' with "
+                       "--tls-key '%s'%s%s%s: the key does not belong to the "
+                       "certificate, or a PEM block does not parse",
+                       files->cert, files->key,
+                       files->client_ca != NULL ? " and --tls-client-ca '" : "",
+                       files->client_ca != NULL ? files->client_ca : "",
+                       files->client_ca != NULL ? "'" : "");
+    if (rc == ECIF_OK) {
+        /* gRPC copies the strings. */
+        *out = grpc_ssl_server_certificate_config_create(roots, &pair, 1);
+        if (*out == NULL)
+            rc = ecif_fail(ECIF_ENOMEM, err, errlen,
+                           "out of memory loading the TLS certificate");
+    }
+    free(cert);
+    free_secret(key, key_len);
+    free(ca);
+    return rc;
+}
+
+static grpc_ssl_certificate_config_reload_status
+fetch_config(void *user_data, grpc_ssl_server_certificate_config **config)
+{
+    ecif_tls_server_t *tls = user_data;
+
+    pthread_mutex_lock(&tls->lock);
+    grpc_ssl_server_certificate_config *pending = tls->pending;
+    tls->pending = NULL;
+    pthread_mutex_unlock(&tls->lock);
+    if (pending == NULL)
+        return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
+    *config = pending; /* gRPC owns it from here */
+    return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
+}
+
+int ecif_tls_server_open(const ecif_tls_files_t *files, ecif_tls_server_t **out,
+                         char *err, size_t errlen)
+{
+    *out = NULL;
+    if (files->cert == NULL || files->key == NULL)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "--tls-cert and --tls-key come together");
+    ecif_tls_server_t *tls = calloc(1, sizeof(*tls));
+    if (tls == NULL)
+        return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
+    grpc_init(); /* the check of load_config runs a gRPC server */
+    tls->files = *files;
+    tls->require_client_cert = files->client_ca != NULL;
+    pthread_mutex_init(&tls->lock, NULL);
+    int rc = load_config(files, &tls->pending, err, errlen);
+    if (rc != ECIF_OK) {
+        ecif_tls_server_free(tls);
+        return rc;
+    }
+    *out = tls;
+    return ECIF_OK;
+}
+
+grpc_server_credentials *ecif_tls_server_credentials(ecif_tls_server_t *tls)
+{
+    grpc_ssl_client_certificate_request_type request =
+        tls->require_client_cert
+            ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    grpc_ssl_server_credentials_options *options =
+        grpc_ssl_server_credentials_create_options_using_config_fetcher(
+            request, fetch_config, tls);
+    return grpc_ssl_server_credentials_create_with_options(options);
+}
+
+bool ecif_tls_server_requires_client_cert(const ecif_tls_server_t *tls)
+{
+    return tls->require_client_cert;
+}
+
+int ecif_tls_server_reload(ecif_tls_server_t *tls, char *err, size_t errlen)
+{
+    grpc_ssl_server_certificate_config *fresh = NULL;
+    int rc = load_config(&tls->files, &fresh, err, errlen);
+    if (rc != ECIF_OK)
+        return rc;
+    pthread_mutex_lock(&tls->lock);
+    grpc_ssl_server_certificate_config *old = tls->pending;
+    tls->pending = fresh;
+    pthread_mutex_unlock(&tls->lock);
+    if (old != NULL)
+        grpc_ssl_server_certificate_config_destroy(old);
+    return ECIF_OK;
+}
+
+void ecif_tls_server_free(ecif_tls_server_t *tls)
+{
+    if (tls == NULL)
+        return;
+    if (tls->pending != NULL)
+        grpc_ssl_server_certificate_config_destroy(tls->pending);
+    pthread_mutex_destroy(&tls->lock);
+    free(tls);
+    grpc_shutdown();
+}
+
+/* Returns the value of an environment variable, NULL when unset or
+ * empty. */
+static const char *env(const char *name)
+{
+    const char *value = getenv(name);
+    return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* Checks ECIF_TLS_SERVER_NAME: a host name, no spaces or controls. */
+static int check_server_name(const char *name, char *err, size_t errlen)
+{
+    size_t len = strlen(name);
+    if (len > 253)
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "ECIF_TLS_SERVER_NAME has %zu characters, more than "
+                         "the 253 of a host name",
+                         len);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c <= ' ' || c == 0x7f)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "ECIF_TLS_SERVER_NAME '%s' contains a space or "
+                             "control character at position %zu",
+                             name, i + 1);
+    }
+    return ECIF_OK;
+}
+
+int ecif_tls_client_from_env(ecif_tls_client_t *out, char *err, size_t errlen)
+{
+    const char *ca_path = env("ECIF_TLS_CA");
+    const char *cert_path = env("ECIF_TLS_CERT");
+    const char *key_path = env("ECIF_TLS_KEY");
+    const char *name = env("ECIF_TLS_SERVER_NAME");
+
+    memset(out, 0, sizeof(*out));
+    if (ca_path == NULL) {
+        const char *set = cert_path != NULL  ? "ECIF_TLS_CERT"
+                          : key_path != NULL ? "ECIF_TLS_KEY"
+                          : name != NULL     ? "ECIF_TLS_SERVER_NAME"
+                                             : NULL;
+        if (set != NULL)
+            return ecif_fail(ECIF_EINVAL, err, errlen,
+                             "%s is set but ECIF_TLS_CA is not: set "
+                             "ECIF_TLS_CA to the CA file to speak TLS, or "
+                             "unset %s",
+                             set, set);
+        out->credentials = grpc_insecure_credentials_create();
+        return ECIF_OK;
+    }
+    if ((cert_path == NULL) != (key_path == NULL))
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "ECIF_TLS_CERT and ECIF_TLS_KEY come together; "
+                         "only %s is set",
+                         cert_path != NULL ? "ECIF_TLS_CERT" : "ECIF_TLS_KEY");
+    if (name != NULL) {
+        int rc = check_server_name(name, err, errlen);
+        if (rc != ECIF_OK)
+            return rc;
+    }
+
+    char *ca = NULL, *cert = NULL, *key = NULL;
+    size_t ca_len = 0, cert_len = 0, key_len = 0;
+    int rc = read_pem("ECIF_TLS_CA", ca_path, false, &ca, &ca_len, err, errlen);
+    if (rc == ECIF_OK && cert_path != NULL)
+        rc = read_pem("ECIF_TLS_CERT", cert_path, false, &cert, &cert_len, err,
+                      errlen);
+    if (rc == ECIF_OK && key_path != NULL)
+        rc = read_pem("ECIF_TLS_KEY", key_path, true, &key, &key_len, err,
+                      errlen);
+    if (rc == ECIF_OK) {
+        grpc_ssl_pem_key_cert_pair pair = {.private_key = key,
+                                           .cert_chain = cert};
+        /* gRPC copies the strings. */
+        out->credentials = grpc_ssl_credentials_create(
+            ca, cert != NULL ? &pair : NULL, NULL, NULL);
+        out->server_name = name;
+        out->tls = true;
+        if (out->credentials == NULL)
+            rc = ecif_fail(ECIF_ENOMEM, err, errlen,
+                           "out of memory setting up TLS");
+    }
+    free(ca);
+    free(cert);
+    free_secret(key, key_len);
+    return rc;
+}
+
+grpc_channel *ecif_tls_channel_create(const ecif_tls_client_t *client,
+                                      const char *target,
+                                      const grpc_channel_args *args)
+{
+    size_t n = args != NULL ? args->num_args : 0;
+    grpc_arg *list = calloc(n + 1, sizeof(*list));
+    if (list == NULL)
+        return NULL;
+    grpc_channel_args all = {.num_args = n, .args = list};
+    if (n > 0)
+        memcpy(list, args->args, n * sizeof(*list));
+    if (client->server_name != NULL)
+        list[all.num_args++] = (grpc_arg){
+            .type = GRPC_ARG_STRING,
+            .key = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
+            .value.string = (char *)client->server_name,
+        };
+    /* gRPC copies the arguments. */
+    grpc_channel *channel =
+        grpc_channel_create(target, client->credentials, &all);
+    free(list);
+    return channel;
+}

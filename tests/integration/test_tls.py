@@ -1,0 +1,378 @@
+"""Integration tests of TLS in ecifd and its clients (rpc/TLS.md).
+
+Each test makes its own certificate authorities and certificates with the
+openssl command, starts ecifd with --tls-cert and --tls-key (and
+--tls-client-ca for client certificates), and calls it with Python's
+grpcio and with ecifctl over loopback.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+WANG = {
+    "source_system": "CORE", "source_id": "1", "name": "Wang Fang",
+    "id_type": "PASSPORT", "id_number": "E55501234",
+    "phone": "+86 139 5550 1234", "dob": "1983-04-05", "gender": "F",
+}
+
+# Name in the server certificates; the tests dial 127.0.0.1 and check the
+# certificate against this name unless the certificate also names the IP.
+SERVER_NAME = "ecif.test"
+
+
+def openssl(*args):
+    if shutil.which("openssl") is None:
+        raise RuntimeError("the openssl command is missing; run "
+                           "tools/install-deps.sh")
+    subprocess.run(["openssl"] + list(args), check=True,
+                   capture_output=True, timeout=60)
+
+
+class Pki:
+    """Certificate authorities and certificates in one directory."""
+
+    def __init__(self, folder):
+        self.dir = folder
+        os.makedirs(folder, exist_ok=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def authority(self, name):
+        """Make a self-signed CA; return the path of its certificate."""
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", self.path(f"{name}.key"),
+                "-out", self.path(f"{name}.pem"),
+                "-days", "2", "-subj", f"/CN={name}")
+        return self.path(f"{name}.pem")
+
+    def issue(self, ca, name, san):
+        """Make a key and a certificate for subjectAltName san, signed by
+        CA ca; return (certificate path, key path). The key is mode 600."""
+        key, csr = self.path(f"{name}.key"), self.path(f"{name}.csr")
+        ext = self.path(f"{name}.ext")
+        openssl("req", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                "-out", csr, "-subj", f"/CN={name}")
+        with open(ext, "w", encoding="ascii") as f:
+            f.write(f"subjectAltName={san}\n")
+        openssl("x509", "-req", "-in", csr, "-CA", self.path(f"{ca}.pem"),
+                "-CAkey", self.path(f"{ca}.key"), "-set_serial",
+                str(time.time_ns() % 1000000007), "-out",
+                self.path(f"{name}.pem"), "-days", "2", "-extfile", ext)
+        os.chmod(key, 0o600)
+        return self.path(f"{name}.pem"), key
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def credentials(ca, cert=None, key=None):
+    return grpc.ssl_channel_credentials(
+        root_certificates=read(ca),
+        private_key=read(key) if key else None,
+        certificate_chain=read(cert) if cert else None)
+
+
+class TlsTest(harness.ServerTestCase):
+    RECORDS = [WANG]
+
+    def setUp(self):
+        super().setUp()
+        self.pki = Pki(self.subdir("pki"))
+        self.ca = self.pki.authority("server-ca")
+        self.cert, self.key = self.pki.issue(
+            "server-ca", "server", f"DNS:{SERVER_NAME},IP:127.0.0.1")
+
+    def tls_args(self, cert=None, key=None, client_ca=None):
+        args = ["--tls-cert", cert or self.cert, "--tls-key", key or self.key]
+        if client_ca:
+            args += ["--tls-client-ca", client_ca]
+        return args
+
+    def check(self, address, creds, options=()):
+        """Health/Check over a new channel; return the status code."""
+        with grpc.secure_channel(address, creds, options) as channel:
+            check = harness.health_check_method(channel, self.health_pb2)
+            try:
+                check(self.health_pb2.HealthCheckRequest(), timeout=10)
+                return grpc.StatusCode.OK
+            except grpc.RpcError as e:
+                return e.code()
+
+    def plain_check(self, address):
+        with grpc.insecure_channel(address) as channel:
+            check = harness.health_check_method(channel, self.health_pb2)
+            try:
+                check(self.health_pb2.HealthCheckRequest(), timeout=10)
+                return grpc.StatusCode.OK
+            except grpc.RpcError as e:
+                return e.code()
+
+    def ecifctl(self, server, env_extra, *args):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("ECIF_TLS_")}
+        env.update(env_extra)
+        return subprocess.run(
+            [harness.ECIFCTL] + list(args[:1]) + ["--server", server.address]
+            + list(args[1:]), capture_output=True, text=True, timeout=60,
+            env=env)
+
+    def wait_for_log(self, server, text, count=1):
+        deadline = time.monotonic() + 20
+        while server.read_log().count(text) < count:
+            self.assertLess(time.monotonic(), deadline,
+                            f"no {text!r} in the log:\n{server.read_log()}")
+            time.sleep(0.05)
+
+    def test_resolve_over_tls(self):
+        server, stub = self.start(extra_args=self.tls_args(),
+                                  credentials=credentials(self.ca))
+        reply = self.resolve(stub, WANG)
+        self.assertEqual(reply.candidates[0].verdict, self.pb.MATCH)
+        self.assertIn("TLS on, with certificate", server.read_log())
+
+        # Plain HTTP/2 and a client trusting another CA fail to connect.
+        self.assertEqual(self.plain_check(server.address),
+                         grpc.StatusCode.UNAVAILABLE)
+        other = self.pki.authority("other-ca")
+        self.assertEqual(self.check(server.address, credentials(other)),
+                         grpc.StatusCode.UNAVAILABLE)
+        log = self.stop(server)
+        for secret in (read(self.key).decode().split("\n")[1][:20],
+                       "PRIVATE KEY"):
+            self.assertNotIn(secret, log)
+
+    def test_ecifctl_over_tls(self):
+        # A certificate without the IP: the client must name the server.
+        cert, key = self.pki.issue("server-ca", "named",
+                                   f"DNS:{SERVER_NAME}")
+        server, _ = self.start(
+            extra_args=self.tls_args(cert, key),
+            credentials=credentials(self.ca),
+            channel_options=[("grpc.ssl_target_name_override", SERVER_NAME)])
+        tls = {"ECIF_TLS_CA": self.ca, "ECIF_TLS_SERVER_NAME": SERVER_NAME}
+        proc = self.ecifctl(server, tls, "resolve", "--name", "Wang Fang",
+                            "--id-number", "E55501234", "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("MATCH", proc.stdout)
+
+        proc = self.ecifctl(server, {"ECIF_TLS_CA": self.ca}, "health")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("ECIF_TLS_SERVER_NAME", proc.stderr)
+
+        proc = self.ecifctl(server, {}, "health")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("UNAVAILABLE", proc.stderr)
+        self.assertIn("If it serves TLS, set ECIF_TLS_CA", proc.stderr)
+        self.stop(server)
+
+    def test_client_certificates_required(self):
+        client_ca = self.pki.authority("client-ca")
+        client_cert, client_key = self.pki.issue("client-ca", "steward",
+                                                 "DNS:steward")
+        stranger_ca = self.pki.authority("stranger-ca")
+        stranger_cert, stranger_key = self.pki.issue(
+            "stranger-ca", "stranger", "DNS:stranger")
+        good = credentials(self.ca, client_cert, client_key)
+        server, stub = self.start(
+            extra_args=self.tls_args(client_ca=client_ca), credentials=good)
+        self.assertEqual(self.resolve(stub, WANG).candidates[0].verdict,
+                         self.pb.MATCH)
+        self.assertIn("clients must present a certificate",
+                      server.read_log())
+
+        self.assertEqual(self.check(server.address, credentials(self.ca)),
+                         grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(
+            self.check(server.address,
+                       credentials(self.ca, stranger_cert, stranger_key)),
+            grpc.StatusCode.UNAVAILABLE)
+        # A server certificate of the right CA is no client certificate
+        # of the client CA.
+        self.assertEqual(
+            self.check(server.address,
+                       credentials(self.ca, self.cert, self.key)),
+            grpc.StatusCode.UNAVAILABLE)
+
+        tls = {"ECIF_TLS_CA": self.ca, "ECIF_TLS_CERT": client_cert,
+               "ECIF_TLS_KEY": client_key}
+        proc = self.ecifctl(server, tls, "health")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("SERVING", proc.stdout)
+        proc = self.ecifctl(server, {"ECIF_TLS_CA": self.ca}, "health")
+        self.assertNotEqual(proc.returncode, 0)
+        self.stop(server)
+
+    def test_sighup_rotates_certificate(self):
+        live_cert = os.path.join(self.dir, "live.pem")
+        live_key = os.path.join(self.dir, "live.key")
+        shutil.copy(self.cert, live_cert)
+        shutil.copy(self.key, live_key)
+        os.chmod(live_key, 0o600)
+        server, _ = self.start(extra_args=self.tls_args(live_cert, live_key),
+                               credentials=credentials(self.ca))
+
+        new_ca = self.pki.authority("new-ca")
+        new_cert, new_key = self.pki.issue("new-ca", "renewed",
+                                           f"DNS:{SERVER_NAME},IP:127.0.0.1")
+        shutil.copy(new_cert, live_cert)
+        shutil.copy(new_key, live_key)
+        server.proc.send_signal(signal.SIGHUP)
+        self.wait_for_log(server, "reloaded the TLS certificate")
+        self.assertEqual(self.check(server.address, credentials(new_ca)),
+                         grpc.StatusCode.OK)
+        self.assertEqual(self.check(server.address, credentials(self.ca)),
+                         grpc.StatusCode.UNAVAILABLE)
+
+        # A key of another certificate is rejected, and so is a key that
+        # group and others may read; the renewed pair stays in force.
+        shutil.copy(self.key, live_key)
+        server.proc.send_signal(signal.SIGHUP)
+        self.wait_for_log(server, "the previous TLS certificate stays in "
+                          "force")
+        self.assertIn("the key does not belong to the certificate",
+                      server.read_log())
+        shutil.copy(new_key, live_key)
+        os.chmod(live_key, 0o644)
+        server.proc.send_signal(signal.SIGHUP)
+        self.wait_for_log(server, "the previous TLS certificate stays in "
+                          "force", 2)
+        self.assertIn(f"--tls-key '{live_key}' may be read or written by "
+                      "group or others", server.read_log())
+        self.assertEqual(self.check(server.address, credentials(new_ca)),
+                         grpc.StatusCode.OK)
+        self.stop(server)
+
+
+class TlsStartTest(harness.ServerTestCase):
+    RECORDS = [WANG]
+
+    def setUp(self):
+        super().setUp()
+        self.pki = Pki(self.subdir("pki"))
+        self.pki.authority("ca")
+        self.cert, self.key = self.pki.issue("ca", "server",
+                                             "IP:127.0.0.1")
+        self.access = os.path.join(self.dir, "access")
+        with open(self.access, "w", encoding="ascii") as f:
+            f.write("# nobody\n")
+        os.chmod(self.access, 0o600)
+
+    def run_ecifd(self, *args, listen="127.0.0.1:0"):
+        return subprocess.run(
+            [harness.ECIFD, "--snapshot", self.snapshot, "--listen", listen]
+            + list(args), capture_output=True, text=True, timeout=60)
+
+    def test_option_combinations_rejected(self):
+        cases = [
+            (["--tls-cert", self.cert], "only --tls-cert was given"),
+            (["--tls-key", self.key], "only --tls-key was given"),
+            (["--tls-client-ca", self.cert],
+             "--tls-client-ca needs --tls-cert and --tls-key"),
+            (["--tls-cert", self.cert, "--tls-key", self.key,
+              "--allow-plaintext"], "exclude each other"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                proc = self.run_ecifd(*args)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(message, proc.stderr)
+
+    def test_open_address_needs_tls(self):
+        proc = self.run_ecifd("--access", self.access, listen="0.0.0.0:0")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("without TLS the bearer tokens and customer records "
+                      "would cross the network in clear text",
+                      proc.stderr)
+
+    def test_bad_files_rejected(self):
+        open_key = os.path.join(self.dir, "open.key")
+        shutil.copy(self.key, open_key)
+        os.chmod(open_key, 0o640)
+        other_cert, other_key = self.pki.issue("ca", "other",
+                                               "IP:127.0.0.1")
+        encrypted = os.path.join(self.dir, "encrypted.key")
+        openssl("pkey", "-in", self.key, "-out", encrypted, "-aes256",
+                "-passout", "pass:secret")
+        os.chmod(encrypted, 0o600)
+        writable_cert = os.path.join(self.dir, "writable.pem")
+        shutil.copy(self.cert, writable_cert)
+        os.chmod(writable_cert, 0o666)
+        fifo = os.path.join(self.dir, "fifo.key")
+        os.mkfifo(fifo, 0o600)
+        missing = os.path.join(self.dir, "missing.pem")
+
+        cases = [
+            (self.cert, open_key,
+             f"--tls-key '{open_key}' may be read or written by group or "
+             "others"),
+            (self.cert, other_key,
+             f"the TLS library refused --tls-cert '{self.cert}' with "
+             f"--tls-key '{other_key}'"),
+            (self.cert, encrypted,
+             f"--tls-key '{encrypted}' holds an encrypted key"),
+            (writable_cert, self.key,
+             f"--tls-cert '{writable_cert}' may be written by group or "
+             "others"),
+            (self.key, self.key,
+             f"--tls-cert '{self.key}' holds no PEM block 'BEGIN "
+             "CERTIFICATE'"),
+            (self.cert, fifo, f"--tls-key '{fifo}' is not a regular file"),
+            (missing, self.key, f"--tls-cert '{missing}' cannot be opened"),
+        ]
+        for cert, key, message in cases:
+            with self.subTest(message=message):
+                proc = self.run_ecifd("--tls-cert", cert, "--tls-key", key)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn(message, proc.stderr)
+                self.assertNotIn("PRIVATE KEY-----", proc.stderr)
+
+    def test_client_settings_checked(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("ECIF_TLS_")}
+        open_key = os.path.join(self.dir, "client-open.key")
+        shutil.copy(self.key, open_key)
+        os.chmod(open_key, 0o644)
+        cases = [
+            ({"ECIF_TLS_CERT": self.cert},
+             "ECIF_TLS_CERT is set but ECIF_TLS_CA is not"),
+            ({"ECIF_TLS_SERVER_NAME": "ecif.test"},
+             "ECIF_TLS_SERVER_NAME is set but ECIF_TLS_CA is not"),
+            ({"ECIF_TLS_CA": self.pki.path("ca.pem"),
+              "ECIF_TLS_CERT": self.cert},
+             "ECIF_TLS_CERT and ECIF_TLS_KEY come together"),
+            ({"ECIF_TLS_CA": self.key},
+             f"ECIF_TLS_CA '{self.key}' holds no PEM block"),
+            ({"ECIF_TLS_CA": self.pki.path("ca.pem"),
+              "ECIF_TLS_CERT": self.cert, "ECIF_TLS_KEY": open_key},
+             f"ECIF_TLS_KEY '{open_key}' may be read or written by group"),
+            ({"ECIF_TLS_CA": self.pki.path("ca.pem"),
+              "ECIF_TLS_SERVER_NAME": "bad name"},
+             "ECIF_TLS_SERVER_NAME 'bad name' contains a space"),
+        ]
+        for extra, message in cases:
+            with self.subTest(message=message):
+                proc = subprocess.run(
+                    [harness.ECIFCTL, "health", "--server", "127.0.0.1:1"],
+                    capture_output=True, text=True, timeout=60,
+                    env=dict(env, **extra))
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertIn(message, proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
