@@ -428,7 +428,8 @@ static bool dob_gap_impossible(const match_view_t *a, const match_view_t *b)
  * True when two of year, month and day agree and the third differs,
  * because one part of the date was entered wrongly or replaced, a common
  * error. Same month and day with another year counts even when the years
- * are far apart.
+ * are far apart, except January 1: systems fill it in when only the year
+ * is known, so two such dates share no evidence beyond the default.
  */
 static bool dob_two_parts(const match_view_t *a, const match_view_t *b)
 {
@@ -436,6 +437,8 @@ static bool dob_two_parts(const match_view_t *a, const match_view_t *b)
     uint32_t ma = a->dob / 100 % 100, mb = b->dob / 100 % 100;
     uint32_t da = a->dob % 100, db = b->dob % 100;
 
+    if (ya != yb && ma == 1 && mb == 1 && da == 1 && db == 1)
+        return false;
     return (ya == yb) + (ma == mb) + (da == db) == 2;
 }
 
@@ -576,7 +579,13 @@ double match_score(const ecif_model_t *model, const match_view_t *a,
          name->level == ECIF_LEVEL_PHONETIC) &&
         name->weight > 0)
         name->weight += name_frequency_weight(a->name_count);
-    if (levels[ECIF_FIELD_NAME] == MODEL_NAME_GIVEN_DIFFERS) {
+    /*
+     * A given name that differs (a spouse, a sibling) or dates of birth a
+     * generation apart (a parent and a child of one name) at one phone or
+     * address point to a household, not to one person.
+     */
+    if (levels[ECIF_FIELD_NAME] == MODEL_NAME_GIVEN_DIFFERS ||
+        levels[ECIF_FIELD_DOB] == MODEL_DOB_IMPOSSIBLE_GAP) {
         cap_household(model, &evidence[ECIF_FIELD_PHONE]);
         cap_household(model, &evidence[ECIF_FIELD_EMAIL]);
         cap_household(model, &evidence[ECIF_FIELD_ADDRESS]);

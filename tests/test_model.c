@@ -441,6 +441,42 @@ static void test_dob_impossible_gap(void)
     CHECK(ev[ECIF_FIELD_DOB].weight == -8.0);
 }
 
+/* A father and a son of one name at one phone and address: the contacts
+ * count as a household's, so the pair is not a MATCH. */
+static void test_generation_gap_household(void)
+{
+    ecif_record_t a = {.given_name = "Jianguo",
+                       .family_name = "Wang",
+                       .phones = {"13912345678"},
+                       .n_phones = 1,
+                       .addresses = {"88 Jianguo Road"},
+                       .n_addresses = 1,
+                       .dob = "1960-03-15",
+                       .gender = "M"};
+    ecif_record_t b = a;
+    ecif_evidence_t ev[ECIF_FIELD_COUNT];
+    double score;
+    ecif_verdict_t verdict;
+
+    b.dob = "1988-07-22";
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "impossible_gap");
+    CHECK(ev[ECIF_FIELD_PHONE].weight == 1.0);
+    CHECK(ev[ECIF_FIELD_ADDRESS].weight == 1.0);
+    CHECK(verdict != ECIF_MATCH);
+
+    b.dob = "1988-01-01"; /* with a default birthday on both */
+    a.dob = "1960-01-01";
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK(verdict != ECIF_MATCH);
+
+    b.dob = "1961-03-15"; /* a year off by one keeps the contacts */
+    a.dob = "1960-03-15";
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK(ev[ECIF_FIELD_PHONE].weight == 6.0);
+    CHECK_INT(verdict, ECIF_MATCH);
+}
+
 /* Two of year, month and day agreeing is its own level, however far
  * apart the years, and a lone year is not. */
 static void test_dob_two_parts(void)
@@ -465,6 +501,19 @@ static void test_dob_two_parts(void)
     b.dob = "1950-11-20";
     compare(&a, &b, &score, &verdict, ev);
     CHECK_STR(ev[ECIF_FIELD_DOB].detail, "same_year");
+
+    /* January 1 is a default, not a shared birthday. */
+    a.dob = "1960-01-01";
+    b.dob = "1988-01-01";
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "impossible_gap");
+    b.dob = "1953-01-01";
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "mismatch");
+    b.dob = "1960-01-25"; /* the year agrees: still two parts */
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "two_parts");
+    a.dob = "1950-03-04";
     b.dob = "1949-03-04"; /* a year off by one is more specific */
     compare(&a, &b, &score, &verdict, ev);
     CHECK_STR(ev[ECIF_FIELD_DOB].detail, "year_off_by_one");
@@ -529,6 +578,7 @@ int main(void)
     RUN(test_conflict_two_valid_resident_ids);
     RUN(test_dob_impossible_gap);
     RUN(test_dob_two_parts);
+    RUN(test_generation_gap_household);
     RUN(test_model_load_size_limit);
     return unit_report();
 }
