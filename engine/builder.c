@@ -1594,12 +1594,17 @@ struct exposure_item {
     int64_t balance;
 };
 
+/* Orders items by product as totals group them, currency, then the
+ * product's spelling, so one total's items are adjacent and its lowest
+ * spelling comes first. */
 static int compare_exposure_items(const void *pa, const void *pb, void *arg)
 {
     const struct exposure_item *a = pa, *b = pb;
     const char *pool = arg;
-    int cmp = strcmp(pool + a->product, pool + b->product);
-    return cmp != 0 ? cmp : strcmp(pool + a->currency, pool + b->currency);
+    int cmp = ecif_product_cmp(pool + a->product, pool + b->product);
+    if (cmp == 0)
+        cmp = strcmp(pool + a->currency, pool + b->currency);
+    return cmp != 0 ? cmp : strcmp(pool + a->product, pool + b->product);
 }
 
 /* A previous customer number claimed by a new customer's records. */
@@ -2020,8 +2025,10 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
         struct exposure_item *it = items.data;
         for (size_t i = 0; i < items.count; i++) {
             struct exposure_entry *e = NULL;
-            if (i > 0 && it[i].product == it[i - 1].product &&
-                it[i].currency == it[i - 1].currency) {
+            if (i > 0 && it[i].currency == it[i - 1].currency &&
+                ecif_product_cmp(bd->b->strings.data + it[i].product,
+                                 bd->b->strings.data + it[i - 1].product) ==
+                    0) {
                 e = &VEC_AT(exposure, struct exposure_entry,
                             exposure.count - 1);
             } else {

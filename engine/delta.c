@@ -383,11 +383,23 @@ struct exposure_item {
     int64_t balance;
 };
 
+/* Orders items as the builder does: product as totals group them,
+ * currency, then the product's spelling. */
 static int compare_items(const void *pa, const void *pb)
 {
     const struct exposure_item *a = pa, *b = pb;
-    int cmp = strcmp(a->product, b->product);
-    return cmp != 0 ? cmp : strcmp(a->currency, b->currency);
+    int cmp = ecif_product_cmp(a->product, b->product);
+    if (cmp == 0)
+        cmp = strcmp(a->currency, b->currency);
+    return cmp != 0 ? cmp : strcmp(a->product, b->product);
+}
+
+/* True when two items belong to one total. */
+static bool same_total(const struct exposure_item *a,
+                       const struct exposure_item *b)
+{
+    return ecif_product_cmp(a->product, b->product) == 0 &&
+           strcmp(a->currency, b->currency) == 0;
 }
 
 /* Copies up to max accounts of record r of s into out (which may be NULL)
@@ -463,7 +475,7 @@ int delta_customer_create(const struct ecif_store *s, uint32_t customer,
         qsort(items, n, sizeof(*items), compare_items);
 
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || compare_items(&items[i - 1], &items[i]) != 0)
+        if (i == 0 || !same_total(&items[i - 1], &items[i]))
             c->exposure[c->exposure_count++] = (ecif_exposure_total_t){
                 .product = items[i].product, .currency = items[i].currency};
         ecif_exposure_total_t *t = &c->exposure[c->exposure_count - 1];

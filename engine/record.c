@@ -627,6 +627,19 @@ int ecif_account_check_new(const ecif_account_t *acct, char *err, size_t errlen)
     return rc;
 }
 
+int ecif_product_cmp(const char *a, const char *b)
+{
+    const unsigned char *p = (const unsigned char *)a;
+    const unsigned char *q = (const unsigned char *)b;
+
+    for (;; p++, q++) {
+        int x = *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p;
+        int y = *q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q;
+        if (x != y || x == 0)
+            return x - y;
+    }
+}
+
 int ecif_amount_parse(const char *text, int64_t *out)
 {
     const char *p = text;

@@ -170,6 +170,15 @@ int ecif_account_check_new(const ecif_account_t *acct, char *err,
                            size_t errlen);
 
 /*
+ * Compares two product names as exposure totals group them. ASCII letters
+ * compare without regard to case, so "Loan", "LOAN" and "loan" from three
+ * source systems are one product. Other bytes compare as they are.
+ * Returns a value below, equal to or above 0, as strcmp does. A total
+ * shows the lowest spelling of its group by strcmp.
+ */
+int ecif_product_cmp(const char *a, const char *b);
+
+/*
  * Parses a decimal amount ("1234", "-12.5", "1,234.50") into
  * 1/ECIF_AMOUNT_SCALE units. At most four decimal places; thousands
  * separators are accepted only in groups of three. Returns ECIF_OK or

@@ -635,6 +635,19 @@ static void test_record_updated_at_range(void)
     CHECK(strstr(err, "updated_at: ") == err);
 }
 
+/* Products group without regard to ASCII case, and only ASCII case. */
+static void test_product_cmp(void)
+{
+    CHECK(ecif_product_cmp("Loan", "loan") == 0);
+    CHECK(ecif_product_cmp("LOAN", "loan") == 0);
+    CHECK(ecif_product_cmp("credit_card", "Credit_Card") == 0);
+    CHECK(ecif_product_cmp("loan", "loans") < 0);
+    CHECK(ecif_product_cmp("deposit", "Loan") < 0);
+    CHECK(ecif_product_cmp("Loan", "deposit") > 0);
+    CHECK(ecif_product_cmp("贷款", "贷款") == 0);
+    CHECK(ecif_product_cmp("Ä", "ä") != 0); /* not ASCII: kept apart */
+}
+
 int main(void)
 {
     RUN(test_record_valid_sample);
@@ -668,5 +681,6 @@ int main(void)
     RUN(test_updated_at_parse_rejected);
     RUN(test_updated_at_format_round_trip);
     RUN(test_record_updated_at_range);
+    RUN(test_product_cmp);
     return unit_report();
 }

@@ -43,8 +43,9 @@ ACCOUNTS = [
     {"source_system": "CORE", "source_id": "1001", "account_id": "L-500",
      "product": "loan", "credit_limit": "500000", "balance": "320000.50",
      "currency": "CNY", "branch": "BJ01"},
+    # Another source system spells the product in capitals.
     {"source_system": "CARD", "source_id": "C-77", "account_id": "L-9003",
-     "product": "loan", "credit_limit": "100000", "balance": "99999.99",
+     "product": "LOAN", "credit_limit": "100000", "balance": "99999.99",
      "currency": "CNY", "branch": "BJ02"},
     {"source_system": "CORE", "source_id": "1002", "account_id": "D-600",
      "product": "deposit", "credit_limit": "0", "balance": "8000",
@@ -65,7 +66,7 @@ LI_WEI_LOANS = {
     "email": "liwei@example.cn",
 }
 LI_WEI_LOAN_ACCOUNTS = [
-    {"account_id": "L-77001", "product": "loan", "credit_limit": "200000",
+    {"account_id": "L-77001", "product": "Loan", "credit_limit": "200000",
      "balance": "150000", "currency": "CNY", "branch": "BJ03"},
     {"account_id": "CC-1", "product": "credit_card", "credit_limit": "50000",
      "balance": "1200.25", "currency": "CNY"},
@@ -116,7 +117,7 @@ class LiveAddsTest(harness.ServerTestCase):
                                          ("LOANS", "APP-1")])
         self.assertIn("liwei@example.cn", li.consolidated.emails)
         self.assertEqual(self.totals(stub, LI_WEI), {
-            ("loan", "CNY"): ("570000.49", 3),
+            ("LOAN", "CNY"): ("570000.49", 3),
             ("credit_card", "CNY"): ("1200.25", 1)})
         self.assertEqual(self.keys(self.customer(stub, FOURTH)),
                          [("CLINIC", "P-9")])
@@ -134,7 +135,7 @@ class LiveAddsTest(harness.ServerTestCase):
     def test_add_joins_customer_and_grows_exposure(self):
         server, stub = self.start()
         before = self.totals(stub, LI_WEI)
-        self.assertEqual(before, {("loan", "CNY"): ("420000.49", 2)})
+        self.assertEqual(before, {("LOAN", "CNY"): ("420000.49", 2)})
         reply = self.add(stub, LI_WEI_LOANS, LI_WEI_LOAN_ACCOUNTS)
         self.assertEqual(reply.outcome, self.pb.JOINED)
         self.assertEqual(reply.customer_number, LI_WEI)
@@ -148,7 +149,7 @@ class LiveAddsTest(harness.ServerTestCase):
         self.assertEqual(evidence["id_number"], "exact")
 
         self.assertEqual(self.totals(stub, LI_WEI), {
-            ("loan", "CNY"): ("570000.49", 3),
+            ("LOAN", "CNY"): ("570000.49", 3),
             ("credit_card", "CNY"): ("1200.25", 1)})
         exposure = stub.GetExposure(self.pb.GetExposureRequest(
             customer_number=LI_WEI), timeout=10)
@@ -331,7 +332,7 @@ class LiveAddsTest(harness.ServerTestCase):
                           "record.accounts[1].account_id", "'CC-1'",
                           "LOANS/APP-1")
         self.assertEqual(self.totals(stub, LI_WEI), {
-            ("loan", "CNY"): ("570000.49", 3),
+            ("LOAN", "CNY"): ("570000.49", 3),
             ("credit_card", "CNY"): ("1200.25", 1)})
         self.stop(server)
 
@@ -391,10 +392,10 @@ class LiveAddsTest(harness.ServerTestCase):
             self.assertEqual(self.keys(self.customer(stub, FIFTH)),
                              [("LOANS", "APP-1")])
             self.assertEqual(self.totals(stub, FIFTH), {
-                ("loan", "CNY"): ("150000.00", 1),
+                ("Loan", "CNY"): ("150000.00", 1),
                 ("credit_card", "CNY"): ("1200.25", 1)})
             self.assertEqual(self.totals(stub, LI_WEI),
-                             {("loan", "CNY"): ("420000.49", 2)})
+                             {("LOAN", "CNY"): ("420000.49", 2)})
             zhang = self.customer(stub, FOURTH)
             self.assertEqual(zhang.customer_number, ZHANG)
             self.assertEqual(self.keys(zhang),
@@ -620,7 +621,7 @@ class LiveAddsTest(harness.ServerTestCase):
 
         # The rejected account specs changed nothing on the server.
         self.assertEqual(self.totals(stub, LI_WEI),
-                         {("loan", "CNY"): ("570000.49", 3)})
+                         {("LOAN", "CNY"): ("570000.49", 3)})
         self.stop(server)
 
     # ---- Concurrency ------------------------------------------------------
