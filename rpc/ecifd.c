@@ -50,6 +50,7 @@ typedef struct ecifd_args {
     const char *audit_log;      /* --audit-log */
     ecif_tls_files_t tls;       /* --tls-cert, --tls-key, --tls-client-ca */
     bool allow_plaintext;       /* --allow-plaintext */
+    const char *metrics_listen; /* --metrics-listen */
 } ecifd_args_t;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -139,6 +140,10 @@ static void usage(FILE *out)
             "  --allow-plaintext        serve plain HTTP/2 beyond "
             "loopback, behind a\n"
             "                           proxy that terminates TLS\n"
+            "  --metrics-listen HOST:PORT  serve Prometheus metrics at "
+            "GET /metrics\n"
+            "                           (rpc/METRICS.md); loopback "
+            "unless --access\n"
             "  --help                   show this text\n",
             ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES, ECIF_GOLDEN_MAX_TRUSTED);
 }
@@ -273,6 +278,23 @@ static int check_exposure(const ecifd_args_t *args)
                         "each other\n");
         return 2;
     }
+    if (args->metrics_listen != NULL &&
+        strrchr(args->metrics_listen, ':') == NULL) {
+        fprintf(stderr,
+                "ecifd: invalid --metrics-listen '%s' (expected HOST:PORT, "
+                "such as 127.0.0.1:9464)\n",
+                args->metrics_listen);
+        return 2;
+    }
+    if (args->metrics_listen != NULL && args->access == NULL &&
+        !is_local_address(args->metrics_listen)) {
+        fprintf(stderr,
+                "ecifd: --metrics-listen '%s' is not a loopback address; "
+                "without --access the call counts stay on this host "
+                "(rpc/METRICS.md)\n",
+                args->metrics_listen);
+        return 2;
+    }
     if (is_local_address(args->listen))
         return 0;
     if (args->access == NULL) {
@@ -314,6 +336,7 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         {"tls-key", required_argument, NULL, 'K'},
         {"tls-client-ca", required_argument, NULL, 'V'},
         {"allow-plaintext", no_argument, NULL, 'P'},
+        {"metrics-listen", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -365,6 +388,9 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
             break;
         case 'P':
             args->allow_plaintext = true;
+            break;
+        case 'M':
+            args->metrics_listen = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -638,7 +664,8 @@ typedef struct ecifd_access {
     ecif_access_t **retired; /* replaced lists, freed at exit */
     size_t n_retired;
     ecif_audit_t *audit;
-    ecif_tls_server_t *tls; /* NULL without --tls-cert */
+    ecif_tls_server_t *tls;  /* NULL without --tls-cert */
+    ecif_metrics_t *metrics; /* counts reloads; NULL before serving */
 } ecifd_access_t;
 
 static void access_fini(ecifd_access_t *access)
@@ -649,6 +676,14 @@ static void access_fini(ecifd_access_t *access)
     ecif_access_free(access->callers);
     ecif_audit_close(access->audit);
     ecif_tls_server_free(access->tls);
+}
+
+/* Counts a reload in the metrics, once they exist. */
+static void count_reload(ecifd_access_t *access, ecif_metrics_reload_t what,
+                         bool ok)
+{
+    if (access->metrics != NULL)
+        ecif_metrics_reloaded(access->metrics, what, ok);
 }
 
 /*
@@ -673,8 +708,10 @@ static void reload_access(ecif_server_t *server, ecifd_access_t *access)
     access->retired = grown;
     if (ecif_access_load(access->path, &fresh, err, sizeof(err)) != ECIF_OK) {
         log_line("ERROR", "%s; the previous callers stay in force", err);
+        count_reload(access, ECIF_RELOAD_ACCESS, false);
         return;
     }
+    count_reload(access, ECIF_RELOAD_ACCESS, true);
     ecif_server_set_access(server, fresh);
     access->retired[access->n_retired++] = access->callers;
     access->callers = fresh;
@@ -689,18 +726,20 @@ static void reload_access(ecif_server_t *server, ecifd_access_t *access)
  * Reads the TLS files again for connections that start from now on. Files
  * that no longer pass the checks leave the previous ones in force.
  */
-static void reload_tls(ecif_tls_server_t *tls)
+static void reload_tls(ecifd_access_t *access)
 {
     char err[640];
 
-    if (tls == NULL)
+    if (access->tls == NULL)
         return;
-    if (ecif_tls_server_reload(tls, err, sizeof(err)) != ECIF_OK)
+    bool ok = ecif_tls_server_reload(access->tls, err, sizeof(err)) == ECIF_OK;
+    if (!ok)
         log_line("ERROR", "%s; the previous TLS certificate stays in force",
                  err);
     else
         log_line("INFO", "reloaded the TLS certificate, key and client CA "
                          "for new connections");
+    count_reload(access, ECIF_RELOAD_TLS, ok);
 }
 
 /*
@@ -726,15 +765,54 @@ static int wait_for_stop_signal(const sigset_t *signals, ecif_server_t *server,
         if (sig != SIGHUP)
             return sig;
         reload_access(server, access);
-        reload_tls(access->tls);
+        reload_tls(access);
         char err[512];
-        if (audit == NULL)
+        if (audit == NULL) {
             log_line("INFO", "received SIGHUP; no audit log to reopen");
-        else if (ecif_audit_reopen(audit, err, sizeof(err)) != ECIF_OK)
+        } else if (ecif_audit_reopen(audit, err, sizeof(err)) != ECIF_OK) {
             log_line("ERROR", "%s; audit lines still go to the old file", err);
-        else
+            count_reload(access, ECIF_RELOAD_AUDIT_LOG, false);
+        } else {
             log_line("INFO", "received SIGHUP, reopened the audit log");
+            count_reload(access, ECIF_RELOAD_AUDIT_LOG, true);
+        }
     }
+}
+
+/* Reads the metrics gauges from the current view of corrections. */
+static void store_gauges(void *arg, ecif_metrics_gauges_t *out)
+{
+    ecif_corrections_t *corrections = arg;
+    const ecif_store_t *view = ecif_corrections_acquire(corrections);
+    ecif_store_info_t info;
+
+    ecif_store_get_info(view, &info);
+    out->records = info.record_count;
+    out->customers = info.customer_count;
+    ecif_corrections_release(corrections, view);
+    out->added_records = ecif_corrections_added_count(corrections);
+}
+
+/* Starts the metrics server of --metrics-listen, if any. Returns ECIF_OK
+ * or logs why not. */
+static int start_metrics(const ecifd_args_t *args, ecif_metrics_t *metrics,
+                         ecif_metrics_http_t **http)
+{
+    char err[512];
+    int port = 0;
+
+    *http = NULL;
+    if (args->metrics_listen == NULL)
+        return ECIF_OK;
+    if (ecif_metrics_http_start(args->metrics_listen, metrics, http, &port, err,
+                                sizeof(err)) != ECIF_OK) {
+        log_line("ERROR", "%s", err);
+        return ECIF_EINVAL;
+    }
+    const char *colon = strrchr(args->metrics_listen, ':');
+    log_line("INFO", "serving metrics on http://%.*s:%d/metrics",
+             (int)(colon - args->metrics_listen), args->metrics_listen, port);
+    return ECIF_OK;
 }
 
 static int serve(const ecifd_args_t *args, const ecif_store_t *store,
@@ -763,6 +841,15 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
     opts.audit = access->audit;
     opts.tls = access->tls;
 
+    ecif_metrics_t *metrics = NULL;
+    ecif_metrics_http_t *metrics_http = NULL;
+    if (ecif_metrics_create(store_gauges, corrections, &metrics) != ECIF_OK) {
+        log_line("ERROR", "out of memory creating the metrics");
+        return 1;
+    }
+    opts.metrics = metrics;
+    access->metrics = metrics;
+
     char err[512];
     ecif_server_t *server = NULL;
     int status = ecif_server_create(&opts, &service, &server, err, sizeof(err));
@@ -771,6 +858,14 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
     if (status != ECIF_OK) {
         log_line("ERROR", "cannot start the server: %s", err);
         ecif_server_destroy(server);
+        ecif_metrics_free(metrics);
+        return 1;
+    }
+    ecif_metrics_set_start_time(metrics, (int64_t)time(NULL));
+    if (start_metrics(args, metrics, &metrics_http) != ECIF_OK) {
+        ecif_server_stop(server, 0);
+        ecif_server_destroy(server);
+        ecif_metrics_free(metrics);
         return 1;
     }
     log_line("INFO", "started %" PRIu32 " worker threads",
@@ -783,6 +878,9 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
         log_line("WARN", "cancelled calls still running after %d ms",
                  ECIFD_GRACE_MS);
     ecif_server_destroy(server);
+    ecif_metrics_http_stop(metrics_http);
+    access->metrics = NULL;
+    ecif_metrics_free(metrics);
     report_audit_failures(access->audit);
     report_rejected_suppressed();
     return 0;

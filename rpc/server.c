@@ -338,6 +338,9 @@ static grpc_status_code server_call_handle(server_call_t *call)
         format_method(method, path, sizeof(path));
         snprintf(call->message, sizeof(call->message),
                  "method '%s' is not implemented", path);
+        if (server->opts.metrics != NULL)
+            ecif_metrics_observe(server->opts.metrics, SIZE_MAX,
+                                 GRPC_STATUS_UNIMPLEMENTED, 0);
         return GRPC_STATUS_UNIMPLEMENTED;
     }
 
@@ -358,13 +361,17 @@ static grpc_status_code server_call_handle(server_call_t *call)
         call->response = NULL;
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
     }
+    uint64_t elapsed = monotonic_us() - start;
+    if (server->opts.metrics != NULL)
+        ecif_metrics_observe(server->opts.metrics,
+                             ecif_service_method_index(entry), code, elapsed);
     if (server->opts.audit == NULL || ecif_service_method_scope(entry) == 0)
         return code;
     if (code != GRPC_STATUS_OK && info.customers[0] == '\0')
         numbers_in(call->message, info.customers, sizeof(info.customers));
-    ecif_audit_write(
-        server->opts.audit, info.principal, ecif_service_method_name(entry),
-        ecif_service_status_name(code), monotonic_us() - start, info.customers);
+    ecif_audit_write(server->opts.audit, info.principal,
+                     ecif_service_method_name(entry),
+                     ecif_service_status_name(code), elapsed, info.customers);
     return code;
 }
 

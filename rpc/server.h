@@ -16,6 +16,7 @@
 
 #include "access.h"
 #include "audit.h"
+#include "metrics.h"
 #include "service.h"
 #include "tls.h"
 
@@ -43,6 +44,9 @@ typedef struct ecif_server_options {
     /* The certificate to serve TLS with (rpc/TLS.md), borrowed; it must
      * outlive the server. NULL serves plain HTTP/2. */
     ecif_tls_server_t *tls;
+    /* Counts every answered call (rpc/METRICS.md), borrowed; may be
+     * NULL. */
+    ecif_metrics_t *metrics;
 } ecif_server_options_t;
 
 /* Fills *opts: no listen address, 0 threads, 1 MiB messages, 8 calls. */

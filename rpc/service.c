@@ -2183,6 +2183,21 @@ static const ecif_service_method_t service_methods[] = {
      0},
 };
 
+size_t ecif_service_method_count(void)
+{
+    return sizeof(service_methods) / sizeof(service_methods[0]);
+}
+
+size_t ecif_service_method_index(const ecif_service_method_t *method)
+{
+    return (size_t)(method - service_methods);
+}
+
+const char *ecif_service_method_name_at(size_t i)
+{
+    return service_methods[i].name;
+}
+
 uint32_t ecif_service_method_scope(const ecif_service_method_t *method)
 {
     return method->scope;

@@ -97,6 +97,15 @@ uint32_t ecif_service_method_scope(const ecif_service_method_t *method);
 /* Returns the short name of method ("Resolve", "Health/Check"). */
 const char *ecif_service_method_name(const ecif_service_method_t *method);
 
+/* Returns the number of served methods; each has an index below it. */
+size_t ecif_service_method_count(void);
+
+/* Returns the index of method among the served methods. */
+size_t ecif_service_method_index(const ecif_service_method_t *method);
+
+/* Returns the short name of the method of index i (below the count). */
+const char *ecif_service_method_name_at(size_t i);
+
 /* Returns the name of a gRPC status code ("PERMISSION_DENIED"). */
 const char *ecif_service_status_name(grpc_status_code code);
 
