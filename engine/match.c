@@ -920,6 +920,18 @@ static void gather_delta(const struct store_delta *d, uint64_t key,
         add_candidate(out, d->base_records + d->postings[p].record);
 }
 
+bool match_gather_value(const struct ecif_store *s, char type,
+                        const char *value, match_candidates_t *out)
+{
+    uint64_t key = key_hash(type, value, NULL);
+
+    match_candidates_reset(out);
+    if (store_key_frequent(s, key))
+        return false;
+    match_gather_range(s, &key, 0, 1, out);
+    return true;
+}
+
 void match_gather(const struct ecif_store *s, const match_view_t *view,
                   match_candidates_t *out)
 {

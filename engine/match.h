@@ -207,6 +207,16 @@ void match_gather(const struct ecif_store *s, const match_view_t *view,
 void match_candidates_reset(match_candidates_t *out);
 
 /*
+ * Collects into out the records, loaded and added, posted under the exact
+ * key of one identifier: type 'I' for a canonical ID number (view->id),
+ * 'P' for a phone (view->phones[i]). Postings are found by hash, so a
+ * caller compares the values. Returns false, with out empty, when the
+ * store keeps the key as frequent and posts no record under it.
+ */
+bool match_gather_value(const struct ecif_store *s, char type,
+                        const char *value, match_candidates_t *out);
+
+/*
  * Adds to out the records of keys[first] up to keys[end - 1]. Resolution
  * computes the keys once and gathers in two steps: the identifier keys
  * first, then the name and date keys only when no identifier match is

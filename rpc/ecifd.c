@@ -51,6 +51,8 @@ typedef struct ecifd_args {
     ecif_tls_files_t tls;       /* --tls-cert, --tls-key, --tls-client-ca */
     bool allow_plaintext;       /* --allow-plaintext */
     const char *metrics_listen; /* --metrics-listen */
+    uint32_t application_window_days; /* --application-window-days */
+    uint32_t application_threshold;   /* --application-threshold */
 } ecifd_args_t;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -140,12 +142,21 @@ static void usage(FILE *out)
             "  --allow-plaintext        serve plain HTTP/2 beyond "
             "loopback, behind a\n"
             "                           proxy that terminates TLS\n"
+            "  --application-window-days N  days of updates that count "
+            "toward\n"
+            "                           duplicate applications, 1 to 3650 "
+            "(default %d)\n"
+            "  --application-threshold N  records sharing an ID or phone "
+            "in the\n"
+            "                           window that make a signal, 2 to "
+            "1000 (default %d)\n"
             "  --metrics-listen HOST:PORT  serve Prometheus metrics at "
             "GET /metrics\n"
             "                           (rpc/METRICS.md); loopback "
             "unless --access\n"
             "  --help                   show this text\n",
-            ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES, ECIF_GOLDEN_MAX_TRUSTED);
+            ECIF_MAX_CANDIDATES, ECIF_MAX_CANDIDATES, ECIF_GOLDEN_MAX_TRUSTED,
+            ECIF_APPLICATION_WINDOW_DAYS, ECIF_APPLICATION_THRESHOLD);
 }
 
 /* Parses an unsigned decimal in [min, max]; false when invalid. */
@@ -337,6 +348,8 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         {"tls-client-ca", required_argument, NULL, 'V'},
         {"allow-plaintext", no_argument, NULL, 'P'},
         {"metrics-listen", required_argument, NULL, 'M'},
+        {"application-window-days", required_argument, NULL, 'W'},
+        {"application-threshold", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -391,6 +404,14 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
             break;
         case 'M':
             args->metrics_listen = optarg;
+            break;
+        case 'W':
+            ok = parse_u32("--application-window-days", optarg, 1, 3650,
+                           &args->application_window_days);
+            break;
+        case 'T':
+            ok = parse_u32("--application-threshold", optarg, 2, 1000,
+                           &args->application_threshold);
             break;
         case 'h':
             usage(stdout);
@@ -824,6 +845,8 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
         .corrections = corrections,
         .log_correction = log_correction,
         .max_candidates = args->max_candidates,
+        .application_window_days = args->application_window_days,
+        .application_threshold = args->application_threshold,
         .survivorship =
             {
                 .trusted_sources = args->trusted_sources,

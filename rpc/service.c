@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/slice.h>
 
 #include "access.h"
+#include "applications.h"
 #include "corrections.h"
 #include "ecif/v1/customer_index.pb-c.h"
 #include "explain.h"
@@ -84,6 +86,16 @@ static void *arena_calloc(arena_t *arena, size_t count, size_t size)
     if (p != NULL)
         memset(p, 0, count * size);
     return p;
+}
+
+/* Copies s into the arena; NULL when out of memory. */
+static char *arena_strdup(arena_t *arena, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = arena_alloc(arena, len);
+    if (copy != NULL)
+        memcpy(copy, s, len);
+    return copy;
 }
 
 static void arena_free_all(arena_t *arena)
@@ -974,6 +986,67 @@ totals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
     return list;
 }
 
+/* Returns the duplicate-application signals of customer as messages, or
+ * NULL when out of memory. */
+static Ecif__V1__ApplicationSignal **
+signals_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
+{
+    uint32_t days = ctx->svc->application_window_days != 0
+                        ? ctx->svc->application_window_days
+                        : ECIF_APPLICATION_WINDOW_DAYS;
+    uint32_t threshold = ctx->svc->application_threshold != 0
+                             ? ctx->svc->application_threshold
+                             : ECIF_APPLICATION_THRESHOLD;
+    ecif_application_rule_t rule = {.now = (int64_t)time(NULL),
+                                    .window_s = (int64_t)days * 86400,
+                                    .threshold = threshold};
+    ecif_application_signal_t *found =
+        arena_calloc(&ctx->arena, ECIF_SIGNALS_MAX, sizeof(*found));
+    size_t count = 0;
+    if (found == NULL ||
+        ecif_application_signals(ctx->store, customer, &rule, found,
+                                 ECIF_SIGNALS_MAX, &count) != ECIF_OK)
+        return NULL;
+
+    Ecif__V1__ApplicationSignal *rows =
+        arena_calloc(&ctx->arena, count + 1, sizeof(*rows));
+    Ecif__V1__ApplicationSignal **list =
+        arena_calloc(&ctx->arena, count + 1, sizeof(*list));
+    if (rows == NULL || list == NULL)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        const ecif_application_signal_t *f = &found[i];
+        Ecif__V1__ApplicationSignal *row = &rows[i];
+        ecif__v1__application_signal__init(row);
+        row->field = f->field == ECIF_FIELD_ID_NUMBER ? "id_number" : "phone";
+        row->value_hint = arena_strdup(&ctx->arena, f->hint);
+        row->records = f->records;
+        row->customers = f->customers;
+        row->window_days = days;
+        row->threshold = threshold;
+        row->other_customer_numbers =
+            arena_calloc(&ctx->arena, f->n_others + 1, sizeof(char *));
+        char first[ECIF_UPDATED_AT_STR_MAX], last[ECIF_UPDATED_AT_STR_MAX];
+        row->first_updated_at =
+            arena_strdup(&ctx->arena, ecif_updated_at_format(f->first, first));
+        row->last_updated_at =
+            arena_strdup(&ctx->arena, ecif_updated_at_format(f->last, last));
+        if (row->value_hint == NULL || row->other_customer_numbers == NULL ||
+            row->first_updated_at == NULL || row->last_updated_at == NULL)
+            return NULL;
+        for (uint32_t k = 0; k < f->n_others; k++) {
+            row->other_customer_numbers[k] =
+                arena_strdup(&ctx->arena, f->others[k]);
+            if (row->other_customer_numbers[k] == NULL)
+                return NULL;
+        }
+        row->n_other_customer_numbers = f->n_others;
+        list[i] = row;
+    }
+    *n_out = count;
+    return list;
+}
+
 static Ecif__V1__AccountExposure **
 accounts_to_proto(call_ctx_t *ctx, uint32_t customer, size_t *n_out)
 {
@@ -1051,7 +1124,10 @@ static grpc_status_code handle_get_exposure(call_ctx_t *ctx,
     resp->resolved = resolved;
     resp->totals = totals_to_proto(ctx, customer, &resp->n_totals);
     resp->accounts = accounts_to_proto(ctx, customer, &resp->n_accounts);
-    if (resp->totals == NULL || resp->accounts == NULL)
+    resp->application_signals =
+        signals_to_proto(ctx, customer, &resp->n_application_signals);
+    if (resp->totals == NULL || resp->accounts == NULL ||
+        resp->application_signals == NULL)
         return fail_oom(ctx);
     if (ctx->redirected_from != NULL)
         resp->redirected_from = pb_str(ctx->redirected_from);
@@ -1883,6 +1959,11 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
         (code = accounts_from_proto(ctx, msg, &accounts)) != GRPC_STATUS_OK ||
         (code = request_actor(ctx, &actor, false)) != GRPC_STATUS_OK)
         return code;
+    /* An application sent as it arrives carries its time, so that it
+     * counts in duplicate-application signals (engine/APPLICATIONS.md).
+     * The journal keeps the time given here. */
+    if (rec.updated_at == 0)
+        rec.updated_at = (int64_t)time(NULL);
     ecif_add_result_t *res = arena_alloc(&ctx->arena, sizeof(*res));
     if (res == NULL)
         return fail_oom(ctx);

@@ -47,7 +47,16 @@ typedef struct ecif_service {
     /* Source trust order of GetCustomer's golden record; its strings are
      * borrowed and must outlive the service. Zeroed: no trust order. */
     ecif_golden_options_t survivorship;
+    /* Duplicate applications in GetExposure (engine/APPLICATIONS.md):
+     * the window in days and the records needed for a signal; 0 picks
+     * ECIF_APPLICATION_WINDOW_DAYS and ECIF_APPLICATION_THRESHOLD. */
+    uint32_t application_window_days;
+    uint32_t application_threshold;
 } ecif_service_t;
+
+/* Defaults of the duplicate-application signals. */
+#define ECIF_APPLICATION_WINDOW_DAYS 30
+#define ECIF_APPLICATION_THRESHOLD   3
 
 /* One served method; the service owns the table of them. */
 typedef struct ecif_service_method ecif_service_method_t;

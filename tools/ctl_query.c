@@ -637,6 +637,17 @@ static void print_exposure(const Ecif__V1__GetExposureResponse *resp)
         if (a->account != NULL)
             print_account(indent, a->account);
     }
+    for (size_t i = 0; i < resp->n_application_signals; i++) {
+        const Ecif__V1__ApplicationSignal *sig = resp->application_signals[i];
+        printf("duplicate applications: %s %s on %u records of %u "
+               "customers updated %s to %s (window %u days)",
+               sig->field, sig->value_hint, sig->records, sig->customers,
+               sig->first_updated_at, sig->last_updated_at, sig->window_days);
+        for (size_t k = 0; k < sig->n_other_customer_numbers; k++)
+            printf("%s%s", k == 0 ? "; other customers " : ", ",
+                   sig->other_customer_numbers[k]);
+        printf("\n");
+    }
 }
 
 int ctl_exposure_main(int argc, char **argv)
