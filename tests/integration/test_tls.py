@@ -103,18 +103,12 @@ class TlsTest(harness.ServerTestCase):
             args += ["--tls-client-ca", client_ca]
         return args
 
-    def check(self, address, creds, options=()):
-        """Health/Check over a new channel; return the status code."""
-        with grpc.secure_channel(address, creds, options) as channel:
-            check = harness.health_check_method(channel, self.health_pb2)
-            try:
-                check(self.health_pb2.HealthCheckRequest(), timeout=10)
-                return grpc.StatusCode.OK
-            except grpc.RpcError as e:
-                return e.code()
-
-    def plain_check(self, address):
-        with grpc.insecure_channel(address) as channel:
+    def check(self, address, creds=None):
+        """Health/Check over a new channel, TLS with creds or plain
+        without; return the status code."""
+        channel = (grpc.secure_channel(address, creds) if creds is not None
+                   else grpc.insecure_channel(address))
+        with channel:
             check = harness.health_check_method(channel, self.health_pb2)
             try:
                 check(self.health_pb2.HealthCheckRequest(), timeout=10)
@@ -146,7 +140,7 @@ class TlsTest(harness.ServerTestCase):
         self.assertIn("TLS on, with certificate", server.read_log())
 
         # Plain HTTP/2 and a client trusting another CA fail to connect.
-        self.assertEqual(self.plain_check(server.address),
+        self.assertEqual(self.check(server.address),
                          grpc.StatusCode.UNAVAILABLE)
         other = self.pki.authority("other-ca")
         self.assertEqual(self.check(server.address, credentials(other)),
