@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <grpc/support/log.h>
+
 #include "corrections.h"
 #include "journal.h"
 #include "resolve.h"
@@ -506,64 +508,101 @@ static int load_store(const char *path, ecif_load_mode_t mode,
     return ECIF_OK;
 }
 
-/* Maximum rejected writes logged a second, so that a client sending bad
- * requests in a loop cannot fill the disk with the log. */
-#define ECIFD_REJECTED_PER_SECOND 20
+/*
+ * Lines of one kind logged at most LINES_PER_SECOND a second, so that a
+ * client sending bad requests or failing handshakes in a loop cannot fill
+ * the disk with the log. The lines left out are counted.
+ */
+#define LINES_PER_SECOND 20
 
-static pthread_mutex_t rejected_lock = PTHREAD_MUTEX_INITIALIZER;
-static time_t rejected_second;
-static unsigned rejected_in_second;
-static uint64_t rejected_suppressed;
+typedef struct line_limit {
+    pthread_mutex_t lock;
+    time_t second;
+    unsigned in_second;
+    uint64_t suppressed;
+    const char *what; /* "rejected writes", for the count's line */
+} line_limit_t;
+
+#define LINE_LIMIT(what)                                                       \
+    {                                                                          \
+        PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, what                               \
+    }
+
+static line_limit_t rejected_lines = LINE_LIMIT("rejected writes");
+static line_limit_t grpc_lines = LINE_LIMIT("gRPC log lines");
+
+static void log_suppressed(const line_limit_t *limit, uint64_t suppressed)
+{
+    if (suppressed > 0)
+        log_line("WARN",
+                 "%" PRIu64 " %s were not logged (more than %d a "
+                 "second)",
+                 suppressed, limit->what, LINES_PER_SECOND);
+}
 
 /*
- * Logs an applied correction or add, and a rejected write unless more than
- * ECIFD_REJECTED_PER_SECOND came in this second. The first line logged
- * after a suppression is a WARN line with the number left out.
+ * Returns whether one more line of limit may be logged now. When it may,
+ * logs first how many were left out since the last one.
  */
-static void log_correction(const char *line)
+static bool line_limit_take(line_limit_t *limit)
 {
-    if (strstr(line, " rejected: ") == NULL) {
-        log_line("INFO", "%s", line);
-        return;
-    }
     time_t now = time(NULL);
     uint64_t suppressed = 0;
     bool show;
-    pthread_mutex_lock(&rejected_lock);
-    if (now != rejected_second) {
-        rejected_second = now;
-        rejected_in_second = 0;
+
+    pthread_mutex_lock(&limit->lock);
+    if (now != limit->second) {
+        limit->second = now;
+        limit->in_second = 0;
     }
-    show = rejected_in_second < ECIFD_REJECTED_PER_SECOND;
+    show = limit->in_second < LINES_PER_SECOND;
     if (show) {
-        rejected_in_second++;
-        suppressed = rejected_suppressed;
-        rejected_suppressed = 0;
+        limit->in_second++;
+        suppressed = limit->suppressed;
+        limit->suppressed = 0;
     } else {
-        rejected_suppressed++;
+        limit->suppressed++;
     }
-    pthread_mutex_unlock(&rejected_lock);
-    if (show && suppressed > 0)
-        log_line("WARN",
-                 "%" PRIu64 " rejected writes were not logged (more than %d "
-                 "a second)",
-                 suppressed, ECIFD_REJECTED_PER_SECOND);
-    if (show)
+    pthread_mutex_unlock(&limit->lock);
+    log_suppressed(limit, suppressed);
+    return show;
+}
+
+/* Logs how many lines of limit were left out since the last one. */
+static void line_limit_report(line_limit_t *limit)
+{
+    pthread_mutex_lock(&limit->lock);
+    uint64_t suppressed = limit->suppressed;
+    limit->suppressed = 0;
+    pthread_mutex_unlock(&limit->lock);
+    log_suppressed(limit, suppressed);
+}
+
+/* Logs an applied correction or add, and a rejected write within the
+ * limit of rejected_lines. */
+static void log_correction(const char *line)
+{
+    if (strstr(line, " rejected: ") == NULL || line_limit_take(&rejected_lines))
         log_line("INFO", "%s", line);
 }
 
-/* Logs how many rejected writes were left out since the last line. */
-static void report_rejected_suppressed(void)
+/*
+ * Writes gRPC's own log lines (failed TLS handshakes, for one) as ecifd's,
+ * within the limit of grpc_lines: anyone who reaches the port can make
+ * gRPC log. A failed assertion, which aborts right after, always passes.
+ */
+static void log_grpc(gpr_log_func_args *args)
 {
-    pthread_mutex_lock(&rejected_lock);
-    uint64_t suppressed = rejected_suppressed;
-    rejected_suppressed = 0;
-    pthread_mutex_unlock(&rejected_lock);
-    if (suppressed > 0)
-        log_line("WARN",
-                 "%" PRIu64 " rejected writes were not logged (more than %d "
-                 "a second)",
-                 suppressed, ECIFD_REJECTED_PER_SECOND);
+    const char *level = args->severity == GPR_LOG_SEVERITY_ERROR  ? "ERROR"
+                        : args->severity == GPR_LOG_SEVERITY_INFO ? "INFO"
+                                                                  : "DEBUG";
+    const char *file = strrchr(args->file, '/');
+
+    if (strncmp(args->message, "assertion failed", 16) != 0 &&
+        !line_limit_take(&grpc_lines))
+        return;
+    log_line(level, "gRPC: %s (%s:%d)", args->message,
+             file != NULL ? file + 1 : args->file, args->line);
 }
 
 /*
@@ -757,9 +796,12 @@ static void reload_tls(ecifd_access_t *access)
     if (!ok)
         log_line("ERROR", "%s; the previous TLS certificate stays in force",
                  err);
-    else
+    else if (ecif_tls_server_requires_client_cert(access->tls))
         log_line("INFO", "reloaded the TLS certificate, key and client CA "
                          "for new connections");
+    else
+        log_line("INFO", "reloaded the TLS certificate and key for new "
+                         "connections");
     count_reload(access, ECIF_RELOAD_TLS, ok);
 }
 
@@ -780,7 +822,8 @@ static int wait_for_stop_signal(const sigset_t *signals, ecif_server_t *server,
             if (audit != NULL)
                 ecif_audit_report_suppressed(audit);
             report_audit_failures(audit);
-            report_rejected_suppressed();
+            line_limit_report(&rejected_lines);
+            line_limit_report(&grpc_lines);
             continue;
         }
         if (sig != SIGHUP)
@@ -905,7 +948,8 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
     access->metrics = NULL;
     ecif_metrics_free(metrics);
     report_audit_failures(access->audit);
-    report_rejected_suppressed();
+    line_limit_report(&rejected_lines);
+    line_limit_report(&grpc_lines);
     return 0;
 }
 
@@ -997,6 +1041,7 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    gpr_set_log_function(log_grpc);
 
     ecif_access_t *callers = NULL;
     ecif_audit_t *audit = NULL;

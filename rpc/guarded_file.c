@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +28,34 @@ static const char *guard_problem(const struct stat *st, unsigned guards)
     if ((guards & ECIF_GUARD_NO_FOREIGN_WRITE) &&
         (st->st_mode & (S_IWGRP | S_IWOTH)))
         return "may be written by group or others: run chmod go-w on it";
+    return NULL;
+}
+
+/*
+ * Checks the folder that holds the file path names, after symbolic links:
+ * whoever may write into it could put another file in its place.
+ * Returns NULL or why the folder is refused, with its path in folder.
+ */
+static const char *folder_problem(const char *path, char *folder,
+                                  size_t folder_len)
+{
+    char *real = realpath(path, NULL);
+    if (real == NULL)
+        return NULL; /* the open reports a missing file */
+    char *slash = strrchr(real, '/');
+    if (slash == real)
+        slash[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    snprintf(folder, folder_len, "%s", real);
+    free(real);
+
+    struct stat st;
+    if (stat(folder, &st) != 0)
+        return NULL;
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0)
+        return "may be written by group or others, who could put another "
+               "file in its place";
     return NULL;
 }
 
@@ -53,6 +82,15 @@ int ecif_guarded_read(const char *path, const char *what, unsigned guards,
         close(fd);
         return ecif_fail(ECIF_EINVAL, err, errlen, "%s '%s' %s", what, path,
                          problem);
+    }
+    char folder[4096];
+    if ((guards & ECIF_GUARD_FOLDER) &&
+        (problem = folder_problem(path, folder, sizeof(folder))) != NULL) {
+        close(fd);
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "the folder '%s' of %s '%s' %s: run chmod go-w on "
+                         "it or move the file",
+                         folder, what, path, problem);
     }
     if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
         close(fd);

@@ -19,6 +19,10 @@ enum {
     /* Refuse a file that belongs to neither this process's user nor
      * root. */
     ECIF_GUARD_OWNER = 1 << 2,
+    /* Refuse a file whose folder group or others may write, unless the
+     * folder is sticky (as /tmp is), where they cannot replace another
+     * user's file. */
+    ECIF_GUARD_FOLDER = 1 << 3,
 };
 
 /*

@@ -33,33 +33,127 @@ static void free_secret(char *text, size_t len)
     free(text);
 }
 
+/* What the blocks of a PEM file hold, from pem_scan. */
+struct pem_blocks {
+    unsigned certificates;
+    unsigned private_keys; /* blocks whose label ends in "PRIVATE KEY" */
+    unsigned encrypted;    /* encrypted keys, which gRPC cannot use */
+    /* The first block that is not whole, or NULL. */
+    const char *problem;
+    char label[48];
+};
+
+/* True when line (len bytes) is base64 text of a PEM block. */
+static bool base64_line(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = line[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+            return false;
+    }
+    return true;
+}
+
 /*
- * Reads one PEM file for what (an option or variable name) and checks it
- * holds a block of the kind wanted: "CERTIFICATE", or "PRIVATE KEY" for
- * any unencrypted private key. A NUL byte would cut the text gRPC reads,
- * so it is rejected too.
+ * Scans text (RFC 7468 PEM) block by block. Every BEGIN line needs the
+ * END line of its label with only base64 lines between, a multiple of
+ * four characters long: a file cut short while it was being written, or
+ * a block edited by hand, would otherwise pass these checks and fail
+ * every handshake. Text outside blocks, such as openssl's "Bag
+ * Attributes", is allowed. Encrypted legacy keys carry header lines and
+ * are counted, not parsed.
+ */
+static void pem_scan(const char *text, struct pem_blocks *out)
+{
+    const char *line = text;
+    bool inside = false;
+    size_t base64 = 0;
+
+    memset(out, 0, sizeof(*out));
+    while (*line != '\0' && out->problem == NULL) {
+        size_t len = strcspn(line, "\n");
+        const char *next = line[len] == '\n' ? line + len + 1 : line + len;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (!inside && len > 16 && strncmp(line, "-----BEGIN ", 11) == 0 &&
+            strncmp(line + len - 5, "-----", 5) == 0) {
+            size_t label = len - 16;
+            if (label >= sizeof(out->label))
+                label = sizeof(out->label) - 1;
+            memcpy(out->label, line + 11, label);
+            out->label[label] = '\0';
+            inside = true;
+            base64 = 0;
+        } else if (inside && strncmp(line, "-----END ", 9) == 0) {
+            if (len != 14 + strlen(out->label) ||
+                strncmp(line + 9, out->label, strlen(out->label)) != 0)
+                out->problem = "has an END line that does not match its "
+                               "BEGIN line";
+            else if (base64 % 4 != 0)
+                out->problem = "has a block whose base64 text is cut short";
+            inside = false;
+            size_t n = strlen(out->label);
+            if (strcmp(out->label, "CERTIFICATE") == 0)
+                out->certificates++;
+            else if (n >= 11 && strcmp(out->label + n - 11, "PRIVATE KEY") == 0)
+                out->private_keys++;
+            if (strstr(out->label, "ENCRYPTED") != NULL)
+                out->encrypted++;
+        } else if (inside && memchr(line, ':', len) != NULL) {
+            out->encrypted += strncmp(line, "Proc-Type: 4,ENCRYPTED", 22) == 0;
+        } else if (inside && !base64_line(line, len)) {
+            out->problem = "has a line in a block that is not base64";
+        } else if (inside) {
+            base64 += len;
+        }
+        line = next;
+    }
+    if (inside && out->problem == NULL)
+        out->problem = "ends inside a block, without its END line (was it "
+                       "cut short while being written?)";
+}
+
+/*
+ * Reads one PEM file for what (an option or variable name) and checks
+ * its blocks: every block whole (pem_scan), and at least one of the kind
+ * wanted. A certificate file must hold a CERTIFICATE block and no private
+ * key, because others may read it; a key file one unencrypted private
+ * key. A NUL byte would cut the text gRPC reads, so it is rejected too.
+ * Certificates, like keys, must belong to this process's user or root and
+ * sit in a folder that others cannot write: whoever can replace them can
+ * swap the server's identity or admit their own clients.
  */
 static int read_pem(const char *what, const char *path, bool secret, char **out,
                     size_t *len, char *err, size_t errlen)
 {
-    unsigned guards = secret ? ECIF_GUARD_PRIVATE | ECIF_GUARD_OWNER
-                             : ECIF_GUARD_NO_FOREIGN_WRITE;
+    unsigned guards =
+        ECIF_GUARD_OWNER | ECIF_GUARD_FOLDER |
+        (secret ? ECIF_GUARD_PRIVATE : ECIF_GUARD_NO_FOREIGN_WRITE);
     int rc = ecif_guarded_read(path, what, guards, ECIF_TLS_FILE_MAX, out, len,
                                err, errlen);
     if (rc != ECIF_OK)
         return rc;
 
+    struct pem_blocks blocks;
     const char *problem = NULL;
-    if (strlen(*out) != *len)
+    if (strlen(*out) != *len) {
         problem = "contains a NUL byte, so it is not PEM text";
-    else if (!secret && strstr(*out, "-----BEGIN CERTIFICATE-----") == NULL)
+    } else {
+        pem_scan(*out, &blocks);
+        problem = blocks.problem;
+    }
+    if (problem != NULL)
+        ;
+    else if (!secret && blocks.private_keys > 0)
+        problem = "holds a private key, which belongs in its own file of "
+                  "mode 600";
+    else if (!secret && blocks.certificates == 0)
         problem = "holds no PEM block 'BEGIN CERTIFICATE'";
-    else if (secret && (strstr(*out, "ENCRYPTED PRIVATE KEY-----") != NULL ||
-                        strstr(*out, "Proc-Type: 4,ENCRYPTED") != NULL))
+    else if (secret && blocks.encrypted > 0)
         problem = "holds an encrypted key; give the key without a "
                   "passphrase (openssl pkey -in KEY -out PLAIN)";
-    else if (secret && (strstr(*out, "-----BEGIN ") == NULL ||
-                        strstr(*out, "PRIVATE KEY-----") == NULL))
+    else if (secret && blocks.private_keys == 0)
         problem = "holds no PEM block 'BEGIN PRIVATE KEY'";
     if (problem == NULL)
         return ECIF_OK;
@@ -269,6 +363,12 @@ static int check_server_name(const char *name, char *err, size_t errlen)
 
 int ecif_tls_client_from_env(ecif_tls_client_t *out, char *err, size_t errlen)
 {
+    const char *ca_set = getenv("ECIF_TLS_CA");
+    if (ca_set != NULL && ca_set[0] == '\0')
+        /* Set from an empty variable: plain text would be a surprise. */
+        return ecif_fail(ECIF_EINVAL, err, errlen,
+                         "ECIF_TLS_CA is set but empty: name the CA file, "
+                         "or unset it to speak plain HTTP/2");
     const char *ca_path = env("ECIF_TLS_CA");
     const char *cert_path = env("ECIF_TLS_CERT");
     const char *key_path = env("ECIF_TLS_KEY");

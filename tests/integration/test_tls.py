@@ -9,6 +9,7 @@ grpcio and with ecifctl over loopback.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -174,6 +175,23 @@ class TlsTest(harness.ServerTestCase):
         self.assertIn("If it serves TLS, set ECIF_TLS_CA", proc.stderr)
         self.stop(server)
 
+    def test_failed_handshakes_logged_within_limit(self):
+        server, _ = self.start(extra_args=self.tls_args(),
+                               credentials=credentials(self.ca))
+        host, port = server.address.rsplit(":", 1)
+        started = time.monotonic()
+        for _ in range(300):
+            with socket.create_connection((host, int(port)), timeout=10) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.recv(100)
+        seconds = time.monotonic() - started
+        log = self.stop(server)
+        grpc_lines = [line for line in log.splitlines() if " gRPC: " in line]
+        self.assertGreater(len(grpc_lines), 0, log)
+        self.assertLessEqual(len(grpc_lines), 20 * (int(seconds) + 2))
+        self.assertIn("gRPC log lines were not logged (more than 20 a "
+                      "second)", log)
+
     def test_client_certificates_required(self):
         client_ca = self.pki.authority("client-ca")
         client_cert, client_key = self.pki.issue("client-ca", "steward",
@@ -247,6 +265,15 @@ class TlsTest(harness.ServerTestCase):
                           "force", 2)
         self.assertIn(f"--tls-key '{live_key}' may be read or written by "
                       "group or others", server.read_log())
+        # A chain cut short while it is being written is rejected too.
+        os.chmod(live_key, 0o600)
+        with open(live_cert, "wb") as f:
+            f.write(read(new_cert)[:300])
+        server.proc.send_signal(signal.SIGHUP)
+        self.wait_for_log(server, "the previous TLS certificate stays in "
+                          "force", 3)
+        self.assertIn(f"--tls-cert '{live_cert}' ends inside a block",
+                      server.read_log())
         self.assertEqual(self.check(server.address, credentials(new_ca)),
                          grpc.StatusCode.OK)
         self.stop(server)
@@ -309,6 +336,23 @@ class TlsStartTest(harness.ServerTestCase):
         fifo = os.path.join(self.dir, "fifo.key")
         os.mkfifo(fifo, 0o600)
         missing = os.path.join(self.dir, "missing.pem")
+        # A chain cut short while a renewal was writing it.
+        chain_text = read(self.cert) + read(self.pki.path("ca.pem"))
+        cut = os.path.join(self.dir, "cut.pem")
+        with open(cut, "wb") as f:
+            f.write(chain_text[:len(chain_text) - 100])
+        garbled = os.path.join(self.dir, "garbled.pem")
+        with open(garbled, "wb") as f:
+            lines = read(self.cert).split(b"\n")
+            lines[2] = b"!" + lines[2][1:]
+            f.write(b"\n".join(lines))
+        plain = os.path.join(self.dir, "plain.pem")
+        with open(plain, "w", encoding="ascii") as f:
+            f.write("not a certificate\n")
+        open_folder = os.path.join(self.dir, "open-folder")
+        os.mkdir(open_folder)
+        os.chmod(open_folder, 0o777)
+        in_open_folder = shutil.copy(self.cert, open_folder)
 
         cases = [
             (self.cert, open_key,
@@ -323,11 +367,29 @@ class TlsStartTest(harness.ServerTestCase):
              f"--tls-cert '{writable_cert}' may be written by group or "
              "others"),
             (self.key, self.key,
-             f"--tls-cert '{self.key}' holds no PEM block 'BEGIN "
+             f"--tls-cert '{self.key}' holds a private key"),
+            (plain, self.key,
+             f"--tls-cert '{plain}' holds no PEM block 'BEGIN "
              "CERTIFICATE'"),
+            (cut, self.key,
+             f"--tls-cert '{cut}' ends inside a block, without its END "
+             "line"),
+            (garbled, self.key,
+             f"--tls-cert '{garbled}' has a line in a block that is not "
+             "base64"),
+            (in_open_folder, self.key,
+             f"the folder '{open_folder}' of --tls-cert '{in_open_folder}' "
+             "may be written by group or others"),
             (self.cert, fifo, f"--tls-key '{fifo}' is not a regular file"),
             (missing, self.key, f"--tls-cert '{missing}' cannot be opened"),
         ]
+        if os.geteuid() == 0:
+            foreign = os.path.join(self.dir, "foreign.pem")
+            shutil.copy(self.cert, foreign)
+            os.chown(foreign, 65534, 65534)
+            cases.append((foreign, self.key,
+                          f"--tls-cert '{foreign}' belongs to a user other "
+                          "than this process's or root"))
         for cert, key, message in cases:
             with self.subTest(message=message):
                 proc = self.run_ecifd("--tls-cert", cert, "--tls-key", key)
@@ -350,7 +412,8 @@ class TlsStartTest(harness.ServerTestCase):
               "ECIF_TLS_CERT": self.cert},
              "ECIF_TLS_CERT and ECIF_TLS_KEY come together"),
             ({"ECIF_TLS_CA": self.key},
-             f"ECIF_TLS_CA '{self.key}' holds no PEM block"),
+             f"ECIF_TLS_CA '{self.key}' holds a private key"),
+            ({"ECIF_TLS_CA": ""}, "ECIF_TLS_CA is set but empty"),
             ({"ECIF_TLS_CA": self.pki.path("ca.pem"),
               "ECIF_TLS_CERT": self.cert, "ECIF_TLS_KEY": open_key},
              f"ECIF_TLS_KEY '{open_key}' may be read or written by group"),
