@@ -357,9 +357,11 @@ static ProtobufCMessage *call_method(const query_opts_t *q, const char *rpc,
         if (rc == 0 && result.status == GRPC_STATUS_UNAVAILABLE)
             fprintf(stderr, "%s",
                     ecif_client_tls(client)
-                        ? "ecifctl: is ecifd running there, and did a CA "
-                          "of ECIF_TLS_CA sign its certificate for that "
-                          "name (ECIF_TLS_SERVER_NAME)?\n"
+                        ? "ecifctl: is ecifd running there with TLS, did "
+                          "a CA of ECIF_TLS_CA sign its certificate for "
+                          "that name (ECIF_TLS_SERVER_NAME), and does it "
+                          "want a client certificate (ECIF_TLS_CERT, "
+                          "ECIF_TLS_KEY)?\n"
                         : "ecifctl: is ecifd running there? If it serves "
                           "TLS, set ECIF_TLS_CA (rpc/TLS.md)\n");
     } else {
