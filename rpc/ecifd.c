@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -55,6 +56,7 @@ typedef struct ecifd_args {
     const char *metrics_listen; /* --metrics-listen */
     uint32_t application_window_days; /* --application-window-days */
     uint32_t application_threshold;   /* --application-threshold */
+    bool allow_core_dumps;            /* --allow-core-dumps */
 } ecifd_args_t;
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -152,6 +154,10 @@ static void usage(FILE *out)
             "in the\n"
             "                           window that make a signal, 2 to "
             "1000 (default %d)\n"
+            "  --allow-core-dumps       let a crash write a core file, "
+            "which holds\n"
+            "                           every loaded record and the TLS "
+            "key\n"
             "  --metrics-listen HOST:PORT  serve Prometheus metrics at "
             "GET /metrics\n"
             "                           (rpc/METRICS.md); loopback "
@@ -352,6 +358,7 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         {"metrics-listen", required_argument, NULL, 'M'},
         {"application-window-days", required_argument, NULL, 'W'},
         {"application-threshold", required_argument, NULL, 'T'},
+        {"allow-core-dumps", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -414,6 +421,9 @@ static int parse_args(int argc, char **argv, ecifd_args_t *args, bool *done)
         case 'T':
             ok = parse_u32("--application-threshold", optarg, 2, 1000,
                            &args->application_threshold);
+            break;
+        case 'D':
+            args->allow_core_dumps = true;
             break;
         case 'h':
             usage(stdout);
@@ -1029,6 +1039,10 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &args, &done);
     if (rc != 0 || done)
         return rc;
+    /* A core file of ecifd would hold every loaded record and the TLS
+     * key; the process is also closed to ptrace by other users. */
+    if (!args.allow_core_dumps && prctl(PR_SET_DUMPABLE, 0) != 0)
+        log_line("WARN", "cannot turn core dumps off: %s", strerror(errno));
 
     /*
      * Block the stop signals before any thread starts, so every thread
