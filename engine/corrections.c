@@ -183,13 +183,17 @@ struct exposure_item {
     int64_t balance;
 };
 
-/* The order of exposure rows in a snapshot: product, then currency. */
+/* The order of exposure rows in a snapshot, as the builder sorts them:
+ * product as totals group it (ecif_product_cmp), currency, then the
+ * product's spelling, so a total's lowest spelling comes first. */
 static int compare_items(const void *pa, const void *pb, void *arg)
 {
     const struct exposure_item *a = pa, *b = pb;
     const char *pool = arg;
-    int cmp = strcmp(pool + a->product, pool + b->product);
-    return cmp != 0 ? cmp : strcmp(pool + a->currency, pool + b->currency);
+    int cmp = ecif_product_cmp(pool + a->product, pool + b->product);
+    if (cmp == 0)
+        cmp = strcmp(pool + a->currency, pool + b->currency);
+    return cmp != 0 ? cmp : strcmp(pool + a->product, pool + b->product);
 }
 
 /*
@@ -226,8 +230,9 @@ static int sum_exposure(const struct ecif_store *base, struct view *v,
     ce->exposure_first = (uint32_t)*count;
     ce->exposure_count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || items[i].product != items[i - 1].product ||
-            items[i].currency != items[i - 1].currency) {
+        if (i == 0 || items[i].currency != items[i - 1].currency ||
+            ecif_product_cmp(base->strings + items[i].product,
+                             base->strings + items[i - 1].product) != 0) {
             if (*count == *rows_cap) {
                 size_t cap = *rows_cap * 2 + 16;
                 struct exposure_entry *grown =

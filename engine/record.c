@@ -627,14 +627,36 @@ int ecif_account_check_new(const ecif_account_t *acct, char *err, size_t errlen)
     return rc;
 }
 
+/*
+ * Returns the next unit of a product name as totals compare it and
+ * advances *p past it: an ASCII letter in lower case, a full-width form
+ * of an ASCII character (U+FF01 to U+FF5E, which Chinese input methods
+ * type) as that character, any other byte as it is, and 0 at the end.
+ */
+static int product_unit(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    int c = s[0];
+
+    if (s[0] == 0xEF && ((s[1] == 0xBC && s[2] >= 0x81 && s[2] <= 0xBF) ||
+                         (s[1] == 0xBD && s[2] >= 0x80 && s[2] <= 0x9E))) {
+        int code = 0xF000 | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        c = code - 0xFEE0;
+        *p += 3;
+    } else if (c != 0) {
+        *p += 1;
+    }
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
 int ecif_product_cmp(const char *a, const char *b)
 {
     const unsigned char *p = (const unsigned char *)a;
     const unsigned char *q = (const unsigned char *)b;
 
-    for (;; p++, q++) {
-        int x = *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p;
-        int y = *q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q;
+    for (;;) {
+        int x = product_unit(&p);
+        int y = product_unit(&q);
         if (x != y || x == 0)
             return x - y;
     }

@@ -172,9 +172,11 @@ int ecif_account_check_new(const ecif_account_t *acct, char *err,
 /*
  * Compares two product names as exposure totals group them. ASCII letters
  * compare without regard to case, so "Loan", "LOAN" and "loan" from three
- * source systems are one product. Other bytes compare as they are.
- * Returns a value below, equal to or above 0, as strcmp does. A total
- * shows the lowest spelling of its group by strcmp.
+ * source systems are one product, and full-width forms (U+FF01 to U+FF5E)
+ * as their ASCII characters, so "ＬＯＡＮ" is that product too. Other
+ * bytes compare as they are. Returns a value below, equal to or above 0,
+ * as strcmp does. A total shows the lowest spelling of its group by
+ * strcmp.
  */
 int ecif_product_cmp(const char *a, const char *b);
 

@@ -646,6 +646,10 @@ static void test_product_cmp(void)
     CHECK(ecif_product_cmp("Loan", "deposit") > 0);
     CHECK(ecif_product_cmp("贷款", "贷款") == 0);
     CHECK(ecif_product_cmp("Ä", "ä") != 0); /* not ASCII: kept apart */
+    CHECK(ecif_product_cmp("ＬＯＡＮ", "loan") == 0); /* full-width */
+    CHECK(ecif_product_cmp("ｃｒｅｄｉｔ＿ｃａｒｄ", "Credit_Card") == 0);
+    CHECK(ecif_product_cmp("ＬＯＡＮ", "loans") < 0);
+    CHECK(ecif_product_cmp("\xEF\xBC", "loan") != 0); /* cut short */
 }
 
 int main(void)

@@ -57,8 +57,9 @@ ACCOUNTS = [
     {"source_system": "CORE", "source_id": "1002", "account_id": "D-600",
      "product": "deposit", "credit_limit": "0", "balance": "8000",
      "currency": "CNY", "branch": "SH01"},
+    # Another source system spells the product with a capital.
     {"source_system": "CRM", "source_id": "2001", "account_id": "D-700",
-     "product": "deposit", "credit_limit": "0", "balance": "2500",
+     "product": "Deposit", "credit_limit": "0", "balance": "2500",
      "currency": "CNY", "branch": "SF01"},
 ]
 
@@ -147,7 +148,7 @@ class CorrectionsTest(harness.ServerTestCase):
 
         exposure, totals = self.exposure(stub, ZHANG)
         self.assertEqual(exposure.customer_number, ZHANG)
-        self.assertEqual(totals, {("deposit", "CNY"): ("10500.00", 2)})
+        self.assertEqual(totals, {("Deposit", "CNY"): ("10500.00", 2)})
         self.assertEqual(len(exposure.accounts), 2)
 
         self.assertEqual(self.resolve_best(stub, HARRISON), ZHANG)
@@ -435,7 +436,7 @@ class CorrectionsTest(harness.ServerTestCase):
         self.assertEqual(self.keys(self.customer(stub, LI_WEI)),
                          [("CARD", "C-77")])
         _, totals = self.exposure(stub, ZHANG)
-        self.assertEqual(totals, {("deposit", "CNY"): ("10500.00", 2)})
+        self.assertEqual(totals, {("Deposit", "CNY"): ("10500.00", 2)})
         # The split records still must not join the rest.
         self.expect_error(grpc.StatusCode.FAILED_PRECONDITION,
                           lambda: self.merge(stub, LI_WEI, FIFTH))
@@ -502,7 +503,7 @@ class CorrectionsTest(harness.ServerTestCase):
             self.assertEqual(reply.redirected_from, HARRISON_NO)
             self.assertEqual(self.keys(reply), [("CRM", "2001")])
             _, totals = self.exposure(stub, HARRISON_NO)
-            self.assertEqual(totals, {("deposit", "CNY"): ("2500.00", 1)})
+            self.assertEqual(totals, {("Deposit", "CNY"): ("2500.00", 1)})
             self.assertEqual(self.keys(self.customer(stub, ZHANG)),
                              [("CORE", "1002")])
 
