@@ -63,45 +63,89 @@ static bool record_carries(const ecif_store_t *s, uint32_t r,
     return false;
 }
 
-/* Fills *sig from the records of candidates that carry v in the window.
- * Returns whether they reach the threshold. */
-static bool count_value(const ecif_store_t *s, uint32_t customer,
-                        const struct value *v, const match_candidates_t *cand,
-                        const ecif_application_rule_t *rule,
-                        ecif_application_signal_t *sig)
+/* The records of one value counted so far, for visit_record. */
+struct tally {
+    const ecif_store_t *store;
+    const struct value *value;
+    const ecif_application_rule_t *rule;
+    ecif_application_signal_t *sig;
+    uint32_t *customers; /* the customer of each record counted */
+    size_t cap;
+    bool failed; /* out of memory */
+};
+
+/* Counts record if it carries the value and was updated in the window. */
+static void visit_record(void *arg, uint32_t record)
 {
-    uint32_t seen[MAX_QUERY_CANDIDATES];
-    uint32_t n_seen = 0;
+    struct tally *t = arg;
+    ecif_application_signal_t *sig = t->sig;
+    ecif_record_t rec;
+
+    ecif_store_get_record(t->store, record, &rec);
+    if (rec.updated_at == 0 ||
+        rec.updated_at < t->rule->now - t->rule->window_s ||
+        !record_carries(t->store, record, t->value))
+        return;
+    if (sig->records == t->cap) {
+        size_t cap = t->cap * 2 + 64;
+        uint32_t *grown = realloc(t->customers, cap * sizeof(*grown));
+        if (grown == NULL) {
+            t->failed = true;
+            return;
+        }
+        t->customers = grown;
+        t->cap = cap;
+    }
+    t->customers[sig->records++] = ecif_store_record_customer(t->store, record);
+    if (sig->records == 1 || rec.updated_at < sig->first)
+        sig->first = rec.updated_at;
+    if (rec.updated_at > sig->last)
+        sig->last = rec.updated_at;
+}
+
+static int compare_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/*
+ * Fills *sig with the records of every customer that carry v and were
+ * updated in the window. Sets *reached to whether they reach the
+ * threshold. Returns ECIF_OK or ECIF_ENOMEM.
+ */
+static int count_value(const ecif_store_t *s, uint32_t customer,
+                       const struct value *v,
+                       const ecif_application_rule_t *rule,
+                       ecif_application_signal_t *sig, bool *reached)
+{
+    struct tally t = {.store = s, .value = v, .rule = rule, .sig = sig};
 
     memset(sig, 0, sizeof(*sig));
-    for (uint32_t i = 0; i < cand->count; i++) {
-        uint32_t r = cand->ids[i];
-        ecif_record_t rec;
-        ecif_store_get_record(s, r, &rec);
-        if (rec.updated_at == 0 || rec.updated_at < rule->now - rule->window_s)
+    *reached = false;
+    if (!match_each_value_record(s, v->type, v->text, visit_record, &t))
+        return ECIF_OK;
+    if (t.failed) {
+        free(t.customers);
+        return ECIF_ENOMEM;
+    }
+    /* Distinct customers; the others named in customer id order. */
+    if (sig->records > 1)
+        qsort(t.customers, sig->records, sizeof(*t.customers), compare_u32);
+    for (uint32_t i = 0; i < sig->records; i++) {
+        uint32_t c = t.customers[i];
+        if (i > 0 && c == t.customers[i - 1])
             continue;
-        if (!record_carries(s, r, v))
-            continue;
-        if (sig->records == 0 || rec.updated_at < sig->first)
-            sig->first = rec.updated_at;
-        if (rec.updated_at > sig->last)
-            sig->last = rec.updated_at;
-        sig->records++;
-        uint32_t c = ecif_store_record_customer(s, r);
-        bool known = false;
-        for (uint32_t k = 0; k < n_seen && !known; k++)
-            known = seen[k] == c;
-        if (known)
-            continue;
-        seen[n_seen++] = c;
+        sig->customers++;
         if (c != customer && sig->n_others < ECIF_SIGNAL_CUSTOMERS)
             snprintf(sig->others[sig->n_others++], sizeof(sig->others[0]), "%s",
                      ecif_store_customer_number(s, c));
     }
-    sig->customers = n_seen;
+    free(t.customers);
     sig->field = v->type == 'I' ? ECIF_FIELD_ID_NUMBER : ECIF_FIELD_PHONE;
     mask(v->text, sig->hint, sizeof(sig->hint));
-    return sig->records >= rule->threshold;
+    *reached = sig->records >= rule->threshold;
+    return ECIF_OK;
 }
 
 int ecif_application_signals(const ecif_store_t *store, uint32_t customer,
@@ -134,15 +178,14 @@ int ecif_application_signals(const ecif_store_t *store, uint32_t customer,
         }
     }
 
-    match_candidates_t *cand = malloc(sizeof(*cand));
-    if (cand == NULL)
-        return ECIF_ENOMEM;
     for (size_t i = 0; i < n_values && *count < max; i++) {
-        if (!match_gather_value(store, values[i].type, values[i].text, cand))
-            continue;
-        if (count_value(store, customer, &values[i], cand, rule, &out[*count]))
+        bool reached;
+        int rc = count_value(store, customer, &values[i], rule, &out[*count],
+                             &reached);
+        if (rc != ECIF_OK)
+            return rc;
+        if (reached)
             (*count)++;
     }
-    free(cand);
     return ECIF_OK;
 }

@@ -920,15 +920,25 @@ static void gather_delta(const struct store_delta *d, uint64_t key,
         add_candidate(out, d->base_records + d->postings[p].record);
 }
 
-bool match_gather_value(const struct ecif_store *s, char type,
-                        const char *value, match_candidates_t *out)
+bool match_each_value_record(const struct ecif_store *s, char type,
+                             const char *value,
+                             void (*visit)(void *arg, uint32_t record),
+                             void *arg)
 {
     uint64_t key = key_hash(type, value, NULL);
+    const struct store_delta *d = s->delta;
 
-    match_candidates_reset(out);
     if (store_key_frequent(s, key))
         return false;
-    match_gather_range(s, &key, 0, 1, out);
+    if (d != NULL && d->count > 0) {
+        for (uint32_t p = delta_key_first(d, key); p != DELTA_NONE;
+             p = d->postings[p].next)
+            visit(arg, d->base_records + d->postings[p].record);
+    }
+    uint32_t count;
+    const uint32_t *ids = store_lookup_key(s, key, &count);
+    for (uint32_t i = 0; i < count; i++)
+        visit(arg, ids[i]);
     return true;
 }
 

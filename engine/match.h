@@ -207,14 +207,17 @@ void match_gather(const struct ecif_store *s, const match_view_t *view,
 void match_candidates_reset(match_candidates_t *out);
 
 /*
- * Collects into out the records, loaded and added, posted under the exact
- * key of one identifier: type 'I' for a canonical ID number (view->id),
- * 'P' for a phone (view->phones[i]). Postings are found by hash, so a
- * caller compares the values. Returns false, with out empty, when the
- * store keeps the key as frequent and posts no record under it.
+ * Calls visit(arg, record) for every record posted under the exact key
+ * of one identifier, added records first, then loaded ones, without a
+ * cap: type 'I' for a canonical ID number (view->id), 'P' for a phone
+ * (view->phones[i]). Postings are found by hash, so visit compares the
+ * values. Returns false, calling visit for none, when the store keeps
+ * the key as frequent and posts no record under it.
  */
-bool match_gather_value(const struct ecif_store *s, char type,
-                        const char *value, match_candidates_t *out);
+bool match_each_value_record(const struct ecif_store *s, char type,
+                             const char *value,
+                             void (*visit)(void *arg, uint32_t record),
+                             void *arg);
 
 /*
  * Adds to out the records of keys[first] up to keys[end - 1]. Resolution

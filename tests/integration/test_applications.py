@@ -123,6 +123,31 @@ class ApplicationSignalsTest(harness.ServerTestCase):
         self.assertEqual(signals["id_number"].threshold, 2)
         self.stop(server)
 
+    def test_widely_shared_phone_still_counts_adds(self):
+        # 300 older records share a phone (below the frequent limit of
+        # 1000 set here); three applications with it arrive while serving.
+        folder = self.subdir("shared")
+        records = [{"source_system": "OLD", "source_id": str(i),
+                    "name": f"Person {i:03d}", "phone": "139 0000 7777"}
+                   for i in range(300)]
+        snapshot = os.path.join(folder, "shared.snap")
+        proc = harness.run_import(folder, snapshot, records,
+                                  options=["--frequent-limit", "1000"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        server, stub = self.start(snapshot)
+        numbers = []
+        for i in range(3):
+            reply = stub.AddRecord(self.pb.AddRecordRequest(
+                record=self.record({
+                    "source_system": "LOANS", "source_id": f"N-{i}",
+                    "name": f"Applicant {i}", "phone": "139 0000 7777"}),
+                actor="test"), timeout=10)
+            numbers.append(reply.customer_number)
+        phone = self.signals(stub, numbers[0])["phone"]
+        self.assertEqual(phone.records, 3)
+        self.assertEqual(phone.customers, len(set(numbers)))
+        self.stop(server)
+
     def test_invalid_options_rejected(self):
         for option, value in (("--application-window-days", "0"),
                               ("--application-window-days", "3651"),
