@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -215,15 +216,35 @@ int ecif_metrics_render(ecif_metrics_t *m, char **out, size_t *len)
 
 /* Maximum bytes of a request head read; scrapers send a few hundred. */
 #define HTTP_HEAD_MAX 4096
-/* Seconds a connection may take to send its request or read the reply. */
-#define HTTP_TIMEOUT_S 2
+/* Milliseconds a connection may take to send its request line. */
+#define HTTP_TIMEOUT_MS 2000
+/* Seconds a reply may take to leave. */
+#define HTTP_SEND_TIMEOUT_S 2
+/* Connections read at once; a newer one closes the oldest. */
+#define HTTP_CONNECTIONS 16
+
+/* A connection whose request line is still arriving. */
+struct http_conn {
+    int fd; /* -1 when the slot is free */
+    size_t got;
+    int64_t deadline_ms;
+    char buf[HTTP_HEAD_MAX];
+};
 
 struct ecif_metrics_http {
     ecif_metrics_t *metrics;
     int fd;
     int wake[2]; /* a byte on wake[1] stops the thread */
     pthread_t thread;
+    struct http_conn conns[HTTP_CONNECTIONS];
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Writes all of buf, or gives up on the first error or timeout. */
 static void send_all(int fd, const char *buf, size_t len)
@@ -239,9 +260,16 @@ static void send_all(int fd, const char *buf, size_t len)
     }
 }
 
+/* Sends a reply on a connection made blocking with a send timeout. */
 static void send_response(int fd, const char *status, const char *type,
                           const char *body, size_t len)
 {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    struct timeval timeout = {HTTP_SEND_TIMEOUT_S, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+
     char head[256];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
@@ -256,43 +284,10 @@ static void send_text(int fd, const char *status, const char *body)
     send_response(fd, status, "text/plain; charset=utf-8", body, strlen(body));
 }
 
-/*
- * Reads a request head into buf (at most HTTP_HEAD_MAX bytes) until its
- * first line ends. Returns the length of the first line without its
- * CRLF, or -1 when it did not end in time or within the limit.
- */
-static ssize_t read_request_line(int fd, char *buf)
+/* Answers the request line line (NUL-terminated, without its CRLF). */
+static void answer(ecif_metrics_http_t *h, int fd, char *line)
 {
-    size_t got = 0;
-
-    while (got < HTTP_HEAD_MAX) {
-        ssize_t n = recv(fd, buf + got, HTTP_HEAD_MAX - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-        char *end = memchr(buf, '\n', got);
-        if (end != NULL)
-            return end > buf && end[-1] == '\r' ? end - buf - 1 : end - buf;
-    }
-    return -1;
-}
-
-static void serve_connection(ecif_metrics_http_t *h, int fd)
-{
-    struct timeval timeout = {HTTP_TIMEOUT_S, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-
-    char buf[HTTP_HEAD_MAX];
-    ssize_t len = read_request_line(fd, buf);
-    if (len < 0) {
-        send_text(fd, "400 Bad Request", "request line missing or too long\n");
-        return;
-    }
-    buf[len] = '\0';
-    char *target = strchr(buf, ' ');
+    char *target = strchr(line, ' ');
     char *version = target != NULL ? strchr(target + 1, ' ') : NULL;
     if (target == NULL || version == NULL ||
         strncmp(version + 1, "HTTP/1.", 7) != 0) {
@@ -301,7 +296,7 @@ static void serve_connection(ecif_metrics_http_t *h, int fd)
     }
     *target++ = '\0';
     *version = '\0';
-    if (strcmp(buf, "GET") != 0) {
+    if (strcmp(line, "GET") != 0) {
         send_text(fd, "405 Method Not Allowed", "only GET is served\n");
         return;
     }
@@ -321,27 +316,115 @@ static void serve_connection(ecif_metrics_http_t *h, int fd)
     free(body);
 }
 
+static void conn_close(struct http_conn *c)
+{
+    close(c->fd);
+    c->fd = -1;
+}
+
+/*
+ * Reads what a connection sent. Answers and closes it once its request
+ * line is whole, and closes it when the peer is gone; a line over
+ * HTTP_HEAD_MAX bytes gets 400.
+ */
+static void conn_read(ecif_metrics_http_t *h, struct http_conn *c)
+{
+    ssize_t n = recv(c->fd, c->buf + c->got, HTTP_HEAD_MAX - c->got, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(c);
+        return;
+    }
+    char *end = memchr(c->buf + c->got, '\n', (size_t)n);
+    c->got += (size_t)n;
+    if (end == NULL) {
+        if (c->got == HTTP_HEAD_MAX) {
+            send_text(c->fd, "400 Bad Request", "request line too long\n");
+            conn_close(c);
+        }
+        return;
+    }
+    if (end > c->buf && end[-1] == '\r')
+        end--;
+    *end = '\0';
+    answer(h, c->fd, c->buf);
+    conn_close(c);
+}
+
+/* Takes a new connection into a free slot, or the oldest one's. */
+static void conn_accept(ecif_metrics_http_t *h)
+{
+    int fd = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct http_conn *slot = NULL;
+    for (int i = 0; i < HTTP_CONNECTIONS; i++) {
+        struct http_conn *c = &h->conns[i];
+        if (c->fd < 0) {
+            slot = c;
+            break;
+        }
+        if (slot == NULL || c->deadline_ms < slot->deadline_ms)
+            slot = c;
+    }
+    if (slot->fd >= 0)
+        conn_close(slot); /* the oldest waits no longer */
+    slot->fd = fd;
+    slot->got = 0;
+    slot->deadline_ms = now_ms() + HTTP_TIMEOUT_MS;
+}
+
+/*
+ * Serves scrapes until a byte arrives on the wake pipe. Connections are
+ * read side by side, each with its own deadline for the request line,
+ * so a client that sends slowly or not at all delays no other.
+ */
 static void *http_thread(void *arg)
 {
     ecif_metrics_http_t *h = arg;
+    struct pollfd fds[2 + HTTP_CONNECTIONS];
+    int slot_of[2 + HTTP_CONNECTIONS];
 
     for (;;) {
-        struct pollfd fds[2] = {{.fd = h->fd, .events = POLLIN},
-                                {.fd = h->wake[0], .events = POLLIN}};
-        if (poll(fds, 2, -1) < 0) {
+        int64_t now = now_ms();
+        int timeout = -1;
+        nfds_t n = 2;
+        fds[0] = (struct pollfd){.fd = h->fd, .events = POLLIN};
+        fds[1] = (struct pollfd){.fd = h->wake[0], .events = POLLIN};
+        for (int i = 0; i < HTTP_CONNECTIONS; i++) {
+            struct http_conn *c = &h->conns[i];
+            if (c->fd < 0)
+                continue;
+            if (c->deadline_ms <= now) {
+                send_text(c->fd, "400 Bad Request",
+                          "no request line within 2 seconds\n");
+                conn_close(c);
+                continue;
+            }
+            int left = (int)(c->deadline_ms - now);
+            if (timeout < 0 || left < timeout)
+                timeout = left;
+            slot_of[n] = i;
+            fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+        }
+        if (poll(fds, n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (fds[1].revents != 0)
             break;
-        if ((fds[0].revents & POLLIN) == 0)
-            continue;
-        int fd = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        serve_connection(h, fd);
-        close(fd);
+        for (nfds_t k = 2; k < n; k++) {
+            if (fds[k].revents != 0)
+                conn_read(h, &h->conns[slot_of[k]]);
+        }
+        if (fds[0].revents & POLLIN)
+            conn_accept(h);
+    }
+    for (int i = 0; i < HTTP_CONNECTIONS; i++) {
+        if (h->conns[i].fd >= 0)
+            conn_close(&h->conns[i]);
     }
     return NULL;
 }
@@ -431,6 +514,8 @@ int ecif_metrics_http_start(const char *address, ecif_metrics_t *m,
     if (h == NULL)
         return ecif_fail(ECIF_ENOMEM, err, errlen, "out of memory");
     h->metrics = m;
+    for (int i = 0; i < HTTP_CONNECTIONS; i++)
+        h->conns[i].fd = -1;
     h->fd = bind_listen(address, port, err, errlen);
     if (h->fd < 0) {
         free(h);

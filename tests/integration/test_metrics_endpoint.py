@@ -157,17 +157,26 @@ class MetricsTest(harness.ServerTestCase):
             self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 400"))
         self.stop(server)
 
-    def test_silent_client_does_not_block_scrapes(self):
+    def test_slow_clients_do_not_delay_scrapes(self):
         server, _, port = self.start_with_metrics()
-        silent = socket.create_connection(("127.0.0.1", port), timeout=10)
+        silent = [socket.create_connection(("127.0.0.1", port), timeout=10)
+                  for _ in range(10)]
+        trickle = socket.create_connection(("127.0.0.1", port), timeout=10)
         try:
+            trickle.sendall(b"G")
             started = time.monotonic()
             status, _, _ = self.get(port)
             self.assertEqual(status, 200)
-            # The silent connection keeps the thread for 2 s at most.
-            self.assertLess(time.monotonic() - started, 8)
+            # Each connection has its own deadline: none waits for them.
+            self.assertLess(time.monotonic() - started, 1.5)
+            trickle.sendall(b"E")
+            # The request line must be whole within 2 s of connecting.
+            reply = silent[0].recv(100)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply)
+            self.assertLess(time.monotonic() - started, 5)
         finally:
-            silent.close()
+            for s in silent + [trickle]:
+                s.close()
         self.stop(server)
 
     def test_reloads_counted(self):
