@@ -485,6 +485,16 @@ void match_levels(const ecif_model_t *model, const match_view_t *a,
     levels[ECIF_FIELD_ADDRESS] = address_level(a, b);
     levels[ECIF_FIELD_DOB] = dob_level(a, b);
     levels[ECIF_FIELD_GENDER] = gender_level(a, b);
+    /*
+     * Month and day agreeing with a year a generation away is no retyped
+     * year at one phone or address: it is a parent and a child born on
+     * the same day of the year, or both given a default day.
+     */
+    if (levels[ECIF_FIELD_DOB] == MODEL_DOB_TWO_PARTS &&
+        dob_gap_impossible(a, b) &&
+        (levels[ECIF_FIELD_PHONE] == MODEL_PHONE_EXACT ||
+         levels[ECIF_FIELD_ADDRESS] == MODEL_ADDRESS_EXACT))
+        levels[ECIF_FIELD_DOB] = MODEL_DOB_IMPOSSIBLE_GAP;
 }
 
 /*

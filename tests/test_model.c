@@ -470,6 +470,18 @@ static void test_generation_gap_household(void)
     compare(&a, &b, &score, &verdict, ev);
     CHECK(verdict != ECIF_MATCH);
 
+    a.dob = "1960-03-15";
+    b.dob = "1988-03-15"; /* born on the father's day of the year */
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "impossible_gap");
+    CHECK(verdict != ECIF_MATCH);
+    a.n_phones = 0;
+    a.n_addresses = 0;
+    compare(&a, &b, &score, &verdict, ev);
+    CHECK_STR(ev[ECIF_FIELD_DOB].detail, "two_parts"); /* no household */
+    a.n_phones = 1;
+    a.n_addresses = 1;
+
     b.dob = "1961-03-15"; /* a year off by one keeps the contacts */
     a.dob = "1960-03-15";
     compare(&a, &b, &score, &verdict, ev);
