@@ -792,6 +792,50 @@ static void reload_access(ecif_server_t *server, ecifd_access_t *access)
                          "but Health/Check is refused");
 }
 
+/* Days before notAfter from which ecifd warns of the certificate. */
+#define CERT_WARN_DAYS 30
+
+/*
+ * Logs the dates of the certificate just loaded, with a WARN line when it
+ * is not valid yet, has expired or expires within CERT_WARN_DAYS: clients
+ * would fail their handshakes, and the TLS library does not say why in
+ * ecifd's log. Sets the expiry metric when the metrics exist.
+ */
+static void check_certificate_dates(ecifd_access_t *access)
+{
+    ecif_tls_validity_t v = ecif_tls_server_validity(access->tls);
+    char from[ECIF_UPDATED_AT_STR_MAX], to[ECIF_UPDATED_AT_STR_MAX];
+    int64_t now = (int64_t)time(NULL);
+
+    if (!v.known) {
+        log_line("WARN", "cannot read the dates of the TLS certificate; "
+                         "check them with openssl x509 -noout -dates");
+        return;
+    }
+    if (access->metrics != NULL)
+        ecif_metrics_set_tls_expiry(access->metrics, v.not_after);
+    ecif_updated_at_format(v.not_before, from);
+    ecif_updated_at_format(v.not_after, to);
+    if (now < v.not_before)
+        log_line("WARN",
+                 "the TLS certificate is not valid before %s: "
+                 "clients refuse it until then",
+                 from);
+    else if (now > v.not_after)
+        log_line("WARN",
+                 "the TLS certificate expired at %s: clients refuse "
+                 "it; install a renewed one and send SIGHUP",
+                 to);
+    else if (v.not_after - now < (int64_t)CERT_WARN_DAYS * 86400)
+        log_line("WARN",
+                 "the TLS certificate expires at %s, in %lld days: "
+                 "install a renewed one and send SIGHUP",
+                 to, (long long)((v.not_after - now) / 86400));
+    else
+        log_line("INFO", "the TLS certificate is valid from %s to %s", from,
+                 to);
+}
+
 /*
  * Reads the TLS files again for connections that start from now on. Files
  * that no longer pass the checks leave the previous ones in force.
@@ -813,6 +857,8 @@ static void reload_tls(ecifd_access_t *access)
         log_line("INFO", "reloaded the TLS certificate and key for new "
                          "connections");
     count_reload(access, ECIF_RELOAD_TLS, ok);
+    if (ok)
+        check_certificate_dates(access);
 }
 
 /*
@@ -925,6 +971,8 @@ static int serve(const ecifd_args_t *args, const ecif_store_t *store,
     }
     opts.metrics = metrics;
     access->metrics = metrics;
+    if (access->tls != NULL)
+        check_certificate_dates(access);
 
     char err[512];
     ecif_server_t *server = NULL;

@@ -41,6 +41,7 @@ struct ecif_metrics {
     struct method_metrics *methods;
     atomic_uint_fast64_t reloads[ECIF_RELOAD_KINDS][2]; /* failed, ok */
     _Atomic int64_t start_time;
+    _Atomic int64_t tls_expiry; /* 0 without a readable certificate */
     ecif_metrics_gauges_fn gauges;
     void *gauges_arg;
 };
@@ -99,6 +100,11 @@ void ecif_metrics_reloaded(ecif_metrics_t *m, ecif_metrics_reload_t what,
 {
     atomic_fetch_add_explicit(&m->reloads[what][ok ? 1 : 0], 1,
                               memory_order_relaxed);
+}
+
+void ecif_metrics_set_tls_expiry(ecif_metrics_t *m, int64_t not_after)
+{
+    atomic_store(&m->tls_expiry, not_after);
 }
 
 void ecif_metrics_set_start_time(ecif_metrics_t *m, int64_t unix_seconds)
@@ -192,6 +198,14 @@ static void render_state(ecif_metrics_t *m, FILE *f)
             "# TYPE ecif_start_time_seconds gauge\n"
             "ecif_start_time_seconds %lld\n",
             (long long)atomic_load(&m->start_time));
+    int64_t expiry = atomic_load(&m->tls_expiry);
+    if (expiry != 0)
+        fprintf(f,
+                "# HELP ecif_tls_certificate_expiry_seconds When the "
+                "served TLS certificate expires (notAfter).\n"
+                "# TYPE ecif_tls_certificate_expiry_seconds gauge\n"
+                "ecif_tls_certificate_expiry_seconds %lld\n",
+                (long long)expiry);
 }
 
 int ecif_metrics_render(ecif_metrics_t *m, char **out, size_t *len)

@@ -56,6 +56,10 @@ void ecif_metrics_observe(ecif_metrics_t *m, size_t method,
 void ecif_metrics_reloaded(ecif_metrics_t *m, ecif_metrics_reload_t what,
                            bool ok);
 
+/* Sets the notAfter of the served TLS certificate, Unix seconds, served
+ * as ecif_tls_certificate_expiry_seconds; 0 leaves the metric out. */
+void ecif_metrics_set_tls_expiry(ecif_metrics_t *m, int64_t not_after);
+
 /* Sets the start time served as ecif_start_time_seconds, Unix seconds. */
 void ecif_metrics_set_start_time(ecif_metrics_t *m, int64_t unix_seconds);
 

@@ -15,10 +15,13 @@
 #include "guarded_file.h"
 #include "status.h"
 #include "tls.h"
+#include "x509.h"
 
 struct ecif_tls_server {
     ecif_tls_files_t files;
     bool require_client_cert;
+    /* Of the certificate last loaded; written by the loading thread. */
+    ecif_tls_validity_t validity;
     pthread_mutex_t lock;
     /* Loaded and not yet taken by a handshake; owned until taken. */
     grpc_ssl_server_certificate_config *pending;
@@ -206,8 +209,8 @@ static bool tls_library_accepts(const char *roots,
 
 /* Reads the server's files into a new certificate config. */
 static int load_config(const ecif_tls_files_t *files,
-                       grpc_ssl_server_certificate_config **out, char *err,
-                       size_t errlen)
+                       grpc_ssl_server_certificate_config **out,
+                       ecif_tls_validity_t *validity, char *err, size_t errlen)
 {
     char *cert = NULL, *key = NULL, *ca = NULL;
     size_t cert_len = 0, key_len = 0, ca_len = 0;
@@ -240,6 +243,8 @@ static int load_config(const ecif_tls_files_t *files,
                        files->client_ca != NULL ? files->client_ca : "",
                        files->client_ca != NULL ? "'" : "");
     if (rc == ECIF_OK) {
+        validity->known = ecif_x509_validity(cert, &validity->not_before,
+                                             &validity->not_after) == ECIF_OK;
         /* gRPC copies the strings. */
         *out = grpc_ssl_server_certificate_config_create(roots, &pair, 1);
         if (*out == NULL)
@@ -281,11 +286,13 @@ int ecif_tls_server_open(const ecif_tls_files_t *files, ecif_tls_server_t **out,
     tls->files = *files;
     tls->require_client_cert = files->client_ca != NULL;
     pthread_mutex_init(&tls->lock, NULL);
-    int rc = load_config(files, &tls->pending, err, errlen);
+    ecif_tls_validity_t validity = {0};
+    int rc = load_config(files, &tls->pending, &validity, err, errlen);
     if (rc != ECIF_OK) {
         ecif_tls_server_free(tls);
         return rc;
     }
+    tls->validity = validity;
     *out = tls;
     return ECIF_OK;
 }
@@ -302,6 +309,11 @@ grpc_server_credentials *ecif_tls_server_credentials(ecif_tls_server_t *tls)
     return grpc_ssl_server_credentials_create_with_options(options);
 }
 
+ecif_tls_validity_t ecif_tls_server_validity(const ecif_tls_server_t *tls)
+{
+    return tls->validity;
+}
+
 bool ecif_tls_server_requires_client_cert(const ecif_tls_server_t *tls)
 {
     return tls->require_client_cert;
@@ -310,9 +322,11 @@ bool ecif_tls_server_requires_client_cert(const ecif_tls_server_t *tls)
 int ecif_tls_server_reload(ecif_tls_server_t *tls, char *err, size_t errlen)
 {
     grpc_ssl_server_certificate_config *fresh = NULL;
-    int rc = load_config(&tls->files, &fresh, err, errlen);
+    ecif_tls_validity_t validity = {0};
+    int rc = load_config(&tls->files, &fresh, &validity, err, errlen);
     if (rc != ECIF_OK)
         return rc;
+    tls->validity = validity;
     pthread_mutex_lock(&tls->lock);
     grpc_ssl_server_certificate_config *old = tls->pending;
     tls->pending = fresh;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <grpc/grpc_security.h>
 
@@ -39,6 +40,17 @@ int ecif_tls_server_open(const ecif_tls_files_t *files, ecif_tls_server_t **out,
  * uses the credentials. The caller releases them.
  */
 grpc_server_credentials *ecif_tls_server_credentials(ecif_tls_server_t *tls);
+
+/* The dates of the server's certificate (its first in the chain). */
+typedef struct ecif_tls_validity {
+    bool known;         /* false when the DER could not be read */
+    int64_t not_before; /* Unix seconds */
+    int64_t not_after;
+} ecif_tls_validity_t;
+
+/* Returns the dates of the certificate that the last successful open or
+ * reload read. Call it from the thread that loads. */
+ecif_tls_validity_t ecif_tls_server_validity(const ecif_tls_server_t *tls);
 
 /* Returns whether clients must present a certificate. */
 bool ecif_tls_server_requires_client_cert(const ecif_tls_server_t *tls);

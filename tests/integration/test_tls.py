@@ -6,7 +6,9 @@ openssl command, starts ecifd with --tls-cert and --tls-key (and
 grpcio and with ecifctl over loopback.
 """
 
+import datetime
 import os
+import re
 import shutil
 import signal
 import socket
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 
 import grpc
 
@@ -58,9 +61,10 @@ class Pki:
                 "-days", "2", "-subj", f"/CN={name}")
         return self.path(f"{name}.pem")
 
-    def issue(self, ca, name, san):
+    def issue(self, ca, name, san, days=2):
         """Make a key and a certificate for subjectAltName san, signed by
-        CA ca; return (certificate path, key path). The key is mode 600."""
+        CA ca, valid for days; return (certificate path, key path). The key
+        is mode 600."""
         key, csr = self.path(f"{name}.key"), self.path(f"{name}.csr")
         ext = self.path(f"{name}.ext")
         openssl("req", "-newkey", "ec", "-pkeyopt",
@@ -71,7 +75,35 @@ class Pki:
         openssl("x509", "-req", "-in", csr, "-CA", self.path(f"{ca}.pem"),
                 "-CAkey", self.path(f"{ca}.key"), "-set_serial",
                 str(time.time_ns() % 1000000007), "-out",
-                self.path(f"{name}.pem"), "-days", "2", "-extfile", ext)
+                self.path(f"{name}.pem"), "-days", str(days), "-extfile", ext)
+        os.chmod(key, 0o600)
+        return self.path(f"{name}.pem"), key
+
+    def dated(self, ca, name, san, start, end):
+        """Make a key and a certificate valid from start to end
+        (YYYYMMDDHHMMSSZ), signed by CA ca, with openssl ca; return
+        (certificate path, key path)."""
+        key, csr = self.path(f"{name}.key"), self.path(f"{name}.csr")
+        openssl("req", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                "-out", csr, "-subj", f"/CN={name}", "-addext",
+                f"subjectAltName={san}")
+        db = self.path(f"{name}.db")
+        os.makedirs(db, exist_ok=True)
+        open(os.path.join(db, "index.txt"), "w").close()
+        with open(os.path.join(db, "serial"), "w", encoding="ascii") as f:
+            f.write("1000\n")
+        config = os.path.join(db, "ca.cnf")
+        with open(config, "w", encoding="ascii") as f:
+            f.write(f"[ca]\ndefault_ca = dated\n[dated]\n"
+                    f"database = {db}/index.txt\nnew_certs_dir = {db}\n"
+                    f"serial = {db}/serial\ndefault_md = sha256\n"
+                    f"policy = any\ncopy_extensions = copy\n"
+                    f"unique_subject = no\n[any]\ncommonName = supplied\n")
+        openssl("ca", "-batch", "-config", config, "-cert",
+                self.path(f"{ca}.pem"), "-keyfile", self.path(f"{ca}.key"),
+                "-in", csr, "-out", self.path(f"{name}.pem"), "-notext",
+                "-startdate", start, "-enddate", end)
         os.chmod(key, 0o600)
         return self.path(f"{name}.pem"), key
 
@@ -134,11 +166,29 @@ class TlsTest(harness.ServerTestCase):
             time.sleep(0.05)
 
     def test_resolve_over_tls(self):
-        server, stub = self.start(extra_args=self.tls_args(),
-                                  credentials=credentials(self.ca))
+        server, stub = self.start(
+            extra_args=self.tls_args() + ["--metrics-listen", "127.0.0.1:0"],
+            credentials=credentials(self.ca))
         reply = self.resolve(stub, WANG)
         self.assertEqual(reply.candidates[0].verdict, self.pb.MATCH)
         self.assertIn("TLS on, with certificate", server.read_log())
+
+        # The metrics carry the certificate's notAfter, as openssl reads it.
+        port = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/",
+                         server.read_log()).group(1)
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+            metrics = reply.read().decode()
+        expiry = re.search(r"^ecif_tls_certificate_expiry_seconds (\d+)$",
+                           metrics, re.M)
+        self.assertIsNotNone(expiry, metrics)
+        end = subprocess.run(
+            ["openssl", "x509", "-in", self.cert, "-noout", "-enddate"],
+            capture_output=True, text=True, check=True).stdout.strip()
+        not_after = datetime.datetime.strptime(
+            end.split("=", 1)[1], "%b %d %H:%M:%S %Y %Z").replace(
+                tzinfo=datetime.timezone.utc)
+        self.assertEqual(int(expiry.group(1)), int(not_after.timestamp()))
 
         # Plain HTTP/2 and a client trusting another CA fail to connect.
         self.assertEqual(self.check(server.address),
@@ -297,6 +347,43 @@ class TlsStartTest(harness.ServerTestCase):
         return subprocess.run(
             [harness.ECIFD, "--snapshot", self.snapshot, "--listen", listen]
             + list(args), capture_output=True, text=True, timeout=60)
+
+    def start_and_stop(self, *args):
+        """Run ecifd until it listens, stop it, and return its log."""
+        log_path = os.path.join(self.dir, f"ecifd-{time.time_ns()}.log")
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(
+                [harness.ECIFD, "--snapshot", self.snapshot, "--listen",
+                 "127.0.0.1:0"] + list(args),
+                stdout=subprocess.PIPE, stderr=log, text=True)
+            line = proc.stdout.readline()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            proc.stdout.close()
+        self.assertTrue(line.startswith("ecifd: serving on"), line)
+        with open(log_path, encoding="utf-8") as f:
+            return f.read()
+
+    def test_certificate_dates_logged(self):
+        san = "IP:127.0.0.1"
+        long_cert, long_key = self.pki.issue("ca", "long", san, days=400)
+        expired = self.pki.dated("ca", "expired", san, "20200101000000Z",
+                                 "20200201000000Z")
+        future = self.pki.dated("ca", "future", san, "20990101000000Z",
+                                "21000101000000Z")
+        cases = [
+            ((long_cert, long_key), "INFO  the TLS certificate is valid from"),
+            ((self.cert, self.key), "WARN  the TLS certificate expires at"),
+            (expired, "WARN  the TLS certificate expired at "
+                      "2020-02-01T00:00:00Z"),
+            (future, "WARN  the TLS certificate is not valid before "
+                     "2099-01-01T00:00:00Z"),
+        ]
+        for (cert, key), message in cases:
+            with self.subTest(message=message):
+                log = self.start_and_stop("--tls-cert", cert, "--tls-key",
+                                          key)
+                self.assertIn(message, log)
 
     def test_option_combinations_rejected(self):
         cases = [
