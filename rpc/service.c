@@ -1992,6 +1992,22 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
     resp->candidates = list;
     resp->n_candidates = res->candidate_count;
     resp->sequence = res->sequence;
+    /* The view this call started with lacks the record: read the signals
+     * from the view the add published. */
+    const ecif_store_t *view = ecif_corrections_acquire(ctx->svc->corrections);
+    const ecif_store_t *started = ctx->store;
+    uint32_t customer;
+    bool out_of_memory = false;
+    ctx->store = view;
+    if (ecif_store_find_customer(view, res->customer, &customer) == ECIF_OK) {
+        resp->application_signals =
+            signals_to_proto(ctx, customer, &resp->n_application_signals);
+        out_of_memory = resp->application_signals == NULL;
+    }
+    ctx->store = started;
+    ecif_corrections_release(ctx->svc->corrections, view);
+    if (out_of_memory)
+        return fail_oom(ctx);
     if (ctx->svc->log_correction != NULL) {
         char line[160];
         /* Numbers and counts only: the record's values are personal. */

@@ -616,6 +616,23 @@ static void exposure_usage(FILE *out)
     fputs(record_help, out);
 }
 
+/* Prints one line per duplicate-application signal. */
+static void print_signals(Ecif__V1__ApplicationSignal *const *signals,
+                          size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const Ecif__V1__ApplicationSignal *sig = signals[i];
+        printf("duplicate applications: %s %s on %u records of %u "
+               "customers updated %s to %s (window %u days)",
+               sig->field, sig->value_hint, sig->records, sig->customers,
+               sig->first_updated_at, sig->last_updated_at, sig->window_days);
+        for (size_t k = 0; k < sig->n_other_customer_numbers; k++)
+            printf("%s%s", k == 0 ? "; other customers " : ", ",
+                   sig->other_customer_numbers[k]);
+        printf("\n");
+    }
+}
+
 static void print_exposure(const Ecif__V1__GetExposureResponse *resp)
 {
     print_customer_line(resp->customer_number, resp->redirected_from);
@@ -639,17 +656,7 @@ static void print_exposure(const Ecif__V1__GetExposureResponse *resp)
         if (a->account != NULL)
             print_account(indent, a->account);
     }
-    for (size_t i = 0; i < resp->n_application_signals; i++) {
-        const Ecif__V1__ApplicationSignal *sig = resp->application_signals[i];
-        printf("duplicate applications: %s %s on %u records of %u "
-               "customers updated %s to %s (window %u days)",
-               sig->field, sig->value_hint, sig->records, sig->customers,
-               sig->first_updated_at, sig->last_updated_at, sig->window_days);
-        for (size_t k = 0; k < sig->n_other_customer_numbers; k++)
-            printf("%s%s", k == 0 ? "; other customers " : ", ",
-                   sig->other_customer_numbers[k]);
-        printf("\n");
-    }
+    print_signals(resp->application_signals, resp->n_application_signals);
 }
 
 int ctl_exposure_main(int argc, char **argv)
@@ -1476,6 +1483,7 @@ static void print_added(const ProtobufCMessage *msg)
         for (size_t i = 0; i < resp->n_candidates; i++)
             print_candidate(resp->candidates[i]);
     }
+    print_signals(resp->application_signals, resp->n_application_signals);
 }
 
 int ctl_add_main(int argc, char **argv)

@@ -88,6 +88,10 @@ class ApplicationSignalsTest(harness.ServerTestCase):
                                     source_id="A-3")),
             actor="test"), timeout=10)
         self.assertEqual(reply.customer_number, LI_NO)
+        # The add's reply already carries the signal it completes.
+        added = {s.field: s for s in reply.application_signals}
+        self.assertEqual(added["id_number"].records, 3)
+        self.assertEqual(added["phone"].records, 3)
         signals = self.signals(stub, LI_NO)
         self.assertIn("id_number", signals)
         self.assertEqual(signals["id_number"].records, 3)
@@ -109,6 +113,19 @@ class ApplicationSignalsTest(harness.ServerTestCase):
         # The journal keeps the add's time: the signal survives a restart.
         server, stub = self.start()
         self.assertEqual(self.signals(stub, LI_NO)["id_number"].records, 3)
+        self.stop(server)
+
+    def test_ecifctl_add_prints_signal(self):
+        server, _ = self.start()
+        proc = subprocess.run(
+            [harness.ECIFCTL, "add", "--server", server.address,
+             "--source-system", "LOANS", "--source-id", "A-9",
+             "--name", "Qian Hao", "--phone", LI_PHONE, "--actor", "test"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("duplicate applications: phone", proc.stdout)
+        self.assertIn("on 4 records of 3 customers", proc.stdout)
+        self.assertNotIn("7531", proc.stdout)
         self.stop(server)
 
     def test_window_and_threshold_options(self):
