@@ -1594,17 +1594,13 @@ struct exposure_item {
     int64_t balance;
 };
 
-/* Orders items by product as totals group them, currency, then the
- * product's spelling, so one total's items are adjacent and its lowest
- * spelling comes first. */
+/* Orders items as exposure totals list them (ecif_exposure_order). */
 static int compare_exposure_items(const void *pa, const void *pb, void *arg)
 {
     const struct exposure_item *a = pa, *b = pb;
     const char *pool = arg;
-    int cmp = ecif_product_cmp(pool + a->product, pool + b->product);
-    if (cmp == 0)
-        cmp = strcmp(pool + a->currency, pool + b->currency);
-    return cmp != 0 ? cmp : strcmp(pool + a->product, pool + b->product);
+    return ecif_exposure_order(pool + a->product, pool + a->currency,
+                               pool + b->product, pool + b->currency);
 }
 
 /* A previous customer number claimed by a new customer's records. */
@@ -2025,10 +2021,11 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
         struct exposure_item *it = items.data;
         for (size_t i = 0; i < items.count; i++) {
             struct exposure_entry *e = NULL;
-            if (i > 0 && it[i].currency == it[i - 1].currency &&
-                ecif_product_cmp(bd->b->strings.data + it[i].product,
-                                 bd->b->strings.data + it[i - 1].product) ==
-                    0) {
+            const char *pool = bd->b->strings.data;
+            if (i > 0 && ecif_exposure_same_total(pool + it[i].product,
+                                                  pool + it[i].currency,
+                                                  pool + it[i - 1].product,
+                                                  pool + it[i - 1].currency)) {
                 e = &VEC_AT(exposure, struct exposure_entry,
                             exposure.count - 1);
             } else {
@@ -2043,7 +2040,6 @@ static int number_customers(struct build *bd, char *err, size_t errlen)
             e->account_count++;
             if (ecif_amount_add(&e->credit_limit, it[i].credit_limit) ||
                 ecif_amount_add(&e->balance, it[i].balance)) {
-                const char *pool = bd->b->strings.data;
                 rc = ecif_fail(ECIF_ELIMIT, err, errlen,
                                "customer %s: the %s credit limits or "
                                "balances in %s add up to more than a total "

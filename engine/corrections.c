@@ -183,17 +183,13 @@ struct exposure_item {
     int64_t balance;
 };
 
-/* The order of exposure rows in a snapshot, as the builder sorts them:
- * product as totals group it (ecif_product_cmp), currency, then the
- * product's spelling, so a total's lowest spelling comes first. */
+/* Orders items as exposure totals list them (ecif_exposure_order). */
 static int compare_items(const void *pa, const void *pb, void *arg)
 {
     const struct exposure_item *a = pa, *b = pb;
     const char *pool = arg;
-    int cmp = ecif_product_cmp(pool + a->product, pool + b->product);
-    if (cmp == 0)
-        cmp = strcmp(pool + a->currency, pool + b->currency);
-    return cmp != 0 ? cmp : strcmp(pool + a->product, pool + b->product);
+    return ecif_exposure_order(pool + a->product, pool + a->currency,
+                               pool + b->product, pool + b->currency);
 }
 
 /*
@@ -230,9 +226,11 @@ static int sum_exposure(const struct ecif_store *base, struct view *v,
     ce->exposure_first = (uint32_t)*count;
     ce->exposure_count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || items[i].currency != items[i - 1].currency ||
-            ecif_product_cmp(base->strings + items[i].product,
-                             base->strings + items[i - 1].product) != 0) {
+        const char *pool = base->strings;
+        if (i == 0 || !ecif_exposure_same_total(pool + items[i].product,
+                                                pool + items[i].currency,
+                                                pool + items[i - 1].product,
+                                                pool + items[i - 1].currency)) {
             if (*count == *rows_cap) {
                 size_t cap = *rows_cap * 2 + 16;
                 struct exposure_entry *grown =

@@ -383,23 +383,12 @@ struct exposure_item {
     int64_t balance;
 };
 
-/* Orders items as the builder does: product as totals group them,
- * currency, then the product's spelling. */
+/* Orders items as exposure totals list them (ecif_exposure_order). */
 static int compare_items(const void *pa, const void *pb)
 {
     const struct exposure_item *a = pa, *b = pb;
-    int cmp = ecif_product_cmp(a->product, b->product);
-    if (cmp == 0)
-        cmp = strcmp(a->currency, b->currency);
-    return cmp != 0 ? cmp : strcmp(a->product, b->product);
-}
-
-/* True when two items belong to one total. */
-static bool same_total(const struct exposure_item *a,
-                       const struct exposure_item *b)
-{
-    return ecif_product_cmp(a->product, b->product) == 0 &&
-           strcmp(a->currency, b->currency) == 0;
+    return ecif_exposure_order(a->product, a->currency, b->product,
+                               b->currency);
 }
 
 /* Copies up to max accounts of record r of s into out (which may be NULL)
@@ -475,7 +464,9 @@ int delta_customer_create(const struct ecif_store *s, uint32_t customer,
         qsort(items, n, sizeof(*items), compare_items);
 
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || !same_total(&items[i - 1], &items[i]))
+        if (i == 0 || !ecif_exposure_same_total(
+                          items[i - 1].product, items[i - 1].currency,
+                          items[i].product, items[i].currency))
             c->exposure[c->exposure_count++] = (ecif_exposure_total_t){
                 .product = items[i].product, .currency = items[i].currency};
         ecif_exposure_total_t *t = &c->exposure[c->exposure_count - 1];

@@ -662,6 +662,22 @@ int ecif_product_cmp(const char *a, const char *b)
     }
 }
 
+int ecif_exposure_order(const char *product_a, const char *currency_a,
+                        const char *product_b, const char *currency_b)
+{
+    int cmp = ecif_product_cmp(product_a, product_b);
+    if (cmp == 0)
+        cmp = strcmp(currency_a, currency_b);
+    return cmp != 0 ? cmp : strcmp(product_a, product_b);
+}
+
+bool ecif_exposure_same_total(const char *product_a, const char *currency_a,
+                              const char *product_b, const char *currency_b)
+{
+    return ecif_product_cmp(product_a, product_b) == 0 &&
+           strcmp(currency_a, currency_b) == 0;
+}
+
 int ecif_amount_parse(const char *text, int64_t *out)
 {
     const char *p = text;

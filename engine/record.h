@@ -181,6 +181,20 @@ int ecif_account_check_new(const ecif_account_t *acct, char *err,
 int ecif_product_cmp(const char *a, const char *b);
 
 /*
+ * Orders two accounts, given by product and currency, as exposure totals
+ * list them: by product as ecif_product_cmp groups it, then currency,
+ * then the product's spelling. One total's accounts are then adjacent,
+ * its lowest spelling first. Returns as strcmp does. The builder, live
+ * adds and corrections all sum with it, so they agree on every total.
+ */
+int ecif_exposure_order(const char *product_a, const char *currency_a,
+                        const char *product_b, const char *currency_b);
+
+/* Returns whether two accounts count toward one exposure total. */
+bool ecif_exposure_same_total(const char *product_a, const char *currency_a,
+                              const char *product_b, const char *currency_b);
+
+/*
  * Parses a decimal amount ("1234", "-12.5", "1,234.50") into
  * 1/ECIF_AMOUNT_SCALE units. At most four decimal places; thousands
  * separators are accepted only in groups of three. Returns ECIF_OK or
