@@ -27,7 +27,7 @@ if [ "${1:-}" = "--sanitize" ]; then
 elif [ "${1:-}" = "--tsan" ]; then
 	build=build-tsan
 	flags="-DCMAKE_BUILD_TYPE=Debug -DENABLE_TSAN=ON -DBUILD_BENCH=OFF"
-	only="test_(rpc|malformed|concurrency|corrections|live_adds|history|journal_lock|access_control|tls|metrics_endpoint)"
+	only="test_(rpc|malformed|concurrency|corrections|live_adds|history|journal_lock|access_control|tls|metrics_endpoint|applications)"
 	export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp}"
 elif [ -n "${1:-}" ]; then
 	echo "usage: tools/test.sh [--sanitize | --tsan]" >&2
