@@ -2407,7 +2407,8 @@ static void log_rejected_write(const call_ctx_t *ctx,
 static void audit_add(ecif_call_info_t *info, size_t *listed, size_t *more,
                       const char *number)
 {
-    if (!is_set(number))
+    /* Numbers have one length, so a substring is the same number. */
+    if (!is_set(number) || strstr(info->customers, number) != NULL)
         return;
     if (*listed == ECIF_SERVICE_AUDIT_CUSTOMERS) {
         (*more)++;
@@ -2417,6 +2418,18 @@ static void audit_add(ecif_call_info_t *info, size_t *listed, size_t *more,
     snprintf(info->customers + used, sizeof(info->customers) - used, "%s%s",
              used > 0 ? "," : "", number);
     (*listed)++;
+}
+
+/* Lists the other customers that duplicate-application signals name. */
+static void audit_signals(ecif_call_info_t *info, size_t *listed, size_t *more,
+                          Ecif__V1__ApplicationSignal *const *signals,
+                          size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        for (size_t k = 0; k < signals[i]->n_other_customer_numbers; k++)
+            audit_add(info, listed, more,
+                      signals[i]->other_customer_numbers[k]);
+    }
 }
 
 /* Lists the customer numbers that the response of a successful call
@@ -2439,6 +2452,8 @@ static void audit_customers(const ecif_service_method_t *method,
         const Ecif__V1__GetExposureResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
         audit_add(info, &listed, &more, r->redirected_from);
+        audit_signals(info, &listed, &more, r->application_signals,
+                      r->n_application_signals);
     } else if (h == handle_explain) {
         const Ecif__V1__ExplainResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->left_customer_number);
@@ -2458,6 +2473,10 @@ static void audit_customers(const ecif_service_method_t *method,
     } else if (h == handle_add_record) {
         const Ecif__V1__AddRecordResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
+        for (size_t i = 0; i < r->n_candidates; i++)
+            audit_add(info, &listed, &more, r->candidates[i]->customer_number);
+        audit_signals(info, &listed, &more, r->application_signals,
+                      r->n_application_signals);
     } else if (h == handle_get_history) {
         const Ecif__V1__GetHistoryResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);

@@ -56,7 +56,8 @@ class ApplicationSignalsTest(harness.ServerTestCase):
         return {s.field: s for s in reply.application_signals}
 
     def test_shared_phone_across_customers(self):
-        server, stub = self.start()
+        audit = os.path.join(self.dir, "audit.log")
+        server, stub = self.start(extra_args=["--audit-log", audit])
         self.assertEqual(self.resolve(stub, {"name": "Zhao Min",
                                              "id_number": "E12345678"})
                          .candidates[0].customer_number, ZHAO_NO)
@@ -79,6 +80,10 @@ class ApplicationSignalsTest(harness.ServerTestCase):
         # The placeholder phone gives Sun no signal.
         self.assertEqual(self.signals(stub, SUN_NO), {})
         self.stop(server)
+        # The audit line names every customer the reply showed.
+        with open(audit, encoding="utf-8") as f:
+            lines = [line for line in f if "method=GetExposure" in line]
+        self.assertIn(f"customers={LI_NO},{ZHAO_NO}\n", lines[0])
 
     def test_added_application_counts_at_once(self):
         server, stub = self.start()
