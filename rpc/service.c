@@ -1663,12 +1663,15 @@ static grpc_status_code apply_correction(call_ctx_t *ctx, const char *method,
         return fail(ctx, service_status_from_engine(status), "%s", err);
     if (ctx->svc->log_correction != NULL) {
         char line[256];
+        /* The counts are after the correction. */
         snprintf(line, sizeof(line),
-                 "correction %llu: %s %s (%u records) and %s (%u records), "
-                 "%u records moved",
+                 "correction %llu: %s %s (now %u record%s) and %s (now %u "
+                 "record%s), %u record%s moved",
                  (unsigned long long)res->sequence, method, res->customer,
-                 res->customer_records, res->other, res->other_records,
-                 res->moved_records);
+                 res->customer_records, res->customer_records == 1 ? "" : "s",
+                 res->other, res->other_records,
+                 res->other_records == 1 ? "" : "s", res->moved_records,
+                 res->moved_records == 1 ? "" : "s");
         ctx->svc->log_correction(line);
     }
     return GRPC_STATUS_OK;
@@ -2012,11 +2015,12 @@ static grpc_status_code handle_add_record(call_ctx_t *ctx,
         char line[160];
         /* Numbers and counts only: the record's values are personal. */
         snprintf(line, sizeof(line),
-                 "add %llu: AddRecord %s customer %s (%u records), %zu "
-                 "accounts",
+                 "add %llu: AddRecord %s customer %s (%u record%s), %zu "
+                 "account%s",
                  (unsigned long long)res->sequence,
                  res->joined ? "joined" : "created", res->customer,
-                 res->customer_records, msg->n_accounts);
+                 res->customer_records, res->customer_records == 1 ? "" : "s",
+                 msg->n_accounts, msg->n_accounts == 1 ? "" : "s");
         ctx->svc->log_correction(line);
     }
     *response = &resp->base;

@@ -616,15 +616,23 @@ static void exposure_usage(FILE *out)
     fputs(record_help, out);
 }
 
+/* Returns "record" for one, "records" otherwise. */
+static const char *records_word(uint64_t n)
+{
+    return n == 1 ? "record" : "records";
+}
+
 /* Prints one line per duplicate-application signal. */
 static void print_signals(Ecif__V1__ApplicationSignal *const *signals,
                           size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         const Ecif__V1__ApplicationSignal *sig = signals[i];
-        printf("duplicate applications: %s %s on %u records of %u "
-               "customers updated %s to %s (window %u days)",
-               sig->field, sig->value_hint, sig->records, sig->customers,
+        printf("duplicate applications: %s %s on %u %s of %u %s updated %s "
+               "to %s (window %u days)",
+               sig->field, sig->value_hint, sig->records,
+               records_word(sig->records), sig->customers,
+               sig->customers == 1 ? "customer" : "customers",
                sig->first_updated_at, sig->last_updated_at, sig->window_days);
         for (size_t k = 0; k < sig->n_other_customer_numbers; k++)
             printf("%s%s", k == 0 ? "; other customers " : ", ",
@@ -1211,12 +1219,6 @@ static void merge_usage(FILE *out)
     fputs(common_help, out);
 }
 
-/* Returns "record" for one, "records" otherwise. */
-static const char *records_word(uint64_t n)
-{
-    return n == 1 ? "record" : "records";
-}
-
 static void print_merged(const ProtobufCMessage *msg)
 {
     const Ecif__V1__MergeResponse *resp = (const Ecif__V1__MergeResponse *)msg;
@@ -1552,10 +1554,18 @@ int ctl_add_main(int argc, char **argv)
     }
     Ecif__V1__AddRecordRequest req = ECIF__V1__ADD_RECORD_REQUEST__INIT;
     req.record = &q.record;
-    /* The actor of an add is optional, so it stays empty when no login name
-     * is found. */
-    if (actor == NULL)
-        actor = default_actor();
+    /* As for corrections: the journal names who added the record, the
+     * principal with a token, else the actor. */
+    const char *token_file = getenv("ECIF_TOKEN_FILE");
+    bool has_token = token_file != NULL && token_file[0] != '\0';
+    if (actor == NULL && (actor = default_actor()) == NULL && !has_token) {
+        fprintf(stderr, "ecifctl: --actor NAME is required: no login name "
+                        "was found (getlogin_r failed and $USER is unset) "
+                        "and ECIF_TOKEN_FILE is not set\n");
+        add_usage(stderr);
+        rc = 2;
+        goto out;
+    }
     if (actor != NULL)
         req.actor = (char *)actor;
     rc = print_reply(&q,

@@ -158,7 +158,9 @@ class CorrectionsTest(harness.ServerTestCase):
         self.assertEqual(explain.left_customer_number, ZHANG)
         self.assertEqual(explain.pairs_compared, 2)
         log = self.stop(server)
-        self.assertRegex(log, r"correction 1: Merge C000000000002 \(2 records\)")
+        self.assertRegex(
+            log, r"correction 1: Merge C000000000002 \(now 2 records\) and "
+            r"C000000000003 \(now 0 records\), 1 record moved")
         self.assertNotIn("same person after review", log)
         self.assertNotIn("Harrison", log)
 

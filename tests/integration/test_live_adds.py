@@ -569,7 +569,8 @@ class LiveAddsTest(harness.ServerTestCase):
 
     def test_ecifctl_add(self):
         server, stub = self.start()
-        base = [harness.ECIFCTL, "add", "--server", server.address]
+        base = [harness.ECIFCTL, "add", "--server", server.address,
+                "--actor", "teller"]
         proc = subprocess.run(
             base + ["--source-system", "LOANS", "--source-id", "APP-1",
                     "--name", "Li Wei", "--id-type", "RESIDENT_ID",
