@@ -830,7 +830,7 @@ static void check_certificate_dates(ecifd_access_t *access)
         log_line("WARN",
                  "the TLS certificate expires at %s, in %lld days: "
                  "install a renewed one and send SIGHUP",
-                 to, (long long)((v.not_after - now) / 86400));
+                 to, (long long)((v.not_after - now + 86399) / 86400));
     else
         log_line("INFO", "the TLS certificate is valid from %s to %s", from,
                  to);
