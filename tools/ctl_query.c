@@ -610,9 +610,9 @@ static void exposure_usage(FILE *out)
                  "Shows a customer's credit limits and balances per product "
                  "and currency,\nand every account. The customer is given by "
                  "number, or by record fields\nthat must resolve with the "
-                 "MATCH verdict. A line 'duplicate applications' names\n"
-                 "an ID number or phone of the customer that many recently "
-                 "updated records\nshare (engine/APPLICATIONS.md).\n\n");
+                 "MATCH verdict.\nA line 'duplicate applications' names an "
+                 "ID number or phone of the customer\nthat many recently "
+                 "updated records share (engine/APPLICATIONS.md).\n\n");
     fputs(common_help, out);
     fputs("\n", out);
     fputs(record_help, out);
