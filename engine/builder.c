@@ -858,11 +858,60 @@ static int compare_pairs(const void *pa, const void *pb, void *arg)
     return x2 < y2 ? -1 : (x2 > y2);
 }
 
+/* True when two records share a normalized phone or address (interned:
+ * equal strings have equal offsets, and 0 is the empty string). */
+static bool share_contact(const struct ecif_store *s, const struct rec_entry *a,
+                          const struct rec_entry *b)
+{
+    /* A record's values: raw phones, emails and addresses, then the
+     * normalized ones in the same order. */
+    const uint32_t *va = s->values + a->values_first + a->n_phones +
+                         a->n_emails + a->n_addresses;
+    const uint32_t *vb = s->values + b->values_first + b->n_phones +
+                         b->n_emails + b->n_addresses;
+
+    for (uint32_t i = 0; i < a->n_phones; i++) {
+        for (uint32_t j = 0; j < b->n_phones; j++) {
+            if (va[i] != 0 && va[i] == vb[j])
+                return true;
+        }
+    }
+    va += a->n_phones + a->n_emails;
+    vb += b->n_phones + b->n_emails;
+    for (uint32_t i = 0; i < a->n_addresses; i++) {
+        for (uint32_t j = 0; j < b->n_addresses; j++) {
+            if (va[i] != 0 && va[i] == vb[j])
+                return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * True when two records are a parent and a child of one name at one
+ * household: the same folded name, valid dates of birth more than 15
+ * years apart, a shared phone or address, and no ID number they agree
+ * on. A third record without a date, at that phone and address, matches
+ * both and would otherwise join them.
+ */
+static bool generations_apart(const struct ecif_store *s,
+                              const struct rec_entry *a,
+                              const struct rec_entry *b)
+{
+    if (!(a->flags & b->flags & REC_DOB_VALID) || a->norm_name == 0 ||
+        a->norm_name != b->norm_name ||
+        (a->norm_id != 0 && a->norm_id == b->norm_id))
+        return false;
+    uint32_t hi = a->dob_ymd > b->dob_ymd ? a->dob_ymd : b->dob_ymd;
+    uint32_t lo = a->dob_ymd > b->dob_ymd ? b->dob_ymd : a->dob_ymd;
+    return hi - lo > MODEL_DOB_GAP_YYYYMMDD && share_contact(s, a, b);
+}
+
 /*
  * True when two records can never be one person: both carry a resident
- * ID whose check character verifies and the IDs differ, or both carry a
+ * ID whose check character verifies and the IDs differ, both carry a
  * generational suffix and the suffixes differ (the hard conflicts of
- * MATCHING.md).
+ * MATCHING.md), or they are generations apart at one household.
  */
 static bool records_conflict(const struct ecif_store *s, uint32_t x, uint32_t y)
 {
@@ -871,8 +920,10 @@ static bool records_conflict(const struct ecif_store *s, uint32_t x, uint32_t y)
     if ((a->flags & b->flags & REC_ID_VALID_RESIDENT) &&
         a->norm_id != b->norm_id)
         return true; /* interned: equal strings have equal offsets */
-    return a->suffix != SUFFIX_NONE && b->suffix != SUFFIX_NONE &&
-           a->suffix != b->suffix;
+    if (a->suffix != SUFFIX_NONE && b->suffix != SUFFIX_NONE &&
+        a->suffix != b->suffix)
+        return true;
+    return generations_apart(s, a, b);
 }
 
 /* Orders links by records, then kind, for binary search. */

@@ -78,8 +78,9 @@ static void count_bridge(void *arg, const char *sa, const char *ia,
     bridges_seen++;
 }
 
-/* Builds a store from the records in the given order. */
-static ecif_store_t *build(const size_t *order, ecif_build_stats_t *stats)
+/* Builds a store from records[order[0..n)]. */
+static ecif_store_t *build_list(const ecif_record_t *records, size_t n,
+                                const size_t *order, ecif_build_stats_t *stats)
 {
     const char *dir = getenv("ECIF_TEST_TMPDIR");
     char path[512], err[256];
@@ -91,14 +92,20 @@ static ecif_store_t *build(const size_t *order, ecif_build_stats_t *stats)
     ecif_builder_options_default(&opts);
     opts.bridge = count_bridge;
     CHECK_INT(ecif_builder_create(&opts, &b, err, sizeof(err)), ECIF_OK);
-    for (size_t i = 0; i < N_FAMILY; i++)
+    for (size_t i = 0; i < n; i++)
         CHECK_INT(
-            ecif_builder_add_record(b, &family[order[i]], err, sizeof(err)),
+            ecif_builder_add_record(b, &records[order[i]], err, sizeof(err)),
             ECIF_OK);
     CHECK_INT(ecif_builder_write(b, path, stats, err, sizeof(err)), ECIF_OK);
     ecif_builder_destroy(b);
     CHECK_INT(ecif_store_open(path, &store, err, sizeof(err)), ECIF_OK);
     return store;
+}
+
+/* Builds a store from the family records in the given order. */
+static ecif_store_t *build(const size_t *order, ecif_build_stats_t *stats)
+{
+    return build_list(family, N_FAMILY, order, stats);
 }
 
 static const char *customer_of(const ecif_store_t *s, size_t i)
@@ -129,6 +136,62 @@ static void test_bridge_keeps_father_and_son_apart(void)
     CHECK_INT(bridges_seen, 2);
     CHECK_STR(customer_of(s, 3), customer_of(s, 4));
     CHECK_INT(stats.customer_count, 4);
+    ecif_store_close(s);
+}
+
+/* A father and a son of one name, without suffixes, at one phone and
+ * address, and a record there without a birth date. */
+static const ecif_record_t household[] = {
+    {.source_system = "core_banking",
+     .source_id = "H-1",
+     .name = "赵国强",
+     .phones = {"13811229999"},
+     .n_phones = 1,
+     .addresses = {"北京市朝阳区建国路99号3单元502室"},
+     .n_addresses = 1,
+     .dob = "1958-03-04",
+     .gender = "M"},
+    {.source_system = "loans",
+     .source_id = "H-2",
+     .name = "赵国强",
+     .phones = {"13811229999"},
+     .n_phones = 1,
+     .addresses = {"北京市朝阳区建国路99号3单元502室"},
+     .n_addresses = 1,
+     .dob = "1986-11-20",
+     .gender = "M"},
+    {.source_system = "wealth",
+     .source_id = "H-3",
+     .name = "赵国强",
+     .phones = {"13811229999"},
+     .n_phones = 1,
+     .addresses = {"北京市朝阳区建国路99号3单元502室"},
+     .gender = "M"},
+};
+
+static void test_generations_at_one_household_stay_apart(void)
+{
+    const size_t order[] = {0, 1, 2};
+    ecif_build_stats_t stats;
+    uint32_t father, son, other;
+
+    bridges_seen = 0;
+    ecif_store_t *s = build_list(household, 3, order, &stats);
+    if (s == NULL)
+        return;
+    CHECK_INT(ecif_store_find_record(s, "core_banking", "H-1", &father),
+              ECIF_OK);
+    CHECK_INT(ecif_store_find_record(s, "loans", "H-2", &son), ECIF_OK);
+    CHECK_INT(ecif_store_find_record(s, "wealth", "H-3", &other), ECIF_OK);
+    CHECK(ecif_store_record_customer(s, father) !=
+          ecif_store_record_customer(s, son));
+    /* The record without a date matches both equally: it joins neither. */
+    CHECK(ecif_store_record_customer(s, other) !=
+          ecif_store_record_customer(s, father));
+    CHECK(ecif_store_record_customer(s, other) !=
+          ecif_store_record_customer(s, son));
+    CHECK_INT(stats.customer_count, 3);
+    CHECK_INT(stats.bridge_count, 2);
     ecif_store_close(s);
 }
 
@@ -430,6 +493,7 @@ static void test_numbered_names_stay_apart(void)
 int main(void)
 {
     RUN(test_bridge_keeps_father_and_son_apart);
+    RUN(test_generations_at_one_household_stay_apart);
     RUN(test_grouping_ignores_input_order);
     RUN(test_pair_joins_at_cluster_weight);
     RUN(test_one_pair_does_not_chain_namesakes);
