@@ -18,10 +18,14 @@ static unsigned char *first_certificate(const char *pem, size_t *len)
 {
     static const char begin[] = "-----BEGIN CERTIFICATE-----";
     const char *p = strstr(pem, begin);
-    const char *end = p != NULL ? strstr(p, "-----END CERTIFICATE-----") : NULL;
+    if (p == NULL)
+        return NULL;
+    /* The END line is searched after the BEGIN line, whose closing dashes
+     * could otherwise start it. */
+    p += sizeof(begin) - 1;
+    const char *end = strstr(p, "-----END CERTIFICATE-----");
     if (end == NULL)
         return NULL;
-    p += sizeof(begin) - 1;
     unsigned char *out = malloc((size_t)(end - p) / 4 * 3 + 3);
     if (out == NULL)
         return NULL;
@@ -115,6 +119,10 @@ static bool der_time(struct der *d, int64_t *out)
     }
     if (year_digits == 2) /* RFC 5280: 50 to 99 are 19YY */
         v[0] += v[0] >= 50 ? 1900 : 2000;
+    /* timegm would carry a month 13 or an hour 25 into the next field. */
+    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+        v[4] > 59 || v[5] > 60)
+        return false;
     struct tm tm = {.tm_year = v[0] - 1900,
                     .tm_mon = v[1] - 1,
                     .tm_mday = v[2],
