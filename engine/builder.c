@@ -888,23 +888,28 @@ static bool share_contact(const struct ecif_store *s, const struct rec_entry *a,
 }
 
 /*
- * True when two records are a parent and a child of one name at one
- * household: the same folded name, valid dates of birth more than 15
- * years apart, a shared phone or address, and no ID number they agree
- * on. A third record without a date, at that phone and address, matches
- * both and would otherwise join them.
+ * True when records x and y are two generations of one name at one
+ * household (match_generations_apart). A third record without a date, at
+ * that phone and address, matches both and would otherwise join them.
+ * The tests on the entries come first, so that views are made only for
+ * the rare pairs whose dates are a generation apart at a shared contact.
  */
-static bool generations_apart(const struct ecif_store *s,
-                              const struct rec_entry *a,
-                              const struct rec_entry *b)
+static bool generations_apart(const struct ecif_store *s, uint32_t x,
+                              uint32_t y)
 {
-    if (!(a->flags & b->flags & REC_DOB_VALID) || a->norm_name == 0 ||
-        a->norm_name != b->norm_name ||
-        (a->norm_id != 0 && a->norm_id == b->norm_id))
+    const struct rec_entry *a = &s->records[x], *b = &s->records[y];
+
+    if (!(a->flags & b->flags & REC_DOB_VALID))
         return false;
     uint32_t hi = a->dob_ymd > b->dob_ymd ? a->dob_ymd : b->dob_ymd;
     uint32_t lo = a->dob_ymd > b->dob_ymd ? b->dob_ymd : a->dob_ymd;
-    return hi - lo > MODEL_DOB_GAP_YYYYMMDD && share_contact(s, a, b);
+    if (hi - lo <= MODEL_DOB_GAP_YYYYMMDD || !share_contact(s, a, b))
+        return false;
+
+    match_view_t va, vb;
+    match_view_stored(s, x, &va);
+    match_view_stored(s, y, &vb);
+    return match_generations_apart(s->model, &va, &vb);
 }
 
 /*
@@ -923,7 +928,7 @@ static bool records_conflict(const struct ecif_store *s, uint32_t x, uint32_t y)
     if (a->suffix != SUFFIX_NONE && b->suffix != SUFFIX_NONE &&
         a->suffix != b->suffix)
         return true;
-    return generations_apart(s, a, b);
+    return generations_apart(s, x, y);
 }
 
 /* Orders links by records, then kind, for binary search. */

@@ -1528,6 +1528,28 @@ static int account_index_build(struct account_index *ix,
 }
 
 /*
+ * True when rec can never be one person with some record of customer in
+ * v (match_records_conflict): import keeps such records apart, so an add
+ * must not join them.
+ */
+static bool conflicts_with_customer(const struct ecif_store *v,
+                                    const ecif_record_t *rec, uint32_t customer)
+{
+    match_buffer_t buf;
+    match_view_t mine, theirs;
+    uint32_t count = 0;
+    const uint32_t *members = ecif_store_customer_records(v, customer, &count);
+
+    match_normalize(rec, &buf, &mine, NULL, NULL, NULL);
+    for (uint32_t i = 0; i < count; i++) {
+        match_view_stored(v, members[i], &theirs);
+        if (match_records_conflict(v->model, &mine, &theirs))
+            return true;
+    }
+    return false;
+}
+
+/*
  * Rejects accounts that a loaded or added record already has in the
  * record's source system, and makes room to index them.
  */
@@ -1616,6 +1638,10 @@ static int add_locked(ecif_corrections_t *c, const ecif_journal_entry_t *e,
         return ecif_fail(rc, err, errlen, "out of memory while resolving");
     bool join = n > 0 && found[0].verdict == ECIF_MATCH;
     res->ambiguous = (quality & ECIF_QUALITY_AMBIGUOUS_MATCH) != 0;
+    if (join && conflicts_with_customer(v, rec, found[0].customer)) {
+        join = false; /* as import would refuse the join */
+        res->conflict = true;
+    }
     report_candidates(v, found, n, res);
 
     if (reserve_event(c, &ev, e->actor, "") != ECIF_OK)

@@ -115,8 +115,11 @@ typedef struct ecif_add_result {
     uint64_t sequence; /* of the journal entry, 0 without a journal */
     /* The customer the record joined or that was created for it. */
     char customer[ECIF_CUSTOMER_NUMBER_LEN + 1];
-    bool joined;               /* joined an existing customer */
-    bool ambiguous;            /* several MATCHes within the margin */
+    bool joined;    /* joined an existing customer */
+    bool ambiguous; /* several MATCHes within the margin */
+    /* The best customer was a MATCH, but one of its records can never be
+     * this person (match_records_conflict), so a new customer was made. */
+    bool conflict;
     uint32_t customer_records; /* records of customer afterwards */
     /* Resolve's candidates for the record before it was added, best
      * first. When joined, candidates[0] is the customer joined. Their
@@ -132,9 +135,11 @@ typedef struct ecif_add_result {
 /*
  * Adds a record and its accounts to the running state. The record is
  * resolved against the current view as ecif_resolve() does it. It joins
- * the best customer when that one is a MATCH, and an ambiguous MATCH has
- * already been downgraded to POSSIBLE_MATCH. Otherwise it becomes a new
- * customer with a number never issued before. It never merges customers.
+ * the best customer when that one is a MATCH and holds no record that
+ * conflicts with it (two valid resident IDs, two suffixes, or two
+ * generations at one household, as import refuses), and an ambiguous
+ * MATCH has already been downgraded to POSSIBLE_MATCH. Otherwise it becomes a
+ * new customer with a number never issued before. It never merges customers.
  * With a journal attached, the entry is appended and fsynced before the
  * add is published, and actor (NULL or empty for none) is journaled with
  * it. Returns ECIF_OK with *result filled, or:

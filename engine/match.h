@@ -173,6 +173,25 @@ double match_score(const ecif_model_t *model, const match_view_t *a,
 bool match_name_digits_differ(const match_view_t *a, const match_view_t *b);
 
 /*
+ * Returns whether two records are two generations of one name at one
+ * household: valid dates of birth more than 15 years apart (neither a
+ * default such as 1970-01-01), a shared phone or address, no ID number
+ * they agree on, and names that agree by model (a positive weight).
+ * Import refuses to join such records, and an add does not join a
+ * customer that holds one (MATCHING.md, "Clustering at import").
+ */
+bool match_generations_apart(const ecif_model_t *model, const match_view_t *a,
+                             const match_view_t *b);
+
+/*
+ * Returns whether two records can never be one customer: two valid
+ * resident IDs that differ, two generational suffixes that differ, or
+ * match_generations_apart.
+ */
+bool match_records_conflict(const ecif_model_t *model, const match_view_t *a,
+                            const match_view_t *b);
+
+/*
  * Returns the hash that identifies a view's name for term frequencies:
  * the Han name, or the sorted folded tokens of a Latin name. 0 when the
  * view has no name.

@@ -22,6 +22,7 @@
 #include "compare.h"
 #include "date_compare.h"
 #include "latin_name.h"
+#include "junk.h"
 #include "match.h"
 
 static bool present(const char *s)
@@ -468,6 +469,60 @@ static uint8_t dob_level(const match_view_t *a, const match_view_t *b)
     return MODEL_DOB_MISSING;
 }
 
+/* True when ymd (YYYYMMDD) is a date systems fill in by default. */
+static bool default_date(uint32_t ymd)
+{
+    char text[16];
+    snprintf(text, sizeof(text), "%08u", (unsigned)ymd);
+    return (junk_check(JUNK_FIELD_DATE, text) & JUNK_SUSPECT) != 0;
+}
+
+/* True when two views share a normalized phone or address. */
+static bool share_contact(const match_view_t *a, const match_view_t *b)
+{
+    for (uint32_t i = 0; i < a->n_phones; i++) {
+        for (uint32_t j = 0; j < b->n_phones; j++) {
+            if (a->phones[i][0] != '\0' &&
+                strcmp(a->phones[i], b->phones[j]) == 0)
+                return true;
+        }
+    }
+    for (uint32_t i = 0; i < a->n_addresses; i++) {
+        for (uint32_t j = 0; j < b->n_addresses; j++) {
+            if (a->addresses[i][0] != '\0' &&
+                strcmp(a->addresses[i], b->addresses[j]) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool match_generations_apart(const ecif_model_t *model, const match_view_t *a,
+                             const match_view_t *b)
+{
+    if (!dob_gap_impossible(a, b) || default_date(a->dob) ||
+        default_date(b->dob) ||
+        (a->id[0] != '\0' && strcmp(a->id, b->id) == 0) || !share_contact(a, b))
+        return false;
+    uint8_t levels[ECIF_FIELD_COUNT];
+    match_levels(model, a, b, levels);
+    return model->fields[ECIF_FIELD_NAME]
+               .levels[levels[ECIF_FIELD_NAME]]
+               .weight > 0;
+}
+
+bool match_records_conflict(const ecif_model_t *model, const match_view_t *a,
+                            const match_view_t *b)
+{
+    if (a->id_valid_resident && b->id_valid_resident &&
+        strcmp(a->id, b->id) != 0)
+        return true;
+    if (a->suffix != SUFFIX_NONE && b->suffix != SUFFIX_NONE &&
+        a->suffix != b->suffix)
+        return true;
+    return match_generations_apart(model, a, b);
+}
+
 static uint8_t gender_level(const match_view_t *a, const match_view_t *b)
 {
     if (a->gender == 0 || b->gender == 0)
@@ -486,11 +541,13 @@ void match_levels(const ecif_model_t *model, const match_view_t *a,
     levels[ECIF_FIELD_DOB] = dob_level(a, b);
     levels[ECIF_FIELD_GENDER] = gender_level(a, b);
     /*
-     * Month and day agreeing with a year a generation away is no retyped
+     * Month and day agreeing with a year a generation away, or a year one
+     * digit off that is a generation away (1962 and 1992), is no retyped
      * year at one phone or address: it is a parent and a child born on
      * the same day of the year, or both given a default day.
      */
-    if (levels[ECIF_FIELD_DOB] == MODEL_DOB_TWO_PARTS &&
+    if ((levels[ECIF_FIELD_DOB] == MODEL_DOB_TWO_PARTS ||
+         levels[ECIF_FIELD_DOB] == MODEL_DOB_ONE_DIGIT) &&
         dob_gap_impossible(a, b) &&
         (levels[ECIF_FIELD_PHONE] == MODEL_PHONE_EXACT ||
          levels[ECIF_FIELD_ADDRESS] == MODEL_ADDRESS_EXACT))

@@ -1929,6 +1929,8 @@ static Ecif__V1__AddOutcome add_outcome(const ecif_add_result_t *res)
         return ECIF__V1__ADD_OUTCOME__JOINED;
     if (res->ambiguous)
         return ECIF__V1__ADD_OUTCOME__NEW_AMBIGUOUS;
+    if (res->conflict)
+        return ECIF__V1__ADD_OUTCOME__NEW_CONFLICT;
     if (res->candidate_count > 0 &&
         res->candidates[0].verdict == ECIF_POSSIBLE_MATCH)
         return ECIF__V1__ADD_OUTCOME__NEW_POSSIBLE_MATCH;
@@ -2452,6 +2454,8 @@ static void audit_customers(const ecif_service_method_t *method,
         const Ecif__V1__GetCustomerResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
         audit_add(info, &listed, &more, r->redirected_from);
+        for (size_t i = 0; i < r->n_merged_numbers; i++)
+            audit_add(info, &listed, &more, r->merged_numbers[i]);
     } else if (h == handle_get_exposure) {
         const Ecif__V1__GetExposureResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
@@ -2485,6 +2489,9 @@ static void audit_customers(const ecif_service_method_t *method,
         const Ecif__V1__GetHistoryResponse *r = (const void *)msg;
         audit_add(info, &listed, &more, r->customer_number);
         audit_add(info, &listed, &more, r->redirected_from);
+        for (size_t i = 0; i < r->n_events; i++)
+            audit_add(info, &listed, &more,
+                      r->events[i]->other_customer_number);
     }
     if (more > 0) {
         size_t used = strlen(info->customers);

@@ -1396,7 +1396,8 @@ static void add_usage(FILE *out)
     fprintf(out,
             "usage: ecifctl add --server HOST:PORT --source-system S "
             "--source-id ID\n"
-            "                   [RECORD FIELDS] [--account SPEC]...\n\n"
+            "                   [--actor NAME] [RECORD FIELDS] "
+            "[--account SPEC]...\n\n"
             "Adds a new record to a running ecifd. It joins the customer it "
             "matches, or\nbecomes a new customer when none matches, or when "
             "two match equally well.\n"
@@ -1475,8 +1476,11 @@ static void print_added(const ProtobufCMessage *msg)
             "new customer: only a possible match",
         [ECIF__V1__ADD_OUTCOME__NEW_AMBIGUOUS] =
             "new customer: matches several customers equally well",
+        [ECIF__V1__ADD_OUTCOME__NEW_CONFLICT] =
+            "new customer: its match holds a record that cannot be this "
+            "person",
     };
-    const char *what = (unsigned)resp->outcome < 5 && outcomes[resp->outcome]
+    const char *what = (unsigned)resp->outcome < 6 && outcomes[resp->outcome]
                            ? outcomes[resp->outcome]
                            : "unknown outcome";
     printf("%s %s: %u %s (journal entry %llu)\n", what, resp->customer_number,
@@ -1560,6 +1564,12 @@ int ctl_add_main(int argc, char **argv)
      * principal with a token, else the actor. */
     const char *token_file = getenv("ECIF_TOKEN_FILE");
     bool has_token = token_file != NULL && token_file[0] != '\0';
+    if (actor != NULL && actor[strspn(actor, " \t")] == '\0') {
+        fprintf(stderr, "ecifctl: invalid --actor '%s': it is blank\n", actor);
+        add_usage(stderr);
+        rc = 2;
+        goto out;
+    }
     if (actor == NULL && (actor = default_actor()) == NULL && !has_token) {
         fprintf(stderr, "ecifctl: --actor NAME is required: no login name "
                         "was found (getlogin_r failed and $USER is unset) "

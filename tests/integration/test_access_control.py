@@ -200,10 +200,23 @@ class AccessTest(harness.ServerTestCase):
         stub.GetCustomer(self.pb.GetCustomerRequest(
             customer_number=merged.retired_number), timeout=10,
             metadata=self.auth("steward"))
+        # Through the survivor, the reply still shows the retired number:
+        # in merged_numbers and as the other customer of the merge event.
+        stub.GetCustomer(self.pb.GetCustomerRequest(
+            customer_number=merged.customer_number), timeout=10,
+            metadata=self.auth("steward"))
+        stub.GetHistory(self.pb.GetHistoryRequest(
+            customer_number=merged.customer_number), timeout=10,
+            metadata=self.auth("steward"))
         self.stop(server)
-        self.assertRegex(self.audit_lines()[-1],
-                         r" method=GetCustomer status=OK us=\d+ customers="
-                         f"{merged.customer_number},{merged.retired_number}$")
+        both = f"customers={merged.customer_number},{merged.retired_number}"
+        lines = self.audit_lines()
+        self.assertRegex(lines[-3],
+                         r" method=GetCustomer status=OK us=\d+ " + both + "$")
+        self.assertRegex(lines[-2],
+                         r" method=GetCustomer status=OK us=\d+ " + both + "$")
+        self.assertRegex(lines[-1],
+                         r" method=GetHistory status=OK us=\d+ " + both + "$")
 
     def test_oversized_response_is_audited_as_failed(self):
         server, stub = self.start(extra_args=[

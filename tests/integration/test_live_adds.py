@@ -687,5 +687,45 @@ class LiveAddsTest(harness.ServerTestCase):
         self.stop(server)
 
 
+
+GEORGE = {"name": "George Hill", "phone": "+1 503 555 0199",
+          "address": "12 Elm Street, Salem, OR 97301", "gender": "M"}
+
+
+class HouseholdAddTest(harness.ServerTestCase):
+    """A son added live is not joined to his father's customer."""
+
+    RECORDS = [dict(GEORGE, source_system="CORE", source_id="X1",
+                    dob="1960-04-02"),
+               dict(GEORGE, source_system="CARD", source_id="X3")]
+
+    def test_add_of_son_makes_new_customer(self):
+        server, stub = self.start()
+        def with_address(fields):
+            record = self.record({k: v for k, v in fields.items()
+                                  if k != "address"})
+            record.addresses.append(fields["address"])
+            return record
+
+        father = stub.Resolve(self.pb.ResolveRequest(
+            record=with_address(dict(GEORGE, dob="1960-04-02"))), timeout=10)
+        self.assertEqual(len(father.candidates), 1)
+        reply = stub.AddRecord(self.pb.AddRecordRequest(
+            record=with_address(dict(GEORGE, source_system="LOANS",
+                                     source_id="X2", dob="1990-04-02")),
+            actor="test"), timeout=10)
+        # The record without a date matches, but the father's record is
+        # a generation older at the same phone and address.
+        self.assertEqual(reply.outcome, self.pb.NEW_CONFLICT)
+        self.assertNotEqual(reply.customer_number,
+                            father.candidates[0].customer_number)
+        self.assertEqual(reply.record_count, 1)
+        self.stop(server)
+        # The journal replays to the same answer after a restart.
+        server, stub = self.start()
+        got = self.customer(stub, reply.customer_number)
+        self.assertEqual(self.keys(got), [("LOANS", "X2")])
+        self.stop(server)
+
 if __name__ == "__main__":
     unittest.main()
