@@ -792,6 +792,16 @@ static void reload_access(ecif_server_t *server, ecifd_access_t *access)
                          "but Health/Check is refused");
 }
 
+/* Writes t (Unix seconds, before 1970 too) as YYYY-MM-DDTHH:MM:SSZ. */
+static void format_utc(int64_t t, char *buf, size_t len)
+{
+    time_t seconds = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&seconds, &tm) == NULL ||
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "%lld", (long long)t);
+}
+
 /* Days before notAfter from which ecifd warns of the certificate. */
 #define CERT_WARN_DAYS 30
 
@@ -804,7 +814,7 @@ static void reload_access(ecif_server_t *server, ecifd_access_t *access)
 static void check_certificate_dates(ecifd_access_t *access)
 {
     ecif_tls_validity_t v = ecif_tls_server_validity(access->tls);
-    char from[ECIF_UPDATED_AT_STR_MAX], to[ECIF_UPDATED_AT_STR_MAX];
+    char from[32], to[32];
     int64_t now = (int64_t)time(NULL);
 
     if (!v.known) {
@@ -814,8 +824,8 @@ static void check_certificate_dates(ecifd_access_t *access)
     }
     if (access->metrics != NULL)
         ecif_metrics_set_tls_expiry(access->metrics, v.not_after);
-    ecif_updated_at_format(v.not_before, from);
-    ecif_updated_at_format(v.not_after, to);
+    format_utc(v.not_before, from, sizeof(from));
+    format_utc(v.not_after, to, sizeof(to));
     if (now < v.not_before)
         log_line("WARN",
                  "the TLS certificate is not valid before %s: "
@@ -825,6 +835,11 @@ static void check_certificate_dates(ecifd_access_t *access)
         log_line("WARN",
                  "the TLS certificate expired at %s: clients refuse "
                  "it; install a renewed one and send SIGHUP",
+                 to);
+    else if (v.not_after - now < 86400)
+        log_line("WARN",
+                 "the TLS certificate expires at %s, within a day: "
+                 "install a renewed one and send SIGHUP",
                  to);
     else if (v.not_after - now < (int64_t)CERT_WARN_DAYS * 86400)
         log_line("WARN",

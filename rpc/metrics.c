@@ -41,7 +41,8 @@ struct ecif_metrics {
     struct method_metrics *methods;
     atomic_uint_fast64_t reloads[ECIF_RELOAD_KINDS][2]; /* failed, ok */
     _Atomic int64_t start_time;
-    _Atomic int64_t tls_expiry; /* 0 without a readable certificate */
+    _Atomic int64_t tls_expiry;
+    atomic_bool tls_expiry_known; /* false without a readable certificate */
     ecif_metrics_gauges_fn gauges;
     void *gauges_arg;
 };
@@ -105,6 +106,7 @@ void ecif_metrics_reloaded(ecif_metrics_t *m, ecif_metrics_reload_t what,
 void ecif_metrics_set_tls_expiry(ecif_metrics_t *m, int64_t not_after)
 {
     atomic_store(&m->tls_expiry, not_after);
+    atomic_store(&m->tls_expiry_known, true);
 }
 
 void ecif_metrics_set_start_time(ecif_metrics_t *m, int64_t unix_seconds)
@@ -199,7 +201,7 @@ static void render_state(ecif_metrics_t *m, FILE *f)
             "ecif_start_time_seconds %lld\n",
             (long long)atomic_load(&m->start_time));
     int64_t expiry = atomic_load(&m->tls_expiry);
-    if (expiry != 0)
+    if (atomic_load(&m->tls_expiry_known))
         fprintf(f,
                 "# HELP ecif_tls_certificate_expiry_seconds When the "
                 "served TLS certificate expires (notAfter).\n"

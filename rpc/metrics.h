@@ -57,7 +57,8 @@ void ecif_metrics_reloaded(ecif_metrics_t *m, ecif_metrics_reload_t what,
                            bool ok);
 
 /* Sets the notAfter of the served TLS certificate, Unix seconds, served
- * as ecif_tls_certificate_expiry_seconds; 0 leaves the metric out. */
+ * as ecif_tls_certificate_expiry_seconds; until then the metric is left
+ * out. */
 void ecif_metrics_set_tls_expiry(ecif_metrics_t *m, int64_t not_after);
 
 /* Sets the start time served as ecif_start_time_seconds, Unix seconds. */

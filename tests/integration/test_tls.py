@@ -371,6 +371,8 @@ class TlsStartTest(harness.ServerTestCase):
                                  "20200201000000Z")
         future = self.pki.dated("ca", "future", san, "20990101000000Z",
                                 "21000101000000Z")
+        old = self.pki.dated("ca", "old", san, "19600101000000Z",
+                             "20300101000000Z")
         cases = [
             ((long_cert, long_key), "INFO  the TLS certificate is valid from"),
             ((self.cert, self.key), "WARN  the TLS certificate expires at"),
@@ -378,6 +380,8 @@ class TlsStartTest(harness.ServerTestCase):
                       "2020-02-01T00:00:00Z"),
             (future, "WARN  the TLS certificate is not valid before "
                      "2099-01-01T00:00:00Z"),
+            (old, "INFO  the TLS certificate is valid from "
+                  "1960-01-01T00:00:00Z to 2030-01-01T00:00:00Z"),
         ]
         for (cert, key), message in cases:
             with self.subTest(message=message):
