@@ -176,7 +176,7 @@ bool match_name_digits_differ(const match_view_t *a, const match_view_t *b);
  * Returns whether two records are two generations of one name at one
  * household: valid dates of birth more than 15 years apart (neither a
  * default such as 1970-01-01), a shared phone or address, no ID number
- * they agree on, and names that agree by model (a positive weight).
+ * they agree on, and the same folded name.
  * Import refuses to join such records, and an add does not join a
  * customer that holds one (MATCHING.md, "Clustering at import").
  */
