@@ -657,12 +657,24 @@ static void print_exposure(const Ecif__V1__GetExposureResponse *resp)
                t->credit_limit, t->balance, t->account_count);
     }
     printf("accounts (%zu)\n", resp->n_accounts);
+    /* The source keys are padded to the longest, so the accounts line
+     * up; a key longer than the buffer is cut. */
+    char keys[256];
+    int width = 0;
+    for (size_t i = 0; i < resp->n_accounts; i++) {
+        const Ecif__V1__RecordRef *r = resp->accounts[i]->record;
+        int n = snprintf(keys, sizeof(keys), "%s/%s", r ? r->source_system : "",
+                         r ? r->source_id : "");
+        if (n > width)
+            width = n < (int)sizeof(keys) ? n : (int)sizeof(keys) - 1;
+    }
     for (size_t i = 0; i < resp->n_accounts; i++) {
         const Ecif__V1__AccountExposure *a = resp->accounts[i];
-        char indent[160];
-        snprintf(indent, sizeof(indent), "  %s/%s  ",
+        char indent[sizeof(keys) + 8];
+        snprintf(keys, sizeof(keys), "%s/%s",
                  a->record ? a->record->source_system : "",
                  a->record ? a->record->source_id : "");
+        snprintf(indent, sizeof(indent), "  %-*s  ", width, keys);
         if (a->account != NULL)
             print_account(indent, a->account);
     }
