@@ -75,10 +75,13 @@ static void pem_scan(const char *text, struct pem_blocks *out)
 
     memset(out, 0, sizeof(*out));
     while (*line != '\0' && out->problem == NULL) {
-        size_t len = strcspn(line, "\n");
-        const char *next = line[len] == '\n' ? line + len + 1 : line + len;
-        if (len > 0 && line[len - 1] == '\r')
-            len--;
+        /* A line ends at LF, CR LF or a lone CR. */
+        size_t len = strcspn(line, "\r\n");
+        const char *next = line + len;
+        if (*next == '\r')
+            next++;
+        if (*next == '\n')
+            next++;
         if (!inside && len > 16 && strncmp(line, "-----BEGIN ", 11) == 0 &&
             strncmp(line + len - 5, "-----", 5) == 0) {
             size_t label = len - 16;
