@@ -608,8 +608,13 @@ static void log_grpc(gpr_log_func_args *args)
                                                                   : "DEBUG";
     const char *file = strrchr(args->file, '/');
 
-    if (strncmp(args->message, "assertion failed", 16) != 0 &&
-        !line_limit_take(&grpc_lines))
+    bool assertion = strncmp(args->message, "assertion failed", 16) == 0;
+    /* A refused TLS file is reported by ecifd, naming the file. */
+    if (!assertion && ecif_tls_probing()) {
+        ecif_tls_probe_note(args->message);
+        return;
+    }
+    if (!assertion && !line_limit_take(&grpc_lines))
         return;
     log_line(level, "gRPC: %s (%s:%d)", args->message,
              file != NULL ? file + 1 : args->file, args->line);

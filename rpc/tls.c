@@ -6,6 +6,7 @@
  * only swaps a pointer under the lock.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,22 @@ static int read_pem(const char *what, const char *path, bool secret, char **out,
  * a throwaway server adds an ephemeral loopback port with them; such a
  * port is free whenever loopback works, so a failure is the library's.
  */
+/* Set while this thread runs the check of tls_library_accepts, with the
+ * first reason gRPC logged during it. */
+static __thread bool probing;
+static __thread char probe_reason[160];
+
+bool ecif_tls_probing(void)
+{
+    return probing;
+}
+
+void ecif_tls_probe_note(const char *message)
+{
+    if (probing && probe_reason[0] == '\0')
+        snprintf(probe_reason, sizeof(probe_reason), "%s", message);
+}
+
 static bool tls_library_accepts(const char *roots,
                                 const grpc_ssl_pem_key_cert_pair *pair,
                                 bool require_client_cert)
@@ -198,7 +215,10 @@ static bool tls_library_accepts(const char *roots,
     grpc_server *probe = grpc_server_create(NULL, NULL);
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
     grpc_server_register_completion_queue(probe, cq, NULL);
+    probing = true;
+    probe_reason[0] = '\0';
     int port = grpc_server_add_http2_port(probe, "127.0.0.1:0", creds);
+    probing = false;
     grpc_server_credentials_release(creds);
     /* gRPC destroys a server with a listener only after a shutdown. */
     grpc_server_shutdown_and_notify(probe, cq, probe);
@@ -240,11 +260,13 @@ static int load_config(const ecif_tls_files_t *files,
         rc = ecif_fail(ECIF_EINVAL, err, errlen,
                        "the TLS library refused --tls-cert '%s' with "
                        "--tls-key '%s'%s%s%s: the key does not belong to the "
-                       "certificate, or a PEM block does not parse",
+                       "certificate, or a PEM block does not parse (%s)",
                        files->cert, files->key,
                        files->client_ca != NULL ? " and --tls-client-ca '" : "",
                        files->client_ca != NULL ? files->client_ca : "",
-                       files->client_ca != NULL ? "'" : "");
+                       files->client_ca != NULL ? "'" : "",
+                       probe_reason[0] != '\0' ? probe_reason
+                                               : "no reason given");
     if (rc == ECIF_OK) {
         validity->known = ecif_x509_validity(cert, &validity->not_before,
                                              &validity->not_after) == ECIF_OK;

@@ -66,6 +66,18 @@ int ecif_tls_server_reload(ecif_tls_server_t *tls, char *err, size_t errlen);
 void ecif_tls_server_free(ecif_tls_server_t *tls);
 
 /*
+ * Returns whether the calling thread is checking TLS files with a
+ * throwaway server. gRPC logs why it refuses them, in its own words,
+ * before ecifd's message names the files; a log function may drop those
+ * lines.
+ */
+bool ecif_tls_probing(void);
+
+/* Keeps message, gRPC's first log line of the check, for ecifd's error
+ * message; does nothing outside a check. */
+void ecif_tls_probe_note(const char *message);
+
+/*
  * A client's channel security from the environment (rpc/TLS.md,
  * "Clients"): ECIF_TLS_CA turns TLS on; ECIF_TLS_CERT and ECIF_TLS_KEY add
  * a client certificate; ECIF_TLS_SERVER_NAME is the name to check the
