@@ -23,14 +23,14 @@ struct value {
 static void mask(const char *text, char *hint, size_t len)
 {
     size_t n = strlen(text);
-    size_t shown = n < 4 ? n : 4;
-    size_t stars = n - shown;
+    size_t visible = n < 4 ? n : 4;
+    size_t stars = n - visible;
 
-    if (stars + shown + 1 > len)
-        stars = len - shown - 1;
+    if (stars + visible + 1 > len)
+        stars = len - visible - 1;
     memset(hint, '*', stars);
-    memcpy(hint + stars, text + n - shown, shown);
-    hint[stars + shown] = '\0';
+    memcpy(hint + stars, text + n - visible, visible);
+    hint[stars + visible] = '\0';
 }
 
 /* Adds v to values unless it is there or values is full. */
@@ -154,29 +154,29 @@ int ecif_application_signals(const ecif_store_t *store, uint32_t customer,
                              size_t *count)
 {
     enum { VALUES_MAX = 64 };
-    struct value values[VALUES_MAX];
-    size_t n_values = 0;
+    struct value values[2 * VALUES_MAX]; /* ID numbers, then phones */
+    struct value phones[VALUES_MAX];
+    size_t n_values = 0, n_phones = 0;
     uint32_t n_records = 0;
     const uint32_t *records =
         ecif_store_customer_records(store, customer, &n_records);
 
     *count = 0;
-    /* ID numbers first, so that they lead the signals. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (uint32_t i = 0; i < n_records; i++) {
-            uint32_t quality = ecif_store_record_quality(store, records[i]);
-            match_view_t view;
-            match_view_stored(store, records[i], &view);
-            if (pass == 0 && strlen(view.id) >= 4 &&
-                (quality & ECIF_QUALITY_ID_PLACEHOLDER) == 0)
-                add_value(values, &n_values, VALUES_MAX, 'I', view.id);
-            if (pass == 1 && (quality & ECIF_QUALITY_PHONE_PLACEHOLDER) == 0) {
-                for (uint32_t p = 0; p < view.n_phones; p++)
-                    add_value(values, &n_values, VALUES_MAX, 'P',
-                              view.phones[p]);
-            }
-        }
+    for (uint32_t i = 0; i < n_records; i++) {
+        uint32_t quality = ecif_store_record_quality(store, records[i]);
+        match_view_t view;
+        match_view_stored(store, records[i], &view);
+        if (strlen(view.id) >= 4 &&
+            (quality & ECIF_QUALITY_ID_PLACEHOLDER) == 0)
+            add_value(values, &n_values, VALUES_MAX, 'I', view.id);
+        if ((quality & ECIF_QUALITY_PHONE_PLACEHOLDER) != 0)
+            continue;
+        for (uint32_t p = 0; p < view.n_phones; p++)
+            add_value(phones, &n_phones, VALUES_MAX, 'P', view.phones[p]);
     }
+    /* ID numbers lead the signals. */
+    memcpy(values + n_values, phones, n_phones * sizeof(phones[0]));
+    n_values += n_phones;
 
     for (size_t i = 0; i < n_values && *count < max; i++) {
         bool reached;

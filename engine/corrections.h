@@ -135,7 +135,7 @@ typedef struct ecif_add_result {
 /*
  * Adds a record and its accounts to the running state. The record is
  * resolved against the current view as ecif_resolve() does it. It joins
- * the best customer when that one is a MATCH and holds no record that
+ * the best customer when that one is a MATCH and contains no record that
  * conflicts with it (two valid resident IDs, two suffixes, or two
  * generations at one household, as import refuses), and an ambiguous
  * MATCH has already been downgraded to POSSIBLE_MATCH. Otherwise it becomes a

@@ -178,7 +178,7 @@ bool match_name_digits_differ(const match_view_t *a, const match_view_t *b);
  * default such as 1970-01-01), a shared phone or address, no ID number
  * they agree on, and the same folded name.
  * Import refuses to join such records, and an add does not join a
- * customer that holds one (MATCHING.md, "Clustering at import").
+ * customer that contains one (MATCHING.md, "Clustering at import").
  */
 bool match_generations_apart(const ecif_model_t *model, const match_view_t *a,
                              const match_view_t *b);

@@ -628,10 +628,11 @@ int ecif_account_check_new(const ecif_account_t *acct, char *err, size_t errlen)
 }
 
 /*
- * Returns the next unit of a product name as totals compare it and
- * advances *p past it: an ASCII letter in lower case, a full-width form
- * of an ASCII character (U+FF01 to U+FF5E, which Chinese input methods
- * type) as that character, any other byte as it is, and 0 at the end.
+ * Returns the next unit of a product name as totals compare it, and
+ * advances *p past it. An ASCII letter comes back in lower case, and a
+ * full-width form (U+FF01 to U+FF5E, typed by Chinese input methods) as
+ * its ASCII character. Any other byte comes back as it is, and 0 at the
+ * end.
  */
 static int product_unit(const unsigned char **p)
 {

@@ -530,12 +530,12 @@ typedef struct line_limit {
     time_t second;
     unsigned in_second;
     uint64_t suppressed;
-    const char *what; /* "rejected writes", for the count's line */
+    const char *label; /* "rejected writes", for the count's line */
 } line_limit_t;
 
-#define LINE_LIMIT(what)                                                       \
+#define LINE_LIMIT(label)                                                      \
     {                                                                          \
-        PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, what                               \
+        PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, label                              \
     }
 
 static line_limit_t rejected_lines = LINE_LIMIT("rejected writes");
@@ -547,7 +547,7 @@ static void log_suppressed(const line_limit_t *limit, uint64_t suppressed)
         log_line("WARN",
                  "%" PRIu64 " %s were not logged (more than %d a "
                  "second)",
-                 suppressed, limit->what, LINES_PER_SECOND);
+                 suppressed, limit->label, LINES_PER_SECOND);
 }
 
 /*
@@ -754,11 +754,11 @@ static void access_fini(ecifd_access_t *access)
 }
 
 /* Counts a reload in the metrics, once they exist. */
-static void count_reload(ecifd_access_t *access, ecif_metrics_reload_t what,
+static void count_reload(ecifd_access_t *access, ecif_metrics_reload_t kind,
                          bool ok)
 {
     if (access->metrics != NULL)
-        ecif_metrics_reloaded(access->metrics, what, ok);
+        ecif_metrics_reloaded(access->metrics, kind, ok);
 }
 
 /*

@@ -32,8 +32,9 @@ static const char *guard_problem(const struct stat *st, unsigned guards)
 }
 
 /*
- * Checks the folder that holds the file path names, after symbolic links:
- * whoever may write into it could put another file in its place.
+ * Checks the folder that contains the file path names, after symbolic
+ * links, because a user who may write into it could put another file in
+ * its place.
  * Returns NULL or why the folder is refused, with its path in folder.
  */
 static const char *folder_problem(const char *path, char *folder,

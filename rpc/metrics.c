@@ -300,8 +300,8 @@ static void send_text(int fd, const char *status, const char *body)
     send_response(fd, status, "text/plain; charset=utf-8", body, strlen(body));
 }
 
-/* Answers the request line line (NUL-terminated, without its CRLF). */
-static void answer(ecif_metrics_http_t *h, int fd, char *line)
+/* Sends the reply to request line line (NUL-terminated, without CRLF). */
+static void send_reply(ecif_metrics_http_t *h, int fd, char *line)
 {
     char *target = strchr(line, ' ');
     char *version = target != NULL ? strchr(target + 1, ' ') : NULL;
@@ -339,9 +339,9 @@ static void conn_close(struct http_conn *c)
 }
 
 /*
- * Reads what a connection sent. Answers and closes it once its request
- * line is whole, and closes it when the peer is gone; a line over
- * HTTP_HEAD_MAX bytes gets 400.
+ * Reads what a connection sent. Once its request line is whole, sends
+ * the reply and closes it. It is closed when the peer is gone, and a
+ * line over HTTP_HEAD_MAX bytes gets 400.
  */
 static void conn_read(ecif_metrics_http_t *h, struct http_conn *c)
 {
@@ -364,7 +364,7 @@ static void conn_read(ecif_metrics_http_t *h, struct http_conn *c)
     if (end > c->buf && end[-1] == '\r')
         end--;
     *end = '\0';
-    answer(h, c->fd, c->buf);
+    send_reply(h, c->fd, c->buf);
     conn_close(c);
 }
 
@@ -493,8 +493,8 @@ static int bind_listen(const char *address, int *port, char *err, size_t errlen)
             socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0)
             continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        int enable = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &enable, sizeof(enable));
         if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, 16) != 0) {
             saved = errno;
             close(fd);

@@ -44,10 +44,10 @@ int ecif_metrics_create(ecif_metrics_gauges_fn gauges, void *arg,
 void ecif_metrics_free(ecif_metrics_t *m);
 
 /*
- * Counts one finished call of the service method of index method (as
- * ecif_service_method_index gives it; any larger index counts as an
- * unknown method) with its status and server time in microseconds.
- * Thread-safe and lock-free.
+ * Counts one finished call with its status and server time in
+ * microseconds. method is the index of ecif_service_method_index, and
+ * any larger index counts as an unknown method. Thread-safe and
+ * lock-free.
  */
 void ecif_metrics_observe(ecif_metrics_t *m, size_t method,
                           grpc_status_code code, uint64_t us);

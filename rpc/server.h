@@ -44,7 +44,7 @@ typedef struct ecif_server_options {
     /* The certificate to serve TLS with (rpc/TLS.md), borrowed; it must
      * outlive the server. NULL serves plain HTTP/2. */
     ecif_tls_server_t *tls;
-    /* Counts every answered call (rpc/METRICS.md), borrowed; may be
+    /* Counts every finished call (rpc/METRICS.md), borrowed; may be
      * NULL. */
     ecif_metrics_t *metrics;
 } ecif_server_options_t;

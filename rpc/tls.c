@@ -37,7 +37,7 @@ static void free_secret(char *text, size_t len)
     free(text);
 }
 
-/* What the blocks of a PEM file hold, from pem_scan. */
+/* Counts of the blocks of a PEM file, from pem_scan. */
 struct pem_blocks {
     unsigned certificates;
     unsigned private_keys; /* blocks whose label ends in "PRIVATE KEY" */
@@ -61,10 +61,10 @@ static bool base64_line(const char *line, size_t len)
 
 /*
  * Scans text (RFC 7468 PEM) block by block. Every BEGIN line needs the
- * END line of its label with only base64 lines between, a multiple of
- * four characters long: a file cut short while it was being written, or
- * a block edited by hand, would otherwise pass these checks and fail
- * every handshake. Text outside blocks, such as openssl's "Bag
+ * END line of its label, with only base64 lines between them whose
+ * length is a multiple of four. Otherwise a file cut short while it was
+ * written, or a block edited by hand, would pass and fail every
+ * handshake. Text outside blocks, such as openssl's "Bag
  * Attributes", is allowed. Encrypted legacy keys carry header lines and
  * are counted, not parsed.
  */
@@ -128,8 +128,9 @@ static void pem_scan(const char *text, struct pem_blocks *out)
  * key, because others may read it; a key file one unencrypted private
  * key. A NUL byte would cut the text gRPC reads, so it is rejected too.
  * Certificates, like keys, must belong to this process's user or root and
- * sit in a folder that others cannot write: whoever can replace them can
- * swap the server's identity or admit their own clients.
+ * sit in a folder that others cannot write, because a user who can
+ * replace them could swap the server's identity or admit their own
+ * clients.
  */
 static int read_pem(const char *what, const char *path, bool secret, char **out,
                     size_t *len, char *err, size_t errlen)
@@ -153,15 +154,15 @@ static int read_pem(const char *what, const char *path, bool secret, char **out,
     if (problem != NULL)
         ;
     else if (!secret && blocks.private_keys > 0)
-        problem = "holds a private key, which belongs in its own file of "
+        problem = "contains a private key, which belongs in its own file of "
                   "mode 600";
     else if (!secret && blocks.certificates == 0)
-        problem = "holds no PEM block 'BEGIN CERTIFICATE'";
+        problem = "contains no PEM block 'BEGIN CERTIFICATE'";
     else if (secret && blocks.encrypted > 0)
-        problem = "holds an encrypted key; give the key without a "
+        problem = "contains an encrypted key; give the key without a "
                   "passphrase (openssl pkey -in KEY -out PLAIN)";
     else if (secret && blocks.private_keys == 0)
-        problem = "holds no PEM block 'BEGIN PRIVATE KEY'";
+        problem = "contains no PEM block 'BEGIN PRIVATE KEY'";
     if (problem == NULL)
         return ECIF_OK;
     if (secret)

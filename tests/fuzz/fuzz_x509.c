@@ -1,25 +1,17 @@
 /*
  * Fuzz target for rpc/x509.h. The input is the DER of a certificate,
- * wrapped as one PEM block; a first byte 'P' instead passes the rest as
- * PEM text as it is. The reader returns ECIF_OK or ECIF_EINVAL, never
- * reads outside the input, and on ECIF_OK gives times of years 0 to 9999.
+ * wrapped as one PEM block, unless a first byte 'P' passes the rest as
+ * PEM text. The reader must return ECIF_OK or ECIF_EINVAL and read
+ * nothing outside the input. On ECIF_OK its times lie in years 0 to 9999.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "status.h"
 #include "x509.h"
-
-#define FUZZ_CHECK(cond)                                                       \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: contract violated: %s\n", __FILE__,        \
-                    __LINE__, #cond);                                          \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -721,7 +721,7 @@ class HouseholdAddTest(harness.ServerTestCase):
                             father.candidates[0].customer_number)
         self.assertEqual(reply.record_count, 1)
         self.stop(server)
-        # The journal replays to the same answer after a restart.
+        # The journal replays to the same result after a restart.
         server, stub = self.start()
         got = self.customer(stub, reply.customer_number)
         self.assertEqual(self.keys(got), [("LOANS", "X2")])

@@ -453,14 +453,14 @@ class TlsStartTest(harness.ServerTestCase):
              f"the TLS library refused --tls-cert '{self.cert}' with "
              f"--tls-key '{other_key}'"),
             (self.cert, encrypted,
-             f"--tls-key '{encrypted}' holds an encrypted key"),
+             f"--tls-key '{encrypted}' contains an encrypted key"),
             (writable_cert, self.key,
              f"--tls-cert '{writable_cert}' may be written by group or "
              "others"),
             (self.key, self.key,
-             f"--tls-cert '{self.key}' holds a private key"),
+             f"--tls-cert '{self.key}' contains a private key"),
             (plain, self.key,
-             f"--tls-cert '{plain}' holds no PEM block 'BEGIN "
+             f"--tls-cert '{plain}' contains no PEM block 'BEGIN "
              "CERTIFICATE'"),
             (cut, self.key,
              f"--tls-cert '{cut}' ends inside a block, without its END "
@@ -503,7 +503,7 @@ class TlsStartTest(harness.ServerTestCase):
               "ECIF_TLS_CERT": self.cert},
              "ECIF_TLS_CERT and ECIF_TLS_KEY come together"),
             ({"ECIF_TLS_CA": self.key},
-             f"ECIF_TLS_CA '{self.key}' holds a private key"),
+             f"ECIF_TLS_CA '{self.key}' contains a private key"),
             ({"ECIF_TLS_CA": ""}, "ECIF_TLS_CA is set but empty"),
             ({"ECIF_TLS_CA": self.pki.path("ca.pem"),
               "ECIF_TLS_CERT": self.cert, "ECIF_TLS_KEY": open_key},
